@@ -1,0 +1,80 @@
+# Bulut — every target installs what it needs on first use (a fresh Debian with Python 3.11+).
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+UV     := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
+STAMP  := $(VENV)/.installed
+FUNCTIONS := $(sort $(dir $(wildcard functions/*/func.yaml)))
+PYTEST_WORKERS ?= 2
+
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: help install up test lint typecheck imports unit integration contract test-functions \
+        bench e2e render drill validate fmt clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml $(wildcard uv.lock)
+	@command -v uv >/dev/null 2>&1 || [ -x $(BIN)/uv ] || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q uv; }
+	@$(UV) sync --quiet --python $(PYTHON)
+	@touch $@
+
+install: $(STAMP) ## Create .venv with the platform and its dev tools (uv sync)
+
+up: $(STAMP) ## Run the platform with the sample app (Ctrl-C stops it)
+	$(BIN)/bulut up
+
+test: lint typecheck imports unit test-functions ## Everything CI runs: lint, types, layers, all tests
+
+lint: $(STAMP) ## ruff check + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP) ## mypy --strict on the package, tests, bench and pipelines
+	$(BIN)/mypy
+
+imports: $(STAMP) ## import-linter layer contracts
+	$(BIN)/lint-imports
+
+unit: $(STAMP) ## The pytest suite (unit, contract, integration; e2e skips without a cluster)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
+
+contract: $(STAMP) ## Only the contract tests
+	$(BIN)/pytest -q tests/contract
+
+integration: $(STAMP) ## Only the integration tests
+	$(BIN)/pytest -q -m integration
+
+test-functions: $(STAMP) ## Each function's own tests, in its own folder and environment
+	@set -e; for fn in $(FUNCTIONS); do \
+	  echo "== $$fn"; $(BIN)/bulut func test $$fn; \
+	done
+
+bench: $(STAMP) ## Benchmarks: figures printed beside a baseline measured in the same run
+	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+e2e: $(STAMP) ## Cluster suite (needs a kubeconfig; skips with the reason otherwise)
+	$(BIN)/pytest -q -m e2e tests/e2e -rs
+
+render: $(STAMP) ## Regenerate rendered YAML (functions, pipelines) into gitops/
+	$(BIN)/bulut render
+
+validate: $(STAMP) ## Build and validate every gitops overlay offline
+	$(BIN)/bulut validate gitops
+
+drill: $(STAMP) ## Run the standard local disaster-recovery drill
+	$(BIN)/bulut dr drill disaster-recovery/drills/standard.yaml
+
+clean: ## Remove local state (.bulut) and caches
+	rm -rf .bulut .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The `bulut` command line: thin commands that parse, call and print."""

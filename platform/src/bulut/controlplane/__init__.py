@@ -1,0 +1,1 @@
+"""bulut.controlplane."""

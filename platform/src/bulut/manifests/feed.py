@@ -1,0 +1,51 @@
+"""How the data plane learns desired state and reports what it runs.
+
+The control plane owns Knative resources. The data plane (serving, eventing) never
+imports it: it consumes a :class:`ResourceFeed`, whose events carry plain Knative JSON
+(the same objects `GET /apis/...` returns), and it reports runtime facts back as JSON.
+In `bulut up` the control plane object itself satisfies the protocol in-process; a
+remote data plane could satisfy it over HTTP watch, exactly like a Kubernetes informer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Literal, Protocol, TypedDict
+
+EventType = Literal["ADDED", "MODIFIED", "DELETED"]
+Resource = dict[str, Any]
+
+
+class ResourceEvent(TypedDict):
+    """One change to one resource, Kubernetes watch style."""
+
+    type: EventType
+    object: Resource
+
+
+class ResourceFeed(Protocol):
+    """Desired state in, runtime status out."""
+
+    def watch(self, kinds: frozenset[str]) -> AsyncIterator[ResourceEvent]:
+        """Yield ADDED for every existing resource of these kinds, then every change.
+
+        ``kinds`` are Knative kind names: ``Revision``, ``Route``, ``Service``,
+        ``Broker``, ``Trigger``, ``PingSource``, ``SinkBinding``.
+        """
+        ...
+
+    async def report(
+        self, kind: str, namespace: str, name: str, runtime: Mapping[str, Any]
+    ) -> None:
+        """Merge runtime facts (see docs/architecture.md, "Runtime reports") into status."""
+        ...
+
+
+def key_of(resource: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(kind, namespace, name) of a resource."""
+    meta = resource.get("metadata", {})
+    return (
+        str(resource.get("kind", "")),
+        str(meta.get("namespace", "default")),
+        str(meta.get("name", "")),
+    )

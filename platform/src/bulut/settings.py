@@ -1,0 +1,58 @@
+"""One Settings object for the whole platform.
+
+Precedence, highest first: CLI flag > ``BULUT_*`` environment variable > default.
+Every field has an environment twin: ``data_port`` <-> ``BULUT_DATA_PORT``.
+Nothing here runs at import time; build ``Settings()`` in ``main()`` and pass it down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Platform settings; see the module docstring for precedence."""
+
+    model_config = SettingsConfigDict(env_prefix="BULUT_", extra="ignore")
+
+    # -- where things live -------------------------------------------------
+    state_dir: Path = Field(default=Path(".bulut"), description="SQLite, event log, builds.")
+    functions_dir: Path = Field(default=Path("functions"), description="Local function folders.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite in state_dir."
+    )
+
+    # -- network -----------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Loopback address to bind.")
+    data_port: int = Field(default=8080, ge=0, le=65535, description="Data plane (router, broker).")
+    control_port: int = Field(default=8081, ge=0, le=65535, description="Control plane API + UI.")
+    domain: str = Field(default="localhost", description="Route domain: <svc>.<ns>.<domain>.")
+    namespace: str = Field(default="default", description="Default namespace for commands.")
+
+    # -- secrets -----------------------------------------------------------
+    vault_addr: str | None = Field(default=None, description="Use this Vault instead of a dev one.")
+    vault_token: str | None = Field(default=None, repr=False, description="Token for vault_addr.")
+
+    # -- behaviour ---------------------------------------------------------
+    log_level: str = Field(default="info", description="debug, info, warning or error.")
+    log_json: bool = Field(default=False, description="Emit JSON log lines.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite inside the state directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.state_dir / 'bulut.db').resolve()}"
+
+    @property
+    def data_url(self) -> str:
+        """Base URL of the data plane."""
+        return f"http://{self.host}:{self.data_port}"
+
+    @property
+    def control_url(self) -> str:
+        """Base URL of the control plane."""
+        return f"http://{self.host}:{self.control_port}"

@@ -1,0 +1,29 @@
+"""Settings: defaults, environment twins and derived URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bulut.settings import Settings
+
+
+def test_defaults_match_the_documented_ports(clean_environ: None) -> None:
+    settings = Settings()
+    assert (settings.host, settings.data_port, settings.control_port) == ("127.0.0.1", 8080, 8081)
+    assert settings.data_url == "http://127.0.0.1:8080"
+
+
+def test_environment_variables_override_defaults(
+    clean_environ: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BULUT_DATA_PORT", "9999")
+    monkeypatch.setenv("BULUT_STATE_DIR", str(tmp_path))
+    settings = Settings()
+    assert settings.data_port == 9999
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'bulut.db'}"
+
+
+def test_an_explicit_database_url_wins(clean_environ: None) -> None:
+    assert Settings(database_url="postgresql://x/y").resolved_database_url == "postgresql://x/y"
