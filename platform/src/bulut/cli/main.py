@@ -17,7 +17,6 @@ from bulut.errors import BulutError, ConfigError, InvalidInputError, NotFoundErr
 from . import (
     dr,
     eventing,
-    events,
     func,
     func_run,
     pipeline,

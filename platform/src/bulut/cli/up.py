@@ -1,9 +1,163 @@
-"""`bulut` commands: up (not built yet)."""
+"""`bulut up`: run the whole local platform with the sample app until Ctrl-C."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from bulut.settings import Settings
+
+from .output import console, err_console, print_table
+
+SAMPLE_OVERLAY = Path("gitops/overlays/dev")
+
+
+def _ready(resource: dict[str, Any]) -> str:
+    for condition in resource.get("status", {}).get("conditions", []):
+        if condition.get("type") == "Ready":
+            return str(condition.get("status", "Unknown"))
+    return "Unknown"
+
+
+async def _wait_for_services(platform: Any, timeout: float) -> list[dict[str, Any]]:
+    """Wait until every Service is Ready (first builds install dependencies: minutes)."""
+    deadline = time.monotonic() + timeout
+    services: list[dict[str, Any]] = []
+    with err_console().status("building function environments and starting revisions…") as status:
+        while time.monotonic() < deadline:
+            services = await platform.control.list("Service")
+            pending = [s["metadata"]["name"] for s in services if _ready(s) != "True"]
+            if not pending:
+                break
+            status.update(f"waiting for {', '.join(sorted(pending))} to become Ready…")
+            await asyncio.sleep(0.5)
+    return services
+
+
+def _print_summary(platform: Any, services: list[dict[str, Any]], brokers: list[Any]) -> None:
+    settings: Settings = platform.settings
+    print_table(
+        ["SERVICE", "NAMESPACE", "URL", "READY"],
+        (
+            [
+                s["metadata"]["name"],
+                s["metadata"]["namespace"],
+                s["status"].get("url", ""),
+                _ready(s),
+            ]
+            for s in services
+        ),
+        title="Services",
+    )
+    rows = [
+        [
+            b["metadata"]["name"],
+            b["metadata"]["namespace"],
+            b.get("status", {}).get("address", {}).get("url", ""),
+        ]
+        for b in brokers
+    ]
+    if rows:
+        print_table(["BROKER", "NAMESPACE", "URL"], rows, title="Brokers")
+    out = console()
+    out.print(f"\ncontrol plane  {settings.control_url}   (dashboard, /apis, /metrics)")
+    out.print(f"data plane     {settings.data_url}")
+    if rows:
+        url = rows[0][2]
+        out.print(
+            "\nsend an event:\n"
+            f"  curl -i {url} -H 'ce-specversion: 1.0' -H 'ce-id: 1' "
+            "-H 'ce-source: /curl' -H 'ce-type: com.example.hello' "
+            "-H 'content-type: application/json' -d '{\"hello\": \"world\"}'"
+        )
+    out.print("\nCtrl-C stops everything.")
+
+
+async def _run(
+    settings: Settings, manifests: list[Path], kustomize: bool, sync_fanout: bool, wait: float
+) -> None:
+    from .stack import LocalPlatform
+
+    platform = LocalPlatform(settings, sync_fanout=sync_fanout)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await platform.start()
+    try:
+        results = await platform.apply_paths(manifests, kustomize=kustomize) if manifests else []
+        for result in results:
+            err_console().print(f"{result.kind.lower()}/{result.name} {result.action}")
+        services = await _wait_for_services(platform, wait)
+        _print_summary(platform, services, await platform.control.list("Broker"))
+        await stop.wait()
+    finally:
+        err_console().print("stopping…")
+        await platform.aclose()
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach `bulut up`."""
+
+    @app.command()
+    def up(
+        state_dir: Annotated[
+            Path | None, typer.Option(help="State directory [BULUT_STATE_DIR].")
+        ] = None,
+        host: Annotated[str | None, typer.Option(help="Address to bind [BULUT_HOST].")] = None,
+        data_port: Annotated[
+            int | None, typer.Option(help="Data plane port [BULUT_DATA_PORT].")
+        ] = None,
+        control_port: Annotated[
+            int | None, typer.Option(help="Control plane port [BULUT_CONTROL_PORT].")
+        ] = None,
+        kustomization: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "-k", "--kustomize", help="Kustomizations to apply (default: the sample app)."
+            ),
+        ] = None,
+        filename: Annotated[
+            list[Path] | None,
+            typer.Option("-f", "--filename", help="YAML files or folders to apply."),
+        ] = None,
+        no_sample: Annotated[
+            bool, typer.Option(help="Start empty, without the sample app.")
+        ] = False,
+        sync_fanout: Annotated[
+            bool, typer.Option(help="Answer broker posts only after fan-out (Knative IMC style).")
+        ] = False,
+        wait: Annotated[
+            float, typer.Option(help="Seconds to wait for services to be Ready.")
+        ] = 600.0,
+    ) -> None:
+        """Run the control plane and data plane with the sample app until Ctrl-C."""
+        overrides = {
+            key: value
+            for key, value in {
+                "state_dir": state_dir,
+                "host": host,
+                "data_port": data_port,
+                "control_port": control_port,
+            }.items()
+            if value is not None
+        }
+        settings = Settings(**overrides)
+        if filename:
+            manifests, kustomize = list(filename), False
+        elif kustomization:
+            manifests, kustomize = list(kustomization), True
+        elif not no_sample and SAMPLE_OVERLAY.is_dir():
+            manifests, kustomize = [SAMPLE_OVERLAY], True
+        else:
+            manifests, kustomize = [], False
+        import uvloop
+
+        with contextlib.suppress(KeyboardInterrupt):
+            uvloop.run(_run(settings, manifests, kustomize, sync_fanout, wait))

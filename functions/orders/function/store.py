@@ -1,0 +1,132 @@
+"""The orders database (SQLModel): orders and the history of saga events seen for each.
+
+The customer's e-mail address is personal data and lives in exactly one column,
+``order.email``, so that encrypting it (Vault Transit) later touches one place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+
+    id: str = Field(primary_key=True)
+    customer: str
+    email: str | None = None  # PII: the only place it is stored
+    card_token: str
+    items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    status: str
+    amount_cents: int | None = None
+    currency: str | None = None
+    reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OrderEvent(SQLModel, table=True):
+    """One CloudEvent seen for an order; (source, event_id) is unique (idempotency)."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (UniqueConstraint("source", "event_id"),)
+
+    seq: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(index=True)
+    event_id: str
+    source: str
+    type: str
+    status: str
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+def connect(url: str) -> Engine:
+    """An engine for ``url`` with the tables created (SQLite or any SQLAlchemy URL)."""
+    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+    engine = create_engine(url, connect_args=connect_args)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+class OrderStore:
+    """Queries and transactions over the orders database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, order: Order, created_event: OrderEvent) -> None:
+        with Session(self.engine) as session:
+            session.add(order)
+            session.add(created_event)
+            session.commit()
+
+    def get(self, order_id: str) -> tuple[Order, list[OrderEvent]] | None:
+        with Session(self.engine) as session:
+            order = session.get(Order, order_id)
+            if order is None:
+                return None
+            history = session.exec(
+                select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.seq)
+            ).all()
+            session.expunge_all()
+            return order, list(history)
+
+    def record(
+        self,
+        order_id: str,
+        *,
+        event_id: str,
+        source: str,
+        type: str,
+        apply: Callable[[Order], None],
+    ) -> Order | None:
+        """Apply one saga event once: ``apply(order)`` updates the order in place.
+
+        Returns the order (unchanged if the event was seen before), or None if unknown.
+        """
+        with Session(self.engine) as session:
+            order = session.get(Order, order_id)
+            if order is None:
+                return None
+            seen = session.exec(
+                select(OrderEvent).where(
+                    OrderEvent.source == source, OrderEvent.event_id == event_id
+                )
+            ).first()
+            if seen is None:
+                apply(order)
+                order.updated_at = utcnow()
+                session.add(order)
+                session.add(
+                    OrderEvent(
+                        order_id=order_id,
+                        event_id=event_id,
+                        source=source,
+                        type=type,
+                        status=order.status,
+                    )
+                )
+                try:
+                    session.commit()
+                except IntegrityError:  # a concurrent redelivery won the race
+                    session.rollback()
+                order = session.get(Order, order_id) or order
+                session.refresh(order)
+            session.expunge(order)
+            return order
+
+    def ping(self) -> bool:
+        with Session(self.engine) as session:
+            session.exec(select(Order.id).limit(1)).all()
+        return True

@@ -1,0 +1,172 @@
+"""The local platform as one object: control plane, serving and eventing on one loop.
+
+This is the only place the planes meet (docs/adr/0001). `bulut up` and the end-to-end
+tests both use :class:`LocalPlatform`, so what the tests prove is what users run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from bulut.controlplane import ControlPlane
+from bulut.errors import ConfigError
+from bulut.eventing import Eventing
+from bulut.manifests.loading import kustomize_build, load_documents
+from bulut.serving import Serving
+from bulut.settings import Settings
+
+
+@dataclass
+class Layout:
+    """Where the platform keeps its state, all under ``settings.state_dir``."""
+
+    root: Path
+
+    @property
+    def builds(self) -> Path:
+        """Function environments (revision builds)."""
+        return self.root / "builds"
+
+    @property
+    def volumes(self) -> Path:
+        """Per-service working directories (a function's own SQLite lives here)."""
+        return self.root / "volumes"
+
+    @property
+    def eventing(self) -> Path:
+        """The broker log and delivery state."""
+        return self.root / "eventing"
+
+    def create(self) -> None:
+        """Create every directory."""
+        for path in (self.root, self.builds, self.volumes, self.eventing):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind a listening socket now, so a busy port fails fast with a clear message."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({error.strerror}): "
+            f"stop what uses it or pick another port (--data-port/--control-port)"
+        ) from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+@dataclass
+class LocalPlatform:
+    """Control plane + data plane, started and stopped together."""
+
+    settings: Settings
+    sync_fanout: bool = False
+    check_images: bool = True
+    control: ControlPlane = field(init=False)
+    serving: Serving = field(init=False)
+    eventing: Eventing = field(init=False)
+    _servers: list[uvicorn.Server] = field(init=False, default_factory=list)
+    _tasks: list[asyncio.Task[Any]] = field(init=False, default_factory=list)
+
+    @property
+    def layout(self) -> Layout:
+        """State directories."""
+        return Layout(self.settings.state_dir)
+
+    @property
+    def data_port(self) -> int:
+        """The bound data-plane port (useful when settings asked for port 0)."""
+        return self.settings.data_port
+
+    @property
+    def control_port(self) -> int:
+        """The bound control-plane port."""
+        return self.settings.control_port
+
+    async def start(self) -> None:
+        """Bind both ports, start the planes and the servers."""
+        self.layout.create()
+        data_sock = _bind(self.settings.host, self.settings.data_port)
+        control_sock = _bind(self.settings.host, self.settings.control_port)
+        # Port 0 means "any": record what the kernel chose so URLs in status are right.
+        self.settings = self.settings.model_copy(
+            update={
+                "data_port": data_sock.getsockname()[1],
+                "control_port": control_sock.getsockname()[1],
+            }
+        )
+        self.control = ControlPlane(self.settings, check_images=self.check_images)
+        await self.control.start()
+        self.eventing = Eventing(
+            self.settings,
+            self.control,
+            state_dir=self.layout.eventing,
+            sync_fanout=self.sync_fanout,
+        )
+        self.serving = Serving(
+            self.settings,
+            self.control,
+            functions_dir=self.settings.functions_dir,
+            builds_dir=self.layout.builds,
+            volumes_dir=self.layout.volumes,
+            fallback=self.eventing.ingress_app,
+        )
+        self.control.app.mount("/eventing", self.eventing.admin_app)
+        self._tasks.append(asyncio.create_task(self.serving.run(), name="serving"))
+        self._tasks.append(asyncio.create_task(self.eventing.run(), name="eventing"))
+        self._serve(self.control.app, control_sock)
+        self._serve(self.serving.app, data_sock)
+        await asyncio.gather(*(self._until_started(server) for server in self._servers))
+
+    def _serve(self, app: Any, sock: socket.socket) -> None:
+        config = uvicorn.Config(
+            app,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            http="httptools",
+            loop="none",
+            timeout_graceful_shutdown=5,
+        )
+        server = uvicorn.Server(config)
+        self._servers.append(server)
+        self._tasks.append(asyncio.create_task(server.serve(sockets=[sock]), name="server"))
+
+    @staticmethod
+    async def _until_started(server: uvicorn.Server) -> None:
+        while not server.started:
+            await asyncio.sleep(0.01)
+
+    async def apply_paths(self, paths: Sequence[Path], *, kustomize: bool) -> list[Any]:
+        """Apply YAML from files/directories (or kustomizations) through the control plane."""
+        documents = []
+        for path in paths:
+            loaded = kustomize_build(path) if kustomize else load_documents(path)
+            documents.extend(item.document for item in loaded)
+        return list(await self.control.apply(documents))
+
+    async def aclose(self) -> None:
+        """Stop servers, then instances, then eventing and the control plane."""
+        for server in self._servers:
+            server.should_exit = True
+        with contextlib.suppress(Exception):
+            await self.serving.aclose()
+        with contextlib.suppress(Exception):
+            await self.eventing.aclose()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.control.aclose()

@@ -1,0 +1,88 @@
+"""URLs in status, computed the way Knative's domain and tag templates do.
+
+Knative's domain template is ``{{.Name}}.{{.Namespace}}.{{.Domain}}`` and its tag
+template ``{{.Tag}}-{{.Name}}``. Locally every URL also carries the data plane port
+(omitted when it is 80), and a Broker's address is the data plane's path form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+from uuid import uuid4
+
+from bulut.settings import Settings
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _random_uid() -> str:
+    return str(uuid4())
+
+
+@dataclass(frozen=True)
+class Addressing:
+    """Where resources are reachable, plus the clock and uid source reconcilers use."""
+
+    domain: str = "localhost"
+    host: str = "127.0.0.1"
+    data_port: int = 8080
+    now: Callable[[], str] = field(default=_utc_now, compare=False)
+    new_uid: Callable[[], str] = field(default=_random_uid, compare=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Addressing:
+        """Addressing for a running platform."""
+        return cls(domain=settings.domain, host=settings.host, data_port=settings.data_port)
+
+    @property
+    def _port(self) -> str:
+        return "" if self.data_port == 80 else f":{self.data_port}"
+
+    def service_url(self, name: str, namespace: str) -> str:
+        """``http://<name>.<ns>.<domain>[:port]`` (Service and Route status.url)."""
+        return f"http://{name}.{namespace}.{self.domain}{self._port}"
+
+    def tag_url(self, tag: str, name: str, namespace: str) -> str:
+        """``http://<tag>-<name>.<ns>.<domain>[:port]``."""
+        return self.service_url(f"{tag}-{name}", namespace)
+
+    def broker_url(self, name: str, namespace: str) -> str:
+        """``http://<host>:<port>/<ns>/<broker>`` (the broker ingress path form)."""
+        return f"http://{self.host}{self._port}/{namespace}/{name}"
+
+
+def resolve_destination(
+    destination: Mapping[str, Any],
+    namespace: str,
+    objects: Mapping[tuple[str, str], Mapping[str, Any]],
+) -> tuple[str | None, str]:
+    """Resolve a duck Destination (ref and/or uri) to a URI, or (None, why not).
+
+    ``ref`` must name an Addressable in ``objects`` (this namespace's resources by
+    (kind, name)); its ``status.address.url`` is the base. A ``uri`` alone is used as
+    given; ``ref`` plus ``uri`` resolves the uri against the ref's URL.
+    """
+    uri = destination.get("uri")
+    ref = destination.get("ref")
+    if not ref:
+        return (str(uri), "") if uri else (None, "neither ref nor uri is set")
+    kind, name = str(ref.get("kind", "")), str(ref.get("name", ""))
+    ref_ns = str(ref.get("namespace") or namespace)
+    if ref_ns != namespace:
+        return None, f"{kind} {ref_ns}/{name}: cross-namespace references are not supported"
+    target = objects.get((kind, name))
+    if target is None:
+        return None, f'failed to get object {namespace}/{name}: {kind.lower()} "{name}" not found'
+    status = target.get("status") or {}
+    base = (status.get("address") or {}).get("url") or status.get("url")
+    if not base:
+        return None, f"{kind} {namespace}/{name} does not have an address yet"
+    if uri:
+        return urljoin(base if str(uri).startswith("/") else base + "/", str(uri)), ""
+    return str(base), ""

@@ -1,0 +1,193 @@
+"""Admission: what the Knative webhook and the API server do before a write is stored.
+
+``admit`` validates one document, applies defaults, checks update rules against the stored
+object, and returns the object to store with its generation, uid and timestamps, plus the
+apply action ("created", "configured" or "unchanged"). Pure apart from the image check,
+which is a callable passed in.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bulut.errors import (
+    ConflictError,
+    FunctionProjectError,
+    InvalidResourceError,
+    ManifestError,
+    NotFoundError,
+)
+from bulut.manifests.feed import Resource
+
+from . import kinds, validation
+from .addresses import Addressing
+from .defaults import with_defaults
+
+Action = Literal["created", "configured", "unchanged", "ignored"]
+ImageCheck = Callable[[str, Mapping[str, str]], None]
+
+_VALIDATORS: dict[str, Callable[[Mapping[str, Any]], None]] = {
+    "Service": validation.validate_service,
+    "Configuration": validation.validate_configuration,
+    "Revision": validation.validate_revision,
+    "Route": validation.validate_route,
+    "Broker": validation.validate_broker,
+    "Trigger": validation.validate_trigger,
+    "PingSource": validation.validate_pingsource,
+    "SinkBinding": validation.validate_sinkbinding,
+    "ConfigMap": lambda r: validation.validate_metadata(r, dns1035=False),
+}
+# Fields the user owns; everything else (status, uid, generation...) the platform owns.
+_USER_FIELDS = ("spec", "data", "binaryData")
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """One document after admission."""
+
+    info: kinds.KindInfo | None  # None: not stored (cluster-only or unknown kind)
+    resource: Resource
+    action: Action
+    note: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(kind, namespace, name)."""
+        meta = self.resource.get("metadata") or {}
+        return (str(self.resource.get("kind")), str(meta.get("namespace")), str(meta.get("name")))
+
+
+def classify(document: Mapping[str, Any], default_namespace: str) -> Admitted | None:
+    """An ignored result for kinds Bulut does not store, else None (store it)."""
+    if not isinstance(document, Mapping):
+        raise ManifestError(f"expected a mapping, got {type(document).__name__}")
+    api_version, kind = document.get("apiVersion"), document.get("kind")
+    if not isinstance(api_version, str) or not api_version:
+        raise InvalidResourceError("missing field(s): apiVersion", field="apiVersion")
+    if not isinstance(kind, str) or not kind:
+        raise InvalidResourceError("missing field(s): kind", field="kind")
+    if kinds.for_document(api_version, kind) is not None:
+        return None
+    meta = document.get("metadata") or {}
+    ref = copy.deepcopy(dict(document))
+    ref.setdefault("metadata", {}).setdefault("namespace", meta.get("namespace", default_namespace))
+    note = "ignored (cluster only)" if kind in kinds.CLUSTER_ONLY or api_version in {
+        "v1",
+        "route.openshift.io/v1",
+    } else f"ignored (unknown kind {api_version}/{kind})"
+    return Admitted(None, ref, "ignored", note)
+
+
+def admit(
+    document: Mapping[str, Any],
+    existing: Resource | None,
+    *,
+    addressing: Addressing,
+    check_image: ImageCheck | None = None,
+    default_namespace: str = "default",
+) -> Admitted:
+    """Validate, default and merge one document with what is stored."""
+    ignored = classify(document, default_namespace)
+    if ignored is not None:
+        return ignored
+    info = kinds.BY_KIND[str(document["kind"])]
+    incoming = copy.deepcopy(dict(document))
+    incoming.setdefault("metadata", {})
+    if isinstance(incoming["metadata"], dict):
+        incoming["metadata"].setdefault("namespace", default_namespace)
+    _VALIDATORS[info.kind](incoming)
+    if check_image is not None:
+        _check_images(incoming, check_image)
+    desired = with_defaults(incoming)
+    if existing is None:
+        return Admitted(info, _created(desired, addressing), "created")
+    _check_update(existing, desired)
+    merged = _merged(existing, desired)
+    action: Action = "unchanged" if _user_view(merged) == _user_view(existing) else "configured"
+    return Admitted(info, merged if action == "configured" else existing, action)
+
+
+def _check_images(resource: Mapping[str, Any], check_image: ImageCheck) -> None:
+    kind = resource.get("kind")
+    if kind in {"Service", "Configuration"}:
+        template = resource["spec"]["template"]
+        containers, annotations = template["spec"]["containers"], (template.get("metadata") or {})
+        path = "spec.template.spec.containers"
+    elif kind == "Revision":
+        containers, annotations = resource["spec"]["containers"], resource["metadata"]
+        path = "spec.containers"
+    else:
+        return
+    try:
+        check_image(str(containers[0]["image"]), dict(annotations.get("annotations") or {}))
+    except (NotFoundError, FunctionProjectError) as error:
+        raise InvalidResourceError(f"{error}: {path}[0].image", field=f"{path}[0].image") from error
+
+
+def _created(desired: Resource, addressing: Addressing) -> Resource:
+    meta = desired["metadata"]
+    for key in ("resourceVersion", "uid", "generation", "creationTimestamp"):
+        meta.pop(key, None)
+    meta["uid"] = addressing.new_uid()
+    meta["generation"] = 1
+    meta["creationTimestamp"] = addressing.now()
+    desired.pop("status", None)
+    return desired
+
+
+def _check_update(existing: Resource, desired: Resource) -> None:
+    version = desired["metadata"].get("resourceVersion")
+    if version is not None and str(version) != str(existing["metadata"].get("resourceVersion")):
+        raise ConflictError(
+            f"the object has been modified (resourceVersion {version} is stale); "
+            "get the latest version and try again",
+            field="metadata.resourceVersion",
+        )
+    kind = desired["kind"]
+    old_spec, new_spec = existing.get("spec") or {}, desired.get("spec") or {}
+    if kind == "Revision" and old_spec != new_spec:
+        raise InvalidResourceError("Immutable fields changed (-old +new): spec", field="spec")
+    if kind == "Trigger" and old_spec.get("broker") != new_spec.get("broker"):
+        raise InvalidResourceError("Immutable fields changed (-old +new): spec.broker", field="spec.broker")
+    if kind in {"Service", "Configuration"}:
+        old_t, new_t = old_spec.get("template") or {}, new_spec.get("template") or {}
+        name = (new_t.get("metadata") or {}).get("name")
+        if name and name == (old_t.get("metadata") or {}).get("name") and old_t != new_t:
+            raise InvalidResourceError(
+                f"Saw the following changes without a name change (-old +new): "
+                f"spec.template (revision {name!r} already exists)",
+                field="spec.template.metadata.name",
+            )
+
+
+def _merged(existing: Resource, desired: Resource) -> Resource:
+    merged = copy.deepcopy(existing)
+    meta = merged["metadata"]
+    for key in ("labels", "annotations"):
+        if desired["metadata"].get(key):
+            meta[key] = copy.deepcopy(desired["metadata"][key])
+        else:
+            meta.pop(key, None)
+    spec_changed = False
+    for key in _USER_FIELDS:
+        if desired.get(key) != existing.get(key):
+            spec_changed = spec_changed or key == "spec"
+            if key in desired:
+                merged[key] = copy.deepcopy(desired[key])
+            else:
+                merged.pop(key, None)
+    if spec_changed:
+        meta["generation"] = int(meta.get("generation", 1)) + 1
+    return merged
+
+
+def _user_view(resource: Resource) -> tuple[Any, ...]:
+    meta = resource.get("metadata") or {}
+    return (
+        meta.get("labels") or {},
+        meta.get("annotations") or {},
+        *(resource.get(key) for key in _USER_FIELDS),
+    )

@@ -1,0 +1,98 @@
+"""Knative's ``DeliverySpec`` and the rules that choose and read it (pure).
+
+A Trigger's ``spec.delivery`` replaces the Broker's **whole** (Knative copies one or
+the other into the Subscription), so a trigger that sets only ``retry`` loses the
+broker's dead-letter sink. Retryable outcomes follow Knative's ``SelectiveRetry``:
+no response, 5xx, 404, 408, 409 and 429.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .backoff import BackoffPolicy, parse_duration, retry_after_wait, retry_wait
+
+RETRYABLE_CODES = frozenset({404, 408, 409, 429})
+NO_RESPONSE = 0  # stands for "no HTTP response" (connection error, timeout)
+
+
+def is_retryable(status: int) -> bool:
+    """Whether Knative retries an attempt that ended with ``status`` (0 = no response)."""
+    return status == NO_RESPONSE or status >= 500 or status in RETRYABLE_CODES
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySpec:
+    """The effective delivery settings of one trigger."""
+
+    retry: int = 0
+    backoff_policy: BackoffPolicy | None = None
+    backoff_delay: float | None = None
+    timeout: float | None = None
+    retry_after_max: float | None = None
+    dead_letter_sink_uri: str | None = None
+    structured: bool = False
+
+    def wait_before_retry(self, retry_index: int, retry_after: float | None = None) -> float:
+        """Seconds to sleep before the zero-based retry ``retry_index``."""
+        wait = retry_wait(self.backoff_policy, self.backoff_delay, retry_index)
+        return retry_after_wait(wait, retry_after, self.retry_after_max)
+
+    @property
+    def attempts(self) -> int:
+        """Total attempts: the first plus ``retry`` retries."""
+        return self.retry + 1
+
+
+def effective_delivery(
+    trigger_delivery: Mapping[str, Any] | None, broker_delivery: Mapping[str, Any] | None
+) -> Mapping[str, Any]:
+    """The trigger's delivery if it has one, else the broker's (whole, never merged)."""
+    if trigger_delivery:
+        return trigger_delivery
+    return broker_delivery or {}
+
+
+def parse_delivery(
+    delivery: Mapping[str, Any], dead_letter_sink_uri: str | None = None
+) -> DeliverySpec:
+    """Read a ``delivery`` block; ``dead_letter_sink_uri`` is the resolved sink URL.
+
+    Raises ``ValueError`` naming the field when a value cannot be read.
+    """
+
+    def duration(field: str) -> float | None:
+        value = delivery.get(field)
+        if value in (None, ""):
+            return None
+        try:
+            return parse_duration(str(value))
+        except ValueError as error:
+            raise ValueError(f"delivery.{field}: {error}") from None
+
+    policy_text = delivery.get("backoffPolicy")
+    try:
+        policy = BackoffPolicy(policy_text) if policy_text else None
+    except ValueError:
+        raise ValueError(
+            f"delivery.backoffPolicy: {policy_text!r} is not linear or exponential"
+        ) from None
+    retry = int(delivery.get("retry") or 0)
+    if retry < 0:
+        raise ValueError("delivery.retry: must be >= 0")
+    delay = duration("backoffDelay")
+    if dead_letter_sink_uri is None:
+        sink = delivery.get("deadLetterSink") or {}
+        uri = sink.get("uri") if isinstance(sink, Mapping) else None
+        dead_letter_sink_uri = str(uri) if uri else None
+    return DeliverySpec(
+        retry=retry,
+        backoff_policy=policy,
+        backoff_delay=delay,
+        timeout=duration("timeout"),
+        retry_after_max=duration("retryAfterMax"),
+        dead_letter_sink_uri=dead_letter_sink_uri,
+        structured=delivery.get("format") == "json",
+    )

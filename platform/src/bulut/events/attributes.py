@@ -1,0 +1,148 @@
+"""Context attributes: names, types and the MUST rules of CloudEvents 1.0.
+
+Pure checks shared by every mode. Each raises
+:class:`~bulut.errors.InvalidCloudEventError` with ``field`` set to the attribute name
+and a message that names it and says what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final, TypeAlias
+
+from bulut.errors import InvalidCloudEventError
+from bulut.events.media_types import check_media_type
+from bulut.events.timestamps import check_timestamp
+
+AttributeValue: TypeAlias = str | int | bool
+
+SPECVERSION: Final = "1.0"
+REQUIRED: Final = ("id", "source", "specversion", "type")
+OPTIONAL: Final = ("datacontenttype", "dataschema", "subject", "time")
+CORE: Final = frozenset(REQUIRED + OPTIONAL)
+INT32_MIN: Final = -(2**31)
+INT32_MAX: Final = 2**31 - 1
+
+# RFC 3986 characters (unreserved, reserved) plus "%" checked separately for escapes.
+_URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def is_valid_name(name: str) -> bool:
+    """True when ``name`` is a legal attribute name: ``[a-z0-9]+`` and not ``data``."""
+    return (
+        name.isascii() and name.isalnum() and (name.islower() or name.isdigit()) and name != "data"
+    )
+
+
+def check_name(name: str) -> None:
+    """Raise unless ``name`` may name an extension attribute."""
+    if not is_valid_name(name):
+        if name == "data":
+            reason = "is reserved and cannot be an attribute name"
+        else:
+            reason = "is not a valid attribute name (lower-case letters a-z and digits 0-9 only)"
+        raise InvalidCloudEventError(f"attribute name {name!r:.80} {reason}", field=name)
+
+
+def _uri_problem(value: str, *, absolute: bool) -> str | None:
+    if _URI_CHARS.fullmatch(value) is None:
+        return (
+            "contains characters a URI cannot hold (spaces, quotes, non-ASCII: percent-encode them)"
+        )
+    if "%" in value and _BAD_PERCENT.search(value) is not None:
+        return "has a '%' not followed by two hex digits"
+    if absolute and _SCHEME.match(value) is None:
+        return "must be an absolute URI with a scheme, like https://example.com/schema"
+    return None
+
+
+def check_string(name: str, value: str) -> None:
+    """Raise unless ``value`` is acceptable for the core String-typed attribute ``name``.
+
+    Extensions are not checked here: an extension String may be empty.
+    """
+    if name == "specversion":
+        if value != SPECVERSION:
+            raise InvalidCloudEventError(
+                f'specversion must be "1.0" (the only supported version), got {value!r:.80}',
+                field=name,
+            )
+        return
+    if not value:
+        raise InvalidCloudEventError(f"{name} must be a non-empty string", field=name)
+    if name == "time":
+        check_timestamp(name, value)
+    elif name == "datacontenttype":
+        check_media_type(name, value)
+    elif name in ("source", "dataschema"):
+        problem = _uri_problem(value, absolute=name == "dataschema")
+        if problem is not None:
+            kind = "URI" if name == "dataschema" else "URI-reference"
+            raise InvalidCloudEventError(
+                f"{name} must be a {kind}: {value!r:.80} {problem}", field=name
+            )
+
+
+def check_value(name: str, value: object) -> AttributeValue:
+    """Check a typed attribute value (from JSON or Python) and return it.
+
+    Core attributes must be strings; extensions may be strings, booleans or 32-bit
+    integers. Floats, objects, arrays and other types are rejected.
+    """
+    if name in CORE:
+        if type(value) is not str:
+            raise InvalidCloudEventError(
+                f"{name} must be a string, got {type(value).__name__} {value!r:.80}", field=name
+            )
+        check_string(name, value)
+        return value
+    if isinstance(value, str | bool):
+        return value
+    if isinstance(value, int):
+        if not INT32_MIN <= value <= INT32_MAX:
+            raise InvalidCloudEventError(
+                f"{name} is an Integer outside the 32-bit range "
+                f"[{INT32_MIN}, {INT32_MAX}]: {value}",
+                field=name,
+            )
+        return value
+    raise InvalidCloudEventError(
+        f"{name} must be a string, boolean or 32-bit integer, "
+        f"got {type(value).__name__} {value!r:.80}",
+        field=name,
+    )
+
+
+def check_required(attributes: Mapping[str, Any], *, prefix: str = "") -> None:
+    """Raise naming the first required attribute that is missing."""
+    for name in REQUIRED:
+        if name not in attributes:
+            raise InvalidCloudEventError(f"{prefix}{name} is required but missing", field=name)
+
+
+def validate(attributes: Mapping[str, object]) -> dict[str, AttributeValue]:
+    """Check a whole attribute mapping (typed values) and return it as a new dict.
+
+    ``None`` values are dropped (an absent optional attribute).
+    """
+    checked: dict[str, AttributeValue] = {}
+    for name, value in attributes.items():
+        if value is None:
+            continue
+        if name not in CORE:
+            check_name(name)
+        checked[name] = check_value(name, value)
+    check_required(checked)
+    return checked
+
+
+def canonical_string(value: AttributeValue) -> str:
+    """The canonical string form of a value: ``true``/``false``, decimal integers, strings as is."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,68 @@
+"""RFC 3339 timestamps, the CloudEvents ``Timestamp`` type.
+
+The ``time`` attribute keeps its string form; this module only decides whether a
+string is a valid RFC 3339 ``date-time`` (section 5.6) and makes new ones.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from bulut.errors import InvalidCloudEventError
+
+# date-time = full-date "T" full-time; time-offset = "Z" / ("+" / "-") HH ":" MM.
+# [0-9] rather than \d: \d also matches non-ASCII digits.
+_DATE_TIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-]([0-9]{2}):([0-9]{2}))"
+)
+_DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def timestamp_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as an RFC 3339 date-time, or None when it is valid.
+
+    Seconds may be 60 (a leap second), fractions may have any number of digits, and
+    the offset is ``Z`` or ``±HH:MM`` (``T`` and ``Z`` case-insensitive, as RFC 3339 allows).
+    """
+    match = _DATE_TIME.fullmatch(value)
+    if match is None:
+        return (
+            "is not an RFC 3339 timestamp like 2018-04-05T17:31:00Z "
+            "(date, time with seconds, and an offset)"
+        )
+    year, month, day, hour, minute, second = (int(part) for part in match.group(1, 2, 3, 4, 5, 6))
+    if not 1 <= month <= 12:
+        return f"has month {month:02d} (must be 01-12)"
+    days = _DAYS_IN_MONTH[month]
+    if month == 2 and not _is_leap(year):
+        days = 28
+    if not 1 <= day <= days:
+        return f"has day {day:02d}, but month {month:02d} of {year:04d} has {days} days"
+    if hour > 23:
+        return f"has hour {hour:02d} (must be 00-23)"
+    if minute > 59:
+        return f"has minute {minute:02d} (must be 00-59)"
+    if second > 60:
+        return f"has second {second:02d} (must be 00-60)"
+    offset_hour, offset_minute = match.group(7, 8)
+    if offset_hour is not None and (int(offset_hour) > 23 or int(offset_minute) > 59):
+        return f"has offset {offset_hour}:{offset_minute} (hours 00-23, minutes 00-59)"
+    return None
+
+
+def check_timestamp(name: str, value: str) -> None:
+    """Raise InvalidCloudEventError naming ``name`` unless ``value`` is RFC 3339."""
+    problem = timestamp_problem(value)
+    if problem is not None:
+        raise InvalidCloudEventError(f"{name} {problem}, got {value!r:.80}", field=name)
+
+
+def now_timestamp() -> str:
+    """The current UTC time as RFC 3339 with microseconds and a ``Z`` offset."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -1,0 +1,196 @@
+"""Per-function environments, built once with uv and reused after (like kn func's host builder).
+
+An environment is a virtualenv at ``<builds_dir>/<name>-<key[:12]>``. The key hashes what
+decides the installed packages: the dependency files (pyproject.toml, requirements.txt), the
+flavour's runtime pins, the interpreter version and the project folder. Code changes do not
+change the key: a kn func project is installed *editable* and a functions-framework folder is
+put on ``sys.path`` with a ``.pth`` file, so an instance always imports the current code.
+
+Concurrent callers (pytest-xdist workers, two revisions of one function) serialise on a file
+lock beside the environment; a build that was interrupted has no completion marker and is
+rebuilt from scratch.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bulut.errors import BuildError
+
+from .project import Flavour, FunctionProject
+
+FUNC_PYTHON = "func-python==0.8.1"
+FUNCTIONS_FRAMEWORK = "functions-framework==3.10.2"
+SERVER = "uvicorn[standard]>=0.30"
+TEST_TOOLS = ("pytest>=8", "pytest-asyncio>=0.24")
+# Bump when the layout of an environment changes, so old ones are not reused.
+LAYOUT_VERSION = "1"
+MARKER = ".bulut-environment.json"
+PROJECT_PTH = "bulut_function_project.pth"
+OUTPUT_TAIL_LINES = 25
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A built environment: its folder, its interpreter and the key it was built for."""
+
+    root: Path
+    python: Path
+    key: str
+
+
+def runtime_requirements(flavour: Flavour) -> tuple[str, ...]:
+    """What every environment of ``flavour`` gets besides the project's own dependencies."""
+    runtime = FUNCTIONS_FRAMEWORK if flavour is Flavour.FUNCTIONS_FRAMEWORK else FUNC_PYTHON
+    return (runtime, SERVER, *TEST_TOOLS)
+
+
+def environment_key(project: FunctionProject, python_version: str | None = None) -> str:
+    """Hash of everything that decides the installed packages (not the function's code)."""
+    version = python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
+    digest = hashlib.sha256()
+    for part in (
+        LAYOUT_VERSION,
+        version,
+        str(project.path),
+        project.flavour.value,
+        *runtime_requirements(project.flavour),
+    ):
+        digest.update(part.encode() + b"\0")
+    for file in project.dependency_files:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def environment_path(project: FunctionProject, builds_dir: Path) -> tuple[Path, str]:
+    """Where the environment of ``project`` lives, and its key."""
+    key = environment_key(project)
+    return builds_dir.resolve() / f"{project.name}-{key[:12]}", key
+
+
+def find_uv() -> Path:
+    """The uv binary: next to the running interpreter (the platform's venv), else on PATH."""
+    beside = Path(sys.executable).parent / "uv"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("uv")
+    if found:
+        return Path(found)
+    raise BuildError(
+        f"uv not found next to {sys.executable} or on PATH; install the platform with "
+        "`uv sync` (uv is a dependency of bulut) or `pip install uv`"
+    )
+
+
+def ensure_environment(
+    project: FunctionProject, builds_dir: Path, *, progress: Progress | None = None
+) -> Environment:
+    """Build the environment of ``project`` once; later calls return it at once."""
+    report = progress or (lambda _message: None)
+    root, key = environment_path(project, builds_dir)
+    environment = Environment(root=root, python=root / "bin" / "python", key=key)
+    if _is_complete(root, key):
+        return environment
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(root.with_name(root.name + ".lock")):
+        if _is_complete(root, key):  # another caller built it while we waited
+            return environment
+        started = time.monotonic()
+        report(f"building environment for {project.name} at {root}")
+        if root.exists():
+            shutil.rmtree(root)
+        _build(project, environment, report)
+        _write_marker(project, environment, time.monotonic() - started)
+        report(f"environment ready in {time.monotonic() - started:.1f}s")
+    return environment
+
+
+def _build(project: FunctionProject, environment: Environment, report: Progress) -> None:
+    uv = find_uv()
+    report("creating virtualenv")
+    _run(
+        [str(uv), "venv", "--quiet", "--python", sys.executable, str(environment.root)],
+        cwd=environment.root.parent,
+        what="creating the virtualenv",
+    )
+    install = [str(uv), "pip", "install", "--python", str(environment.python)]
+    install += runtime_requirements(project.flavour)
+    if project.flavour.is_kn_func:
+        install += ["--editable", str(project.path)]
+    elif (project.path / "requirements.txt").is_file():
+        install += ["--requirement", str(project.path / "requirements.txt")]
+    report("installing " + " ".join(install[5:]))
+    _run(install, cwd=project.path, what=f"installing the dependencies of {project.path}")
+    if not project.flavour.is_kn_func:
+        _site_packages(environment).joinpath(PROJECT_PTH).write_text(f"{project.path}\n")
+
+
+def _run(command: Sequence[str], *, cwd: Path, what: str) -> None:
+    environ = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    environ["UV_NO_PROGRESS"] = "1"
+    completed = subprocess.run(
+        command,
+        cwd=cwd,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        tail = "\n".join(completed.stdout.strip().splitlines()[-OUTPUT_TAIL_LINES:])
+        raise BuildError(
+            f"{what} failed (uv exited {completed.returncode}); fix the dependency named "
+            f"below and run `bulut func build` again:\n{tail}"
+        )
+
+
+def _site_packages(environment: Environment) -> Path:
+    found = sorted(environment.root.glob("lib/python*/site-packages"))
+    if not found:
+        raise BuildError(f"{environment.root}: no site-packages folder after the build")
+    return found[0]
+
+
+def _is_complete(root: Path, key: str) -> bool:
+    marker = root / MARKER
+    if not marker.is_file():
+        return False
+    try:
+        return bool(json.loads(marker.read_text()).get("key") == key)
+    except (OSError, ValueError):
+        return False
+
+
+def _write_marker(project: FunctionProject, environment: Environment, seconds: float) -> None:
+    document = {
+        "key": environment.key,
+        "project": str(project.path),
+        "flavour": project.flavour.value,
+        "requirements": list(runtime_requirements(project.flavour)),
+        "buildSeconds": round(seconds, 3),
+    }
+    (environment.root / MARKER).write_text(json.dumps(document, indent=2) + "\n")
+
+
+@contextmanager
+def _locked(lock_file: Path) -> Iterator[None]:
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

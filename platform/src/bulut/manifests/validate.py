@@ -1,0 +1,215 @@
+"""Offline validation of Kubernetes/Knative YAML: schemas first, then policy.
+
+Every document is checked against the schema of its kind:
+
+- CRD kinds (Knative, Argo CD, OpenShift Route, Prometheus operator, ...) against their
+  ``openAPIV3Schema``, translated and closed by :mod:`bulut.manifests.schemas`, after the
+  schema's defaults are applied;
+- core Kubernetes kinds with kubernetes-validate's *strict* schemas (unknown fields fail);
+- kinds with neither are listed as unchecked, never silently passed.
+
+Then :mod:`bulut.manifests.policy` checks pod templates against restricted-v2.
+A :class:`Problem` names the file (or kustomization), the document, and the path.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft4Validator, Draft202012Validator
+from referencing import Registry, Resource
+
+from . import policy
+from .kustomize import (
+    SourceDocument,
+    is_kustomization,
+    kustomization_roots,
+    kustomize_build,
+    load_file,
+)
+from .schemas import SchemaStore, apply_defaults
+
+DEFAULT_KUBE_VERSION = "1.33"  # OpenShift 4.20 (the newest OCP OpenShift Serverless 1.38 lists)
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one document."""
+
+    file: str
+    index: int
+    label: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f" at {self.path}" if self.path else ""
+        return f"{self.file}: document {self.index} ({self.label}){where}: {self.message}"
+
+
+@dataclass
+class Report:
+    """What a validation run looked at and found."""
+
+    documents: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no problem."""
+        return not self.problems
+
+    def extend(self, other: Report) -> None:
+        """Merge another report into this one."""
+        self.documents += other.documents
+        self.problems.extend(other.problems)
+        self.unchecked.extend(item for item in other.unchecked if item not in self.unchecked)
+        self.sources.extend(other.sources)
+
+
+def json_path(parts: Iterable[Any]) -> str:
+    """``spec.template.spec.containers[0].image`` from jsonschema's path deque."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _error_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        allowed = set((error.schema.get("properties") or {}).keys())
+        unknown = sorted(key for key in error.instance if key not in allowed)
+        return f"unknown field(s) {', '.join(map(repr, unknown))}"
+    return error.message
+
+
+def _errors(validator: jsonschema.protocols.Validator, document: Any) -> list[tuple[str, str]]:
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    found: list[tuple[str, str]] = []
+    for error in errors:
+        # anyOf/oneOf: report the most specific branch error, not the summary.
+        best = jsonschema.exceptions.best_match([error]) if error.context else error
+        found.append((json_path(best.absolute_path), _error_message(best)))
+    return found
+
+
+@functools.cache
+def _kube_schema_dir(version: str) -> Any:
+    root = resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")
+    return root.joinpath(f"v{version}.0-local-strict")
+
+
+@functools.cache
+def _kube_registry(version: str) -> Registry:
+    definitions = json.loads(_kube_schema_dir(version).joinpath("_definitions.json").read_text())
+    return Resource.from_contents(definitions) @ Registry()  # type: ignore[no-any-return]
+
+
+def kube_schema(api_version: str, kind: str, version: str) -> dict[str, Any] | None:
+    """kubernetes-validate's strict schema for a core kind, or None if it has none."""
+    try:
+        folder = _kube_schema_dir(version)
+    except ModuleNotFoundError:  # kubernetes-validate not installed
+        return None
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    entry = folder.joinpath(f"{kind.lower()}-{group_version}.json")
+    if not entry.is_file():
+        return None
+    schema: dict[str, Any] = json.loads(entry.read_text())
+    return schema
+
+
+def kube_validation_available() -> bool:
+    """Whether kubernetes-validate (core kind schemas) is installed."""
+    try:
+        resources.files("kubernetes_validate")
+    except ModuleNotFoundError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Validator:
+    """Validates documents against a :class:`SchemaStore` plus core kinds and policy."""
+
+    store: SchemaStore
+    kube_version: str = DEFAULT_KUBE_VERSION
+    check_policy: bool = True
+
+    def schema_problems(self, item: SourceDocument) -> tuple[list[tuple[str, str]], bool]:
+        """(path, message) pairs, and whether a schema was found at all."""
+        document = item.document
+        api_version, kind = document.get("apiVersion"), document.get("kind")
+        if not isinstance(api_version, str) or not isinstance(kind, str):
+            return [("", "apiVersion and kind are required")], True
+        crd_schema = self.store.schema_for(api_version, kind)
+        if crd_schema is not None:
+            defaulted = apply_defaults(document, crd_schema)
+            return _errors(Draft4Validator(crd_schema), defaulted), True
+        core = kube_schema(api_version, kind, self.kube_version)
+        if core is not None:
+            validator = Draft202012Validator(core, registry=_kube_registry(self.kube_version))
+            return _errors(validator, document), True
+        return [], False
+
+    def check(self, items: Sequence[SourceDocument], source: str) -> Report:
+        """Validate documents that came from one file or kustomization."""
+        report = Report(documents=len(items), sources=[source])
+        for item in items:
+            found, known = self.schema_problems(item)
+            if not known:
+                key = f"{item.document.get('apiVersion')}/{item.document.get('kind')}"
+                if key not in report.unchecked:
+                    report.unchecked.append(key)
+            meta = item.document.get("metadata")
+            if not isinstance(meta, Mapping) or not meta.get("name"):
+                found.append(("metadata.name", "is required"))
+            if self.check_policy:
+                found.extend((v.path, v.rule) for v in policy.check_document(item.document))
+            report.problems.extend(
+                Problem(source, item.index, item.label, path, message) for path, message in found
+            )
+        return report
+
+
+def _loose_yaml_files(root: Path) -> list[Path]:
+    """YAML files under ``root`` that no kustomization folder (or its parents) owns."""
+    files: list[Path] = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix not in _YAML_SUFFIXES or not path.is_file():
+            continue
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        owners = [root, *(root / Path(*relative.parts[:i]) for i in range(1, len(relative.parts)))]
+        if not any(is_kustomization(owner) for owner in owners):
+            files.append(path)
+    return files
+
+
+def validate_path(path: Path, validator: Validator) -> Report:
+    """Validate a YAML file, a kustomization, or every kustomization and YAML file below a folder.
+
+    Each kustomization is built with ``kubectl kustomize`` and its output validated; YAML
+    files outside kustomizations are validated as they are.
+    """
+    report = Report()
+    if path.is_file():
+        report.extend(validator.check(load_file(path), str(path)))
+        return report
+    for root in kustomization_roots(path):
+        report.extend(validator.check(kustomize_build(root), str(root)))
+    for file in _loose_yaml_files(path):
+        report.extend(validator.check(load_file(file), str(file)))
+    return report
