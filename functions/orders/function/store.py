@@ -66,13 +66,13 @@ class OrderStore:
         self.engine = engine
 
     def add(self, order: Order, created_event: OrderEvent) -> None:
-        with Session(self.engine) as session:
+        with Session(self.engine, expire_on_commit=False) as session:
             session.add(order)
             session.add(created_event)
             session.commit()
 
     def get(self, order_id: str) -> tuple[Order, list[OrderEvent]] | None:
-        with Session(self.engine) as session:
+        with Session(self.engine, expire_on_commit=False) as session:
             order = session.get(Order, order_id)
             if order is None:
                 return None
@@ -95,7 +95,7 @@ class OrderStore:
 
         Returns the order (unchanged if the event was seen before), or None if unknown.
         """
-        with Session(self.engine) as session:
+        with Session(self.engine, expire_on_commit=False) as session:
             order = session.get(Order, order_id)
             if order is None:
                 return None
@@ -127,6 +127,6 @@ class OrderStore:
             return order
 
     def ping(self) -> bool:
-        with Session(self.engine) as session:
+        with Session(self.engine, expire_on_commit=False) as session:
             session.exec(select(Order.id).limit(1)).all()
         return True

@@ -1,9 +1,114 @@
-"""`bulut` commands: secrets (not built yet)."""
+"""`bulut secrets`: KV v2 secrets and Transit keys in the platform's Vault.
+
+Values never come from the command line by default (shell history keeps argv): they are
+read from stdin (``key=-``) or files (``key=@path``). ``--literal`` opts in to ``key=value``.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from bulut.errors import InvalidInputError
+from bulut.secrets.connection import connect
+from bulut.settings import Settings
+
+from .output import OutputFormat, print_document, print_table
+
+
+def parse_pairs(pairs: list[str], *, literal: bool, stdin: str | None = None) -> dict[str, str]:
+    """``key=-`` (stdin), ``key=@file`` and, with ``literal``, ``key=value``."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, source = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInputError(
+                f"{pair!r}: expected KEY=-, KEY=@FILE or (with --literal) KEY=VALUE"
+            )
+        if source == "-":
+            values[key] = (stdin if stdin is not None else sys.stdin.read()).rstrip("\n")
+        elif source.startswith("@"):
+            path = Path(source[1:])
+            if not path.is_file():
+                raise InvalidInputError(f"{key}: file {path} does not exist", field=key)
+            values[key] = path.read_text().rstrip("\n")
+        elif literal:
+            values[key] = source
+        else:
+            raise InvalidInputError(
+                f"{key}: refusing a value on the command line (shell history keeps it); "
+                f"use {key}=- to read stdin, {key}=@FILE, or pass --literal",
+                field=key,
+            )
+    return values
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach `bulut secrets`."""
+    group = typer.Typer(
+        help="KV secrets and Transit keys in the platform's Vault.", no_args_is_help=True
+    )
+    app.add_typer(group, name="secrets")
+
+    @group.command("put")
+    def put(
+        path: Annotated[str, typer.Argument(help="KV path, e.g. shop-dev/payments/provider.")],
+        pairs: Annotated[
+            list[str], typer.Argument(help="KEY=- | KEY=@FILE | KEY=VALUE (--literal).")
+        ],
+        literal: Annotated[bool, typer.Option(help="Allow KEY=VALUE on the command line.")] = False,
+    ) -> None:
+        """Write a new version of a secret."""
+        version = connect(Settings()).kv_put(path, parse_pairs(pairs, literal=literal))
+        print(f"secret/{path}: version {version}")
+
+    @group.command("get")
+    def get(
+        path: str,
+        field: Annotated[str | None, typer.Option(help="Print only this key's value.")] = None,
+        output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.table,
+    ) -> None:
+        """Read the latest version of a secret."""
+        data = connect(Settings()).kv_get(path)
+        if field is not None:
+            if field not in data:
+                raise InvalidInputError(f"secret/{path} has no key {field!r}", field=field)
+            print(data[field])
+        elif output is OutputFormat.table:
+            print_table(["KEY", "VALUE"], sorted(data.items()))
+        else:
+            print_document(data, output)
+
+    @group.command("list")
+    def list_(prefix: Annotated[str, typer.Argument()] = "") -> None:
+        """List keys under a prefix."""
+        print_table(["KEY"], ([key] for key in connect(Settings()).kv_list(prefix)))
+
+    @group.command("delete")
+    def delete(path: str) -> None:
+        """Delete every version of a secret."""
+        connect(Settings()).kv_delete(path)
+        print(f"secret/{path}: deleted")
+
+    @group.command("rotate-key")
+    def rotate_key(
+        key: Annotated[str, typer.Argument(help="Transit key, e.g. orders-pii.")],
+    ) -> None:
+        """Rotate a Transit key; rewrap stored ciphertexts afterwards."""
+        print(f"transit/{key}: now at version {connect(Settings()).rotate(key)}")
+
+    @group.command("rewrap")
+    def rewrap(
+        key: str,
+        ciphertext: Annotated[
+            str, typer.Argument(help="vault:vN:... or - to read lines from stdin")
+        ],
+    ) -> None:
+        """Re-encrypt ciphertexts under the latest key version (plaintext never leaves Vault)."""
+        vault = connect(Settings())
+        lines = sys.stdin.read().split() if ciphertext == "-" else [ciphertext]
+        for line in lines:
+            print(vault.rewrap(key, line))

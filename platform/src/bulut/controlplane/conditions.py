@@ -71,8 +71,10 @@ def mark_ready_from(
     if failed is not None:
         mark(status, happy, "False", failed.get("reason", ""), failed.get("message", ""), now=now)
         return
-    unknown = next((c for c in conds if c.get("status") != "True"), None)
-    if unknown is not None:
+    unknowns = [c for c in conds if c.get("status") != "True"]
+    if unknowns:
+        # Knative's happy condition carries the reason of the dependent marked last.
+        unknown = next((c for c in reversed(unknowns) if c.get("reason")), unknowns[0])
         reason, message = unknown.get("reason", ""), unknown.get("message", "")
         mark(status, happy, "Unknown", reason, message, now=now)
         return

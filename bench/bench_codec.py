@@ -1,0 +1,140 @@
+"""Benchmark: bulut.events against the cloudevents SDK 2.x, in the same run.
+
+Measures events per second to decode and to encode one Knative-shaped event (broker
+extensions, a small JSON payload) in binary and structured mode, with both codecs, and
+prints the ratio ours / SDK. Run: ``.venv/bin/python bench/bench_codec.py``.
+
+Each figure is the best of ``--repeat`` rounds of ``--number`` calls (timeit's rule: the
+minimum is the least disturbed by the rest of the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import timeit
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cloudevents.core.bindings.http import (
+    HTTPMessage,
+    from_http_event,
+    to_binary_event,
+    to_structured_event,
+)
+
+from bulut.events import CloudEvent, decode, encode_binary, encode_structured
+
+PAYLOAD = (
+    b'{"order":{"id":"ord-1029","customer":"c-77","items":[{"sku":"A-1","qty":2},'
+    b'{"sku":"B-9","qty":1}],"total":129.5,"currency":"EUR"},"note":"gift wrap"}'
+)
+BINARY_HEADERS = {
+    "ce-specversion": "1.0",
+    "ce-id": "8c6b2d1e-4a5f-4e7b-9d10-2f4e6a8b0c12",
+    "ce-source": "/apis/v1/namespaces/shop/orders",
+    "ce-type": "dev.bulut.order.created",
+    "ce-time": "2026-11-28T04:05:06.123456Z",
+    "ce-subject": "ord-1029",
+    "ce-knativearrivaltime": "2026-11-28T04:05:06.2Z",
+    "ce-knativebrokerttl": "255",
+    "ce-traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    "content-type": "application/json",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured operation with both codecs."""
+
+    mode: str
+    operation: str
+    ours: float
+    sdk: float
+
+    @property
+    def ratio(self) -> float:
+        """How many times faster ours is."""
+        return self.ours / self.sdk
+
+
+def rate(call: Callable[[], object], *, number: int, repeat: int) -> float:
+    """Calls per second of ``call``: the best of ``repeat`` rounds of ``number`` calls."""
+    best = min(timeit.Timer(call).repeat(repeat=repeat, number=number))
+    return number / best
+
+
+def measure(number: int, repeat: int) -> list[Row]:
+    """Run every operation with both codecs and return the rows."""
+    ours_event = decode(BINARY_HEADERS, PAYLOAD)
+    assert isinstance(ours_event, CloudEvent)
+    structured_headers, structured_body = encode_structured(ours_event)
+    binary_message = HTTPMessage(headers=dict(BINARY_HEADERS), body=PAYLOAD)
+    structured_message = HTTPMessage(headers=structured_headers, body=structured_body)
+    sdk_event: Any = from_http_event(binary_message)
+
+    def ours_decode_binary() -> object:
+        return decode(BINARY_HEADERS, PAYLOAD)
+
+    def ours_decode_structured() -> object:
+        return decode(structured_headers, structured_body)
+
+    def ours_encode_binary() -> object:
+        return encode_binary(ours_event)
+
+    def ours_encode_structured() -> object:
+        return encode_structured(ours_event)
+
+    def sdk_decode_binary() -> object:
+        return from_http_event(binary_message)
+
+    def sdk_decode_structured() -> object:
+        return from_http_event(structured_message)
+
+    def sdk_encode_binary() -> object:
+        return to_binary_event(sdk_event)
+
+    def sdk_encode_structured() -> object:
+        return to_structured_event(sdk_event)
+
+    plan = [
+        ("binary", "decode", ours_decode_binary, sdk_decode_binary),
+        ("structured", "decode", ours_decode_structured, sdk_decode_structured),
+        ("binary", "encode", ours_encode_binary, sdk_encode_binary),
+        ("structured", "encode", ours_encode_structured, sdk_encode_structured),
+    ]
+    return [
+        Row(mode, operation, rate(ours, number=number, repeat=repeat), rate(sdk, number=number, repeat=repeat))
+        for mode, operation, ours, sdk in plan
+    ]
+
+
+def render(rows: list[Row]) -> str:
+    """The table of rows as text."""
+    lines = [
+        f"{'mode':<11} {'op':<7} {'bulut ev/s':>12} {'sdk ev/s':>12} {'ratio':>7}",
+        "-" * 53,
+    ]
+    for row in rows:
+        lines.append(
+            f"{row.mode:<11} {row.operation:<7} {row.ours:>12,.0f} {row.sdk:>12,.0f} "
+            f"{row.ratio:>6.1f}x"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse flags, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--number", type=int, default=20_000, help="calls per round")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds; the best one counts")
+    args = parser.parse_args()
+    rows = measure(args.number, args.repeat)
+    print(render(rows))
+    decode_rows = [row for row in rows if row.operation == "decode"]
+    worst = min(row.ratio for row in decode_rows)
+    print(f"\ndecode ratio (worst mode): {worst:.1f}x the SDK (target: at least 5x)")
+
+
+if __name__ == "__main__":
+    main()

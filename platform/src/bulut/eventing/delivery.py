@@ -1,0 +1,200 @@
+"""Delivering one logged event to one trigger's subscriber (the I/O side).
+
+Binary mode with ``Prefer: reply`` and ``Kn-Namespace``; attempts per the effective
+``DeliverySpec`` (retry, backoff, per-attempt timeout); each attempt takes a slot of
+the subscriber's capacity only while it is on the wire, never while it waits to
+retry. After the last failed attempt the original event goes to the dead-letter
+sink with ``knativeerrordest``/``knativeerrorcode``/``knativeerrordata``. A reply
+CloudEvent gets the original TTL back and re-enters the broker. What an answer
+*means* is decided by :mod:`.replies`; the waits by :mod:`.delivery_spec`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bulut.events import CloudEvent, encode_header_value
+
+from .connections import ConnectionPool, Header, Response
+from .dead_letter import error_extensions
+from .delivery_spec import NO_RESPONSE, DeliverySpec
+from .log import Outcome, StoredEvent
+from .replies import Answer, Verdict, classify
+from .sinks import Target
+from .ttl import TTL_ATTRIBUTE
+
+Reinject = Callable[[str, str, CloudEvent], Awaitable[int]]
+"""(namespace, broker, event) -> the ingress's status code."""
+Gate = Callable[[Target], asyncio.Semaphore]
+Observer = Callable[[dict[str, Any]], None]
+
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one attempt got back: status (0 = none), headers, body, Retry-After."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    retry_after: float | None
+    error: str = ""
+
+
+def _retry_after(headers: dict[str, str]) -> float | None:
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
+
+
+def structured_body(event: StoredEvent) -> bytes:
+    """The event in structured JSON mode (``delivery.format: json``)."""
+    document: dict[str, Any] = dict(event.attributes)
+    content_type = str(document.get("datacontenttype", "application/json"))
+    if event.body:
+        if content_type.endswith("json"):
+            try:
+                document["data"] = json.loads(event.body)
+            except ValueError:
+                document["data_base64"] = base64.b64encode(event.body).decode()
+        else:
+            document["data_base64"] = base64.b64encode(event.body).decode()
+    return json.dumps(document).encode()
+
+
+class Deliverer:
+    """Sends events to subscribers and dead-letter sinks through one connection pool."""
+
+    def __init__(self, pool: ConnectionPool, gate: Gate, reinject: Reinject) -> None:
+        self._pool = pool
+        self._gate = gate
+        self._reinject = reinject
+
+    async def send(
+        self, target: Target, headers: list[Header], body: bytes, timeout: float | None
+    ) -> Attempt:
+        """One attempt, holding a capacity slot of the target while on the wire."""
+        async with self._gate(target):
+            try:
+                response: Response = await self._pool.request(
+                    "POST",
+                    target.connect_host,
+                    target.connect_port,
+                    target.path,
+                    host_header=target.host_header,
+                    headers=headers,
+                    body=body,
+                    timeout=timeout or DEFAULT_TIMEOUT,
+                )
+            except (OSError, TimeoutError) as error:
+                kind = "timeout" if isinstance(error, TimeoutError) else "dispatch error"
+                return Attempt(NO_RESPONSE, {}, b"", None, f"{kind}: {error}")
+        return Attempt(response.status, response.headers, response.body, _retry_after(response.headers))
+
+    async def deliver(
+        self,
+        event: StoredEvent,
+        trigger_key: str,
+        target: Target,
+        spec: DeliverySpec,
+        dead_letter: Target | None,
+        observe: Observer | None = None,
+    ) -> Outcome:
+        """Deliver with retries; dead-letter on failure; forward a reply. Never raises."""
+        headers = list(event.headers)
+        body = event.body
+        if spec.structured:
+            headers = [(b"content-type", b"application/cloudevents+json")]
+            body = structured_body(event)
+        headers.append((b"prefer", b"reply"))
+        headers.append((b"kn-namespace", event.namespace.encode()))
+        history: list[dict[str, Any]] = []
+        answer, last = await self._attempts(target, headers, body, spec, history, observe, event, trigger_key)
+        if answer.verdict is Verdict.replied and answer.reply is not None:
+            reply = answer.reply.with_attributes(**{TTL_ATTRIBUTE: event.ttl})
+            status = await self._reinject(event.namespace, event.broker, reply)
+            if 200 <= status < 300:
+                return self._outcome(event, trigger_key, "replied", target, answer.code, history)
+            url = f"/{event.namespace}/{event.broker}"
+            answer = Answer(Verdict.failed, status, message=f"reply refused by the broker ({status})")
+            last = Attempt(status, {}, b"", None, answer.message)
+            target = Target(url, "", 0, "", url, broker=(event.namespace, event.broker))
+        if answer.verdict is Verdict.delivered:
+            return self._outcome(event, trigger_key, "delivered", target, answer.code, history)
+        if dead_letter is None:
+            return self._outcome(event, trigger_key, "failed", target, answer.code, history, answer.message)
+        extensions = error_extensions(target.url, answer.code, last.body)
+        dls_headers = list(event.headers) + [
+            (f"ce-{name}".encode(), encode_header_value(value).encode()) for name, value in extensions.items()
+        ]
+        dls_history: list[dict[str, Any]] = []
+        dls_answer, _ = await self._attempts(
+            dead_letter, dls_headers, event.body, spec, dls_history, None, event, trigger_key
+        )
+        history.extend({**h, "deadLetter": True} for h in dls_history)
+        if dls_answer.verdict in (Verdict.delivered, Verdict.replied):
+            return self._outcome(event, trigger_key, "dead-lettered", target, answer.code, history, answer.message)
+        return self._outcome(event, trigger_key, "failed", target, answer.code, history, "dead-letter sink failed too")
+
+    async def _attempts(
+        self,
+        target: Target,
+        headers: list[Header],
+        body: bytes,
+        spec: DeliverySpec,
+        history: list[dict[str, Any]],
+        observe: Observer | None,
+        event: StoredEvent,
+        trigger_key: str,
+    ) -> tuple[Answer, Attempt]:
+        answer = Answer(Verdict.failed, NO_RESPONSE)
+        attempt = Attempt(NO_RESPONSE, {}, b"", None)
+        for index in range(spec.attempts):
+            attempt = await self.send(target, headers, body, spec.timeout)
+            if attempt.status == NO_RESPONSE:
+                answer = Answer(Verdict.retry, NO_RESPONSE, message=attempt.error)
+            else:
+                answer = classify(attempt.status, attempt.headers, attempt.body)
+            record: dict[str, Any] = {
+                "attempt": index + 1,
+                "at": time.time(),
+                "code": answer.code,
+                "verdict": str(answer.verdict),
+                "url": target.url,
+            }
+            if answer.message:
+                record["message"] = answer.message
+            history.append(record)
+            if observe is not None:
+                observe({"kind": "attempt", "seq": event.seq, "id": event.id, "trigger": trigger_key, **record})
+            if answer.verdict is not Verdict.retry or index + 1 >= spec.attempts:
+                break
+            await asyncio.sleep(spec.wait_before_retry(index, attempt.retry_after))
+        if answer.verdict is Verdict.retry:
+            answer = Answer(Verdict.failed, answer.code, message=answer.message)
+        return answer, attempt
+
+    @staticmethod
+    def _outcome(
+        event: StoredEvent,
+        trigger_key: str,
+        outcome: str,
+        target: Target,
+        code: int,
+        history: list[dict[str, Any]],
+        detail: str = "",
+    ) -> Outcome:
+        attempts = sum(1 for h in history if not h.get("deadLetter"))
+        return Outcome(event.seq, trigger_key, outcome, attempts, code, target.url, detail, tuple(history))
+
