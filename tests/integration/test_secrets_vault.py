@@ -167,3 +167,31 @@ def test_dynamic_database_credentials_are_renewed_and_really_revoked(
     renderer.close()
     with pytest.raises(psycopg.OperationalError), psycopg.connect(dsn):
         pass
+
+
+def test_bootstrap_loads_policies_and_creates_only_missing_secrets(
+    vault: Vault, tmp_path: Path
+) -> None:
+    from bulut.secrets.bootstrap import Seed, bootstrap
+
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "audit.hcl").write_text(
+        'path "secret/data/shop/audit/*" { capabilities = ["read"] }'
+    )
+    seed_file = tmp_path / "seed.yaml"
+    seed_file.write_text(
+        "secrets:\n  - path: shop/payments/provider\n    generate: [api_key]\n"
+        "transitKeys: [orders-pii]\n"
+    )
+    vault.kv_put("shop/payments/provider", {"api_key": "kept"})
+    report = bootstrap(vault, policies_dir=policies, seed=Seed.load(seed_file))
+    assert report.policies == ["audit"]
+    assert report.created == []
+    assert vault.kv_get("shop/payments/provider") == {"api_key": "kept"}
+    vault.kv_delete("shop/payments/provider")
+    assert bootstrap(vault, policies_dir=None, seed=Seed.load(seed_file)).created == [
+        "shop/payments/provider"
+    ]
+    assert vault.kv_get("shop/payments/provider")["api_key"].startswith("sk_test_")
+    assert vault.encrypt("orders-pii", b"x").startswith("vault:v1:")
