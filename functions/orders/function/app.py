@@ -1,6 +1,7 @@
 """The orders HTTP API (FastAPI), called by the function as a raw ASGI app.
 
-    POST /orders          validate, store (pending), emit com.example.order.created → 201 {id, status}
+    POST /orders          validate, store (pending), emit com.example.order.created;
+                          201 {id, status}
     GET  /orders/{id}     the order, its saga status and the history of events seen
     POST /                CloudEvents from triggers (inventory/payment outcomes) → 204, empty body
 

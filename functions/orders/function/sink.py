@@ -36,7 +36,7 @@ class Sink:
                     str(k): str(v) for k, v in json.loads(overrides).get("extensions", {}).items()
                 }
             except (ValueError, AttributeError):
-                log.warning("K_CE_OVERRIDES is not JSON like {\"extensions\": {...}}; ignored")
+                log.warning('K_CE_OVERRIDES is not JSON like {"extensions": {...}}; ignored')
         timeout = float(cfg.get("K_SINK_TIMEOUT") or 10.0)
         return cls(cfg.get("K_SINK"), extensions, timeout)
 

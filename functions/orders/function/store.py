@@ -6,8 +6,8 @@ The customer's e-mail address is personal data and lives in exactly one column,
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint

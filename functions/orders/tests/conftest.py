@@ -5,7 +5,6 @@ import threading
 
 import httpx
 import pytest
-
 from function import new
 
 
@@ -38,7 +37,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def sink():
     server = RecordingSink()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -53,8 +52,13 @@ def database_url(tmp_path):
 @pytest.fixture
 def function(database_url, sink):
     f = new()
-    f.start({"DATABASE_URL": database_url, "K_SINK": sink.url,
-             "K_CE_OVERRIDES": '{"extensions": {"env": "test"}}'})
+    f.start(
+        {
+            "DATABASE_URL": database_url,
+            "K_SINK": sink.url,
+            "K_CE_OVERRIDES": '{"extensions": {"env": "test"}}',
+        }
+    )
     yield f
     f.stop()
 

@@ -5,7 +5,6 @@ import json
 import httpx
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event, to_binary_event
 from cloudevents.core.v1.event import CloudEvent
-
 from function import new
 
 ORDER = {
@@ -134,8 +133,13 @@ async def test_out_of_stock_rejects_the_order(client):
 async def test_a_declined_payment_cancels_the_order(client):
     order_id = await place(client)
     await deliver(client, "com.example.inventory.reserved", order_id)
-    await deliver(client, "com.example.payment.declined", order_id, {"reason": "card_declined"},
-                  source="/payments")
+    await deliver(
+        client,
+        "com.example.payment.declined",
+        order_id,
+        {"reason": "card_declined"},
+        source="/payments",
+    )
     assert (await client.get(f"/orders/{order_id}")).json()["status"] == "cancelled"
 
 

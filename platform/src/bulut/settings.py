@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     # -- secrets -----------------------------------------------------------
     vault_addr: str | None = Field(default=None, description="Use this Vault instead of a dev one.")
     vault_token: str | None = Field(default=None, repr=False, description="Token for vault_addr.")
+    vault_policies_dir: Path = Field(
+        default=Path("gitops/platform/vault/policies"),
+        description="HCL policies loaded into the dev Vault (the cluster applies the same files).",
+    )
+    vault_seed: Path = Field(
+        default=Path("gitops/platform/vault/dev-seed.yaml"),
+        description="Secrets and Transit keys the dev Vault gets when they are missing.",
+    )
 
     # -- behaviour ---------------------------------------------------------
     log_level: str = Field(default="info", description="debug, info, warning or error.")

@@ -1,9 +1,251 @@
-"""`bulut` commands: func (not built yet)."""
+"""`bulut func`: build, test, invoke and list local function projects.
+
+The ``func`` group is one shared Typer instance, created on first use by :func:`func_group`.
+A sibling module adds its command to the same group from its own ``register(app)``, without
+calling ``app.add_typer`` itself (this module attaches the group to the root app)::
+
+    # bulut/cli/func_run.py
+    from .func import func_group
+
+    def register(app: typer.Typer) -> None:
+        func_group().command("run")(run)
+"""
 
 from __future__ import annotations
 
+import functools
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import httpx
 import typer
+
+from bulut import events
+from bulut.errors import InstanceError, InvalidInputError
+from bulut.functions.catalog import discover
+from bulut.functions.environments import Environment, ensure_environment
+from bulut.functions.project import FunctionProject, load_project
+from bulut.settings import Settings
+
+from .output import console, err_console, print_table
+
+DEFAULT_TYPE = "boson.fn"  # kn func invoke's defaults
+DEFAULT_SOURCE = "/boson/fn"
+DEFAULT_DATA = '{"message":"Hello World"}'
+
+DirArgument = Annotated[Path, typer.Argument(help="The function folder.", show_default=False)]
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option("--state-dir", help="Where builds live (default .bulut, or BULUT_STATE_DIR)."),
+]
+
+
+@functools.cache
+def func_group() -> typer.Typer:
+    """The shared `func` command group (created once, with this module's commands)."""
+    group = typer.Typer(
+        name="func",
+        help="Build, test, invoke and list local function projects.",
+        no_args_is_help=True,
+    )
+    group.command("build")(build)
+    group.command(
+        "test",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )(test)
+    group.command("invoke")(invoke)
+    group.command("list")(list_functions)
+    return group
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach the `func` group to the root app."""
+    app.add_typer(func_group(), name="func")
+
+
+def build(folder: DirArgument, state_dir: StateDirOption = None) -> None:
+    """Build the function's environment (once; later builds reuse it) and print its path."""
+    environment = _environment(load_project(folder), state_dir)
+    print(environment.root)
+
+
+def test(
+    folder: DirArgument,
+    pytest_args: Annotated[
+        list[str] | None,
+        typer.Argument(help="Arguments for pytest, after `--`.", show_default=False),
+    ] = None,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Run the function's own tests in its folder with its environment's Python."""
+    project = load_project(folder)
+    environment = _environment(project, state_dir)
+    environ = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    command = [str(environment.python), "-m", "pytest", *(pytest_args or [])]
+    err_console().print(f"[dim]{project.name}: {' '.join(command[1:])} (in {project.path})")
+    completed = subprocess.run(command, cwd=project.path, env=environ, check=False)
+    raise typer.Exit(completed.returncode)
+
+
+def invoke(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="Function folder (default: the current one).", show_default=False),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Send here instead of the function's local route.")
+    ] = None,
+    data: Annotated[str, typer.Option(help="Event data.")] = DEFAULT_DATA,
+    type: Annotated[str, typer.Option(help="Event type.")] = DEFAULT_TYPE,  # noqa: A002
+    source: Annotated[str, typer.Option(help="Event source.")] = DEFAULT_SOURCE,
+    id: Annotated[  # noqa: A002
+        str | None, typer.Option(help="Event id (default: a new UUID).")
+    ] = None,
+    content_type: Annotated[
+        str, typer.Option("--content-type", help="datacontenttype of the data.")
+    ] = "application/json",
+    structured: Annotated[
+        bool, typer.Option("--structured", help="Structured mode instead of binary.")
+    ] = False,
+    header: Annotated[
+        list[str] | None, typer.Option("--header", "-H", help="Extra header `Name: value`.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 60.0,
+) -> None:
+    """Send a CloudEvent to a function (binary mode, as `kn func invoke`) and print the reply."""
+    settings = Settings()
+    target = url or _local_url(load_project(folder or Path.cwd()), settings)
+    event = events.new_event(
+        type=type,
+        source=source,
+        id=id,
+        data=_event_data(data, content_type),
+        datacontenttype=content_type,
+    )
+    headers, body = events.encode_structured(event) if structured else events.encode_binary(event)
+    headers.update(_extra_headers(header or []))
+    connect_url, host = _connection(target, settings)
+    if host is not None:
+        headers["host"] = host
+    try:
+        response = httpx.post(connect_url, headers=headers, content=body, timeout=timeout)
+    except httpx.HTTPError as error:
+        raise InstanceError(f"could not reach {target}: {error}; is `bulut up` running?") from None
+    _print_answer(response)
+    if response.status_code >= 400:
+        raise typer.Exit(1)
+
+
+def list_functions(
+    functions_dir: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Folder of function folders (default: functions)."),
+    ] = None,
+) -> None:
+    """List the function projects found in a folder."""
+    folder = functions_dir or Settings().functions_dir
+    catalog = discover(folder)
+    rows = [
+        [project.name, project.flavour.value, _relative(project.path)]
+        for project in catalog.values()
+    ]
+    print_table(["NAME", "FLAVOUR", "PATH"], rows)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _environment(project: FunctionProject, state_dir: Path | None) -> Environment:
+    builds = (state_dir or Settings().state_dir) / "builds"
+    progress = err_console()
+    return ensure_environment(project, builds, progress=lambda line: progress.print(f"[dim]{line}"))
+
+
+def _local_url(project: FunctionProject, settings: Settings) -> str:
+    """The function's route on the local data plane: http://<name>.<ns>.<domain>:<port>."""
+    port = "" if settings.data_port == 80 else f":{settings.data_port}"
+    return f"http://{project.name}.{settings.namespace}.{settings.domain}{port}/"
+
+
+def _connection(url: str, settings: Settings) -> tuple[str, str | None]:
+    """Where to connect, and the Host header to keep, for ``url``.
+
+    A ``*.<domain>`` URL goes to the data plane on ``settings.host`` with its Host header
+    kept, so no DNS is needed for ``*.localhost``.
+    """
+    parts = urlsplit(url)
+    hostname = parts.hostname or ""
+    if not hostname.endswith("." + settings.domain):
+        return url, None
+    path = parts.path or "/"
+    query = f"?{parts.query}" if parts.query else ""
+    connect = f"http://{settings.host}:{parts.port or settings.data_port}{path}{query}"
+    return connect, parts.netloc
+
+
+def _event_data(data: str, content_type: str) -> Any:
+    if not events.is_json_media_type(content_type):
+        return data
+    try:
+        return json.loads(data)
+    except ValueError as error:
+        raise InvalidInputError(
+            f"--data is not valid JSON ({error}); pass JSON or set --content-type text/plain",
+            field="--data",
+        ) from None
+
+
+def _extra_headers(values: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for value in values:
+        name, sep, content = value.partition(":")
+        if not sep or not name.strip():
+            raise InvalidInputError(f"--header {value!r} is not `Name: value`", field="--header")
+        headers[name.strip().lower()] = content.strip()
+    return headers
+
+
+def _print_answer(response: httpx.Response) -> None:
+    out = console()
+    headers = {name.lower(): value for name, value in response.headers.items()}
+    status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    if not response.content:
+        out.print(f"{status}, no reply event")
+        return
+    is_event = "ce-id" in headers or headers.get("content-type", "").startswith(
+        "application/cloudevents"
+    )
+    if not is_event:
+        out.print(status)
+        out.print(response.text[:4000], markup=False)
+        return
+    decoded = events.decode(headers, response.content)
+    reply = decoded[0] if isinstance(decoded, list) else decoded
+    out.print(f"{status}, reply event:")
+    print_table(
+        ["ATTRIBUTE", "VALUE"],
+        ([name, events.canonical_string(value)] for name, value in reply.attributes.items()),
+    )
+    out.print(_data_text(reply), markup=False)
+
+
+def _data_text(event: events.CloudEvent) -> str:
+    if event.data is None:
+        return "(no data)"
+    if events.is_json_media_type(event.datacontenttype):
+        try:
+            return json.dumps(event.json(), indent=2, ensure_ascii=False)
+        except InvalidInputError:
+            pass
+    return event.data.decode("utf-8", errors="replace")
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -49,8 +49,7 @@ def expected_files(functions_dir: Path, gitops_dir: Path, registry: str) -> dict
 def existing_generated(gitops_dir: Path, expected: dict[Path, str]) -> dict[str, str | None]:
     """Text on disk of the expected files and of any other generated file in function bases."""
     on_disk: dict[str, str | None] = {
-        str(path): path.read_text(encoding="utf-8") if path.is_file() else None
-        for path in expected
+        str(path): path.read_text(encoding="utf-8") if path.is_file() else None for path in expected
     }
     for path in sorted((gitops_dir / "bases" / "functions").glob("*/*.yaml")):
         if str(path) not in on_disk:

@@ -1,9 +1,320 @@
-"""`bulut` commands: resources (not built yet)."""
+"""`bulut apply|get|describe|delete`: kubectl-style resource commands over the control plane.
+
+The commands are thin: load YAML, call the control plane's REST API with httpx, print.
+Tables come from the server (`as=Table`), so `bulut get` and the API show the same columns.
+"""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
 import typer
+
+from bulut.errors import (
+    BulutError,
+    ConflictError,
+    InvalidInputError,
+    InvalidResourceError,
+    NotFoundError,
+)
+from bulut.manifests.loading import LoadedDocument, kustomize_build, load_documents
+from bulut.settings import Settings
+
+from .output import OutputFormat, console, print_document, print_table
+
+TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json"
+KINDS: dict[str, tuple[str, str, str]] = {
+    # alias -> (api root, plural, Kind)
+    **dict.fromkeys(
+        ("ksvc", "ksvcs", "kservice", "service", "services"),
+        ("/apis/serving.knative.dev/v1", "services", "Service"),
+    ),
+    **dict.fromkeys(
+        ("revision", "revisions", "rev"), ("/apis/serving.knative.dev/v1", "revisions", "Revision")
+    ),
+    **dict.fromkeys(("route", "routes", "rt"), ("/apis/serving.knative.dev/v1", "routes", "Route")),
+    **dict.fromkeys(
+        ("configuration", "configurations", "config", "cfg"),
+        ("/apis/serving.knative.dev/v1", "configurations", "Configuration"),
+    ),
+    **dict.fromkeys(("broker", "brokers"), ("/apis/eventing.knative.dev/v1", "brokers", "Broker")),
+    **dict.fromkeys(
+        ("trigger", "triggers"), ("/apis/eventing.knative.dev/v1", "triggers", "Trigger")
+    ),
+    **dict.fromkeys(
+        ("pingsource", "pingsources", "ping"),
+        ("/apis/sources.knative.dev/v1", "pingsources", "PingSource"),
+    ),
+    **dict.fromkeys(
+        ("sinkbinding", "sinkbindings"),
+        ("/apis/sources.knative.dev/v1", "sinkbindings", "SinkBinding"),
+    ),
+    **dict.fromkeys(("configmap", "configmaps", "cm"), ("/api/v1", "configmaps", "ConfigMap")),
+}
+
+Namespace = Annotated[str | None, typer.Option("-n", "--namespace", help="Namespace.")]
+Output = Annotated[OutputFormat, typer.Option("-o", "--output", help="table, yaml or json.")]
+_DOCUMENT_FIELD = re.compile(r"^documents\[(\d+)\]\.?(.*)$")
+
+
+class ControlPlaneClient:
+    """JSON over HTTP to the control plane; problem+json answers become BulutErrors."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.base_url = settings.control_url
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send one request; the decoded JSON answer."""
+        try:
+            with httpx.Client(base_url=self.base_url, timeout=30) as client:
+                response = client.request(method, path, **kwargs)
+        except httpx.TransportError:
+            raise BulutError(
+                f"control plane not reachable at {self.base_url}: start it with `bulut up`"
+            ) from None
+        if response.status_code >= 400:
+            raise error_from(response)
+        return response.json()
+
+    def namespace(self, namespace: str | None) -> str:
+        """The namespace to use (flag, else settings)."""
+        return namespace or self.settings.namespace
+
+
+def error_from(response: httpx.Response) -> BulutError:
+    """The BulutError a problem+json answer describes."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"detail": response.text}
+    detail, field = str(body.get("detail", response.reason_phrase)), body.get("field")
+    by_status: dict[int, type[BulutError]] = {
+        404: NotFoundError,
+        409: ConflictError,
+        422: InvalidResourceError,
+        400: InvalidInputError,
+    }
+    return by_status.get(response.status_code, BulutError)(detail, field=field)
+
+
+def resolve_kind(name: str) -> tuple[str, str, str]:
+    """(api root, plural, Kind) for a resource type the user typed."""
+    found = KINDS.get(name.lower()) or KINDS.get(name.lower().split(".", 1)[0])
+    if found is None:
+        known = "ksvc, revisions, routes, configurations, brokers, triggers, pingsources, ..."
+        raise InvalidInputError(f"unknown resource type {name!r} (try: {known})", field="TYPE")
+    return found
+
+
+def collection(kind: str, namespace: str | None) -> str:
+    """REST path of a collection (all namespaces when None)."""
+    root, plural, _ = resolve_kind(kind)
+    return f"{root}/{plural}" if namespace is None else f"{root}/namespaces/{namespace}/{plural}"
+
+
+def print_listing(
+    client: ControlPlaneClient,
+    kind: str,
+    namespace: str | None,
+    fmt: OutputFormat,
+    name: str | None = None,
+) -> None:
+    """Print a collection (or one item of it) as a server-side table, YAML or JSON."""
+    path = collection(kind, namespace)
+    if fmt is OutputFormat.table:
+        table = client.request("GET", path, headers={"Accept": TABLE_ACCEPT})
+        columns = [c["name"] for c in table["columnDefinitions"]]
+        rows = [
+            row["cells"]
+            for row in table["rows"]
+            if name is None or row["object"]["metadata"]["name"] == name
+        ]
+        if name is not None and not rows:
+            raise NotFoundError(f'{resolve_kind(kind)[2].lower()} "{name}" not found')
+        if not rows:
+            console().print(f"No {resolve_kind(kind)[1]} found.")
+            return
+        print_table(columns, rows)
+        return
+    print_document(client.request("GET", path), fmt)
+
+
+def describe(resource: dict[str, Any]) -> None:
+    """kn-style description: identity, addresses, then the conditions."""
+    meta, status = resource["metadata"], resource.get("status") or {}
+    lines = [
+        ("Name", meta["name"]),
+        ("Namespace", meta.get("namespace", "")),
+        ("Kind", f"{resource['kind']} ({resource['apiVersion']})"),
+        ("URL", status.get("url") or (status.get("address") or {}).get("url")),
+        ("Latest", status.get("latestCreatedRevisionName")),
+        ("Ready revision", status.get("latestReadyRevisionName")),
+        ("Subscriber", status.get("subscriberUri")),
+        ("Sink", status.get("sinkUri")),
+        ("Dead letter", status.get("deadLetterSinkUri")),
+        ("Replicas", _replicas(status)),
+        ("Generation", meta.get("generation")),
+        ("Created", meta.get("creationTimestamp")),
+    ]
+    for label, value in lines:
+        if value not in (None, ""):
+            console().print(f"{label + ':':<16}{value}")
+    for target in status.get("traffic") or []:
+        tag = f" #{target['tag']}" if target.get("tag") else ""
+        latest = " (latest)" if target.get("latestRevision") else ""
+        percent = f"{target.get('percent', 0):>3}%"
+        console().print(f"{'Traffic:':<16}{percent}  {target.get('revisionName')}{latest}{tag}")
+    conditions = status.get("conditions") or []
+    if conditions:
+        console().print("")
+        rows = [(_ok(c), c["type"], c.get("reason", ""), c.get("message", "")) for c in conditions]
+        print_table(["OK", "TYPE", "REASON", "MESSAGE"], rows, title=None)
+
+
+def _replicas(status: dict[str, Any]) -> str | None:
+    if "desiredReplicas" not in status and "actualReplicas" not in status:
+        return None
+    return (
+        f"{status.get('actualReplicas', '-')} actual / {status.get('desiredReplicas', '-')} desired"
+    )
+
+
+def _ok(condition: dict[str, Any]) -> str:
+    return {"True": "++", "False": "!!"}.get(str(condition.get("status")), "??")
+
+
+def load_sources(files: list[Path], kustomization: Path | None) -> list[LoadedDocument]:
+    """Documents from every -f source, or from one kustomization."""
+    if kustomization is not None:
+        return kustomize_build(kustomization)
+    if not files:
+        raise InvalidInputError("give -f FILE|DIR|- or -k KUSTOMIZE_DIR", field="-f")
+    return [doc for source in files for doc in load_documents(source)]
+
+
+def apply_documents(
+    client: ControlPlaneClient, loaded: list[LoadedDocument], namespace: str | None, dry_run: bool
+) -> list[dict[str, Any]]:
+    """POST the documents to the atomic apply endpoint; errors name file and document."""
+    body = {
+        "documents": [d.document for d in loaded],
+        "namespace": client.namespace(namespace),
+        "dry_run": dry_run,
+    }
+    try:
+        answer = client.request("POST", "/apis/bulut.dev/v1/apply", json=body)
+    except InvalidInputError as error:
+        raise locate(error, loaded) from None
+    results: list[dict[str, Any]] = answer["results"]
+    return results
+
+
+def locate(error: InvalidInputError, loaded: list[LoadedDocument]) -> InvalidInputError:
+    """Rewrite ``documents[i].path`` errors as ``file: document n: path: message``."""
+    match = _DOCUMENT_FIELD.match(error.field or "")
+    if match is None or int(match.group(1)) >= len(loaded):
+        return error
+    source = loaded[int(match.group(1))]
+    message = re.sub(r"^document \d+ ", "", error.message)
+    where = f"{source.file}: document {source.index}"
+    return type(error)(f"{where} {message} (nothing was applied)", field=match.group(2))
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach apply, get, describe and delete."""
+
+    @app.command()
+    def apply(
+        files: Annotated[list[Path], typer.Option("-f", "--filename", help="FILE, DIR or -.")] = [],  # noqa: B006
+        kustomize: Annotated[
+            Path | None, typer.Option("-k", "--kustomize", help="Kustomization dir.")
+        ] = None,
+        namespace: Namespace = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only.")] = False,
+    ) -> None:
+        """Create or update resources from YAML (atomic: all documents are validated first)."""
+        client = ControlPlaneClient(Settings())
+        loaded = load_sources(files, kustomize)
+        for result in apply_documents(client, loaded, namespace, dry_run):
+            suffix = " (dry run)" if dry_run else ""
+            name = _qualified(result)
+            action = result["note"] if result["action"] == "ignored" else result["action"]
+            console().print(f"{name} {action}{suffix}")
+
+    @app.command()
+    def get(
+        kind: Annotated[str, typer.Argument(metavar="TYPE", help="ksvc, revisions, routes, ...")],
+        name: Annotated[str | None, typer.Argument(help="One resource by name.")] = None,
+        namespace: Namespace = None,
+        all_namespaces: Annotated[bool, typer.Option("-A", "--all-namespaces")] = False,
+        output: Output = OutputFormat.table,
+    ) -> None:
+        """List resources, or show one (tables as kn prints them)."""
+        client = ControlPlaneClient(Settings())
+        ns = None if all_namespaces else client.namespace(namespace)
+        if name is None or output is OutputFormat.table:
+            print_listing(client, kind, ns, output, name)
+            return
+        path = f"{collection(kind, client.namespace(namespace))}/{name}"
+        print_document(client.request("GET", path), output)
+
+    @app.command("describe")
+    def describe_command(
+        kind: Annotated[str, typer.Argument(metavar="TYPE")],
+        name: Annotated[str, typer.Argument()],
+        namespace: Namespace = None,
+    ) -> None:
+        """Show one resource: addresses, traffic, replicas and conditions."""
+        client = ControlPlaneClient(Settings())
+        describe(client.request("GET", f"{collection(kind, client.namespace(namespace))}/{name}"))
+
+    @app.command()
+    def delete(
+        kind: Annotated[str | None, typer.Argument(metavar="TYPE")] = None,
+        names: Annotated[list[str] | None, typer.Argument(metavar="NAME...")] = None,
+        files: Annotated[list[Path], typer.Option("-f", "--filename")] = [],  # noqa: B006
+        namespace: Namespace = None,
+    ) -> None:
+        """Delete resources by TYPE NAME..., or every stored resource in -f files."""
+        client = ControlPlaneClient(Settings())
+        targets = _delete_targets(client, kind, names or [], files, namespace)
+        for path, label in targets:
+            client.request("DELETE", path)
+            console().print(f"{label} deleted")
+
+
+def _delete_targets(
+    client: ControlPlaneClient,
+    kind: str | None,
+    names: list[str],
+    files: list[Path],
+    namespace: str | None,
+) -> list[tuple[str, str]]:
+    if files:
+        targets = []
+        for doc in load_sources(files, None):
+            meta = doc.document.get("metadata") or {}
+            try:
+                resolve_kind(str(doc.document["kind"]))
+            except InvalidInputError:
+                continue
+            ns = meta.get("namespace") or client.namespace(namespace)
+            path = f"{collection(str(doc.document['kind']), ns)}/{meta.get('name')}"
+            targets.append((path, f'{doc.document["kind"].lower()} "{meta.get("name")}"'))
+        return targets
+    if kind is None or not names:
+        raise InvalidInputError("give TYPE NAME... or -f FILE", field="NAME")
+    _, _, kind_name = resolve_kind(kind)
+    ns = client.namespace(namespace)
+    return [(f"{collection(kind, ns)}/{n}", f'{kind_name.lower()} "{n}"') for n in names]
+
+
+def _qualified(result: dict[str, Any]) -> str:
+    api_version = str(result.get("api_version", ""))
+    group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+    singular = str(result["kind"]).lower()
+    return f"{singular}.{group}/{result['name']}" if group else f"{singular}/{result['name']}"

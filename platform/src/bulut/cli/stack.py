@@ -20,6 +20,9 @@ from bulut.controlplane import ControlPlane
 from bulut.errors import ConfigError
 from bulut.eventing import Eventing
 from bulut.manifests.loading import kustomize_build, load_documents
+from bulut.secrets import DevServer, Vault
+from bulut.secrets.bootstrap import BootstrapReport, Seed, bootstrap
+from bulut.secrets.connection import forget, remember
 from bulut.serving import Serving
 from bulut.settings import Settings
 
@@ -75,6 +78,9 @@ class LocalPlatform:
     settings: Settings
     sync_fanout: bool = False
     check_images: bool = True
+    vault: Vault = field(init=False)
+    vault_report: BootstrapReport = field(init=False)
+    _dev_vault: DevServer | None = field(init=False, default=None)
     control: ControlPlane = field(init=False)
     serving: Serving = field(init=False)
     eventing: Eventing = field(init=False)
@@ -108,6 +114,7 @@ class LocalPlatform:
                 "control_port": control_sock.getsockname()[1],
             }
         )
+        await self._start_vault()
         self.control = ControlPlane(self.settings, check_images=self.check_images)
         await self.control.start()
         self.eventing = Eventing(
@@ -130,6 +137,21 @@ class LocalPlatform:
         self._serve(self.control.app, control_sock)
         self._serve(self.serving.app, data_sock)
         await asyncio.gather(*(self._until_started(server) for server in self._servers))
+
+    async def _start_vault(self) -> None:
+        """Use the configured Vault, or start a dev OpenBao; then load policies and seeds."""
+        settings = self.settings
+        if settings.vault_addr:
+            self.vault = Vault(settings.vault_addr, settings.vault_token or "")
+        else:
+            self._dev_vault = DevServer(self.layout.root / "vault", host=settings.host)
+            await self._dev_vault.start()
+            self.vault = Vault(self._dev_vault.addr, self._dev_vault.token)
+            remember(settings, self._dev_vault.addr, self._dev_vault.token)
+        seed = Seed.load(settings.vault_seed) if settings.vault_seed.is_file() else None
+        self.vault_report = await asyncio.to_thread(
+            bootstrap, self.vault, policies_dir=settings.vault_policies_dir, seed=seed
+        )
 
     def _serve(self, app: Any, sock: socket.socket) -> None:
         config = uvicorn.Config(
@@ -170,3 +192,6 @@ class LocalPlatform:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.control.aclose()
+        if self._dev_vault is not None:
+            await self._dev_vault.stop()
+            forget(self.settings)

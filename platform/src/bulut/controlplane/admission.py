@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from bulut.errors import (
+    BulutError,
     ConflictError,
     FunctionProjectError,
     InvalidResourceError,
@@ -25,8 +26,8 @@ from bulut.manifests.feed import Resource
 from . import kinds, validation
 from .addresses import Addressing
 from .defaults import with_defaults
+from .models import Action, ApplyResult
 
-Action = Literal["created", "configured", "unchanged", "ignored"]
 ImageCheck = Callable[[str, Mapping[str, str]], None]
 
 _VALIDATORS: dict[str, Callable[[Mapping[str, Any]], None]] = {
@@ -74,10 +75,16 @@ def classify(document: Mapping[str, Any], default_namespace: str) -> Admitted | 
     meta = document.get("metadata") or {}
     ref = copy.deepcopy(dict(document))
     ref.setdefault("metadata", {}).setdefault("namespace", meta.get("namespace", default_namespace))
-    note = "ignored (cluster only)" if kind in kinds.CLUSTER_ONLY or api_version in {
-        "v1",
-        "route.openshift.io/v1",
-    } else f"ignored (unknown kind {api_version}/{kind})"
+    note = (
+        "ignored (cluster only)"
+        if kind in kinds.CLUSTER_ONLY
+        or api_version
+        in {
+            "v1",
+            "route.openshift.io/v1",
+        }
+        else f"ignored (unknown kind {api_version}/{kind})"
+    )
     return Admitted(None, ref, "ignored", note)
 
 
@@ -124,7 +131,11 @@ def _check_images(resource: Mapping[str, Any], check_image: ImageCheck) -> None:
     try:
         check_image(str(containers[0]["image"]), dict(annotations.get("annotations") or {}))
     except (NotFoundError, FunctionProjectError) as error:
-        raise InvalidResourceError(f"{error}: {path}[0].image", field=f"{path}[0].image") from error
+        template = path.rsplit(".spec.containers", 1)[0]
+        field = f"{path}[0].image"
+        if error.field and error.field.startswith("metadata."):
+            field = f"{template}.{error.field}" if template != path else error.field
+        raise InvalidResourceError(f"{error}: {field}", field=field) from error
 
 
 def _created(desired: Resource, addressing: Addressing) -> Resource:
@@ -151,7 +162,9 @@ def _check_update(existing: Resource, desired: Resource) -> None:
     if kind == "Revision" and old_spec != new_spec:
         raise InvalidResourceError("Immutable fields changed (-old +new): spec", field="spec")
     if kind == "Trigger" and old_spec.get("broker") != new_spec.get("broker"):
-        raise InvalidResourceError("Immutable fields changed (-old +new): spec.broker", field="spec.broker")
+        raise InvalidResourceError(
+            "Immutable fields changed (-old +new): spec.broker", field="spec.broker"
+        )
     if kind in {"Service", "Configuration"}:
         old_t, new_t = old_spec.get("template") or {}, new_spec.get("template") or {}
         name = (new_t.get("metadata") or {}).get("name")
@@ -191,3 +204,26 @@ def _user_view(resource: Resource) -> tuple[Any, ...]:
         meta.get("annotations") or {},
         *(resource.get(key) for key in _USER_FIELDS),
     )
+
+
+def result_of(item: Admitted) -> ApplyResult:
+    """The apply result for one admitted document."""
+    kind, namespace, name = item.key
+    api_version = str(item.resource.get("apiVersion", ""))
+    return ApplyResult(
+        kind=kind,
+        namespace=namespace,
+        name=name,
+        action=item.action,
+        note=item.note,
+        api_version=api_version,
+    )
+
+
+def in_document(error: BulutError, index: int, document: Mapping[str, Any]) -> BulutError:
+    """The same error, naming the document (index, kind, name) it came from."""
+    meta = document.get("metadata") if isinstance(document, Mapping) else None
+    name = (meta or {}).get("name", "?") if isinstance(meta, Mapping) else "?"
+    kind = document.get("kind", "?") if isinstance(document, Mapping) else "?"
+    field = f"documents[{index}].{error.field}" if error.field else f"documents[{index}]"
+    return type(error)(f"document {index + 1} ({kind} {name}): {error.message}", field=field)

@@ -23,7 +23,7 @@ def find(status: Mapping[str, Any], type_: str) -> Condition | None:
 
 
 def status_of(resource: Mapping[str, Any], type_: str = "Ready") -> ConditionStatus:
-    """"True", "False" or "Unknown" (missing counts as Unknown)."""
+    """ "True", "False" or "Unknown" (missing counts as Unknown)."""
     cond = find(resource.get("status") or {}, type_)
     value = cond.get("status") if cond else None
     return value if value in ("True", "False") else "Unknown"  # type: ignore[return-value]

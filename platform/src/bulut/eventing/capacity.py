@@ -43,7 +43,11 @@ class Capacity:
 
     def gate(self, target: Target) -> asyncio.Semaphore:
         """The semaphore an attempt to ``target`` must hold while on the wire."""
-        key: object = target.service or (target.connect_host, target.connect_port, target.host_header)
+        key: object = target.service or (
+            target.connect_host,
+            target.connect_port,
+            target.host_header,
+        )
         limit = self.limit_for(target)
         current = self._gates.get(key)
         if current is None or current[0] != limit:

@@ -100,7 +100,9 @@ class Deliverer:
             except (OSError, TimeoutError) as error:
                 kind = "timeout" if isinstance(error, TimeoutError) else "dispatch error"
                 return Attempt(NO_RESPONSE, {}, b"", None, f"{kind}: {error}")
-        return Attempt(response.status, response.headers, response.body, _retry_after(response.headers))
+        return Attempt(
+            response.status, response.headers, response.body, _retry_after(response.headers)
+        )
 
     async def deliver(
         self,
@@ -120,23 +122,30 @@ class Deliverer:
         headers.append((b"prefer", b"reply"))
         headers.append((b"kn-namespace", event.namespace.encode()))
         history: list[dict[str, Any]] = []
-        answer, last = await self._attempts(target, headers, body, spec, history, observe, event, trigger_key)
+        answer, last = await self._attempts(
+            target, headers, body, spec, history, observe, event, trigger_key
+        )
         if answer.verdict is Verdict.replied and answer.reply is not None:
             reply = answer.reply.with_attributes(**{TTL_ATTRIBUTE: event.ttl})
             status = await self._reinject(event.namespace, event.broker, reply)
             if 200 <= status < 300:
                 return self._outcome(event, trigger_key, "replied", target, answer.code, history)
             url = f"/{event.namespace}/{event.broker}"
-            answer = Answer(Verdict.failed, status, message=f"reply refused by the broker ({status})")
+            answer = Answer(
+                Verdict.failed, status, message=f"reply refused by the broker ({status})"
+            )
             last = Attempt(status, {}, b"", None, answer.message)
             target = Target(url, "", 0, "", url, broker=(event.namespace, event.broker))
         if answer.verdict is Verdict.delivered:
             return self._outcome(event, trigger_key, "delivered", target, answer.code, history)
         if dead_letter is None:
-            return self._outcome(event, trigger_key, "failed", target, answer.code, history, answer.message)
+            return self._outcome(
+                event, trigger_key, "failed", target, answer.code, history, answer.message
+            )
         extensions = error_extensions(target.url, answer.code, last.body)
         dls_headers = list(event.headers) + [
-            (f"ce-{name}".encode(), encode_header_value(value).encode()) for name, value in extensions.items()
+            (f"ce-{name}".encode(), encode_header_value(value).encode())
+            for name, value in extensions.items()
         ]
         dls_history: list[dict[str, Any]] = []
         dls_answer, _ = await self._attempts(
@@ -144,8 +153,18 @@ class Deliverer:
         )
         history.extend({**h, "deadLetter": True} for h in dls_history)
         if dls_answer.verdict in (Verdict.delivered, Verdict.replied):
-            return self._outcome(event, trigger_key, "dead-lettered", target, answer.code, history, answer.message)
-        return self._outcome(event, trigger_key, "failed", target, answer.code, history, "dead-letter sink failed too")
+            return self._outcome(
+                event, trigger_key, "dead-lettered", target, answer.code, history, answer.message
+            )
+        return self._outcome(
+            event,
+            trigger_key,
+            "failed",
+            target,
+            answer.code,
+            history,
+            "dead-letter sink failed too",
+        )
 
     async def _attempts(
         self,
@@ -177,7 +196,15 @@ class Deliverer:
                 record["message"] = answer.message
             history.append(record)
             if observe is not None:
-                observe({"kind": "attempt", "seq": event.seq, "id": event.id, "trigger": trigger_key, **record})
+                observe(
+                    {
+                        "kind": "attempt",
+                        "seq": event.seq,
+                        "id": event.id,
+                        "trigger": trigger_key,
+                        **record,
+                    }
+                )
             if answer.verdict is not Verdict.retry or index + 1 >= spec.attempts:
                 break
             await asyncio.sleep(spec.wait_before_retry(index, attempt.retry_after))
@@ -196,5 +223,6 @@ class Deliverer:
         detail: str = "",
     ) -> Outcome:
         attempts = sum(1 for h in history if not h.get("deadLetter"))
-        return Outcome(event.seq, trigger_key, outcome, attempts, code, target.url, detail, tuple(history))
-
+        return Outcome(
+            event.seq, trigger_key, outcome, attempts, code, target.url, detail, tuple(history)
+        )

@@ -1,26 +1,27 @@
 """The broker's durable log: SQLite in WAL mode with group commit.
 
-Every accepted event is a row in ``events`` before the ingress answers 202: one
-writer thread takes everything queued since its last commit and writes it in one
-transaction with ``synchronous=FULL`` (the WAL is fsync'd at each commit), so a
-burst of concurrent posts costs one fsync, not one each. Terminal delivery outcomes
-go to ``deliveries`` and each trigger's low-water mark to ``cursors`` through the same
-queue, in order, so a cursor never commits ahead of the outcomes below it.
+Every accepted event is a row in ``events`` before the ingress answers 202. Rows are
+written on the event loop (a WAL append costs microseconds) and made durable by one
+``fsync`` of the WAL file in a worker thread; while that fsync runs, new events queue
+up and go out together in the next group, so a burst of concurrent posts costs one
+fsync, not one each. (SQLite's own ``synchronous=FULL`` does the same fsync, but a
+writer thread pays a GIL hand-off on every row, which made p50 latency several times
+worse under load; see docs/adr/0008-durable-broker-log.md.)
 
-After ``kill -9`` a trigger resumes from its cursor and skips events that already
-have an outcome: every accepted event is delivered at least once. See
-docs/adr/0008-durable-broker-log.md for the measurements behind the choice.
+Terminal delivery outcomes go to ``deliveries`` and each trigger's low-water mark to
+``cursors`` through the same groups, in order, so a cursor never commits ahead of the
+outcomes below it. After ``kill -9`` a trigger resumes from its cursor and skips
+events that already have an outcome: every accepted event is delivered at least once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import queue
+import os
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,7 @@ SCHEMA = """
 create table if not exists events(
   seq integer primary key, namespace text not null, broker text not null,
   id text not null, source text not null, type text not null, ttl integer not null,
-  attributes text not null, headers blob not null, body blob not null,
-  received real not null);
+  headers blob not null, body blob not null, received real not null);
 create index if not exists events_by_id on events(id);
 create table if not exists deliveries(
   seq integer not null, trigger text not null, outcome text not null,
@@ -43,6 +43,14 @@ create table if not exists cursors(
   trigger text primary key, namespace text not null, broker text not null,
   seq integer not null);
 """
+
+EVENT_COLUMNS = "seq, namespace, broker, id, source, type, ttl, headers, body, received"
+_INSERT_EVENT = f"insert or replace into events({EVENT_COLUMNS}) values (?,?,?,?,?,?,?,?,?,?)"
+_INSERT_OUTCOME = "insert or replace into deliveries values (?,?,?,?,?,?,?,?,?)"
+_UPSERT_CURSOR = (
+    "insert into cursors values (?,?,?,?) on conflict(trigger) do update"
+    " set seq = max(seq, excluded.seq)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +68,11 @@ class Retention:
 
 @dataclass(slots=True)
 class StoredEvent:
-    """One event in the log, with its binary-mode encoding ready to send."""
+    """One event in the log, with its binary-mode encoding ready to send.
+
+    ``attributes`` are the event's context attributes as a subscriber sees them
+    (``knativebrokerttl`` is kept apart in ``ttl``).
+    """
 
     seq: int
     namespace: str
@@ -103,304 +115,174 @@ def unpack_headers(blob: bytes) -> list[Header]:
     return [(name, value) for name, _, value in pairs]
 
 
-def _row_to_event(row: Sequence[Any]) -> StoredEvent:
-    return StoredEvent(
-        seq=row[0],
-        namespace=row[1],
-        broker=row[2],
-        id=row[3],
-        source=row[4],
-        type=row[5],
-        ttl=row[6],
-        attributes=json.loads(row[7]),
-        headers=unpack_headers(row[8]),
-        body=row[9],
-        received=row[10],
-    )
-
-
-_EVENT_COLUMNS = (
-    "seq, namespace, broker, id, source, type, ttl, attributes, headers, body, received"
-)
-
-_Op = tuple[str, Any, "asyncio.Future[None] | None"]
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class EventLog:
-    """Append events durably, record outcomes and cursors, answer queries."""
+    """Append events durably, record outcomes and cursors; queries live in :mod:`.queries`."""
 
     def __init__(self, path: Path, retention: Retention | None = None) -> None:
         self.path = path
         self.retention = retention or Retention()
-        self._ops: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
-        self._reader: sqlite3.Connection | None = None
-        self._read_lock = threading.Lock()
-        self._writer: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.db: sqlite3.Connection | None = None
         self.head = 0
         self.commits = 0
+        self._events: list[tuple[Any, ...]] = []
+        self._outcomes: list[tuple[Any, ...]] = []
+        self._cursors: dict[str, tuple[str, str, str, int]] = {}
+        self._drops: list[str] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     # -- lifecycle
     def open(self) -> None:
-        """Create the schema, learn the head sequence and start the writer thread."""
+        """Create the schema and learn the head sequence."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._loop = asyncio.get_running_loop()
-        reader = self._connect()
-        reader.executescript(SCHEMA)
-        self.head = reader.execute("select coalesce(max(seq), 0) from events").fetchone()[0]
-        self._reader = reader
-        writer = self._connect()
-        self._writer = threading.Thread(
-            target=self._write_loop, args=(writer,), name="bulut-event-log", daemon=True
-        )
-        self._writer.start()
-
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        connection.execute("pragma journal_mode=wal")
-        connection.execute("pragma synchronous=full")
-        connection.execute("pragma busy_timeout=5000")
-        return connection
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("pragma journal_mode=wal")
+        db.execute("pragma synchronous=normal")  # the WAL fsync is ours, per group
+        db.executescript(SCHEMA)
+        self.head = db.execute("select coalesce(max(seq), 0) from events").fetchone()[0]
+        self.db = db
+        _fsync(str(self.path.parent))
 
     async def aclose(self) -> None:
-        """Commit what is queued, stop the writer and close the connections."""
-        if self._writer is not None:
-            self._ops.put(None)
-            await asyncio.to_thread(self._writer.join)
-            self._writer = None
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        """Commit what is queued and close."""
+        await self.flush()
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        if self.db is not None:
+            self.db.close()
+            self.db = None
 
     # -- writes
     def next_seq(self) -> int:
-        """Reserve the next sequence number (event loop thread only)."""
+        """Reserve the next sequence number."""
         self.head += 1
         return self.head
 
-    async def append(self, events: Sequence[StoredEvent]) -> None:
+    async def append(self, events: Iterable[StoredEvent]) -> None:
         """Write ``events`` (sequence numbers already reserved); return once fsync'd."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._ops.put(("events", events, future))
-        await future
+        self._events.extend(
+            (e.seq, e.namespace, e.broker, e.id, e.source, e.type, e.ttl,
+             pack_headers(e.headers), e.body, e.received)
+            for e in events
+        )  # fmt: skip
+        await self.flush()
 
     def record(self, outcome: Outcome) -> None:
         """Queue a terminal outcome (committed with the next group)."""
-        self._ops.put(("outcome", outcome, None))
+        o = outcome
+        self._outcomes.append(
+            (o.seq, o.trigger, o.outcome, o.attempts, o.code, o.destination, o.detail,
+             json.dumps(list(o.history)), o.finished)
+        )  # fmt: skip
+        self._kick()
 
     def set_cursor(self, trigger: str, namespace: str, broker: str, seq: int) -> None:
         """Queue a trigger's low-water mark: every event <= seq is done for it."""
-        self._ops.put(("cursor", (trigger, namespace, broker, seq), None))
+        self._cursors[trigger] = (trigger, namespace, broker, seq)
+        self._kick()
 
     def drop_cursor(self, trigger: str) -> None:
         """Forget a deleted trigger."""
-        self._ops.put(("drop", trigger, None))
+        self._cursors.pop(trigger, None)
+        self._drops.append(trigger)
+        self._kick()
 
     async def flush(self) -> None:
-        """Wait until everything queued so far is committed."""
+        """Wait until everything queued so far is committed and fsync'd."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._ops.put(("flush", None, future))
+        self._waiters.append(future)
+        self._kick()
         await future
 
-    async def prune(self) -> int:
-        """Apply the retention bounds now; returns how many events were removed."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        box: list[int] = []
-        self._ops.put(("prune", box, future))
-        await future
-        return box[0] if box else 0
+    def _kick(self) -> None:
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_groups())
 
-    def _write_loop(self, connection: sqlite3.Connection) -> None:
-        stop = False
-        while not stop:
-            ops = [self._ops.get()]
-            while len(ops) < 8192:
-                try:
-                    ops.append(self._ops.get_nowait())
-                except queue.Empty:
-                    break
-            if None in ops:
-                stop = True
-            real = [op for op in ops if op is not None]
-            futures = [op[2] for op in real if op[2] is not None]
-            error: BaseException | None = None
+    async def _flush_groups(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._events or self._outcomes or self._cursors or self._drops or self._waiters:
+            await asyncio.sleep(0)  # let this tick's appends join the group
+            waiters, self._waiters = self._waiters, []
+            synced = bool(self._events) or bool(waiters)
             try:
-                self._write(connection, real)
-            except sqlite3.Error as failure:
-                error = failure
+                self._write_group()
+                if synced:
+                    await loop.run_in_executor(None, _fsync, f"{self.path}-wal")
+            except (sqlite3.Error, OSError) as error:
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_exception(sqlite3.OperationalError(str(error)))
+                continue
             self.commits += 1
-            if futures and self._loop is not None:
-                self._loop.call_soon_threadsafe(_settle, futures, error)
-        connection.close()
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
-    def _write(self, connection: sqlite3.Connection, ops: list[_Op]) -> None:
-        rows: list[tuple[Any, ...]] = []
-        outcomes: list[tuple[Any, ...]] = []
-        cursors: dict[str, tuple[str, str, str, int]] = {}
-        drops: list[str] = []
-        prunes: list[list[int]] = []
-        for kind, payload, _ in ops:
-            if kind == "events":
-                rows.extend(
-                    (
-                        e.seq, e.namespace, e.broker, e.id, e.source, e.type, e.ttl,
-                        json.dumps(e.attributes), pack_headers(e.headers), e.body, e.received,
-                    )
-                    for e in payload
-                )  # fmt: skip
-            elif kind == "outcome":
-                o: Outcome = payload
-                outcomes.append(
-                    (
-                        o.seq, o.trigger, o.outcome, o.attempts, o.code, o.destination,
-                        o.detail, json.dumps(list(o.history)), o.finished,
-                    )
-                )  # fmt: skip
-            elif kind == "cursor":
-                cursors[payload[0]] = payload
-            elif kind == "drop":
-                cursors.pop(payload, None)
-                drops.append(payload)
-            elif kind == "prune":
-                prunes.append(payload)
-        if not (rows or outcomes or cursors or drops or prunes):
+    def _write_group(self) -> None:
+        assert self.db is not None, "EventLog.open() first"
+        events, self._events = self._events, []
+        outcomes, self._outcomes = self._outcomes, []
+        cursors, self._cursors = list(self._cursors.values()), {}
+        drops, self._drops = self._drops, []
+        if not (events or outcomes or cursors or drops):
             return
-        connection.execute("begin")
+        db = self.db
+        db.execute("begin")
         try:
-            if rows:
-                connection.executemany(
-                    f"insert or replace into events({_EVENT_COLUMNS}) values (?,?,?,?,?,?,?,?,?,?,?)",
-                    rows,
-                )
+            if events:
+                db.executemany(_INSERT_EVENT, events)
             if outcomes:
-                connection.executemany(
-                    "insert or replace into deliveries values (?,?,?,?,?,?,?,?,?)", outcomes
-                )
+                db.executemany(_INSERT_OUTCOME, outcomes)
             if cursors:
-                connection.executemany(
-                    "insert into cursors values (?,?,?,?) on conflict(trigger) do update"
-                    " set seq = max(seq, excluded.seq)",
-                    list(cursors.values()),
-                )
+                db.executemany(_UPSERT_CURSOR, cursors)
             for trigger in drops:
-                connection.execute("delete from cursors where trigger = ?", (trigger,))
-            for box in prunes:
-                box.append(self._prune(connection))
-            connection.execute("commit")
+                db.execute("delete from cursors where trigger = ?", (trigger,))
+            db.execute("commit")
         except BaseException:
-            connection.execute("rollback")
+            db.execute("rollback")
             raise
 
-    def _prune(self, connection: sqlite3.Connection) -> int:
-        head = connection.execute("select coalesce(max(seq), 0) from events").fetchone()[0]
+    # -- retention
+    async def prune(self, chunk: int = 5000) -> int:
+        """Apply the retention bounds; returns how many events were removed."""
+        assert self.db is not None
+        db = self.db
+        head = self.head
         by_count = head - self.retention.max_events
         by_age = time.time() - self.retention.max_age_seconds
         removed = 0
-        brokers = connection.execute("select distinct namespace, broker from events").fetchall()
-        for namespace, broker in brokers:
-            floor = connection.execute(
+        for namespace, broker in db.execute(
+            "select distinct namespace, broker from events"
+        ).fetchall():
+            floor = db.execute(
                 "select min(seq) from cursors where namespace = ? and broker = ?",
                 (namespace, broker),
             ).fetchone()[0]
             floor = head if floor is None else floor
-            doomed = "namespace = ? and broker = ? and seq <= ? and (seq <= ? or received < ?)"
-            args = (namespace, broker, floor, by_count, by_age)
-            connection.execute(
-                f"delete from deliveries where seq in (select seq from events where {doomed})",
-                args,
-            )
-            removed += connection.execute(f"delete from events where {doomed}", args).rowcount
+            while True:
+                doomed = [
+                    row[0]
+                    for row in db.execute(
+                        "select seq from events where namespace = ? and broker = ? and seq <= ?"
+                        " and (seq <= ? or received < ?) limit ?",
+                        (namespace, broker, floor, by_count, by_age, chunk),
+                    )
+                ]
+                if not doomed:
+                    break
+                marks = ",".join("?" * len(doomed))
+                db.execute("begin")
+                db.execute(f"delete from deliveries where seq in ({marks})", doomed)
+                db.execute(f"delete from events where seq in ({marks})", doomed)
+                db.execute("commit")
+                removed += len(doomed)
+                await asyncio.sleep(0)
         return removed
-
-    # -- reads
-    async def read(self, query: Callable[[sqlite3.Connection], Any]) -> Any:
-        """Run ``query`` on the read connection in a worker thread."""
-
-        def run() -> Any:
-            assert self._reader is not None, "EventLog.open() first"
-            with self._read_lock:
-                return query(self._reader)
-
-        return await asyncio.to_thread(run)
-
-    async def cursor_of(self, trigger: str) -> int | None:
-        """A trigger's stored low-water mark, if any."""
-        row = await self.read(
-            lambda c: c.execute("select seq from cursors where trigger = ?", (trigger,)).fetchone()
-        )
-        return None if row is None else int(row[0])
-
-    async def undelivered(
-        self, trigger: str, namespace: str, broker: str, after: int, upto: int, limit: int = 2000
-    ) -> list[StoredEvent]:
-        """Events of a broker in ``(after, upto]`` with no outcome for ``trigger``."""
-        sql = (
-            f"select {_EVENT_COLUMNS} from events e where namespace = ? and broker = ?"
-            " and seq > ? and seq <= ? and not exists (select 1 from deliveries d"
-            " where d.seq = e.seq and d.trigger = ?) order by seq limit ?"
-        )
-        args = (namespace, broker, after, upto, trigger, limit)
-        rows = await self.read(lambda c: c.execute(sql, args).fetchall())
-        return [_row_to_event(row) for row in rows]
-
-    async def events_by_id(self, event_id: str) -> list[StoredEvent]:
-        """Every logged event with this CloudEvents ``id`` (newest first)."""
-        sql = f"select {_EVENT_COLUMNS} from events where id = ? order by seq desc"
-        rows = await self.read(lambda c: c.execute(sql, (event_id,)).fetchall())
-        return [_row_to_event(row) for row in rows]
-
-    async def event_at(self, seq: int) -> StoredEvent | None:
-        """The event with this sequence number, if retained."""
-        sql = f"select {_EVENT_COLUMNS} from events where seq = ?"
-        row = await self.read(lambda c: c.execute(sql, (seq,)).fetchone())
-        return None if row is None else _row_to_event(row)
-
-    async def outcomes_of(self, seq: int) -> list[dict[str, Any]]:
-        """Recorded outcomes of one event, per trigger."""
-        sql = (
-            "select trigger, outcome, attempts, code, destination, detail, history, finished"
-            " from deliveries where seq = ? order by trigger"
-        )
-        rows = await self.read(lambda c: c.execute(sql, (seq,)).fetchall())
-        return [_outcome_dict(row) for row in rows]
-
-    async def dead_letters(self, trigger: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
-        """Deliveries that ended dead-lettered or failed, newest first."""
-        sql = (
-            "select d.trigger, d.outcome, d.attempts, d.code, d.destination, d.detail, d.history,"
-            " d.finished, e.seq, e.id, e.source, e.type from deliveries d join events e"
-            " on e.seq = d.seq where d.outcome in ('dead-lettered', 'failed')"
-            + (" and d.trigger = ?" if trigger else "")
-            + " order by d.finished desc limit ?"
-        )
-        args: tuple[Any, ...] = (trigger, limit) if trigger else (limit,)
-        rows = await self.read(lambda c: c.execute(sql, args).fetchall())
-        result = []
-        for row in rows:
-            entry = _outcome_dict(row[:8])
-            entry.update(seq=row[8], id=row[9], source=row[10], type=row[11])
-            result.append(entry)
-        return result
-
-
-def _outcome_dict(row: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "trigger": row[0],
-        "outcome": row[1],
-        "attempts": row[2],
-        "code": row[3],
-        "destination": row[4],
-        "detail": row[5],
-        "history": json.loads(row[6]),
-        "finished": row[7],
-    }
-
-
-def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
-    for future in futures:
-        if future.done():
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)

@@ -8,12 +8,13 @@ and a message that names it and says what is wrong.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any, Final, TypeAlias
 
 from bulut.errors import InvalidCloudEventError
-from bulut.events.media_types import check_media_type
-from bulut.events.timestamps import check_timestamp
+from bulut.events.media_types import check_media_type, is_media_type
+from bulut.events.timestamps import check_timestamp, is_timestamp
 
 AttributeValue: TypeAlias = str | int | bool
 
@@ -21,6 +22,7 @@ SPECVERSION: Final = "1.0"
 REQUIRED: Final = ("id", "source", "specversion", "type")
 OPTIONAL: Final = ("datacontenttype", "dataschema", "subject", "time")
 CORE: Final = frozenset(REQUIRED + OPTIONAL)
+REQUIRED_NAMES: Final = frozenset(REQUIRED)
 INT32_MIN: Final = -(2**31)
 INT32_MAX: Final = 2**31 - 1
 
@@ -38,7 +40,7 @@ def is_valid_name(name: str) -> bool:
 
 
 def check_name(name: str) -> None:
-    """Raise unless ``name`` may name an extension attribute."""
+    """Raise unless ``name`` may name an attribute."""
     if not is_valid_name(name):
         if name == "data":
             reason = "is reserved and cannot be an attribute name"
@@ -47,7 +49,8 @@ def check_name(name: str) -> None:
         raise InvalidCloudEventError(f"attribute name {name!r:.80} {reason}", field=name)
 
 
-def _uri_problem(value: str, *, absolute: bool) -> str | None:
+def uri_problem(value: str, absolute: bool) -> str | None:
+    """What keeps ``value`` from being a URI (``absolute``) or URI-reference, or None."""
     if _URI_CHARS.fullmatch(value) is None:
         return (
             "contains characters a URI cannot hold (spaces, quotes, non-ASCII: percent-encode them)"
@@ -59,31 +62,79 @@ def _uri_problem(value: str, *, absolute: bool) -> str | None:
     return None
 
 
+# Sources repeat on every event of a producer: remember the verdict on short ones (long
+# ones are not kept, so hostile input cannot pin memory).
+_memo_uri_problem: Final = lru_cache(maxsize=512)(uri_problem)
+MEMO_MAX_LENGTH: Final = 256
+
+
+def _check_non_empty(name: str, value: str) -> None:
+    if not value:
+        raise InvalidCloudEventError(f"{name} must be a non-empty string", field=name)
+
+
+def _check_specversion(name: str, value: str) -> None:
+    if value != SPECVERSION:
+        raise InvalidCloudEventError(
+            f'specversion must be "1.0" (the only supported version), got {value!r:.80}',
+            field=name,
+        )
+
+
+def _check_source(name: str, value: str) -> None:
+    if not value:
+        _check_non_empty(name, value)
+    memo = _memo_uri_problem if len(value) <= MEMO_MAX_LENGTH else uri_problem
+    problem = memo(value, False)
+    if problem is not None:
+        raise InvalidCloudEventError(
+            f"{name} must be a URI-reference: {value!r:.80} {problem}", field=name
+        )
+
+
+def _check_dataschema(name: str, value: str) -> None:
+    if not value:
+        _check_non_empty(name, value)
+    problem = uri_problem(value, True)
+    if problem is not None:
+        raise InvalidCloudEventError(f"{name} must be a URI: {value!r:.80} {problem}", field=name)
+
+
+def _check_time(name: str, value: str) -> None:
+    if not is_timestamp(value):
+        _check_non_empty(name, value)
+        check_timestamp(name, value)
+
+
+def _check_datacontenttype(name: str, value: str) -> None:
+    if not is_media_type(value):
+        _check_non_empty(name, value)
+        check_media_type(name, value)
+
+
+StringCheck: TypeAlias = Callable[[str, str], None]
+
+#: The check of each core attribute's string value, by attribute name.
+STRING_CHECKS: Final[Mapping[str, StringCheck]] = {
+    "id": _check_non_empty,
+    "source": _check_source,
+    "specversion": _check_specversion,
+    "type": _check_non_empty,
+    "datacontenttype": _check_datacontenttype,
+    "dataschema": _check_dataschema,
+    "subject": _check_non_empty,
+    "time": _check_time,
+}
+
+
 def check_string(name: str, value: str) -> None:
     """Raise unless ``value`` is acceptable for the core String-typed attribute ``name``.
 
     Extensions are not checked here: an extension String may be empty.
     """
-    if name == "specversion":
-        if value != SPECVERSION:
-            raise InvalidCloudEventError(
-                f'specversion must be "1.0" (the only supported version), got {value!r:.80}',
-                field=name,
-            )
-        return
-    if not value:
-        raise InvalidCloudEventError(f"{name} must be a non-empty string", field=name)
-    if name == "time":
-        check_timestamp(name, value)
-    elif name == "datacontenttype":
-        check_media_type(name, value)
-    elif name in ("source", "dataschema"):
-        problem = _uri_problem(value, absolute=name == "dataschema")
-        if problem is not None:
-            kind = "URI" if name == "dataschema" else "URI-reference"
-            raise InvalidCloudEventError(
-                f"{name} must be a {kind}: {value!r:.80} {problem}", field=name
-            )
+    check = STRING_CHECKS.get(name)
+    if check is not None:
+        check(name, value)
 
 
 def check_value(name: str, value: object) -> AttributeValue:

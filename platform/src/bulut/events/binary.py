@@ -7,22 +7,47 @@ and store the payload as is.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from functools import lru_cache
+from typing import Final
 
 from bulut.errors import InvalidCloudEventError
 from bulut.events.attributes import (
-    CORE,
+    STRING_CHECKS,
     AttributeValue,
     canonical_string,
     check_name,
     check_required,
-    check_string,
-    is_valid_name,
 )
 from bulut.events.event import CloudEvent
 from bulut.events.headers import decode_header_value, encode_header_value
-from bulut.events.media_types import check_media_type, is_json_media_type
+from bulut.events.json_codec import JSONError, loads
+from bulut.events.media_types import check_media_type, is_json_media_type, is_media_type
+
+
+def _attribute_of(header: str) -> str | None:
+    """The attribute a header carries (``ce-<name>``), None for other headers.
+
+    Raises for a ``ce-`` header whose name is not a legal attribute name, or for
+    ``ce-datacontenttype``.
+    """
+    if header[:3] != "ce-":
+        return None
+    name = header[3:]
+    check_name(name)
+    if name == "datacontenttype":
+        raise InvalidCloudEventError(
+            "binary mode carries datacontenttype in Content-Type; "
+            "a ce-datacontenttype header is not allowed",
+            field="datacontenttype",
+        )
+    return name
+
+
+# Every event repeats the same header names: remember short ones (long ones are not
+# kept, so hostile input cannot pin memory; errors are never cached).
+_memo_attribute_of: Final = lru_cache(maxsize=256)(_attribute_of)
+_MEMO_MAX_LENGTH: Final = 64
 
 
 def decode_binary(
@@ -34,32 +59,33 @@ def decode_binary(
     no data. ``check_json_data`` also parses a body whose Content-Type is JSON.
     """
     attrs: dict[str, AttributeValue] = {}
-    for name, raw in headers.items():
-        if name[:3] != "ce-":
+    checks = STRING_CHECKS
+    for header, raw in headers.items():
+        if len(header) <= _MEMO_MAX_LENGTH:
+            name = _memo_attribute_of(header)
+        else:
+            name = _attribute_of(header)
+        if name is None:
             continue
-        attr = name[3:]
-        if attr not in CORE and not is_valid_name(attr):
-            check_name(attr)
-        value = decode_header_value(attr, raw)
-        if attr in CORE:
-            if attr == "datacontenttype":
-                raise InvalidCloudEventError(
-                    "binary mode carries datacontenttype in Content-Type; "
-                    "a ce-datacontenttype header is not allowed",
-                    field="datacontenttype",
-                )
-            check_string(attr, value)
-        attrs[attr] = value
+        if raw.isascii() and "%" not in raw and '"' not in raw:
+            value = raw
+        else:
+            value = decode_header_value(name, raw)
+        check = checks.get(name)
+        if check is not None:
+            check(name, value)
+        attrs[name] = value
     check_required(attrs)
     content_type = headers.get("content-type")
     if content_type is not None:
-        check_media_type("datacontenttype", content_type)
+        if not is_media_type(content_type):
+            check_media_type("datacontenttype", content_type)
         attrs["datacontenttype"] = content_type
     data = body or None
     if check_json_data and data is not None and content_type and is_json_media_type(content_type):
         try:
-            json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
+            loads(data)
+        except JSONError as exc:
             raise InvalidCloudEventError(
                 f"data is not valid JSON although Content-Type is {content_type}: {exc}",
                 field="data",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import Enum
+from functools import lru_cache
 
 from bulut.errors import InvalidCloudEventError
 from bulut.events.binary import decode_binary
@@ -10,25 +12,46 @@ from bulut.events.event import CloudEvent
 from bulut.events.structured import decode_batch, decode_structured
 
 
-def decode(
-    headers: Mapping[str, str], body: bytes, *, check_json_data: bool = False
-) -> CloudEvent | list[CloudEvent]:
-    """Decode an HTTP message in whichever mode its Content-Type selects.
+class Mode(Enum):
+    """The three content modes of the HTTP binding."""
 
-    ``application/cloudevents-batch+json`` gives a list, ``application/cloudevents+json``
-    (or bare ``application/cloudevents``) one structured event, anything else binary mode.
-    Other ``application/cloudevents+<format>`` types are rejected: only JSON is supported.
-    ``headers`` must have lower-case names (see ``headers_from_asgi``).
+    BINARY = "binary"
+    STRUCTURED = "structured"
+    BATCHED = "batched"
+
+
+@lru_cache(maxsize=256)
+def mode_of(content_type: str | None) -> Mode:
+    """The mode a Content-Type selects (HTTP binding §3.3), case-insensitively.
+
+    ``application/cloudevents-batch+json`` is batched, ``application/cloudevents+json``
+    (or bare ``application/cloudevents``) structured, anything else binary. Other
+    ``application/cloudevents+<format>`` types are rejected: only JSON is supported.
     """
-    content_type = headers.get("content-type")
     if content_type is None or content_type[:23].lower() != "application/cloudevents":
-        return decode_binary(headers, body, check_json_data=check_json_data)
+        return Mode.BINARY
     essence = content_type.partition(";")[0].strip().lower()
     if essence in ("application/cloudevents+json", "application/cloudevents"):
-        return decode_structured(body, check_json_data=check_json_data)
+        return Mode.STRUCTURED
     if essence in ("application/cloudevents-batch+json", "application/cloudevents-batch"):
-        return decode_batch(body, check_json_data=check_json_data)
+        return Mode.BATCHED
     raise InvalidCloudEventError(
         f"unsupported event format {essence!r:.80}: only application/cloudevents+json "
         "and application/cloudevents-batch+json are supported"
     )
+
+
+def decode(
+    headers: Mapping[str, str], body: bytes, *, check_json_data: bool = False
+) -> CloudEvent | list[CloudEvent]:
+    """Decode an HTTP message in whichever mode its Content-Type selects (see ``mode_of``).
+
+    ``headers`` must have lower-case names (see ``headers_from_asgi``). A batch gives
+    a list. ``check_json_data`` also rejects JSON-typed data that does not parse.
+    """
+    mode = mode_of(headers.get("content-type"))
+    if mode is Mode.BINARY:
+        return decode_binary(headers, body, check_json_data=check_json_data)
+    if mode is Mode.STRUCTURED:
+        return decode_structured(body, check_json_data=check_json_data)
+    return decode_batch(body, check_json_data=check_json_data)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any
 
 from bulut.errors import InvalidCloudEventError
 from bulut.events.attributes import (
@@ -17,19 +16,9 @@ from bulut.events.attributes import (
     check_value,
     validate,
 )
+from bulut.events.json_codec import JSONError, dumps, loads, loads_exact, may_lose_precision
 from bulut.events.media_types import JSON_MEDIA_TYPE, is_json_media_type
 from bulut.events.timestamps import now_timestamp
-
-_COMPACT: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-_COMPACT_ASCII: Final = json.JSONEncoder(separators=(",", ":"))
-
-
-def compact_json(value: Any) -> bytes:
-    """``value`` as compact UTF-8 JSON (escaped ASCII when it holds lone surrogates)."""
-    try:
-        return _COMPACT.encode(value).encode("utf-8")
-    except UnicodeEncodeError:
-        return _COMPACT_ASCII.encode(value).encode("ascii")
 
 
 class CloudEvent:
@@ -41,11 +30,12 @@ class CloudEvent:
     its RFC 3339 string.
     """
 
-    __slots__ = ("_attrs", "_data", "_value")
+    __slots__ = ("_attrs", "_data", "_raw", "_value")
 
     _attrs: dict[str, AttributeValue]
     _data: bytes | None
     _value: Any  # the structured-mode `data` JSON value, when the event came from one
+    _raw: bytes | None  # the structured body `_value` was read from by the fast parser
 
     def __init__(
         self, attributes: Mapping[str, AttributeValue | None], data: bytes | None = None
@@ -57,17 +47,36 @@ class CloudEvent:
             )
         self._data = data
         self._value = None
+        self._raw = None
 
     @classmethod
     def _trusted(
-        cls, attrs: dict[str, AttributeValue], data: bytes | None, value: Any = None
+        cls,
+        attrs: dict[str, AttributeValue],
+        data: bytes | None,
+        value: Any = None,
+        raw: bytes | None = None,
     ) -> CloudEvent:
-        """An event from attributes that were already validated (the decoders' fast path)."""
+        """An event from attributes that were already validated (the decoders' fast path).
+
+        ``raw`` is the structured body ``value`` was read from by the fast JSON parser;
+        it is re-read exactly, once, if it holds numbers the fast parser may round.
+        """
         event = cls.__new__(cls)
         event._attrs = attrs
         event._data = data
         event._value = value
+        event._raw = raw
         return event
+
+    def _exact_value(self) -> Any:
+        """The structured ``data`` value, re-read with exact integers if it needs it."""
+        raw = self._raw
+        if raw is not None:
+            self._raw = None
+            if may_lose_precision(raw):
+                self._value = loads_exact(raw)["data"]
+        return self._value
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -133,17 +142,17 @@ class CloudEvent:
         return self._data
 
     def _materialize(self) -> bytes:
-        value = self._value
+        value = self._exact_value()
         if isinstance(value, str) and not is_json_media_type(self.datacontenttype):
             return value.encode("utf-8", "surrogatepass")
-        return compact_json(value)
+        return dumps(value)
 
     def json(self) -> Any:
         """The payload parsed as JSON (None when the event has no data).
 
         Raises InvalidCloudEventError (field ``data``) when the payload is not JSON.
         """
-        value = self._value
+        value = self._exact_value()
         scalar = isinstance(value, str | int | float | bool)
         if scalar and is_json_media_type(self.datacontenttype):
             return value
@@ -151,8 +160,8 @@ class CloudEvent:
         if data is None:
             return None
         try:
-            return json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
+            return loads(data)
+        except JSONError as exc:
             raise InvalidCloudEventError(f"data is not valid JSON: {exc}", field="data") from None
 
     @property
@@ -162,7 +171,7 @@ class CloudEvent:
         Shared, not copied: do not mutate it. Encoders reuse it so a structured event
         is re-encoded without parsing or re-serializing its data.
         """
-        return self._value
+        return self._exact_value()
 
     # ------------------------------------------------------------------ changes
     def with_attributes(self, **changes: AttributeValue | None) -> CloudEvent:
@@ -177,7 +186,7 @@ class CloudEvent:
         check_required(attrs)
         if "datacontenttype" in changes and self._value is not None:
             return CloudEvent._trusted(attrs, self.data)
-        return CloudEvent._trusted(attrs, self._data, self._value)
+        return CloudEvent._trusted(attrs, self._data, self._value, self._raw)
 
     # ------------------------------------------------------------------ dunder
     def __eq__(self, other: object) -> bool:
@@ -219,7 +228,7 @@ def new_event(
     elif isinstance(data, str) and datacontenttype and not is_json_media_type(datacontenttype):
         payload = data.encode("utf-8")
     elif data is not None:
-        payload = compact_json(data)
+        payload = dumps(data)
         datacontenttype = datacontenttype or JSON_MEDIA_TYPE
     attributes: dict[str, AttributeValue | None] = {
         "specversion": SPECVERSION,

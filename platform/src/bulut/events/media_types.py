@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Final
 
 from bulut.errors import InvalidCloudEventError
 
@@ -17,9 +18,39 @@ STRUCTURED_CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json; charset=utf-8"
 
 
+_MEMO_MAX_LENGTH: Final = 128  # longer values are checked every time, never remembered
+
+
+def _media_type(value: str) -> bool:
+    return _MEDIA_TYPE.fullmatch(value) is not None
+
+
+def _json_essence(value: str) -> bool:
+    essence = value.partition(";")[0].strip().lower()
+    return essence.endswith(("/json", "+json"))
+
+
+def _text_essence(value: str) -> bool:
+    essence = value.partition(";")[0].strip().lower()
+    return essence.startswith("text/") or essence.endswith(("/xml", "+xml"))
+
+
+# The same few content types arrive on every event: remember the verdicts on short ones.
+_memo_media_type: Final = lru_cache(maxsize=128)(_media_type)
+_memo_json: Final = lru_cache(maxsize=128)(_json_essence)
+_memo_text: Final = lru_cache(maxsize=128)(_text_essence)
+
+
+def is_media_type(value: str) -> bool:
+    """True when ``value`` is ``type/subtype`` with optional parameters."""
+    if len(value) <= _MEMO_MAX_LENGTH:
+        return _memo_media_type(value)
+    return _media_type(value)
+
+
 def check_media_type(name: str, value: str) -> None:
     """Raise naming ``name`` unless ``value`` is ``type/subtype`` with optional parameters."""
-    if _MEDIA_TYPE.fullmatch(value) is None:
+    if not is_media_type(value):
         raise InvalidCloudEventError(
             f"{name} must be an RFC 2046 media type like text/plain or application/json, "
             f"got {value!r:.80}",
@@ -27,7 +58,6 @@ def check_media_type(name: str, value: str) -> None:
         )
 
 
-@lru_cache(maxsize=256)
 def is_json_media_type(value: str | None) -> bool:
     """True for JSON content: ``application/json``, ``*/json``, ``*/*+json``.
 
@@ -35,14 +65,15 @@ def is_json_media_type(value: str | None) -> bool:
     """
     if value is None:
         return True
-    essence = value.partition(";")[0].strip().lower()
-    return essence.endswith(("/json", "+json"))
+    if len(value) <= _MEMO_MAX_LENGTH:
+        return _memo_json(value)
+    return _json_essence(value)
 
 
-@lru_cache(maxsize=256)
 def is_text_media_type(value: str | None) -> bool:
     """True for media types whose payload is text: ``text/*`` and XML."""
     if value is None:
         return False
-    essence = value.partition(";")[0].strip().lower()
-    return essence.startswith("text/") or essence.endswith(("/xml", "+xml"))
+    if len(value) <= _MEMO_MAX_LENGTH:
+        return _memo_text(value)
+    return _text_essence(value)

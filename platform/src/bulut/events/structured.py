@@ -9,20 +9,21 @@ re-serializes the payload.
 from __future__ import annotations
 
 import binascii
-import json
 from collections.abc import Sequence
-from typing import Any, Final
+from functools import lru_cache
+from typing import Any, Final, NoReturn, TypeAlias
 
 from bulut.errors import InvalidCloudEventError
 from bulut.events.attributes import (
     CORE,
-    AttributeValue,
+    REQUIRED_NAMES,
+    SPECVERSION,
+    STRING_CHECKS,
     check_name,
-    check_required,
     check_value,
-    is_valid_name,
 )
 from bulut.events.event import CloudEvent
+from bulut.events.json_codec import JSONError, dumps, loads, loads_fast
 from bulut.events.media_types import (
     BATCH_CONTENT_TYPE,
     STRUCTURED_CONTENT_TYPE,
@@ -30,15 +31,13 @@ from bulut.events.media_types import (
     is_text_media_type,
 )
 
-_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-_ENCODER_ASCII: Final = json.JSONEncoder(separators=(",", ":"))
 _FIRST: Final = ("specversion", "id", "source", "type")
 
 
-def _parse(body: bytes, what: str) -> Any:
+def _parse(body: bytes, what: str, *, exact: bool) -> Any:
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return loads(body) if exact else loads_fast(body)
+    except JSONError as exc:
         raise InvalidCloudEventError(f"the {what} body is not valid JSON: {exc}") from None
 
 
@@ -58,59 +57,156 @@ def _decode_base64(value: object) -> bytes:
 
 def _check_json_bytes(data: bytes) -> None:
     try:
-        json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        loads(data)
+    except JSONError as exc:
         raise InvalidCloudEventError(
             f"data is not valid JSON although datacontenttype says JSON: {exc}", field="data"
         ) from None
 
 
-def event_from_json(obj: object, *, check_json_data: bool = False) -> CloudEvent:
+def event_from_json(
+    obj: object, *, check_json_data: bool = False, raw: bytes | None = None
+) -> CloudEvent:
     """Validate one JSON-format event object (already parsed) and build the event.
 
-    A ``null`` attribute counts as absent; ``data: null`` means no data.
+    A ``null`` attribute counts as absent; ``data: null`` means no data. ``raw`` is the
+    body ``obj`` was parsed from when the fast (orjson) parser read it. ``obj`` is not
+    modified.
     """
     if not isinstance(obj, dict):
         raise InvalidCloudEventError(
             f"a structured event must be a JSON object, got {type(obj).__name__}"
         )
-    attrs: dict[str, AttributeValue] = {}
-    value: Any = None
-    encoded: Any = None
-    for name, item in obj.items():
-        if name == "data":
-            value = item
-        elif name == "data_base64":
-            encoded = item
-        elif item is not None:
-            if name not in CORE and not is_valid_name(name):
-                check_name(name)
-            attrs[name] = check_value(name, item)
-    check_required(attrs)
-    content_type: str | None = attrs.get("datacontenttype")  # type: ignore[assignment]
+    return _take_event(dict(obj), check_json_data, raw)
+
+
+def _reject(name: str, value: object) -> NoReturn:
+    """Raise the precise error for a required attribute that failed the fast checks."""
+    if value is None:
+        raise InvalidCloudEventError(f"{name} is required but missing", field=name)
+    check_value(name, value)  # raises the precise message
+    raise InvalidCloudEventError(f"{name} is not valid: {value!r:.80}", field=name)
+
+
+Shape: TypeAlias = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+class _Unremembered(Exception):
+    """Carries a shape too big to remember out of the memo (lru_cache keeps no errors)."""
+
+    def __init__(self, shape: Shape) -> None:
+        super().__init__()
+        self.shape = shape
+
+
+@lru_cache(maxsize=128)
+def _memo_shape_of(names: tuple[str, ...]) -> Shape:
+    """``_shape_of`` remembered: a producer sends the same shape every time.
+
+    A shape with many or long names is computed but not kept, so hostile input cannot
+    pin memory: it leaves through ``_Unremembered``.
+    """
+    shape = _shape_of(names)
+    if len(names) > 32 or any(len(name) > 64 for name in names):
+        raise _Unremembered(shape)
+    return shape
+
+
+def _shape_of(names: tuple[str, ...]) -> Shape:
+    """Split an event object's member names into optional core attributes and extensions.
+
+    Raises for an illegal name.
+    """
+    optional: list[str] = []
+    extensions: list[str] = []
+    for name in names:
+        if name in REQUIRED_NAMES or name == "data" or name == "data_base64":
+            continue
+        if name in CORE:
+            optional.append(name)
+        else:
+            check_name(name)
+            extensions.append(name)
+    return tuple(optional), tuple(extensions)
+
+
+def _take_event(obj: dict[str, Any], check_json_data: bool, raw: bytes | None) -> CloudEvent:
+    """Validate a freshly parsed event object and build the event; ``obj`` is consumed."""
+    try:
+        optional, extensions = _memo_shape_of(tuple(obj))
+    except _Unremembered as big:
+        optional, extensions = big.shape
+    value = obj.pop("data", None)
+    encoded = obj.pop("data_base64", None)
+    get = obj.get
+    item = get("specversion")
+    if item != SPECVERSION:
+        _reject("specversion", item)
+    item = get("id")
+    if type(item) is not str or not item:
+        _reject("id", item)
+    item = get("type")
+    if type(item) is not str or not item:
+        _reject("type", item)
+    item = get("source")
+    if type(item) is not str:
+        _reject("source", item)
+    STRING_CHECKS["source"]("source", item)
+    nulls: list[str] = []
+    for name in optional:
+        item = obj[name]
+        if type(item) is str:
+            STRING_CHECKS[name](name, item)
+        elif item is None:
+            nulls.append(name)  # null: an absent optional attribute
+        else:
+            check_value(name, item)  # raises: not a string
+    for name in extensions:
+        item = obj[name]
+        if type(item) is not str:
+            if item is None:
+                nulls.append(name)
+            else:
+                check_value(name, item)
+    for name in nulls:
+        del obj[name]
     if encoded is not None:
-        if value is not None:
-            raise InvalidCloudEventError(
-                "data and data_base64 are mutually exclusive; the event has both",
-                field="data_base64",
-            )
-        data = _decode_base64(encoded)
-        if check_json_data and content_type is not None and is_json_media_type(content_type):
-            _check_json_bytes(data)
-        return CloudEvent._trusted(attrs, data)
-    if isinstance(value, str) and not is_json_media_type(content_type):
-        return CloudEvent._trusted(attrs, value.encode("utf-8", "surrogatepass"), value)
-    return CloudEvent._trusted(attrs, None, value)
+        return _with_base64(obj, value, encoded, check_json_data)
+    kind = type(value)
+    if kind is dict or kind is list or kind is float:  # may hold numbers orjson rounded
+        return CloudEvent._trusted(obj, None, value, raw)
+    if kind is str and not is_json_media_type(obj.get("datacontenttype")):
+        return CloudEvent._trusted(obj, value.encode("utf-8", "surrogatepass"), value)
+    return CloudEvent._trusted(obj, None, value)
+
+
+def _with_base64(
+    attrs: dict[str, Any], value: Any, encoded: Any, check_json_data: bool
+) -> CloudEvent:
+    """The event of checked ``attrs`` whose payload is the ``data_base64`` member."""
+    if value is not None:
+        raise InvalidCloudEventError(
+            "data and data_base64 are mutually exclusive; the event has both",
+            field="data_base64",
+        )
+    data = _decode_base64(encoded)
+    content_type = attrs.get("datacontenttype")
+    if check_json_data and content_type is not None and is_json_media_type(content_type):
+        _check_json_bytes(data)
+    return CloudEvent._trusted(attrs, data)
 
 
 def decode_structured(body: bytes, *, check_json_data: bool = False) -> CloudEvent:
     """Decode a structured-mode body (``application/cloudevents+json``)."""
-    return event_from_json(_parse(body, "structured"), check_json_data=check_json_data)
+    obj = _parse(body, "structured", exact=False)
+    if type(obj) is not dict:
+        return event_from_json(obj)  # raises: not an object
+    return _take_event(obj, check_json_data, body)
 
 
 def decode_batch(body: bytes, *, check_json_data: bool = False) -> list[CloudEvent]:
     """Decode a batched-mode body (``application/cloudevents-batch+json``): a JSON array."""
-    items = _parse(body, "batch")
+    items = _parse(body, "batch", exact=True)
     if not isinstance(items, list):
         raise InvalidCloudEventError(
             f"a batch must be a JSON array of events, got {type(items).__name__}"
@@ -118,7 +214,9 @@ def decode_batch(body: bytes, *, check_json_data: bool = False) -> list[CloudEve
     events: list[CloudEvent] = []
     for index, item in enumerate(items):
         try:
-            events.append(event_from_json(item, check_json_data=check_json_data))
+            if type(item) is not dict:
+                event_from_json(item)  # raises: not an object
+            events.append(_take_event(item, check_json_data, None))
         except InvalidCloudEventError as exc:
             raise InvalidCloudEventError(
                 f"batch event {index}: {exc.message}", field=exc.field
@@ -137,9 +235,8 @@ def to_json_dict(event: CloudEvent) -> dict[str, Any]:
     obj: dict[str, Any] = {name: attrs[name] for name in _FIRST}
     if len(attrs) > 4:
         obj.update(attrs)
-    value = event._value
-    if value is not None:
-        obj["data"] = value
+    if event._value is not None:
+        obj["data"] = event._exact_value()
         return obj
     data = event._data
     if data is None:
@@ -147,9 +244,9 @@ def to_json_dict(event: CloudEvent) -> dict[str, Any]:
     content_type: str | None = attrs.get("datacontenttype")  # type: ignore[assignment]
     if is_json_media_type(content_type):
         try:
-            obj["data"] = json.loads(data)
+            obj["data"] = loads(data)
             return obj
-        except (ValueError, UnicodeDecodeError):
+        except JSONError:
             pass
     elif is_text_media_type(content_type):
         try:
@@ -161,18 +258,11 @@ def to_json_dict(event: CloudEvent) -> dict[str, Any]:
     return obj
 
 
-def _dump(value: Any) -> bytes:
-    try:
-        return _ENCODER.encode(value).encode("utf-8")
-    except UnicodeEncodeError:
-        return _ENCODER_ASCII.encode(value).encode("ascii")
-
-
 def encode_structured(event: CloudEvent) -> tuple[dict[str, str], bytes]:
     """Headers and body of ``event`` in structured mode."""
-    return {"content-type": STRUCTURED_CONTENT_TYPE}, _dump(to_json_dict(event))
+    return {"content-type": STRUCTURED_CONTENT_TYPE}, dumps(to_json_dict(event))
 
 
 def encode_batch(events: Sequence[CloudEvent]) -> tuple[dict[str, str], bytes]:
     """Headers and body of ``events`` in batched mode (a JSON array)."""
-    return {"content-type": BATCH_CONTENT_TYPE}, _dump([to_json_dict(event) for event in events])
+    return {"content-type": BATCH_CONTENT_TYPE}, dumps([to_json_dict(event) for event in events])

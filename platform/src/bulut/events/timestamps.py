@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Final
 
 from bulut.errors import InvalidCloudEventError
 
@@ -17,6 +18,8 @@ _DATE_TIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
     r"(?:[Zz]|[+-]([0-9]{2}):([0-9]{2}))"
 )
+_SHAPE: Final = _DATE_TIME.fullmatch
+_FROM_ISO: Final = datetime.fromisoformat
 _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -24,18 +27,38 @@ def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def timestamp_problem(value: str) -> str | None:
-    """What is wrong with ``value`` as an RFC 3339 date-time, or None when it is valid.
+def is_timestamp(value: str) -> bool:
+    """True when ``value`` is an RFC 3339 date-time.
 
     Seconds may be 60 (a leap second), fractions may have any number of digits, and
     the offset is ``Z`` or ``±HH:MM`` (``T`` and ``Z`` case-insensitive, as RFC 3339 allows).
     """
-    match = _DATE_TIME.fullmatch(value)
-    if match is None:
+    if _SHAPE(value) is None:
+        return False
+    try:
+        _FROM_ISO(value)  # C fast path for the ranges; exact enough once the shape is right
+    except ValueError:
+        return _range_problem(value) is None  # leap seconds, year 0000, long fractions
+    # fromisoformat folds an offset of +05:60 into +06:00: minutes must be checked here.
+    return value[-1] in "Zz" or value[-2] <= "5"
+
+
+def timestamp_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as an RFC 3339 date-time, or None when it is valid."""
+    if is_timestamp(value):
+        return None
+    if _SHAPE(value) is None:
         return (
             "is not an RFC 3339 timestamp like 2018-04-05T17:31:00Z "
             "(date, time with seconds, and an offset)"
         )
+    return _range_problem(value)
+
+
+def _range_problem(value: str) -> str | None:
+    """The slow, exact range check of a well-shaped timestamp, with a precise message."""
+    match = _DATE_TIME.fullmatch(value)
+    assert match is not None  # only called on well-shaped values
     year, month, day, hour, minute, second = (int(part) for part in match.group(1, 2, 3, 4, 5, 6))
     if not 1 <= month <= 12:
         return f"has month {month:02d} (must be 01-12)"
@@ -58,8 +81,8 @@ def timestamp_problem(value: str) -> str | None:
 
 def check_timestamp(name: str, value: str) -> None:
     """Raise InvalidCloudEventError naming ``name`` unless ``value`` is RFC 3339."""
-    problem = timestamp_problem(value)
-    if problem is not None:
+    if not is_timestamp(value):
+        problem = timestamp_problem(value)
         raise InvalidCloudEventError(f"{name} {problem}, got {value!r:.80}", field=name)
 
 

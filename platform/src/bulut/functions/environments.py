@@ -126,14 +126,17 @@ def _build(project: FunctionProject, environment: Environment, report: Progress)
         cwd=environment.root.parent,
         what="creating the virtualenv",
     )
-    install = [str(uv), "pip", "install", "--python", str(environment.python)]
-    install += runtime_requirements(project.flavour)
+    packages = [*runtime_requirements(project.flavour)]
     if project.flavour.is_kn_func:
-        install += ["--editable", str(project.path)]
+        packages += ["--editable", str(project.path)]
     elif (project.path / "requirements.txt").is_file():
-        install += ["--requirement", str(project.path / "requirements.txt")]
-    report("installing " + " ".join(install[5:]))
-    _run(install, cwd=project.path, what=f"installing the dependencies of {project.path}")
+        packages += ["--requirement", str(project.path / "requirements.txt")]
+    report("installing " + " ".join(packages))
+    _run(
+        [str(uv), "pip", "install", "--python", str(environment.python), *packages],
+        cwd=project.path,
+        what=f"installing the dependencies of {project.path}",
+    )
     if not project.flavour.is_kn_func:
         _site_packages(environment).joinpath(PROJECT_PTH).write_text(f"{project.path}\n")
 

@@ -198,8 +198,11 @@ def _descriptor_target(descriptor: Path) -> tuple[str | None, str | None]:
         document = tomllib.loads(descriptor.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise FunctionProjectError(f"{descriptor}: not valid TOML: {error}") from None
+    # schema 0.1 writes [[build.env]]; schema 0.2 writes [[io.buildpacks.build.env]]
+    legacy = document.get("build", {}).get("env", [])
+    current = document.get("io", {}).get("buildpacks", {}).get("build", {}).get("env", [])
     envs: dict[str, str] = {}
-    for entry in document.get("build", {}).get("env", []):
+    for entry in [*legacy, *current]:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             envs[entry["name"]] = str(entry.get("value", ""))
     return envs.get("GOOGLE_FUNCTION_TARGET"), envs.get("GOOGLE_FUNCTION_SIGNATURE_TYPE")

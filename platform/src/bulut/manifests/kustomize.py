@@ -108,12 +108,27 @@ def kustomize_build(directory: Path, *, timeout: float = 120.0) -> list[SourceDo
     return parse_stream(result.stdout, directory)
 
 
+def is_component(directory: Path) -> bool:
+    """Whether a kustomization folder is a ``kind: Component`` (only buildable inside another)."""
+    for name in KUSTOMIZATION_FILES:
+        path = directory / name
+        if path.is_file():
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError:
+                return False
+            return isinstance(data, dict) and data.get("kind") == "Component"
+    return False
+
+
 def kustomization_roots(root: Path) -> Iterator[Path]:
-    """Every kustomization folder under ``root`` (itself included), sorted, skipping dot-dirs."""
-    if is_kustomization(root):
-        yield root
-    for child in sorted(p for p in root.rglob("*") if p.is_dir()):
+    """Every buildable kustomization folder under ``root`` (itself included), sorted.
+
+    Dot-folders and kustomize Components (built only as part of an overlay) are skipped.
+    """
+    candidates = [root, *sorted(p for p in root.rglob("*") if p.is_dir())]
+    for child in candidates:
         if any(part.startswith(".") for part in child.relative_to(root).parts):
             continue
-        if is_kustomization(child):
+        if is_kustomization(child) and not is_component(child):
             yield child

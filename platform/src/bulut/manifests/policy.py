@@ -97,8 +97,10 @@ def check_container(
         found.append(Violation(f"{where}.capabilities.drop", "must contain ALL"))
     extra = set(capabilities.get("add") or []) - _ALLOWED_CAPABILITIES
     if extra:
-        found.append(Violation(f"{where}.capabilities.add", f"may add only NET_BIND_SERVICE, not {sorted(extra)}"))
-    seccomp = (context.get("seccompProfile") or pod_security.get("seccompProfile") or {}).get("type")
+        rule = f"may add only NET_BIND_SERVICE, not {sorted(extra)}"
+        found.append(Violation(f"{where}.capabilities.add", rule))
+    seccomp_profile = context.get("seccompProfile") or pod_security.get("seccompProfile") or {}
+    seccomp = seccomp_profile.get("type")
     if seccomp != "RuntimeDefault":
         found.append(Violation(f"{where}.seccompProfile.type", "must be RuntimeDefault"))
     resources = container.get("resources") or {}
@@ -131,3 +133,36 @@ def check_document(document: Mapping[str, Any]) -> list[Violation]:
     for path, container in containers:
         found.extend(check_container(path, container, pod_security))
     return found
+
+
+def as_deployment(document: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A Knative Service's pod template wrapped in an apps/v1 Deployment, else None.
+
+    Policy scanners (checkov) check Deployments' containers but not Knative pod templates;
+    this view lets them. Knative-only fields (containerConcurrency, timeoutSeconds) are dropped.
+    """
+    if pod_spec_path(document) != _TEMPLATE_PATHS["Service@serving.knative.dev"]:
+        return None
+    if not str(document.get("apiVersion", "")).startswith("serving.knative.dev/"):
+        return None
+    located = pod_spec(document)
+    if located is None:
+        return None
+    meta = document.get("metadata") or {}
+    template = (document.get("spec") or {}).get("template") or {}
+    knative_only = {"containerConcurrency", "timeoutSeconds", "idleTimeoutSeconds"}
+    spec = {k: v for k, v in located[1].items() if k not in knative_only}
+    labels = {"serving.knative.dev/service": str(meta.get("name", ""))}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": meta.get("name"),
+            "namespace": meta.get("namespace"),
+            "annotations": dict(template.get("metadata", {}).get("annotations") or {}),
+        },
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": spec},
+        },
+    }

@@ -15,6 +15,8 @@ Two deliberate differences, both for GitOps:
   Argo CD compares equal objects and never shows drift (reference/cluster-ops.md §1.7).
 - kn func's `BUILT=<timestamp>` env and Trigger owner references (they need the live UID) are
   left out: rendering must be reproducible, and Argo CD prunes what Git no longer holds.
+- ``{{ env:VAR }}`` (kn func copies the deployer's local variable into the manifest) becomes a
+  ``secretKeyRef`` to key VAR of the Secret ``<function>-env``: Git holds no secret values.
 
 Everything here is pure: dicts in, dicts and text out. The CLI reads and writes the files.
 """
@@ -124,7 +126,12 @@ def _env_from_template(value: str, field: str) -> dict[str, Any] | None:
     )
 
 
-def _env_var(name: str, value: str, field: str) -> dict[str, Any]:
+def env_secret_name(function: str) -> str:
+    """The Secret that holds a function's ``{{ env:VAR }}`` values in GitOps: ``<fn>-env``."""
+    return f"{function}-env"
+
+
+def _env_var(name: str, value: str, field: str, function: str) -> dict[str, Any]:
     match = _TEMPLATE.match(value.strip())
     if not match:
         return {"name": name, "value": value}
@@ -133,21 +140,28 @@ def _env_var(name: str, value: str, field: str) -> dict[str, Any]:
     if kind in ("secret", "configMap") and len(parts) == 2 and all(parts):
         ref = "secretKeyRef" if kind == "secret" else "configMapKeyRef"
         return {"name": name, "valueFrom": {ref: {"name": parts[0], "key": parts[1]}}}
-    if kind == "env":
-        raise InvalidInputError(
-            f"func.yaml: {field} {value!r} reads the deployer's local environment; "
-            "GitOps manifests must be reproducible: use a literal, a secret or a configMap",
-            field=field,
-        )
+    if kind == "env" and len(parts) == 1 and parts[0]:
+        # kn func copies the deployer's local variable into the manifest at deploy time. Git
+        # must hold no secrets and renders must be reproducible, so the value comes from the
+        # function's env Secret instead, under the same key (filled from Vault on a cluster).
+        return {
+            "name": name,
+            "valueFrom": {"secretKeyRef": {"name": env_secret_name(function), "key": parts[0]}},
+        }
     raise InvalidInputError(
         f"func.yaml: {field} {value!r} is not a literal, "
-        "'{{ secret:NAME:KEY }}' or '{{ configMap:NAME:KEY }}'",
+        "'{{ env:VAR }}', '{{ secret:NAME:KEY }}' or '{{ configMap:NAME:KEY }}'",
         field=field,
     )
 
 
-def container_env(envs: Sequence[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(env, envFrom) from ``run.envs``, with kn func's ``ADDRESS=0.0.0.0`` appended if absent."""
+def container_env(
+    envs: Sequence[Any], function: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(env, envFrom) from ``run.envs``, with kn func's ``ADDRESS=0.0.0.0`` appended if absent.
+
+    ``{{ env:VAR }}`` becomes a ``secretKeyRef`` to key VAR of Secret ``<function>-env``.
+    """
     env: list[dict[str, Any]] = []
     env_from: list[dict[str, Any]] = []
     for index, entry in enumerate(envs):
@@ -161,7 +175,7 @@ def container_env(envs: Sequence[Any]) -> tuple[list[dict[str, Any]], list[dict[
                 raise InvalidInputError(f"func.yaml: {field} has no name", field=field)
             env_from.append(source)
         else:
-            env.append(_env_var(str(name), value, field))
+            env.append(_env_var(str(name), value, field, function))
     if not any(var["name"] == "ADDRESS" for var in env):
         env.append({"name": "ADDRESS", "value": "0.0.0.0"})
     return env, env_from
@@ -266,10 +280,13 @@ def render_service(func_yaml: Mapping[str, Any], *, image: str | None = None) ->
     template_annotations = dict(
         sorted({**annotations, **scale_annotations(_section(options, "scale", ""))}.items())
     )
-    env, env_from = container_env(run.get("envs") or [])
+    env, env_from = container_env(run.get("envs") or [], name)
     volumes, mounts = _volumes(run.get("volumes") or [])
 
-    container: dict[str, Any] = {"name": "user-container", "image": image or function_image(func_yaml)}
+    container: dict[str, Any] = {
+        "name": "user-container",
+        "image": image or function_image(func_yaml),
+    }
     container["env"] = env
     if env_from:
         container["envFrom"] = env_from
@@ -332,7 +349,8 @@ def render_triggers(func_yaml: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "metadata": {"name": f"{name}-function-trigger-{index}"},
                 "spec": {
                     "broker": str(subscription["source"]),
-                    "filter": {"attributes": dict(sorted(filters.items()))},
+                    # kn func's filter.attributes is omitempty: no filters, every event.
+                    "filter": {"attributes": dict(sorted(filters.items()))} if filters else {},
                     "subscriber": {
                         "ref": {
                             "apiVersion": "serving.knative.dev/v1",
@@ -358,9 +376,7 @@ def dump_document(document: Mapping[str, Any], header: str = "") -> str:
     return header + yaml.safe_dump(dict(document), sort_keys=False, default_flow_style=False)
 
 
-def render_files(
-    func_yaml: Mapping[str, Any], *, image: str | None = None
-) -> dict[str, str]:
+def render_files(func_yaml: Mapping[str, Any], *, image: str | None = None) -> dict[str, str]:
     """File name -> text for a function base: ``ksvc.yaml`` and ``trigger-<i>.yaml``."""
     name = _function_name(func_yaml)
     header = GENERATED_HEADER.format(name=name)

@@ -87,8 +87,13 @@ def json_path(parts: Iterable[Any]) -> str:
 
 
 def _error_message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-        allowed = set((error.schema.get("properties") or {}).keys())
+    schema = error.schema
+    if (
+        error.validator == "additionalProperties"
+        and isinstance(error.instance, Mapping)
+        and isinstance(schema, Mapping)
+    ):
+        allowed = set((schema.get("properties") or {}).keys())
         unknown = sorted(key for key in error.instance if key not in allowed)
         return f"unknown field(s) {', '.join(map(repr, unknown))}"
     return error.message
@@ -113,7 +118,8 @@ def _kube_schema_dir(version: str) -> Any:
 @functools.cache
 def _kube_registry(version: str) -> Registry:
     definitions = json.loads(_kube_schema_dir(version).joinpath("_definitions.json").read_text())
-    return Resource.from_contents(definitions) @ Registry()  # type: ignore[no-any-return]
+    registry: Registry = Resource.from_contents(definitions) @ Registry()
+    return registry
 
 
 def kube_schema(api_version: str, kind: str, version: str) -> dict[str, Any] | None:

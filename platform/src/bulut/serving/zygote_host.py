@@ -28,18 +28,25 @@ A child dies with its parent (``PR_SET_PDEATHSIG``); the zygote dies with the ru
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import ctypes
-import json
-import os
-import select
-import signal
-import socket
 import sys
-import time
-import traceback
-from typing import Any
+
+# Run by path, Python puts this folder first on sys.path, where bulut's `queue.py` would
+# shadow the stdlib module of that name: drop it before anything imports `queue`.
+if sys.path and sys.path[0] and __file__.startswith(sys.path[0]):
+    del sys.path[0]
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import ctypes  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import select  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from typing import Any  # noqa: E402
 
 PR_SET_PDEATHSIG = 1
 READINESS_PATH = "/health/readiness"
@@ -129,7 +136,12 @@ def prime(config: Any, readiness: str) -> None:
     async def send(message: dict[str, Any]) -> None:
         return None
 
-    asyncio.run(config.loaded_app(scope, receive, send))
+    from uvicorn._compat import asyncio_run  # type: ignore[import-not-found]
+
+    # The loop factory imports uvloop: do it here, once, not in every child.
+    asyncio_run(config.loaded_app(scope, receive, send), loop_factory=config.get_loop_factory())
+    gc.collect()
+    gc.freeze()  # keep the collector from touching (and so copying) the zygote's pages
 
 
 def serve(config: Any, sock: socket.socket) -> int:

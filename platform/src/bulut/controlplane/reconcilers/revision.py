@@ -29,9 +29,7 @@ def reconcile_status(revision: Resource, *, now: str) -> Resource:
             mark(status, type_, "Unknown", "Deploying", now=now)
     mark_ready_from(status, list(DEPENDENTS), now=now)
     container = ((result.get("spec") or {}).get("containers") or [{}])[0]
-    status.setdefault(
-        "containerStatuses", [{"name": container.get("name", "user-container")}]
-    )
+    status.setdefault("containerStatuses", [{"name": container.get("name", "user-container")}])
     result["status"] = status
     return result
 

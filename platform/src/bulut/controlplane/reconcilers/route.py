@@ -32,8 +32,11 @@ def resolve_target(
     if config_name and not revision:
         config = objects.get(("Configuration", config_name))
         if config is None:
-            return None, ("False", "ConfigurationMissing",
-                          f'Configuration "{config_name}" referenced in traffic not found.')
+            return None, (
+                "False",
+                "ConfigurationMissing",
+                f'Configuration "{config_name}" referenced in traffic not found.',
+            )
         latest = (config.get("status") or {}).get("latestReadyRevisionName")
         if not latest:
             if status_of(config) == "False":
@@ -45,11 +48,18 @@ def resolve_target(
     else:
         rev = objects.get(("Revision", str(revision)))
         if rev is None:
-            return None, ("False", "RevisionMissing",
-                          f'Revision "{revision}" referenced in traffic not found.')
+            return None, (
+                "False",
+                "RevisionMissing",
+                f'Revision "{revision}" referenced in traffic not found.',
+            )
         state = status_of(rev)
         if state == "False":
-            return None, ("False", "RevisionMissing", f'Revision "{revision}" failed to become ready.')
+            return None, (
+                "False",
+                "RevisionMissing",
+                f'Revision "{revision}" failed to become ready.',
+            )
         if state == "Unknown":
             return None, ("Unknown", "RevisionMissing", f'Revision "{revision}" is not yet ready.')
         resolved.update(revisionName=revision, latestRevision=False)
@@ -94,10 +104,11 @@ def _mark_traffic(status: dict[str, Any], problems: list[Problem], now: str) -> 
         mark(status, "IngressReady", "True", now=now)
     else:
         mark(status, "AllTrafficAssigned", problem[0], problem[1], problem[2], now=now)
-        if status.get("conditions") and _status(status, "IngressReady") != "True":
-            message = "Ingress has not yet been reconciled."
-            mark(status, "IngressReady", "Unknown", "IngressNotConfigured", message, now=now)
-    mark(status, "CertificateProvisioned", "True", "TLSNotEnabled", "autoTLS is not enabled", now=now)
+        if _status(status, "IngressReady") != "True":
+            mark(status, "IngressReady", "Unknown", now=now)  # not reconciled while waiting
+    mark(
+        status, "CertificateProvisioned", "True", "TLSNotEnabled", "autoTLS is not enabled", now=now
+    )
 
 
 def _status(status: dict[str, Any], type_: str) -> str:

@@ -118,8 +118,10 @@ def _propagate_route(
     wants_latest = any(
         t.get("latestRevision") for t in (service.get("spec") or {}).get("traffic") or []
     )
-    routed = {t.get("revisionName") for t in rstatus.get("traffic") or [] if t.get("latestRevision")}
+    routed = {
+        t.get("revisionName") for t in rstatus.get("traffic") or [] if t.get("latestRevision")
+    }
     ready = find(status, "RoutesReady") or {}
-    if wants_latest and latest_ready and routed and routed != {latest_ready}:
-        if ready.get("status") == "True":
-            mark(status, "RoutesReady", "Unknown", "TrafficNotMigrated", NOT_MIGRATED, now=now)
+    migrated = not routed or routed == {latest_ready}
+    if wants_latest and latest_ready and not migrated and ready.get("status") == "True":
+        mark(status, "RoutesReady", "Unknown", "TrafficNotMigrated", NOT_MIGRATED, now=now)

@@ -95,7 +95,9 @@ def validate_autoscaling(annotations: Mapping[str, str], path: str) -> None:
     min_scale = _check_int(annotations, "min-scale", path)
     max_scale = _check_int(annotations, "max-scale", path)
     if min_scale is not None and max_scale and max_scale < min_scale:
-        fail(f"max-scale={max_scale} is less than min-scale={min_scale}", f"{path}.{PREFIX}max-scale")
+        fail(
+            f"max-scale={max_scale} is less than min-scale={min_scale}", f"{path}.{PREFIX}max-scale"
+        )
     _check_int(annotations, "initial-scale", path)
     activation = _check_int(annotations, "activation-scale", path)
     if activation is not None and activation < 2:
@@ -112,10 +114,15 @@ def validate_autoscaling(annotations: Mapping[str, str], path: str) -> None:
     _check_duration(annotations, "scale-to-zero-pod-retention-period", path, 0, 3600)
     metric = annotations.get(PREFIX + "metric")
     cls = annotations.get(PREFIX + "class", "kpa.autoscaling.knative.dev")
-    if metric is not None and cls == "kpa.autoscaling.knative.dev" and metric not in {
-        "concurrency",
-        "rps",
-    }:
+    if (
+        metric is not None
+        and cls == "kpa.autoscaling.knative.dev"
+        and metric
+        not in {
+            "concurrency",
+            "rps",
+        }
+    ):
         fail(f"invalid value: {metric}", f"{path}.{PREFIX}metric")
     algorithm = annotation(annotations, "metric-aggregation-algorithm")
     if algorithm and algorithm[1] not in {"linear", "weighted-exponential", "weightedExponential"}:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import importlib
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from .common import check_destination, fail, list_at, mapping_at, validate_metadata
+from bulut.events.filters import compile_trigger_filter
+
+from .common import check_destination, fail, mapping_at, validate_metadata
 
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9]*$")
 _ISO_DURATION = re.compile(
@@ -25,8 +26,11 @@ def iso_duration_seconds(text: str) -> float | None:
     if not match or text in {"P", "PT"} or text.endswith("T"):
         return None
     parts = {k: float(v) for k, v in match.groupdict().items() if v is not None}
-    return parts.get("d", 0) * 86400 + parts.get("h", 0) * 3600 + parts.get("m", 0) * 60 + parts.get(
-        "s", 0
+    return (
+        parts.get("d", 0) * 86400
+        + parts.get("h", 0) * 3600
+        + parts.get("m", 0) * 60
+        + parts.get("s", 0)
     )
 
 
@@ -63,31 +67,17 @@ def validate_broker(resource: Mapping[str, Any]) -> None:
 
 
 def validate_trigger(resource: Mapping[str, Any]) -> None:
-    """A Trigger: broker, subscriber, filter attribute names, CESQL and dialect filters."""
+    """A Trigger: broker, subscriber, delivery, and filters compiled by bulut.events (CESQL
+    syntax errors name the position)."""
     validate_metadata(resource, dns1035=False)
     spec = mapping_at(resource.get("spec"), "spec", required=True)
     if not spec.get("broker") and not spec.get("brokerRef"):
         fail("missing field(s)", "spec.broker")
     filter_spec = mapping_at(spec.get("filter"), "spec.filter")
-    attributes = mapping_at(filter_spec.get("attributes"), "spec.filter.attributes")
-    for name, value in attributes.items():
-        if not ATTRIBUTE_NAME.match(str(name)):
-            fail(f"invalid value: {name}: attribute name must match [a-z][a-z0-9]*", "spec.filter.attributes")
-        if not isinstance(value, str):
-            fail("expected a string", f"spec.filter.attributes.{name}")
-    filters = list_at(spec.get("filters"), "spec.filters")
-    compile_filters(dict(attributes), filters)
+    attributes = filter_spec.get("attributes")
+    compile_trigger_filter(attributes, spec.get("filters"), path="spec")
     check_destination(spec.get("subscriber"), "spec.subscriber")
     validate_delivery(spec.get("delivery"), "spec.delivery")
-
-
-def compile_filters(attributes: dict[str, Any], filters: list[Any]) -> None:
-    """Compile the trigger's filters with bulut.events (CESQL syntax errors name the position)."""
-    try:
-        module = importlib.import_module("bulut.events.filters")
-    except ModuleNotFoundError:  # pragma: no cover - the filters module ships with bulut.events
-        return
-    module.compile_trigger_filter(attributes, filters, path="spec")
 
 
 def validate_pingsource(resource: Mapping[str, Any]) -> None:
@@ -122,7 +112,13 @@ def _check_schedule(schedule: Any) -> None:
         text = text.split(" ", 1)[1] if " " in text else ""
     if text.startswith("@"):
         if text.startswith("@every") or text not in {
-            "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly",
+            "@yearly",
+            "@annually",
+            "@monthly",
+            "@weekly",
+            "@daily",
+            "@midnight",
+            "@hourly",
         }:
             fail(f"invalid value: {schedule}", "spec.schedule")
         return

@@ -28,7 +28,9 @@ def validate_configuration(resource: Mapping[str, Any]) -> None:
     """A Configuration: metadata and template."""
     validate_metadata(resource, dns1035=True)
     spec = mapping_at(resource.get("spec"), "spec", required=True)
-    validate_template(spec.get("template"), "spec.template", owner=str(resource["metadata"]["name"]))
+    validate_template(
+        spec.get("template"), "spec.template", owner=str(resource["metadata"]["name"])
+    )
 
 
 def validate_route(resource: Mapping[str, Any]) -> None:
@@ -154,7 +156,9 @@ def _validate_target(target: Mapping[str, Any], where: str, *, in_service: bool)
     if latest is False and not revision:
         fail("may not set false when revisionName is unset", f"{where}.latestRevision")
     if not in_service and not revision and not configuration:
-        fail("expected exactly one, got neither", f"{where}.revisionName, {where}.configurationName")
+        fail(
+            "expected exactly one, got neither", f"{where}.revisionName, {where}.configurationName"
+        )
     if target.get("url") is not None:
         fail("must not set the field(s)", f"{where}.url")
     percent = target.get("percent", 0)

@@ -52,7 +52,7 @@ def wrap_int32(number: int) -> int:
 
 
 def parse_integer(text: str) -> int | None:
-    """A base-10, optionally signed, 32-bit integer read from ``text``; ``None`` if it is not one."""
+    """The optionally signed base-10 32-bit integer ``text`` spells, else ``None``."""
     if _INTEGER_TEXT.fullmatch(text) is None:
         return None
     number = int(text)

@@ -37,7 +37,7 @@ class TokenKind(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """One token: ``text`` as written, ``value`` normalised (keyword upper-cased, string unescaped)."""
+    """A token: ``text`` as written, ``value`` normalised (upper-case keyword, unescaped string)."""
 
     kind: TokenKind
     text: str
@@ -64,7 +64,11 @@ def tokenize(source: str) -> list[Token]:
             index += 1
         elif char.isascii() and (char.isalnum() or char == "_"):
             end = index
-            while end < length and source[end].isascii() and (source[end].isalnum() or source[end] == "_"):
+            while (
+                end < length
+                and source[end].isascii()
+                and (source[end].isalnum() or source[end] == "_")
+            ):
                 end += 1
             tokens.append(_word(source[index:end], index))
             index = end
@@ -100,7 +104,9 @@ def _string(source: str, start: int) -> tuple[Token, int]:
     while index < len(source):
         char = source[index]
         if char == quote:
-            return Token(TokenKind.STRING, source[start : index + 1], "".join(chars), start), index + 1
+            return Token(
+                TokenKind.STRING, source[start : index + 1], "".join(chars), start
+            ), index + 1
         if char == "\\" and index + 1 < len(source):
             following = source[index + 1]
             chars.append(following if following == quote else char + following)

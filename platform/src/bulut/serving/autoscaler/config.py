@@ -87,7 +87,9 @@ class AutoscalerConfig:
 
     def _rules(self) -> list[tuple[str, bool, str]]:
         """(key, rule broken?, message naming the valid range), in Knative's order."""
-        target = self.container_concurrency_target_fraction * self.container_concurrency_target_default
+        target = (
+            self.container_concurrency_target_fraction * self.container_concurrency_target_default
+        )
         min_max_scale = 1 if self.max_scale_limit > 0 else 0
         return [
             (
@@ -165,7 +167,8 @@ class AutoscalerConfig:
             ),
             (
                 "initial-scale",
-                self.initial_scale < 0 or (self.initial_scale == 0 and not self.allow_zero_initial_scale),
+                self.initial_scale < 0
+                or (self.initial_scale == 0 and not self.allow_zero_initial_scale),
                 f"initial-scale = {self.initial_scale}, must be at least 0 (or at least 1 when "
                 "allow-zero-initial-scale is false)",
             ),

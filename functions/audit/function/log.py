@@ -1,0 +1,89 @@
+"""The audit log (SQLModel): one row per event, appended once per (source, id), never changed."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("source", "event_id"),)
+
+    seq: int | None = Field(default=None, primary_key=True)
+    source: str
+    event_id: str
+    type: str
+    subject: str | None = None
+    time: str | None = None
+    attributes: str  # JSON of every attribute, extensions included
+    data: str | None = None  # JSON, or text for non-JSON payloads
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+def connect(url: str) -> Engine:
+    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+    engine = create_engine(url, connect_args=connect_args)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+class AuditLog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def append(self, event: Any) -> bool:
+        """Append ``event``; False when (source, id) is already in the log."""
+        attributes = {k: _text(v) for k, v in event.get_attributes().items()}
+        entry = AuditEntry(
+            source=event.get_source(),
+            event_id=event.get_id(),
+            type=event.get_type(),
+            subject=event.get_subject(),
+            time=attributes.get("time"),
+            attributes=json.dumps(attributes, sort_keys=True),
+            data=_data(event.get_data()),
+        )
+        with Session(self.engine) as session:
+            exists = session.exec(
+                select(AuditEntry.seq).where(
+                    AuditEntry.source == entry.source, AuditEntry.event_id == entry.event_id
+                )
+            ).first()
+            if exists is not None:
+                return False
+            session.add(entry)
+            try:
+                session.commit()
+            except IntegrityError:  # a concurrent redelivery got there first
+                session.rollback()
+                return False
+        return True
+
+    def entries(self) -> list[AuditEntry]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(AuditEntry).order_by(AuditEntry.seq)).all())
+
+
+def _text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _data(data: Any) -> str | None:
+    if data is None:
+        return None
+    if isinstance(data, bytes):
+        return data.decode("utf-8", errors="replace")
+    if isinstance(data, str):
+        return data
+    return json.dumps(data, sort_keys=True)

@@ -1,0 +1,65 @@
+"""The inventory database (SQLModel): products with stock, reservations, processed events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+# The seeded catalogue: sku -> (name, price in cents, stock).
+SEED: dict[str, tuple[str, int, int]] = {
+    "WIDGET-1": ("Widget", 1999, 100),
+    "GADGET-2": ("Gadget", 4999, 10),
+    "GIZMO-3": ("Gizmo (sold out)", 999, 0),
+    "DELUXE-9": ("Deluxe set", 250000, 5),
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "products"
+
+    sku: str = Field(primary_key=True)
+    name: str
+    price_cents: int
+    stock: int
+
+
+class Reservation(SQLModel, table=True):
+    __tablename__ = "reservations"
+
+    order_id: str = Field(primary_key=True)
+    items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    amount_cents: int
+    status: str  # reserved | released
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """An event already handled, with the reply it got (a redelivery gets the same one)."""
+
+    __tablename__ = "processed_events"
+
+    source: str = Field(primary_key=True)
+    event_id: str = Field(primary_key=True)
+    reply: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    processed_at: datetime = Field(default_factory=utcnow)
+
+
+def connect(url: str) -> Engine:
+    """An engine for ``url`` with the tables created and the catalogue seeded once."""
+    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+    engine = create_engine(url, connect_args=connect_args)
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        if session.exec(select(Product).limit(1)).first() is None:
+            for sku, (name, price, stock) in SEED.items():
+                session.add(Product(sku=sku, name=name, price_cents=price, stock=stock))
+            session.commit()
+    return engine

@@ -1,0 +1,165 @@
+"""The inventory function: reservations, rejections, compensation and idempotency."""
+
+import sqlite3
+
+from cloudevents.core.v1.event import CloudEvent
+from conftest import Sender
+
+
+def order_created(order_id="o-1", items=None, id=None):
+    return CloudEvent(
+        attributes={
+            "type": "com.example.order.created",
+            "source": "/orders",
+            "subject": order_id,
+            "id": id or f"created-{order_id}",
+            "datacontenttype": "application/json",
+        },
+        data={
+            "id": order_id,
+            "customer": "Ada",
+            "items": items if items is not None else [{"sku": "WIDGET-1", "quantity": 2}],
+            "card_token": "tok_visa",
+            "status": "pending",
+        },
+    )
+
+
+def payment_declined(order_id="o-1", id=None):
+    return CloudEvent(
+        attributes={
+            "type": "com.example.payment.declined",
+            "source": "/payments",
+            "subject": order_id,
+            "id": id or f"declined-{order_id}",
+        },
+        data={"order_id": order_id, "reason": "card_declined"},
+    )
+
+
+async def call(function, event):
+    send = Sender()
+    await function.handle({"event": event}, None, send)
+    return send
+
+
+def stock(database_url, sku):
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        return db.execute("select stock from products where sku = ?", (sku,)).fetchone()[0]
+
+
+async def test_an_order_in_stock_is_reserved_with_its_amount(function, database_url):
+    send = await call(function, order_created())
+    [(reply, status)] = send.events
+    assert status == 200
+    assert reply.get_type() == "com.example.inventory.reserved"
+    assert reply.get_source() == "/inventory"
+    assert reply.get_subject() == "o-1"
+    assert reply.get_data() == {
+        "order_id": "o-1",
+        "customer": "Ada",
+        "items": [{"sku": "WIDGET-1", "quantity": 2, "unit_price_cents": 1999}],
+        "amount_cents": 3998,
+        "currency": "EUR",
+        "card_token": "tok_visa",
+    }
+    assert stock(database_url, "WIDGET-1") == 98
+
+
+async def test_an_order_out_of_stock_is_rejected_with_a_reason(function, database_url):
+    send = await call(function, order_created(items=[{"sku": "GIZMO-3", "quantity": 1}]))
+    [(reply, _)] = send.events
+    assert reply.get_type() == "com.example.inventory.rejected"
+    assert reply.get_data()["order_id"] == "o-1"
+    assert "out of stock: GIZMO-3" in reply.get_data()["reason"]
+
+
+async def test_a_rejected_order_takes_no_stock_from_its_other_lines(function, database_url):
+    items = [{"sku": "WIDGET-1", "quantity": 5}, {"sku": "GADGET-2", "quantity": 11}]
+    send = await call(function, order_created(items=items))
+    assert send.events[0][0].get_type() == "com.example.inventory.rejected"
+    assert stock(database_url, "WIDGET-1") == 100
+    assert stock(database_url, "GADGET-2") == 10
+
+
+async def test_an_unknown_sku_is_rejected(function):
+    send = await call(function, order_created(items=[{"sku": "NOPE", "quantity": 1}]))
+    assert send.events[0][0].get_data()["reason"] == "unknown sku NOPE"
+
+
+async def test_a_malformed_order_is_rejected_not_crashed(function):
+    send = await call(function, order_created(items=[{"sku": "WIDGET-1", "quantity": 0}]))
+    reply = send.events[0][0]
+    assert reply.get_type() == "com.example.inventory.rejected"
+    assert "quantity" in reply.get_data()["reason"]
+
+
+async def test_a_redelivered_order_gets_the_same_reply_and_reserves_once(function, database_url):
+    first = await call(function, order_created())
+    second = await call(function, order_created())
+    assert first.events[0][0].get_id() == second.events[0][0].get_id()
+    assert first.events[0][0].get_data() == second.events[0][0].get_data()
+    assert stock(database_url, "WIDGET-1") == 98
+
+
+async def test_a_declined_payment_releases_the_reservation(function, database_url):
+    await call(function, order_created())
+    send = await call(function, payment_declined())
+    [(reply, _)] = send.events
+    assert reply.get_type() == "com.example.inventory.released"
+    assert reply.get_data() == {
+        "order_id": "o-1",
+        "items": [{"sku": "WIDGET-1", "quantity": 2}],
+        "reason": "card_declined",
+    }
+    assert stock(database_url, "WIDGET-1") == 100
+
+
+async def test_a_redelivered_decline_releases_once(function, database_url):
+    await call(function, order_created())
+    await call(function, payment_declined())
+    again = await call(function, payment_declined())
+    assert again.events[0][0].get_type() == "com.example.inventory.released"
+    assert stock(database_url, "WIDGET-1") == 100
+
+
+async def test_a_second_decline_with_a_new_id_changes_nothing(function, database_url):
+    await call(function, order_created())
+    await call(function, payment_declined(id="d-1"))
+    await call(function, payment_declined(id="d-2"))
+    assert stock(database_url, "WIDGET-1") == 100
+
+
+async def test_a_decline_without_reservation_answers_204_without_a_body(function):
+    send = await call(function, payment_declined(order_id="ghost"))
+    assert (send.events, send.status, send.body) == ([], 204, b"")
+
+
+async def test_unrelated_events_answer_204_without_a_body(function):
+    event = CloudEvent(attributes={"type": "com.example.other", "source": "/x"}, data=None)
+    send = await call(function, event)
+    assert (send.events, send.status, send.body) == ([], 204, b"")
+
+
+async def test_stock_survives_a_restart_on_the_same_database(database_url):
+    from function import new
+
+    f = new()
+    f.start({"DATABASE_URL": database_url})
+    await call(f, order_created())
+    f.stop()
+    g = new()
+    g.start({"DATABASE_URL": database_url})
+    assert stock(database_url, "WIDGET-1") == 98
+    g.stop()
+
+
+def test_readiness_follows_start(database_url):
+    from function import new
+
+    f = new()
+    assert f.ready()[0] is False
+    f.start({"DATABASE_URL": database_url})
+    assert f.ready() == (True, "Ready")
+    f.stop()

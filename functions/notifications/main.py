@@ -1,0 +1,94 @@
+"""Notifications: a Google Functions Framework CloudEvent function.
+
+It records the message it would send for the outcomes of the order flow:
+
+    com.example.payment.authorized   "paid" message
+    com.example.inventory.rejected   "could not reserve" message
+    com.example.payment.declined     "payment declined" message
+
+Each event is recorded once per (source, id) in its own SQLite database: DATABASE_URL
+(``sqlite:///path``), default ``sqlite:///notifications.db`` in the working directory.
+"""
+
+import os
+import sqlite3
+import threading
+
+import functions_framework
+
+MESSAGES = {
+    "com.example.payment.authorized": (
+        "order_paid",
+        "Hello {customer}, your order {order_id} is paid ({amount} {currency}). Thank you!",
+    ),
+    "com.example.inventory.rejected": (
+        "order_rejected",
+        "Hello {customer}, we could not reserve order {order_id}: {reason}.",
+    ),
+    "com.example.payment.declined": (
+        "payment_declined",
+        "Hello {customer}, the payment for order {order_id} was declined: {reason}.",
+    ),
+}
+
+SCHEMA = """
+create table if not exists notifications (
+    seq integer primary key autoincrement,
+    source text not null,
+    event_id text not null,
+    kind text not null,
+    order_id text,
+    recipient text,
+    message text not null,
+    created_at text not null default (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    unique (source, event_id)
+)
+"""
+
+_lock = threading.Lock()
+
+
+def database_path(environ=None):
+    """The SQLite file named by DATABASE_URL (sqlite:///path), default notifications.db."""
+    url = (environ if environ is not None else os.environ).get("DATABASE_URL")
+    url = url or "sqlite:///notifications.db"
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"DATABASE_URL must be sqlite:///<path> for notifications (got {url})")
+    return url.removeprefix("sqlite:///")
+
+
+def compose(event_type, data):
+    """(kind, order id, recipient, message) for an event, or None when nothing is sent."""
+    if event_type not in MESSAGES or not isinstance(data, dict):
+        return None
+    kind, template = MESSAGES[event_type]
+    amount = data.get("amount_cents")
+    fields = {
+        "customer": data.get("customer") or "customer",
+        "order_id": data.get("order_id") or "?",
+        "amount": f"{amount / 100:.2f}" if isinstance(amount, int) else "?",
+        "currency": data.get("currency") or "",
+        "reason": data.get("reason") or "no reason given",
+    }
+    return kind, fields["order_id"], fields["customer"], template.format(**fields)
+
+
+def record(path, source, event_id, kind, order_id, recipient, message):
+    """Store one notification; False when this (source, id) was recorded before."""
+    with _lock, sqlite3.connect(path) as db:
+        db.execute(SCHEMA)
+        cursor = db.execute(
+            "insert or ignore into notifications"
+            " (source, event_id, kind, order_id, recipient, message) values (?, ?, ?, ?, ?, ?)",
+            (source, event_id, kind, order_id, recipient, message),
+        )
+        return cursor.rowcount == 1
+
+
+@functions_framework.cloud_event
+def notify(cloud_event):
+    """Record the message for an order outcome; other events are ignored."""
+    composed = compose(cloud_event["type"], cloud_event.data)
+    if composed is None:
+        return
+    record(database_path(), cloud_event["source"], cloud_event["id"], *composed)

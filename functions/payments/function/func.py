@@ -1,0 +1,103 @@
+"""Payments function (kn func cloudevents template).
+
+On com.example.inventory.reserved it charges the order through the local provider and replies
+com.example.payment.authorized or com.example.payment.declined. Idempotent by event
+(source, id), and one charge per order.
+
+Configuration (``start(cfg)``):
+
+    PAYMENTS_PROVIDER_KEY        the provider API key, or
+    PAYMENTS_PROVIDER_KEY_FILE   a file holding it (Vault Agent renders /vault/secrets/...);
+                                 re-read until it appears, so readiness follows the file
+    PAYMENTS_LIMIT_CENTS         largest amount the provider authorizes (default 100000)
+    DATABASE_URL                 default sqlite:///payments.db in the working directory
+
+Without a key the function is not ready (``ready()`` is False with the reason) and an event
+gets a 503, so Knative retries it.
+"""
+
+import logging
+import os
+
+from cloudevents.core.v1.event import CloudEvent
+
+from .payments import SOURCE, Payments
+from .provider import DEFAULT_LIMIT_CENTS, Provider, ProviderKeyMissing, load_key
+from .store import connect
+
+DEFAULT_DATABASE_URL = "sqlite:///payments.db"
+
+
+def new():
+    """New is the only method that must be implemented by a Function."""
+    return Function()
+
+
+class Function:
+    def __init__(self):
+        self.cfg = None
+        self.payments = None
+        self.provider = None
+        self.problem = "not started"
+
+    def start(self, cfg):
+        self.cfg = dict(cfg)
+        url = cfg.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        self.payments = Payments(connect(url))
+        self._load_provider()
+        logging.info("payments started (ready: %s)", self.provider is not None)
+
+    def stop(self):
+        if self.payments is not None:
+            self.payments.engine.dispose()
+
+    def _load_provider(self):
+        if self.provider is not None or self.cfg is None:
+            return self.provider
+        try:
+            limit = int(self.cfg.get("PAYMENTS_LIMIT_CENTS") or DEFAULT_LIMIT_CENTS)
+            self.provider = Provider(load_key(self.cfg), limit_cents=limit)
+            self.problem = None
+        except ProviderKeyMissing as error:
+            self.problem = str(error)
+        return self.provider
+
+    async def handle(self, scope, receive, send):
+        if self.payments is None:
+            self.start(dict(os.environ))
+        provider = self._load_provider()
+        if provider is None:
+            body = f"payments not ready: {self.problem}".encode()
+            await send.http(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [(b"content-type", b"text/plain")],
+                }
+            )
+            await send.http({"type": "http.response.body", "body": body})
+            return
+        reply = self.payments.process(scope["event"], provider)
+        if reply is None:
+            await send.http({"type": "http.response.start", "status": 204, "headers": []})
+            await send.http({"type": "http.response.body", "body": b""})
+            return
+        attributes = {
+            "type": reply["type"],
+            "source": SOURCE,
+            "id": reply["id"],
+            "datacontenttype": "application/json",
+        }
+        if reply["subject"]:
+            attributes["subject"] = reply["subject"]
+        await send(CloudEvent(attributes=attributes, data=reply["data"]))
+
+    def alive(self):
+        return True, "Alive"
+
+    def ready(self):
+        if self.payments is None:
+            return False, "not started"
+        if self._load_provider() is None:
+            return False, self.problem
+        return True, "Ready"

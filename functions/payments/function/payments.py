@@ -1,0 +1,90 @@
+"""Charging reserved orders, once per event (source, id) and once per order."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from .provider import Provider
+from .store import Payment, ProcessedEvent
+
+log = logging.getLogger(__name__)
+
+SOURCE = "/payments"
+INVENTORY_RESERVED = "com.example.inventory.reserved"
+AUTHORIZED = "com.example.payment.authorized"
+DECLINED = "com.example.payment.declined"
+
+Reply = dict[str, Any]
+
+
+class Payments:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def process(self, event: Any, provider: Provider) -> Reply | None:
+        source, event_id = event.get_source(), event.get_id()
+        with Session(self.engine, expire_on_commit=False) as session:
+            seen = session.get(ProcessedEvent, (source, event_id))
+            if seen is not None:
+                return seen.reply
+            reply = None
+            if event.get_type() == INVENTORY_RESERVED:
+                reply = self._charge(session, event, provider)
+            session.add(ProcessedEvent(source=source, event_id=event_id, reply=reply))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                seen = session.get(ProcessedEvent, (source, event_id))
+                return seen.reply if seen else None
+            return reply
+
+    def _charge(self, session: Session, event: Any, provider: Provider) -> Reply:
+        data = event.get_data() if isinstance(event.get_data(), dict) else {}
+        order_id = str(data.get("order_id") or event.get_subject() or "")
+        payment = session.get(Payment, order_id)
+        if payment is None:  # a new order: one charge per order, whatever the event id
+            amount = data.get("amount_cents")
+            amount = amount if isinstance(amount, int) and not isinstance(amount, bool) else 0
+            currency = str(data.get("currency") or "EUR")
+            charge = provider.charge(
+                card_token=str(data.get("card_token") or ""),
+                amount_cents=amount,
+                currency=currency,
+                idempotency_key=order_id,
+            )
+            payment = Payment(
+                order_id=order_id,
+                payment_id=charge.payment_id,
+                amount_cents=amount,
+                currency=currency,
+                status="authorized" if charge.authorized else "declined",
+                reason=charge.reason,
+            )
+            session.add(payment)
+        outcome = {
+            "order_id": order_id,
+            "customer": data.get("customer"),
+            "amount_cents": payment.amount_cents,
+            "currency": payment.currency,
+        }
+        if payment.status == "authorized":
+            authorized = {**outcome, "payment_id": payment.payment_id}
+            return _reply(event, AUTHORIZED, order_id, authorized)
+        return _reply(event, DECLINED, order_id, {**outcome, "reason": payment.reason})
+
+
+def _reply(event: Any, type: str, order_id: str, data: dict[str, Any]) -> Reply:
+    name = f"{event.get_source()}#{event.get_id()}#{type}"
+    return {
+        "type": type,
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+        "subject": order_id or None,
+        "data": data,
+    }

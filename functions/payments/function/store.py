@@ -1,0 +1,42 @@
+"""The payments database (SQLModel): payments made, and events already processed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, SQLModel, create_engine
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payments"
+
+    order_id: str = Field(primary_key=True)
+    payment_id: str | None = None
+    amount_cents: int
+    currency: str
+    status: str  # authorized | declined
+    reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    __tablename__ = "processed_events"
+
+    source: str = Field(primary_key=True)
+    event_id: str = Field(primary_key=True)
+    reply: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    processed_at: datetime = Field(default_factory=utcnow)
+
+
+def connect(url: str) -> Engine:
+    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+    engine = create_engine(url, connect_args=connect_args)
+    SQLModel.metadata.create_all(engine)
+    return engine

@@ -1,0 +1,47 @@
+"""``create_app(plane)``: the FastAPI app of the control plane (no side effects at import)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from bulut import __version__
+
+from . import kinds, problems
+from .routes import apply, health
+from .routes.resources import resource_router
+
+if TYPE_CHECKING:
+    from .plane import ControlPlane
+
+
+def create_app(plane: ControlPlane) -> FastAPI:
+    """The REST API over one control plane; its lifespan starts the plane if needed."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        owned = not plane.started
+        if owned:
+            await plane.start()
+        try:
+            yield
+        finally:
+            if owned:
+                await plane.aclose()
+
+    app = FastAPI(
+        title="Bulut control plane",
+        version=__version__,
+        description="Knative-shaped resources (serving, eventing, sources) for one machine.",
+        lifespan=lifespan,
+    )
+    app.state.control_plane = plane
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(apply.router)
+    for group, version in sorted({(info.group, info.version) for info in kinds.KINDS}):
+        app.include_router(resource_router(group, version))
+    return app

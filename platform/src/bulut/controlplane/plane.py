@@ -1,0 +1,298 @@
+"""The control plane object: store + admission + reconcilers + watch, behind one lock.
+
+Writes are serialised (one asyncio lock); each runs in a worker thread as one database
+transaction: admit every document first (so a bad one changes nothing), then reconcile
+each touched namespace and store only what changed, then publish the watch events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from bulut.errors import ConfigError, ConflictError, InvalidInputError, NotFoundError
+from bulut.functions.catalog import resolve as resolve_function
+from bulut.manifests.feed import Resource, ResourceEvent, key_of as _key_of
+from bulut.settings import Settings
+
+from . import kinds as registry
+from .addresses import Addressing
+from .admission import Admitted, ImageCheck, admit, classify, in_document, result_of
+from .app import create_app
+from .db import create_db_engine, create_schema
+from .models import ApplyResult
+from .patching import merge_patch
+from .reconcilers import reconcile_namespace
+from .reconcilers.revision import apply_report
+from .store import Store, Transaction
+from .watch import WatchHub
+
+T = TypeVar("T")
+Resources = list[dict[str, Any]]
+Results = list[ApplyResult]
+Events = list[ResourceEvent]
+AdmittedList = list[Admitted]
+_KIND_ORDER = [info.kind for info in registry.KINDS]
+Mode = Literal["apply", "create", "replace"]
+
+
+class ControlPlane:
+    """Knative resources for one machine; satisfies :class:`bulut.manifests.feed.ResourceFeed`."""
+
+    def __init__(self, settings: Settings, *, check_images: bool = True) -> None:
+        self.settings = settings
+        self.addressing = Addressing.from_settings(settings)
+        self._check_images = check_images
+        self._engine: Engine | None = None
+        self._store: Store | None = None
+        self._lock = asyncio.Lock()
+        self._hub = WatchHub()
+        self._app = create_app(self)
+
+    @property
+    def app(self) -> FastAPI:
+        """The REST API (+ /openapi.json, /healthz, /readyz)."""
+        return self._app
+
+    @property
+    def started(self) -> bool:
+        """True between start() and aclose()."""
+        return self._store is not None
+
+    async def start(self) -> None:
+        """Open (and create) the database, then reconcile everything once."""
+        if self._store is not None:
+            return
+        self._engine = create_db_engine(self.settings.resolved_database_url)
+        await asyncio.to_thread(create_schema, self._engine)
+        self._store = Store(self._engine)
+        self._hub = WatchHub()
+        async with self._lock:
+            await asyncio.to_thread(self._reconcile_all)
+
+    async def aclose(self) -> None:
+        """End watches and release the database."""
+        self._hub.close()
+        if self._engine is not None:
+            self._engine.dispose()
+        self._engine, self._store = None, None
+
+    # -- reads -------------------------------------------------------------
+    async def get(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
+        """One resource; NotFoundError when absent."""
+        info = registry.lookup(kind)
+        found: Resource | None = await asyncio.to_thread(
+            self._read, lambda tx: tx.get(info.kind, namespace, name)
+        )
+        if found is None:
+            raise NotFoundError(f'{info.qualified} "{name}" not found in namespace {namespace!r}')
+        return found
+
+    async def list(self, kind: str, namespace: str | None = None) -> Resources:
+        """Resources of one kind, in one namespace or (None) all of them."""
+        info = registry.lookup(kind)
+        return await asyncio.to_thread(self._read, lambda tx: tx.find(info.kind, namespace))
+
+    def _read(self, query: Callable[[Transaction], T]) -> T:
+        with self._require_store().transaction() as tx:
+            return query(tx)
+
+    def _require_store(self) -> Store:
+        if self._store is None:
+            raise ConfigError("the control plane is not started (call start() first)")
+        return self._store
+
+    async def ready(self) -> bool:
+        """True when the database answers."""
+        if self._store is None:
+            return False
+        await asyncio.to_thread(self._read, lambda tx: tx.namespaces())
+        return True
+
+    # -- writes ------------------------------------------------------------
+    async def apply(
+        self,
+        documents: Sequence[Mapping[str, Any]],
+        *,
+        namespace: str | None = None,
+        dry_run: bool = False,
+    ) -> Results:
+        """Create or update every document atomically (all are validated first)."""
+        results, _ = await self._write(documents, "apply", namespace, dry_run)
+        return results
+
+    async def create(self, document: Mapping[str, Any], namespace: str | None = None) -> Resource:
+        """Create one resource; ConflictError when it exists."""
+        _, stored = await self._write([document], "create", namespace, False)
+        return stored[0]
+
+    async def replace(self, document: Mapping[str, Any], namespace: str | None = None) -> Resource:
+        """Replace one existing resource's spec, labels and annotations."""
+        _, stored = await self._write([document], "replace", namespace, False)
+        return stored[0]
+
+    async def patch(
+        self, kind: str, namespace: str, name: str, patch: Mapping[str, Any]
+    ) -> Resource:
+        """Apply a JSON merge patch to one resource."""
+        current = await self.get(kind, namespace, name)
+        merged = merge_patch(current, dict(patch))
+        merged.get("metadata", {}).pop("resourceVersion", None)
+        if (patch.get("metadata") or {}).get("resourceVersion") is not None:
+            merged["metadata"]["resourceVersion"] = patch["metadata"]["resourceVersion"]
+        return await self.replace(merged, namespace)
+
+    async def delete(self, kind: str, namespace: str, name: str) -> None:
+        """Delete one resource and what it owns (Knative's ownerReferences cascade)."""
+        info = registry.lookup(kind)
+        async with self._lock:
+            events = await asyncio.to_thread(self._delete_sync, info.kind, namespace, name)
+        self._hub.publish(events)
+
+    async def report(
+        self, kind: str, namespace: str, name: str, runtime: Mapping[str, Any]
+    ) -> None:
+        """Merge runtime facts into a resource's status and re-reconcile its namespace."""
+        info = registry.lookup(kind)
+        async with self._lock:
+            events = await asyncio.to_thread(
+                self._report_sync, info.kind, namespace, name, dict(runtime)
+            )
+        self._hub.publish(events)
+
+    # -- watch -------------------------------------------------------------
+    async def watch(self, kinds: frozenset[str]) -> AsyncIterator[ResourceEvent]:
+        """ADDED for every existing resource of these kinds, then every change."""
+        wanted = frozenset(registry.lookup(k).kind for k in kinds)
+        async with self._lock:
+            subscription = self._hub.subscribe(wanted)
+            existing = await asyncio.to_thread(
+                self._read, lambda tx: [r for r in tx.find() if r["kind"] in wanted]
+            )
+        existing.sort(key=lambda r: (_KIND_ORDER.index(r["kind"]), *_key_of(r)[1:]))
+        try:
+            for resource in existing:
+                yield {"type": "ADDED", "object": resource}
+            while (event := await subscription.next()) is not None:
+                yield event
+        finally:
+            self._hub.unsubscribe(subscription)
+
+    # -- the synchronous core (runs in a worker thread) ---------------------
+    async def _write(
+        self, documents: Sequence[Mapping[str, Any]], mode: Mode, namespace: str | None, dry: bool
+    ) -> tuple[Results, Resources]:
+        async with self._lock:
+            results, stored, events = await asyncio.to_thread(
+                self._write_sync, documents, mode, namespace or self.settings.namespace, dry
+            )
+        self._hub.publish(events)
+        return results, stored
+
+    def _write_sync(
+        self, documents: Sequence[Mapping[str, Any]], mode: Mode, namespace: str, dry: bool
+    ) -> tuple[Results, Resources, Events]:
+        with self._require_store().transaction() as tx:
+            admitted = self._admit_all(tx, documents, mode, namespace)
+            results = [result_of(a) for a in admitted]
+            if dry:
+                return results, [a.resource for a in admitted], []
+            events: Events = []
+            stored: dict[tuple[str, str, str], Resource] = {}
+            for ns in sorted({a.key[1] for a in admitted if a.info is not None}):
+                before = tx.load_namespace(ns)
+                staged = dict(before)
+                for item in admitted:
+                    if item.info is not None and item.key[1] == ns:
+                        staged[(item.key[0], item.key[2])] = item.resource
+                after = reconcile_namespace(staged, self.addressing)
+                events += tx.write(ns, before, after)
+                stored.update({(k[0], ns, k[1]): v for k, v in after.items()})
+            return results, [stored.get(a.key, a.resource) for a in admitted], events
+
+    def _admit_all(
+        self, tx: Transaction, documents: Sequence[Mapping[str, Any]], mode: Mode, namespace: str
+    ) -> AdmittedList:
+        admitted: AdmittedList = []
+        staged: dict[tuple[str, str, str], Resource] = {}
+        for index, document in enumerate(documents):
+            try:
+                item = self._admit_one(tx, document, mode, namespace, staged)
+            except InvalidInputError as error:
+                if mode != "apply":
+                    raise
+                raise in_document(error, index, document) from error
+            if item.info is not None:
+                staged[item.key] = item.resource
+            admitted.append(item)
+        return admitted
+
+    def _admit_one(
+        self,
+        tx: Transaction,
+        document: Mapping[str, Any],
+        mode: Mode,
+        namespace: str,
+        staged: dict[tuple[str, str, str], Resource],
+    ) -> Admitted:
+        if classify(document, namespace) is not None and mode != "apply":
+            raise InvalidInputError(
+                f"kind {document.get('kind')!r} is not served here", field="kind"
+            )
+        meta = document.get("metadata") or {}
+        key = (
+            str(document.get("kind")),
+            str(meta.get("namespace") or namespace),
+            str(meta.get("name")),
+        )
+        existing = staged.get(key) or tx.get(*key)
+        if mode == "create" and existing is not None:
+            raise ConflictError(f'{key[0]} "{key[2]}" already exists in namespace {key[1]!r}')
+        if mode == "replace" and existing is None:
+            raise NotFoundError(f'{key[0]} "{key[2]}" not found in namespace {key[1]!r}')
+        return admit(
+            document,
+            existing,
+            addressing=self.addressing,
+            check_image=self._image_check(),
+            default_namespace=namespace,
+        )
+
+    def _image_check(self) -> ImageCheck | None:
+        if not self._check_images:
+            return None
+        functions_dir = Path(self.settings.functions_dir)
+
+        def check(image: str, annotations: Mapping[str, str]) -> None:
+            resolve_function(image, annotations, functions_dir)
+
+        return check
+
+    def _delete_sync(self, kind: str, namespace: str, name: str) -> Events:
+        with self._require_store().transaction() as tx:
+            before = tx.load_namespace(namespace)
+            if (kind, name) not in before:
+                raise NotFoundError(f'{kind} "{name}" not found in namespace {namespace!r}')
+            staged = {k: v for k, v in before.items() if k != (kind, name)}
+            return tx.write(namespace, before, reconcile_namespace(staged, self.addressing))
+
+    def _report_sync(self, kind: str, namespace: str, name: str, runtime: dict[str, Any]) -> Events:
+        with self._require_store().transaction() as tx:
+            before = tx.load_namespace(namespace)
+            current = before.get((kind, name))
+            if current is None:
+                raise NotFoundError(f'{kind} "{name}" not found in namespace {namespace!r}')
+            staged = dict(before)
+            staged[(kind, name)] = apply_report(current, runtime, now=self.addressing.now())
+            return tx.write(namespace, before, reconcile_namespace(staged, self.addressing))
+
+    def _reconcile_all(self) -> None:
+        with self._require_store().transaction() as tx:
+            for ns in tx.namespaces():
+                before = tx.load_namespace(ns)
+                tx.write(ns, before, reconcile_namespace(before, self.addressing))

@@ -1,0 +1,56 @@
+"""Reconcile one namespace: a pure function from its objects to their desired state.
+
+Level-based, like Knative's controllers: every write re-derives children and status for
+the whole namespace in dependency order, and the caller stores only what changed.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ..addresses import Addressing
+from . import configuration, eventing, revision, route, service
+from .ownership import Objects, collect_garbage, of_kind
+
+__all__ = ["Objects", "reconcile_namespace"]
+
+
+def reconcile_namespace(objects: Objects, addressing: Addressing) -> Objects:
+    """The namespace's objects after one full reconcile (the input is not modified)."""
+    result: Objects = copy.deepcopy(objects)
+    now = addressing.now()
+    collect_garbage(result)
+    for svc in of_kind(result, "Service"):
+        service.reconcile_children(svc, result, addressing)
+    collect_garbage(result)
+    for config in of_kind(result, "Configuration"):
+        configuration.ensure_revision(config, result, addressing)
+    for rev in of_kind(result, "Revision"):
+        result[("Revision", rev["metadata"]["name"])] = revision.reconcile_status(rev, now=now)
+    for config in of_kind(result, "Configuration"):
+        updated = configuration.reconcile_status(config, result, addressing)
+        result[("Configuration", config["metadata"]["name"])] = updated
+    for rt in of_kind(result, "Route"):
+        result[("Route", rt["metadata"]["name"])] = route.reconcile_status(rt, result, addressing)
+    route.update_routing_state(result)
+    for svc in of_kind(result, "Service"):
+        result[("Service", svc["metadata"]["name"])] = service.reconcile_status(
+            svc, result, addressing
+        )
+    _reconcile_eventing(result, addressing)
+    return result
+
+
+def _reconcile_eventing(result: Objects, addressing: Addressing) -> None:
+    for broker in of_kind(result, "Broker"):
+        name = broker["metadata"]["name"]
+        result[("Broker", name)] = eventing.reconcile_broker(broker, result, addressing)
+    for trigger in of_kind(result, "Trigger"):
+        name = trigger["metadata"]["name"]
+        result[("Trigger", name)] = eventing.reconcile_trigger(trigger, result, addressing)
+    for source in of_kind(result, "PingSource"):
+        name = source["metadata"]["name"]
+        result[("PingSource", name)] = eventing.reconcile_pingsource(source, result, addressing)
+    for binding in of_kind(result, "SinkBinding"):
+        name = binding["metadata"]["name"]
+        result[("SinkBinding", name)] = eventing.reconcile_sinkbinding(binding, result, addressing)

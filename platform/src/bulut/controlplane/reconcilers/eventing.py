@@ -1,0 +1,173 @@
+"""Broker, Trigger, PingSource and SinkBinding status: addresses, sinks and conditions.
+
+Conditions and reasons follow knative/eventing's *_lifecycle.go (reference §3.1–3.7).
+The local data plane is always there, so the conditions that describe cluster
+machinery (ingress, filter, channel, deployment) are True.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from bulut.manifests.feed import Resource
+
+from ..addresses import Addressing, resolve_destination
+from ..conditions import mark, mark_ready_from, mirror
+from .ownership import Objects
+
+BROKER_DEPENDENTS = (
+    "Addressable",
+    "DeadLetterSinkResolved",
+    "EventPoliciesReady",
+    "FilterReady",
+    "IngressReady",
+    "TriggerChannelReady",
+)
+TRIGGER_DEPENDENTS = (
+    "BrokerReady",
+    "DeadLetterSinkResolved",
+    "DependencyReady",
+    "OIDCIdentityCreated",
+    "SubscriberResolved",
+    "SubscriptionReady",
+)
+OIDC_DISABLED = "authentication-oidc feature disabled"
+
+
+def _start(resource: Resource) -> tuple[Resource, dict[str, Any]]:
+    result = copy.deepcopy(resource)
+    status: dict[str, Any] = copy.deepcopy(result.get("status") or {})
+    status["observedGeneration"] = result["metadata"].get("generation", 1)
+    return result, status
+
+
+def _finish(
+    result: Resource, status: dict[str, Any], dependents: Sequence[str], now: str
+) -> Resource:
+    mark_ready_from(status, list(dependents), now=now)
+    result["status"] = status
+    return result
+
+
+def _dead_letter(
+    status: dict[str, Any],
+    delivery: dict[str, Any] | None,
+    namespace: str,
+    objects: Objects,
+    now: str,
+) -> None:
+    sink = (delivery or {}).get("deadLetterSink")
+    if not sink:
+        status.pop("deadLetterSinkUri", None)
+        message = "No dead letter sink is configured."
+        mark(
+            status,
+            "DeadLetterSinkResolved",
+            "True",
+            "DeadLetterSinkNotConfigured",
+            message,
+            now=now,
+        )
+        return
+    uri, why = resolve_destination(sink, namespace, objects)
+    if uri is None:
+        status.pop("deadLetterSinkUri", None)
+        reason = "Unable to get the dead letter sink's URI"
+        mark(status, "DeadLetterSinkResolved", "False", reason, why, now=now)
+        return
+    status["deadLetterSinkUri"] = uri
+    mark(status, "DeadLetterSinkResolved", "True", now=now)
+
+
+def reconcile_broker(broker: Resource, objects: Objects, addressing: Addressing) -> Resource:
+    """Address ``http://<host>:<port>/<ns>/<name>`` and the broker's conditions."""
+    now = addressing.now()
+    result, status = _start(broker)
+    meta = result["metadata"]
+    url = addressing.broker_url(meta["name"], meta["namespace"])
+    status["address"] = {"name": "http", "url": url}
+    for type_ in ("Addressable", "FilterReady", "IngressReady", "TriggerChannelReady"):
+        mark(status, type_, "True", now=now)
+    message = 'Default authz mode is "allow-same-namespace"'
+    mark(status, "EventPoliciesReady", "True", "DefaultAuthorizationMode", message, now=now)
+    delivery = (result.get("spec") or {}).get("delivery")
+    _dead_letter(status, delivery, meta["namespace"], objects, now)
+    return _finish(result, status, BROKER_DEPENDENTS, now)
+
+
+def reconcile_trigger(trigger: Resource, objects: Objects, addressing: Addressing) -> Resource:
+    """subscriberUri, deadLetterSinkUri (trigger's delivery, else the broker's), conditions."""
+    now = addressing.now()
+    result, status = _start(trigger)
+    meta, spec = result["metadata"], result.get("spec") or {}
+    namespace = meta["namespace"]
+    broker_name = str(spec.get("broker") or (spec.get("brokerRef") or {}).get("name", ""))
+    broker = objects.get(("Broker", broker_name))
+    if broker is None:
+        message = f'Broker "{broker_name}" does not exist'
+        mark(status, "BrokerReady", "False", "BrokerDoesNotExist", message, now=now)
+    else:
+        mirror(status, "BrokerReady", broker, now=now)
+    uri, why = resolve_destination(spec.get("subscriber") or {}, namespace, objects)
+    if uri is None:
+        status.pop("subscriberUri", None)
+        mark(
+            status,
+            "SubscriberResolved",
+            "False",
+            "Unable to get the Subscriber's URI",
+            why,
+            now=now,
+        )
+    else:
+        status["subscriberUri"] = uri
+        mark(status, "SubscriberResolved", "True", now=now)
+    delivery = spec.get("delivery") or ((broker or {}).get("spec") or {}).get("delivery")
+    _dead_letter(status, delivery, namespace, objects, now)
+    mark(status, "SubscriptionReady", "True", now=now)
+    mark(status, "DependencyReady", "True", now=now)
+    mark(status, "OIDCIdentityCreated", "True", OIDC_DISABLED, now=now)
+    return _finish(result, status, TRIGGER_DEPENDENTS, now)
+
+
+def _sink(
+    status: dict[str, Any], spec: dict[str, Any], namespace: str, objects: Objects, now: str
+) -> None:
+    uri, why = resolve_destination(spec.get("sink") or {}, namespace, objects)
+    if uri is None:
+        status.pop("sinkUri", None)
+        mark(status, "SinkProvided", "False", "NotFound", why, now=now)
+    else:
+        status["sinkUri"] = uri
+        mark(status, "SinkProvided", "True", now=now)
+
+
+def reconcile_pingsource(source: Resource, objects: Objects, addressing: Addressing) -> Resource:
+    """sinkUri and SinkProvided/Deployed/OIDCIdentityCreated."""
+    now = addressing.now()
+    result, status = _start(source)
+    _sink(status, result.get("spec") or {}, result["metadata"]["namespace"], objects, now)
+    mark(status, "Deployed", "True", now=now)
+    mark(status, "OIDCIdentityCreated", "True", OIDC_DISABLED, now=now)
+    return _finish(result, status, ("Deployed", "OIDCIdentityCreated", "SinkProvided"), now)
+
+
+def reconcile_sinkbinding(binding: Resource, objects: Objects, addressing: Addressing) -> Resource:
+    """sinkUri, SinkProvided and BindingAvailable (the subject must exist locally)."""
+    now = addressing.now()
+    result, status = _start(binding)
+    spec = result.get("spec") or {}
+    _sink(status, spec, result["metadata"]["namespace"], objects, now)
+    subject = spec.get("subject") or {}
+    if subject.get("apiVersion") == "serving.knative.dev/v1" and subject.get("name"):
+        if (subject.get("kind"), subject.get("name")) in objects:
+            mark(status, "BindingAvailable", "True", now=now)
+        else:
+            message = f'{subject.get("kind")} "{subject.get("name")}" not found'
+            mark(status, "BindingAvailable", "False", "SubjectMissing", message, now=now)
+    else:
+        message = "only Knative Service and Revision subjects run locally"
+        mark(status, "BindingAvailable", "True", "SubjectNotLocal", message, now=now)
+    return _finish(result, status, ("BindingAvailable", "SinkProvided"), now)

@@ -1,0 +1,1 @@
+"""HTTP routes: one APIRouter per resource group, plus apply, reports and health."""

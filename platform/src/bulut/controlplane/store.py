@@ -1,0 +1,121 @@
+"""Queries and transactions over stored resources; the routes and reconcilers stay pure.
+
+A :class:`Transaction` loads a namespace as ``{(kind, name): resource}``, and
+``write`` stores a reconciled namespace back, touching only what changed and bumping
+``metadata.resourceVersion``. It returns the watch events for the changes.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bulut.manifests.feed import Resource, ResourceEvent
+
+from .models import ResourceRecord
+from .reconcilers import Objects
+
+
+class Transaction:
+    """One database transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, kind: str, namespace: str, name: str) -> Resource | None:
+        """One resource, or None."""
+        record = self._record(kind, namespace, name)
+        return copy.deepcopy(record.body) if record else None
+
+    def _record(self, kind: str, namespace: str, name: str) -> ResourceRecord | None:
+        query = select(ResourceRecord).where(
+            ResourceRecord.kind == kind,
+            ResourceRecord.namespace == namespace,
+            ResourceRecord.name == name,
+        )
+        return self._session.exec(query).first()
+
+    def find(self, kind: str | None = None, namespace: str | None = None) -> list[Resource]:
+        """Resources of a kind (all kinds when None), in one namespace or all of them."""
+        query = select(ResourceRecord)
+        if kind is not None:
+            query = query.where(ResourceRecord.kind == kind)
+        if namespace is not None:
+            query = query.where(ResourceRecord.namespace == namespace)
+        query = query.order_by(col(ResourceRecord.namespace), col(ResourceRecord.name))
+        return [copy.deepcopy(r.body) for r in self._session.exec(query)]
+
+    def namespaces(self) -> list[str]:
+        """Every namespace that holds something."""
+        query = select(ResourceRecord.namespace).distinct()
+        return sorted(self._session.exec(query))
+
+    def load_namespace(self, namespace: str) -> Objects:
+        """This namespace's resources keyed by (kind, name)."""
+        return {(r["kind"], r["metadata"]["name"]): r for r in self.find(namespace=namespace)}
+
+    def write(self, namespace: str, before: Objects, after: Objects) -> list[ResourceEvent]:
+        """Store ``after`` where it differs from ``before``; the events, in a stable order."""
+        events: list[ResourceEvent] = []
+        for key in sorted(set(before) | set(after)):
+            old, new = before.get(key), after.get(key)
+            if new is None and old is not None:
+                record = self._record(key[0], namespace, key[1])
+                if record is not None:
+                    self._session.delete(record)
+                events.append({"type": "DELETED", "object": old})
+            elif new is not None and old is None:
+                new["metadata"]["resourceVersion"] = "1"
+                self._session.add(_to_record(new, 1))
+                events.append({"type": "ADDED", "object": new})
+            elif new is not None and old is not None and new != old:
+                events.append({"type": "MODIFIED", "object": self._update(namespace, key, new)})
+        self._session.flush()
+        return events
+
+    def _update(self, namespace: str, key: tuple[str, str], new: Resource) -> Resource:
+        record = self._record(key[0], namespace, key[1])
+        version = (record.resource_version if record else 0) + 1
+        new["metadata"]["resourceVersion"] = str(version)
+        if record is None:
+            self._session.add(_to_record(new, version))
+        else:
+            record.resource_version = version
+            record.uid = str(new["metadata"].get("uid", ""))
+            record.body = copy.deepcopy(new)
+            self._session.add(record)
+        return new
+
+
+def _to_record(resource: Resource, version: int) -> ResourceRecord:
+    meta = resource["metadata"]
+    return ResourceRecord(
+        kind=resource["kind"],
+        namespace=meta["namespace"],
+        name=meta["name"],
+        uid=str(meta.get("uid", "")),
+        resource_version=version,
+        body=copy.deepcopy(resource),
+    )
+
+
+class Store:
+    """Sessions over one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A transaction committed on success and rolled back on any error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield Transaction(session)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise

@@ -1,0 +1,226 @@
+"""The eventing data plane: ingress, durable log, dispatcher, sources, admin API.
+
+``Eventing`` consumes a ``ResourceFeed`` (Broker, Trigger, PingSource, Service) and
+keeps the pieces in step with it; ``ingress_app`` and ``admin_app`` are ASGI apps the
+runtime mounts (the data plane's ``/<ns>/<broker>`` and the control plane's
+``/eventing``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from bulut.errors import BulutError
+from bulut.events import CloudEvent, encode_binary
+from bulut.manifests.feed import ResourceFeed
+from bulut.settings import Settings
+
+from . import queries
+from .admin import build_admin_app, describe_event
+from .capacity import DEFAULT_CAPACITY, Capacity
+from .connections import ConnectionPool
+from .delivery import Deliverer
+from .dispatcher import Dispatcher
+from .ingress import DEFAULT_MAX_EVENT_BYTES, Ingress
+from .log import EventLog, Outcome, Retention
+from .resources import key_of, parse_broker, parse_trigger
+from .sinks import Target, resolve_sink
+from .sources.ping import parse_ping_source
+from .sources.ping_runner import PingRunner
+from .tail import Record, Tail
+
+log = logging.getLogger(__name__)
+
+KINDS = frozenset({"Broker", "Trigger", "PingSource", "Service"})
+
+
+class Eventing:
+    """Knative Eventing's data plane on one asyncio loop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        feed: ResourceFeed,
+        *,
+        state_dir: Path,
+        sync_fanout: bool = False,
+        retention: Retention | None = None,
+        default_capacity: int = DEFAULT_CAPACITY,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
+        self.settings = settings
+        self.feed = feed
+        self.log = EventLog(state_dir / "eventing" / "broker.db", retention)
+        self.tail = Tail()
+        self.capacity = Capacity(default_capacity)
+        self.pool = ConnectionPool()
+        self.deliverer = Deliverer(self.pool, self.capacity.gate, self._reinject)
+        self.dispatcher = Dispatcher(self.log, self.deliverer, self.resolve, observe=self._observe)
+        self.ingress = Ingress(
+            self.log,
+            self.dispatcher,
+            sync_fanout=sync_fanout,
+            max_event_bytes=max_event_bytes,
+            observe=self._observe,
+        )
+        self.pings = PingRunner(self.send_to_sink)
+        self.ingress_app = self.ingress
+        self.admin_app = build_admin_app(self)
+        self._opened = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle
+    async def open(self) -> None:
+        """Open the log (``run`` does this; call it first to serve before the feed syncs)."""
+        if not self._opened:
+            self.log.open()
+            self._opened = True
+
+    async def run(self) -> None:
+        """Open the log, prune it periodically, and follow the feed until cancelled."""
+        await self.open()
+        pruner = asyncio.create_task(self._prune_forever())
+        try:
+            async for change in self.feed.watch(KINDS):
+                try:
+                    self.apply(change["type"], change["object"])
+                except (ValueError, TypeError, BulutError) as error:
+                    log.warning("eventing: ignoring %s: %s", key_of(change["object"]), error)
+        finally:
+            pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pruner
+
+    async def aclose(self) -> None:
+        """Stop sources and deliveries, commit what is queued, close connections."""
+        await self.pings.aclose()
+        await self.dispatcher.aclose()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._opened:
+            await self.log.aclose()
+            self._opened = False
+        await self.pool.aclose()
+
+    async def _prune_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.log.retention.interval_seconds)
+            removed = await self.log.prune()
+            if removed:
+                log.info("eventing: retention removed %d delivered events", removed)
+
+    # -- resources
+    def apply(self, change: str, obj: dict[str, Any]) -> None:
+        """Apply one feed change (ADDED, MODIFIED, DELETED) to the data plane."""
+        kind = obj.get("kind")
+        key = key_of(obj)
+        deleted = change == "DELETED"
+        if kind == "Broker":
+            if deleted:
+                self.dispatcher.remove_broker(key)
+            else:
+                self.dispatcher.set_broker(parse_broker(obj))
+        elif kind == "Trigger":
+            trigger = parse_trigger(obj)
+            if deleted:
+                self._spawn(self.dispatcher.remove_trigger(trigger.key))
+            else:
+                self.dispatcher.set_trigger(trigger)
+        elif kind == "PingSource":
+            if deleted:
+                self.pings.remove(key)
+            else:
+                self.pings.apply(parse_ping_source(obj))
+        elif kind == "Service":
+            if deleted:
+                self.capacity.remove_service(key)
+            else:
+                self.capacity.set_service(obj)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- sinks
+    def resolve(self, url: str) -> Target:
+        """Where ``url`` goes (``*.<domain>`` via the data plane, Host header kept)."""
+        s = self.settings
+        return resolve_sink(url, host=s.host, data_port=s.data_port, domain=s.domain)
+
+    async def _reinject(self, namespace: str, broker: str, event: CloudEvent) -> int:
+        return await self.ingress.accept(namespace, broker, [event])
+
+    async def send_to_sink(self, url: str, event: CloudEvent) -> int:
+        """Send one event once (sources): into the log for a broker, else binary over HTTP."""
+        try:
+            target = self.resolve(url)
+        except ValueError:
+            return 0
+        if target.broker is not None:
+            return await self.ingress.accept(target.broker[0], target.broker[1], [event])
+        headers, body = encode_binary(event)
+        raw = [(k.encode(), v.encode("latin-1")) for k, v in headers.items()]
+        attempt = await self.deliverer.send(target, raw, body, None)
+        return attempt.status
+
+    # -- observation
+    def _observe(self, record: Record) -> None:
+        if self.tail.watched:
+            self.tail.publish(record)
+
+    async def describe(self, event_id: str) -> list[dict[str, Any]]:
+        """The logged events with this id, with their outcomes (admin ``GET /events/{id}``)."""
+        found = []
+        for event in queries.events_by_id(self.log, event_id):
+            outcomes = queries.outcomes_of(self.log, event.seq)
+            found.append(describe_event(event, outcomes, self.dispatcher.in_flight(event.seq)))
+        return found
+
+    async def redeliver(self, event_id: str, trigger: str | None = None) -> list[str]:
+        """Deliver a logged event again to ``trigger``, or to every trigger it failed for."""
+        events = queries.events_by_id(self.log, event_id)
+        if not events:
+            return []
+        event = events[0]
+        if trigger is None:
+            outcomes = queries.outcomes_of(self.log, event.seq)
+            keys = [o["trigger"] for o in outcomes if o["outcome"] in ("dead-lettered", "failed")]
+        else:
+            keys = [trigger]
+        started = []
+        for key in keys:
+            queue = self.dispatcher.queues.get(key)
+            if queue is None or queue.trigger.subscriber_uri is None:
+                continue
+            self._spawn(self._redeliver_one(event, queue.trigger))
+            started.append(key)
+        return started
+
+    async def _redeliver_one(self, event: Any, trigger: Any) -> None:
+        outcome: Outcome = await self.dispatcher.deliver(event, trigger)
+        self.log.record(outcome)
+        self.dispatcher.notify_outcome(event, outcome)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for ``GET /eventing/stats``."""
+        return {
+            "accepted": self.ingress.accepted,
+            "head": self.log.head,
+            "commits": self.log.commits,
+            "triggers": {
+                key: {
+                    "pending": len(q.pending) + len(q.backlog),
+                    "inProgress": len(q.in_progress),
+                    "cursor": q.persisted,
+                    "recovering": q.recovering,
+                }
+                for key, q in self.dispatcher.queues.items()
+            },
+            "tailDropped": self.tail.dropped,
+        }

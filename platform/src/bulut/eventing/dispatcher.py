@@ -1,0 +1,302 @@
+"""Fan-out: each trigger takes the events of its broker, filters them and delivers.
+
+Every trigger has a :class:`TriggerQueue`: matching events wait in FIFO order and at
+most ``max_in_progress`` deliveries run at once (each attempt also holds a slot of the
+subscriber's capacity, see :mod:`.capacity`). Its low-water mark — every event at or
+below it has an outcome or did not match — is written to the log as the trigger's
+cursor. After a restart the queue first replays the events above its cursor that have
+no outcome yet (recovery), then continues with live ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from bulut.events.filters import EventFilter, compile_trigger_filter
+
+from . import queries
+from .delivery import Deliverer, Observer
+from .delivery_spec import DeliverySpec, effective_delivery, parse_delivery
+from .log import EventLog, Outcome, StoredEvent
+from .resources import Broker, Trigger
+from .sinks import Target
+
+log = logging.getLogger(__name__)
+
+Resolve = Callable[[str], Target]
+CURSOR_DELAY = 0.05
+RECOVERY_BATCH = 2000
+
+
+class TriggerQueue:
+    """One trigger's pending deliveries, in-flight deliveries and cursor."""
+
+    def __init__(self, dispatcher: Dispatcher, trigger: Trigger, live_from: int) -> None:
+        self.dispatcher = dispatcher
+        self.trigger = trigger
+        self.filter: EventFilter = compile_trigger_filter(
+            trigger.filter_attributes, list(trigger.filters)
+        )
+        self.pending: deque[tuple[StoredEvent, asyncio.Future[Outcome] | None]] = deque()
+        self.backlog: deque[StoredEvent] = deque()
+        self.in_progress: dict[int, StoredEvent] = {}
+        self.unfinished: list[int] = []
+        self.finished: set[int] = set()
+        self.seen = live_from
+        self.persisted = live_from
+        self.recovering = True
+        self.closed = False
+        self._cursor_scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._drained = asyncio.Event()
+        self.recovery = asyncio.create_task(self._recover(live_from))
+
+    @property
+    def key(self) -> str:
+        """``<namespace>/<name>``."""
+        return self.trigger.key
+
+    def update(self, trigger: Trigger) -> None:
+        """A new version of the trigger: recompile its filter, resume if it got a subscriber."""
+        if trigger.version != self.trigger.version:
+            self.filter = compile_trigger_filter(trigger.filter_attributes, list(trigger.filters))
+        self.trigger = trigger
+        self._pump()
+
+    def offer(self, event: StoredEvent, want: bool) -> asyncio.Future[Outcome] | None:
+        """Consider a freshly logged event; returns a future of its outcome when ``want``."""
+        if event.seq > self.seen:
+            self.seen = event.seq
+        if not self.filter.matches(event.attributes):
+            self._schedule_cursor()
+            return None
+        future = asyncio.get_running_loop().create_future() if want else None
+        heapq.heappush(self.unfinished, event.seq)
+        self.pending.append((event, future))
+        self._pump()
+        return future
+
+    def _pump(self) -> None:
+        if self.trigger.subscriber_uri is None or self.closed:
+            return
+        limit = self.dispatcher.max_in_progress
+        while len(self.in_progress) < limit and (self.backlog or self.pending):
+            if self.backlog:
+                event, future = self.backlog.popleft(), None
+            else:
+                event, future = self.pending.popleft()
+            self.in_progress[event.seq] = event
+            task = asyncio.create_task(self._deliver(event, future))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if len(self.backlog) < RECOVERY_BATCH:
+            self._drained.set()
+
+    async def _deliver(self, event: StoredEvent, future: asyncio.Future[Outcome] | None) -> None:
+        try:
+            outcome = await self.dispatcher.deliver(event, self.trigger)
+        except Exception as error:  # a bug must not wedge the queue; keep the event visible
+            log.exception("trigger %s: delivery of event %d crashed", self.key, event.seq)
+            url = self.trigger.subscriber_uri or ""
+            outcome = Outcome(event.seq, self.key, "failed", 0, 0, url, f"crashed: {error!r}")
+        self.dispatcher.log.record(outcome)
+        self.dispatcher.notify_outcome(event, outcome)
+        if future is not None and not future.done():
+            future.set_result(outcome)
+        del self.in_progress[event.seq]
+        self.finished.add(event.seq)
+        self._schedule_cursor()
+        self._pump()
+
+    def watermark(self) -> int:
+        """Every event at or below this sequence number is done for this trigger."""
+        heap, finished = self.unfinished, self.finished
+        while heap and heap[0] in finished:
+            finished.discard(heapq.heappop(heap))
+        return heap[0] - 1 if heap else self.seen
+
+    def _schedule_cursor(self) -> None:
+        if self._cursor_scheduled or self.recovering or self.closed:
+            return
+        self._cursor_scheduled = True
+        asyncio.get_running_loop().call_later(CURSOR_DELAY, self._write_cursor)
+
+    def _write_cursor(self) -> None:
+        self._cursor_scheduled = False
+        if self.closed:
+            return
+        mark = self.watermark()
+        if mark > self.persisted:
+            self.persisted = mark
+            t = self.trigger
+            self.dispatcher.log.set_cursor(t.key, t.namespace, t.broker, mark)
+
+    async def _recover(self, live_from: int) -> None:
+        t = self.trigger
+        log_ = self.dispatcher.log
+        cursor = queries.cursor_of(log_, t.key)
+        if cursor is None:
+            log_.set_cursor(t.key, t.namespace, t.broker, live_from)
+        else:
+            self.persisted = cursor
+            after = cursor
+            while after < live_from and not self.closed:
+                batch = queries.undelivered(
+                    log_, t.key, t.namespace, t.broker, after, live_from, RECOVERY_BATCH
+                )
+                if not batch:
+                    break
+                for event in batch:
+                    if self.filter.matches(event.attributes):
+                        heapq.heappush(self.unfinished, event.seq)
+                        self.backlog.append(event)
+                after = batch[-1].seq
+                self._drained.clear()
+                self._pump()
+                await self._drained.wait()
+            if cursor < live_from:
+                log.info("trigger %s: recovering events %d..%d", t.key, cursor + 1, live_from)
+        self.recovering = False
+        self._schedule_cursor()
+
+    async def aclose(self, forget: bool = False) -> None:
+        """Stop: cancel running deliveries (they stay undelivered in the log)."""
+        self.closed = True
+        self.recovery.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(self.recovery, *self._tasks, return_exceptions=True)
+        for _, future in self.pending:
+            if future is not None and not future.done():
+                future.cancel()
+        if forget:
+            self.dispatcher.log.drop_cursor(self.key)
+
+
+class Dispatcher:
+    """All trigger queues, indexed by broker; delivery settings come from both resources."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        deliverer: Deliverer,
+        resolve: Resolve,
+        *,
+        observe: Observer | None = None,
+        max_in_progress: int = 1024,
+    ) -> None:
+        self.log = log
+        self.deliverer = deliverer
+        self.resolve = resolve
+        self.observe = observe
+        self.max_in_progress = max_in_progress
+        self.brokers: dict[tuple[str, str], Broker] = {}
+        self.queues: dict[str, TriggerQueue] = {}
+        self._by_broker: dict[tuple[str, str], list[TriggerQueue]] = {}
+
+    # -- resources
+    def set_broker(self, broker: Broker) -> None:
+        """Add or update a broker."""
+        self.brokers[(broker.namespace, broker.name)] = broker
+
+    def remove_broker(self, key: tuple[str, str]) -> None:
+        """Forget a broker (its triggers stay until they are deleted, as in Knative)."""
+        self.brokers.pop(key, None)
+
+    def set_trigger(self, trigger: Trigger) -> None:
+        """Add a trigger (it starts at the log's head, or at its stored cursor) or update it."""
+        queue = self.queues.get(trigger.key)
+        if queue is not None and queue.trigger.broker == trigger.broker:
+            queue.update(trigger)
+            return
+        if queue is not None:
+            self._detach(queue)
+            asyncio.get_running_loop().create_task(queue.aclose(forget=True))
+        queue = TriggerQueue(self, trigger, self.log.head)
+        self.queues[trigger.key] = queue
+        self._by_broker.setdefault((trigger.namespace, trigger.broker), []).append(queue)
+
+    async def remove_trigger(self, key: str) -> None:
+        """Delete a trigger and its cursor."""
+        queue = self.queues.pop(key, None)
+        if queue is not None:
+            self._detach(queue)
+            await queue.aclose(forget=True)
+
+    def _detach(self, queue: TriggerQueue) -> None:
+        t = queue.trigger
+        siblings = self._by_broker.get((t.namespace, t.broker), [])
+        if queue in siblings:
+            siblings.remove(queue)
+
+    # -- events
+    def offer(
+        self, events: Sequence[StoredEvent], want: bool = False
+    ) -> list[asyncio.Future[Outcome]]:
+        """Hand freshly logged events to their broker's triggers."""
+        futures: list[asyncio.Future[Outcome]] = []
+        for event in events:
+            for queue in self._by_broker.get((event.namespace, event.broker), ()):
+                future = queue.offer(event, want)
+                if future is not None:
+                    futures.append(future)
+        return futures
+
+    def spec_for(self, trigger: Trigger) -> tuple[DeliverySpec, Target | None]:
+        """The effective delivery spec and dead-letter target of a trigger."""
+        broker = self.brokers.get((trigger.namespace, trigger.broker))
+        broker_delivery: Mapping[str, Any] | None = broker.delivery if broker else None
+        if trigger.delivery:
+            dls = trigger.dead_letter_sink_uri
+        else:
+            dls = broker.dead_letter_sink_uri if broker else None
+        delivery = effective_delivery(trigger.delivery, broker_delivery)
+        try:
+            spec = parse_delivery(delivery, dls)
+        except ValueError as error:
+            log.warning("trigger %s: %s; delivering without retries", trigger.key, error)
+            spec = DeliverySpec(dead_letter_sink_uri=dls)
+        dead_letter = self.resolve(spec.dead_letter_sink_uri) if spec.dead_letter_sink_uri else None
+        return spec, dead_letter
+
+    async def deliver(self, event: StoredEvent, trigger: Trigger) -> Outcome:
+        """Deliver one event to one trigger's subscriber, per its effective spec."""
+        assert trigger.subscriber_uri is not None
+        spec, dead_letter = self.spec_for(trigger)
+        target = self.resolve(trigger.subscriber_uri)
+        return await self.deliverer.deliver(
+            event, trigger.key, target, spec, dead_letter, self.observe
+        )
+
+    def notify_outcome(self, event: StoredEvent, outcome: Outcome) -> None:
+        """Tell the live tail how a delivery ended."""
+        if self.observe is not None:
+            self.observe(
+                {
+                    "kind": "delivery",
+                    "seq": event.seq,
+                    "id": event.id,
+                    "trigger": outcome.trigger,
+                    "outcome": outcome.outcome,
+                    "attempts": outcome.attempts,
+                    "code": outcome.code,
+                    "destination": outcome.destination,
+                    "detail": outcome.detail,
+                }
+            )
+
+    def in_flight(self, seq: int) -> list[str]:
+        """Triggers currently delivering (or about to deliver) the event ``seq``."""
+        return [key for key, queue in self.queues.items() if seq in queue.in_progress]
+
+    async def aclose(self) -> None:
+        """Stop every trigger queue; what was not delivered stays in the log."""
+        queues = list(self.queues.values())
+        self.queues.clear()
+        self._by_broker.clear()
+        await asyncio.gather(*(queue.aclose() for queue in queues))

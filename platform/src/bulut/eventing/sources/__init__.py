@@ -1,0 +1,1 @@
+"""Event sources that run inside the eventing data plane (PingSource)."""

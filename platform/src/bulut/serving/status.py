@@ -1,0 +1,91 @@
+"""What a revision's runtime reports: conditions and counts (pure).
+
+The control plane upserts these conditions into ``Revision.status`` and derives
+``Ready = ResourcesAvailable ∧ ContainerHealthy`` (docs/architecture.md, "Runtime reports").
+Reasons are Knative's: ``Deploying``, ``ProgressDeadlineExceeded``, ``ExitCode<N>``,
+and for ``Active`` whatever the autoscaler says (``NoTraffic``, ``Queued``, ``TimedOut``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
+
+
+@dataclass
+class RevisionFacts:
+    """Everything a report is made of, gathered by the revision runtime."""
+
+    desired: int = 0
+    actual: int = 0
+    ready: int = 0
+    ever_ready: bool = False
+    deadline_exceeded: bool = False
+    last_exit_code: int | None = None
+    last_exit_message: str = ""
+    active: tuple[str, str, str] = (UNKNOWN, "Deploying", "")
+    zygote: dict[str, Any] | None = None
+    cold_starts: dict[str, int] = field(default_factory=lambda: {"fork": 0, "spawn": 0})
+    instances: list[dict[str, Any]] = field(default_factory=list)
+    held: int = 0
+
+
+def condition(type_: str, status: str, reason: str = "", message: str = "") -> dict[str, str]:
+    """One Knative condition; empty reason and message are left out."""
+    result = {"type": type_, "status": status}
+    if reason:
+        result["reason"] = reason
+    if message:
+        result["message"] = message
+    return result
+
+
+def exit_reason(code: int) -> str:
+    """Kubernetes' terminated reason for an exit code (signals as 128 + N)."""
+    return f"ExitCode{128 - code if code < 0 else code}"
+
+
+def conditions(facts: RevisionFacts) -> list[dict[str, str]]:
+    """ResourcesAvailable, ContainerHealthy and Active for these facts."""
+    if facts.ever_ready:
+        resources = condition("ResourcesAvailable", TRUE)
+    elif facts.deadline_exceeded:
+        resources = condition(
+            "ResourcesAvailable",
+            FALSE,
+            "ProgressDeadlineExceeded",
+            "Initial scale was never achieved",
+        )
+    else:
+        resources = condition("ResourcesAvailable", UNKNOWN, "Deploying")
+    if facts.last_exit_code is not None and facts.ready == 0:
+        health = condition(
+            "ContainerHealthy",
+            FALSE,
+            exit_reason(facts.last_exit_code),
+            f"Container failed with: {facts.last_exit_message}".strip(),
+        )
+    elif facts.ever_ready:
+        health = condition("ContainerHealthy", TRUE)
+    else:
+        health = condition("ContainerHealthy", UNKNOWN, "Deploying")
+    status, reason, message = facts.active
+    return [resources, health, condition("Active", status, reason, message)]
+
+
+def report(facts: RevisionFacts) -> dict[str, Any]:
+    """The runtime report JSON for ``ResourceFeed.report("Revision", ...)``."""
+    body: dict[str, Any] = {
+        "desiredScale": facts.desired,
+        "actualScale": facts.actual,
+        "readyInstances": facts.ready,
+        "conditions": conditions(facts),
+        "coldStarts": dict(facts.cold_starts),
+        "instances": list(facts.instances),
+        "activatorQueue": facts.held,
+    }
+    if facts.zygote is not None:
+        body["zygote"] = dict(facts.zygote)
+    return body

@@ -1,0 +1,50 @@
+"""The control plane under a real uvicorn on an ephemeral loopback port, in a thread.
+
+``serve(settings)`` is a context manager yielding the base URL once ``/readyz`` answers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import uvicorn
+
+from bulut.controlplane import ControlPlane
+from bulut.settings import Settings
+
+
+@contextmanager
+def serve(settings: Settings, *, check_images: bool = False) -> Iterator[str]:
+    """Run ControlPlane(settings).app on settings.host:settings.control_port."""
+    plane = ControlPlane(settings, check_images=check_images)
+    config = uvicorn.Config(
+        plane.app,
+        host=settings.host,
+        port=settings.control_port,
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = settings.control_url
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or not thread.is_alive():
+            server.should_exit = True
+            raise RuntimeError(f"control plane did not become ready at {url}")
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

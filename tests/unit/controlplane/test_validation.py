@@ -1,0 +1,426 @@
+"""Knative webhook rules: each invalid resource is refused with the path that is wrong."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from bulut.controlplane.validation import (
+    validate_broker,
+    validate_configuration,
+    validate_pingsource,
+    validate_revision,
+    validate_route,
+    validate_service,
+    validate_sinkbinding,
+    validate_trigger,
+)
+from bulut.controlplane.validation.eventing import iso_duration_seconds
+from bulut.errors import InvalidResourceError
+
+SERVICE: dict[str, Any] = {
+    "apiVersion": "serving.knative.dev/v1",
+    "kind": "Service",
+    "metadata": {"name": "orders", "namespace": "default"},
+    "spec": {"template": {"spec": {"containers": [{"image": "orders"}]}}},
+}
+
+
+def service_with(path: str, value: Any) -> dict[str, Any]:
+    """SERVICE with one dotted path set (list indexes as numbers)."""
+    document = copy.deepcopy(SERVICE)
+    node: Any = document
+    parts = path.split(".")
+    for part in parts[:-1]:
+        key: Any = int(part) if part.isdigit() else part
+        if isinstance(node, dict) and key not in node:
+            node[key] = {}
+        node = node[key]
+    last: Any = int(parts[-1]) if parts[-1].isdigit() else parts[-1]
+    node[last] = value
+    return document
+
+
+TEMPLATE = "spec.template"
+CONTAINER = "spec.template.spec.containers.0"
+
+INVALID_SERVICES = [
+    ("metadata.name", "Orders", "metadata.name"),
+    ("metadata.name", "1orders", "metadata.name"),
+    ("metadata.name", "a" * 64, "metadata.name"),
+    ("metadata.namespace", "Bad_NS", "metadata.namespace"),
+    (f"{TEMPLATE}.spec.containerConcurrency", 1001, "spec.template.spec.containerConcurrency"),
+    (f"{TEMPLATE}.spec.containerConcurrency", -1, "spec.template.spec.containerConcurrency"),
+    (f"{TEMPLATE}.spec.containerConcurrency", "10", "spec.template.spec.containerConcurrency"),
+    (f"{TEMPLATE}.spec.timeoutSeconds", 601, "spec.template.spec.timeoutSeconds"),
+    (
+        f"{TEMPLATE}.spec.responseStartTimeoutSeconds",
+        700,
+        "spec.template.spec.responseStartTimeoutSeconds",
+    ),
+    (f"{CONTAINER}.image", "", "spec.template.spec.containers[0].image"),
+    (f"{CONTAINER}.name", "queue-proxy", "spec.template.spec.containers[0].name"),
+    (
+        f"{CONTAINER}.env",
+        [{"name": "PORT", "value": "1"}],
+        "spec.template.spec.containers[0].env[0].name",
+    ),
+    (f"{CONTAINER}.env", [{"name": "K_SERVICE"}], "spec.template.spec.containers[0].env[0].name"),
+    (f"{CONTAINER}.env", [{"value": "x"}], "spec.template.spec.containers[0].env[0].name"),
+    (
+        f"{CONTAINER}.ports",
+        [{"containerPort": 8012}],
+        "spec.template.spec.containers[0].ports[0].containerPort",
+    ),
+    (
+        f"{CONTAINER}.ports",
+        [{"containerPort": 9091}],
+        "spec.template.spec.containers[0].ports[0].containerPort",
+    ),
+    (
+        f"{CONTAINER}.ports",
+        [{"containerPort": 8080, "name": "grpc"}],
+        "spec.template.spec.containers[0].ports[0].name",
+    ),
+    (
+        f"{CONTAINER}.ports",
+        [{"containerPort": 1}, {"containerPort": 2}],
+        "spec.template.spec.containers[0].ports",
+    ),
+    (f"{TEMPLATE}.spec.containers", [], "spec.template.spec.containers"),
+    (f"{TEMPLATE}.metadata.name", "other-00001", "spec.template.metadata.name"),
+    (f"{TEMPLATE}.metadata.name", "orders_v1", "spec.template.metadata.name"),
+    (f"{TEMPLATE}.metadata.generateName", "orders-", "spec.template.metadata.generateName"),
+    ("spec.traffic", [{"percent": 90, "latestRevision": True}], "spec.traffic"),
+    (
+        "spec.traffic",
+        [{"percent": 100, "configurationName": "orders"}],
+        "spec.traffic[0].configurationName",
+    ),
+    (
+        "spec.traffic",
+        [{"percent": 100, "latestRevision": True, "revisionName": "orders-00001"}],
+        "spec.traffic[0].latestRevision",
+    ),
+    ("spec.traffic", [{"percent": 100, "latestRevision": False}], "spec.traffic[0].latestRevision"),
+    (
+        "spec.traffic",
+        [{"percent": 100, "latestRevision": True, "tag": "Bad"}],
+        "spec.traffic[0].tag",
+    ),
+    (
+        "spec.traffic",
+        [
+            {"percent": 50, "tag": "a", "latestRevision": True},
+            {"percent": 50, "tag": "a", "revisionName": "orders-00001"},
+        ],
+        "spec.traffic[1].tag",
+    ),
+    (
+        "spec.traffic",
+        [{"percent": 100, "latestRevision": True, "url": "http://x"}],
+        "spec.traffic[0].url",
+    ),
+    ("spec.traffic", [{"percent": 101, "latestRevision": True}], "spec.traffic[0].percent"),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/min-scale": "-1"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/min-scale",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/min-scale": "3", "autoscaling.knative.dev/max-scale": "2"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/max-scale",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/window": "5s"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/window",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/window": "soon"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/window",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/target": "0"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/target",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/target-utilization-percentage": "101"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/target-utilization-percentage",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/targetUtilizationPercentage": "0"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/targetUtilizationPercentage",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/panic-threshold-percentage": "100"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/panic-threshold-percentage",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/metric": "cpu"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/metric",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/activation-scale": "1"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/activation-scale",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/scale-down-delay": "2h"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/scale-down-delay",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/target-burst-capacity": "-2"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/target-burst-capacity",
+    ),
+    ("spec.template", ["not", "a", "mapping"], "spec.template"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "field"), INVALID_SERVICES)
+def test_invalid_service_is_refused_naming_the_field(path: str, value: Any, field: str) -> None:
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_service(service_with(path, value))
+    assert caught.value.field == field
+    assert caught.value.message.endswith(field)
+
+
+VALID_SERVICES = [
+    ("spec.traffic", [{"percent": 100, "latestRevision": True}]),
+    (
+        "spec.traffic",
+        [
+            {"percent": 60, "revisionName": "orders-00001", "tag": "stable"},
+            {"percent": 40, "latestRevision": True, "tag": "next"},
+        ],
+    ),
+    (
+        "spec.traffic",
+        [
+            {"percent": 100, "latestRevision": True},
+            {"percent": 0, "revisionName": "orders-00001", "tag": "old"},
+        ],
+    ),
+    (f"{TEMPLATE}.spec.containerConcurrency", 1000),
+    (f"{TEMPLATE}.spec.containerConcurrency", 0),
+    (f"{TEMPLATE}.spec.timeoutSeconds", 600),
+    (f"{CONTAINER}.ports", [{"containerPort": 8080, "name": "http1"}]),
+    (f"{CONTAINER}.env", [{"name": "TARGET", "value": "x"}]),
+    (f"{TEMPLATE}.metadata.name", "orders-blue"),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/min-scale": "1", "autoscaling.knative.dev/max-scale": "0"},
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/window": "6s", "autoscaling.knative.dev/target": "0.01"},
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {
+            "autoscaling.knative.dev/minScale": "2",
+            "autoscaling.knative.dev/class": "hpa.autoscaling.knative.dev",
+            "autoscaling.knative.dev/metric": "cpu",
+        },
+    ),
+    ("spec.template.metadata.annotations", {"autoscaling.knative.dev/target-burst-capacity": "-1"}),
+]
+
+
+@pytest.mark.parametrize(("path", "value"), VALID_SERVICES)
+def test_valid_service_passes(path: str, value: Any) -> None:
+    validate_service(service_with(path, value))
+
+
+def test_two_containers_need_exactly_one_serving_port() -> None:
+    document = service_with(f"{TEMPLATE}.spec.containers", [{"image": "a"}, {"image": "b"}])
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_service(document)
+    assert caught.value.field == "spec.template.spec.containers"
+    document = service_with(
+        f"{TEMPLATE}.spec.containers",
+        [{"image": "a", "ports": [{"containerPort": 8080}]}, {"image": "b"}],
+    )
+    validate_service(document)
+
+
+def test_route_traffic_needs_a_revision_or_configuration() -> None:
+    route = {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Route",
+        "metadata": {"name": "r"},
+        "spec": {"traffic": [{"percent": 100}]},
+    }
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_route(route)
+    assert caught.value.field == "spec.traffic[0].revisionName, spec.traffic[0].configurationName"
+    route["spec"] = {"traffic": [{"percent": 100, "configurationName": "c"}]}
+    validate_route(route)
+
+
+def test_configuration_and_revision_reuse_the_template_rules() -> None:
+    config = {
+        "kind": "Configuration",
+        "metadata": {"name": "c"},
+        "spec": copy.deepcopy(SERVICE["spec"]),
+    }
+    validate_configuration(config)
+    revision = {
+        "kind": "Revision",
+        "metadata": {"name": "c-00001"},
+        "spec": {"containers": [{"image": "x"}], "timeoutSeconds": 601},
+    }
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_revision(revision)
+    assert caught.value.field == "spec.timeoutSeconds"
+
+
+def trigger(**spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Trigger",
+        "metadata": {"name": "t"},
+        "spec": {"broker": "default", "subscriber": {"uri": "http://x"}, **spec},
+    }
+
+
+INVALID_TRIGGERS = [
+    ({"broker": None}, "spec.broker"),
+    ({"subscriber": {}}, "spec.subscriber.ref, spec.subscriber.uri"),
+    ({"subscriber": {"ref": {"kind": "Service", "name": "x"}}}, "spec.subscriber.ref.apiVersion"),
+    ({"subscriber": {"uri": "relative/path"}}, "spec.subscriber.uri"),
+    ({"filter": {"attributes": {"Type": "x"}}}, "spec.filter.attributes.Type"),
+    ({"filter": {"attributes": {"type": 1}}}, "spec.filter.attributes.type"),
+    ({"delivery": {"retry": -1}}, "spec.delivery.retry"),
+    ({"delivery": {"backoffPolicy": "random"}}, "spec.delivery.backoffPolicy"),
+    ({"delivery": {"backoffDelay": "0.2s"}}, "spec.delivery.backoffDelay"),
+    ({"delivery": {"timeout": "PT0S"}}, "spec.delivery.timeout"),
+    ({"delivery": {"format": "xml"}}, "spec.delivery.format"),
+    (
+        {"delivery": {"deadLetterSink": {}}},
+        "spec.delivery.deadLetterSink.ref, spec.delivery.deadLetterSink.uri",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "field"), INVALID_TRIGGERS)
+def test_invalid_trigger_is_refused_naming_the_field(spec: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_trigger(trigger(**spec))
+    assert caught.value.field == field
+
+
+def test_a_cesql_syntax_error_names_the_filter_and_position() -> None:
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_trigger(trigger(filters=[{"exact": {"type": "a"}}, {"cesql": "type = 'a' AND ("}]))
+    assert caught.value.field == "spec.filters[1].cesql"
+    assert caught.value.message.startswith("spec.filters[1].cesql: ")
+    assert "1:" in caught.value.message
+
+
+def test_a_filter_with_two_dialects_is_refused() -> None:
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_trigger(trigger(filters=[{"exact": {"type": "a"}, "prefix": {"type": "b"}}]))
+    assert (caught.value.field or "").startswith("spec.filters[0]")
+
+
+def test_valid_dialect_filters_pass() -> None:
+    filters = [
+        {"cesql": "type LIKE 'order.%' AND EXISTS subject"},
+        {"not": {"prefix": {"source": "/x"}}},
+    ]
+    validate_trigger(trigger(filters=filters))
+
+
+def test_trigger_with_ref_and_relative_uri_is_valid() -> None:
+    ref = {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "orders"}
+    validate_trigger(trigger(subscriber={"ref": ref, "uri": "/events"}))
+
+
+def test_broker_delivery_is_validated() -> None:
+    broker = {
+        "kind": "Broker",
+        "metadata": {"name": "default"},
+        "spec": {"delivery": {"retry": "x"}},
+    }
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_broker(broker)
+    assert caught.value.field == "spec.delivery.retry"
+
+
+def ping(**spec: Any) -> dict[str, Any]:
+    return {
+        "kind": "PingSource",
+        "metadata": {"name": "p"},
+        "spec": {"sink": {"uri": "http://x"}, **spec},
+    }
+
+
+INVALID_PINGS = [
+    ({"schedule": "@every 1m"}, "spec.schedule"),
+    ({"schedule": "* * *"}, "spec.schedule"),
+    ({"schedule": ""}, "spec.schedule"),
+    ({"data": "a", "dataBase64": "YQ=="}, "spec.data, spec.dataBase64"),
+    ({"dataBase64": "not base64!"}, "spec.dataBase64"),
+    ({"data": "{oops", "contentType": "application/json"}, "spec.data"),
+    ({"sink": None}, "spec.sink"),
+    ({"ceOverrides": {"extensions": {"Bad": "x"}}}, "spec.ceOverrides.extensions.Bad"),
+]
+
+
+@pytest.mark.parametrize(("spec", "field"), INVALID_PINGS)
+def test_invalid_pingsource_is_refused_naming_the_field(spec: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_pingsource(ping(**spec))
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    ["* * * * *", "*/2 * * * *", "0 * * * * *", "@hourly", "CRON_TZ=Europe/Istanbul 0 9 * * 1-5"],
+)
+def test_valid_schedules_pass(schedule: str) -> None:
+    validate_pingsource(ping(schedule=schedule, data='{"a": 1}', contentType="application/json"))
+
+
+def test_sinkbinding_needs_a_subject_with_name_or_selector() -> None:
+    binding: dict[str, Any] = {
+        "kind": "SinkBinding",
+        "metadata": {"name": "b"},
+        "spec": {
+            "sink": {"uri": "http://x"},
+            "subject": {"apiVersion": "apps/v1", "kind": "Deployment"},
+        },
+    }
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_sinkbinding(binding)
+    assert caught.value.field == "spec.subject"
+    binding["spec"]["subject"]["name"] = "d"
+    validate_sinkbinding(binding)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("PT0.2S", 0.2),
+        ("PT1M", 60),
+        ("PT1H30M", 5400),
+        ("P1D", 86400),
+        ("PT", None),
+        ("P", None),
+        ("1s", None),
+    ],
+)
+def test_iso_durations_parse_like_knative(text: str, seconds: float | None) -> None:
+    assert iso_duration_seconds(text) == seconds

@@ -1,0 +1,200 @@
+"""`bulut func`: list, build, test and invoke, run through the real command tree."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bulut.cli.func import func_group
+from bulut.cli.main import build_app
+from bulut.errors import FunctionProjectError, InvalidInputError
+
+from .projects import gff_project, kn_func_project
+
+runner = CliRunner()
+
+REPLY_HEADERS = {
+    "ce-specversion": "1.0",
+    "ce-id": "reply-1",
+    "ce-source": "/echo",
+    "ce-type": "com.example.echoed",
+    "content-type": "application/json",
+}
+
+
+class EchoServer(http.server.ThreadingHTTPServer):
+    """A loopback function stand-in: records each request, replies with a binary CloudEvent."""
+
+    def __init__(self, reply: bool = True) -> None:
+        super().__init__(("127.0.0.1", 0), _EchoHandler)
+        self.reply = reply
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
+class _EchoHandler(http.server.BaseHTTPRequestHandler):
+    server: EchoServer
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.server.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        if not self.server.reply:
+            self.send_response(204)
+            self.end_headers()
+            return
+        payload = json.dumps({"echo": json.loads(body or b"null")}).encode()
+        self.send_response(200)
+        for name, value in REPLY_HEADERS.items():
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def serve(reply: bool = True) -> Iterator[EchoServer]:
+    server = EchoServer(reply)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def echo() -> Iterator[EchoServer]:
+    yield from serve()
+
+
+@pytest.fixture
+def silent() -> Iterator[EchoServer]:
+    yield from serve(reply=False)
+
+
+def test_the_func_group_is_one_shared_instance() -> None:
+    assert func_group() is func_group()
+
+
+def test_list_shows_name_flavour_and_path(tmp_path: Path) -> None:
+    kn_func_project(tmp_path, "hello")
+    gff_project(tmp_path, "greeter")
+    result = runner.invoke(build_app(), ["func", "list", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["NAME", "FLAVOUR", "PATH"]
+    assert lines[1].split()[:2] == ["greeter", "functions-framework"]
+    assert lines[2].split()[:2] == ["hello", "cloudevents"]
+
+
+def test_invoke_sends_kn_func_invoke_defaults_in_binary_mode(echo: EchoServer) -> None:
+    url = f"http://127.0.0.1:{echo.port}/"
+    result = runner.invoke(build_app(), ["func", "invoke", "--url", url])
+    assert result.exit_code == 0, result.output
+    [(headers, body)] = echo.requests
+    assert headers["ce-type"] == "boson.fn"
+    assert headers["ce-source"] == "/boson/fn"
+    assert headers["ce-specversion"] == "1.0"
+    assert headers["ce-id"]
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {"message": "Hello World"}
+    assert "com.example.echoed" in result.output
+    assert '"message": "Hello World"' in result.output
+
+
+def test_invoke_takes_type_source_id_data_and_headers(echo: EchoServer) -> None:
+    args = ["func", "invoke", "--url", f"http://127.0.0.1:{echo.port}/", "--type", "t.x"]
+    args += ["--source", "/me", "--id", "42", "--data", '{"n": 1}', "-H", "X-Trace: abc"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    [(headers, body)] = echo.requests
+    assert (headers["ce-type"], headers["ce-source"], headers["ce-id"]) == ("t.x", "/me", "42")
+    assert headers["x-trace"] == "abc"
+    assert json.loads(body) == {"n": 1}
+
+
+def test_invoke_structured_sends_the_event_in_the_body(echo: EchoServer) -> None:
+    args = ["func", "invoke", "--url", f"http://127.0.0.1:{echo.port}/", "--structured"]
+    assert runner.invoke(build_app(), args).exit_code == 0
+    [(headers, body)] = echo.requests
+    assert headers["content-type"].startswith("application/cloudevents+json")
+    document = json.loads(body)
+    assert (document["type"], document["data"]) == ("boson.fn", {"message": "Hello World"})
+
+
+def test_invoke_reports_an_answer_without_a_reply_event(silent: EchoServer) -> None:
+    result = runner.invoke(
+        build_app(), ["func", "invoke", "--url", f"http://127.0.0.1:{silent.port}/"]
+    )
+    assert result.exit_code == 0
+    assert "HTTP 204" in result.output and "no reply event" in result.output
+
+
+def test_invoke_of_a_folder_goes_to_its_route_on_the_data_plane(
+    echo: EchoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULUT_DATA_PORT", str(echo.port))
+    folder = kn_func_project(tmp_path, "hello")
+    result = runner.invoke(build_app(), ["func", "invoke", str(folder)])
+    assert result.exit_code == 0, result.output
+    [(headers, _)] = echo.requests
+    assert headers["host"] == f"hello.default.localhost:{echo.port}"
+
+
+def test_invoke_refuses_data_that_is_not_json(echo: EchoServer) -> None:
+    args = ["func", "invoke", "--url", f"http://127.0.0.1:{echo.port}/", "--data", "{nope"]
+    result = runner.invoke(build_app(), args)
+    assert isinstance(result.exception, InvalidInputError)
+    assert result.exception.field == "--data"
+    assert echo.requests == []
+
+
+def test_invoke_sends_text_when_asked(echo: EchoServer) -> None:
+    args = ["func", "invoke", "--url", f"http://127.0.0.1:{echo.port}/"]
+    args += ["--data", "hi there", "--content-type", "text/plain"]
+    runner.invoke(build_app(), args)
+    [(headers, body)] = echo.requests
+    assert (headers["content-type"], body) == ("text/plain", b"hi there")
+
+
+def test_build_of_a_folder_that_is_not_a_function_is_an_error(tmp_path: Path) -> None:
+    result = runner.invoke(build_app(), ["func", "build", str(tmp_path)])
+    assert isinstance(result.exception, FunctionProjectError)
+
+
+@pytest.mark.integration
+def test_build_prints_the_environment_path(tmp_path: Path) -> None:
+    folder = kn_func_project(tmp_path / "src", "hello")
+    args = ["func", "build", str(folder), "--state-dir", str(tmp_path / "state")]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    path = Path(result.stdout.strip().splitlines()[-1])
+    assert path.parent == (tmp_path / "state" / "builds").resolve()
+    assert (path / "bin" / "python").is_file()
+
+
+@pytest.mark.integration
+def test_test_runs_the_function_tests_and_exits_with_pytests_code(tmp_path: Path) -> None:
+    folder = kn_func_project(tmp_path / "src", "hello")
+    (folder / "tests").mkdir()
+    (folder / "tests" / "test_func.py").write_text(
+        "from function import new\n\n"
+        "def test_new_builds_an_instance():\n    assert new() is not None\n\n"
+        "def test_fails_on_purpose():\n    assert False\n"
+    )
+    state = ["--state-dir", str(tmp_path / "state")]
+    app = build_app()
+    passing = runner.invoke(app, ["func", "test", str(folder), *state, "--", "-k", "new_builds"])
+    failing = runner.invoke(app, ["func", "test", str(folder), *state])
+    assert passing.exit_code == 0
+    assert failing.exit_code == 1

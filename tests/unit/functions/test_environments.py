@@ -1,0 +1,151 @@
+"""Function environments: keyed by dependencies, built once with uv, safe to share."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from bulut.errors import BuildError
+from bulut.functions.environments import (
+    FUNC_PYTHON,
+    FUNCTIONS_FRAMEWORK,
+    MARKER,
+    ensure_environment,
+    environment_key,
+    environment_path,
+    find_uv,
+    runtime_requirements,
+)
+from bulut.functions.project import Flavour, load_project
+
+from .projects import gff_project, kn_func_project
+
+
+def python_says(python: Path, code: str, cwd: Path) -> str:
+    completed = subprocess.run(
+        [str(python), "-c", code], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.strip()
+
+
+# ---------------------------------------------------------------- keys (pure)
+
+
+def test_code_changes_do_not_change_the_key(tmp_path: Path) -> None:
+    project = load_project(kn_func_project(tmp_path))
+    before = environment_key(project)
+    (project.path / "function" / "func.py").write_text("VERSION = 'two'\n")
+    assert environment_key(project) == before
+
+
+def test_a_dependency_change_changes_the_key(tmp_path: Path) -> None:
+    project = load_project(kn_func_project(tmp_path))
+    before = environment_key(project)
+    pyproject = project.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("dependencies = []", 'dependencies = ["x"]'))
+    assert environment_key(project) != before
+
+
+def test_the_interpreter_version_is_part_of_the_key(tmp_path: Path) -> None:
+    project = load_project(kn_func_project(tmp_path))
+    assert environment_key(project, "3.11") != environment_key(project, "3.12")
+
+
+def test_each_flavour_gets_its_own_runtime_and_the_server_and_test_tools() -> None:
+    kn = runtime_requirements(Flavour.CLOUDEVENTS)
+    gff = runtime_requirements(Flavour.FUNCTIONS_FRAMEWORK)
+    assert FUNC_PYTHON in kn and FUNCTIONS_FRAMEWORK not in kn
+    assert FUNCTIONS_FRAMEWORK in gff and FUNC_PYTHON not in gff
+    for requirements in (kn, gff):
+        assert any(r.startswith("uvicorn[standard]") for r in requirements)
+        assert any(r.startswith("pytest-asyncio") for r in requirements)
+
+
+def test_the_environment_is_named_after_the_function_and_its_key(tmp_path: Path) -> None:
+    project = load_project(kn_func_project(tmp_path, "hello"))
+    root, key = environment_path(project, tmp_path / "builds")
+    assert root == (tmp_path / "builds").resolve() / f"hello-{key[:12]}"
+
+
+def test_uv_is_found() -> None:
+    assert find_uv().name == "uv"
+
+
+# ---------------------------------------------------------------- real builds
+
+
+@pytest.mark.integration
+def test_a_kn_func_environment_is_built_once_and_imports_the_current_code(
+    tmp_path: Path,
+) -> None:
+    project = load_project(kn_func_project(tmp_path / "src"))
+    messages: list[str] = []
+    environment = ensure_environment(project, tmp_path / "builds", progress=messages.append)
+    assert environment.python.is_file()
+    assert any(m.startswith("building environment for hello") for m in messages)
+    marker = json.loads((environment.root / MARKER).read_text())
+    assert marker["key"] == environment.key
+
+    check = "import function.func as f, func_python, uvicorn, pytest; print(f.VERSION)"
+    assert python_says(environment.python, check, cwd=tmp_path) == "one"
+
+    func_py = project.path / "function" / "func.py"
+    func_py.write_text(func_py.read_text().replace('"one"', '"two"'))
+    again: list[str] = []
+    started = time.monotonic()
+    assert ensure_environment(project, tmp_path / "builds", progress=again.append) == environment
+    assert time.monotonic() - started < 0.5
+    assert again == []
+    assert python_says(environment.python, check, cwd=tmp_path) == "two"
+
+
+@pytest.mark.integration
+def test_a_functions_framework_environment_puts_main_on_the_path(tmp_path: Path) -> None:
+    project = load_project(gff_project(tmp_path / "src"))
+    environment = ensure_environment(project, tmp_path / "builds")
+    code = "import main, functions_framework, uvicorn; print(main.VERSION)"
+    assert python_says(environment.python, code, cwd=tmp_path) == "one"
+
+
+@pytest.mark.integration
+def test_concurrent_callers_share_one_build(tmp_path: Path) -> None:
+    project = load_project(kn_func_project(tmp_path / "src"))
+    messages: list[str] = []
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [
+            pool.submit(ensure_environment, project, tmp_path / "builds", progress=messages.append)
+            for _ in range(3)
+        ]
+        environments = {future.result() for future in futures}
+    assert len(environments) == 1
+    assert sum(m.startswith("building environment") for m in messages) == 1
+
+
+@pytest.mark.integration
+def test_an_interrupted_build_is_rebuilt(tmp_path: Path) -> None:
+    project = load_project(kn_func_project(tmp_path / "src"))
+    root, _ = environment_path(project, tmp_path / "builds")
+    (root / "bin").mkdir(parents=True)  # a half-built environment: no marker
+    environment = ensure_environment(project, tmp_path / "builds")
+    assert (environment.root / MARKER).is_file()
+    assert environment.python.is_file()
+
+
+@pytest.mark.integration
+def test_a_broken_dependency_is_a_build_error_with_the_installer_output(tmp_path: Path) -> None:
+    project = load_project(
+        kn_func_project(tmp_path / "src", dependencies=("not a valid requirement!!",))
+    )
+    with pytest.raises(BuildError) as caught:
+        ensure_environment(project, tmp_path / "builds")
+    message = str(caught.value)
+    assert "installing the dependencies of" in message
+    assert "not a valid requirement" in message
+    root, _ = environment_path(project, tmp_path / "builds")
+    assert not (root / MARKER).exists()
