@@ -68,7 +68,8 @@ def bundle(shared: Path) -> dict[str, str]:
     for relative, kinds in WANTED.items():
         path = shared / relative
         source = upstream_of(shared, relative)
-        for document in yaml.safe_load_all(path.read_text()):
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        for document in yaml.load_all(path.read_text(), Loader=loader):
             if not isinstance(document, dict):
                 continue
             for crd in schemas_in_crd(document, relative):

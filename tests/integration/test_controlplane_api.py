@@ -245,3 +245,39 @@ async def test_health_and_openapi_are_served(client: httpx.AsyncClient) -> None:
     assert (await client.get("/readyz")).status_code == 200
     paths = (await client.get("/openapi.json")).json()["paths"]
     assert "/apis/serving.knative.dev/v1/namespaces/{namespace}/{plural}/{name}" in paths
+
+
+async def test_images_map_to_local_functions_and_unknown_ones_are_refused(
+    settings: Settings, repo_root: Path
+) -> None:
+    checked = settings.model_copy(update={"functions_dir": repo_root / "functions"})
+    control = ControlPlane(checked)
+    await control.start()
+    try:
+        transport = httpx.ASGITransport(app=control.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://control") as http:
+            known = await http.post(APPLY, json={"documents": [service("orders")]})
+            assert known.status_code == 200, known.text
+            unknown = await http.post(APPLY, json={"documents": [service("ghost")]})
+            assert unknown.status_code == 422
+            problem = unknown.json()
+            assert problem["field"] == "documents[0].spec.template.spec.containers[0].image"
+            assert "'ghost'" in problem["detail"]
+    finally:
+        await control.aclose()
+
+
+async def test_a_cesql_error_is_refused_at_apply_time(client: httpx.AsyncClient) -> None:
+    trigger = {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Trigger",
+        "metadata": {"name": "t"},
+        "spec": {
+            "broker": "default",
+            "filters": [{"cesql": "type = 'a' AND"}],
+            "subscriber": {"uri": "http://example.com"},
+        },
+    }
+    answer = await client.post(APPLY, json={"documents": [trigger]})
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "documents[0].spec.filters[0].cesql"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import time
 from pathlib import Path
@@ -100,7 +101,7 @@ async def test_retries_wait_as_knative_does(
             received = await sub.wait_for(4)
             await asyncio.sleep(0.05)
             (found,) = await rt.eventing.describe("r1")
-    gaps = [b.at - a.at for a, b in zip(received, received[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(received)]
     assert gaps == pytest.approx(waits, abs=0.06)
     (outcome,) = found["deliveries"]
     assert (outcome["outcome"], outcome["attempts"], outcome["code"]) == ("delivered", 4, 200)
@@ -109,9 +110,10 @@ async def test_retries_wait_as_knative_does(
 
 async def test_a_400_is_not_retried(tmp_path: Path) -> None:
     delivery = {"retry": 5, "backoffPolicy": "linear", "backoffDelay": "PT0.01S"}
-    async with subscriber(lambda r, n: (400, [], b"no")) as sub, eventing_runtime(
-        tmp_path, [broker(), trigger("t", sub.url, delivery=delivery)]
-    ) as rt:
+    async with (
+        subscriber(lambda r, n: (400, [], b"no")) as sub,
+        eventing_runtime(tmp_path, [broker(), trigger("t", sub.url, delivery=delivery)]) as rt,
+    ):
         assert await _post(rt.broker_url, "bad") == 202
         await sub.wait_for(1)
         await asyncio.sleep(0.2)
@@ -172,11 +174,13 @@ def _echo_reply(request: Received, n: int) -> Answer:
 
 
 async def test_a_reply_loop_is_stopped_by_the_ttl(tmp_path: Path) -> None:
-    async with subscriber(_echo_reply) as sub:
-        async with eventing_runtime(tmp_path, [broker(), trigger("loop", sub.url)]) as rt:
-            assert await _post(rt.broker_url, "first", knativebrokerttl="5") == 202
-            await sub.wait_for(4)
-            await asyncio.sleep(0.3)
+    async with (
+        subscriber(_echo_reply) as sub,
+        eventing_runtime(tmp_path, [broker(), trigger("loop", sub.url)]) as rt,
+    ):
+        assert await _post(rt.broker_url, "first", knativebrokerttl="5") == 202
+        await sub.wait_for(4)
+        await asyncio.sleep(0.3)
     # stored TTLs 4, 3, 2, 1; the fourth reply would reach 0 and is refused
     assert [r.ce["id"] for r in sub.received] == ["first", "reply-1", "reply-2", "reply-3"]
     assert all("knativebrokerttl" not in r.ce for r in sub.received)

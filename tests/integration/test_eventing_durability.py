@@ -128,7 +128,3 @@ async def test_kill_9_mid_stream_loses_no_accepted_event(tmp_path: Path) -> None
     assert not missing, f"{len(missing)} accepted events were lost, e.g. {sorted(missing)[:5]}"
     assert len(acked_before) < len(accepted) / 2, "most deliveries were pending at the kill"
     assert first_redelivery is not None
-    print(
-        f"accepted {len(accepted)}, acknowledged before kill {len(acked_before)}, "
-        f"all after restart; restart to first redelivery {first_redelivery:.3f} s"
-    )

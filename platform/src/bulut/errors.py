@@ -16,6 +16,9 @@ the CLI prints ``error: <message>`` and exits 2, HTTP handlers answer
     ├── BuildError                  a revision environment that could not be built
     ├── InstanceError               a function process that failed to start or died
     ├── SecretUnavailableError      Vault/OpenBao unreachable or a path denied
+    ├── UnauthorizedError           a missing, expired or invalid bearer token (401)
+    ├── ForbiddenError              a valid token that the route's policy does not admit (403)
+    ├── RateLimitedError            a client over its token bucket (429, Retry-After)
     └── BackupError                 a backup that is missing, partial or corrupted
 
 Subsystems may define narrower subclasses next to their code; they must derive from
@@ -118,6 +121,31 @@ class SecretUnavailableError(BulutError):
 
     http_status = 503
     title = "Secret unavailable"
+
+
+class UnauthorizedError(BulutError):
+    """No valid bearer token: missing, malformed, expired, wrong issuer/audience or signature."""
+
+    http_status = 401
+    title = "Unauthorized"
+
+
+class ForbiddenError(BulutError):
+    """A valid token that the route's policy does not admit."""
+
+    http_status = 403
+    title = "Forbidden"
+
+
+class RateLimitedError(BulutError):
+    """A client that exceeded its rate; ``retry_after`` is in whole seconds."""
+
+    http_status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class BackupError(BulutError):

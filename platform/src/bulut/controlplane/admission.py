@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulut.errors import (
-    BulutError,
     ConflictError,
     FunctionProjectError,
+    InvalidInputError,
     InvalidResourceError,
     ManifestError,
     NotFoundError,
@@ -220,10 +220,13 @@ def result_of(item: Admitted) -> ApplyResult:
     )
 
 
-def in_document(error: BulutError, index: int, document: Mapping[str, Any]) -> BulutError:
+def in_document(
+    error: InvalidInputError, index: int, document: Mapping[str, Any]
+) -> InvalidInputError:
     """The same error, naming the document (index, kind, name) it came from."""
     meta = document.get("metadata") if isinstance(document, Mapping) else None
     name = (meta or {}).get("name", "?") if isinstance(meta, Mapping) else "?"
     kind = document.get("kind", "?") if isinstance(document, Mapping) else "?"
     field = f"documents[{index}].{error.field}" if error.field else f"documents[{index}]"
-    return type(error)(f"document {index + 1} ({kind} {name}): {error.message}", field=field)
+    family = InvalidResourceError if isinstance(error, InvalidResourceError) else InvalidInputError
+    return family(f"document {index + 1} ({kind} {name}): {error.message}", field=field)

@@ -10,6 +10,7 @@ read with :mod:`json` instead, which keeps every integer exact. Writing falls ba
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
@@ -28,12 +29,9 @@ def may_lose_precision(text: bytes) -> bool:
     return len(text) >= 20 and _LONG_RUN in text.translate(_DIGITS_ONLY)
 
 
-def loads_fast(text: bytes) -> Any:
-    """Parse UTF-8 JSON with orjson: integers beyond 64 bits become floats.
-
-    Callers that keep the value check ``may_lose_precision`` before writing it back.
-    """
-    return orjson.loads(text)
+#: Parse UTF-8 JSON with orjson: integers beyond 64 bits become floats. Callers that
+#: keep the value check ``may_lose_precision`` before writing it back.
+loads_fast: Final[Callable[[bytes | str], Any]] = orjson.loads
 
 
 def loads_exact(text: bytes) -> Any:

@@ -9,7 +9,7 @@ re-serializes the payload.
 from __future__ import annotations
 
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Final, NoReturn, TypeAlias
 
@@ -32,13 +32,6 @@ from bulut.events.media_types import (
 )
 
 _FIRST: Final = ("specversion", "id", "source", "type")
-
-
-def _parse(body: bytes, what: str, *, exact: bool) -> Any:
-    try:
-        return loads(body) if exact else loads_fast(body)
-    except JSONError as exc:
-        raise InvalidCloudEventError(f"the {what} body is not valid JSON: {exc}") from None
 
 
 def _decode_base64(value: object) -> bytes:
@@ -88,7 +81,9 @@ def _reject(name: str, value: object) -> NoReturn:
     raise InvalidCloudEventError(f"{name} is not valid: {value!r:.80}", field=name)
 
 
-Shape: TypeAlias = tuple[tuple[str, ...], tuple[str, ...]]
+StringCheck: TypeAlias = Callable[[str, str], None]
+Shape: TypeAlias = tuple[tuple[tuple[str, StringCheck], ...], tuple[str, ...], bool]
+_check_source: Final = STRING_CHECKS["source"]
 
 
 class _Unremembered(Exception):
@@ -113,31 +108,36 @@ def _memo_shape_of(names: tuple[str, ...]) -> Shape:
 
 
 def _shape_of(names: tuple[str, ...]) -> Shape:
-    """Split an event object's member names into optional core attributes and extensions.
-
-    Raises for an illegal name.
+    """Split an event object's member names: optional core attributes with their checks,
+    extension names, and whether a data member is present. Raises for an illegal name.
     """
-    optional: list[str] = []
+    optional: list[tuple[str, StringCheck]] = []
     extensions: list[str] = []
+    has_data = False
     for name in names:
-        if name in REQUIRED_NAMES or name == "data" or name == "data_base64":
+        if name == "data" or name == "data_base64":
+            has_data = True
+        elif name in REQUIRED_NAMES:
             continue
-        if name in CORE:
-            optional.append(name)
+        elif name in CORE:
+            optional.append((name, STRING_CHECKS[name]))
         else:
             check_name(name)
             extensions.append(name)
-    return tuple(optional), tuple(extensions)
+    return tuple(optional), tuple(extensions), has_data
 
 
 def _take_event(obj: dict[str, Any], check_json_data: bool, raw: bytes | None) -> CloudEvent:
     """Validate a freshly parsed event object and build the event; ``obj`` is consumed."""
     try:
-        optional, extensions = _memo_shape_of(tuple(obj))
+        optional, extensions, has_data = _memo_shape_of(tuple(obj))
     except _Unremembered as big:
-        optional, extensions = big.shape
-    value = obj.pop("data", None)
-    encoded = obj.pop("data_base64", None)
+        optional, extensions, has_data = big.shape
+    if has_data:
+        value = obj.pop("data", None)
+        encoded = obj.pop("data_base64", None)
+    else:
+        value = encoded = None
     get = obj.get
     item = get("specversion")
     if item != SPECVERSION:
@@ -151,25 +151,26 @@ def _take_event(obj: dict[str, Any], check_json_data: bool, raw: bytes | None) -
     item = get("source")
     if type(item) is not str:
         _reject("source", item)
-    STRING_CHECKS["source"]("source", item)
-    nulls: list[str] = []
-    for name in optional:
+    _check_source("source", item)
+    nulls: list[str] | None = None
+    for name, check in optional:
         item = obj[name]
         if type(item) is str:
-            STRING_CHECKS[name](name, item)
+            check(name, item)
         elif item is None:
-            nulls.append(name)  # null: an absent optional attribute
+            nulls = [*(nulls or ()), name]  # null: an absent optional attribute
         else:
             check_value(name, item)  # raises: not a string
     for name in extensions:
         item = obj[name]
         if type(item) is not str:
             if item is None:
-                nulls.append(name)
+                nulls = [*(nulls or ()), name]
             else:
                 check_value(name, item)
-    for name in nulls:
-        del obj[name]
+    if nulls is not None:
+        for name in nulls:
+            del obj[name]
     if encoded is not None:
         return _with_base64(obj, value, encoded, check_json_data)
     kind = type(value)
@@ -198,7 +199,10 @@ def _with_base64(
 
 def decode_structured(body: bytes, *, check_json_data: bool = False) -> CloudEvent:
     """Decode a structured-mode body (``application/cloudevents+json``)."""
-    obj = _parse(body, "structured", exact=False)
+    try:
+        obj = loads_fast(body)
+    except JSONError as exc:
+        raise InvalidCloudEventError(f"the structured body is not valid JSON: {exc}") from None
     if type(obj) is not dict:
         return event_from_json(obj)  # raises: not an object
     return _take_event(obj, check_json_data, body)
@@ -206,7 +210,10 @@ def decode_structured(body: bytes, *, check_json_data: bool = False) -> CloudEve
 
 def decode_batch(body: bytes, *, check_json_data: bool = False) -> list[CloudEvent]:
     """Decode a batched-mode body (``application/cloudevents-batch+json``): a JSON array."""
-    items = _parse(body, "batch", exact=True)
+    try:
+        items = loads(body)
+    except JSONError as exc:
+        raise InvalidCloudEventError(f"the batch body is not valid JSON: {exc}") from None
     if not isinstance(items, list):
         raise InvalidCloudEventError(
             f"a batch must be a JSON array of events, got {type(items).__name__}"

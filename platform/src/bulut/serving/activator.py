@@ -11,6 +11,7 @@ request is handed to it. Generic over what is handed out; no I/O.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -64,10 +65,8 @@ class Activator(Generic[T]):
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self._give_back(waiter.result())  # offered just as the request gave up
             else:
-                try:
+                with contextlib.suppress(ValueError):
                     self._held.remove(waiter)
-                except ValueError:
-                    pass
             raise
 
     def offer(self, item: T) -> bool:

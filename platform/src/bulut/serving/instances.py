@@ -16,6 +16,7 @@ import enum
 import os
 import signal
 import time
+from typing import Any
 
 from bulut.serving.queue import Breaker
 from bulut.serving.upstream import Upstream, UpstreamError
@@ -63,8 +64,9 @@ class Instance:
             if self.exited.done():
                 return False
             probe = asyncio.ensure_future(self._probe_once(readiness_path))
+            racing: set[asyncio.Future[Any]] = {probe, self.exited}
             done, _ = await asyncio.wait(
-                {probe, self.exited}, timeout=PROBE_ATTEMPT_TIMEOUT, return_when="FIRST_COMPLETED"
+                racing, timeout=PROBE_ATTEMPT_TIMEOUT, return_when="FIRST_COMPLETED"
             )
             if probe in done and probe.result():
                 return True

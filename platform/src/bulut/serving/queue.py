@@ -9,6 +9,7 @@ bookkeeping, no I/O.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 
 from bulut.errors import BulutError
@@ -70,10 +71,8 @@ class Breaker:
             raise
 
     def _discard(self, waiter: asyncio.Future[None]) -> None:
-        try:
+        with contextlib.suppress(ValueError):
             self._waiters.remove(waiter)
-        except ValueError:
-            pass
 
     def release(self) -> bool:
         """Give the slot to the next waiter; True when it became free instead."""

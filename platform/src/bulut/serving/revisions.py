@@ -263,9 +263,9 @@ class RevisionRuntime:
     def _release(self, instance: Instance) -> None:
         if not instance.breaker.release() or instance.state is not State.READY:
             return
-        if self.activator.held and instance.breaker.try_acquire():
-            if not self.activator.offer(instance):
-                instance.breaker.release()
+        offered = self.activator.held and instance.breaker.try_acquire()
+        if offered and not self.activator.offer(instance):
+            instance.breaker.release()
 
     async def _acquire(self, ticket: _Ticket) -> Instance:
         """An instance whose slot is ours; the ticket records whether the activator held it."""

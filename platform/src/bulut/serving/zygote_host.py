@@ -35,18 +35,18 @@ import sys
 if sys.path and sys.path[0] and __file__.startswith(sys.path[0]):
     del sys.path[0]
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import ctypes  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import select  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import contextlib
+import ctypes
+import gc
+import json
+import os
+import select
+import signal
+import socket
+import time
+import traceback
+from typing import Any
 
 PR_SET_PDEATHSIG = 1
 READINESS_PATH = "/health/readiness"
@@ -89,14 +89,11 @@ def build_app(project: str, flavour: str, target: str, signature: str) -> Any:
 
 def server_config(app: Any, readiness: str) -> Any:
     """A loaded uvicorn Config (httptools + uvloop when present) for ``app``."""
-    import uvicorn  # type: ignore[import-not-found]
+    import importlib.util
 
-    try:
-        import httptools  # type: ignore[import-not-found]  # noqa: F401
+    import uvicorn
 
-        http = "httptools"
-    except ImportError:
-        http = "h11"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     config = uvicorn.Config(
         app,
         lifespan="on",
@@ -136,7 +133,7 @@ def prime(config: Any, readiness: str) -> None:
     async def send(message: dict[str, Any]) -> None:
         return None
 
-    from uvicorn._compat import asyncio_run  # type: ignore[import-not-found]
+    from uvicorn._compat import asyncio_run
 
     # The loop factory imports uvloop: do it here, once, not in every child.
     asyncio_run(config.loaded_app(scope, receive, send), loop_factory=config.get_loop_factory())
@@ -156,10 +153,8 @@ def serve(config: Any, sock: socket.socket) -> int:
 def finish(code: int) -> None:
     """Flush and leave without running the parent's atexit handlers."""
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     os._exit(code)
 
 
@@ -185,7 +180,8 @@ class Zygote:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGTERM, lambda *_: self.shutdown())
         while True:
-            readable, _, _ = select.select([self.control, self.wake_r], [], [])
+            watched: list[Any] = [self.control, self.wake_r]
+            readable, _, _ = select.select(watched, [], [])
             if self.wake_r in readable:
                 self.drain_wakeups()
                 self.reap()
@@ -261,10 +257,8 @@ class Zygote:
     def shutdown(self) -> None:
         """The runtime is gone: stop every child and leave."""
         for pid in list(self.children):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         finish(0)
 
 
@@ -297,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
     if control is None:
         sock = socket.socket(fileno=int(os.environ.pop("BULUT_LISTEN_FD")))
         finish(serve(config, sock))
+    assert control is not None
     zygote = Zygote(control, config)
     import_ms = (time.perf_counter() - started) * 1000
     zygote.emit(event="ready", pid=os.getpid(), importMs=round(import_ms, 1))

@@ -1,0 +1,123 @@
+"""The ASGI middleware that enforces the access policy and rate limits in front of an app.
+
+Order per request: pick the route's rule → rate limit (by token subject when there is a
+valid token, else by client address) → token check when the rule requires one. Failures
+answer problem+json: 401 with ``WWW-Authenticate: Bearer``, 403, or 429 with
+``Retry-After``. Verified claims are put in ``scope["bulut.claims"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bulut.errors import (
+    BulutError,
+    ForbiddenError,
+    RateLimitedError,
+    UnauthorizedError,
+    problem_response,
+)
+
+from .policy import AccessPolicy, Rule
+from .ratelimit import RateLimiter, parse_rate
+from .tokens import Claims, TokenVerifier
+
+
+def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+class EdgeMiddleware:
+    """Auth and rate limiting in front of any ASGI app."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        policy: AccessPolicy,
+        verifier: TokenVerifier | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.app = app
+        self.policy = policy
+        self.verifier = verifier
+        self.limiter = limiter
+        self._route_limiters: dict[str, RateLimiter] = {}
+        self.rejected: dict[int, int] = {401: 0, 403: 0, 429: 0}
+
+    def _limiter_for(self, rule: Rule) -> RateLimiter | None:
+        if rule.rate is None:
+            return self.limiter
+        if rule.name not in self._route_limiters:
+            self._route_limiters[rule.name] = RateLimiter(*parse_rate(rule.rate))
+        return self._route_limiters[rule.name]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self._admit(scope)
+        except BulutError as error:
+            await self._reject(error, scope, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _admit(self, scope: Scope) -> None:
+        headers = scope.get("headers", [])
+        host = _header(headers, b"host") or ""
+        rule = self.policy.rule_for(host, scope.get("path", "/"), scope.get("method", "GET"))
+        claims = await self._claims(headers, rule)
+        limiter = self._limiter_for(rule)
+        if limiter is not None:
+            client = scope.get("client") or ("unknown", 0)
+            key = f"sub:{claims['sub']}" if claims and "sub" in claims else f"ip:{client[0]}"
+            retry_after = limiter.check(f"{rule.name}|{key}")
+            if retry_after:
+                raise RateLimitedError(
+                    f"rate limit of route {rule.name!r} exceeded; retry in {retry_after} s",
+                    retry_after=retry_after,
+                )
+        if claims is not None:
+            scope["bulut.claims"] = claims
+
+    async def _claims(self, headers: Iterable[tuple[bytes, bytes]], rule: Rule) -> Claims | None:
+        authorization = _header(headers, b"authorization")
+        if rule.auth == "none" and authorization is None:
+            return None
+        if self.verifier is None:
+            if rule.auth == "none":
+                return None
+            raise UnauthorizedError("this route requires a token but no issuer is configured")
+        if authorization is None or not authorization.lower().startswith("bearer "):
+            if rule.auth == "none":
+                return None
+            raise UnauthorizedError("missing bearer token (Authorization: Bearer <JWT>)")
+        claims = await self.verifier.verify(authorization[7:].strip(), audience=rule.audience)
+        if rule.scopes:
+            granted = set(str(claims.get("scope", "")).split()) | set(claims.get("scp", []) or [])
+            missing = sorted(rule.scopes - granted)
+            if missing:
+                raise ForbiddenError(f"token lacks scope {' '.join(missing)} for {rule.name!r}")
+        return claims
+
+    async def _reject(self, error: BulutError, scope: Scope, send: Send) -> None:
+        status, headers, body = problem_response(error, instance=scope.get("path"))
+        if isinstance(error, UnauthorizedError):
+            description = error.message.replace('"', "'")
+            headers.append(
+                (
+                    b"www-authenticate",
+                    f'Bearer error="invalid_token", error_description="{description}"'.encode(),
+                )
+            )
+        if isinstance(error, RateLimitedError):
+            headers.append((b"retry-after", str(error.retry_after).encode()))
+        self.rejected[status] = self.rejected.get(status, 0) + 1
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,290 @@
+"""Serving: the data plane driven by a ResourceFeed (Knative's serving controllers, locally).
+
+It watches Revisions, Routes, SinkBindings and the ``knative-serving`` ConfigMaps; keeps
+one :class:`RevisionRuntime` per Revision (function environment built once, zygote,
+instances, autoscaler); builds the router's host table from Route status; and reports
+every revision's runtime facts back through ``feed.report`` whenever they change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bulut.errors import BulutError
+from bulut.functions.catalog import resolve
+from bulut.functions.environments import ensure_environment
+from bulut.manifests.feed import Resource, ResourceEvent, ResourceFeed, key_of
+from bulut.serving.autoscaler import AutoscalerConfig, DeciderSpec, decider_spec
+from bulut.serving.revisions import RevisionRuntime, RevisionSpec
+from bulut.serving.router import ASGIApp, Router
+from bulut.serving.sinks import sink_env
+from bulut.serving.status import FALSE, UNKNOWN, condition
+from bulut.serving.traffic import host_table
+from bulut.serving.zygote import Workload
+from bulut.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+KINDS = frozenset({"Revision", "Route", "SinkBinding", "ConfigMap"})
+SYSTEM_NAMESPACE = "knative-serving"
+ZYGOTE_ANNOTATION = "bulut.dev/zygote"
+REPORT_INTERVAL = 1.0
+Key = tuple[str, str]
+
+
+class Serving:
+    """The local data plane: ``app`` for :8080, ``run()`` to follow the feed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        feed: ResourceFeed,
+        *,
+        functions_dir: Path,
+        builds_dir: Path,
+        volumes_dir: Path,
+        fallback: ASGIApp | None = None,
+        tick_interval: float = 2.0,
+    ) -> None:
+        self.settings = settings
+        self.feed = feed
+        self.functions_dir = functions_dir
+        self.builds_dir = builds_dir
+        self.volumes_dir = volumes_dir
+        self.tick_interval = tick_interval
+        self.revisions: dict[Key, RevisionRuntime] = {}
+        self.router = Router(self.revisions, fallback=fallback)
+        self._objects: dict[Key, Resource] = {}
+        self._routes: dict[Key, Resource] = {}
+        self._bindings: dict[Key, Resource] = {}
+        self._config: dict[str, dict[str, str]] = {}
+        self._pending: dict[Key, dict[str, Any]] = {}
+        self._builds: dict[Key, asyncio.Task[None]] = {}
+        self._sent: dict[Key, dict[str, Any]] = {}
+        self._dirty = asyncio.Event()
+        self._closing: set[asyncio.Task[None]] = set()
+
+    @property
+    def app(self) -> Router:
+        """The ASGI app of the data plane (hosts not served go to ``fallback``)."""
+        return self.router
+
+    # -- the feed ------------------------------------------------------------
+    async def run(self) -> None:
+        """Follow the feed until cancelled, reporting runtime facts as they change."""
+        reporter = asyncio.get_running_loop().create_task(self._report_loop())
+        try:
+            async for event in self.feed.watch(KINDS):
+                await self.apply(event)
+        finally:
+            reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporter
+
+    async def apply(self, event: ResourceEvent) -> None:
+        """Apply one watch event."""
+        kind, namespace, name = key_of(event["object"])
+        key, deleted = (namespace, name), event["type"] == "DELETED"
+        if kind == "Route":
+            self._routes.pop(key, None) if deleted else self._routes.update({key: event["object"]})
+            self.router.table = host_table(self._routes.values())
+        elif kind == "ConfigMap" and namespace == SYSTEM_NAMESPACE:
+            data = event["object"].get("data") or {}
+            self._config[name] = {} if deleted else {str(k): str(v) for k, v in data.items()}
+            for revision_key, runtime in self.revisions.items():
+                self._update_decider(runtime, self._objects.get(revision_key, {}))
+        elif kind == "SinkBinding":
+            if deleted:
+                self._bindings.pop(key, None)
+            else:
+                self._bindings[key] = event["object"]
+            for revision_key, obj in list(self._objects.items()):
+                if revision_key[0] == namespace:
+                    self._ensure(revision_key, obj)
+        elif kind == "Revision":
+            if deleted:
+                self._objects.pop(key, None)
+                await self._remove(key)
+            else:
+                self._objects[key] = event["object"]
+                self._ensure(key, event["object"])
+
+    def _ensure(self, key: Key, obj: Resource) -> None:
+        """Start (or restart, when its env changed) the runtime of a Revision."""
+        runtime = self.revisions.get(key)
+        env = self._env_of(obj)
+        if runtime is not None:
+            if dict(runtime.spec.env) == env:
+                self._update_decider(runtime, obj)
+                return
+        elif key in self._builds and not self._builds[key].done():
+            return
+        self._builds[key] = asyncio.get_running_loop().create_task(self._build(key, obj, env))
+
+    async def _build(self, key: Key, obj: Resource, env: dict[str, str]) -> None:
+        self._pending[key] = {
+            "desiredScale": 0,
+            "actualScale": 0,
+            "readyInstances": 0,
+            "conditions": [condition("ResourcesAvailable", UNKNOWN, "Deploying")],
+        }
+        self._dirty.set()
+        try:
+            spec = await self._revision_spec(obj, env)
+            decider = self._decider(obj)
+        except BulutError as error:
+            failed = condition("ResourcesAvailable", FALSE, "ContainerMissing", str(error))
+            health = condition("ContainerHealthy", FALSE, "ContainerMissing", str(error))
+            self._pending[key] = {**self._pending[key], "conditions": [failed, health]}
+            self._dirty.set()
+            return
+        self._pending.pop(key, None)
+        old = self.revisions.get(key)
+        runtime = RevisionRuntime(
+            spec, decider, on_change=self._dirty.set, tick_interval=self.tick_interval
+        )
+        self.revisions[key] = runtime
+        runtime.start()
+        if old is not None:
+            self._close_later(old)
+        self._dirty.set()
+
+    def _update_decider(self, runtime: RevisionRuntime, obj: Resource) -> None:
+        try:
+            runtime.autoscaler.update_spec(self._decider(obj))
+        except BulutError as error:
+            logger.warning("revision %s keeps its autoscaling: %s", runtime.spec.name, error)
+
+    def _close_later(self, runtime: RevisionRuntime) -> None:
+        task = asyncio.get_running_loop().create_task(runtime.aclose())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _remove(self, key: Key) -> None:
+        build = self._builds.pop(key, None)
+        if build is not None:
+            build.cancel()
+        self._pending.pop(key, None)
+        self._sent.pop(key, None)
+        runtime = self.revisions.pop(key, None)
+        if runtime is not None:
+            self._close_later(runtime)
+
+    # -- building a revision ----------------------------------------------------
+    def _env_of(self, obj: Resource) -> dict[str, str]:
+        container = first_container(obj)
+        env = {
+            str(item["name"]): str(item.get("value", ""))
+            for item in container.get("env") or []
+            if isinstance(item, Mapping) and "name" in item and "valueFrom" not in item
+        }
+        env.update(sink_env(obj, self._bindings.values()))
+        return env
+
+    def _defaults(self) -> dict[str, str]:
+        return self._config.get("config-defaults", {})
+
+    def _decider(self, obj: Resource) -> DeciderSpec:
+        config = AutoscalerConfig.from_configmap(self._config.get("config-autoscaler", {}))
+        annotations = (obj.get("metadata") or {}).get("annotations") or {}
+        return decider_spec(config, annotations, container_concurrency(obj, self._defaults()))
+
+    async def _revision_spec(self, obj: Resource, env: dict[str, str]) -> RevisionSpec:
+        meta = obj.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        annotations = meta.get("annotations") or {}
+        container = first_container(obj)
+        project = resolve(str(container.get("image", "")), annotations, self.functions_dir)
+        environment = await asyncio.to_thread(ensure_environment, project, self.builds_dir)
+        service = str(labels.get("serving.knative.dev/service", ""))
+        namespace = str(meta.get("namespace", "default"))
+        cwd = self.volumes_dir / namespace / (service or str(meta.get("name", "")))
+        cwd.mkdir(parents=True, exist_ok=True)
+        workload = Workload(
+            python=environment.python,
+            project=project.path,
+            flavour=project.flavour.value,
+            target=project.target or "",
+            signature_type=project.signature_type or "cloudevent",
+            readiness_path=readiness_path(container, project.flavour.is_kn_func),
+        )
+        timeout = float(
+            (obj.get("spec") or {}).get("timeoutSeconds")
+            or self._defaults().get("revision-timeout-seconds")
+            or 300
+        )
+        return RevisionSpec(
+            namespace=namespace,
+            name=str(meta.get("name", "")),
+            workload=workload,
+            cwd=cwd,
+            service=service,
+            configuration=str(labels.get("serving.knative.dev/configuration", service)),
+            container_concurrency=container_concurrency(obj, self._defaults()),
+            timeout_seconds=timeout,
+            env=env,
+            use_zygote=str(annotations.get(ZYGOTE_ANNOTATION, "true")).lower() != "false",
+        )
+
+    # -- reporting --------------------------------------------------------------
+    def reports(self) -> dict[Key, dict[str, Any]]:
+        """The current runtime report of every known revision."""
+        found = {key: dict(report) for key, report in self._pending.items()}
+        for key, runtime in self.revisions.items():
+            found[key] = runtime.runtime_report()
+        return found
+
+    async def _report_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), REPORT_INTERVAL)
+            self._dirty.clear()
+            for (namespace, name), body in self.reports().items():
+                if self._sent.get((namespace, name)) == body:
+                    continue
+                try:
+                    await self.feed.report("Revision", namespace, name, body)
+                except BulutError as error:
+                    logger.warning("report of %s/%s failed: %s", namespace, name, error)
+                    continue
+                self._sent[(namespace, name)] = body
+
+    async def aclose(self) -> None:
+        """Stop every instance and zygote (SIGTERM, then SIGKILL after the grace period)."""
+        for build in self._builds.values():
+            build.cancel()
+        await asyncio.gather(*self._builds.values(), return_exceptions=True)
+        runtimes = list(self.revisions.values())
+        self.revisions.clear()
+        await asyncio.gather(*(r.aclose() for r in runtimes), *self._closing)
+
+
+def first_container(obj: Resource) -> dict[str, Any]:
+    """``spec.containers[0]`` of a Revision (empty when absent)."""
+    containers = (obj.get("spec") or {}).get("containers") or [{}]
+    first = containers[0]
+    return first if isinstance(first, dict) else {}
+
+
+def container_concurrency(obj: Resource, defaults: Mapping[str, str]) -> int:
+    """``spec.containerConcurrency``, else config-defaults ``container-concurrency``."""
+    value = (obj.get("spec") or {}).get("containerConcurrency")
+    if value is None:
+        value = defaults.get("container-concurrency") or 0
+    return int(value)
+
+
+def readiness_path(container: Mapping[str, Any], kn_func: bool) -> str:
+    """The HTTP readiness path to poll, or "" for a TCP probe."""
+    probe = container.get("readinessProbe") or {}
+    if isinstance(probe, Mapping):
+        if isinstance(probe.get("httpGet"), Mapping):
+            return str(probe["httpGet"].get("path") or "/")
+        if "tcpSocket" in probe:
+            return ""
+    return "/health/readiness" if kn_func else ""

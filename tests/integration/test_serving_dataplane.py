@@ -1,0 +1,257 @@
+"""The data plane end to end: Revisions and Routes in a feed, real function processes
+forked from zygotes, real HTTP through the router on an ephemeral loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.test_serving_support import (
+    DataPlane,
+    revision,
+    route,
+    start_data_plane,
+    stop_data_plane,
+)
+
+pytestmark = pytest.mark.integration
+
+EVENT_HEADERS = {
+    "ce-specversion": "1.0",
+    "ce-id": "42",
+    "ce-source": "/tests",
+    "ce-type": "test.echo",
+    "content-type": "application/json",
+}
+SERVE_MODE = {"autoscaling.knative.dev/target-burst-capacity": "0"}
+
+
+@pytest.fixture
+async def plane(
+    tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
+) -> AsyncIterator[DataPlane]:
+    for name in ("echo", "slow", "crashy"):
+        build_function(name)
+    running = await start_data_plane(tmp_path, fixture_functions, builds_dir)
+    yield running
+    await stop_data_plane(running)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def deploy(plane: DataPlane, rev: dict[str, Any], *, tag: str = "") -> str:
+    name = str(rev["metadata"]["name"])
+    service = rev["metadata"]["labels"]["serving.knative.dev/service"]
+    plane.feed.put(rev)
+    plane.feed.put(route(service, [(name, 100, tag)]))
+    await plane.wait_built(name)
+    return name
+
+
+async def test_a_cold_event_is_held_and_answered_by_a_forked_instance(plane: DataPlane) -> None:
+    name = await deploy(plane, revision("echo", annotations={"autoscaling.knative.dev/initial-scale": "0"}))
+    await plane.wait_for(lambda: "zygote" in plane.feed.revision_report(name), "the zygote")
+    assert plane.feed.revision_report(name)["readyInstances"] == 0
+
+    reply = await plane.client.post("/", headers={**plane.host("echo"), **EVENT_HEADERS}, content=b'{"n": 1}')
+
+    assert reply.status_code == 200, reply.text
+    event = reply.json()
+    assert event["type"] == "function.response"
+    assert event["data"] == {"echo": {"n": 1}, "revision": name}
+    await plane.wait_for(
+        lambda: plane.feed.revision_report(name).get("coldStarts", {}).get("fork") == 1,
+        "one fork cold start reported",
+    )
+    zygote = plane.feed.revision_report(name)["zygote"]
+    assert zygote["pid"] > 0 and zygote["ussBytes"] > 0 and zygote["pssBytes"] > 0
+
+
+@pytest.mark.parametrize(
+    ("drop", "extra", "body", "field"),
+    [
+        ("ce-id", {}, b"{}", "id"),
+        ("", {"ce-time": "yesterday"}, b"{}", "time"),
+        ("", {"ce-specversion": "0.1"}, b"{}", "specversion"),
+        ("", {}, b"{not json", "data"),
+    ],
+)
+async def test_a_malformed_event_gets_400_naming_the_attribute(
+    plane: DataPlane, drop: str, extra: dict[str, str], body: bytes, field: str
+) -> None:
+    await deploy(plane, revision("echo"))
+    headers = {**plane.host("echo"), **EVENT_HEADERS, **extra}
+    headers.pop(drop, None)
+
+    reply = await plane.client.post("/", headers=headers, content=body)
+
+    assert reply.status_code == 400
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert field in reply.json()["field"]
+
+
+async def test_instances_get_knatives_environment_sink_and_volume(plane: DataPlane) -> None:
+    plane.feed.put(
+        {
+            "apiVersion": "sources.knative.dev/v1",
+            "kind": "SinkBinding",
+            "metadata": {"name": "bind", "namespace": "default"},
+            "spec": {
+                "subject": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "crashy"},
+                "ceOverrides": {"extensions": {"team": "a"}},
+            },
+            "status": {"sinkUri": "http://127.0.0.1:8080/default/default"},
+        }
+    )
+    name = await deploy(plane, revision("crashy", env={"GREETING": "hi"}))
+
+    reply = await plane.client.get("/", headers=plane.host("crashy"))
+
+    assert reply.status_code == 200
+    seen = reply.json()
+    port = seen["env"]["PORT"]
+    assert seen["env"] == {
+        "PORT": port,
+        "LISTEN_ADDRESS": f"127.0.0.1:{port}",
+        "K_SERVICE": "crashy",
+        "K_CONFIGURATION": "crashy",
+        "K_REVISION": name,
+        "K_SINK": "http://127.0.0.1:8080/default/default",
+        "GREETING": "hi",
+    }
+    assert Path(seen["cwd"]) == plane.volumes_dir / "default" / "crashy"
+    assert seen["headers"]["host"] == "crashy.default.localhost"
+    assert seen["headers"]["x-forwarded-proto"] == "http"
+    assert seen["headers"]["k-proxy-request"] == "activator"
+
+
+async def test_a_crashed_instance_answers_502_and_is_replaced(plane: DataPlane) -> None:
+    name = await deploy(plane, revision("crashy"))
+    await plane.wait_ready(name)
+    first = (await plane.client.get("/", headers=plane.host("crashy"))).json()["pid"]
+
+    crashed = await plane.client.post("/crash", headers=plane.host("crashy"))
+
+    assert crashed.status_code == 502
+    await plane.wait_for(
+        lambda: plane.feed.revision_report(name)["conditions"][1].get("reason") == "ExitCode7"
+        or plane.feed.revision_report(name).get("readyInstances") == 1,
+        "the crash to be reported or the instance replaced",
+    )
+    again = await plane.client.get("/", headers=plane.host("crashy"))
+    assert again.status_code == 200
+    assert again.json()["pid"] != first
+
+
+async def test_containerconcurrency_one_never_lets_two_requests_in(plane: DataPlane) -> None:
+    await deploy(plane, revision("slow", container_concurrency=1))
+
+    replies = await asyncio.gather(
+        *(plane.client.get("/?ms=50", headers=plane.host("slow")) for _ in range(6))
+    )
+
+    assert [r.status_code for r in replies] == [200] * 6
+    assert max(r.json()["peak"] for r in replies) == 1
+
+
+async def test_beyond_ten_times_containerconcurrency_requests_get_503(plane: DataPlane) -> None:
+    notes = {**SERVE_MODE, "autoscaling.knative.dev/max-scale": "1"}
+    name = await deploy(plane, revision("slow", container_concurrency=1, annotations=notes))
+    await plane.wait_ready(name)
+
+    replies = await asyncio.gather(
+        *(plane.client.get("/?ms=1500", headers=plane.host("slow")) for _ in range(14))
+    )
+
+    codes = sorted(r.status_code for r in replies)
+    assert codes == [200] * 11 + [503] * 3
+    assert {r.text.strip() for r in replies if r.status_code == 503} == {
+        "pending request queue full"
+    }
+
+
+async def test_a_request_longer_than_timeoutseconds_gets_504(plane: DataPlane) -> None:
+    name = await deploy(plane, revision("slow", timeout_seconds=1, annotations=SERVE_MODE))
+    await plane.wait_ready(name)
+
+    reply = await plane.client.get("/?ms=3000", headers=plane.host("slow"))
+
+    assert reply.status_code == 504
+    assert reply.text.strip() == "request timeout"
+
+
+async def test_a_request_held_past_timeoutseconds_gets_the_activators_504(
+    plane: DataPlane,
+) -> None:
+    notes = {"autoscaling.knative.dev/initial-scale": "0"}
+    await deploy(plane, revision("slow", timeout_seconds=1, env={"SLOW_START": "3"}, annotations=notes))
+
+    reply = await plane.client.get("/", headers=plane.host("slow"))
+
+    assert reply.status_code == 504
+    assert reply.text.strip() == "activator request timeout"
+
+
+async def test_traffic_splits_by_percent_and_tags_get_their_own_host(plane: DataPlane) -> None:
+    one, two = revision("crashy", 1), revision("crashy", 2)
+    plane.feed.put(one)
+    plane.feed.put(two)
+    plane.feed.put(route("crashy", [("crashy-00001", 50, "old"), ("crashy-00002", 50, "")]))
+    await plane.wait_built("crashy-00001")
+    await plane.wait_built("crashy-00002")
+
+    def revision_of(reply: Any) -> str:
+        return str(reply.json()["env"]["K_REVISION"])
+
+    tagged = [await plane.client.get("/", headers=plane.host("crashy", tag="old")) for _ in range(5)]
+    split = [await plane.client.get("/", headers=plane.host("crashy")) for _ in range(40)]
+
+    assert {revision_of(r) for r in tagged} == {"crashy-00001"}
+    assert {revision_of(r) for r in split} == {"crashy-00001", "crashy-00002"}
+
+
+async def test_an_unknown_host_gets_404(plane: DataPlane) -> None:
+    reply = await plane.client.get("/", headers={"host": "nothing.default.localhost"})
+
+    assert reply.status_code == 404
+
+
+async def test_without_a_zygote_instances_are_spawned_fresh_and_say_so(plane: DataPlane) -> None:
+    notes = {"bulut.dev/zygote": "false"}
+    name = await deploy(plane, revision("crashy", annotations=notes))
+
+    reply = await plane.client.get("/", headers=plane.host("crashy"))
+
+    assert reply.status_code == 200
+    await plane.wait_for(
+        lambda: plane.feed.revision_report(name).get("coldStarts") == {"fork": 0, "spawn": 1},
+        "a spawn cold start reported",
+    )
+
+
+async def test_closing_stops_every_instance_and_zygote(
+    tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Callable[[str], Any]
+) -> None:
+    build_function("crashy")
+    running = await start_data_plane(tmp_path, fixture_functions, builds_dir)
+    name = await deploy(running, revision("crashy"))
+    await running.wait_ready(name)
+    report = running.feed.revision_report(name)
+    pids = [i["pid"] for i in report["instances"]] + [report["zygote"]["pid"]]
+    assert all(pid_alive(pid) for pid in pids)
+
+    await stop_data_plane(running)
+
+    assert not any(pid_alive(pid) for pid in pids)

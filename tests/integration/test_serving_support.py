@@ -1,0 +1,182 @@
+"""Support for the serving integration tests: an in-memory ResourceFeed and a running
+data plane (the Serving object behind a real uvicorn front on an ephemeral port)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bulut.manifests.feed import Resource, ResourceEvent
+from bulut.serving import Serving
+from bulut.serving.front import Front
+from bulut.settings import Settings
+
+DOMAIN = "localhost"
+
+
+class MemoryFeed:
+    """A ResourceFeed kept in memory: tests put Knative JSON in, read reports out."""
+
+    def __init__(self) -> None:
+        self.events: asyncio.Queue[ResourceEvent] = asyncio.Queue()
+        self.reports: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    async def watch(self, kinds: frozenset[str]) -> AsyncIterator[ResourceEvent]:
+        """Every event put so far, then every later one, of these kinds."""
+        while True:
+            event = await self.events.get()
+            if event["object"].get("kind") in kinds:
+                yield event
+
+    async def report(
+        self, kind: str, namespace: str, name: str, runtime: Mapping[str, Any]
+    ) -> None:
+        """Keep the latest report of each resource."""
+        self.reports[(kind, namespace, name)] = dict(runtime)
+
+    def put(self, obj: Resource, type_: str = "ADDED") -> None:
+        """Announce a resource change."""
+        self.events.put_nowait({"type": type_, "object": obj})  # type: ignore[typeddict-item]
+
+    def revision_report(self, name: str, namespace: str = "default") -> dict[str, Any]:
+        """The latest report of a Revision (empty before the first)."""
+        return self.reports.get(("Revision", namespace, name), {})
+
+
+def revision(
+    service: str,
+    number: int = 1,
+    *,
+    function: str | None = None,
+    annotations: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    container_concurrency: int = 0,
+    timeout_seconds: int = 300,
+    namespace: str = "default",
+) -> Resource:
+    """A Revision as the control plane stamps it."""
+    name = f"{service}-{number:05d}"
+    return {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Revision",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {
+                "serving.knative.dev/service": service,
+                "serving.knative.dev/configuration": service,
+            },
+            "annotations": dict(annotations or {}),
+        },
+        "spec": {
+            "containers": [
+                {
+                    "image": f"registry.local/{function or service}:latest",
+                    "env": [{"name": k, "value": v} for k, v in (env or {}).items()],
+                }
+            ],
+            "containerConcurrency": container_concurrency,
+            "timeoutSeconds": timeout_seconds,
+        },
+    }
+
+
+def route(
+    service: str,
+    targets: list[tuple[str, int, str]],
+    *,
+    namespace: str = "default",
+    port: int = 8080,
+) -> Resource:
+    """A Route with resolved status traffic: (revisionName, percent, tag) each."""
+    traffic = []
+    for revision_name, percent, tag in targets:
+        entry: dict[str, Any] = {"revisionName": revision_name, "percent": percent}
+        if tag:
+            entry["tag"] = tag
+            entry["url"] = f"http://{tag}-{service}.{namespace}.{DOMAIN}:{port}"
+        traffic.append(entry)
+    return {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Route",
+        "metadata": {"name": service, "namespace": namespace},
+        "status": {"url": f"http://{service}.{namespace}.{DOMAIN}:{port}", "traffic": traffic},
+    }
+
+
+@dataclass
+class DataPlane:
+    """A running Serving with its front, feed and an HTTP client aimed at the front."""
+
+    serving: Serving
+    feed: MemoryFeed
+    front: Front
+    client: httpx.AsyncClient
+    volumes_dir: Path
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def host(self, service: str, namespace: str = "default", tag: str = "") -> dict[str, str]:
+        """The Host header of a service (or of one of its tags)."""
+        name = f"{tag}-{service}" if tag else service
+        return {"host": f"{name}.{namespace}.{DOMAIN}"}
+
+    async def wait_for(
+        self, condition: Callable[[], bool], what: str, timeout: float = 30.0
+    ) -> None:
+        """Poll ``condition`` until true; fail naming ``what`` at the deadline."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.02)
+
+    async def wait_ready(self, name: str, count: int = 1, timeout: float = 60.0) -> None:
+        """Wait until revision ``name`` reports ``count`` ready instances."""
+        await self.wait_for(
+            lambda: self.feed.revision_report(name).get("readyInstances", 0) >= count,
+            f"{name} to have {count} ready instance(s)",
+            timeout,
+        )
+
+    async def wait_built(self, name: str, namespace: str = "default") -> None:
+        """Wait until the runtime of revision ``name`` exists (environment built)."""
+        await self.wait_for(
+            lambda: (namespace, name) in self.serving.revisions, f"{name} to be built", 120.0
+        )
+
+
+async def start_data_plane(
+    tmp_path: Path, functions_dir: Path, builds_dir: Path, *, tick_interval: float = 0.5
+) -> DataPlane:
+    """A Serving fed by a MemoryFeed, served on an ephemeral loopback port."""
+    feed = MemoryFeed()
+    volumes = tmp_path / "volumes"
+    serving = Serving(
+        Settings(),
+        feed,
+        functions_dir=functions_dir,
+        builds_dir=builds_dir,
+        volumes_dir=volumes,
+        tick_interval=tick_interval,
+    )
+    front = Front(serving.app)
+    await front.start()
+    runner = asyncio.get_running_loop().create_task(serving.run())
+    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{front.port}", timeout=30.0)
+    return DataPlane(serving, feed, front, client, volumes, [runner])
+
+
+async def stop_data_plane(plane: DataPlane) -> None:
+    """Stop everything start_data_plane started."""
+    await plane.client.aclose()
+    for task in plane.tasks:
+        task.cancel()
+    await asyncio.gather(*plane.tasks, return_exceptions=True)
+    await plane.serving.aclose()
+    await plane.front.stop()
