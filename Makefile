@@ -9,7 +9,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 UV     := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
 STAMP  := $(VENV)/.installed
-FUNCTIONS := $(sort $(dir $(wildcard functions/*/func.yaml)))
+FUNCTIONS := $(sort $(dir $(wildcard functions/*/func.yaml functions/*/main.py)))
 PYTEST_WORKERS ?= 2
 
 export PATH := $(abspath $(BIN)):$(PATH)
