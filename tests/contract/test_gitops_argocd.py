@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bulut.manifests.kustomize import kustomize_build
+from bulut.manifests.loading import kustomize_build
 
 REPO = Path(__file__).resolve().parents[2]
 GITOPS = REPO / "gitops"

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bulut.manifests.kustomize import SourceDocument, kustomization_roots, kustomize_build
+from bulut.manifests.kustomize import kustomization_roots
+from bulut.manifests.loading import LoadedDocument, kustomize_build
 from bulut.manifests.policy import check_document
 from bulut.manifests.schemas import SchemaStore, bundled_store, load_store
 from bulut.manifests.validate import Validator
@@ -33,11 +34,11 @@ def shared_store(shared_dir: Path) -> SchemaStore:
 
 
 @pytest.fixture(scope="module")
-def builds() -> dict[str, list[SourceDocument]]:
+def builds() -> dict[str, list[LoadedDocument]]:
     return {name: kustomize_build(GITOPS / "overlays" / name) for name in OVERLAYS}
 
 
-def docs(builds: dict[str, list[SourceDocument]], overlay: str) -> list[dict[str, Any]]:
+def docs(builds: dict[str, list[LoadedDocument]], overlay: str) -> list[dict[str, Any]]:
     return [item.document for item in builds[overlay]]
 
 
@@ -66,7 +67,7 @@ def test_every_kustomization_in_the_tree_builds() -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_document_validates_against_the_bundled_schemas(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     report = Validator(bundled_store()).check(builds[overlay], overlay)
     assert [str(problem) for problem in report.problems] == []
@@ -75,7 +76,7 @@ def test_every_document_validates_against_the_bundled_schemas(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_document_validates_against_the_shared_schemas(
-    builds: dict[str, list[SourceDocument]], overlay: str, shared_store: SchemaStore
+    builds: dict[str, list[LoadedDocument]], overlay: str, shared_store: SchemaStore
 ) -> None:
     report = Validator(shared_store).check(builds[overlay], overlay)
     assert [str(problem) for problem in report.problems] == []
@@ -84,7 +85,7 @@ def test_every_document_validates_against_the_shared_schemas(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_pod_template_meets_restricted_v2_with_resources(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     violations = {
         f"{d['kind']}/{d['metadata']['name']}": [str(v) for v in check_document(d)]
@@ -96,7 +97,7 @@ def test_every_pod_template_meets_restricted_v2_with_resources(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_everything_lands_in_the_environment_namespace(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     namespaces = {d["metadata"].get("namespace") for d in docs(builds, overlay)}
     assert namespaces == {NAMESPACES[overlay]}
@@ -104,7 +105,7 @@ def test_everything_lands_in_the_environment_namespace(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_knative_defaults_are_explicit_and_creator_annotations_absent(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     for service in ksvcs(docs(builds, overlay)):
         spec = service["spec"]["template"]["spec"]
@@ -120,7 +121,7 @@ def test_knative_defaults_are_explicit_and_creator_annotations_absent(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_kn_func_functions_probe_the_func_python_health_paths(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     by_name = {s["metadata"]["name"]: s for s in ksvcs(docs(builds, overlay))}
     for name in KN_FUNC_FUNCTIONS:
@@ -131,7 +132,7 @@ def test_kn_func_functions_probe_the_func_python_health_paths(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_functions_framework_service_keeps_the_default_tcp_probe(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     by_name = {s["metadata"]["name"]: s for s in ksvcs(docs(builds, overlay))}
     container = by_name["notifications"]["spec"]["template"]["spec"]["containers"][0]
@@ -141,7 +142,7 @@ def test_the_functions_framework_service_keeps_the_default_tcp_probe(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_each_function_runs_under_its_own_service_account_without_a_token(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     documents = docs(builds, overlay)
     accounts = {
@@ -157,7 +158,7 @@ def test_each_function_runs_under_its_own_service_account_without_a_token(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_only_orders_is_public(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     visibility = {
         s["metadata"]["name"]: s["metadata"]["labels"].get("networking.knative.dev/visibility")
@@ -169,7 +170,7 @@ def test_only_orders_is_public(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_triggers_point_at_the_broker_and_at_services_in_the_build(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     documents = docs(builds, overlay)
     services = {s["metadata"]["name"] for s in ksvcs(documents)}
@@ -184,7 +185,7 @@ def test_triggers_point_at_the_broker_and_at_services_in_the_build(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_orders_gets_k_sink_from_a_sinkbinding_to_the_broker(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     bindings = of_kind(docs(builds, overlay), "sources.knative.dev", "SinkBinding")
     assert [(b["spec"]["subject"]["name"], b["spec"]["sink"]["ref"]) for b in bindings] == [
@@ -194,7 +195,7 @@ def test_orders_gets_k_sink_from_a_sinkbinding_to_the_broker(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_broker_retries_then_dead_letters_to_a_service_in_the_build(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     documents = docs(builds, overlay)
     (broker,) = of_kind(documents, "eventing.knative.dev", "Broker")
@@ -206,7 +207,7 @@ def test_the_broker_retries_then_dead_letters_to_a_service_in_the_build(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_sync_waves_put_eventing_before_functions_before_wiring(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     def wave(document: dict[str, Any]) -> int:
         annotations = document["metadata"].get("annotations") or {}
@@ -220,7 +221,7 @@ def test_sync_waves_put_eventing_before_functions_before_wiring(
 
 
 def test_dev_maps_every_service_to_its_local_function_folder(
-    builds: dict[str, list[SourceDocument]],
+    builds: dict[str, list[LoadedDocument]],
 ) -> None:
     for service in ksvcs(docs(builds, "dev")):
         name = service["metadata"]["name"]
@@ -233,7 +234,7 @@ def test_dev_maps_every_service_to_its_local_function_folder(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_image_is_pinned_by_digest(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     for service in ksvcs(docs(builds, overlay)):
         image = service["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -242,7 +243,7 @@ def test_every_image_is_pinned_by_digest(
 
 @pytest.mark.parametrize("overlay", ["staging", "prod"])
 def test_critical_functions_keep_two_pods_and_a_disruption_budget(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     documents = docs(builds, overlay)
     by_name = {s["metadata"]["name"]: s for s in ksvcs(documents)}
@@ -261,7 +262,7 @@ def test_critical_functions_keep_two_pods_and_a_disruption_budget(
 
 @pytest.mark.parametrize("overlay", ["staging", "prod"])
 def test_audit_scales_on_cpu_with_the_hpa_class(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     by_name = {s["metadata"]["name"]: s for s in ksvcs(docs(builds, overlay))}
     annotations = by_name["audit"]["spec"]["template"]["metadata"]["annotations"]
@@ -271,7 +272,7 @@ def test_audit_scales_on_cpu_with_the_hpa_class(
 
 
 def test_dev_uses_no_feature_gated_fields_so_it_runs_on_a_stock_knative(
-    builds: dict[str, list[SourceDocument]],
+    builds: dict[str, list[LoadedDocument]],
 ) -> None:
     for service in ksvcs(docs(builds, "dev")):
         spec = service["spec"]["template"]["spec"]
@@ -282,7 +283,7 @@ def test_dev_uses_no_feature_gated_fields_so_it_runs_on_a_stock_knative(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_network_policies_deny_by_default_and_admit_knative_system_namespaces(
-    builds: dict[str, list[SourceDocument]], overlay: str
+    builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     policies = {
         p["metadata"]["name"]: p

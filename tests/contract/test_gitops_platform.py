@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bulut.manifests.kustomize import kustomize_build
+from bulut.manifests.loading import kustomize_build
 from bulut.manifests.schemas import bundled_store
 from bulut.manifests.validate import Validator
 

@@ -8,7 +8,8 @@ from types import ModuleType
 
 import pytest
 
-from bulut.manifests.kustomize import kustomization_roots, kustomize_build
+from bulut.manifests.kustomize import kustomization_roots
+from bulut.manifests.loading import kustomize_build
 from bulut.manifests.schemas import bundled_store
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bulut.manifests.kustomize import kustomization_roots, kustomize_build
+from bulut.manifests.kustomize import kustomization_roots
+from bulut.manifests.loading import kustomize_build
 from bulut.manifests.policy import as_deployment
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("checkov")]

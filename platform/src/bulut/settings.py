@@ -44,6 +44,20 @@ class Settings(BaseSettings):
         description="Secrets and Transit keys the dev Vault gets when they are missing.",
     )
 
+    # -- edge security -----------------------------------------------------
+    auth_issuer: str | None = Field(
+        default=None, description="JWT issuer; setting it turns bearer auth on."
+    )
+    auth_audience: str = Field(default="bulut", description="Audience tokens must carry.")
+    auth_jwks: str | None = Field(default=None, description="JWKS URL or file of the issuer.")
+    auth_policy: Path | None = Field(
+        default=None,
+        description="Per-route access policy (YAML); default: control-plane writes need a token.",
+    )
+    rate_limit: str | None = Field(
+        default=None, description='Per-client rate limit, e.g. "100/s,burst=200".'
+    )
+
     # -- behaviour ---------------------------------------------------------
     log_level: str = Field(default="info", description="debug, info, warning or error.")
     log_json: bool = Field(default=False, description="Emit JSON log lines.")

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from bulut.manifests.kustomize import SourceDocument, kustomization_roots, parse_stream
+from bulut.manifests.kustomize import kustomization_roots
+from bulut.manifests.loading import LoadedDocument
 from bulut.manifests.schemas import (
     CrdSchema,
     SchemaStore,
@@ -26,8 +27,8 @@ def validator() -> Validator:
     return Validator(bundled_store())
 
 
-def one(document: dict[str, Any]) -> list[SourceDocument]:
-    return [SourceDocument(Path("mem.yaml"), 0, document)]
+def one(document: dict[str, Any]) -> list[LoadedDocument]:
+    return [LoadedDocument("mem.yaml", 1, document)]
 
 
 def messages(report_problems: list[Problem]) -> list[str]:
@@ -163,9 +164,9 @@ def test_the_broken_fixture_names_file_document_and_path(validator: Validator) -
     report = validate_path(path, validator)
     assert not report.ok
     assert messages(report.problems) == [
-        f"{path}: document 1 (Service/broken) at spec.template.spec.containerConcurrency: "
+        f"{path}: document 2 (Service/broken) at spec.template.spec.containerConcurrency: "
         "'many' is not of type 'integer'",
-        f"{path}: document 1 (Service/broken) at spec.template.spec.containers[0]: "
+        f"{path}: document 2 (Service/broken) at spec.template.spec.containers[0]: "
         "unknown field(s) 'imagee'",
     ]
 
@@ -208,20 +209,6 @@ def test_loose_yaml_files_outside_kustomizations_are_validated(
 def test_components_are_not_built_on_their_own(tmp_path: Path) -> None:
     (tmp_path / "kustomization.yaml").write_text("kind: Component\n")
     assert list(kustomization_roots(tmp_path)) == []
-
-
-def test_invalid_yaml_names_the_file_and_line() -> None:
-    from bulut.errors import ManifestError
-
-    with pytest.raises(ManifestError, match=r"bad\.yaml: line 2 column 4: invalid YAML"):
-        parse_stream("a: 1\nb: : c\n", Path("bad.yaml"))
-
-
-def test_a_scalar_document_is_rejected_naming_its_index() -> None:
-    from bulut.errors import ManifestError
-
-    with pytest.raises(ManifestError, match="document 1: expected a mapping"):
-        parse_stream("a: 1\n---\njust text\n", Path("x.yaml"))
 
 
 def test_json_paths_read_like_kubectl_explain() -> None:

@@ -26,6 +26,8 @@ from bulut.secrets.connection import forget, remember
 from bulut.serving import Serving
 from bulut.settings import Settings
 
+from .edge import wrap
+
 
 @dataclass
 class Layout:
@@ -134,8 +136,8 @@ class LocalPlatform:
         self.control.app.mount("/eventing", self.eventing.admin_app)
         self._tasks.append(asyncio.create_task(self.serving.run(), name="serving"))
         self._tasks.append(asyncio.create_task(self.eventing.run(), name="eventing"))
-        self._serve(self.control.app, control_sock)
-        self._serve(self.serving.app, data_sock)
+        self._serve(wrap(self.control.app, self.settings, control_plane=True), control_sock)
+        self._serve(wrap(self.serving.app, self.settings, control_plane=False), data_sock)
         await asyncio.gather(*(self._until_started(server) for server in self._servers))
 
     async def _start_vault(self) -> None:

@@ -251,10 +251,10 @@ class Dispatcher:
         """The effective delivery spec and dead-letter target of a trigger."""
         broker = self.brokers.get((trigger.namespace, trigger.broker))
         broker_delivery: Mapping[str, Any] | None = broker.delivery if broker else None
-        if trigger.delivery:
-            dls = trigger.dead_letter_sink_uri
-        else:
-            dls = broker.dead_letter_sink_uri if broker else None
+        if trigger.delivery:  # the trigger's delivery replaces the broker's whole
+            dls = trigger.dead_letter_sink_uri if trigger.delivery.get("deadLetterSink") else None
+        else:  # status.deadLetterSinkUri shows the broker's sink when the trigger has none
+            dls = trigger.dead_letter_sink_uri or (broker.dead_letter_sink_uri if broker else None)
         delivery = effective_delivery(trigger.delivery, broker_delivery)
         try:
             spec = parse_delivery(delivery, dls)

@@ -96,13 +96,19 @@ class Ingress:
     async def accept(self, namespace: str, broker: str, events: Sequence[CloudEvent]) -> int:
         """Log events for a broker as the HTTP ingress would; returns its status code."""
         try:
-            await self.ingest(namespace, broker, events)
+            await self.ingest(namespace, broker, events, wait=False)
         except BulutError as error:
             return error.http_status
         return 202
 
-    async def ingest(self, namespace: str, broker: str, events: Sequence[CloudEvent]) -> None:
-        """Validate TTLs, log durably, fan out; raises :class:`BulutError` on refusal."""
+    async def ingest(
+        self, namespace: str, broker: str, events: Sequence[CloudEvent], *, wait: bool = True
+    ) -> None:
+        """Validate TTLs, log durably, fan out; raises :class:`BulutError` on refusal.
+
+        In sync mode (and with ``wait``) it returns only once every matching trigger has
+        an outcome, as Knative's InMemoryChannel does; replies never wait.
+        """
         if (namespace, broker) not in self.dispatcher.brokers:
             raise NotFoundError(f"broker {namespace}/{broker} does not exist")
         arrived = arrival_time()
@@ -144,8 +150,9 @@ class Ingress:
         if self.observe is not None:
             for entry in stored:
                 self.observe(_event_record(entry))
-        futures = self.dispatcher.offer(stored, want=self.sync_fanout)
-        if self.sync_fanout and futures:
+        sync = self.sync_fanout and wait
+        futures = self.dispatcher.offer(stored, want=sync)
+        if sync and futures:
             await self._wait_fanout(futures)
 
     async def _wait_fanout(self, futures: list[asyncio.Future[Any]]) -> None:

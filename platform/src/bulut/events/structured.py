@@ -9,7 +9,7 @@ re-serializes the payload.
 from __future__ import annotations
 
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Final, NoReturn, TypeAlias
 
@@ -19,6 +19,7 @@ from bulut.events.attributes import (
     REQUIRED_NAMES,
     SPECVERSION,
     STRING_CHECKS,
+    StringCheck,
     check_name,
     check_value,
 )
@@ -81,7 +82,6 @@ def _reject(name: str, value: object) -> NoReturn:
     raise InvalidCloudEventError(f"{name} is not valid: {value!r:.80}", field=name)
 
 
-StringCheck: TypeAlias = Callable[[str, str], None]
 Shape: TypeAlias = tuple[tuple[tuple[str, StringCheck], ...], tuple[str, ...], bool]
 _check_source: Final = STRING_CHECKS["source"]
 

@@ -9,7 +9,8 @@ Every document is checked against the schema of its kind:
 - kinds with neither are listed as unchecked, never silently passed.
 
 Then :mod:`bulut.manifests.policy` checks pod templates against restricted-v2.
-A :class:`Problem` names the file (or kustomization), the document, and the path.
+A :class:`Problem` names the file (or kustomization), the document (1-based, as
+:mod:`bulut.manifests.loading` counts them), and the path.
 """
 
 from __future__ import annotations
@@ -28,13 +29,8 @@ from jsonschema import Draft4Validator, Draft202012Validator
 from referencing import Registry, Resource
 
 from . import policy
-from .kustomize import (
-    SourceDocument,
-    is_kustomization,
-    kustomization_roots,
-    kustomize_build,
-    load_file,
-)
+from .kustomize import is_kustomization, kustomization_roots
+from .loading import LoadedDocument, kustomize_build, load_documents
 from .schemas import SchemaStore, apply_defaults
 
 DEFAULT_KUBE_VERSION = "1.33"  # OpenShift 4.20 (the newest OCP OpenShift Serverless 1.38 lists)
@@ -76,6 +72,13 @@ class Report:
         self.problems.extend(other.problems)
         self.unchecked.extend(item for item in other.unchecked if item not in self.unchecked)
         self.sources.extend(other.sources)
+
+
+def label_of(document: Mapping[str, Any]) -> str:
+    """``Kind/name`` of a document, for messages."""
+    meta = document.get("metadata")
+    name = meta.get("name", "?") if isinstance(meta, Mapping) else "?"
+    return f"{document.get('kind', '?')}/{name}"
 
 
 def json_path(parts: Iterable[Any]) -> str:
@@ -153,7 +156,7 @@ class Validator:
     kube_version: str = DEFAULT_KUBE_VERSION
     check_policy: bool = True
 
-    def schema_problems(self, item: SourceDocument) -> tuple[list[tuple[str, str]], bool]:
+    def schema_problems(self, item: LoadedDocument) -> tuple[list[tuple[str, str]], bool]:
         """(path, message) pairs, and whether a schema was found at all."""
         document = item.document
         api_version, kind = document.get("apiVersion"), document.get("kind")
@@ -169,7 +172,7 @@ class Validator:
             return _errors(validator, document), True
         return [], False
 
-    def check(self, items: Sequence[SourceDocument], source: str) -> Report:
+    def check(self, items: Sequence[LoadedDocument], source: str) -> Report:
         """Validate documents that came from one file or kustomization."""
         report = Report(documents=len(items), sources=[source])
         for item in items:
@@ -183,8 +186,9 @@ class Validator:
                 found.append(("metadata.name", "is required"))
             if self.check_policy:
                 found.extend((v.path, v.rule) for v in policy.check_document(item.document))
+            label = label_of(item.document)
             report.problems.extend(
-                Problem(source, item.index, item.label, path, message) for path, message in found
+                Problem(source, item.index, label, path, message) for path, message in found
             )
         return report
 
@@ -212,10 +216,10 @@ def validate_path(path: Path, validator: Validator) -> Report:
     """
     report = Report()
     if path.is_file():
-        report.extend(validator.check(load_file(path), str(path)))
+        report.extend(validator.check(load_documents(path), str(path)))
         return report
     for root in kustomization_roots(path):
         report.extend(validator.check(kustomize_build(root), str(root)))
     for file in _loose_yaml_files(path):
-        report.extend(validator.check(load_file(file), str(file)))
+        report.extend(validator.check(load_documents(file), str(file)))
     return report

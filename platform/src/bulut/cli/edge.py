@@ -1,0 +1,40 @@
+"""Build the edge (auth + rate limits) for each front door from Settings."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp
+
+from bulut.edge import AccessPolicy, EdgeMiddleware, JWKSource, RateLimiter, Rule, TokenVerifier
+from bulut.edge.ratelimit import parse_rate
+from bulut.errors import ConfigError
+from bulut.settings import Settings
+
+CONTROL_PLANE_DEFAULT = AccessPolicy(
+    rules=(
+        Rule(name="reads", methods=frozenset({"GET", "HEAD", "OPTIONS"}), auth="none"),
+        Rule(name="health", path="/healthz", auth="none"),
+    ),
+    default=Rule(name="writes", auth="required"),
+)
+DATA_PLANE_DEFAULT = AccessPolicy(default=Rule(name="default", auth="required"))
+
+
+def wrap(app: ASGIApp, settings: Settings, *, control_plane: bool) -> ASGIApp:
+    """The app behind auth and rate limits, or unchanged when neither is configured."""
+    if settings.auth_issuer is None and settings.rate_limit is None:
+        return app
+    verifier = None
+    if settings.auth_issuer is not None:
+        if not settings.auth_jwks:
+            raise ConfigError("BULUT_AUTH_ISSUER is set but BULUT_AUTH_JWKS is not: set both")
+        verifier = TokenVerifier(
+            settings.auth_issuer, settings.auth_audience, JWKSource(settings.auth_jwks)
+        )
+    if settings.auth_policy is not None:
+        policy = AccessPolicy.load(settings.auth_policy)
+    elif verifier is None:
+        policy = AccessPolicy.open()
+    else:
+        policy = CONTROL_PLANE_DEFAULT if control_plane else DATA_PLANE_DEFAULT
+    limiter = RateLimiter(*parse_rate(settings.rate_limit)) if settings.rate_limit else None
+    return EdgeMiddleware(app, policy=policy, verifier=verifier, limiter=limiter)
