@@ -123,9 +123,7 @@ def test_the_project_admits_exactly_what_the_overlays_contain(
             group = str(item.document["apiVersion"]).rpartition("/")[0]
             used.add((group, item.document["kind"]))
             namespace = item.document["metadata"]["namespace"]
-            assert any(
-                fnmatch.fnmatch(namespace, d["namespace"]) for d in project["destinations"]
-            )
+            assert any(fnmatch.fnmatch(namespace, d["namespace"]) for d in project["destinations"])
     assert used == allowed
     assert project["clusterResourceWhitelist"] == []
 

@@ -145,9 +145,7 @@ def test_each_function_runs_under_its_own_service_account_without_a_token(
     builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
     documents = docs(builds, overlay)
-    accounts = {
-        d["metadata"]["name"]: d for d in of_kind(documents, "", "ServiceAccount")
-    }
+    accounts = {d["metadata"]["name"]: d for d in of_kind(documents, "", "ServiceAccount")}
     for service in ksvcs(documents):
         name = service["metadata"]["name"]
         spec = service["spec"]["template"]["spec"]
@@ -157,9 +155,7 @@ def test_each_function_runs_under_its_own_service_account_without_a_token(
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_only_orders_is_public(
-    builds: dict[str, list[LoadedDocument]], overlay: str
-) -> None:
+def test_only_orders_is_public(builds: dict[str, list[LoadedDocument]], overlay: str) -> None:
     visibility = {
         s["metadata"]["name"]: s["metadata"]["labels"].get("networking.knative.dev/visibility")
         for s in ksvcs(docs(builds, overlay))

@@ -53,7 +53,15 @@ def checkov() -> Path:
     try:
         subprocess.run([uv_binary, "venv", "-q", str(venv)], check=True, timeout=120)
         subprocess.run(
-            [uv_binary, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), "checkov"],
+            [
+                uv_binary,
+                "pip",
+                "install",
+                "-q",
+                "--python",
+                str(venv / "bin" / "python"),
+                "checkov",
+            ],
             check=True,
             timeout=900,
         )

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bulut.cli.eventing import destination
 from bulut.cli.main import build_app, exit_code_for
-from bulut.errors import BulutError
+from bulut.cli.service import ServiceFlags, new_service, update_service
+from bulut.errors import BulutError, InvalidInputError
 from bulut.settings import Settings
 from tests.conftest import free_port
 from tests.integration.controlplane_server import serve
@@ -265,3 +267,44 @@ def test_an_unreachable_control_plane_is_one_line_and_exit_code_1() -> None:
     assert done.stderr == (
         f"error: control plane not reachable at http://127.0.0.1:{port}: start it with `bulut up`\n"
     )
+
+
+def test_delete_with_a_file_removes_what_it_declares(bulut: Bulut, tmp_path: Path) -> None:
+    manifest = write(tmp_path / "app.yaml", SERVICE)
+    bulut("apply", "-f", str(manifest))
+    outcome = bulut("delete", "-f", str(manifest))
+    assert outcome.stdout.strip() == 'service "orders" deleted'
+
+
+def test_service_flags_build_a_knative_service(repo_root: Path) -> None:
+    flags = ServiceFlags(
+        function=repo_root / "functions" / "orders",
+        env=["A=1", "B=2", "A-"],
+        scale_max=3,
+        traffic=["orders-00001=30", "@latest=70"],
+        tag=["orders-00001=old"],
+    )
+    built = update_service(new_service("orders", "default"), flags)
+    template = built["spec"]["template"]
+    assert template["metadata"]["annotations"] == {
+        "bulut.dev/function-path": str(repo_root / "functions" / "orders"),
+        "autoscaling.knative.dev/max-scale": "3",
+    }
+    assert template["spec"]["containers"][0] == {
+        "image": "orders",
+        "env": [{"name": "B", "value": "2"}],
+    }
+    assert built["spec"]["traffic"] == [
+        {"revisionName": "orders-00001", "percent": 30, "tag": "old"},
+        {"latestRevision": True, "percent": 70},
+    ]
+
+
+def test_sinks_follow_kn_syntax() -> None:
+    assert destination("ksvc:orders") == {
+        "ref": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "orders"}
+    }
+    assert destination("broker:default")["ref"]["kind"] == "Broker"
+    assert destination("http://example.com/x") == {"uri": "http://example.com/x"}
+    with pytest.raises(InvalidInputError):
+        destination("queue:x")

@@ -21,7 +21,7 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import saga
+from . import pii, saga
 from .sink import Sink
 from .store import Order, OrderEvent, OrderStore
 
@@ -66,10 +66,11 @@ def order_data(order: Order) -> dict[str, Any]:
     }
 
 
-def order_view(order: Order, history: list[OrderEvent]) -> dict[str, Any]:
+def order_view(order: Order, history: list[OrderEvent], email: str | None) -> dict[str, Any]:
     return {
         "id": order.id,
         "customer": order.customer,
+        "email": pii.mask(email),
         "items": order.items,
         "status": order.status,
         "amount_cents": order.amount_cents,
@@ -90,7 +91,8 @@ def order_view(order: Order, history: list[OrderEvent]) -> dict[str, Any]:
     }
 
 
-def create_app(store: OrderStore, sink: Sink) -> FastAPI:
+def create_app(store: OrderStore, sink: Sink, cipher: Any = None) -> FastAPI:
+    cipher = cipher or pii.PlainText()
     app = FastAPI(title="orders", docs_url=None, redoc_url=None)
 
     @app.post("/orders", status_code=201, response_model=OrderAccepted)
@@ -98,7 +100,7 @@ def create_app(store: OrderStore, sink: Sink) -> FastAPI:
         order = Order(
             id=str(uuid.uuid4()),
             customer=request.customer,
-            email=request.email,
+            email=cipher.encrypt(request.email),
             card_token=request.card_token,
             items=[item.model_dump() for item in request.items],
             status=saga.PENDING,
@@ -131,7 +133,8 @@ def create_app(store: OrderStore, sink: Sink) -> FastAPI:
         found = store.get(order_id)
         if found is None:
             raise HTTPException(status_code=404, detail=f"order {order_id} not found")
-        return order_view(*found)
+        order, history = found
+        return order_view(order, history, cipher.decrypt(order.email))
 
     @app.post("/")
     async def receive_event(request: Request) -> Response:

@@ -7,11 +7,13 @@ Configuration (read in ``start(cfg)``, which func-python calls with a copy of th
     K_SINK           where order.created events go (the broker); unset → not emitted, warned
     K_CE_OVERRIDES   {"extensions": {...}} set on every emitted event
     K_SINK_TIMEOUT   seconds to wait for the sink (default 10)
+    VAULT_ADDR, VAULT_TOKEN_FILE, PII_TRANSIT_KEY   Transit encryption of e-mail (see pii.py)
 """
 
 import logging
 import os
 
+from . import pii
 from .app import create_app
 from .sink import Sink
 from .store import OrderStore, connect
@@ -28,17 +30,21 @@ class Function:
     def __init__(self):
         self.store = None
         self.app = None
+        self.cipher = None
 
     def start(self, cfg):
         """Connect the database and build the app from ``cfg`` (a copy of the environment)."""
         url = cfg.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         self.store = OrderStore(connect(url))
-        self.app = create_app(self.store, Sink.from_config(cfg))
+        self.cipher = pii.from_config(cfg)
+        self.app = create_app(self.store, Sink.from_config(cfg), self.cipher)
         logging.info("orders started")
 
     def stop(self):
         if self.store is not None:
             self.store.engine.dispose()
+        if isinstance(self.cipher, pii.Transit):
+            self.cipher.close()
         logging.info("orders stopped")
 
     async def handle(self, scope, receive, send):
@@ -53,6 +59,9 @@ class Function:
     def ready(self):
         if self.store is None:
             return False, "not started"
+        cipher_ready, reason = self.cipher.ready()
+        if not cipher_ready:
+            return False, reason
         try:
             self.store.ping()
         except Exception as error:

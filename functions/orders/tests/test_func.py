@@ -199,3 +199,4 @@ def test_readiness_needs_a_started_function(database_url):
     assert f.ready() == (True, "Ready")
     assert f.alive() == (True, "Alive")
     f.stop()
+

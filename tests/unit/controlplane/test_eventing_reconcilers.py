@@ -30,6 +30,18 @@ def test_broker_without_delivery_gets_knative_default_delivery() -> None:
     }
     annotations = ns["Broker", "default"]["metadata"]["annotations"]
     assert annotations["eventing.knative.dev/broker.class"] == "MTChannelBasedBroker"
+    assert ns["Broker", "default"]["spec"]["config"]["name"] == "config-br-default-channel"
+
+
+def test_a_broker_with_its_own_delivery_keeps_it() -> None:
+    ns = Namespace().apply(broker(delivery={"retry": 2}))
+    assert ns["Broker", "default"]["spec"]["delivery"] == {"retry": 2}
+
+
+def test_pingsource_schedule_defaults_to_every_minute() -> None:
+    sink = {"uri": "http://example.com"}
+    ns = Namespace().apply(resource(SOURCES, "PingSource", "p", {"sink": sink}))
+    assert ns["PingSource", "p"]["spec"]["schedule"] == "* * * * *"
 
 
 def test_broker_address_is_the_ingress_path_form() -> None:

@@ -65,9 +65,7 @@ def test_each_restricted_v2_rule_is_checked_on_the_knative_template(
 ) -> None:
     container = copy.deepcopy(SECURE_CONTAINER)
     container["securityContext"][field] = value
-    assert paths(ksvc(container)) == {
-        f"spec.template.spec.containers[0].securityContext.{path}"
-    }
+    assert paths(ksvc(container)) == {f"spec.template.spec.containers[0].securityContext.{path}"}
 
 
 def test_net_bind_service_may_be_added() -> None:

@@ -46,12 +46,12 @@ def test_deployer_annotation_and_user_annotations_are_on_service_and_template(
     func_yaml: dict[str, Any],
 ) -> None:
     service = render.render_service(func_yaml)
-    for annotations in (
+    for found in (
         service["metadata"]["annotations"],
         service["spec"]["template"]["metadata"]["annotations"],
     ):
-        assert annotations["function.knative.dev/deployer"] == "knative"
-        assert annotations["team"] == "shop"
+        assert found["function.knative.dev/deployer"] == "knative"
+        assert found["team"] == "shop"
 
 
 def test_user_annotations_cannot_overwrite_the_deployer_stamp(func_yaml: dict[str, Any]) -> None:
@@ -146,9 +146,7 @@ def test_env_literals_secret_and_configmap_keys_are_translated(func_yaml: dict[s
     assert env["API_KEY"]["valueFrom"] == {
         "secretKeyRef": {"name": "sample-secrets", "key": "api-key"}
     }
-    assert env["MODE"]["valueFrom"] == {
-        "configMapKeyRef": {"name": "sample-config", "key": "mode"}
-    }
+    assert env["MODE"]["valueFrom"] == {"configMapKeyRef": {"name": "sample-config", "key": "mode"}}
 
 
 def test_env_from_local_environment_reads_the_functions_env_secret(
@@ -207,7 +205,7 @@ def test_image_prefers_deploy_image_then_image_then_registry_and_name() -> None:
 
 
 def test_a_function_without_any_image_source_is_rejected() -> None:
-    with pytest.raises(InvalidInputError, match="set image, deploy.image or registry"):
+    with pytest.raises(InvalidInputError, match=r"set image, deploy\.image or registry"):
         render.function_image({"name": "f"})
 
 

@@ -218,8 +218,14 @@ def test_json_paths_read_like_kubectl_explain() -> None:
 
 def test_an_empty_store_falls_back_to_unchecked_for_crds() -> None:
     validator = Validator(SchemaStore())
-    document = {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "metadata": {"name": "b"}}
-    assert validator.check(one(document), "mem.yaml").unchecked == ["eventing.knative.dev/v1/Broker"]
+    document = {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Broker",
+        "metadata": {"name": "b"},
+    }
+    assert validator.check(one(document), "mem.yaml").unchecked == [
+        "eventing.knative.dev/v1/Broker"
+    ]
 
 
 def test_a_store_indexes_by_api_version_and_kind() -> None:

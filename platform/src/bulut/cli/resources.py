@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from bulut.controlplane.kinds import KindInfo, for_document, lookup
 from bulut.errors import (
     BulutError,
     ConflictError,
@@ -26,35 +27,6 @@ from bulut.settings import Settings
 from .output import OutputFormat, console, print_document, print_table
 
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json"
-KINDS: dict[str, tuple[str, str, str]] = {
-    # alias -> (api root, plural, Kind)
-    **dict.fromkeys(
-        ("ksvc", "ksvcs", "kservice", "service", "services"),
-        ("/apis/serving.knative.dev/v1", "services", "Service"),
-    ),
-    **dict.fromkeys(
-        ("revision", "revisions", "rev"), ("/apis/serving.knative.dev/v1", "revisions", "Revision")
-    ),
-    **dict.fromkeys(("route", "routes", "rt"), ("/apis/serving.knative.dev/v1", "routes", "Route")),
-    **dict.fromkeys(
-        ("configuration", "configurations", "config", "cfg"),
-        ("/apis/serving.knative.dev/v1", "configurations", "Configuration"),
-    ),
-    **dict.fromkeys(("broker", "brokers"), ("/apis/eventing.knative.dev/v1", "brokers", "Broker")),
-    **dict.fromkeys(
-        ("trigger", "triggers"), ("/apis/eventing.knative.dev/v1", "triggers", "Trigger")
-    ),
-    **dict.fromkeys(
-        ("pingsource", "pingsources", "ping"),
-        ("/apis/sources.knative.dev/v1", "pingsources", "PingSource"),
-    ),
-    **dict.fromkeys(
-        ("sinkbinding", "sinkbindings"),
-        ("/apis/sources.knative.dev/v1", "sinkbindings", "SinkBinding"),
-    ),
-    **dict.fromkeys(("configmap", "configmaps", "cm"), ("/api/v1", "configmaps", "ConfigMap")),
-}
-
 Namespace = Annotated[str | None, typer.Option("-n", "--namespace", help="Namespace.")]
 Output = Annotated[OutputFormat, typer.Option("-o", "--output", help="table, yaml or json.")]
 _DOCUMENT_FIELD = re.compile(r"^documents\[(\d+)\]\.?(.*)$")
@@ -101,19 +73,18 @@ def error_from(response: httpx.Response) -> BulutError:
     return by_status.get(response.status_code, BulutError)(detail, field=field)
 
 
-def resolve_kind(name: str) -> tuple[str, str, str]:
-    """(api root, plural, Kind) for a resource type the user typed."""
-    found = KINDS.get(name.lower()) or KINDS.get(name.lower().split(".", 1)[0])
-    if found is None:
+def resolve_kind(name: str) -> KindInfo:
+    """The stored kind a user typed (Kind, plural, alias such as ksvc)."""
+    try:
+        return lookup(name)
+    except NotFoundError:
         known = "ksvc, revisions, routes, configurations, brokers, triggers, pingsources, ..."
-        raise InvalidInputError(f"unknown resource type {name!r} (try: {known})", field="TYPE")
-    return found
+        raise InvalidInputError(f"unknown resource type {name!r} (try: {known})") from None
 
 
 def collection(kind: str, namespace: str | None) -> str:
     """REST path of a collection (all namespaces when None)."""
-    root, plural, _ = resolve_kind(kind)
-    return f"{root}/{plural}" if namespace is None else f"{root}/namespaces/{namespace}/{plural}"
+    return resolve_kind(kind).collection_path(namespace)
 
 
 def print_listing(
@@ -134,9 +105,9 @@ def print_listing(
             if name is None or row["object"]["metadata"]["name"] == name
         ]
         if name is not None and not rows:
-            raise NotFoundError(f'{resolve_kind(kind)[2].lower()} "{name}" not found')
+            raise NotFoundError(f'{resolve_kind(kind).kind.lower()} "{name}" not found')
         if not rows:
-            console().print(f"No {resolve_kind(kind)[1]} found.")
+            console().print(f"No {resolve_kind(kind).plural} found.")
             return
         print_table(columns, rows)
         return
@@ -298,19 +269,28 @@ def _delete_targets(
         targets = []
         for doc in load_sources(files, None):
             meta = doc.document.get("metadata") or {}
-            try:
-                resolve_kind(str(doc.document["kind"]))
-            except InvalidInputError:
-                continue
-            ns = meta.get("namespace") or client.namespace(namespace)
-            path = f"{collection(str(doc.document['kind']), ns)}/{meta.get('name')}"
-            targets.append((path, f'{doc.document["kind"].lower()} "{meta.get("name")}"'))
+            info = stored_kind(doc.document)
+            if info is not None:
+                path = (
+                    f"{info.collection_path(meta.get('namespace') or client.namespace(namespace))}"
+                )
+                targets.append(
+                    (f"{path}/{meta.get('name')}", f'{info.kind.lower()} "{meta.get("name")}"')
+                )
         return targets
     if kind is None or not names:
         raise InvalidInputError("give TYPE NAME... or -f FILE", field="NAME")
-    _, _, kind_name = resolve_kind(kind)
+    kind_name = resolve_kind(kind).kind
     ns = client.namespace(namespace)
     return [(f"{collection(kind, ns)}/{n}", f'{kind_name.lower()} "{n}"') for n in names]
+
+
+def stored_kind(document: dict[str, Any]) -> KindInfo | None:
+    """The stored kind of a document; None for cluster-only, unknown or mis-versioned ones."""
+    try:
+        return for_document(str(document.get("apiVersion")), str(document.get("kind")))
+    except InvalidResourceError:
+        return None
 
 
 def _qualified(result: dict[str, Any]) -> str:

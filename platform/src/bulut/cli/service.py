@@ -8,6 +8,7 @@ A Service's container maps to a local function folder: `--function PATH` writes 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -107,7 +108,22 @@ def _target(revision: str, percent: int, tag: str | None) -> dict[str, Any]:
     return target
 
 
-def update_service(service: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ServiceFlags:
+    """kn-style flags of `service create|update`."""
+
+    function: Path | None = None
+    image: str | None = None
+    env: list[str] = field(default_factory=list)
+    scale_min: int | None = None
+    scale_max: int | None = None
+    concurrency: int | None = None
+    traffic: list[str] = field(default_factory=list)
+    tag: list[str] = field(default_factory=list)
+    annotation: list[str] = field(default_factory=list)
+
+
+def update_service(service: dict[str, Any], flags: ServiceFlags) -> dict[str, Any]:
     """The Service with the flags applied (pure)."""
     result = copy.deepcopy(service)
     template = result.setdefault("spec", {}).setdefault("template", {})
@@ -115,22 +131,21 @@ def update_service(service: dict[str, Any], options: dict[str, Any]) -> dict[str
     annotations = dict(tmeta.get("annotations") or {})
     containers = template.setdefault("spec", {}).setdefault("containers", [{}])
     container = containers[0]
-    if options.get("function") is not None:
-        path: Path = options["function"]
-        annotations[FUNCTION_PATH] = str(path)
-        container["image"] = options.get("image") or function_image(path)
-    elif options.get("image"):
-        container["image"] = options["image"]
-    set_env(container, options.get("env") or [])
-    for flag, key in (("scale_min", "min-scale"), ("scale_max", "max-scale")):
-        if options.get(flag) is not None:
-            annotations[SCALE + key] = str(options[flag])
-    annotations.update(pairs(options.get("annotation") or [], "--annotation"))
+    if flags.function is not None:
+        annotations[FUNCTION_PATH] = str(flags.function)
+        container["image"] = flags.image or function_image(flags.function)
+    elif flags.image:
+        container["image"] = flags.image
+    set_env(container, flags.env)
+    for value, key in ((flags.scale_min, "min-scale"), (flags.scale_max, "max-scale")):
+        if value is not None:
+            annotations[SCALE + key] = str(value)
+    annotations.update(pairs(flags.annotation, "--annotation"))
     if annotations:
         tmeta["annotations"] = annotations
-    if options.get("concurrency") is not None:
-        template["spec"]["containerConcurrency"] = options["concurrency"]
-    traffic = traffic_block(options.get("traffic") or [], options.get("tag") or [])
+    if flags.concurrency is not None:
+        template["spec"]["containerConcurrency"] = flags.concurrency
+    traffic = traffic_block(flags.traffic, flags.tag)
     if traffic is not None:
         result["spec"]["traffic"] = traffic
     return result
@@ -170,8 +185,10 @@ def register(app: typer.Typer) -> None:
             raise InvalidInputError("give --function PATH or --image NAME", field="--image")
         client = ControlPlaneClient(Settings())
         ns = client.namespace(namespace)
-        options = dict(locals(), concurrency=concurrency_limit)
-        document = update_service(new_service(name, ns), options)
+        flags = ServiceFlags(
+            function, image, env, scale_min, scale_max, concurrency_limit, traffic, tag, annotation
+        )
+        document = update_service(new_service(name, ns), flags)
         client.request("POST", collection("ksvc", ns), json=document)
         console().print(f"Service '{name}' created in namespace '{ns}'.")
 
@@ -193,8 +210,10 @@ def register(app: typer.Typer) -> None:
         client = ControlPlaneClient(Settings())
         path = f"{collection('ksvc', client.namespace(namespace))}/{name}"
         current = client.request("GET", path)
-        options = dict(locals(), concurrency=concurrency_limit)
-        client.request("PUT", path, json=update_service(current, options))
+        flags = ServiceFlags(
+            function, image, env, scale_min, scale_max, concurrency_limit, traffic, tag, annotation
+        )
+        client.request("PUT", path, json=update_service(current, flags))
         console().print(f"Service '{name}' updated.")
 
     @service_app.command("list")

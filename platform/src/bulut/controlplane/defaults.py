@@ -12,6 +12,13 @@ DEFAULT_CONTAINER_NAME = "user-container"
 DEFAULT_BROKER_CLASS = "MTChannelBasedBroker"
 BROKER_CLASS_ANNOTATION = "eventing.knative.dev/broker.class"
 BROKER_LABEL = "eventing.knative.dev/broker"
+DEFAULT_SCHEDULE = "* * * * *"
+DEFAULT_BROKER_CONFIG: dict[str, Any] = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "name": "config-br-default-channel",
+    "namespace": "knative-eventing",
+}
 DEFAULT_BROKER_DELIVERY: dict[str, Any] = {
     "retry": 10,
     "backoffPolicy": "exponential",
@@ -41,6 +48,8 @@ def with_defaults(resource: Resource) -> Resource:
         _default_broker(result)
     elif kind == "Trigger":
         _default_trigger(result)
+    elif kind == "PingSource":
+        result.setdefault("spec", {}).setdefault("schedule", DEFAULT_SCHEDULE)
     return result
 
 
@@ -73,6 +82,8 @@ def _default_broker(broker: Resource) -> None:
     annotations = broker["metadata"].setdefault("annotations", {})
     annotations.setdefault(BROKER_CLASS_ANNOTATION, DEFAULT_BROKER_CLASS)
     spec = broker.setdefault("spec", {})
+    if annotations[BROKER_CLASS_ANNOTATION] == DEFAULT_BROKER_CLASS:
+        spec.setdefault("config", dict(DEFAULT_BROKER_CONFIG))
     if not spec.get("delivery"):
         spec["delivery"] = dict(DEFAULT_BROKER_DELIVERY)
 

@@ -7,14 +7,16 @@ and store the payload as is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Final
+from operator import itemgetter
+from typing import NamedTuple
 
 from bulut.errors import InvalidCloudEventError
 from bulut.events.attributes import (
     STRING_CHECKS,
     AttributeValue,
+    StringCheck,
     canonical_string,
     check_name,
     check_required,
@@ -44,10 +46,52 @@ def _attribute_of(header: str) -> str | None:
     return name
 
 
-# Every event repeats the same header names: remember short ones (long ones are not
-# kept, so hostile input cannot pin memory; errors are never cached).
-_memo_attribute_of: Final = lru_cache(maxsize=256)(_attribute_of)
-_MEMO_MAX_LENGTH: Final = 64
+class _Plan(NamedTuple):
+    """How to read the attributes out of one set of header names (see ``_plan_of``)."""
+
+    headers: tuple[str, ...]  # the ce- headers, in order
+    names: tuple[str, ...]  # the attribute each carries
+    values: Callable[[Mapping[str, str]], tuple[str, ...]]  # their values, read in C
+    checks: tuple[tuple[str, StringCheck], ...]  # core attributes present and their checks
+
+
+class _Unremembered(Exception):
+    """Carries a plan too big to remember out of the memo (lru_cache keeps no errors)."""
+
+    def __init__(self, plan: _Plan) -> None:
+        super().__init__()
+        self.plan = plan
+
+
+def _plan_of(header_names: tuple[str, ...]) -> _Plan:
+    """Check a message's header names once: which carry attributes, and which checks apply.
+
+    Raises for an illegal ``ce-`` name, for ``ce-datacontenttype`` and when a required
+    attribute has no header.
+    """
+    headers: list[str] = []
+    names: list[str] = []
+    for header in header_names:
+        name = _attribute_of(header)
+        if name is not None:
+            headers.append(header)
+            names.append(name)
+    check_required(dict.fromkeys(names))
+    checks = tuple((name, STRING_CHECKS[name]) for name in names if name in STRING_CHECKS)
+    return _Plan(tuple(headers), tuple(names), itemgetter(*headers), checks)
+
+
+@lru_cache(maxsize=128)
+def _memo_plan_of(header_names: tuple[str, ...]) -> _Plan:
+    """``_plan_of`` remembered: a client sends the same header names every time.
+
+    A plan for many or long names is made but not kept (it leaves through
+    ``_Unremembered``), so hostile input cannot pin memory.
+    """
+    plan = _plan_of(header_names)
+    if len(header_names) > 64 or any(len(header) > 64 for header in header_names):
+        raise _Unremembered(plan)
+    return plan
 
 
 def decode_binary(
@@ -58,24 +102,21 @@ def decode_binary(
     Extension values arrive as strings (headers carry no types). An empty body means
     no data. ``check_json_data`` also parses a body whose Content-Type is JSON.
     """
-    attrs: dict[str, AttributeValue] = {}
-    checks = STRING_CHECKS
-    for header, raw in headers.items():
-        if len(header) <= _MEMO_MAX_LENGTH:
-            name = _memo_attribute_of(header)
-        else:
-            name = _attribute_of(header)
-        if name is None:
-            continue
-        if raw.isascii() and "%" not in raw and '"' not in raw:
-            value = raw
-        else:
-            value = decode_header_value(name, raw)
-        check = checks.get(name)
-        if check is not None:
-            check(name, value)
-        attrs[name] = value
-    check_required(attrs)
+    try:
+        plan = _memo_plan_of(tuple(headers))
+    except _Unremembered as big:
+        plan = big.plan
+    values = plan.values(headers)
+    joined = "".join(values)
+    if joined.isascii() and "%" not in joined and '"' not in joined:
+        attrs: dict[str, AttributeValue] = dict(zip(plan.names, values, strict=True))
+    else:
+        attrs = {
+            name: decode_header_value(name, raw)
+            for name, raw in zip(plan.names, values, strict=True)
+        }
+    for name, check in plan.checks:
+        check(name, attrs[name])  # type: ignore[arg-type]  # header values are strings
     content_type = headers.get("content-type")
     if content_type is not None:
         if not is_media_type(content_type):

@@ -1,4 +1,4 @@
-"""Finding kustomizations in a tree (building one is :func:`bulut.manifests.loading.kustomize_build`).
+"""Finding kustomizations in a tree (``loading.kustomize_build`` builds one).
 
 A folder is a kustomization root when it holds ``kustomization.yaml`` (or ``.yml``,
 ``Kustomization``). ``kind: Component`` folders are only buildable from an overlay that lists

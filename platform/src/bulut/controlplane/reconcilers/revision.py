@@ -57,6 +57,8 @@ def apply_report(revision: Resource, runtime: Mapping[str, Any], *, now: str) ->
         status["actualReplicas"] = int(runtime["actualScale"])
     extras = {k: copy.deepcopy(v) for k, v in runtime.items() if k not in _CORE_REPORT_KEYS}
     if extras:
-        status["bulut"] = {**(status.get("bulut") or {}), **extras}
+        status["bulut"] = extras  # the latest report is the whole current picture
+    else:
+        status.pop("bulut", None)
     result["status"] = status
     return reconcile_status(result, now=now)

@@ -1,0 +1,165 @@
+"""The dev overlay on a real Knative cluster: deploy, wait for Ready, run the order flow.
+
+Needs a kubeconfig for a cluster with Knative Serving (Kourier) and Eventing (MT broker), and
+the function images pushed to ``BULUT_E2E_REGISTRY`` (``<registry>/<function>:<tag>``, tag
+``BULUT_E2E_TAG``, default ``e2e``); .github/workflows/e2e.yml does both on kind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import cluster
+
+pytestmark = pytest.mark.e2e
+
+if cluster.kubeconfig() is None or cluster.kubectl_binary() is None:
+    pytest.skip(
+        "no cluster: set KUBECONFIG (or create ~/.kube/config) for a cluster with Knative "
+        "Serving and Eventing to run the e2e suite",
+        allow_module_level=True,
+    )
+
+REPO = Path(__file__).resolve().parents[2]
+NAMESPACE = "shop-dev"
+TERMINAL = {"paid", "cancelled", "rejected"}
+READY_TIMEOUT_S = int(os.environ.get("BULUT_E2E_READY_TIMEOUT", "600"))
+
+
+def dev_overlay(registry: str, tag: str) -> list[dict[str, Any]]:
+    """The dev overlay, with each function's image pointed at the registry the CI pushed to."""
+    from bulut.manifests.loading import kustomize_build
+
+    documents = [item.document for item in kustomize_build(REPO / "gitops" / "overlays" / "dev")]
+    for document in documents:
+        if document["kind"] == "Service" and document["apiVersion"].startswith("serving."):
+            container = document["spec"]["template"]["spec"]["containers"][0]
+            container["image"] = f"{registry}/{document['metadata']['name']}:{tag}"
+    return documents
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[str]:
+    registry = os.environ.get("BULUT_E2E_REGISTRY")
+    if not registry:
+        pytest.skip("set BULUT_E2E_REGISTRY to the registry holding the function images")
+    crds = cluster.kubectl(
+        "get", "crd", "services.serving.knative.dev", "brokers.eventing.knative.dev", check=False
+    )
+    if crds.returncode != 0:
+        pytest.skip(f"the cluster has no Knative Serving/Eventing: {crds.stderr.strip()}")
+    cluster.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}])
+    # The provider key is never in Git: create the Secret func.yaml's {{ env:... }} maps to.
+    secret = cluster.kubectl(
+        "create",
+        "secret",
+        "generic",
+        "payments-env",
+        "-n",
+        NAMESPACE,
+        "--from-literal=PAYMENTS_PROVIDER_KEY=e2e-test-key",
+        "--dry-run=client",
+        "-o",
+        "yaml",
+    ).stdout
+    cluster.kubectl("apply", "-f", "-", stdin=secret)
+    cluster.apply(dev_overlay(registry, os.environ.get("BULUT_E2E_TAG", "e2e")))
+    yield NAMESPACE
+    if os.environ.get("BULUT_E2E_KEEP") != "1":
+        cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
+
+
+@pytest.fixture(autouse=True)
+def dump_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        text = cluster.diagnostics(NAMESPACE)
+        artifacts = REPO / "tests" / "artifacts" / "e2e"
+        artifacts.mkdir(parents=True, exist_ok=True)
+        (artifacts / f"{request.node.name}.txt").write_text(text)
+        print(text)  # noqa: T201  (shown by pytest for the failed test)
+
+
+def test_every_function_broker_and_trigger_becomes_ready(deployed: str) -> None:
+    for kind in ("broker", "ksvc", "trigger", "sinkbinding"):
+        cluster.wait_ready(kind, deployed, READY_TIMEOUT_S)
+    services = cluster.get_json("ksvc", "-n", deployed)["items"]
+    assert sorted(s["metadata"]["name"] for s in services) == [
+        "audit",
+        "inventory",
+        "notifications",
+        "orders",
+        "payments",
+    ]
+
+
+def test_the_broker_accepts_a_cloudevent_sent_with_curl(deployed: str) -> None:
+    cluster.wait_ready("broker", deployed, READY_TIMEOUT_S)
+    broker = cluster.get_json("broker", "default", "-n", deployed)
+    url = broker["status"]["address"]["url"]
+    status = cluster.curl(
+        "default",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        "POST",
+        url,
+        "-H",
+        "ce-specversion: 1.0",
+        "-H",
+        f"ce-id: e2e-{uuid.uuid4()}",
+        "-H",
+        "ce-source: /e2e",
+        "-H",
+        "ce-type: com.example.e2e.ping",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        '{"hello": "e2e"}',
+    )
+    assert status.strip() == "202"
+
+
+def test_an_order_completes_the_saga_through_the_broker(deployed: str) -> None:
+    for kind in ("broker", "ksvc", "trigger", "sinkbinding"):
+        cluster.wait_ready(kind, deployed, READY_TIMEOUT_S)
+    orders = f"http://orders.{deployed}.svc.cluster.local"
+    body = json.dumps(
+        {
+            "customer": "e2e",
+            "items": [{"sku": "WIDGET-1", "quantity": 1}],
+            "card_token": "tok_visa",
+        }
+    )
+    created = json.loads(
+        cluster.curl(
+            "default",
+            "-X",
+            "POST",
+            f"{orders}/orders",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            body,
+        )
+    )
+    assert created["status"] == "pending"
+    deadline = time.monotonic() + 180
+    order: dict[str, Any] = created
+    while time.monotonic() < deadline:
+        order = json.loads(cluster.curl("default", f"{orders}/orders/{created['id']}"))
+        if order["status"] in TERMINAL:
+            break
+        time.sleep(5)
+    assert order["status"] == "paid", order
