@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     # -- where things live -------------------------------------------------
     state_dir: Path = Field(default=Path(".bulut"), description="SQLite, event log, builds.")
     functions_dir: Path = Field(default=Path("functions"), description="Local function folders.")
+    builds_dir: Path | None = Field(
+        default=None, description="Function environments; default <state_dir>/builds."
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite in state_dir."
     )

@@ -34,11 +34,12 @@ class Layout:
     """Where the platform keeps its state, all under ``settings.state_dir``."""
 
     root: Path
+    builds_dir: Path | None = None
 
     @property
     def builds(self) -> Path:
-        """Function environments (revision builds)."""
-        return self.root / "builds"
+        """Function environments (revision builds); shareable between state dirs."""
+        return self.builds_dir or self.root / "builds"
 
     @property
     def volumes(self) -> Path:
@@ -92,7 +93,7 @@ class LocalPlatform:
     @property
     def layout(self) -> Layout:
         """State directories."""
-        return Layout(self.settings.state_dir)
+        return Layout(self.settings.state_dir, self.settings.builds_dir)
 
     @property
     def data_port(self) -> int:
