@@ -140,9 +140,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = measure(args.number, args.repeat)
     print(render(rows))
-    decode_rows = [row for row in rows if row.operation == "decode"]
-    worst = min(row.ratio for row in decode_rows)
-    print(f"\ndecode ratio (worst mode): {worst:.1f}x the SDK (target: at least 5x)")
+    ratios = ", ".join(f"{row.mode} {row.ratio:.1f}x" for row in rows if row.operation == "decode")
+    print(f"\ndecode rate vs the SDK: {ratios} (target: at least 5x)")
 
 
 if __name__ == "__main__":

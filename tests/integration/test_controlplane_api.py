@@ -11,7 +11,9 @@ import httpx
 import pytest
 
 from bulut.controlplane import ControlPlane
+from bulut.errors import ConfigError
 from bulut.settings import Settings
+from tests.conftest import free_port
 from tests.integration.postgres import database_url, postgres_server  # noqa: F401
 
 pytestmark = pytest.mark.integration
@@ -281,3 +283,14 @@ async def test_a_cesql_error_is_refused_at_apply_time(client: httpx.AsyncClient)
     answer = await client.post(APPLY, json={"documents": [trigger]})
     assert answer.status_code == 422
     assert answer.json()["field"] == "documents[0].spec.filters[0].cesql"
+
+
+async def test_an_unreachable_database_is_a_config_error_without_the_password(
+    tmp_path: Path,
+) -> None:
+    url = f"postgresql://bulut:s3cret@127.0.0.1:{free_port()}/bulut"
+    control = ControlPlane(Settings(database_url=url, state_dir=tmp_path))
+    with pytest.raises(ConfigError) as caught:
+        await control.start()
+    assert "s3cret" not in caught.value.message
+    assert "BULUT_DATABASE_URL" in caught.value.message

@@ -308,3 +308,9 @@ def test_sinks_follow_kn_syntax() -> None:
     assert destination("http://example.com/x") == {"uri": "http://example.com/x"}
     with pytest.raises(InvalidInputError):
         destination("queue:x")
+
+
+def test_dry_run_stores_nothing(bulut: Bulut, tmp_path: Path) -> None:
+    outcome = bulut("apply", "--dry-run", "-f", str(write(tmp_path / "app.yaml", SERVICE)))
+    assert outcome.stdout.splitlines()[0] == "service.serving.knative.dev/orders created (dry run)"
+    assert "No services found." in bulut("get", "ksvc").stdout

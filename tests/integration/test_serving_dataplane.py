@@ -170,6 +170,10 @@ async def test_beyond_ten_times_containerconcurrency_requests_get_503(plane: Dat
     notes = {**SERVE_MODE, "autoscaling.knative.dev/max-scale": "1"}
     name = await deploy(plane, revision("slow", container_concurrency=1, annotations=notes))
     await plane.wait_ready(name)
+    await plane.wait_for(
+        lambda: plane.feed.revision_report(name).get("routing") == "Serve",
+        "the activator to leave the path (target-burst-capacity 0)",
+    )
 
     replies = await asyncio.gather(
         *(plane.client.get("/?ms=1500", headers=plane.host("slow")) for _ in range(14))

@@ -133,7 +133,7 @@ class DataPlane:
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
+                raise AssertionError(f"timed out waiting for {what}; reports: {self.feed.reports}")
             await asyncio.sleep(0.02)
 
     async def wait_ready(self, name: str, count: int = 1, timeout: float = 60.0) -> None:
@@ -147,12 +147,17 @@ class DataPlane:
     async def wait_built(self, name: str, namespace: str = "default") -> None:
         """Wait until the runtime of revision ``name`` exists (environment built)."""
         await self.wait_for(
-            lambda: (namespace, name) in self.serving.revisions, f"{name} to be built", 120.0
+            lambda: (namespace, name) in self.serving.revisions, f"{name} to be built", 25.0
         )
 
 
 async def start_data_plane(
-    tmp_path: Path, functions_dir: Path, builds_dir: Path, *, tick_interval: float = 0.5
+    tmp_path: Path,
+    functions_dir: Path,
+    builds_dir: Path,
+    *,
+    tick_interval: float = 0.5,
+    autoscaler: Mapping[str, str] | None = None,
 ) -> DataPlane:
     """A Serving fed by a MemoryFeed, served on an ephemeral loopback port."""
     feed = MemoryFeed()
@@ -164,6 +169,14 @@ async def start_data_plane(
         builds_dir=builds_dir,
         volumes_dir=volumes,
         tick_interval=tick_interval,
+    )
+    feed.put(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "config-autoscaler", "namespace": "knative-serving"},
+            "data": {"allow-zero-initial-scale": "true", **(autoscaler or {})},
+        }
     )
     front = Front(serving.app)
     await front.start()

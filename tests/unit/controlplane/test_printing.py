@@ -69,3 +69,14 @@ def test_a_deploying_revision_shows_its_reason_and_no_instances() -> None:
         "rows"
     ][0]["cells"]
     assert cells[-4:] == ["Unknown", "Deploying", "-", "-"]
+
+
+def test_trigger_sinks_read_like_kn() -> None:
+    ref = {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "orders"}
+    trigger = {
+        "kind": "Trigger",
+        "metadata": {"name": "t", "namespace": "default"},
+        "spec": {"broker": "default", "subscriber": {"ref": ref}},
+    }
+    cells = table("Trigger", [trigger], all_namespaces=False, now=NOW)["rows"][0]["cells"]
+    assert cells[:3] == ["t", "default", "ksvc:orders"]

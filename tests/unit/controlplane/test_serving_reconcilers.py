@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+from bulut.controlplane.reconcilers import reconcile_namespace
+
 from .factories import FAILED, READY, Namespace, service
 
 WAITING = 'Configuration "orders" is waiting for a Revision to become ready.'
@@ -217,3 +219,13 @@ def test_long_names_are_shortened_like_kmeta_child_name() -> None:
     (revision,) = ns.names("Revision")
     assert len(revision) == 63
     assert revision.endswith("-00001")
+
+
+def test_reconcile_does_not_modify_its_input() -> None:
+    ns = Namespace().apply(service(), service("other")).report("orders-00001", READY)
+    changed = service()
+    changed["spec"]["template"]["spec"]["containerConcurrency"] = 9
+    ns.apply(changed)
+    frozen = copy.deepcopy(ns.objects)
+    reconcile_namespace(ns.objects, ns.addressing)
+    assert ns.objects == frozen

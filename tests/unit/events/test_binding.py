@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, strategies as st
 
 from bulut.errors import InvalidCloudEventError
 from bulut.events import CloudEvent, decode, encode_binary, encode_structured, headers_from_asgi
@@ -83,3 +84,49 @@ def test_an_event_survives_binary_to_structured_to_binary() -> None:
     second = decode(*encode_structured(first))
     assert isinstance(second, CloudEvent)
     assert encode_binary(second) == (headers, b'{"a":1}')
+
+
+header_names = st.sampled_from(
+    [
+        "ce-id",
+        "ce-source",
+        "ce-specversion",
+        "ce-type",
+        "ce-time",
+        "ce-subject",
+        "ce-x",
+        "ce-",
+        "ce-Bad",
+        "ce-data",
+        "content-type",
+        "host",
+    ]
+)
+header_values = st.text(st.characters(max_codepoint=0xFF), max_size=12) | st.sampled_from(
+    ["1.0", "/s", "2018-04-05T17:31:00Z", "%", "%C0%A0", '"', "application/cloudevents+json"]
+)
+
+
+@given(st.dictionaries(header_names, header_values), st.binary(max_size=16))
+def test_decode_either_returns_an_event_or_raises_invalid_cloud_event(
+    headers: dict[str, str], body: bytes
+) -> None:
+    try:
+        decode(headers, body)
+    except InvalidCloudEventError as error:
+        assert error.message
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([*MINIMAL, "data", "data_base64", "time", "ext", "X"]),
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    )
+)
+def test_any_json_object_either_decodes_or_raises_invalid_cloud_event(
+    members: dict[str, object],
+) -> None:
+    try:
+        decode({"content-type": "application/cloudevents+json"}, json.dumps(members).encode())
+    except InvalidCloudEventError as error:
+        assert error.message

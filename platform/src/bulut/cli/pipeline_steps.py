@@ -33,7 +33,7 @@ FUNCTION_LINT = (
     "py310",
     ".",
 )
-CLUSTER_ONLY = "needs a cluster (Argo CD, the GitOps remote and the function's URL)"
+CLUSTER_ONLY = "needs a cluster, Argo CD and the GitOps remote"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ class Step:
     ``same_on_cluster`` is false the cluster runs its own template for this step (a buildah
     build instead of a local revision build, say), and ``command`` is the local equivalent.
     ``requires`` names an executable the local command needs; without it the step is
-    skipped with that reason.
+    skipped with that reason. An ``on_failure`` step runs only when its dependencies failed
+    (a rollback), as Argo's ``depends: "x.Failed"``.
     """
 
     name: str
@@ -55,12 +56,19 @@ class Step:
     same_on_cluster: bool = False
     local_skip: str = ""
     requires: str | None = None
+    on_failure: bool = False
 
     def __post_init__(self) -> None:
         if self.command is None and not self.local_skip:
             raise ValueError(f"step {self.name}: without a local command, say why (local_skip)")
         if self.same_on_cluster and self.command is None:
             raise ValueError(f"step {self.name}: same_on_cluster needs a command")
+
+    @property
+    def depends_expression(self) -> str | None:
+        """Argo's enhanced ``depends`` for this step (None for a root step)."""
+        suffix = ".Failed" if self.on_failure else ""
+        return " && ".join(f"{name}{suffix}" for name in self.depends) or None
 
     def argv(self, values: Mapping[str, str]) -> list[str]:
         """The local command with its placeholders filled in."""
@@ -212,6 +220,7 @@ PROMOTE = Pipeline(
             "Revert the promotion commit when the smoke test fails.",
             depends=("smoke-test",),
             local_skip=CLUSTER_ONLY,
+            on_failure=True,
         ),
     ),
 )
@@ -221,9 +230,15 @@ DR_DRILL = Pipeline(
     summary="Weekly: back up, destroy, restore and verify on the cluster; keep the report.",
     steps=(
         Step(
+            "checkout",
+            "Clone the repository (drill scenarios live in disaster-recovery/drills).",
+            local_skip="the local run uses the working tree",
+        ),
+        Step(
             "drill",
-            "bulut dr drill --cluster, report kept as an artifact.",
-            local_skip="needs a cluster; locally run `make drill`",
+            "bulut dr drill --cluster; the report is kept as an artifact.",
+            depends=("checkout",),
+            local_skip="needs a cluster with Velero; locally run `make drill`",
         ),
     ),
 )

@@ -8,7 +8,6 @@ which is a callable passed in.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from . import kinds, validation
 from .addresses import Addressing
 from .defaults import with_defaults
 from .models import Action, ApplyResult
+from .patching import clone
 
 ImageCheck = Callable[[str, Mapping[str, str]], None]
 
@@ -73,7 +73,7 @@ def classify(document: Mapping[str, Any], default_namespace: str) -> Admitted | 
     if kinds.for_document(api_version, kind) is not None:
         return None
     meta = document.get("metadata") or {}
-    ref = copy.deepcopy(dict(document))
+    ref = clone(dict(document))
     ref.setdefault("metadata", {}).setdefault("namespace", meta.get("namespace", default_namespace))
     note = (
         "ignored (cluster only)"
@@ -101,7 +101,7 @@ def admit(
     if ignored is not None:
         return ignored
     info = kinds.BY_KIND[str(document["kind"])]
-    incoming = copy.deepcopy(dict(document))
+    incoming = clone(dict(document))
     incoming.setdefault("metadata", {})
     if isinstance(incoming["metadata"], dict):
         incoming["metadata"].setdefault("namespace", default_namespace)
@@ -177,11 +177,11 @@ def _check_update(existing: Resource, desired: Resource) -> None:
 
 
 def _merged(existing: Resource, desired: Resource) -> Resource:
-    merged = copy.deepcopy(existing)
+    merged = clone(existing)
     meta = merged["metadata"]
     for key in ("labels", "annotations"):
         if desired["metadata"].get(key):
-            meta[key] = copy.deepcopy(desired["metadata"][key])
+            meta[key] = clone(desired["metadata"][key])
         else:
             meta.pop(key, None)
     spec_changed = False
@@ -189,7 +189,7 @@ def _merged(existing: Resource, desired: Resource) -> Resource:
         if desired.get(key) != existing.get(key):
             spec_changed = spec_changed or key == "spec"
             if key in desired:
-                merged[key] = copy.deepcopy(desired[key])
+                merged[key] = clone(desired[key])
             else:
                 merged.pop(key, None)
     if spec_changed:

@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel, create_engine
+
+from bulut.errors import ConfigError
 
 from . import models  # noqa: F401  (registers the table on SQLModel.metadata)
 
@@ -42,5 +45,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
-    SQLModel.metadata.create_all(engine)
+    """Create the tables that do not exist yet; ConfigError when the database is unusable."""
+    try:
+        SQLModel.metadata.create_all(engine)
+    except SQLAlchemyError as error:
+        where = engine.url.render_as_string(hide_password=True)
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise ConfigError(
+            f"database {where} is not usable: {reason}; check BULUT_DATABASE_URL"
+        ) from error

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from bulut.manifests.feed import Resource
+
+from .patching import clone
 
 DEFAULT_TIMEOUT_SECONDS = 300
 DEFAULT_CONTAINER_NAME = "user-container"
@@ -28,7 +29,7 @@ DEFAULT_BROKER_DELIVERY: dict[str, Any] = {
 
 def with_defaults(resource: Resource) -> Resource:
     """A copy of ``resource`` with Knative's defaults filled in for its kind."""
-    result = copy.deepcopy(resource)
+    result = clone(resource)
     result.setdefault("metadata", {}).setdefault("namespace", "default")
     kind = result.get("kind")
     if kind == "Service":

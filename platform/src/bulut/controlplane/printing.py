@@ -89,7 +89,8 @@ def _broker(r: Resource, _ctx: Mapping[str, Any]) -> Row:
 def _sink_of(spec: Mapping[str, Any], key: str) -> str:
     dest = spec.get(key) or {}
     ref = dest.get("ref") or {}
-    text = f"{ref.get('kind', '').lower()}:{ref.get('name')}" if ref else ""
+    prefix = {"Service": "ksvc"}.get(str(ref.get("kind")), str(ref.get("kind", "")).lower())
+    text = f"{prefix}:{ref.get('name')}" if ref else ""
     return text + (dest.get("uri") or "") if text or dest.get("uri") else ""
 
 

@@ -7,7 +7,6 @@ A :class:`Transaction` loads a namespace as ``{(kind, name): resource}``, and
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,6 +16,7 @@ from sqlmodel import Session, col, select
 from bulut.manifests.feed import Resource, ResourceEvent
 
 from .models import ResourceRecord
+from .patching import clone
 from .reconcilers import Objects
 
 
@@ -29,7 +29,7 @@ class Transaction:
     def get(self, kind: str, namespace: str, name: str) -> Resource | None:
         """One resource, or None."""
         record = self._record(kind, namespace, name)
-        return copy.deepcopy(record.body) if record else None
+        return clone(record.body) if record else None
 
     def _record(self, kind: str, namespace: str, name: str) -> ResourceRecord | None:
         query = select(ResourceRecord).where(
@@ -47,7 +47,7 @@ class Transaction:
         if namespace is not None:
             query = query.where(ResourceRecord.namespace == namespace)
         query = query.order_by(col(ResourceRecord.namespace), col(ResourceRecord.name))
-        return [copy.deepcopy(r.body) for r in self._session.exec(query)]
+        return [r.body for r in self._session.exec(query)]  # fresh dicts per transaction
 
     def namespaces(self) -> list[str]:
         """Every namespace that holds something."""
@@ -86,7 +86,7 @@ class Transaction:
         else:
             record.resource_version = version
             record.uid = str(new["metadata"].get("uid", ""))
-            record.body = copy.deepcopy(new)
+            record.body = clone(new)
             self._session.add(record)
         return new
 
@@ -99,7 +99,7 @@ def _to_record(resource: Resource, version: int) -> ResourceRecord:
         name=meta["name"],
         uid=str(meta.get("uid", "")),
         resource_version=version,
-        body=copy.deepcopy(resource),
+        body=clone(resource),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bulut.events.attributes import AttributeValue, canonical_string, is_valid_name
 from bulut.events.binary import decode_binary, encode_binary
-from bulut.events.binding import decode
+from bulut.events.binding import Mode, decode, mode_of
 from bulut.events.event import CloudEvent, new_event
 from bulut.events.headers import decode_header_value, encode_header_value, headers_from_asgi
 from bulut.events.media_types import is_json_media_type
@@ -26,6 +26,7 @@ from bulut.events.structured import (
 __all__ = [
     "AttributeValue",
     "CloudEvent",
+    "Mode",
     "canonical_string",
     "decode",
     "decode_batch",
@@ -40,6 +41,7 @@ __all__ = [
     "headers_from_asgi",
     "is_json_media_type",
     "is_valid_name",
+    "mode_of",
     "new_event",
     "to_json_dict",
 ]

@@ -11,11 +11,13 @@ from __future__ import annotations
 import binascii
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Final, NoReturn, TypeAlias
 
 from bulut.errors import InvalidCloudEventError
 from bulut.events.attributes import (
     CORE,
+    REQUIRED,
     REQUIRED_NAMES,
     SPECVERSION,
     STRING_CHECKS,
@@ -58,28 +60,30 @@ def _check_json_bytes(data: bytes) -> None:
         ) from None
 
 
-def event_from_json(
-    obj: object, *, check_json_data: bool = False, raw: bytes | None = None
-) -> CloudEvent:
+def event_from_json(obj: object, *, check_json_data: bool = False) -> CloudEvent:
     """Validate one JSON-format event object (already parsed) and build the event.
 
-    A ``null`` attribute counts as absent; ``data: null`` means no data. ``raw`` is the
-    body ``obj`` was parsed from when the fast (orjson) parser read it. ``obj`` is not
-    modified.
+    A ``null`` attribute counts as absent; ``data: null`` means no data. ``obj`` is not
+    modified, but its ``data`` value is shared with the event, not copied.
     """
     if not isinstance(obj, dict):
         raise InvalidCloudEventError(
             f"a structured event must be a JSON object, got {type(obj).__name__}"
         )
-    return _take_event(dict(obj), check_json_data, raw)
+    return _take_event(dict(obj), check_json_data, None)
 
 
-def _reject(name: str, value: object) -> NoReturn:
-    """Raise the precise error for a required attribute that failed the fast checks."""
-    if value is None:
-        raise InvalidCloudEventError(f"{name} is required but missing", field=name)
-    check_value(name, value)  # raises the precise message
-    raise InvalidCloudEventError(f"{name} is not valid: {value!r:.80}", field=name)
+def _reject_required(obj: dict[str, Any]) -> NoReturn:
+    """Raise the precise error for the required attributes that failed the fast checks."""
+    for name in REQUIRED:
+        value = obj.get(name)
+        if value is None:
+            raise InvalidCloudEventError(f"{name} is required but missing", field=name)
+        check_value(name, value)  # raises the precise message
+    raise InvalidCloudEventError("the required attributes are not valid")  # not reached
+
+
+_required_of: Final = itemgetter(*REQUIRED)
 
 
 Shape: TypeAlias = tuple[tuple[tuple[str, StringCheck], ...], tuple[str, ...], bool]
@@ -138,20 +142,20 @@ def _take_event(obj: dict[str, Any], check_json_data: bool, raw: bytes | None) -
         encoded = obj.pop("data_base64", None)
     else:
         value = encoded = None
-    get = obj.get
-    item = get("specversion")
-    if item != SPECVERSION:
-        _reject("specversion", item)
-    item = get("id")
-    if type(item) is not str or not item:
-        _reject("id", item)
-    item = get("type")
-    if type(item) is not str or not item:
-        _reject("type", item)
-    item = get("source")
-    if type(item) is not str:
-        _reject("source", item)
-    _check_source("source", item)
+    try:
+        id_, source, specversion, type_ = _required_of(obj)  # REQUIRED order
+    except KeyError:
+        _reject_required(obj)
+    if (
+        specversion != SPECVERSION
+        or type(id_) is not str
+        or not id_
+        or type(type_) is not str
+        or not type_
+        or type(source) is not str
+    ):
+        _reject_required(obj)
+    _check_source("source", source)
     nulls: list[str] | None = None
     for name, check in optional:
         item = obj[name]

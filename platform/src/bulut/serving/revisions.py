@@ -325,4 +325,6 @@ class RevisionRuntime:
             {"pid": i.pid, "port": i.port, "state": i.state.value, "coldStart": i.cold_start}
             for i in self.instances
         ]
-        return report(facts)
+        body = report(facts)
+        body["routing"] = self.autoscaler.routing
+        return body

@@ -6,8 +6,6 @@ the whole namespace in dependency order, and the caller stores only what changed
 
 from __future__ import annotations
 
-import copy
-
 from ..addresses import Addressing
 from . import configuration, eventing, revision, route, service
 from .ownership import Objects, collect_garbage, of_kind
@@ -17,19 +15,24 @@ __all__ = ["Objects", "reconcile_namespace"]
 
 def reconcile_namespace(objects: Objects, addressing: Addressing) -> Objects:
     """The namespace's objects after one full reconcile (the input is not modified)."""
-    result: Objects = copy.deepcopy(objects)
+    # Shallow: every reconciler below copies an object before it changes it.
+    result: Objects = dict(objects)
     now = addressing.now()
     collect_garbage(result)
     for svc in of_kind(result, "Service"):
         service.reconcile_children(svc, result, addressing)
     collect_garbage(result)
+    stamped = configuration.index_revisions(result)
     for config in of_kind(result, "Configuration"):
-        configuration.ensure_revision(config, result, addressing)
+        owned = stamped.get(config["metadata"]["name"], [])
+        configuration.ensure_revision(config, owned, result, addressing)
     for rev in of_kind(result, "Revision"):
         result[("Revision", rev["metadata"]["name"])] = revision.reconcile_status(rev, now=now)
+    stamped = configuration.index_revisions(result)
     for config in of_kind(result, "Configuration"):
-        updated = configuration.reconcile_status(config, result, addressing)
-        result[("Configuration", config["metadata"]["name"])] = updated
+        name = config["metadata"]["name"]
+        updated = configuration.reconcile_status(config, stamped.get(name, []), addressing)
+        result[("Configuration", name)] = updated
     for rt in of_kind(result, "Route"):
         result[("Route", rt["metadata"]["name"])] = route.reconcile_status(rt, result, addressing)
     route.update_routing_state(result)

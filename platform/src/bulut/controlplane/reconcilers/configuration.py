@@ -7,13 +7,13 @@ revision; Ready mirrors whether the latest created revision is the latest ready 
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from bulut.manifests.feed import Resource
 
 from ..addresses import Addressing
 from ..conditions import find, mark, status_of
+from ..patching import clone
 from .ownership import Objects, child_name, of_kind, upsert_child
 from .service import SERVICE_LABEL, SERVICE_UID_LABEL
 
@@ -33,15 +33,16 @@ def revision_name(config: Resource) -> str:
     return child_name(config["metadata"]["name"], f"-{generation:05d}")
 
 
-def revisions_of(config: Resource, objects: Objects) -> list[Resource]:
-    """Revisions created by this configuration, oldest generation first."""
-    name = config["metadata"]["name"]
-    owned = [
-        rev
-        for rev in of_kind(objects, "Revision")
-        if (rev["metadata"].get("labels") or {}).get(CONFIGURATION_LABEL) == name
-    ]
-    return sorted(owned, key=_generation_of)
+def index_revisions(objects: Objects) -> dict[str, list[Resource]]:
+    """Revisions by the configuration that created them, oldest generation first."""
+    index: dict[str, list[Resource]] = {}
+    for rev in of_kind(objects, "Revision"):
+        owner = (rev["metadata"].get("labels") or {}).get(CONFIGURATION_LABEL)
+        if owner:
+            index.setdefault(owner, []).append(rev)
+    for revisions in index.values():
+        revisions.sort(key=_generation_of)
+    return index
 
 
 def _generation_of(revision: Resource) -> int:
@@ -52,11 +53,13 @@ def _generation_of(revision: Resource) -> int:
         return 0
 
 
-def ensure_revision(config: Resource, objects: Objects, addressing: Addressing) -> Resource | None:
+def ensure_revision(
+    config: Resource, revisions: list[Resource], objects: Objects, addressing: Addressing
+) -> Resource | None:
     """Stamp the revision for the current generation if it does not exist yet."""
     meta = config["metadata"]
     generation = str(meta.get("generation", 1))
-    for rev in revisions_of(config, objects):
+    for rev in revisions:
         if (rev["metadata"].get("labels") or {}).get(GENERATION_LABEL) == generation:
             return rev
     name = revision_name(config)
@@ -81,18 +84,19 @@ def ensure_revision(config: Resource, objects: Objects, addressing: Addressing) 
         name,
         labels=labels,
         annotations=dict(tmeta.get("annotations") or {}),
-        spec=copy.deepcopy(template.get("spec") or {}),
+        spec=clone(template.get("spec") or {}),
         addressing=addressing,
     )
 
 
-def reconcile_status(config: Resource, objects: Objects, addressing: Addressing) -> Resource:
+def reconcile_status(
+    config: Resource, revisions: list[Resource], addressing: Addressing
+) -> Resource:
     """latestCreated/latestReady revision names, observedGeneration and Ready."""
     now = addressing.now()
-    result = copy.deepcopy(config)
-    status: dict[str, Any] = copy.deepcopy(result.get("status") or {})
+    result = clone(config)
+    status: dict[str, Any] = clone(result.get("status") or {})
     status["observedGeneration"] = result["metadata"].get("generation", 1)
-    revisions = revisions_of(config, objects)
     by_name = {rev["metadata"]["name"]: rev for rev in revisions}
     created = _latest_created(config, revisions)
     if created is None:

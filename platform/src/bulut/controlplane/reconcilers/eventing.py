@@ -7,7 +7,6 @@ machinery (ingress, filter, channel, deployment) are True.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ from bulut.manifests.feed import Resource
 
 from ..addresses import Addressing, resolve_destination
 from ..conditions import mark, mark_ready_from, mirror
+from ..patching import clone
 from .ownership import Objects
 
 BROKER_DEPENDENTS = (
@@ -37,8 +37,8 @@ OIDC_DISABLED = "authentication-oidc feature disabled"
 
 
 def _start(resource: Resource) -> tuple[Resource, dict[str, Any]]:
-    result = copy.deepcopy(resource)
-    status: dict[str, Any] = copy.deepcopy(result.get("status") or {})
+    result = clone(resource)
+    status: dict[str, Any] = clone(result.get("status") or {})
     status["observedGeneration"] = result["metadata"].get("generation", 1)
     return result, status
 

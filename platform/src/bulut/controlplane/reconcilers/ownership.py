@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Mapping
 from typing import Any
@@ -11,6 +10,7 @@ from bulut.manifests.feed import Resource
 
 from .. import kinds
 from ..addresses import Addressing
+from ..patching import clone
 
 Objects = dict[tuple[str, str], Resource]
 
@@ -71,12 +71,12 @@ def upsert_child(
                 "creationTimestamp": addressing.now(),
                 "ownerReferences": [owner_reference(owner)],
             },
-            "spec": copy.deepcopy(dict(spec)),
+            "spec": clone(dict(spec)),
         }
     else:
-        child = copy.deepcopy(current)
+        child = clone(current)
         if child.get("spec") != spec:
-            child["spec"] = copy.deepcopy(dict(spec))
+            child["spec"] = clone(dict(spec))
             child["metadata"]["generation"] = int(child["metadata"].get("generation", 1)) + 1
     meta = child["metadata"]
     for key, values in (("labels", labels), ("annotations", annotations)):

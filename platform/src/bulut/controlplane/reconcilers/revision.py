@@ -7,13 +7,13 @@ and keep everything else under ``status.bulut``.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
 from bulut.manifests.feed import Resource
 
 from ..conditions import find, mark, mark_ready_from
+from ..patching import clone
 
 DEPENDENTS = ("ResourcesAvailable", "ContainerHealthy")
 _CORE_REPORT_KEYS = frozenset({"conditions", "desiredScale", "actualScale"})
@@ -21,8 +21,8 @@ _CORE_REPORT_KEYS = frozenset({"conditions", "desiredScale", "actualScale"})
 
 def reconcile_status(revision: Resource, *, now: str) -> Resource:
     """The revision with Deploying conditions where none were reported, and Ready derived."""
-    result = copy.deepcopy(revision)
-    status: dict[str, Any] = copy.deepcopy(result.get("status") or {})
+    result = clone(revision)
+    status: dict[str, Any] = clone(result.get("status") or {})
     status["observedGeneration"] = result["metadata"].get("generation", 1)
     for type_ in DEPENDENTS:
         if find(status, type_) is None:
@@ -36,8 +36,8 @@ def reconcile_status(revision: Resource, *, now: str) -> Resource:
 
 def apply_report(revision: Resource, runtime: Mapping[str, Any], *, now: str) -> Resource:
     """Merge one runtime report into the revision's status."""
-    result = copy.deepcopy(revision)
-    status: dict[str, Any] = copy.deepcopy(result.get("status") or {})
+    result = clone(revision)
+    status: dict[str, Any] = clone(result.get("status") or {})
     for cond in runtime.get("conditions") or []:
         value = cond.get("status", "Unknown")
         if value not in ("True", "False", "Unknown"):
@@ -55,7 +55,7 @@ def apply_report(revision: Resource, runtime: Mapping[str, Any], *, now: str) ->
         status["desiredReplicas"] = int(runtime["desiredScale"])
     if "actualScale" in runtime:
         status["actualReplicas"] = int(runtime["actualScale"])
-    extras = {k: copy.deepcopy(v) for k, v in runtime.items() if k not in _CORE_REPORT_KEYS}
+    extras = {k: clone(v) for k, v in runtime.items() if k not in _CORE_REPORT_KEYS}
     if extras:
         status["bulut"] = extras  # the latest report is the whole current picture
     else:

@@ -7,13 +7,13 @@ reason RevisionMissing or ConfigurationMissing, Unknown while waiting, False on 
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from bulut.manifests.feed import Resource
 
 from ..addresses import Addressing
 from ..conditions import ConditionStatus, mark, mark_ready_from, status_of
+from ..patching import clone
 from .configuration import ROUTING_STATE_LABEL
 from .ownership import Objects, of_kind
 
@@ -70,10 +70,10 @@ def resolve_target(
 def reconcile_status(route: Resource, objects: Objects, addressing: Addressing) -> Resource:
     """The Route with status.url, address, resolved traffic and conditions."""
     now = addressing.now()
-    result = copy.deepcopy(route)
+    result = clone(route)
     meta = result["metadata"]
     name, namespace = meta["name"], meta["namespace"]
-    status: dict[str, Any] = copy.deepcopy(result.get("status") or {})
+    status: dict[str, Any] = clone(result.get("status") or {})
     status["observedGeneration"] = meta.get("generation", 1)
     url = addressing.service_url(name, namespace)
     status["url"] = url

@@ -7,13 +7,13 @@ and the Service's conditions mirror the children's Ready (§2.7).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from bulut.manifests.feed import Resource
 
 from ..addresses import Addressing
 from ..conditions import find, mark, mark_ready_from, mirror
+from ..patching import clone
 from .ownership import Objects, is_controlled_by, upsert_child
 
 SERVICE_LABEL = "serving.knative.dev/service"
@@ -36,7 +36,7 @@ def reconcile_children(service: Resource, objects: Objects, addressing: Addressi
         name,
         labels=labels,
         annotations=annotations,
-        spec={"template": copy.deepcopy(spec.get("template") or {})},
+        spec={"template": clone(spec.get("template") or {})},
         addressing=addressing,
     )
     traffic = [_route_target(t, name) for t in spec.get("traffic") or []]
@@ -53,7 +53,7 @@ def reconcile_children(service: Resource, objects: Objects, addressing: Addressi
 
 
 def _route_target(target: dict[str, Any], service_name: str) -> dict[str, Any]:
-    result = copy.deepcopy(target)
+    result = clone(target)
     if not result.get("revisionName"):
         result["configurationName"] = service_name
     return result
@@ -62,10 +62,10 @@ def _route_target(target: dict[str, Any], service_name: str) -> dict[str, Any]:
 def reconcile_status(service: Resource, objects: Objects, addressing: Addressing) -> Resource:
     """The Service with its status derived from its Configuration and Route."""
     now = addressing.now()
-    result = copy.deepcopy(service)
+    result = clone(service)
     meta = result["metadata"]
     name = meta["name"]
-    status: dict[str, Any] = copy.deepcopy(result.get("status") or {})
+    status: dict[str, Any] = clone(result.get("status") or {})
     status["observedGeneration"] = meta.get("generation", 1)
     config, route = objects.get(("Configuration", name)), objects.get(("Route", name))
     if config is not None and not is_controlled_by(config, service):
@@ -106,7 +106,7 @@ def _propagate_route(
     rstatus = route.get("status") or {}
     for key in ("url", "address", "traffic"):
         if rstatus.get(key) is not None:
-            status[key] = copy.deepcopy(rstatus[key])
+            status[key] = clone(rstatus[key])
         else:
             status.pop(key, None)
     if rstatus.get("observedGeneration") != route["metadata"].get("generation"):

@@ -1,0 +1,342 @@
+"""The dashboard's HTML: the page, and the fragments the live stream replaces (pure).
+
+Everything is inline (CSS, a small script, SVG charts): the dashboard loads nothing from
+outside the control plane. Values from resources are always escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from html import escape
+from typing import Any
+
+from .charts import scale_chart
+from .live import LiveState, scale_of
+from .reports import DrillReport
+
+Counts = Mapping[tuple[str, str], int]
+
+
+def _meta(obj: Mapping[str, Any]) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("namespace", "default")), str(meta.get("name", ""))
+
+
+def _conditions(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return [c for c in conditions if isinstance(c, Mapping)]
+
+
+def condition_badges(obj: Mapping[str, Any]) -> str:
+    """Each condition as a coloured badge; reason and message in the tooltip."""
+    badges = []
+    for c in _conditions(obj):
+        status = str(c.get("status", "Unknown"))
+        css = {"True": "ok", "False": "bad"}.get(status, "warn")
+        reason = f" ({c['reason']})" if c.get("reason") else ""
+        title = escape(str(c.get("message", "")), quote=True)
+        badges.append(
+            f'<span class="badge {css}" title="{title}">'
+            f"{escape(str(c.get('type', '')))}={escape(status)}{escape(reason)}</span>"
+        )
+    return " ".join(badges)
+
+
+def ready_of(obj: Mapping[str, Any]) -> str:
+    """The Ready condition's status (``-`` when absent)."""
+    for c in _conditions(obj):
+        if c.get("type") == "Ready":
+            return str(c.get("status", "Unknown"))
+    return "-"
+
+
+def traffic_text(traffic: Iterable[Mapping[str, Any]]) -> str:
+    """``rev 90% · rev2 10% (tag canary)``."""
+    parts = []
+    for target in traffic:
+        name = target.get("revisionName") or (
+            "latest" if target.get("latestRevision") else target.get("configurationName", "?")
+        )
+        tag = f" (tag {target['tag']})" if target.get("tag") else ""
+        parts.append(f"{name} {target.get('percent', 0)}%{tag}")
+    return " · ".join(parts)
+
+
+def _table(table_id: str, headers: Sequence[str], rows: Sequence[Sequence[str]], empty: str) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    if not rows:
+        body = f'<tr class="empty"><td colspan="{len(headers)}">{escape(empty)}</td></tr>'
+    else:
+        body = "".join(
+            "<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows
+        )
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def services_table(state: LiveState) -> str:
+    """Services with URL, traffic split and conditions."""
+    routes = {_meta(r): r for r in state.items("Route")}
+    rows = []
+    for svc in state.items("Service"):
+        key = _meta(svc)
+        status = svc.get("status") or {}
+        traffic = status.get("traffic") or (routes.get(key, {}).get("status") or {}).get(
+            "traffic", []
+        )
+        rows.append(
+            [
+                escape(key[0]),
+                f'<span class="name">{escape(key[1])}</span>',
+                escape(str(status.get("url", ""))),
+                escape(traffic_text(traffic)),
+                escape(str(status.get("latestReadyRevisionName", ""))),
+                condition_badges(svc),
+            ]
+        )
+    headers = ["Namespace", "Service", "URL", "Traffic", "Latest ready", "Conditions"]
+    return _table("services", headers, rows, "no services")
+
+
+def revisions_table(state: LiveState, requests: Counts) -> str:
+    """Revisions with instances (actual/desired), requests served and conditions."""
+    rows = []
+    for rev in state.items("Revision"):
+        namespace, name = _meta(rev)
+        labels = (rev.get("metadata") or {}).get("labels") or {}
+        actual, desired = scale_of(rev)
+        rows.append(
+            [
+                escape(namespace),
+                f'<span class="name">{escape(name)}</span>',
+                escape(str(labels.get("serving.knative.dev/service", ""))),
+                f'<span class="scale" data-revision="{escape(name, quote=True)}">'
+                f"{actual}/{desired}</span>",
+                str(requests.get((namespace, name), 0)),
+                condition_badges(rev),
+            ]
+        )
+    headers = ["Namespace", "Revision", "Service", "Instances", "Requests", "Conditions"]
+    return _table("revisions", headers, rows, "no revisions")
+
+
+def eventing_tables(state: LiveState) -> str:
+    """Brokers and triggers (with their filters and subscribers)."""
+    brokers = [
+        [
+            escape(_meta(b)[0]),
+            f'<span class="name">{escape(_meta(b)[1])}</span>',
+            escape(str(((b.get("status") or {}).get("address") or {}).get("url", ""))),
+            condition_badges(b),
+        ]
+        for b in state.items("Broker")
+    ]
+    triggers = []
+    for t in state.items("Trigger"):
+        spec, status = t.get("spec") or {}, t.get("status") or {}
+        attrs = (spec.get("filter") or {}).get("attributes") or {}
+        filters = ", ".join(f"{k}={v}" for k, v in attrs.items())
+        if spec.get("filters"):
+            filters = (filters + " " if filters else "") + json.dumps(spec["filters"])
+        triggers.append(
+            [
+                escape(_meta(t)[0]),
+                f'<span class="name">{escape(_meta(t)[1])}</span>',
+                escape(str(spec.get("broker", ""))),
+                escape(filters),
+                escape(str(status.get("subscriberUri", ""))),
+                condition_badges(t),
+            ]
+        )
+    return _table(
+        "brokers", ["Namespace", "Broker", "Address", "Conditions"], brokers, "no brokers"
+    ) + _table(
+        "triggers",
+        ["Namespace", "Trigger", "Broker", "Filter", "Subscriber", "Conditions"],
+        triggers,
+        "no triggers",
+    )
+
+
+def resources_fragment(state: LiveState, requests: Counts) -> str:
+    """What ``#resources`` holds: services, revisions, brokers and triggers."""
+    return (
+        "<h2>Services</h2>"
+        + services_table(state)
+        + "<h2>Revisions</h2>"
+        + revisions_table(state, requests)
+        + "<h2>Brokers and triggers</h2>"
+        + eventing_tables(state)
+    )
+
+
+def charts_fragment(state: LiveState, *, now: float | None = None, window: float = 120.0) -> str:
+    """What ``#charts`` holds: one instances-over-time chart per revision."""
+    now = time.time() if now is None else now
+    if not state.series:
+        return '<p class="empty">no revisions yet</p>'
+    charts = []
+    for (namespace, name), points in sorted(state.series.items()):
+        charts.append(
+            f"<figure><figcaption>{escape(namespace)}/{escape(name)} "
+            f'<span class="legend actual">actual</span> '
+            f'<span class="legend desired">desired</span></figcaption>'
+            f"{scale_chart(name, list(points), now=now, window=window)}</figure>"
+        )
+    return "".join(charts)
+
+
+def report_fragment(report: DrillReport | None) -> str:
+    """The last DR drill report, or a note that there is none."""
+    if report is None:
+        return '<p class="empty">no drill report yet (run <code>bulut dr drill</code>)</p>'
+    when = datetime.fromtimestamp(report.modified, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return (
+        f'<p><span class="name">{escape(report.name)}</span> · {when}</p>'
+        f'<pre id="drill-report">{escape(report.text)}</pre>'
+    )
+
+
+STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+header{background:#1d2330;color:#fff;padding:10px 20px;display:flex;gap:16px;align-items:center}
+header h1{font-size:18px;margin:0}main{padding:0 20px 40px}
+section{background:#fff;border:1px solid #dde1e7;border-radius:6px;margin:16px 0;padding:8px 16px}
+h2{font-size:15px;margin:12px 0 6px}table{border-collapse:collapse;width:100%;margin-bottom:8px}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}
+th{font-weight:600;color:#545b69}.name{font-weight:600}.empty{color:#8a909c}
+.badge{display:inline-block;padding:0 6px;border-radius:9px;font-size:12px;margin:1px}
+.ok{background:#dff3e4;color:#17692f}.bad{background:#fde2e1;color:#a1251b}
+.warn{background:#fff1d6;color:#7a5300}figure{margin:8px 0;display:inline-block}
+figcaption{font-size:12px;color:#545b69}svg.scale-chart{width:560px;height:120px;background:#fbfcfd}
+svg .grid{stroke:#e3e6eb}svg .axis{font-size:10px;fill:#8a909c}
+svg polyline{fill:none;stroke-width:2}svg .actual{stroke:#2563eb}
+svg .desired{stroke:#f59e0b;stroke-dasharray:5 4}.legend.actual{color:#2563eb}
+.legend.desired{color:#b45309}#status{font-size:12px;padding:2px 8px;border-radius:9px}
+.outcome.delivered,.outcome.replied{color:#17692f}
+.outcome.dead-lettered,.outcome.failed{color:#a1251b}
+button{font:inherit;padding:2px 10px;cursor:pointer}
+pre{white-space:pre-wrap;max-height:360px;overflow:auto}
+"""
+
+SCRIPT = """
+(function(){
+const cfg = JSON.parse(document.getElementById('config').textContent);
+const $ = (id) => document.getElementById(id);
+function cell(tr, value, cls){
+  const td = document.createElement('td');
+  td.textContent = value === undefined || value === null ? '' : String(value);
+  if (cls) td.className = cls;
+  tr.appendChild(td);
+}
+function live(){
+  const source = new EventSource(cfg.stream);
+  source.addEventListener('update', (e) => {
+    const d = JSON.parse(e.data);
+    $('resources').innerHTML = d.resources;
+    $('charts').innerHTML = d.charts;
+    $('status').textContent = 'live'; $('status').className = 'ok';
+  });
+  source.onerror = () => {
+    $('status').textContent = 'reconnecting'; $('status').className = 'warn';
+  };
+}
+function tail(){
+  if (!cfg.eventing) return;
+  const source = new EventSource(cfg.eventing + '/tail');
+  source.onmessage = (e) => {
+    const r = JSON.parse(e.data);
+    const tr = document.createElement('tr');
+    tr.className = 'record ' + r.kind; tr.dataset.id = r.id || '';
+    const isEvent = r.kind === 'event';
+    const what = isEvent ? r.type : (r.outcome || r.verdict || '');
+    cell(tr, new Date().toLocaleTimeString());
+    cell(tr, r.kind); cell(tr, r.id);
+    cell(tr, isEvent ? r.namespace + '/' + r.broker : r.trigger);
+    cell(tr, what, 'outcome ' + what); cell(tr, r.code || '');
+    const body = $('events-body');
+    const empty = body.querySelector('.empty'); if (empty) empty.remove();
+    body.insertBefore(tr, body.firstChild);
+    while (body.children.length > cfg.maxEvents) body.removeChild(body.lastChild);
+    if (r.kind === 'delivery') deadLetters();
+  };
+}
+async function deadLetters(){
+  if (!cfg.eventing) return;
+  let items = [];
+  try {
+    const res = await fetch(cfg.eventing + '/dead-letters');
+    items = (await res.json()).items || [];
+  } catch (err) { $('dead-count').textContent = 'unavailable'; return; }
+  const body = $('dead-body'); body.textContent = '';
+  for (const item of items) {
+    const tr = document.createElement('tr'); tr.dataset.id = item.id;
+    cell(tr, item.id); cell(tr, item.type); cell(tr, item.trigger);
+    cell(tr, item.outcome, 'outcome ' + item.outcome); cell(tr, item.code); cell(tr, item.detail);
+    const td = document.createElement('td'); const button = document.createElement('button');
+    button.textContent = 'Redeliver'; button.className = 'redeliver';
+    button.onclick = () => redeliver(item.id, item.trigger, button);
+    td.appendChild(button); tr.appendChild(td); body.appendChild(tr);
+  }
+  $('dead-count').textContent = String(items.length);
+}
+async function redeliver(id, trigger, button){
+  button.disabled = true;
+  const url = cfg.eventing + '/events/' + encodeURIComponent(id) + '/redeliver?trigger=' +
+    encodeURIComponent(trigger);
+  const res = await fetch(url, {method: 'POST'});
+  $('redeliver-status').textContent = res.status === 202
+    ? 'redelivering ' + id + ' to ' + trigger : 'redeliver failed (' + res.status + ')';
+  setTimeout(deadLetters, 300);
+}
+live(); tail(); deadLetters();
+})();
+"""
+
+
+def page(
+    state: LiveState,
+    *,
+    base: str,
+    eventing_base: str | None,
+    requests: Counts,
+    report: DrillReport | None,
+    max_events: int = 200,
+) -> str:
+    """The whole dashboard page, rendered with the state as it is now."""
+    config = {
+        "stream": f"{base}/dashboard/stream",
+        "eventing": eventing_base,
+        "maxEvents": max_events,
+    }
+    config_json = json.dumps(config).replace("</", "<\\/")
+    event_headers = "".join(
+        f"<th>{h}</th>" for h in ("Time", "Kind", "Event id", "Where", "Type / outcome", "Code")
+    )
+    dead_headers = "".join(
+        f"<th>{h}</th>" for h in ("Event id", "Type", "Trigger", "Outcome", "Code", "Detail", "")
+    )
+    eventing_note = "" if eventing_base else '<p class="empty">eventing is not connected</p>'
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Bulut dashboard</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>{STYLE}</style></head>
+<body><header><h1>Bulut</h1><span>local Knative</span>
+<span id="status" class="warn">connecting</span></header>
+<main>
+<section id="resources">{resources_fragment(state, requests)}</section>
+<section><h2>Instances over time</h2><div id="charts">{charts_fragment(state)}</div></section>
+<section><h2>Event stream</h2>{eventing_note}
+<table id="events"><thead><tr>{event_headers}</tr></thead>
+<tbody id="events-body"><tr class="empty"><td colspan="6">waiting for events</td></tr></tbody>
+</table></section>
+<section><h2>Dead letters (<span id="dead-count">0</span>)</h2><p id="redeliver-status"></p>
+<table id="dead-letters"><thead><tr>{dead_headers}</tr></thead><tbody id="dead-body"></tbody>
+</table></section>
+<section><h2>Last DR drill</h2><div id="drill">{report_fragment(report)}</div></section>
+</main>
+<script type="application/json" id="config">{config_json}</script>
+<script>{SCRIPT}</script>
+</body></html>"""

@@ -1,0 +1,27 @@
+"""``/metrics``: the Prometheus text exposition of one registry, as an ASGI app."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, make_asgi_app
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class MetricsEndpoint:
+    """An ASGI app serving ``registry`` (an object, so Starlette's ``Route`` mounts it as ASGI).
+
+    Use ``app.router.routes.append(Route("/metrics", MetricsEndpoint(registry)))`` or
+    ``app.add_route("/metrics", MetricsEndpoint(registry))``.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self._app = make_asgi_app(registry)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
