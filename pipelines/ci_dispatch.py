@@ -13,6 +13,7 @@ import inspect
 import json
 import re
 
+import yaml
 from hera.workflows import DAG, Container, Env, Parameter, Resource, Task, WorkflowTemplate
 from hera.workflows.models import ValueFrom
 
@@ -22,29 +23,32 @@ from . import images, rbac
 from .hygiene import pod_gc, ttl
 from .pod_security import home_in_tmp, restricted_container, restricted_pod, small
 
-CHILD = """\
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata:
-  generateName: function-ci-{{inputs.parameters.function}}-
-  namespace: %(namespace)s
-  labels:
-    app.kubernetes.io/part-of: bulut-pipelines
-    bulut.dev/function: "{{inputs.parameters.function}}"
-spec:
-  workflowTemplateRef:
-    name: %(template)s
-  arguments:
-    parameters:
-      - name: function
-        value: "{{inputs.parameters.function}}"
-      - name: revision
-        value: "{{workflow.parameters.revision}}"
-      - name: repo
-        value: "{{workflow.parameters.repo}}"
-""" % {"namespace": rbac.NAMESPACE, "template": FUNCTION_CI.name}
-
-
+FUNCTION = "{{inputs.parameters.function}}"
+CHILD = yaml.safe_dump(
+    {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {
+            "generateName": f"function-ci-{FUNCTION}-",
+            "namespace": rbac.NAMESPACE,
+            "labels": {
+                "app.kubernetes.io/part-of": "bulut-pipelines",
+                "bulut.dev/function": FUNCTION,
+            },
+        },
+        "spec": {
+            "workflowTemplateRef": {"name": FUNCTION_CI.name},
+            "arguments": {
+                "parameters": [
+                    {"name": "function", "value": FUNCTION},
+                    {"name": "revision", "value": "{{workflow.parameters.revision}}"},
+                    {"name": "repo", "value": "{{workflow.parameters.repo}}"},
+                ]
+            },
+        },
+    },
+    sort_keys=False,
+)
 FOLDER = re.compile(r"^functions/([a-z0-9][a-z0-9-]*)/")
 
 
@@ -83,9 +87,7 @@ def changed_functions_step() -> Container:
         env=[*home_in_tmp(), Env(name="COMMITS", value="{{workflow.parameters.commits}}")],
         security_context=restricted_container(),
         resources=small(memory="128Mi"),
-        outputs=[
-            Parameter(name="functions", value_from=ValueFrom(path="/tmp/functions.json"))
-        ],
+        outputs=[Parameter(name="functions", value_from=ValueFrom(path="/tmp/functions.json"))],
     )
 
 
@@ -131,4 +133,3 @@ def workflow_template() -> WorkflowTemplate:
                 with_param="{{tasks.changed-functions.outputs.parameters.functions}}",
             )
     return template
-

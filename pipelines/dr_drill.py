@@ -18,9 +18,7 @@ from .pod_security import home_in_tmp, restricted_container, restricted_pod, sma
 from .workspace import MOUNT, SOURCE, claim, mount, tools_env
 
 REPORT_DIR = f"{MOUNT}/report"
-CHECKOUT = (
-    'set -eu\nrm -rf "$SRC"\ngit clone --depth 1 --branch "$BRANCH" "$REPO" "$SRC"\n'
-)
+CHECKOUT = 'set -eu\nrm -rf "$SRC"\ngit clone --depth 1 --branch "$BRANCH" "$REPO" "$SRC"\n'
 
 
 def checkout() -> Container:

@@ -160,6 +160,7 @@ def push(step: Step) -> Container:
         PUSH,
         security_context=_buildah_context(),
         service_account_name=rbac.BUILDER,
+        resources=small(memory="1Gi", cpu="500m"),
         retry=True,
         volumes=[
             SecretVolume(

@@ -125,8 +125,8 @@ ROLLBACK = (
 )
 
 
-def _env(*, token: bool = False) -> list[Env]:
-    env: list[Env] = [*home_in_tmp(), Env(name="WORKSPACE", value=MOUNT)]
+def _env(*, token: bool = False) -> list[Env | SecretEnv]:
+    env: list[Env | SecretEnv] = [*home_in_tmp(), Env(name="WORKSPACE", value=MOUNT)]
     env.append(Env(name="SRC", value=SOURCE))
     env.append(Env(name="RUN", value="{{workflow.uid}}"))
     env += [Env(name=k, value=f"{{{{workflow.parameters.{v}}}}}") for k, v in PARAMETERS.items()]
@@ -254,7 +254,11 @@ def workflow_template() -> WorkflowTemplate:
         with DAG(name="main"):
             for step in PROMOTE.steps:
                 arguments = (
-                    [Parameter(name="revision", value="{{tasks.publish.outputs.parameters.revision}}")]
+                    [
+                        Parameter(
+                            name="revision", value="{{tasks.publish.outputs.parameters.revision}}"
+                        )
+                    ]
                     if step.name == "wait-for-sync"
                     else None
                 )

@@ -71,7 +71,11 @@ def restricted() -> Manifest:
 
 def buildah_context() -> Manifest:
     """Rootless buildah as the image's ``build`` user, with SETFCAP (pipelines-scc)."""
-    return {**restricted(), "runAsUser": 1000, "capabilities": {"drop": ["ALL"], "add": ["SETFCAP"]}}
+    return {
+        **restricted(),
+        "runAsUser": 1000,
+        "capabilities": {"drop": ["ALL"], "add": ["SETFCAP"]},
+    }
 
 
 def _script_for(pipeline: Pipeline, step: Step) -> tuple[str, str, Manifest]:
@@ -115,7 +119,7 @@ def _shell_values() -> dict[str, str]:
 def task(pipeline: Pipeline, step: Step) -> Manifest:
     """The Task of one catalog step."""
     image, script, security = _script_for(pipeline, step)
-    env = [
+    env: list[Manifest] = [
         {"name": "HOME", "value": "/tmp"},
         {"name": "WORKSPACE", "value": "$(workspaces.source.path)"},
         {"name": "SRC", "value": "$(workspaces.source.path)/src"},

@@ -37,6 +37,15 @@ WANTED: dict[str, tuple[str, ...]] = {
     "argo-cd/appproject-crd.yaml": ("AppProject",),
     "argo-cd/applicationset-crd.yaml": ("ApplicationSet",),
     "argo-cd/application-crd.yaml": ("Application",),
+    "argo-workflows/argoproj.io_workflowtemplates.yaml": ("WorkflowTemplate",),
+    "argo-workflows/argoproj.io_cronworkflows.yaml": ("CronWorkflow",),
+    # Argo Events' CRDs leave spec open (x-kubernetes-preserve-unknown-fields): they check
+    # only the envelope, as the API server does.
+    "argo-events/argoproj.io_eventbus.yaml": ("EventBus",),
+    "argo-events/argoproj.io_eventsources.yaml": ("EventSource",),
+    "argo-events/argoproj.io_sensors.yaml": ("Sensor",),
+    "tekton/300-pipeline.yaml": ("Pipeline",),
+    "tekton/300-task.yaml": ("Task",),
 }
 
 

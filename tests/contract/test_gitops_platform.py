@@ -48,8 +48,13 @@ def test_every_platform_folder_builds_and_validates(name: str) -> None:
 
 @pytest.mark.parametrize("name", PLACEHOLDERS)
 def test_placeholders_are_kustomization_ready_and_explained(name: str) -> None:
+    """vault/, velero/, argo-workflows/ exist for later issues; until filled they build empty."""
     assert (PLATFORM / name / "README.md").read_text().startswith(f"# {name}")
-    assert build(name) == []
+    kustomization = (PLATFORM / name / "kustomization.yaml").read_text()
+    if kustomization.startswith("# Placeholder"):
+        assert build(name) == []
+    else:
+        assert build(name) != []
 
 
 def test_serverless_installs_in_the_operators_order() -> None:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 from hera.workflows import Container
+from pipelines import ci_dispatch, render
 
 from bulut.cli.pipeline_steps import DR_DRILL, FUNCTION_CI, PROMOTE, Pipeline
 from bulut.manifests.policy import check_container
-from pipelines import ci_dispatch, render
 
 REPO = Path(__file__).resolve().parents[2]
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -31,7 +31,9 @@ def documents() -> list[dict[str, Any]]:
 
 
 def workflow(name: str) -> dict[str, Any]:
-    (found,) = [d for d in documents() if d["metadata"]["name"] == name and d["kind"] in WORKFLOW_KINDS]
+    (found,) = [
+        d for d in documents() if d["metadata"]["name"] == name and d["kind"] in WORKFLOW_KINDS
+    ]
     return found
 
 
@@ -110,16 +112,17 @@ def test_every_workflow_cleans_up_and_runs_non_root(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["function-ci", "promote", "ci-dispatch", "dr-drill"])
 def test_containers_meet_restricted_v2_except_the_documented_buildah_steps(name: str) -> None:
-    for template in spec_of(workflow(name))["templates"]:
+    spec = spec_of(workflow(name))
+    for template in spec["templates"]:
         container = template.get("container") or template.get("script")
         if container is None:
             continue
-        problems = [str(v) for v in check_container(container, template["name"])]
+        problems = check_container(template["name"], container, spec["securityContext"])
         if container["image"].startswith("quay.io/buildah/"):
             assert template["serviceAccountName"] == "function-ci-builder"
             assert container["securityContext"]["capabilities"]["add"] == ["SETFCAP"]
             continue
-        assert problems == [], template["name"]
+        assert [str(p) for p in problems] == [], template["name"]
 
 
 def test_network_bound_steps_retry_on_transient_errors() -> None:
@@ -160,3 +163,32 @@ def test_dispatch_starts_one_function_ci_per_changed_folder() -> None:
 def test_hera_rejects_a_misspelled_argument() -> None:
     with pytest.raises(TypeError, match="imagee"):
         Container(name="lint", imagee="python:3.12")  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("pipeline", [FUNCTION_CI, PROMOTE], ids=lambda p: p.name)
+def test_the_tekton_pipeline_is_the_same_catalog(pipeline: Pipeline) -> None:
+    (tekton,) = [
+        d for d in documents() if d["kind"] == "Pipeline" and d["metadata"]["name"] == pipeline.name
+    ]
+    tasks = {t["name"]: t for t in [*tekton["spec"]["tasks"], *tekton["spec"].get("finally", [])]}
+    assert list(tasks) == [s.name for s in pipeline.steps]
+    for step in pipeline.steps:
+        task = tasks[step.name]
+        assert task["taskRef"]["name"] == f"{pipeline.name}-{step.name}"
+        if step.on_failure:
+            assert task in tekton["spec"]["finally"]
+            assert task["when"][0]["values"] == ["Failed"]
+        else:
+            assert task.get("runAfter", []) == list(step.depends)
+
+
+def test_tekton_steps_fit_openshift() -> None:
+    for document in documents():
+        if document["kind"] != "Task":
+            continue
+        (step,) = document["spec"]["steps"]
+        context = step["securityContext"]
+        assert context["runAsNonRoot"] is True and context["allowPrivilegeEscalation"] is False
+        assert "ALL" in context["capabilities"]["drop"]
+        if "runAsUser" in context:
+            assert step["image"].startswith("quay.io/buildah/"), document["metadata"]["name"]

@@ -17,11 +17,11 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from pipelines import render
 
-from bulut.manifests.kustomize import SourceDocument
+from bulut.manifests.loading import LoadedDocument
 from bulut.manifests.schemas import SchemaStore, read_schema_file
 from bulut.manifests.validate import Validator
-from pipelines import render
 
 CRD_FILES = (
     "argo-workflows/argoproj.io_workflowtemplates.yaml",
@@ -86,18 +86,18 @@ def test_every_rendered_document_is_valid(
         assert errors == [], where
         return
     report = Validator(store(schemas), check_policy=False).check(
-        [SourceDocument(Path(where), 0, document)], where
+        [LoadedDocument(where, 0, document)], where
     )
     assert report.unchecked == [], f"{where}: no schema"
     assert [str(p) for p in report.problems] == []
 
 
 def test_a_misspelled_field_fails_validation(shared_dir: Path) -> None:
-    (template,) = [d for _, d in rendered() if d["metadata"]["name"] == "function-ci"][:1]
+    (template,) = [d for _, d in rendered() if d["kind"] == "WorkflowTemplate"][:1]
     broken = copy.deepcopy(template)
     broken["spec"]["podGc"] = broken["spec"].pop("podGC")
     report = Validator(store(shared_dir / "schemas"), check_policy=False).check(
-        [SourceDocument(Path("x"), 0, broken)], "x"
+        [LoadedDocument("x", 0, broken)], "x"
     )
     assert any("podGc" in str(problem) for problem in report.problems)
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from bulut.manifests.loading import kustomize_build
+
 from . import cluster
 
 pytestmark = pytest.mark.e2e
@@ -36,8 +38,6 @@ READY_TIMEOUT_S = int(os.environ.get("BULUT_E2E_READY_TIMEOUT", "600"))
 
 def dev_overlay(registry: str, tag: str) -> list[dict[str, Any]]:
     """The dev overlay, with each function's image pointed at the registry the CI pushed to."""
-    from bulut.manifests.loading import kustomize_build
-
     documents = [item.document for item in kustomize_build(REPO / "gitops" / "overlays" / "dev")]
     for document in documents:
         if document["kind"] == "Service" and document["apiVersion"].startswith("serving."):

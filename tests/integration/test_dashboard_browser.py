@@ -165,7 +165,12 @@ async def test_dashboard_shows_a_revision_scaling_up_and_back_to_zero_live(
     async with subscriber(answer) as sub, subscriber() as dls:
         resources = [
             broker(),
-            trigger("orders", sub.url, dead_letter_sink_uri=dls.url, delivery={"retry": 0}),
+            trigger(
+                "orders",
+                sub.url,
+                dead_letter_sink_uri=dls.url,
+                delivery={"retry": 0, "deadLetterSink": {"uri": dls.url}},
+            ),
         ]
         async with eventing_runtime(tmp_path, resources) as rt:
             feed = rt.feed
@@ -203,7 +208,6 @@ async def test_dashboard_shows_a_revision_scaling_up_and_back_to_zero_live(
                         content=b"{}",
                     )
                 assert posted.status_code == 202
-                await asyncio.sleep(3); print("DEBUG", len(sub.received), len(dls.received), rt.eventing.stats())
                 await dls.wait_for(1)
                 rows = await until(
                     lambda: browser.find_elements(By.CSS_SELECTOR, "#dead-body tr"), "dead letter"

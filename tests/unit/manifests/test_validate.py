@@ -233,3 +233,15 @@ def test_a_store_indexes_by_api_version_and_kind() -> None:
     store.add(CrdSchema("example.com/v1", "Thing", {"type": "object"}, "test"))
     assert len(store) == 1
     assert store.source_of("example.com/v1", "Thing") == "test"
+
+
+def test_constraint_branches_are_not_closed() -> None:
+    schema = translate(
+        {
+            "type": "object",
+            "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+            "anyOf": [{"properties": {"a": {"maxLength": 0}}}, {"required": ["b"]}],
+        }
+    )
+    assert schema["additionalProperties"] is False
+    assert "additionalProperties" not in schema["anyOf"][0]

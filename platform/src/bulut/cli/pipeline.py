@@ -145,7 +145,9 @@ def run_pipeline(
 def function_values(function: str, root: Path) -> dict[str, str]:
     """Placeholders for a function given by name (under functions/) or by folder."""
     candidate = Path(function)
-    folder = candidate if candidate.is_dir() and os.sep in function else root / "functions" / function
+    folder = (
+        candidate if candidate.is_dir() and os.sep in function else root / "functions" / function
+    )
     if not folder.is_dir():
         raise NotFoundError(f"function {function!r}: no folder {folder}")
     folder = folder.resolve()

@@ -171,7 +171,6 @@ FUNCTION_CI = Pipeline(
                 "1",
                 "--severity",
                 "HIGH,CRITICAL",
-                "--skip-db-update",
                 "{function_dir}",
             ),
             requires="trivy",

@@ -57,6 +57,13 @@ class Layout:
             path.mkdir(parents=True, exist_ok=True)
 
 
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to `bulut up` (which stops every plane in order)."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
 def _bind(host: str, port: int) -> socket.socket:
     """Bind a listening socket now, so a busy port fails fast with a clear message."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -166,7 +173,7 @@ class LocalPlatform:
             loop="none",
             timeout_graceful_shutdown=5,
         )
-        server = uvicorn.Server(config)
+        server = _EmbeddedServer(config)
         self._servers.append(server)
         self._tasks.append(asyncio.create_task(server.serve(sockets=[sock]), name="server"))
 

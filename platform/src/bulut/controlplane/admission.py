@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bulut.errors import (
@@ -20,6 +21,7 @@ from bulut.errors import (
     ManifestError,
     NotFoundError,
 )
+from bulut.functions.catalog import resolve as resolve_function
 from bulut.manifests.feed import Resource
 
 from . import kinds, validation
@@ -115,6 +117,15 @@ def admit(
     merged = _merged(existing, desired)
     action: Action = "unchanged" if _user_view(merged) == _user_view(existing) else "configured"
     return Admitted(info, merged if action == "configured" else existing, action)
+
+
+def catalog_check(functions_dir: Path) -> ImageCheck:
+    """An image check backed by the function catalog (annotation, else func.yaml name)."""
+
+    def check(image: str, annotations: Mapping[str, str]) -> None:
+        resolve_function(image, annotations, functions_dir)
+
+    return check
 
 
 def _check_images(resource: Mapping[str, Any], check_image: ImageCheck) -> None:

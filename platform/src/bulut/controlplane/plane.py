@@ -16,13 +16,12 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from bulut.errors import ConfigError, ConflictError, InvalidInputError, NotFoundError
-from bulut.functions.catalog import resolve as resolve_function
 from bulut.manifests.feed import Resource, ResourceEvent, key_of as _key_of
 from bulut.settings import Settings
 
 from . import kinds as registry
 from .addresses import Addressing
-from .admission import Admitted, ImageCheck, admit, classify, in_document, result_of
+from .admission import Admitted, admit, catalog_check, classify, in_document, result_of
 from .app import create_app
 from .db import create_db_engine, create_schema
 from .models import ApplyResult
@@ -47,7 +46,7 @@ class ControlPlane:
     def __init__(self, settings: Settings, *, check_images: bool = True) -> None:
         self.settings = settings
         self.addressing = Addressing.from_settings(settings)
-        self._check_images = check_images
+        self._image_check = catalog_check(Path(settings.functions_dir)) if check_images else None
         self._engine: Engine | None = None
         self._store: Store | None = None
         self._lock = asyncio.Lock()
@@ -68,9 +67,13 @@ class ControlPlane:
         """Open (and create) the database, then reconcile everything once."""
         if self._store is not None:
             return
-        self._engine = create_db_engine(self.settings.resolved_database_url)
-        await asyncio.to_thread(create_schema, self._engine)
-        self._store = Store(self._engine)
+        engine = create_db_engine(self.settings.resolved_database_url)
+        try:
+            await asyncio.to_thread(create_schema, engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        self._engine, self._store = engine, Store(engine)
         self._hub = WatchHub()
         async with self._lock:
             await asyncio.to_thread(self._reconcile_all)
@@ -259,19 +262,9 @@ class ControlPlane:
             document,
             existing,
             addressing=self.addressing,
-            check_image=self._image_check(),
+            check_image=self._image_check,
             default_namespace=namespace,
         )
-
-    def _image_check(self) -> ImageCheck | None:
-        if not self._check_images:
-            return None
-        functions_dir = Path(self.settings.functions_dir)
-
-        def check(image: str, annotations: Mapping[str, str]) -> None:
-            resolve_function(image, annotations, functions_dir)
-
-        return check
 
     def _delete_sync(self, kind: str, namespace: str, name: str) -> Events:
         with self._require_store().transaction() as tx:

@@ -1,26 +1,64 @@
-"""An OpenBao dev server for the local platform: started by `bulut up`, stopped with it.
+"""The local platform's OpenBao: started by `bulut up`, stopped with it.
 
-The root token is random per start and never written to a log: the server's own output
-goes through :func:`scrub` before it reaches ``<state>/vault/bao.log``.
+Two modes:
+
+- **persistent** (the default, what `bulut up` runs): OpenBao with Raft storage in
+  ``<state>/vault/data`` on a free loopback port. The first start initialises it once
+  (one key share) and keeps the unseal key and root token in ``<state>/vault/init.json``
+  (mode 0600, never logged); every start unseals it; the first start mounts KV v2 at
+  ``secret/``. Transit keys and KV values therefore survive a restart, and a Raft snapshot
+  (``sys/storage/raft/snapshot``) carries all of it for backups.
+- **dev** (``persistent=False``): ``bao server -dev``, in memory, ready in ~160 ms, for tests.
+
+A snapshot restored by `bulut dr restore` waits in ``<state>/vault/restore/`` (the snapshot
+and the ``init.json`` it belongs to); the next start initialises a fresh node, force-restores
+the snapshot and from then on unseals with the restored key.
+
+The root token never reaches a log: the server's own output goes through :func:`scrub`
+before it is written to ``<state>/vault/bao.log``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from bulut.errors import ConfigError, SecretUnavailableError
 
 READY_TIMEOUT = 15.0
+ACTIVE_TIMEOUT = 30.0
+PR_SET_PDEATHSIG = 1
+
+CONFIG_TEMPLATE = """\
+storage "raft" {{
+  path = "{data}"
+  node_id = "bulut"
+  performance_multiplier = 1
+}}
+listener "tcp" {{
+  address = "{host}:{port}"
+  cluster_address = "{host}:{cluster_port}"
+  tls_disable = true
+}}
+api_addr = "http://{host}:{port}"
+cluster_addr = "http://{host}:{cluster_port}"
+disable_mlock = true
+ui = false
+"""
 
 
 def find_bao() -> Path:
@@ -37,9 +75,17 @@ def find_bao() -> Path:
     return Path(found)
 
 
-def scrub(line: str, token: str) -> str:
-    """A log line with the root token replaced."""
-    return line.replace(token, "<redacted>") if token else line
+def scrub(line: str, *tokens: str) -> str:
+    """A log line with every given secret (root token, unseal key) replaced."""
+    for token in tokens:
+        if token:
+            line = line.replace(token, "<redacted>")
+    return line
+
+
+def render_config(data: Path, host: str, port: int, cluster_port: int) -> str:
+    """The server configuration of a persistent node (Raft, loopback, no TLS)."""
+    return CONFIG_TEMPLATE.format(data=data, host=host, port=port, cluster_port=cluster_port)
 
 
 def _free_port(host: str) -> int:
@@ -48,16 +94,46 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def _write_private(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Ask Linux to SIGTERM the server when the platform dies (even by kill -9)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _stop_stale(pid_file: Path, config: Path) -> None:
+    """Stop a server a crashed platform left on this state dir (it holds the Raft lock)."""
+    try:
+        pid = int(pid_file.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"bao" not in cmdline or str(config).encode() not in cmdline:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5.0
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 @dataclass
 class DevServer:
-    """`bao server -dev` on a free loopback port with a random root token."""
+    """The local OpenBao on a free loopback port (persistent Raft node, or ``-dev``)."""
 
     state_dir: Path
     host: str = "127.0.0.1"
     port: int = 0
+    persistent: bool = True
     token: str = field(default_factory=lambda: "bulut-" + secrets.token_urlsafe(24), repr=False)
     _process: asyncio.subprocess.Process | None = field(default=None, init=False, repr=False)
     _pump: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _unseal_key: str = field(default="", init=False, repr=False)
 
     @property
     def addr(self) -> str:
@@ -69,51 +145,164 @@ class DevServer:
         """Where the scrubbed server output goes."""
         return self.state_dir / "bao.log"
 
+    @property
+    def data_dir(self) -> Path:
+        """Raft storage of a persistent node."""
+        return self.state_dir / "data"
+
+    @property
+    def init_path(self) -> Path:
+        """Unseal key and root token of a persistent node (mode 0600)."""
+        return self.state_dir / "init.json"
+
+    @property
+    def pending_restore(self) -> Path:
+        """Where `bulut dr restore` leaves a snapshot for the next start."""
+        return self.state_dir / "restore"
+
     async def start(self) -> None:
-        """Start the server and wait until it answers `sys/health` as unsealed."""
+        """Start the server and wait until it answers `sys/health` as active and unsealed."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.state_dir, 0o700)
         if not self.port:
             self.port = _free_port(self.host)
+        if self.persistent:
+            await self._start_persistent()
+        else:
+            await self._spawn(
+                "server",
+                "-dev",
+                f"-dev-root-token-id={self.token}",
+                f"-dev-listen-address={self.host}:{self.port}",
+                "-dev-no-store-token",
+            )
+            await self._wait_health(ready=lambda status: status == 200)
+
+    async def _start_persistent(self) -> None:
+        config = self.state_dir / "bao.hcl"
+        pid_file = self.state_dir / "bao.pid"
+        await asyncio.to_thread(_stop_stale, pid_file, config)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)
+        config.write_text(
+            render_config(self.data_dir.resolve(), self.host, self.port, _free_port(self.host))
+        )
+        await self._spawn("server", f"-config={config}")
+        assert self._process is not None
+        pid_file.write_text(str(self._process.pid))
+        health = await self._wait_health(ready=lambda status: status in (200, 429, 501, 503))
+        restore = self.pending_restore / "snapshot" if self.pending_restore.is_dir() else None
+        async with httpx.AsyncClient(base_url=self.addr, timeout=30.0) as client:
+            fresh = not health.get("initialized", False)
+            if fresh:
+                await self._initialise(client)
+            else:
+                self._load_init()
+            await self._unseal(client)
+            if fresh and restore is not None and restore.is_file():
+                await self._restore(client, restore)
+            elif fresh:
+                await self._mount_kv(client)
+
+    async def _initialise(self, client: httpx.AsyncClient) -> None:
+        response = await client.put("/v1/sys/init", json={"secret_shares": 1, "secret_threshold": 1})
+        self._check(response, "initialise OpenBao")
+        body = response.json()
+        document = {"unseal_keys_b64": body["keys_base64"], "root_token": body["root_token"]}
+        _write_private(self.init_path, json.dumps(document) + "\n")
+        self._load_init()
+
+    def _load_init(self) -> None:
+        try:
+            document: dict[str, Any] = json.loads(self.init_path.read_text())
+            self.token = str(document["root_token"])
+            self._unseal_key = str(document["unseal_keys_b64"][0])
+        except (OSError, ValueError, KeyError, IndexError):
+            raise SecretUnavailableError(
+                f"OpenBao in {self.data_dir} is initialised but {self.init_path} is missing or "
+                "unreadable: restore it from a backup (`bulut dr restore`) or delete "
+                f"{self.data_dir} to start with an empty Vault"
+            ) from None
+
+    async def _unseal(self, client: httpx.AsyncClient) -> None:
+        response = await client.put("/v1/sys/unseal", json={"key": self._unseal_key})
+        self._check(response, "unseal OpenBao")
+        await self._wait_health(ready=lambda status: status == 200, timeout=ACTIVE_TIMEOUT)
+
+    async def _mount_kv(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            "/v1/sys/mounts/secret",
+            json={"type": "kv", "options": {"version": "2"}},
+            headers={"X-Vault-Token": self.token},
+        )
+        self._check(response, "mount KV v2 at secret/")
+
+    async def _restore(self, client: httpx.AsyncClient, snapshot: Path) -> None:
+        """Force-restore a snapshot; from then on the restored key unseals the node."""
+        response = await client.post(
+            "/v1/sys/storage/raft/snapshot-force",
+            content=snapshot.read_bytes(),
+            headers={"X-Vault-Token": self.token},
+        )
+        self._check(response, f"restore the Vault snapshot {snapshot}")
+        shutil.copyfile(self.pending_restore / "init.json", self.init_path)
+        os.chmod(self.init_path, 0o600)
+        shutil.rmtree(self.pending_restore)
+        self._load_init()
+        status = (await client.get("/v1/sys/seal-status")).json()
+        if status.get("sealed", False):
+            await self._unseal(client)
+        else:
+            await self._wait_health(ready=lambda code: code == 200, timeout=ACTIVE_TIMEOUT)
+
+    def _check(self, response: httpx.Response, what: str) -> None:
+        if response.status_code >= 400:
+            errors = response.json().get("errors", []) if response.content else []
+            raise SecretUnavailableError(
+                f"could not {what} ({response.status_code}: "
+                f"{scrub('; '.join(map(str, errors)), self.token, self._unseal_key)}); "
+                f"see {self.log_path}"
+            )
+
+    async def _spawn(self, *args: str) -> None:
         self._process = await asyncio.create_subprocess_exec(
             str(find_bao()),
-            "server",
-            "-dev",
-            f"-dev-root-token-id={self.token}",
-            f"-dev-listen-address={self.host}:{self.port}",
-            "-dev-no-store-token",
+            *args,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             stdin=asyncio.subprocess.DEVNULL,
             env={**os.environ, "BAO_LOG_FORMAT": "standard", "HOME": str(self.state_dir)},
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         self._pump = asyncio.create_task(self._copy_output())
-        await self._wait_ready()
 
     async def _copy_output(self) -> None:
         assert self._process is not None and self._process.stdout is not None
         with self.log_path.open("a", encoding="utf-8") as log:
             os.chmod(self.log_path, 0o600)
             async for raw in self._process.stdout:
-                log.write(scrub(raw.decode(errors="replace"), self.token))
+                log.write(scrub(raw.decode(errors="replace"), self.token, self._unseal_key))
                 log.flush()
 
-    async def _wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
+    async def _wait_health(self, *, ready: Any, timeout: float = READY_TIMEOUT) -> dict[str, Any]:
+        """Poll ``sys/health`` until ``ready(status_code)``; return its body."""
+        deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(timeout=1.0) as client:
             while time.monotonic() < deadline:
                 if self._process is not None and self._process.returncode is not None:
                     break
                 try:
                     response = await client.get(f"{self.addr}/v1/sys/health")
-                    if response.status_code == 200:
-                        return
-                except httpx.TransportError:
+                    if ready(response.status_code):
+                        body: dict[str, Any] = response.json() if response.content else {}
+                        return body
+                except (httpx.TransportError, ValueError):
                     pass
                 await asyncio.sleep(0.05)
         await self.stop()
         raise SecretUnavailableError(
-            f"the OpenBao dev server did not become ready on {self.addr}; see {self.log_path}"
+            f"OpenBao did not become ready on {self.addr}; see {self.log_path}"
         )
 
     async def stop(self) -> None:
@@ -129,3 +318,4 @@ class DevServer:
         if self._pump is not None:
             await asyncio.gather(self._pump, return_exceptions=True)
             self._pump = None
+        (self.state_dir / "bao.pid").unlink(missing_ok=True)

@@ -1,0 +1,137 @@
+"""The local pipeline runner: DAG order, skip reasons, failures blocking their dependents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bulut.cli.main import build_app
+from bulut.cli.pipeline import Outcome, Status, StepResult, run_pipeline, summary_rows
+from bulut.cli.pipeline_steps import FUNCTION_CI, PIPELINES, PROMOTE, Pipeline, Step
+from bulut.errors import InvalidInputError, NotFoundError
+
+VALUES = {"function": "inventory", "function_dir": "functions/inventory"}
+
+
+def every_tool(name: str) -> list[str]:
+    return [name]
+
+
+def no_trivy(name: str) -> list[str] | None:
+    return None if name == "trivy" else [name]
+
+
+class Recorder:
+    """An executor that records what ran and fails the steps it is told to."""
+
+    def __init__(self, failing: tuple[str, ...] = ()) -> None:
+        self.failing = failing
+        self.ran: list[tuple[str, list[str], Path]] = []
+
+    def __call__(self, step: Step, argv: list[str], cwd: Path) -> Outcome:
+        self.ran.append((step.name, argv, cwd))
+        return Outcome(1 if step.name in self.failing else 0, f"{step.name} output\n")
+
+
+def statuses(results: list[StepResult]) -> dict[str, tuple[Status, str]]:
+    return {r.name: (r.status, r.reason) for r in results}
+
+
+def test_steps_run_in_dag_order_with_their_placeholders_filled() -> None:
+    recorder = Recorder()
+    run_pipeline(FUNCTION_CI, VALUES, Path("/repo"), execute=recorder, tools=every_tool)
+    names = [name for name, _, _ in recorder.ran]
+    assert names == ["lint", "unit-test", "render-check", "validate", "build", "scan"]
+    lint, unit_test = recorder.ran[0], recorder.ran[1]
+    assert lint[2] == Path("/repo/functions/inventory") and lint[1][:2] == ["ruff", "check"]
+    assert unit_test[1] == ["bulut", "func", "test", "functions/inventory"]
+
+
+def test_cluster_only_steps_are_skipped_with_their_reason() -> None:
+    results = run_pipeline(FUNCTION_CI, VALUES, Path("."), execute=Recorder(), tools=no_trivy)
+    found = statuses(results)
+    assert found["checkout"] == (Status.skipped, "the local run uses the working tree")
+    assert found["scan"] == (Status.skipped, "trivy is not installed")
+    assert found["push"] == (Status.skipped, "needs a container registry")
+    assert found["build"][0] is Status.passed
+
+
+def test_a_failed_step_skips_its_dependents_and_independent_steps_still_run() -> None:
+    recorder = Recorder(failing=("unit-test",))
+    results = run_pipeline(FUNCTION_CI, VALUES, Path("."), execute=recorder, tools=every_tool)
+    found = statuses(results)
+    assert found["unit-test"] == (Status.failed, "exit code 1")
+    assert found["render-check"][0] is Status.passed
+    assert found["validate"][0] is Status.passed
+    assert found["build"] == (Status.skipped, "unit-test failed")
+    assert found["scan"] == (Status.skipped, "unit-test failed")
+    assert results[2].output == "unit-test output\n"
+
+
+def test_a_rollback_runs_only_when_its_dependency_failed() -> None:
+    pipeline = Pipeline(
+        "demo",
+        "demo",
+        (
+            Step("smoke-test", "s", command=("true",)),
+            Step("rollback", "r", depends=("smoke-test",), command=("true",), on_failure=True),
+        ),
+    )
+    passed = statuses(run_pipeline(pipeline, {}, Path("."), execute=Recorder(), tools=every_tool))
+    assert passed["rollback"] == (Status.skipped, "smoke-test did not fail")
+    failed = run_pipeline(
+        pipeline, {}, Path("."), execute=Recorder(failing=("smoke-test",)), tools=every_tool
+    )
+    assert statuses(failed)["rollback"][0] is Status.passed
+
+
+def test_promote_runs_nothing_locally() -> None:
+    recorder = Recorder()
+    results = run_pipeline(PROMOTE, VALUES, Path("."), execute=recorder, tools=every_tool)
+    assert recorder.ran == []
+    assert {r.status for r in results} == {Status.skipped}
+
+
+def test_a_catalog_with_an_unknown_dependency_is_refused() -> None:
+    with pytest.raises(ValueError, match="depends on lint, which is not defined before it"):
+        Pipeline("bad", "bad", (Step("build", "b", depends=("lint",), command=("true",)),))
+
+
+def test_a_step_without_a_local_command_must_say_why() -> None:
+    with pytest.raises(ValueError, match="say why"):
+        Step("push", "p")
+
+
+def test_the_summary_has_step_status_duration_and_reason() -> None:
+    rows = summary_rows(
+        [
+            StepResult("lint", Status.passed, 0.25),
+            StepResult("push", Status.skipped, reason="needs a container registry"),
+        ]
+    )
+    assert rows == [
+        ("lint", "passed", "0.2s", ""),
+        ("push", "skipped", "-", "needs a container registry"),
+    ]
+
+
+def test_pipeline_list_shows_every_pipeline_and_step() -> None:
+    result = CliRunner().invoke(build_app(), ["pipeline", "list"])
+    assert result.exit_code == 0
+    for pipeline in PIPELINES.values():
+        assert pipeline.name in result.output
+    assert "wait-for-sync" in result.output
+
+
+def test_an_unknown_pipeline_or_a_missing_function_is_bad_input(tmp_path: Path) -> None:
+    app = build_app()
+    unknown = CliRunner().invoke(app, ["pipeline", "run", "nightly"])
+    assert isinstance(unknown.exception, InvalidInputError)
+    assert "unknown pipeline 'nightly'" in str(unknown.exception)
+    missing = CliRunner().invoke(app, ["pipeline", "run", "function-ci", "--root", str(tmp_path)])
+    assert isinstance(missing.exception, InvalidInputError)
+    assert "needs --function" in str(missing.exception)
+    absent = CliRunner().invoke(app, ["pipeline", "run", "function-ci", "-f", "nope"])
+    assert isinstance(absent.exception, NotFoundError)
