@@ -15,7 +15,7 @@ PYTEST_WORKERS ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: help install up test lint typecheck imports unit integration contract test-functions \
-        bench e2e render drill validate fmt clean
+        bench e2e render pipeline drill validate fmt clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -69,6 +69,10 @@ e2e: $(STAMP) ## Cluster suite (needs a kubeconfig; skips with the reason otherw
 
 render: $(STAMP) ## Regenerate rendered YAML (functions, pipelines) into gitops/
 	$(BIN)/bulut render
+	$(BIN)/python -m pipelines.render
+
+pipeline: $(STAMP) ## Run function-ci locally for one function: make pipeline FN=inventory
+	$(BIN)/bulut pipeline run function-ci --function $(FN)
 
 validate: $(STAMP) ## Build and validate every gitops overlay offline
 	$(BIN)/bulut validate gitops

@@ -95,6 +95,7 @@ def start_broker(
     resources: list[dict[str, object]], state: Path, port: int
 ) -> subprocess.Popen[bytes]:
     """The eventing data plane, alone."""
+    state.mkdir(parents=True, exist_ok=True)
     path = state / "resources.json"
     path.write_text(json.dumps(resources))
     command = [sys.executable, "-m", "bulut.eventing.standalone", "--resources", str(path),
@@ -212,55 +213,66 @@ async def main(args: argparse.Namespace) -> None:
         state = Path(tmp)
         sub_port, broker_port = free_port(), free_port()
         subscriber = start_subscriber(sub_port)
-        broker = start_broker(resources_with_triggers(sub_port, 0), state / "ingest", broker_port)
         try:
-            direct = sender(pool, sub_port, "/")
-            ingest = sender(pool, broker_port, "/default/default")
-            for c in (64, 256):
-                await closed_loop(direct, 2000, c)  # warm up
-                base, base_lat = await closed_loop(direct, args.events, c)
-                ours, our_lat = await closed_loop(ingest, args.events, c)
-                print(f"binary, c={c}: direct {base:,.0f}/s (p99 {pct(base_lat, .99):.1f} ms) | "
-                      f"durable broker ingest {ours:,.0f}/s (p50 {pct(our_lat, .5):.2f} ms, "
-                      f"p99 {pct(our_lat, .99):.1f} ms) | ratio {ours / base:.2f}")  # fmt: skip
-            batched = sender(pool, broker_port, "/default/default", batch=100)
-            rate, _ = await closed_loop(batched, args.events // 100, 16)
-            print(f"batched (100/request, c=16): durable broker ingest {rate * 100:,.0f} events/s")
-            for name, send in (("direct", direct), ("broker", ingest)):
-                lat = await paced(send, 5000, args.seconds)
-                print(f"paced 5,000/s for {args.seconds:.0f} s, {name}: p50 {pct(lat, .5):.2f} ms, "
-                      f"p99 {pct(lat, .99):.2f} ms")  # fmt: skip
+            await run_ingest_and_e2e(pool, args, state, sub_port, broker_port)
         finally:
-            stop(broker)
-
-        e2e_port = free_port()
-        broker = start_broker(resources_with_triggers(sub_port, 10), state / "e2e", e2e_port)
-        try:
-            before = await count_of(pool, sub_port)
-            send = sender(pool, e2e_port, "/default/default")
-            started = time.perf_counter()
-            accepted, _ = await closed_loop(send, args.events, 128)
-            while await count_of(pool, sub_port) - before < args.events:
-                if time.perf_counter() - started > 120:
-                    raise RuntimeError("end-to-end run did not drain")
-                await asyncio.sleep(0.01)
-            elapsed = time.perf_counter() - started
-            print(f"end to end, 10 triggers / 1 matching: accepted {accepted:,.0f}/s, "
-                  f"delivered {args.events / elapsed:,.0f}/s sustained ({args.events} events)")  # fmt: skip
-        finally:
-            stop(broker)
             stop(subscriber)
-
         await recovery(pool, state / "recovery")
     await pool.aclose()
 
 
+async def run_ingest_and_e2e(
+    pool: ConnectionPool, args: argparse.Namespace, state: Path, sub_port: int, broker_port: int
+) -> None:
+    """Sections 1 to 5."""
+    broker = start_broker(resources_with_triggers(sub_port, 0), state / "ingest", broker_port)
+    try:
+        direct = sender(pool, sub_port, "/")
+        ingest = sender(pool, broker_port, "/default/default")
+        for c in (64, 256):
+            await closed_loop(direct, 2000, c)  # warm up
+            base, base_lat = await closed_loop(direct, args.events, c)
+            ours, our_lat = await closed_loop(ingest, args.events, c)
+            print(f"binary, c={c}: direct {base:,.0f}/s (p99 {pct(base_lat, .99):.1f} ms) | "
+                  f"durable broker ingest {ours:,.0f}/s (p50 {pct(our_lat, .5):.2f} ms, "
+                  f"p99 {pct(our_lat, .99):.1f} ms) | ratio {ours / base:.2f}")  # fmt: skip
+        batched = sender(pool, broker_port, "/default/default", batch=100)
+        rate, _ = await closed_loop(batched, args.events // 100, 16)
+        print(f"batched (100/request, c=16): durable broker ingest {rate * 100:,.0f} events/s")
+        for name, send in (("direct", direct), ("broker", ingest)):
+            lat = await paced(send, 5000, args.seconds)
+            print(f"paced 5,000/s for {args.seconds:.0f} s, {name}: p50 {pct(lat, .5):.2f} ms, "
+                  f"p99 {pct(lat, .99):.2f} ms")  # fmt: skip
+    finally:
+        stop(broker)
+
+    e2e_port = free_port()
+    broker = start_broker(resources_with_triggers(sub_port, 10), state / "e2e", e2e_port)
+    try:
+        before = await count_of(pool, sub_port)
+        send = sender(pool, e2e_port, "/default/default")
+        started = time.perf_counter()
+        accepted, _ = await closed_loop(send, args.events, 128)
+        while await count_of(pool, sub_port) - before < args.events:
+            if time.perf_counter() - started > 120:
+                raise RuntimeError("end-to-end run did not drain")
+            await asyncio.sleep(0.01)
+        elapsed = time.perf_counter() - started
+        print(f"end to end, 10 triggers / 1 matching: accepted {accepted:,.0f}/s, "
+              f"delivered {args.events / elapsed:,.0f}/s sustained ({args.events} events)")  # fmt: skip
+    finally:
+        stop(broker)
+
+
 async def recovery(pool: ConnectionPool, state: Path) -> None:
     """kill -9 with a backlog, restart, and time the first redelivery."""
-    state.mkdir()
     sub_port, port = free_port(), free_port()
     subscriber = start_subscriber(sub_port, delay=0.05)
-    broker = start_broker(resources_with_triggers(sub_port, 1), state, port)
+    try:
+        broker = start_broker(resources_with_triggers(sub_port, 1), state, port)
+    except BaseException:
+        stop(subscriber)
+        raise
     try:
         await closed_loop(sender(pool, port, "/default/default"), 3000, 64)
         os.kill(broker.pid, signal.SIGKILL)

@@ -83,7 +83,8 @@ def _script_for(pipeline: Pipeline, step: Step) -> tuple[str, str, Manifest]:
     if step.same_on_cluster:
         argv = " ".join(f'"{part}"' for part in step.argv(_shell_values()))
         cwd = step.cwd.format_map(_shell_values())
-        script = f'set -eu\ncd "$SRC/{cwd}"\nexec uv run --frozen --project "$SRC" {argv}\n'
+        where = '"$SRC"' if cwd == "." else f'"$SRC/{cwd}"'
+        script = f'set -eu\ncd {where}\nexec uv run --frozen --project "$SRC" {argv}\n'
         return images.TOOLS, script, restricted()
     if pipeline is FUNCTION_CI:
         scripts = {

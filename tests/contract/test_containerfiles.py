@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.parent for p in (REPO / "functions").glob("*/Containerfile"))
@@ -81,3 +82,19 @@ def test_the_server_is_the_one_the_flavour_needs(folder: Path) -> None:
 def test_tests_and_local_state_stay_out_of_the_image(folder: Path) -> None:
     ignored = (folder / ".containerignore").read_text().splitlines()
     assert {"tests/", "*.db", "__pycache__/"} <= set(ignored)
+
+
+def test_compose_builds_every_function_from_its_containerfile_as_non_root() -> None:
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text())
+    services = compose["services"]
+    assert "platform" in services
+    for folder in FUNCTIONS:
+        service = services[folder.name]
+        assert service["build"] == {
+            "context": f"functions/{folder.name}",
+            "dockerfile": "Containerfile",
+        }
+        assert service["user"].split(":") == ["1001", "0"]
+        assert service["cap_drop"] == ["ALL"]
+    ports = [p for s in services.values() for p in s["ports"]]
+    assert len(ports) == len(set(ports))

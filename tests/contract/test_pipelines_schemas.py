@@ -93,7 +93,7 @@ def test_every_rendered_document_is_valid(
 
 
 def test_a_misspelled_field_fails_validation(shared_dir: Path) -> None:
-    (template,) = [d for _, d in rendered() if d["kind"] == "WorkflowTemplate"][:1]
+    template = next(d for _, d in rendered() if d["kind"] == "WorkflowTemplate")
     broken = copy.deepcopy(template)
     broken["spec"]["podGc"] = broken["spec"].pop("podGC")
     report = Validator(store(shared_dir / "schemas"), check_policy=False).check(

@@ -10,6 +10,8 @@ land in tests/artifacts/.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,18 +20,19 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from bulut.dashboard import create_dashboard
+from bulut.dashboard import Dashboard
 from bulut.eventing.memory_feed import MemoryFeed
 from bulut.observability.metrics import PlatformMetrics
+from tests.conftest import free_port
 from tests.integration.test_eventing_support import (
     Received,
     binary_headers,
     broker,
     eventing_runtime,
-    serving,
     subscriber,
     trigger,
 )
@@ -143,14 +146,39 @@ async def screenshot(driver: Any, name: str) -> Path:
     return path
 
 
-async def _control_plane(feed: MemoryFeed, admin: Any, metrics: PlatformMetrics) -> AsyncIterator[str]:
-    dashboard = create_dashboard(feed, eventing_base="/eventing", metrics=metrics)
+@contextlib.asynccontextmanager
+async def control_plane(
+    feed: MemoryFeed, admin: Any, metrics: PlatformMetrics, driver: Any, reports: Path
+) -> AsyncIterator[str]:
+    """The dashboard at ``/`` and the eventing admin API at ``/eventing``, as on :8081.
+
+    The browser leaves the page first: its event streams would otherwise keep the
+    server's graceful shutdown waiting.
+    """
+    dashboard = Dashboard(
+        feed, eventing_base="/eventing", metrics=metrics, dr_reports_dir=reports, window=20.0
+    )
     await dashboard.start()
     app = Starlette(routes=[Mount("/eventing", admin), Mount("/", dashboard)])
+    port = free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="error",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
     try:
-        async with serving(app) as port:
-            yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}"
     finally:
+        await asyncio.to_thread(driver.get, "about:blank")
+        server.should_exit = True
+        await task
         await dashboard.aclose()
 
 
@@ -178,7 +206,13 @@ async def test_dashboard_shows_a_revision_scaling_up_and_back_to_zero_live(
             feed.put(revision("orders-00001", 0, 0))
             metrics = PlatformMetrics()
             metrics.request_finished("default", "orders", "orders-00001", 200, 0.01)
-            async for base in _control_plane(feed, rt.eventing.admin_app, metrics):
+            reports = tmp_path / "drills"
+            reports.mkdir()
+            (reports / "2026-11-28-restore.json").write_text(
+                json.dumps({"scenario": "restore-control-plane", "rtoSeconds": 41, "rpoSeconds": 0})
+            )
+            admin = rt.eventing.admin_app
+            async with control_plane(feed, admin, metrics, browser, reports) as base:
                 await asyncio.to_thread(browser.get, base + "/")
                 await until(
                     lambda: browser.find_element(By.ID, "status").text == "live", "the stream"
@@ -186,14 +220,24 @@ async def test_dashboard_shows_a_revision_scaling_up_and_back_to_zero_live(
                 services = browser.find_element(By.ID, "services").text
                 assert "orders" in services and "orders-00001 100%" in services
                 assert chart(browser, "orders-00001")["actual"] == "0"
+                assert "restore-control-plane" in browser.find_element(By.ID, "drill").text
+                await asyncio.sleep(1.0)
 
                 feed.put(revision("orders-00001", 0, 2))
+                await asyncio.sleep(0.6)
+                feed.put(revision("orders-00001", 1, 2))
+                await asyncio.sleep(0.4)
                 feed.put(revision("orders-00001", 2, 2))
                 await until(lambda: chart(browser, "orders-00001")["actual"] == "2", "scale-up")
-                scale = browser.find_element(By.CSS_SELECTOR, '.scale[data-revision="orders-00001"]')
+                scale = browser.find_element(
+                    By.CSS_SELECTOR, '.scale[data-revision="orders-00001"]'
+                )
                 assert scale.text == "2/2"
+                await asyncio.sleep(2.0)
                 await screenshot(browser, "dashboard-scaled-up.png")
 
+                feed.put(revision("orders-00001", 2, 0))
+                await asyncio.sleep(0.6)
                 feed.put(revision("orders-00001", 0, 0))
                 await until(lambda: chart(browser, "orders-00001")["actual"] == "0", "scale-down")
                 seen = chart(browser, "orders-00001")

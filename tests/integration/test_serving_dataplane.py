@@ -4,7 +4,6 @@ forked from zygotes, real HTTP through the router on an ephemeral loopback port.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -61,11 +60,15 @@ async def deploy(plane: DataPlane, rev: dict[str, Any], *, tag: str = "") -> str
 
 
 async def test_a_cold_event_is_held_and_answered_by_a_forked_instance(plane: DataPlane) -> None:
-    name = await deploy(plane, revision("echo", annotations={"autoscaling.knative.dev/initial-scale": "0"}))
+    name = await deploy(
+        plane, revision("echo", annotations={"autoscaling.knative.dev/initial-scale": "0"})
+    )
     await plane.wait_for(lambda: "zygote" in plane.feed.revision_report(name), "the zygote")
     assert plane.feed.revision_report(name)["readyInstances"] == 0
 
-    reply = await plane.client.post("/", headers={**plane.host("echo"), **EVENT_HEADERS}, content=b'{"n": 1}')
+    reply = await plane.client.post(
+        "/", headers={**plane.host("echo"), **EVENT_HEADERS}, content=b'{"n": 1}'
+    )
 
     assert reply.status_code == 200, reply.text
     event = reply.json()
@@ -109,7 +112,11 @@ async def test_instances_get_knatives_environment_sink_and_volume(plane: DataPla
             "kind": "SinkBinding",
             "metadata": {"name": "bind", "namespace": "default"},
             "spec": {
-                "subject": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "crashy"},
+                "subject": {
+                    "apiVersion": "serving.knative.dev/v1",
+                    "kind": "Service",
+                    "name": "crashy",
+                },
                 "ceOverrides": {"extensions": {"team": "a"}},
             },
             "status": {"sinkUri": "http://127.0.0.1:8080/default/default"},
@@ -146,8 +153,10 @@ async def test_a_crashed_instance_answers_502_and_is_replaced(plane: DataPlane) 
 
     assert crashed.status_code == 502
     await plane.wait_for(
-        lambda: plane.feed.revision_report(name)["conditions"][1].get("reason") == "ExitCode7"
-        or plane.feed.revision_report(name).get("readyInstances") == 1,
+        lambda: (
+            plane.feed.revision_report(name)["conditions"][1].get("reason") == "ExitCode7"
+            or plane.feed.revision_report(name).get("readyInstances") == 1
+        ),
         "the crash to be reported or the instance replaced",
     )
     again = await plane.client.get("/", headers=plane.host("crashy"))
@@ -176,7 +185,7 @@ async def test_beyond_ten_times_containerconcurrency_requests_get_503(plane: Dat
     )
 
     replies = await asyncio.gather(
-        *(plane.client.get("/?ms=1500", headers=plane.host("slow")) for _ in range(14))
+        *(plane.client.get("/?ms=400", headers=plane.host("slow")) for _ in range(14))
     )
 
     codes = sorted(r.status_code for r in replies)
@@ -200,7 +209,9 @@ async def test_a_request_held_past_timeoutseconds_gets_the_activators_504(
     plane: DataPlane,
 ) -> None:
     notes = {"autoscaling.knative.dev/initial-scale": "0"}
-    await deploy(plane, revision("slow", timeout_seconds=1, env={"SLOW_START": "3"}, annotations=notes))
+    await deploy(
+        plane, revision("slow", timeout_seconds=1, env={"SLOW_START": "3"}, annotations=notes)
+    )
 
     reply = await plane.client.get("/", headers=plane.host("slow"))
 
@@ -219,7 +230,9 @@ async def test_traffic_splits_by_percent_and_tags_get_their_own_host(plane: Data
     def revision_of(reply: Any) -> str:
         return str(reply.json()["env"]["K_REVISION"])
 
-    tagged = [await plane.client.get("/", headers=plane.host("crashy", tag="old")) for _ in range(5)]
+    tagged = [
+        await plane.client.get("/", headers=plane.host("crashy", tag="old")) for _ in range(5)
+    ]
     split = [await plane.client.get("/", headers=plane.host("crashy")) for _ in range(40)]
 
     assert {revision_of(r) for r in tagged} == {"crashy-00001"}

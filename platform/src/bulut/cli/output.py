@@ -20,9 +20,15 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+PIPE_WIDTH = 240
+
+
 def console() -> Console:
-    """Console for normal output (stdout)."""
-    return Console(highlight=False, soft_wrap=True)
+    """Console for normal output (stdout); wide when piped, so tables are never cut."""
+    out = Console(highlight=False, soft_wrap=True)
+    if not out.is_terminal:
+        out = Console(highlight=False, soft_wrap=True, width=PIPE_WIDTH)
+    return out
 
 
 def err_console() -> Console:

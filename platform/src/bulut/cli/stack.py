@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,8 +60,9 @@ class Layout:
 class _EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signals to `bulut up` (which stops every plane in order)."""
 
-    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -184,7 +185,7 @@ class LocalPlatform:
 
     async def apply_paths(self, paths: Sequence[Path], *, kustomize: bool) -> list[Any]:
         """Apply YAML from files/directories (or kustomizations) through the control plane."""
-        documents = []
+        documents: list[dict[str, Any]] = []
         for path in paths:
             loaded = kustomize_build(path) if kustomize else load_documents(path)
             documents.extend(item.document for item in loaded)

@@ -77,15 +77,9 @@ def classify(document: Mapping[str, Any], default_namespace: str) -> Admitted | 
     meta = document.get("metadata") or {}
     ref = clone(dict(document))
     ref.setdefault("metadata", {}).setdefault("namespace", meta.get("namespace", default_namespace))
+    cluster_only = kind in kinds.CLUSTER_ONLY or api_version in kinds.CLUSTER_ONLY_GROUPS
     note = (
-        "ignored (cluster only)"
-        if kind in kinds.CLUSTER_ONLY
-        or api_version
-        in {
-            "v1",
-            "route.openshift.io/v1",
-        }
-        else f"ignored (unknown kind {api_version}/{kind})"
+        "ignored (cluster only)" if cluster_only else f"ignored (unknown kind {api_version}/{kind})"
     )
     return Admitted(None, ref, "ignored", note)
 

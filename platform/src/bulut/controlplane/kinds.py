@@ -99,6 +99,24 @@ CLUSTER_ONLY: frozenset[str] = frozenset(
     }
 )
 
+# apiVersions whose every kind is cluster only (core v1 Service, OpenShift Route...).
+CLUSTER_ONLY_GROUPS: frozenset[str] = frozenset(
+    {
+        "v1",
+        "route.openshift.io/v1",
+        "networking.k8s.io/v1",
+        "rbac.authorization.k8s.io/v1",
+        "policy/v1",
+        "apps/v1",
+        "batch/v1",
+        "argoproj.io/v1alpha1",
+        "velero.io/v1",
+        "operator.knative.dev/v1beta1",
+        "operators.coreos.com/v1alpha1",
+        "operators.coreos.com/v1",
+    }
+)
+
 
 def lookup(name: str) -> KindInfo:
     """Resolve a kind from its Kind, plural, singular, alias or ``plural.group`` form."""

@@ -116,11 +116,27 @@ def unpack_headers(blob: bytes) -> list[Header]:
 
 
 def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # no WAL yet: nothing was written
+        return
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+MAX_SYNCS_IN_FLIGHT = 2
+
+
+def _settle(waiters: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for waiter in waiters:
+        if waiter.done():
+            continue
+        if error is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(sqlite3.OperationalError(str(error)))
 
 
 class EventLog:
@@ -207,24 +223,36 @@ class EventLog:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_groups())
 
     async def _flush_groups(self) -> None:
-        loop = asyncio.get_running_loop()
+        syncs: set[asyncio.Future[None]] = set()
         while self._events or self._outcomes or self._cursors or self._drops or self._waiters:
             await asyncio.sleep(0)  # let this tick's appends join the group
+            if len(syncs) >= MAX_SYNCS_IN_FLIGHT:
+                await asyncio.wait(syncs, return_when=asyncio.FIRST_COMPLETED)
             waiters, self._waiters = self._waiters, []
             synced = bool(self._events) or bool(waiters)
             try:
                 self._write_group()
-                if synced:
-                    await loop.run_in_executor(None, _fsync, f"{self.path}-wal")
-            except (sqlite3.Error, OSError) as error:
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(sqlite3.OperationalError(str(error)))
+            except sqlite3.Error as error:
+                _settle(waiters, error)
                 continue
             self.commits += 1
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            if synced:
+                # pipelined: a later fsync covers every earlier commit too, so a group never
+                # waits for the previous group's fsync to finish before starting its own
+                sync = asyncio.ensure_future(self._sync(waiters))
+                syncs.add(sync)
+                sync.add_done_callback(syncs.discard)
+        if syncs:
+            await asyncio.gather(*syncs)
+
+    async def _sync(self, waiters: list[asyncio.Future[None]]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, _fsync, f"{self.path}-wal")
+        except OSError as error:
+            _settle(waiters, error)
+            return
+        _settle(waiters, None)
 
     def _write_group(self) -> None:
         assert self.db is not None, "EventLog.open() first"

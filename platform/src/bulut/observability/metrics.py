@@ -53,20 +53,29 @@ class PlatformMetrics:
             buckets=COLD_START_BUCKETS,
             registry=reg,
         )
+        self.dispatch_duration = Histogram(
+            names.DISPATCH_DURATION,
+            "One send of an event to a subscriber or dead-letter sink (Knative"
+            " kn.eventing.dispatch.duration).",
+            [names.NAMESPACE, names.BROKER, names.TRIGGER, names.STATUS_CODE],
+            buckets=LATENCY_BUCKETS,
+            registry=reg,
+        )
         self.broker_events = Counter(
             names.BROKER_EVENTS,
-            "Events received by a broker (Knative broker ingress event_count).",
+            "Events answered by a broker's ingress (Knative's OpenCensus event_count).",
             [names.NAMESPACE, names.BROKER, names.EVENT_TYPE, names.STATUS_CODE],
             registry=reg,
         )
-        self.trigger_events = Counter(
-            names.TRIGGER_EVENTS,
-            "Finished deliveries per trigger and outcome (Knative broker filter event_count).",
+        self.trigger_deliveries = Counter(
+            names.TRIGGER_DELIVERIES,
+            "Finished deliveries per trigger and outcome (delivered, replied, dead-lettered,"
+            " failed).",
             [names.NAMESPACE, names.TRIGGER, names.OUTCOME, names.STATUS_CODE],
             registry=reg,
         )
-        self.dispatch_duration = Histogram(
-            names.DISPATCH_DURATION,
+        self.delivery_duration = Histogram(
+            names.DELIVERY_DURATION,
             "From broker ingress to a delivery's outcome, retries included.",
             [names.NAMESPACE, names.TRIGGER, names.OUTCOME],
             buckets=LATENCY_BUCKETS,
@@ -138,14 +147,25 @@ class PlatformMetrics:
         """The broker ingress answered one event with ``status``."""
         self.broker_events.labels(namespace, broker, event_type, str(status)).inc()
 
+    def dispatch_finished(
+        self, namespace: str, broker: str, trigger: str, status: int, seconds: float
+    ) -> None:
+        """One send to a subscriber or sink took ``seconds`` and got ``status`` (0: none)."""
+        key = ("dispatch", namespace, broker, trigger, str(status))
+        child = self._children.get(key)
+        if child is None:
+            child = self.dispatch_duration.labels(namespace, broker, trigger, str(status))
+            self._children[key] = child
+        child.observe(seconds)
+
     def delivery_finished(
         self, trigger: str, outcome: str, code: int, seconds: float | None = None
     ) -> None:
         """A delivery to ``trigger`` ("ns/name") ended with ``outcome`` after ``seconds``."""
         namespace, _, name = trigger.partition("/")
-        self.trigger_events.labels(namespace, name, outcome, str(code)).inc()
+        self.trigger_deliveries.labels(namespace, name, outcome, str(code)).inc()
         if seconds is not None:
-            self.dispatch_duration.labels(namespace, name, outcome).observe(seconds)
+            self.delivery_duration.labels(namespace, name, outcome).observe(seconds)
         if outcome == "dead-lettered":
             self.dead_letters.labels(namespace, name).inc()
 

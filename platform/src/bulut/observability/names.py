@@ -41,10 +41,13 @@ CAPACITY_EXCESS = "kn_revision_capacity_excess"
 PANIC_MODE = "bulut_revision_panic_mode"
 COLD_STARTS = "bulut_revision_cold_starts"  # counter: exposed with _total
 
+# -- eventing: one send to a subscriber or sink (recorded on the delivery path) -----------
+DISPATCH_DURATION = "kn_eventing_dispatch_duration_seconds"
+
 # -- eventing (recorded from the eventing observer) --------------------------------------
-BROKER_EVENTS = "kn_broker_ingress_event_count"  # counter
-TRIGGER_EVENTS = "kn_trigger_event_count"  # counter
-DISPATCH_DURATION = "kn_trigger_dispatch_duration_seconds"
+BROKER_EVENTS = "bulut_broker_ingress_events"  # counter
+TRIGGER_DELIVERIES = "bulut_trigger_deliveries"  # counter
+DELIVERY_DURATION = "bulut_trigger_delivery_duration_seconds"
 RETRIES = "bulut_trigger_retries"  # counter
 DEAD_LETTERS = "bulut_trigger_dead_letters"  # counter
 

@@ -145,3 +145,34 @@ def event_extension(context: TraceContext) -> dict[str, str]:
     if context.state:
         attributes[TRACESTATE] = context.state
     return attributes
+
+
+_CE_HEADERS = {
+    b"ce-id": "cloudevents.event_id",
+    b"ce-type": "cloudevents.event_type",
+    b"ce-source": "cloudevents.event_source",
+    b"ce-subject": "cloudevents.event_subject",
+}
+_CE_ATTRIBUTES = {
+    "id": "cloudevents.event_id",
+    "type": "cloudevents.event_type",
+    "source": "cloudevents.event_source",
+    "subject": "cloudevents.event_subject",
+}
+
+
+def span_attributes_from_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """OTel CloudEvents span attributes from binary-mode ``ce-*`` headers (others ignored)."""
+    found = {}
+    for name, value in headers:
+        key = _CE_HEADERS.get(name.lower())
+        if key is not None:
+            found[key] = value.decode("latin-1")
+    return found
+
+
+def span_attributes_from_event(attributes: Mapping[str, object]) -> dict[str, str]:
+    """OTel CloudEvents span attributes (``cloudevents.event_id``, ...) of an event."""
+    return {
+        key: str(attributes[name]) for name, key in _CE_ATTRIBUTES.items() if name in attributes
+    }

@@ -31,6 +31,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,7 +206,9 @@ class DevServer:
                 await self._mount_kv(client)
 
     async def _initialise(self, client: httpx.AsyncClient) -> None:
-        response = await client.put("/v1/sys/init", json={"secret_shares": 1, "secret_threshold": 1})
+        response = await client.put(
+            "/v1/sys/init", json={"secret_shares": 1, "secret_threshold": 1}
+        )
         self._check(response, "initialise OpenBao")
         body = response.json()
         document = {"unseal_keys_b64": body["keys_base64"], "root_token": body["root_token"]}
@@ -249,11 +252,10 @@ class DevServer:
         os.chmod(self.init_path, 0o600)
         shutil.rmtree(self.pending_restore)
         self._load_init()
-        status = (await client.get("/v1/sys/seal-status")).json()
-        if status.get("sealed", False):
-            await self._unseal(client)
-        else:
-            await self._wait_health(ready=lambda code: code == 200, timeout=ACTIVE_TIMEOUT)
+        # OpenBao applies the snapshot, waits ~5 s, then finds the restored root key cannot
+        # be read with this node's key and seals itself: unseal with the restored key then.
+        await self._wait_health(ready=lambda code: code == 503, timeout=ACTIVE_TIMEOUT)
+        await self._unseal(client)
 
     def _check(self, response: httpx.Response, what: str) -> None:
         if response.status_code >= 400:
@@ -285,7 +287,9 @@ class DevServer:
                 log.write(scrub(raw.decode(errors="replace"), self.token, self._unseal_key))
                 log.flush()
 
-    async def _wait_health(self, *, ready: Any, timeout: float = READY_TIMEOUT) -> dict[str, Any]:
+    async def _wait_health(
+        self, *, ready: Callable[[int], bool], timeout: float = READY_TIMEOUT
+    ) -> dict[str, Any]:
         """Poll ``sys/health`` until ``ready(status_code)``; return its body."""
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(timeout=1.0) as client:

@@ -28,6 +28,7 @@ class Front:
             server_header=False,
             date_header=False,
             timeout_keep_alive=75,
+            timeout_graceful_shutdown=30,
         )
         self.server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None

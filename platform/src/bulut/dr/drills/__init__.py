@@ -1,0 +1,1 @@
+"""Disaster-recovery drills as code: scenario files, the runner, and the report."""

@@ -1,0 +1,1 @@
+"""Velero on a cluster: object builders, phase interpretation, and the cluster drill."""

@@ -1,0 +1,138 @@
+"""gitops external-secrets: the ESO alternative validates and agrees with the Vault setup.
+
+Each overlay is built with the component and its namespace's component; the SecretStore and
+ExternalSecret are validated against the upstream CRDs in ../shared/schemas/external-secrets
+(skipped when that folder is absent) and checked against kubernetes-auth-roles.txt and the
+Secret the generated payments ksvc reads.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bulut.manifests.loading import LoadedDocument, kustomize_build
+from bulut.manifests.schemas import load_store
+from bulut.manifests.validate import Validator
+
+REPO = Path(__file__).resolve().parents[2]
+GITOPS = REPO / "gitops"
+VAULT = GITOPS / "platform" / "vault"
+NAMESPACES = {"dev": "shop-dev", "staging": "shop-staging", "prod": "shop-prod"}
+COMPONENT = GITOPS / "components" / "external-secrets"
+
+
+def build(overlay: str, workdir: Path) -> list[LoadedDocument]:
+    """The overlay with external-secrets and its namespace's component (wrapped)."""
+    folder = GITOPS / "overlays" / overlay
+    listed = yaml.safe_load((folder / "kustomization.yaml").read_text()).get("components", [])
+    if "../../components/external-secrets" in listed:
+        return kustomize_build(folder)
+    wrapper = workdir / overlay
+    wrapper.mkdir()
+    components = [COMPONENT, COMPONENT / NAMESPACES[overlay]]
+    (wrapper / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "namespace": NAMESPACES[overlay],
+                "resources": [os.path.relpath(folder, wrapper)],
+                "components": [os.path.relpath(path, wrapper) for path in components],
+            }
+        )
+    )
+    return kustomize_build(wrapper)
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[LoadedDocument]]:
+    workdir = tmp_path_factory.mktemp("external-secrets")
+    return {overlay: build(overlay, workdir) for overlay in NAMESPACES}
+
+
+def eso(items: list[LoadedDocument], kind: str) -> dict[str, Any]:
+    (found,) = [
+        item.document
+        for item in items
+        if item.document["kind"] == kind
+        and item.document["apiVersion"].startswith("external-secrets.io/")
+    ]
+    return found
+
+
+@pytest.mark.parametrize("overlay", sorted(NAMESPACES))
+def test_the_store_and_the_external_secret_validate_against_the_upstream_crds(
+    builds: dict[str, list[LoadedDocument]], overlay: str, shared_dir: Path
+) -> None:
+    store = load_store(bundled=False)
+    store.add_directory(shared_dir / "schemas" / "external-secrets")
+    items = [
+        item
+        for item in builds[overlay]
+        if item.document["apiVersion"].startswith("external-secrets.io/")
+    ]
+    assert sorted(item.document["kind"] for item in items) == ["ExternalSecret", "SecretStore"]
+    validator = Validator(store)
+    for item in items:
+        problems, known = validator.schema_problems(item)
+        assert known, item.document["kind"]
+        assert problems == []
+
+
+def test_a_misspelled_field_is_caught_so_the_validation_above_means_something(
+    shared_dir: Path,
+) -> None:
+    store = load_store(bundled=False)
+    store.add_directory(shared_dir / "schemas" / "external-secrets")
+    document = yaml.safe_load((COMPONENT / "externalsecret.yaml").read_text())
+    document["spec"]["refreshIntervall"] = "1h"
+    problems, known = Validator(store).schema_problems(LoadedDocument("x", 0, document))
+    assert known and problems
+
+
+@pytest.mark.parametrize("overlay", sorted(NAMESPACES))
+def test_eso_logs_in_as_payments_with_the_same_role_as_the_injector(
+    builds: dict[str, list[LoadedDocument]], overlay: str
+) -> None:
+    namespace = NAMESPACES[overlay]
+    store = eso(builds[overlay], "SecretStore")
+    vault = store["spec"]["provider"]["vault"]
+    assert store["metadata"]["namespace"] == namespace
+    assert vault["server"] == "http://vault.vault.svc:8200"
+    assert (vault["path"], vault["version"]) == ("secret", "v2")
+    auth = vault["auth"]["kubernetes"]
+    assert auth["mountPath"] == f"kubernetes-{namespace}"
+    assert auth["serviceAccountRef"] == {"name": auth["role"], "audiences": ["vault"]}
+    roles = {
+        tuple(line.split()[:2])
+        for line in (VAULT / "kubernetes-auth-roles.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert (namespace, auth["role"]) in roles
+
+
+@pytest.mark.parametrize("overlay", sorted(NAMESPACES))
+def test_the_external_secret_fills_the_secret_payments_reads_from_its_namespace_path(
+    builds: dict[str, list[LoadedDocument]], overlay: str
+) -> None:
+    namespace = NAMESPACES[overlay]
+    external = eso(builds[overlay], "ExternalSecret")["spec"]
+    assert external["secretStoreRef"] == {"kind": "SecretStore", "name": "vault-payments"}
+    assert external["target"] == {"name": "payments-env", "creationPolicy": "Owner"}
+    (entry,) = external["data"]
+    assert entry["remoteRef"] == {"key": f"{namespace}/payments/provider", "property": "api_key"}
+    (payments,) = [
+        item.document
+        for item in builds[overlay]
+        if item.document["kind"] == "Service" and item.document["metadata"]["name"] == "payments"
+    ]
+    env = payments["spec"]["template"]["spec"]["containers"][0]["env"]
+    reference = {"name": "payments-env", "key": entry["secretKey"]}
+    assert {"name": "PAYMENTS_PROVIDER_KEY", "valueFrom": {"secretKeyRef": reference}} in env
+    annotations = payments["spec"]["template"]["metadata"].get("annotations") or {}
+    assert not any(key.startswith("vault.hashicorp.com/") for key in annotations)

@@ -1,0 +1,43 @@
+"""The dashboard app over an in-memory feed, called in-process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from bulut.dashboard import create_dashboard
+from bulut.eventing.memory_feed import MemoryFeed
+from bulut.observability.metrics import PlatformMetrics
+
+REVISION = {
+    "kind": "Revision",
+    "metadata": {"name": "orders-00001", "namespace": "default"},
+    "status": {"actualReplicas": 1, "desiredReplicas": 1},
+}
+
+
+async def test_the_page_and_the_state_follow_the_feed_from_the_first_request() -> None:
+    feed = MemoryFeed([REVISION])
+    metrics = PlatformMetrics()
+    metrics.request_finished("default", "orders", "orders-00001", 200, 0.01)
+    dashboard = create_dashboard(feed, metrics=metrics)
+    transport = httpx.ASGITransport(dashboard)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://ui") as client:
+            await client.get("/")
+            for _ in range(100):
+                if dashboard.state.version:
+                    break
+                await asyncio.sleep(0.01)
+            page = await client.get("/")
+            assert page.status_code == 200 and "orders-00001" in page.text
+            assert page.headers["content-type"].startswith("text/html")
+            feed.put({**REVISION, "status": {"actualReplicas": 0, "desiredReplicas": 0}})
+            await asyncio.sleep(0.05)
+            state = (await client.get("/dashboard/state.json")).json()
+            assert [p[1:] for p in state["series"]["default/orders-00001"]] == [[1, 1], [0, 0]]
+            fragments = dashboard.fragments()
+            assert "<td>1</td>" in fragments["resources"] and "scale-chart" in fragments["charts"]
+    finally:
+        await dashboard.aclose()

@@ -1,0 +1,52 @@
+"""Runtime reports: Knative's conditions and reasons from the revision's facts."""
+
+from __future__ import annotations
+
+from bulut.serving.status import RevisionFacts, conditions, exit_reason, report
+
+
+def by_type(facts: RevisionFacts) -> dict[str, dict[str, str]]:
+    return {c["type"]: c for c in conditions(facts)}
+
+
+def test_a_new_revision_is_deploying() -> None:
+    found = by_type(RevisionFacts())
+
+    assert found["ResourcesAvailable"] == {
+        "type": "ResourcesAvailable",
+        "status": "Unknown",
+        "reason": "Deploying",
+    }
+    assert found["ContainerHealthy"]["status"] == "Unknown"
+
+
+def test_a_revision_that_was_ready_stays_available_at_zero() -> None:
+    found = by_type(RevisionFacts(ever_ready=True, ready=0))
+
+    assert found["ResourcesAvailable"]["status"] == "True"
+    assert found["ContainerHealthy"]["status"] == "True"
+
+
+def test_a_crash_with_nothing_ready_is_an_unhealthy_container_with_its_exit_code() -> None:
+    found = by_type(RevisionFacts(last_exit_code=1, last_exit_message="boom"))
+
+    assert found["ContainerHealthy"]["status"] == "False"
+    assert found["ContainerHealthy"]["reason"] == "ExitCode1"
+    assert "boom" in found["ContainerHealthy"]["message"]
+
+
+def test_signals_read_as_kubernetes_exit_codes() -> None:
+    assert exit_reason(-9) == "ExitCode137"
+    assert exit_reason(-15) == "ExitCode143"
+    assert exit_reason(3) == "ExitCode3"
+
+
+def test_the_report_carries_counts_zygote_and_cold_starts() -> None:
+    facts = RevisionFacts(desired=2, actual=2, ready=1, zygote={"pid": 7, "ussBytes": 1})
+    facts.cold_starts["fork"] = 2
+
+    body = report(facts)
+
+    assert body["desiredScale"] == 2 and body["actualScale"] == 2 and body["readyInstances"] == 1
+    assert body["zygote"] == {"pid": 7, "ussBytes": 1}
+    assert body["coldStarts"] == {"fork": 2, "spawn": 0}
