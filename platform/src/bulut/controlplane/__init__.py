@@ -6,7 +6,23 @@
 
 from __future__ import annotations
 
-from .models import ApplyResult
-from .plane import ControlPlane
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import ApplyResult
+    from .plane import ControlPlane
+
+
+def __getattr__(name: str) -> Any:
+    """Import the plane on first use: CLI commands only need light modules such as kinds."""
+    if name == "ControlPlane":
+        from .plane import ControlPlane
+
+        return ControlPlane
+    if name == "ApplyResult":
+        from .models import ApplyResult
+
+        return ApplyResult
+    raise AttributeError(name)
 
 __all__ = ["ApplyResult", "ControlPlane"]

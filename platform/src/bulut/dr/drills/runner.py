@@ -38,7 +38,7 @@ from ..locations import DirectoryLocation, Location
 from ..restore import restore_backup
 from ..shipping import LogShipper, replay
 from ..snapshot import take_backup
-from .report import Check, DrillReport, compute_loss, compute_rto
+from .report import Check, DrillReport, compute_loss, compute_rto, report_name
 from .s3server import S3Server
 from .scenario import Scenario
 
@@ -478,12 +478,12 @@ class DrillRunner:
 
 
 def write_report(report: DrillReport, directory: Path) -> tuple[Path, Path]:
-    """Write ``<scenario>-<time>.md`` and ``.json`` into ``directory``."""
-    from .report import report_name
-
+    """Write ``<scenario>-<time>.{md,json}``, and the same as ``<scenario>-latest.*``."""
     directory.mkdir(parents=True, exist_ok=True)
     stem = directory / report_name(report)
     markdown, document = stem.with_suffix(".md"), stem.with_suffix(".json")
-    markdown.write_text(report.to_markdown())
-    document.write_text(report.to_json())
+    for target in (markdown, directory / f"{report.scenario}-latest.md"):
+        target.write_text(report.to_markdown())
+    for target in (document, directory / f"{report.scenario}-latest.json"):
+        target.write_text(report.to_json())
     return markdown, document
