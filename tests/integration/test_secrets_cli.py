@@ -54,3 +54,30 @@ def test_without_a_running_platform_the_error_says_how_to_start_one(tmp_path: Pa
     result = _bulut(tmp_path, "secrets", "get", "x")
     assert result.returncode == 1
     assert "start the platform with `bulut up`" in result.stderr
+
+
+def test_rotate_key_then_rewrap_a_database_column_in_place(state_dir: Path) -> None:
+    import sqlalchemy as sa
+
+    from bulut.secrets.connection import connect
+
+    vault = connect(Settings(state_dir=state_dir))
+    vault.ensure_transit_key("orders-pii")
+    database = f"sqlite:///{state_dir / 'orders.db'}"
+    engine = sa.create_engine(database)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE orders (id TEXT PRIMARY KEY, email TEXT)"))
+        for index in range(3):
+            ciphertext = vault.encrypt("orders-pii", f"user{index}@example.com".encode())
+            connection.execute(
+                sa.text("INSERT INTO orders VALUES (:id, :email)"),
+                {"id": str(index), "email": ciphertext},
+            )
+    rotated = _bulut(state_dir, "secrets", "rotate-key", "orders-pii")
+    assert rotated.stdout.strip() == "transit/orders-pii: now at version 2", rotated.stderr
+    result = _bulut(state_dir, "secrets", "rewrap", "orders-pii", "--database", database)
+    assert result.stdout.strip() == "orders.email: 3 of 3 values rewrapped to transit/orders-pii v2"
+    with engine.connect() as connection:
+        values = connection.execute(sa.text("SELECT email FROM orders")).scalars().all()
+    engine.dispose()
+    assert all(value.startswith("vault:v2:") for value in values)

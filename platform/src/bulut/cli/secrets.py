@@ -113,11 +113,27 @@ def register(app: typer.Typer) -> None:
     def rewrap(
         key: str,
         ciphertext: Annotated[
-            str, typer.Argument(help="vault:vN:... or - to read lines from stdin")
-        ],
+            str | None, typer.Argument(help="vault:vN:... or - to read lines from stdin")
+        ] = None,
+        database: Annotated[
+            str | None, typer.Option(help="SQLAlchemy URL whose column to rewrap in place.")
+        ] = None,
+        table: Annotated[str, typer.Option(help="Table holding the ciphertexts.")] = "orders",
+        column: Annotated[str, typer.Option(help="Column holding the ciphertexts.")] = "email",
     ) -> None:
         """Re-encrypt ciphertexts under the latest key version (plaintext never leaves Vault)."""
         vault = connect(Settings())
+        if database is not None:
+            from bulut.secrets.rewrap import rewrap_column
+
+            report = rewrap_column(vault, key, url=database, table=table, column=column)
+            print(
+                f"{table}.{column}: {report.rewrapped} of {report.rows} values rewrapped "
+                f"to transit/{key} v{report.latest_version}"
+            )
+            return
+        if ciphertext is None:
+            raise InvalidInputError("give a ciphertext, - for stdin, or --database URL")
         lines = sys.stdin.read().split() if ciphertext == "-" else [ciphertext]
         for line in lines:
             print(vault.rewrap(key, line))

@@ -134,9 +134,12 @@ class Upstream:
     async def _connect(self) -> Connection:
         loop = asyncio.get_running_loop()
         try:
-            _, protocol = await loop.create_connection(Connection, self.host, self.port)
+            transport, protocol = await loop.create_connection(Connection, self.host, self.port)
         except OSError as error:
             raise UpstreamError(f"instance on port {self.port} is unreachable: {error}") from None
+        if protocol.transport is None:  # uvloop may call connection_made a little later
+            assert isinstance(transport, asyncio.Transport)
+            protocol.transport = transport
         return protocol
 
     async def request(self, request: bytes) -> Response:

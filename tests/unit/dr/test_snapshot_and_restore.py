@@ -1,0 +1,128 @@
+"""Backup and restore of a stopped state dir, on files only (no servers)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from bulut.dr.locations import DirectoryLocation
+from bulut.dr.manifest import sha256_file
+from bulut.dr.restore import restore_backup
+from bulut.dr.snapshot import take_backup
+from bulut.errors import BackupError
+
+
+def _database(path: Path, rows: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("pragma journal_mode=wal")
+        db.execute(
+            "create table events(seq integer primary key, namespace, broker, id, source, type,"
+            " ttl, headers, body, received)"
+        )
+        db.executemany(
+            "insert into events values (?,?,?,?,?,?,?,?,?,?)",
+            [(i, "drill", "default", f"e-{i}", "/s", "t", 255, b"", b"{}", 100.0 + i)
+             for i in range(1, rows + 1)],
+        )  # fmt: skip
+        db.commit()
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    root = tmp_path / "state"
+    _database(root / "bulut.db", 3)
+    _database(root / "eventing" / "eventing" / "broker.db", 42)
+    _database(root / "volumes" / "drill" / "recorder" / "recorder.db", 5)
+    (root / "volumes" / "drill" / "recorder" / "notes.txt").write_text("kept")
+    project = tmp_path / "fn"
+    (project / "function").mkdir(parents=True)
+    (project / "func.yaml").write_text("name: fn\n")
+    (project / "function" / "func.py").write_text("def new(): ...\n")
+    (project / "function" / "__pycache__").mkdir()
+    (project / "function" / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    environment = root / "builds" / "fn-0123456789ab"
+    (environment / "bin").mkdir(parents=True)
+    (environment / "bin" / "python").write_text("not backed up")
+    (environment / ".bulut-environment.json").write_text(json.dumps({"project": str(project)}))
+    return root
+
+
+def test_a_backup_records_every_component_and_the_log_position(state: Path, tmp_path: Path) -> None:
+    result = take_backup(state, DirectoryLocation(tmp_path / "backups"))
+    manifest = result.manifest
+    paths = {entry.path for entry in manifest.files}
+    assert {"bulut.db", "eventing/eventing/broker.db", "volumes/drill/recorder/recorder.db",
+            "volumes/drill/recorder/notes.txt", "builds/fn-0123456789ab/recipe.json",
+            "builds/fn-0123456789ab/source/function/func.py"} <= paths  # fmt: skip
+    assert not any("bin/python" in path or "__pycache__" in path for path in paths)
+    assert (manifest.log.seq, manifest.log.events, manifest.log.received) == (42, 42, 142.0)
+    assert manifest.vault == "none" and manifest.database == "sqlite"
+
+
+def test_a_restore_rebuilds_the_state_with_equal_checksums(state: Path, tmp_path: Path) -> None:
+    location = DirectoryLocation(tmp_path / "backups")
+    manifest = take_backup(state, location).manifest
+    target = tmp_path / "restored"
+    restore_backup(location, target)
+    for entry in manifest.files:
+        if entry.component in ("controlplane", "eventing", "volumes"):
+            assert sha256_file(target / entry.path) == entry.sha256, entry.path
+    assert (target / "recipes" / "fn-0123456789ab" / "recipe.json").is_file()
+
+
+def test_a_corrupted_file_is_refused_and_the_target_is_untouched(
+    state: Path, tmp_path: Path
+) -> None:
+    location = DirectoryLocation(tmp_path / "backups")
+    manifest = take_backup(state, location).manifest
+    damaged = tmp_path / "backups" / manifest.id / "eventing" / "eventing" / "broker.db"
+    damaged.write_bytes(damaged.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(BackupError, match=r"eventing/eventing/broker.db: checksum mismatch"):
+        restore_backup(location, tmp_path / "restored")
+    assert not (tmp_path / "restored").exists()
+
+
+def test_a_backup_without_its_manifest_is_partial(state: Path, tmp_path: Path) -> None:
+    location = DirectoryLocation(tmp_path / "backups")
+    manifest = take_backup(state, location).manifest
+    (tmp_path / "backups" / manifest.id / "manifest.json").unlink()
+    with pytest.raises(BackupError, match="no complete backup"):
+        restore_backup(location, tmp_path / "restored")
+    with pytest.raises(BackupError, match="partial"):
+        restore_backup(location, tmp_path / "restored", backup_id=manifest.id)
+
+
+def test_a_missing_file_is_refused_as_partial(state: Path, tmp_path: Path) -> None:
+    location = DirectoryLocation(tmp_path / "backups")
+    manifest = take_backup(state, location).manifest
+    (tmp_path / "backups" / manifest.id / "bulut.db").unlink()
+    with pytest.raises(BackupError, match="bulut.db: missing from backup"):
+        restore_backup(location, tmp_path / "restored")
+
+
+def test_a_non_empty_target_needs_force_and_is_then_moved_aside(
+    state: Path, tmp_path: Path
+) -> None:
+    location = DirectoryLocation(tmp_path / "backups")
+    take_backup(state, location)
+    with pytest.raises(BackupError, match="pass --force"):
+        restore_backup(location, state)
+    result = restore_backup(location, state, force=True)
+    assert result.moved_aside is not None and (result.moved_aside / "bulut.db").is_file()
+
+
+def test_an_unknown_component_is_refused(state: Path, tmp_path: Path) -> None:
+    location = DirectoryLocation(tmp_path / "backups")
+    take_backup(state, location)
+    with pytest.raises(BackupError, match="unknown component"):
+        restore_backup(location, state, only=frozenset({"database"}))
+
+
+def test_a_missing_state_dir_cannot_be_backed_up(tmp_path: Path) -> None:
+    with pytest.raises(BackupError, match="no such state directory"):
+        take_backup(tmp_path / "nope", DirectoryLocation(tmp_path / "b"))
