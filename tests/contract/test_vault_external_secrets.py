@@ -1,6 +1,7 @@
 """gitops external-secrets: the ESO alternative validates and agrees with the Vault setup.
 
-Each overlay is built with the component and its namespace's component; the SecretStore and
+Each overlay is built with external-secrets in place of vault-injection (they are
+alternatives: never both); the SecretStore and
 ExternalSecret are validated against the upstream CRDs in ../shared/schemas/external-secrets
 (skipped when that folder is absent) and checked against kubernetes-auth-roles.txt and the
 Secret the generated payments ksvc reads.
@@ -9,6 +10,7 @@ Secret the generated payments ksvc reads.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +29,29 @@ COMPONENT = GITOPS / "components" / "external-secrets"
 
 
 def build(overlay: str, workdir: Path) -> list[LoadedDocument]:
-    """The overlay with external-secrets and its namespace's component (wrapped)."""
+    """The overlay with external-secrets instead of vault-injection (a copied kustomization)."""
     folder = GITOPS / "overlays" / overlay
-    listed = yaml.safe_load((folder / "kustomization.yaml").read_text()).get("components", [])
-    if "../../components/external-secrets" in listed:
-        return kustomize_build(folder)
+    kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text())
     wrapper = workdir / overlay
     wrapper.mkdir()
-    components = [COMPONENT, COMPONENT / NAMESPACES[overlay]]
-    (wrapper / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                "namespace": NAMESPACES[overlay],
-                "resources": [os.path.relpath(folder, wrapper)],
-                "components": [os.path.relpath(path, wrapper) for path in components],
-            }
-        )
-    )
+
+    def moved(path: str) -> str:
+        return os.path.relpath((folder / path).resolve(), wrapper)
+
+    components = [
+        moved(path)
+        for path in kustomization.get("components", [])
+        if "components/vault-injection" not in path and "components/external-secrets" not in path
+    ]
+    components += [os.path.relpath(COMPONENT, wrapper)]
+    components += [os.path.relpath(COMPONENT / NAMESPACES[overlay], wrapper)]
+    kustomization["resources"] = [moved(path) for path in kustomization.get("resources", [])]
+    kustomization["components"] = components
+    for patch in kustomization.get("patches", []):
+        if "path" in patch:  # kustomize loads patch files only from inside the kustomization
+            shutil.copy(folder / patch["path"], wrapper / Path(patch["path"]).name)
+            patch["path"] = Path(patch["path"]).name
+    (wrapper / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
     return kustomize_build(wrapper)
 
 

@@ -1,4 +1,4 @@
-"""Spans leave over OTLP/HTTP JSON, and /metrics serves Prometheus text, on real loopback servers."""
+"""Spans leave over OTLP/HTTP JSON and /metrics serves Prometheus text, on loopback servers."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.routing import Route
 
-from bulut.observability.exposition import MetricsEndpoint
+from bulut.observability.exposition import metrics_route
 from bulut.observability.metrics import PlatformMetrics
 from bulut.observability.otlp import OTLPExporter
 from bulut.observability.spans import SpanStore
@@ -87,7 +86,7 @@ async def test_an_unreachable_collector_loses_spans_but_not_the_request_path(
 async def test_metrics_are_served_as_prometheus_text() -> None:
     metrics = PlatformMetrics()
     metrics.request_finished("default", "orders", "orders-00001", 200, 0.05)
-    app = Starlette(routes=[Route("/metrics", MetricsEndpoint(metrics.registry))])
+    app = Starlette(routes=[metrics_route(metrics.registry)])
     async with serving(app) as port, httpx.AsyncClient() as http:
         response = await http.get(f"http://127.0.0.1:{port}/metrics")
     assert response.status_code == 200

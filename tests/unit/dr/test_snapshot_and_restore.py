@@ -101,7 +101,7 @@ def test_a_missing_file_is_refused_as_partial(state: Path, tmp_path: Path) -> No
     location = DirectoryLocation(tmp_path / "backups")
     manifest = take_backup(state, location).manifest
     (tmp_path / "backups" / manifest.id / "bulut.db").unlink()
-    with pytest.raises(BackupError, match="bulut.db: missing from backup"):
+    with pytest.raises(BackupError, match=r"bulut\.db: missing from backup"):
         restore_backup(location, tmp_path / "restored")
 
 

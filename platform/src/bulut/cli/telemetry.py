@@ -178,7 +178,9 @@ def register(app: typer.Typer) -> None:
     @app.command("logs")
     def logs(
         service: Annotated[str, typer.Argument(help="Knative Service name.")],
-        namespace: Annotated[str, typer.Option("-n", "--namespace", help="Namespace.")] = "default",
+        namespace: Annotated[
+            str | None, typer.Option("-n", "--namespace", help="Namespace (default: settings).")
+        ] = None,
         revision: Annotated[
             str | None, typer.Option("--revision", help="Only this revision.")
         ] = None,
@@ -189,4 +191,6 @@ def register(app: typer.Typer) -> None:
         state_dir: StateDir = None,
     ) -> None:
         """Print the merged output of a service's instances (kubectl logs style)."""
-        show_logs(service, namespace, revision, tail, follow_lines, state_dir)
+        show_logs(
+            service, namespace or Settings().namespace, revision, tail, follow_lines, state_dir
+        )

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, make_asgi_app
+from starlette.routing import Route
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -15,8 +16,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 class MetricsEndpoint:
     """An ASGI app serving ``registry`` (an object, so Starlette's ``Route`` mounts it as ASGI).
 
-    Use ``app.router.routes.append(Route("/metrics", MetricsEndpoint(registry)))`` or
-    ``app.add_route("/metrics", MetricsEndpoint(registry))``.
+    Mount it with :func:`metrics_route` (a plain ``Route``: no ``/metrics/`` redirect).
     """
 
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -25,3 +25,11 @@ class MetricsEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
+
+
+def metrics_route(registry: CollectorRegistry, path: str = "/metrics") -> Route:
+    """A Starlette/FastAPI route serving ``registry`` at ``path`` (GET only).
+
+    Add it before any catch-all mount: ``app.router.routes.append(metrics_route(registry))``.
+    """
+    return Route(path, MetricsEndpoint(registry), methods=["GET"], include_in_schema=False)
