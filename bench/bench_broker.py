@@ -139,8 +139,9 @@ def sender(pool: ConnectionPool, port: int, path: str, batch: int = 1) -> Sender
     async def send(i: int) -> int:
         if batch == 1:
             headers = [*HEADERS, (b"ce-type", b"bench.0"), (b"ce-id", str(i).encode())]
-            response = await pool.request("POST", "127.0.0.1", port, path, host_header=host,
-                                          headers=headers, body=BODY)  # fmt: skip
+            response = await pool.request(
+                "POST", "127.0.0.1", port, path, host_header=host, headers=headers, body=BODY
+            )
         else:
             events = [
                 {"specversion": "1.0", "id": f"{i}-{k}", "source": "/bench", "type": "bench.0",
@@ -148,8 +149,15 @@ def sender(pool: ConnectionPool, port: int, path: str, batch: int = 1) -> Sender
                 for k in range(batch)
             ]  # fmt: skip
             headers = [(b"content-type", b"application/cloudevents-batch+json")]
-            response = await pool.request("POST", "127.0.0.1", port, path, host_header=host,
-                                          headers=headers, body=json.dumps(events).encode())  # fmt: skip
+            response = await pool.request(
+                "POST",
+                "127.0.0.1",
+                port,
+                path,
+                host_header=host,
+                headers=headers,
+                body=json.dumps(events).encode(),
+            )
         return response.status
 
     return send
@@ -233,16 +241,20 @@ async def run_ingest_and_e2e(
             await closed_loop(direct, 2000, c)  # warm up
             base, base_lat = await closed_loop(direct, args.events, c)
             ours, our_lat = await closed_loop(ingest, args.events, c)
-            print(f"binary, c={c}: direct {base:,.0f}/s (p99 {pct(base_lat, .99):.1f} ms) | "
-                  f"durable broker ingest {ours:,.0f}/s (p50 {pct(our_lat, .5):.2f} ms, "
-                  f"p99 {pct(our_lat, .99):.1f} ms) | ratio {ours / base:.2f}")  # fmt: skip
+            print(
+                f"binary, c={c}: direct {base:,.0f}/s (p99 {pct(base_lat, 0.99):.1f} ms) | "
+                f"durable broker ingest {ours:,.0f}/s (p50 {pct(our_lat, 0.5):.2f} ms, "
+                f"p99 {pct(our_lat, 0.99):.1f} ms) | ratio {ours / base:.2f}"
+            )
         batched = sender(pool, broker_port, "/default/default", batch=100)
         rate, _ = await closed_loop(batched, args.events // 100, 16)
         print(f"batched (100/request, c=16): durable broker ingest {rate * 100:,.0f} events/s")
         for name, send in (("direct", direct), ("broker", ingest)):
             lat = await paced(send, 5000, args.seconds)
-            print(f"paced 5,000/s for {args.seconds:.0f} s, {name}: p50 {pct(lat, .5):.2f} ms, "
-                  f"p99 {pct(lat, .99):.2f} ms")  # fmt: skip
+            print(
+                f"paced 5,000/s for {args.seconds:.0f} s, {name}: p50 {pct(lat, 0.5):.2f} ms, "
+                f"p99 {pct(lat, 0.99):.2f} ms"
+            )
     finally:
         stop(broker)
 
@@ -258,8 +270,10 @@ async def run_ingest_and_e2e(
                 raise RuntimeError("end-to-end run did not drain")
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - started
-        print(f"end to end, 10 triggers / 1 matching: accepted {accepted:,.0f}/s, "
-              f"delivered {args.events / elapsed:,.0f}/s sustained ({args.events} events)")  # fmt: skip
+        print(
+            f"end to end, 10 triggers / 1 matching: accepted {accepted:,.0f}/s, "
+            f"delivered {args.events / elapsed:,.0f}/s sustained ({args.events} events)"
+        )
     finally:
         stop(broker)
 
@@ -296,8 +310,10 @@ async def recovery(pool: ConnectionPool, state: Path) -> None:
             await asyncio.sleep(0.002)
         first = time.perf_counter()
         after_listen = f"{(first - listening) * 1000:.0f} ms after it listened" if listening else ""
-        print(f"recovery: first redelivery {(first - spawned) * 1000:.0f} ms after the restart "
-              f"(process spawn, imports included); {after_listen}; backlog at kill ~{3000 - seen}")  # fmt: skip
+        print(
+            f"recovery: first redelivery {(first - spawned) * 1000:.0f} ms after the restart "
+            f"(process spawn, imports included); {after_listen}; backlog at kill ~{3000 - seen}"
+        )
     finally:
         stop(broker)
         stop(subscriber)

@@ -91,8 +91,7 @@ async def cold_starts(env: Environment, runs: int, zygote: bool, tmp: Path) -> l
     runtime.start()
     samples: list[float] = []
     try:
-        if runtime._zygote_task is not None:
-            await runtime._zygote_task
+        await runtime.launcher.zygote()
         await exchange(front.port, EVENT)  # warm the router's own first-call paths
         for _ in range(runs):
             await at_zero(runtime)
@@ -110,7 +109,7 @@ async def cold_starts(env: Environment, runs: int, zygote: bool, tmp: Path) -> l
 
 
 async def report_memory(runtime: RevisionRuntime) -> None:
-    zygote = runtime._zygote
+    zygote = await runtime.launcher.zygote()
     if zygote is None or zygote.pid is None or not runtime.instances:
         return
     template = memory_of(zygote.pid)

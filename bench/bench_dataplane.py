@@ -54,7 +54,10 @@ async def _load(port: int, connections: int, seconds: float) -> dict[str, Any]:
     request = f"GET / HTTP/1.1\r\nhost: {HOST}\r\n\r\n".encode()
     warm: list[float] = []
     await asyncio.gather(
-        *(_connection(port, request, time.perf_counter() + 1.0, warm, False) for _ in range(connections))
+        *(
+            _connection(port, request, time.perf_counter() + 1.0, warm, False)
+            for _ in range(connections)
+        )
     )
     latencies: list[float] = []
     started = time.perf_counter()
@@ -93,13 +96,13 @@ def _wrk_us(text: str) -> float:
 def run_load(port: int, connections: int, seconds: float, use_wrk: bool) -> dict[str, Any]:
     """Run the load generator in another process against 127.0.0.1:port."""
     if use_wrk:
-        command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--latency"]
         command += ["-H", f"Host: {HOST}", f"http://127.0.0.1:{port}/"]
         subprocess.run([*command[:3], "-d1s", *command[4:]], capture_output=True, check=True)
         text = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
-        p50 = _wrk_us(re.search(r"50%\s+(\S+)", text).group(1))  # type: ignore[union-attr]
-        p99 = _wrk_us(re.search(r"99%\s+(\S+)", text).group(1))  # type: ignore[union-attr]
+        p50 = _wrk_us(re.search(r"\s50%\s+([\d.]+\w+)", text).group(1))  # type: ignore[union-attr]
+        p99 = _wrk_us(re.search(r"\s99%\s+([\d.]+\w+)", text).group(1))  # type: ignore[union-attr]
         return {"rps": rps, "p50_us": p50, "p99_us": p99, "requests": rps * seconds}
     command = [sys.executable, __file__, "--client", str(port), str(connections), str(seconds)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -133,7 +136,9 @@ async def measure(seconds: float, use_wrk: bool) -> None:
         await asyncio.sleep(0.01)
     instance_port = runtime.ready[0].port
     tool = "wrk" if use_wrk else "python asyncio client (separate process)"
-    print(f"warm path, trivial kn func http function, load generator: {tool}, {os.cpu_count()} CPUs")
+    print(
+        f"warm path, trivial kn func http function, load generator: {tool}, {os.cpu_count()} CPUs"
+    )
 
     def cpu() -> float:
         usage = resource.getrusage(resource.RUSAGE_SELF)

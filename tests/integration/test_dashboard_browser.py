@@ -221,6 +221,10 @@ async def test_dashboard_shows_a_revision_scaling_up_and_back_to_zero_live(
                 assert "orders" in services and "orders-00001 100%" in services
                 assert chart(browser, "orders-00001")["actual"] == "0"
                 assert "restore-control-plane" in browser.find_element(By.ID, "drill").text
+                loaded = browser.execute_script(
+                    "return performance.getEntriesByType('resource').map(e => e.name)"
+                )
+                assert loaded and all(url.startswith(base) for url in loaded)  # no CDN
                 await asyncio.sleep(1.0)
 
                 feed.put(revision("orders-00001", 0, 2))

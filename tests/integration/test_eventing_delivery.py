@@ -102,7 +102,8 @@ async def test_retries_wait_as_knative_does(
             await asyncio.sleep(0.05)
             (found,) = await rt.eventing.describe("r1")
     gaps = [b.at - a.at for a, b in itertools.pairwise(received)]
-    assert gaps == pytest.approx(waits, abs=0.06)
+    # never shorter than Knative's wait; a loaded machine may only make them longer
+    assert all(wait - 0.01 <= gap <= wait + 0.15 for gap, wait in zip(gaps, waits, strict=True))
     (outcome,) = found["deliveries"]
     assert (outcome["outcome"], outcome["attempts"], outcome["code"]) == ("delivered", 4, 200)
     assert [h["code"] for h in outcome["history"]] == [503, 503, 503, 200]
@@ -293,3 +294,37 @@ async def test_a_ping_source_with_a_seconds_field_emits_into_the_broker(tmp_path
             (ping,) = (await sub.wait_for(1, timeout=4.0))[:1]
     assert ping.ce["source"] == "/apis/v1/namespaces/default/pingsources/beat"
     assert json.loads(ping.body) == {"n": 1}
+
+
+async def test_a_triggers_own_delivery_drops_the_brokers_dead_letter_sink(tmp_path: Path) -> None:
+    async with subscriber(lambda r, n: (500, [], b"")) as sub, subscriber() as dls:
+        delivery = {"retry": 1, "deadLetterSink": {"uri": dls.url}}
+        resources = [
+            broker(delivery=delivery),
+            trigger("inherits", f"{sub.url}inherits"),
+            trigger("own", f"{sub.url}own", delivery={"retry": 0}),
+        ]
+        async with eventing_runtime(tmp_path, resources) as rt:
+            assert await _post(rt.broker_url, "x") == 202
+            (letter,) = await dls.wait_for(1)
+            await asyncio.sleep(0.2)
+    assert letter.ce["knativeerrordest"] == f"{sub.url}inherits"
+    assert len(dls.received) == 1
+    assert sorted(r.path for r in sub.received) == ["inherits", "inherits", "own"]
+
+
+async def test_a_slow_subscriber_times_out_per_attempt(tmp_path: Path) -> None:
+    async with subscriber(delay=1.0) as slow, subscriber() as dls:
+        delivery = {"retry": 1, "timeout": "PT0.1S"}
+        resources = [
+            broker(),
+            trigger("t", slow.url, delivery=delivery, dead_letter_sink_uri=dls.url),
+        ]
+        async with eventing_runtime(tmp_path, resources) as rt:
+            started = time.monotonic()
+            assert await _post(rt.broker_url, "slow") == 202
+            (letter,) = await dls.wait_for(1)
+            elapsed = time.monotonic() - started
+    assert len(slow.received) == 2
+    assert elapsed < 0.9
+    assert letter.ce["knativeerrorcode"] == "500"  # no response

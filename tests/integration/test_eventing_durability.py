@@ -38,15 +38,16 @@ def _start(resources: Path, state_dir: Path, port: int) -> subprocess.Popen[byte
         sys.executable, "-m", "bulut.eventing.standalone",
         "--resources", str(resources), "--state-dir", str(state_dir), "--port", str(port),
     ]  # fmt: skip
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with (state_dir.parent / "broker.log").open("ab") as log:  # a file never fills up like a pipe
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
 
 
-async def _until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
+async def _until_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 15
     async with httpx.AsyncClient() as http:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "died")
+                raise AssertionError(log.read_text())
             try:
                 await http.options(f"http://127.0.0.1:{port}/default/default")
                 return
@@ -76,7 +77,7 @@ async def test_kill_9_mid_stream_loses_no_accepted_event(tmp_path: Path) -> None
         state = tmp_path / "state"
         process = _start(resources, state, port)
         try:
-            await _until_listening(port, process)
+            await _until_listening(port, process, tmp_path / "broker.log")
             ids = iter(range(100_000))
             killed = asyncio.Event()
             async with httpx.AsyncClient(timeout=5) as http:

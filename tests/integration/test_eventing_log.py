@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bulut.eventing import queries
-from bulut.eventing.log import EventLog, Outcome, Retention, StoredEvent
+from bulut.eventing.log import EventLog
+from bulut.eventing.records import Outcome, Retention, StoredEvent
 
 pytestmark = pytest.mark.integration
 

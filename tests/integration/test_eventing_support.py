@@ -144,6 +144,9 @@ def trigger(
     status: dict[str, Any] = {"subscriberUri": subscriber_uri}
     if dead_letter_sink_uri:
         status["deadLetterSinkUri"] = dead_letter_sink_uri
+        if "delivery" in spec:
+            sink = {"deadLetterSink": {"uri": dead_letter_sink_uri}}
+            spec["delivery"] = {**spec["delivery"], **sink}
     return {
         "kind": "Trigger",
         "metadata": {"name": name, "namespace": namespace},

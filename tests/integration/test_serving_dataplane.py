@@ -272,3 +272,34 @@ async def test_closing_stops_every_instance_and_zygote(
     await stop_data_plane(running)
 
     assert not any(pid_alive(pid) for pid in pids)
+
+
+async def test_an_idle_revision_scales_to_zero_and_back_on_the_next_request(
+    plane: DataPlane,
+) -> None:
+    plane.feed.put(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "config-autoscaler", "namespace": "knative-serving"},
+            "data": {
+                "allow-zero-initial-scale": "true",
+                "stable-window": "6s",
+                "scale-to-zero-grace-period": "1s",
+            },
+        }
+    )
+    name = await deploy(plane, revision("crashy"))
+    await plane.wait_ready(name)
+    first = (await plane.client.get("/", headers=plane.host("crashy"))).json()["pid"]
+
+    await plane.wait_for(
+        lambda: plane.feed.revision_report(name).get("actualScale") == 0,
+        "the idle revision to scale to zero",
+        timeout=30,
+    )
+    await plane.wait_for(lambda: not pid_alive(first), "the drained instance to exit")
+    again = await plane.client.get("/", headers=plane.host("crashy"))
+
+    assert again.status_code == 200
+    assert again.json()["pid"] != first

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
+from typing import Any
 
 import httpx
 
@@ -41,3 +43,37 @@ async def test_the_page_and_the_state_follow_the_feed_from_the_first_request() -
             assert "<td>1</td>" in fragments["resources"] and "scale-chart" in fragments["charts"]
     finally:
         await dashboard.aclose()
+
+
+async def test_the_live_stream_sends_an_update_and_ends_when_the_dashboard_closes() -> None:
+    dashboard = create_dashboard(MemoryFeed([REVISION]), eventing_base=None)
+    await dashboard.start()
+    messages: list[MutableMapping[str, Any]] = []
+    done = asyncio.Event()
+
+    async def receive() -> MutableMapping[str, Any]:
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        messages.append(message)
+
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "GET",
+        "path": "/dashboard/stream",
+        "headers": [],
+        "query_string": b"",
+        "root_path": "",
+    }
+    stream = asyncio.create_task(dashboard(scope, receive, send))
+    for _ in range(100):
+        if len(messages) >= 2:
+            break
+        await asyncio.sleep(0.01)
+    await dashboard.aclose()
+    await asyncio.wait_for(stream, 2.0)
+    done.set()
+    assert messages[0]["status"] == 200
+    first = messages[1]["body"]
+    assert isinstance(first, bytes) and first.startswith(b"event: update\ndata: {")

@@ -61,3 +61,12 @@ async def test_waiters_wake_on_a_change_and_time_out_without_one() -> None:
     finally:
         follower.cancel()
         await asyncio.gather(follower, return_exceptions=True)
+
+
+async def test_closing_wakes_every_waiter_at_once() -> None:
+    state = LiveState()
+    waiters = [asyncio.create_task(state.wait(0, 30.0)) for _ in range(3)]
+    await asyncio.sleep(0)
+    state.close()
+    assert await asyncio.wait_for(asyncio.gather(*waiters), 1.0) == [0, 0, 0]
+    assert await state.wait(0, 30.0) == 0  # returns at once once closed

@@ -11,6 +11,7 @@ from bulut.observability.metrics import PlatformMetrics
 from bulut.observability.stats import (
     BackupStats,
     BrokerStats,
+    LastBackups,
     RevisionStats,
     TriggerStats,
 )
@@ -160,3 +161,13 @@ def test_each_send_to_a_subscriber_is_timed_under_knatives_dispatch_metric() -> 
     labels = {names.NAMESPACE: "shop", names.BROKER: "default", names.TRIGGER: "pay",
               names.STATUS_CODE: "503"}  # fmt: skip
     assert sample(metrics, "kn_eventing_dispatch_duration_seconds_count", **labels) == 2
+
+
+def test_backups_recorded_as_they_finish_show_their_age() -> None:
+    backups = LastBackups()
+    metrics = PlatformMetrics(clock=lambda: 500.0)
+    metrics.watch(backups=backups)
+    assert sample(metrics, "bulut_backup_age_seconds", schedule="local") is None
+    backups.record("local", 400.0)
+    backups.record("local", 300.0)  # an older one finishing late does not make it younger
+    assert sample(metrics, "bulut_backup_age_seconds", schedule="local") == 100

@@ -1,9 +1,66 @@
-"""`bulut` commands: func_run (not built yet)."""
+"""`bulut func run DIR`: serve one function locally, as `kn func run` does.
+
+The function runs in its own environment (func-python for kn func projects,
+functions-framework for GFF) with PORT, LISTEN_ADDRESS and K_* set, behind the data
+plane's front, which validates CloudEvents (400 problem+json naming the attribute)
+before they reach the function. Ctrl-C stops it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from bulut.functions.environments import ensure_environment
+from bulut.functions.project import load_project
+from bulut.serving.local import serve_function
+from bulut.serving.zygote import Workload
+from bulut.settings import Settings
+
+from .func import func_group
+from .output import err_console
+
+
+def run(
+    folder: Annotated[Path, typer.Argument(help="The function folder.", show_default=False)],
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+    host: Annotated[str, typer.Option("--host", help="Loopback address to bind.")] = "127.0.0.1",
+    state_dir: Annotated[
+        Path | None, typer.Option("--state-dir", help="Where builds live (default .bulut).")
+    ] = None,
+) -> None:
+    """Serve the function at FOLDER on --host:--port until Ctrl-C."""
+    project = load_project(folder)
+    console = err_console()
+    builds = (state_dir or Settings().state_dir) / "builds"
+    environment = ensure_environment(
+        project, builds, progress=lambda line: console.print(f"[dim]{line}")
+    )
+    kn_func = project.flavour.is_kn_func
+    workload = Workload(
+        python=environment.python,
+        project=project.path,
+        flavour=project.flavour.value,
+        target=project.target or "",
+        signature_type=project.signature_type or "cloudevent",
+        readiness_path="/health/readiness" if kn_func else "",
+    )
+    serving = serve_function(
+        workload,
+        name=project.name,
+        host=host,
+        port=port,
+        cwd=project.path,
+        started=lambda url: console.print(f"function {project.name} running at {url}"),
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serving)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Add `run` to the `func` group (the group itself is attached by cli/func.py)."""
+    func_group().command("run")(run)

@@ -19,13 +19,12 @@ from rich.tree import Tree
 
 from bulut.errors import NotFoundError
 from bulut.observability.logfiles import LogLine, find_sources, follow, logs_root, merge
-from bulut.observability.spans import FinishedSpan, SpanStore
+from bulut.observability.spans import TRACES_FILE, FinishedSpan, SpanStore
 from bulut.observability.trees import SpanNode, span_tree, trace_bounds
 from bulut.settings import Settings
 
 from .output import console
 
-TRACES_FILE = "traces.db"
 StateDir = Annotated[
     Path | None,
     typer.Option("--state-dir", help="State directory (default: BULUT_STATE_DIR or .bulut)."),

@@ -76,7 +76,8 @@ class Dashboard:
             )
 
     async def aclose(self) -> None:
-        """Stop following the feed."""
+        """End the live streams (so a server's graceful shutdown need not wait) and the feed."""
+        self.state.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -84,7 +85,7 @@ class Dashboard:
             self._task = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._task is None:
+        if scope["type"] == "http" and self._task is None and not self.state.closed:
             await self.start()
         await self._app(scope, receive, send)
 
@@ -114,7 +115,7 @@ class Dashboard:
         """SSE: an ``update`` now, then on every change (and every ``tick`` for the clock)."""
 
         async def events() -> AsyncIterator[bytes]:
-            while True:
+            while not self.state.closed:
                 fragments = self.fragments()
                 yield b"event: update\ndata: " + json.dumps(fragments).encode() + b"\n\n"
                 await self.state.wait(fragments["version"], self.tick)

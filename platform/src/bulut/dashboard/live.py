@@ -54,6 +54,7 @@ class LiveState:
         self.objects: dict[str, dict[Key, Resource]] = {kind: {} for kind in KINDS}
         self.series: dict[Key, deque[ScalePoint]] = {}
         self.version = 0
+        self.closed = False
         self.max_points = max_points
         self._clock = clock
         self._changed = asyncio.Event()
@@ -92,9 +93,14 @@ class LiveState:
         async for event in feed.watch(KINDS):
             self.apply(event)
 
+    def close(self) -> None:
+        """Wake every waiter for good (the dashboard is shutting down)."""
+        self.closed = True
+        self._changed.set()
+
     async def wait(self, seen: int, timeout: float) -> int:
         """Wait until the version is no longer ``seen``, or ``timeout`` seconds; the version."""
-        if self.version == seen:
+        if self.version == seen and not self.closed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout)
         return self.version

@@ -6,6 +6,6 @@ See docs/eventing.md for how each piece maps to Knative.
 from __future__ import annotations
 
 from .dataplane import Eventing
-from .log import Retention
+from .records import Retention
 
 __all__ = ["Eventing", "Retention"]

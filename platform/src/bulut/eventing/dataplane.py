@@ -26,7 +26,8 @@ from .connections import ConnectionPool
 from .delivery import Deliverer
 from .dispatcher import Dispatcher
 from .ingress import DEFAULT_MAX_EVENT_BYTES, Ingress
-from .log import EventLog, Outcome, Retention
+from .log import EventLog
+from .records import Outcome, Retention
 from .resources import key_of, parse_broker, parse_trigger
 from .sinks import Target, resolve_sink
 from .sources.ping import parse_ping_source

@@ -24,7 +24,7 @@ from bulut.events import CloudEvent, encode_header_value
 from .connections import ConnectionPool, Header, Response
 from .dead_letter import error_extensions
 from .delivery_spec import NO_RESPONSE, DeliverySpec
-from .log import Outcome, StoredEvent
+from .records import Outcome, StoredEvent
 from .replies import Answer, Verdict, classify
 from .sinks import Target
 from .ttl import TTL_ATTRIBUTE

@@ -22,9 +22,11 @@ from bulut.events.filters import EventFilter, compile_trigger_filter
 from . import queries
 from .delivery import Deliverer, Observer
 from .delivery_spec import DeliverySpec, effective_delivery, parse_delivery
-from .log import EventLog, Outcome, StoredEvent
+from .log import EventLog
+from .records import Outcome, StoredEvent
 from .resources import Broker, Trigger
 from .sinks import Target
+from .tail import delivery_record
 
 log = logging.getLogger(__name__)
 
@@ -276,19 +278,7 @@ class Dispatcher:
     def notify_outcome(self, event: StoredEvent, outcome: Outcome) -> None:
         """Tell the live tail how a delivery ended."""
         if self.observe is not None:
-            self.observe(
-                {
-                    "kind": "delivery",
-                    "seq": event.seq,
-                    "id": event.id,
-                    "trigger": outcome.trigger,
-                    "outcome": outcome.outcome,
-                    "attempts": outcome.attempts,
-                    "code": outcome.code,
-                    "destination": outcome.destination,
-                    "detail": outcome.detail,
-                }
-            )
+            self.observe(delivery_record(event, outcome))
 
     def in_flight(self, seq: int) -> list[str]:
         """Triggers currently delivering (or about to deliver) the event ``seq``."""

@@ -31,7 +31,8 @@ from bulut.events import CloudEvent, decode, encode_binary, headers_from_asgi
 
 from .delivery import Observer
 from .dispatcher import Dispatcher
-from .log import EventLog, StoredEvent
+from .log import EventLog
+from .records import StoredEvent
 from .ttl import ARRIVAL_ATTRIBUTE, DEFAULT_TTL, TTL_ATTRIBUTE, TTLExhaustedError, ingress_ttl
 
 Scope = MutableMapping[str, Any]

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sqlite3
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .connections import Header
+from .records import Outcome, Retention, StoredEvent, pack_headers
 
 SCHEMA = """
 create table if not exists events(
@@ -53,68 +53,6 @@ _UPSERT_CURSOR = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """How long delivered events stay in the log (newest ``max_events`` and ``max_age``).
-
-    An event is removed only once every trigger of its broker is past it and it is
-    outside *either* bound; undelivered events are never removed.
-    """
-
-    max_events: int = 100_000
-    max_age_seconds: float = 7 * 86400.0
-    interval_seconds: float = 30.0
-
-
-@dataclass(slots=True)
-class StoredEvent:
-    """One event in the log, with its binary-mode encoding ready to send.
-
-    ``attributes`` are the event's context attributes as a subscriber sees them
-    (``knativebrokerttl`` is kept apart in ``ttl``).
-    """
-
-    seq: int
-    namespace: str
-    broker: str
-    id: str
-    source: str
-    type: str
-    ttl: int
-    attributes: dict[str, Any]
-    headers: list[Header]
-    body: bytes
-    received: float = field(default_factory=time.time)
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The terminal result of delivering one event to one trigger."""
-
-    seq: int
-    trigger: str
-    outcome: str  # delivered | replied | dead-lettered | failed
-    attempts: int
-    code: int
-    destination: str
-    detail: str = ""
-    history: tuple[dict[str, Any], ...] = ()
-    finished: float = field(default_factory=time.time)
-
-
-def pack_headers(headers: Iterable[Header]) -> bytes:
-    """Headers as ``name:value`` lines (values never contain a newline)."""
-    return b"\n".join(name + b":" + value for name, value in headers)
-
-
-def unpack_headers(blob: bytes) -> list[Header]:
-    """Inverse of :func:`pack_headers`."""
-    if not blob:
-        return []
-    pairs = (line.partition(b":") for line in blob.split(b"\n"))
-    return [(name, value) for name, _, value in pairs]
-
-
 def _fsync(path: str) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -127,6 +65,8 @@ def _fsync(path: str) -> None:
 
 
 MAX_SYNCS_IN_FLIGHT = 2
+CHECKPOINT_INTERVAL = 1.0
+log = logging.getLogger(__name__)
 
 
 def _settle(waiters: list[asyncio.Future[None]], error: BaseException | None) -> None:
@@ -154,24 +94,56 @@ class EventLog:
         self._drops: list[str] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._syncs: set[asyncio.Future[None]] = set()
+        self._checkpointer: sqlite3.Connection | None = None
+        self._checkpoints: asyncio.Task[None] | None = None
 
     # -- lifecycle
     def open(self) -> None:
-        """Create the schema and learn the head sequence."""
+        """Create the schema, learn the head sequence, start checkpointing in the background.
+
+        SQLite's automatic checkpoint would run inside a commit on the event loop and stall
+        it (tens of ms); checkpoints run instead on their own connection in a worker thread.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("pragma journal_mode=wal")
         db.execute("pragma synchronous=normal")  # the WAL fsync is ours, per group
+        db.execute("pragma wal_autocheckpoint=0")
         db.executescript(SCHEMA)
         self.head = db.execute("select coalesce(max(seq), 0) from events").fetchone()[0]
         self.db = db
         _fsync(str(self.path.parent))
+        self._checkpointer = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False
+        )
+        self._checkpoints = asyncio.get_running_loop().create_task(self._checkpoint_forever())
+
+    async def _checkpoint_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(CHECKPOINT_INTERVAL)
+            try:
+                await loop.run_in_executor(None, self._checkpoint)
+            except sqlite3.Error as error:
+                log.warning("event log checkpoint failed: %s", error)
+
+    def _checkpoint(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.execute("pragma wal_checkpoint(PASSIVE)").fetchall()
 
     async def aclose(self) -> None:
         """Commit what is queued and close."""
         await self.flush()
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            await asyncio.gather(self._checkpoints, return_exceptions=True)
+            self._checkpoints = None
         if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
+            await asyncio.gather(self._flusher, *self._syncs, return_exceptions=True)
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         if self.db is not None:
             self.db.close()
             self.db = None
@@ -223,7 +195,7 @@ class EventLog:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_groups())
 
     async def _flush_groups(self) -> None:
-        syncs: set[asyncio.Future[None]] = set()
+        syncs = self._syncs
         while self._events or self._outcomes or self._cursors or self._drops or self._waiters:
             await asyncio.sleep(0)  # let this tick's appends join the group
             if len(syncs) >= MAX_SYNCS_IN_FLIGHT:
@@ -242,8 +214,6 @@ class EventLog:
                 sync = asyncio.ensure_future(self._sync(waiters))
                 syncs.add(sync)
                 sync.add_done_callback(syncs.discard)
-        if syncs:
-            await asyncio.gather(*syncs)
 
     async def _sync(self, waiters: list[asyncio.Future[None]]) -> None:
         loop = asyncio.get_running_loop()

@@ -13,7 +13,8 @@ from typing import Any
 from bulut.errors import InvalidCloudEventError
 from bulut.events import decode_binary
 
-from .log import EVENT_COLUMNS, EventLog, StoredEvent, unpack_headers
+from .log import EVENT_COLUMNS, EventLog
+from .records import StoredEvent, unpack_headers
 
 
 def attributes_of(headers: Sequence[tuple[bytes, bytes]], body: bytes) -> dict[str, Any]:

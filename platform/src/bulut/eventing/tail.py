@@ -7,8 +7,11 @@ bounded queue) rather than slowing the broker down; it is told how many it misse
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .records import Outcome, StoredEvent
 
 Record = dict[str, Any]
 
@@ -34,7 +37,7 @@ class Tail:
         """Whether anybody is watching."""
         return bool(self._watchers)
 
-    async def watch(self) -> AsyncIterator[Record]:
+    async def watch(self) -> AsyncGenerator[Record, None]:
         """Yield records from now on until the caller stops iterating."""
         queue: asyncio.Queue[Record] = asyncio.Queue(self._queue_size)
         self._watchers.add(queue)
@@ -43,3 +46,19 @@ class Tail:
                 yield await queue.get()
         finally:
             self._watchers.discard(queue)
+
+
+def delivery_record(event: StoredEvent, outcome: Outcome) -> Record:
+    """The tail record of a finished delivery."""
+    return {
+        "kind": "delivery",
+        "seq": event.seq,
+        "id": event.id,
+        "trigger": outcome.trigger,
+        "outcome": outcome.outcome,
+        "attempts": outcome.attempts,
+        "code": outcome.code,
+        "destination": outcome.destination,
+        "detail": outcome.detail,
+        "at": outcome.finished,
+    }

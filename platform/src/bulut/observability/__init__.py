@@ -1,8 +1,10 @@
 """bulut.observability: metrics, tracing and logs for the local platform.
 
-``metrics`` names Knative's metrics and records or collects them into one
-``CollectorRegistry`` per platform; ``tracing`` handles W3C ``traceparent`` and the
-CloudEvents distributed-tracing extension; ``tracer`` makes spans, ``spans`` stores them
-(SQLite), ``otlp`` exports them; ``logs`` formats JSON log lines and ``logfiles`` reads
-instance logs. Nothing here imports the planes: they are read through ``stats`` Protocols.
+``names`` holds Knative's metric names; ``metrics`` records (hot paths) and ``collectors``
+read (scrape time, over the ``stats`` Protocols) into one registry per platform, served by
+``exposition``. ``tracing`` handles W3C ``traceparent`` and the CloudEvents tracing
+extension; ``tracer`` makes spans, ``spans`` stores them (SQLite), ``otlp`` exports them,
+``trees`` shapes a trace for display; ``telemetry`` bundles a platform's registry and
+tracer. ``logs`` formats JSON log lines and ``logfiles`` reads instance logs. Nothing here
+imports the planes, and nothing happens at import time.
 """

@@ -20,6 +20,7 @@ AttributeValue = str | int | float | bool
 SpanKind = Literal["internal", "server", "client", "producer", "consumer"]
 LOOKUP_ATTRIBUTES = ("cloudevents.event_id", "cloudevents.event_subject")
 DEFAULT_MAX_SPANS = 100_000
+TRACES_FILE = "traces.db"  # under the state directory
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 _SCHEMA = """

@@ -93,3 +93,18 @@ class EdgeStatsSource(Protocol):
     def rejected(self) -> Mapping[int, int]:
         """Rejected requests by HTTP status (401, 403, 429)."""
         ...
+
+
+class LastBackups:
+    """A :class:`BackupStatsSource` fed as backups finish (e.g. a schedule's ``on_backup``)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+
+    def record(self, schedule: str, finished: float) -> None:
+        """A backup of ``schedule`` completed at Unix time ``finished``."""
+        self._last[schedule] = max(finished, self._last.get(schedule, 0.0))
+
+    def backup_stats(self) -> list[BackupStats]:
+        """The last successful backup of each schedule."""
+        return [BackupStats(name, when) for name, when in sorted(self._last.items())]

@@ -1,7 +1,9 @@
 """How commands find the Vault of the running platform.
 
 `bulut up` writes ``<state>/vault/addr`` and ``<state>/vault/token`` (mode 0600) when it starts
-a dev server; ``BULUT_VAULT_ADDR`` / ``BULUT_VAULT_TOKEN`` point at a real Vault instead.
+its own OpenBao (persistent Raft storage, see :mod:`.devserver`) and removes them when it
+stops; ``BULUT_VAULT_ADDR`` / ``BULUT_VAULT_TOKEN`` point at a real Vault instead.
+`bulut dr backup` reads the same two files to snapshot the running node.
 """
 
 from __future__ import annotations

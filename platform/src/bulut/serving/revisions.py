@@ -22,10 +22,10 @@ from bulut.errors import BulutError, InstanceError
 from bulut.serving.activator import Activator, ActivatorTimeoutError
 from bulut.serving.autoscaler import Autoscaler, ConcurrencyTracker, DeciderSpec
 from bulut.serving.instances import Instance, State
-from bulut.serving.memory import memory_of
+from bulut.serving.launcher import Launcher
 from bulut.serving.status import RevisionFacts, report
 from bulut.serving.upstream import Response
-from bulut.serving.zygote import Child, Workload, Zygote, spawn
+from bulut.serving.zygote import Workload
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +99,14 @@ class RevisionRuntime:
         self.autoscaler = Autoscaler(self, self.tracker, decider, tick_interval=tick_interval)
         self.facts = RevisionFacts()
         self._on_change = on_change
-        self._zygote: Zygote | None = None
-        self._zygote_task: asyncio.Task[Zygote | None] | None = None
+        self.launcher = Launcher(
+            spec.workload,
+            spec.process_env(),
+            spec.cwd,
+            use_zygote=spec.use_zygote,
+            start_timeout=decider.progress_deadline,
+            on_change=self._changed,
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self._desired = 0
         self._round_robin = itertools.count()
@@ -110,39 +116,13 @@ class RevisionRuntime:
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
         """Start the zygote and the autoscaler (which brings initial-scale instances)."""
-        if self.spec.use_zygote:
-            self._zygote_task = asyncio.get_running_loop().create_task(self._start_zygote())
+        self.launcher.start()
         self._spawn_task(self.autoscaler.run())
 
     def _spawn_task(self, coroutine: object) -> None:
         task = asyncio.ensure_future(coroutine)  # type: ignore[call-overload]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _start_zygote(self) -> Zygote | None:
-        zygote = Zygote(self.spec.workload, self.spec.process_env(), self.spec.cwd)
-        try:
-            await zygote.start(timeout=self.autoscaler.spec.progress_deadline)
-        except (InstanceError, TimeoutError) as error:
-            logger.warning("revision %s: no zygote (%s); spawning fresh", self.spec.name, error)
-            self.facts.zygote = {"pid": None, "error": str(error)}
-            self._changed()
-            return None
-        self._zygote = zygote
-        self._report_zygote()
-        return zygote
-
-    def _report_zygote(self) -> None:
-        if self._zygote is not None and self._zygote.pid is not None:
-            memory = memory_of(self._zygote.pid)
-            self.facts.zygote = {
-                "pid": self._zygote.pid,
-                "importMs": self._zygote.import_ms,
-                "rssBytes": memory.rss,
-                "pssBytes": memory.pss,
-                "ussBytes": memory.uss,
-            }
-            self._changed()
 
     async def aclose(self) -> None:
         """Stop the autoscaler, every instance (SIGTERM, SIGKILL after the grace) and the zygote."""
@@ -152,11 +132,7 @@ class RevisionRuntime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.activator.fail_all(InstanceError("revision is shutting down"))
         await asyncio.gather(*(self._stop(i) for i in list(self.instances)))
-        if self._zygote_task is not None:
-            self._zygote_task.cancel()
-            await asyncio.gather(self._zygote_task, return_exceptions=True)
-        if self._zygote is not None:
-            await self._zygote.close()
+        await self.launcher.aclose()
 
     # -- ScaleTarget -----------------------------------------------------------
     def ready_instances(self) -> int:
@@ -180,17 +156,9 @@ class RevisionRuntime:
         self._changed()
 
     # -- instances -------------------------------------------------------------
-    async def _new_child(self) -> tuple[Child, str]:
-        if self._zygote_task is not None:
-            zygote = await asyncio.shield(self._zygote_task)
-            if zygote is not None and zygote.alive:
-                return await zygote.fork(), "fork"
-        env = self.spec.process_env()
-        return await spawn(self.spec.workload, env, self.spec.cwd), "spawn"
-
     async def _run_instance(self) -> None:
         try:
-            child, how = await self._new_child()
+            child, how = await self.launcher.launch()
         except InstanceError as error:
             self.facts.last_exit_code, self.facts.last_exit_message = 1, str(error)
             self._changed()
@@ -272,7 +240,8 @@ class RevisionRuntime:
         while True:
             ready = self.ready
             if ready:
-                start = next(self._round_robin) if self.spec.container_concurrency > 3 else 0
+                cc = self.spec.container_concurrency
+                start = next(self._round_robin) if cc == 0 or cc > 3 else 0
                 count = len(ready)
                 for offset in range(count):
                     instance = ready[(start + offset) % count]
@@ -321,6 +290,8 @@ class RevisionRuntime:
         facts.ready = len(self.ready)
         facts.held = self.activator.held
         facts.active = self.autoscaler.active_condition()
+        self.launcher.refresh()
+        facts.zygote = self.launcher.facts
         facts.instances = [
             {"pid": i.pid, "port": i.port, "state": i.state.value, "coldStart": i.cold_start}
             for i in self.instances

@@ -73,6 +73,7 @@ class Router:
         self.revisions = revisions
         self.table: dict[str, Split] = {}
         self.fallback = fallback
+        self.default: Split | None = None  # every other host (`bulut func run`)
         self._random = random.random
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,6 +88,8 @@ class Router:
             if name == b"host":
                 split = self.table.get(normalise_host(value))
                 break
+        if split is None:
+            split = self.default
         if split is None:
             if self.fallback is not None:
                 await self.fallback(scope, receive, send)

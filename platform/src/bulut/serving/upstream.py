@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import cast
 
 import httptools
 
@@ -58,8 +59,7 @@ class Connection(asyncio.Protocol):
 
     # -- asyncio.Protocol --------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
         self.received_any = True
@@ -138,7 +138,6 @@ class Upstream:
         except OSError as error:
             raise UpstreamError(f"instance on port {self.port} is unreachable: {error}") from None
         if protocol.transport is None:  # uvloop may call connection_made a little later
-            assert isinstance(transport, asyncio.Transport)
             protocol.transport = transport
         return protocol
 

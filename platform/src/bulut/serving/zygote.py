@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import socket
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,8 +96,7 @@ class Zygote:
     async def start(self, timeout: float = 120.0) -> None:
         """Start the template and wait until it is primed; InstanceError if it fails."""
         ours, theirs = socket.socketpair()
-        env = {**os.environ, **self.env, "BULUT_ZYGOTE_FD": str(theirs.fileno())}
-        env.pop("PYTHONPATH", None)
+        env = {**base_environment(), **self.env, "BULUT_ZYGOTE_FD": str(theirs.fileno())}
         self._process = await asyncio.create_subprocess_exec(
             *self.workload.host_args("zygote"),
             pass_fds=[theirs.fileno()],
@@ -192,13 +190,12 @@ async def spawn(workload: Workload, env: Mapping[str, str], cwd: Path) -> Child:
     sock.listen(1024)
     port = int(sock.getsockname()[1])
     full_env = {
-        **os.environ,
+        **base_environment(),
         **env,
         "BULUT_LISTEN_FD": str(sock.fileno()),
         "PORT": str(port),
         "LISTEN_ADDRESS": f"127.0.0.1:{port}",
     }
-    full_env.pop("PYTHONPATH", None)
     try:
         process = await asyncio.create_subprocess_exec(
             *workload.host_args("serve"),
@@ -219,6 +216,15 @@ async def spawn(workload: Workload, env: Mapping[str, str], cwd: Path) -> Child:
     return Child(pid=process.pid, port=port, exited=exited, watcher=watcher)
 
 
-def python_of_this_runtime() -> Path:
-    """The interpreter running Bulut (for tests and `func run` fallbacks)."""
-    return Path(sys.executable)
+PRIVATE_PREFIXES = ("BULUT_", "VAULT_", "BAO_")
+PRIVATE_NAMES = frozenset({"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"})
+
+
+def base_environment() -> dict[str, str]:
+    """The runtime's environment minus what belongs to the platform (its settings, its
+    Vault token, its virtualenv): a container does not see its node's variables either."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name not in PRIVATE_NAMES and not name.startswith(PRIVATE_PREFIXES)
+    }

@@ -12,11 +12,9 @@ app exactly as func-python's ``serve()`` would (without binding), primes it with
 in-process ``GET /health/readiness``, and then obeys JSON lines on the control socket
 (file descriptor ``BULUT_ZYGOTE_FD``):
 
-    -> {"cmd": "fork", "env": {...}}
-    <- {"event": "ready", "pid": P, "importMs": F}            once, after priming
-    <- {"event": "forked", "pid": P, "port": N}               per fork, in order
-    <- {"event": "exit", "pid": P, "code": C}                 a child ended (reaped here)
-    <- {"event": "failed", "message": "..."}                  the app could not be built
+    -> {"cmd": "fork", "env": {...}}                 <- {"event": "forked", "pid": P, "port": N}
+    <- {"event": "ready", "pid": P, "importMs": F}   <- {"event": "exit", "pid": P, "code": C}
+    <- {"event": "failed", "message": "..."}         (the app could not be built)
 
 Each child runs the ASGI lifespan (so the function's ``start(cfg)`` happens after the
 fork, never shared) and serves HTTP/1.1 with uvicorn on a loopback socket the zygote
@@ -67,7 +65,9 @@ def build_app(project: str, flavour: str, target: str, signature: str) -> Any:
     if flavour == "functions-framework":
         os.environ.setdefault("FUNCTION_TARGET", target)
         os.environ.setdefault("FUNCTION_SIGNATURE_TYPE", signature)
-        from functions_framework.aio import create_asgi_app  # type: ignore[import-not-found]
+        from functions_framework.aio import (  # type: ignore[import-not-found]
+            create_asgi_app,
+        )
 
         return create_asgi_app(target, os.path.join(project, "main.py"), signature)
     if flavour == "cloudevents":
@@ -87,7 +87,7 @@ def build_app(project: str, flavour: str, target: str, signature: str) -> Any:
     return ASGIApplication(DefaultFunction(function.handle))
 
 
-def server_config(app: Any, readiness: str) -> Any:
+def server_config(app: Any) -> Any:
     """A loaded uvicorn Config (httptools + uvloop when present) for ``app``."""
     import importlib.util
 
@@ -108,24 +108,19 @@ def server_config(app: Any, readiness: str) -> Any:
     return config
 
 
-def prime(config: Any, readiness: str) -> None:
+def prime_path(flavour: str, signature: str, readiness: str) -> str:
+    """A path whose request runs no user code: readiness for kn func, 405 for GFF events."""
+    if flavour != "functions-framework":
+        return readiness
+    return "/" if signature == "cloudevent" else ""  # GET on a POST-only route: no user code
+
+
+def prime(config: Any, path: str) -> None:
     """Push one request through the loaded app in-process (lazy imports, first-call paths)."""
-    if not readiness:
-        return
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": readiness,
-        "raw_path": readiness.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1")],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 0),
-    }
+    scope: dict[str, Any] = {"type": "http", "asgi": {"version": "3.0"}, "method": "GET"}
+    scope.update(scheme="http", path=path, raw_path=path.encode(), query_string=b"")
+    scope.update(root_path="", headers=[(b"host", b"127.0.0.1")], http_version="1.1")
+    scope.update(client=("127.0.0.1", 1), server=("127.0.0.1", 0))
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -133,10 +128,14 @@ def prime(config: Any, readiness: str) -> None:
     async def send(message: dict[str, Any]) -> None:
         return None
 
+    async def nothing() -> None:
+        return None
+
     from uvicorn._compat import asyncio_run
 
     # The loop factory imports uvloop: do it here, once, not in every child.
-    asyncio_run(config.loaded_app(scope, receive, send), loop_factory=config.get_loop_factory())
+    request = config.loaded_app(scope, receive, send) if path else nothing()
+    asyncio_run(request, loop_factory=config.get_loop_factory())
     gc.collect()
     gc.freeze()  # keep the collector from touching (and so copying) the zygote's pages
 
@@ -279,9 +278,9 @@ def main(argv: list[str] | None = None) -> None:
         control = socket.socket(fileno=int(os.environ.pop("BULUT_ZYGOTE_FD")))
     try:
         app = build_app(args.project, args.flavour, args.target, args.signature_type)
-        config = server_config(app, args.readiness)
+        config = server_config(app)
         if args.mode == "zygote":
-            prime(config, args.readiness)
+            prime(config, prime_path(args.flavour, args.signature_type, args.readiness))
     except BaseException as error:
         traceback.print_exc()
         if control is not None:
