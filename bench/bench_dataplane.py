@@ -52,13 +52,6 @@ async def _connection(
 
 async def _load(port: int, connections: int, seconds: float) -> dict[str, Any]:
     request = f"GET / HTTP/1.1\r\nhost: {HOST}\r\n\r\n".encode()
-    warm: list[float] = []
-    await asyncio.gather(
-        *(
-            _connection(port, request, time.perf_counter() + 1.0, warm, False)
-            for _ in range(connections)
-        )
-    )
     latencies: list[float] = []
     started = time.perf_counter()
     until = started + seconds
@@ -98,7 +91,6 @@ def run_load(port: int, connections: int, seconds: float, use_wrk: bool) -> dict
     if use_wrk:
         command = ["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--latency"]
         command += ["-H", f"Host: {HOST}", f"http://127.0.0.1:{port}/"]
-        subprocess.run([*command[:3], "-d1s", *command[4:]], capture_output=True, check=True)
         text = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
         p50 = _wrk_us(re.search(r"\s50%\s+([\d.]+\w+)", text).group(1))  # type: ignore[union-attr]
@@ -145,6 +137,7 @@ async def measure(seconds: float, use_wrk: bool) -> None:
         return usage.ru_utime + usage.ru_stime
 
     async def run(label: str, port: int, connections: int) -> dict[str, Any]:
+        await asyncio.to_thread(run_load, port, connections, 1.0, use_wrk)  # warm-up
         before = cpu()
         result = await asyncio.to_thread(run_load, port, connections, seconds, use_wrk)
         result["router_cpu_s"] = cpu() - before

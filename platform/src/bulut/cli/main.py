@@ -17,6 +17,7 @@ from bulut.errors import BulutError, ConfigError, InvalidInputError, NotFoundErr
 from . import (
     dr,
     eventing,
+    events,
     func,
     func_run,
     pipeline,
@@ -35,6 +36,7 @@ _MODULES = (
     resources,
     service,
     eventing,
+    events,
     render,
     secrets,
     dr,

@@ -20,6 +20,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulut.events import CloudEvent, encode_header_value
+from bulut.observability.metrics import PlatformMetrics
+from bulut.observability.tracer import Tracer
+from bulut.observability.tracing import (
+    TraceContext,
+    event_extension,
+    from_event,
+    replace_headers,
+    span_attributes_from_event,
+    to_headers,
+)
 
 from .connections import ConnectionPool, Header, Response
 from .dead_letter import error_extensions
@@ -76,10 +86,20 @@ def structured_body(event: StoredEvent) -> bytes:
 class Deliverer:
     """Sends events to subscribers and dead-letter sinks through one connection pool."""
 
-    def __init__(self, pool: ConnectionPool, gate: Gate, reinject: Reinject) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        gate: Gate,
+        reinject: Reinject,
+        *,
+        tracer: Tracer | None = None,
+        metrics: PlatformMetrics | None = None,
+    ) -> None:
         self._pool = pool
         self._gate = gate
         self._reinject = reinject
+        self.tracer = tracer if tracer is not None else Tracer.disabled()
+        self.metrics = metrics
 
     async def send(
         self, target: Target, headers: list[Header], body: bytes, timeout: float | None
@@ -114,10 +134,40 @@ class Deliverer:
         observe: Observer | None = None,
     ) -> Outcome:
         """Deliver with retries; dead-letter on failure; forward a reply. Never raises."""
-        headers = list(event.headers)
+        span = self.tracer.start_span(
+            f"trigger.delivery {trigger_key}",
+            from_event(event.attributes),
+            {
+                "k8s.namespace.name": event.namespace,
+                "kn.broker.name": event.broker,
+                "kn.trigger.name": trigger_key.partition("/")[2],
+                **span_attributes_from_event(event.attributes),
+            },
+            kind="client",
+        )
+        outcome = await self._deliver(
+            event, trigger_key, target, spec, dead_letter, observe, span.context
+        )
+        span.set_attribute("delivery.outcome", outcome.outcome)
+        span.set_attribute("delivery.attempts", outcome.attempts)
+        failed = outcome.outcome in ("dead-lettered", "failed")
+        span.end(status_code=outcome.code, error=failed, message=outcome.detail)
+        return outcome
+
+    async def _deliver(
+        self,
+        event: StoredEvent,
+        trigger_key: str,
+        target: Target,
+        spec: DeliverySpec,
+        dead_letter: Target | None,
+        observe: Observer | None,
+        context: TraceContext,
+    ) -> Outcome:
+        headers = replace_headers(event.headers, context)
         body = event.body
         if spec.structured:
-            headers = [(b"content-type", b"application/cloudevents+json")]
+            headers = [(b"content-type", b"application/cloudevents+json"), *to_headers(context)]
             body = structured_body(event)
         headers.append((b"prefer", b"reply"))
         headers.append((b"kn-namespace", event.namespace.encode()))
@@ -127,6 +177,8 @@ class Deliverer:
         )
         if answer.verdict is Verdict.replied and answer.reply is not None:
             reply = answer.reply.with_attributes(**{TTL_ATTRIBUTE: event.ttl})
+            if from_event(reply.attributes) is None:  # the saga stays one trace
+                reply = reply.with_attributes(**event_extension(context))
             status = await self._reinject(event.namespace, event.broker, reply)
             if 200 <= status < 300:
                 return self._outcome(event, trigger_key, "replied", target, answer.code, history)
@@ -180,7 +232,16 @@ class Deliverer:
         answer = Answer(Verdict.failed, NO_RESPONSE)
         attempt = Attempt(NO_RESPONSE, {}, b"", None)
         for index in range(spec.attempts):
+            started = time.perf_counter()
             attempt = await self.send(target, headers, body, spec.timeout)
+            if self.metrics is not None:
+                self.metrics.dispatch_finished(
+                    event.namespace,
+                    event.broker,
+                    trigger_key.partition("/")[2],
+                    attempt.status,
+                    time.perf_counter() - started,
+                )
             if attempt.status == NO_RESPONSE:
                 answer = Answer(Verdict.retry, NO_RESPONSE, message=attempt.error)
             else:

@@ -28,6 +28,14 @@ from typing import Any
 
 from bulut.errors import BulutError, InvalidCloudEventError, NotFoundError, problem_response
 from bulut.events import CloudEvent, decode, encode_binary, headers_from_asgi
+from bulut.observability.tracer import Span, Tracer
+from bulut.observability.tracing import (
+    TraceContext,
+    event_extension,
+    from_event,
+    from_raw_headers,
+    span_attributes_from_event,
+)
 
 from .delivery import Observer
 from .dispatcher import Dispatcher
@@ -82,7 +90,9 @@ class Ingress:
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         fanout_timeout: float = FANOUT_TIMEOUT,
         observe: Observer | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
+        self.tracer = tracer if tracer is not None else Tracer.disabled()
         self.log = log
         self.dispatcher = dispatcher
         self.sync_fanout = sync_fanout
@@ -103,7 +113,13 @@ class Ingress:
         return 202
 
     async def ingest(
-        self, namespace: str, broker: str, events: Sequence[CloudEvent], *, wait: bool = True
+        self,
+        namespace: str,
+        broker: str,
+        events: Sequence[CloudEvent],
+        *,
+        wait: bool = True,
+        parent: TraceContext | None = None,
     ) -> None:
         """Validate TTLs, log durably, fan out; raises :class:`BulutError` on refusal.
 
@@ -115,12 +131,27 @@ class Ingress:
         arrived = arrival_time()
         received = time.time()
         stored: list[StoredEvent] = []
+        spans: list[Span] = []
         for event in events:
+            created = from_event(event.attributes)
+            span = self.tracer.start_span(
+                f"broker.ingress {namespace}/{broker}",
+                created or parent,
+                {
+                    "k8s.namespace.name": namespace,
+                    "kn.broker.name": broker,
+                    **span_attributes_from_event(event.attributes),
+                },
+                kind="server",
+            )
+            spans.append(span)
             try:
                 ttl = ingress_ttl(event.attributes, self.max_ttl)
             except TTLExhaustedError as error:
                 raise InvalidCloudEventError(str(error), field=TTL_ATTRIBUTE) from None
             changes: dict[str, Any] = {TTL_ATTRIBUTE: None, ARRIVAL_ATTRIBUTE: arrived}
+            if created is None:  # everything downstream joins this trace
+                changes.update(event_extension(span.context))
             outgoing = event.with_attributes(**changes)
             headers, body = encode_binary(outgoing)
             stored.append(
@@ -146,8 +177,12 @@ class Ingress:
             await self.log.append(stored)
         except sqlite3.Error as error:
             log.error("event log write failed: %s", error)
+            for span in spans:
+                span.end(error=True, message=str(error))
             raise IngestError(f"the event log could not store the event: {error}") from None
         self.accepted += len(stored)
+        for span in spans:
+            span.end(status_code=202)
         if self.observe is not None:
             for entry in stored:
                 self.observe(_event_record(entry))
@@ -207,7 +242,7 @@ class Ingress:
         body = await _read_body(receive, headers, limit)
         decoded = decode(headers, body)
         events = decoded if isinstance(decoded, list) else [decoded]
-        await self.ingest(namespace, broker, events)
+        await self.ingest(namespace, broker, events, parent=from_raw_headers(scope["headers"]))
 
 
 def _event_record(event: StoredEvent) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 With ``containerConcurrency`` N ≥ 1 an instance admits N requests at once and queues
 up to 10 × N more; beyond that Knative answers **503** "pending request queue full"
-(``pkg/queue/breaker.go``). N = 0 means no limit: no breaker at all. Pure asyncio
+(``pkg/queue/breaker.go``); a request longer than ``timeoutSeconds`` gets **504**
+"request timeout". N = 0 means no limit: no breaker at all. Pure asyncio
 bookkeeping, no I/O.
 """
 
@@ -90,3 +91,13 @@ class Breaker:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(error)
+
+
+class RequestTimeoutError(BulutError):
+    """The request outlived timeoutSeconds at the instance: queue-proxy's 504."""
+
+    http_status = 504
+    title = "Gateway timeout"
+
+    def __init__(self) -> None:
+        super().__init__("request timeout")

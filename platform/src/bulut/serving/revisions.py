@@ -18,11 +18,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bulut.errors import BulutError, InstanceError
+from bulut.errors import InstanceError
 from bulut.serving.activator import Activator, ActivatorTimeoutError
 from bulut.serving.autoscaler import Autoscaler, ConcurrencyTracker, DeciderSpec
 from bulut.serving.instances import Instance, State
 from bulut.serving.launcher import Launcher
+from bulut.serving.queue import RequestTimeoutError
 from bulut.serving.status import RevisionFacts, report
 from bulut.serving.upstream import Response
 from bulut.serving.zygote import Workload
@@ -31,16 +32,6 @@ logger = logging.getLogger(__name__)
 
 PROXY = "Proxy"
 MAX_RESTART_BACKOFF = 10.0
-
-
-class RequestTimeoutError(BulutError):
-    """The request outlived timeoutSeconds at the instance: queue-proxy's 504."""
-
-    http_status = 504
-    title = "Gateway timeout"
-
-    def __init__(self) -> None:
-        super().__init__("request timeout")
 
 
 @dataclass
@@ -235,18 +226,27 @@ class RevisionRuntime:
         if offered and not self.activator.offer(instance):
             instance.breaker.release()
 
+    def _free_slot(self) -> Instance | None:
+        """A ready instance with a free slot, taken (the warm path: no waiting)."""
+        ready = self.ready
+        count = len(ready)
+        cc = self.spec.container_concurrency
+        start = next(self._round_robin) if cc == 0 or cc > 3 else 0
+        for offset in range(count):
+            instance = ready[(start + offset) % count]
+            if instance.breaker.try_acquire():
+                return instance
+        return None
+
     async def _acquire(self, ticket: _Ticket) -> Instance:
         """An instance whose slot is ours; the ticket records whether the activator held it."""
         while True:
             ready = self.ready
             if ready:
-                cc = self.spec.container_concurrency
-                start = next(self._round_robin) if cc == 0 or cc > 3 else 0
+                free = self._free_slot()
+                if free is not None:
+                    return free
                 count = len(ready)
-                for offset in range(count):
-                    instance = ready[(start + offset) % count]
-                    if instance.breaker.try_acquire():
-                        return instance
                 if self.autoscaler.routing != PROXY:
                     instance = ready[next(self._round_robin) % count]
                     try:
@@ -265,7 +265,9 @@ class RevisionRuntime:
         ticket = _Ticket()
         try:
             async with asyncio.timeout(self.spec.timeout_seconds):
-                instance = await self._acquire(ticket)
+                instance = self._free_slot() if self.ready else None
+                if instance is None:
+                    instance = await self._acquire(ticket)
                 try:
                     return await instance.upstream.request(build(ticket.via_activator))
                 finally:
