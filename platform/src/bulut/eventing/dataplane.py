@@ -17,6 +17,8 @@ from typing import Any
 from bulut.errors import BulutError
 from bulut.events import CloudEvent, encode_binary
 from bulut.manifests.feed import ResourceFeed
+from bulut.observability.metrics import PlatformMetrics
+from bulut.observability.tracer import Tracer
 from bulut.settings import Settings
 
 from . import queries
@@ -52,6 +54,8 @@ class Eventing:
         retention: Retention | None = None,
         default_capacity: int = DEFAULT_CAPACITY,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        tracer: Tracer | None = None,
+        metrics: PlatformMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.feed = feed
@@ -59,7 +63,9 @@ class Eventing:
         self.tail = Tail()
         self.capacity = Capacity(default_capacity)
         self.pool = ConnectionPool()
-        self.deliverer = Deliverer(self.pool, self.capacity.gate, self._reinject)
+        self.deliverer = Deliverer(
+            self.pool, self.capacity.gate, self._reinject, tracer=tracer, metrics=metrics
+        )
         self.dispatcher = Dispatcher(self.log, self.deliverer, self.resolve, observe=self._observe)
         self.ingress = Ingress(
             self.log,
@@ -67,6 +73,7 @@ class Eventing:
             sync_fanout=sync_fanout,
             max_event_bytes=max_event_bytes,
             observe=self._observe,
+            tracer=tracer,
         )
         self.pings = PingRunner(self.send_to_sink)
         self.ingress_app = self.ingress
