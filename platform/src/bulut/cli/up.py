@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
         ] = 600.0,
     ) -> None:
         """Run the control plane and data plane with the sample app until Ctrl-C."""
-        overrides = {
+        overrides: dict[str, Any] = {
             key: value
             for key, value in {
                 "state_dir": state_dir,
@@ -149,6 +149,9 @@ def register(app: typer.Typer) -> None:
             if value is not None
         }
         settings = Settings(**overrides)
+        from bulut.observability.logs import configure_logging
+
+        configure_logging(settings.log_level, json_lines=settings.log_json)
         if filename:
             manifests, kustomize = list(filename), False
         elif kustomization:
