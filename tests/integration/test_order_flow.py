@@ -53,7 +53,8 @@ async def platform(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlatfo
                 break
             await asyncio.sleep(0.25)
         else:
-            pytest.fail(f"services not Ready: {[s['metadata']['name'] for s in services]}")
+            waiting = [s["metadata"]["name"] for s in services if not _ready(s)]
+            pytest.fail(f"services not Ready after 240 s: {waiting}")
         yield local
     finally:
         await local.aclose()
