@@ -303,3 +303,38 @@ async def test_an_idle_revision_scales_to_zero_and_back_on_the_next_request(
 
     assert again.status_code == 200
     assert again.json()["pid"] != first
+
+
+class SecretFiles:
+    """A RevisionHooks that writes one file per revision and points an env var at it."""
+
+    def __init__(self) -> None:
+        self.released: list[str] = []
+
+    async def prepare(
+        self, revision: dict[str, Any], env: dict[str, str], workdir: Path
+    ) -> dict[str, str]:
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "token").write_text("s3cret")
+        return {**env, "GREETING": str(workdir / "token")}
+
+    async def release(self, namespace: str, name: str) -> None:
+        self.released.append(name)
+
+
+async def test_revision_hooks_prepare_the_environment_and_release_it(
+    tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
+) -> None:
+    build_function("crashy")
+    hooks = SecretFiles()
+    running = await start_data_plane(tmp_path, fixture_functions, builds_dir, hooks=hooks)
+    try:
+        rev = revision("crashy")
+        name = await deploy(running, rev)
+        seen = (await running.client.get("/", headers=running.host("crashy"))).json()
+        running.feed.put(rev, "DELETED")
+        await running.wait_for(lambda: hooks.released == [name], "the hook to release")
+    finally:
+        await stop_data_plane(running)
+
+    assert Path(seen["env"]["GREETING"]).read_text() == "s3cret"

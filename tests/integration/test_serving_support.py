@@ -14,6 +14,7 @@ import httpx
 
 from bulut.manifests.feed import Resource, ResourceEvent
 from bulut.serving import Serving
+from bulut.serving.dataplane import RevisionHooks
 from bulut.serving.front import Front
 from bulut.settings import Settings
 
@@ -158,6 +159,7 @@ async def start_data_plane(
     *,
     tick_interval: float = 0.5,
     autoscaler: Mapping[str, str] | None = None,
+    hooks: RevisionHooks | None = None,
 ) -> DataPlane:
     """A Serving fed by a MemoryFeed, served on an ephemeral loopback port."""
     feed = MemoryFeed()
@@ -169,6 +171,7 @@ async def start_data_plane(
         builds_dir=builds_dir,
         volumes_dir=volumes,
         tick_interval=tick_interval,
+        hooks=hooks,
     )
     feed.put(
         {

@@ -31,6 +31,7 @@ from bulut.serving import Serving
 from bulut.settings import Settings
 
 from .edge import wrap
+from .podspec import ConfigMapReader, PodSpecHooks
 from .stats import EventingStats, ServingStats, chain
 
 
@@ -100,6 +101,7 @@ class LocalPlatform:
     telemetry: Telemetry = field(init=False)
     backups: LastBackups = field(init=False)
     dashboard: Any = field(init=False)
+    pods: PodSpecHooks = field(init=False)
     control: ControlPlane = field(init=False)
     serving: Serving = field(init=False)
     eventing: Eventing = field(init=False)
@@ -147,6 +149,7 @@ class LocalPlatform:
             tracer=self.telemetry.tracer,
             metrics=metrics,
         )
+        self.pods = PodSpecHooks(self.vault, ConfigMapReader(self.control))
         self.serving = Serving(
             self.settings,
             self.control,
@@ -154,6 +157,7 @@ class LocalPlatform:
             builds_dir=self.layout.builds,
             volumes_dir=self.layout.volumes,
             fallback=self.eventing.ingress_app,
+            hooks=self.pods,
         )
         self.backups = LastBackups()
         metrics.watch(
@@ -180,7 +184,9 @@ class LocalPlatform:
         self._tasks.append(asyncio.create_task(self.serving.run(), name="serving"))
         self._tasks.append(asyncio.create_task(self.eventing.run(), name="eventing"))
         self._serve(wrap(self.control.app, self.settings, control_plane=True), control_sock)
-        self._serve(wrap(self.serving.app, self.settings, control_plane=False), data_sock)
+        self._serve(
+            wrap(self.serving.app, self.settings, control_plane=False), data_sock, passthrough=True
+        )
         await asyncio.gather(*(self._until_started(server) for server in self._servers))
 
     async def _start_vault(self) -> None:
@@ -198,9 +204,13 @@ class LocalPlatform:
             bootstrap, self.vault, policies_dir=settings.vault_policies_dir, seed=seed
         )
 
-    def _serve(self, app: Any, sock: socket.socket) -> None:
+    def _serve(self, app: Any, sock: socket.socket, *, passthrough: bool = False) -> None:
+        """Serve ``app``; ``passthrough`` leaves Date/Server to the instances (the data plane)."""
         config = uvicorn.Config(
             app,
+            server_header=not passthrough,
+            date_header=not passthrough,
+            proxy_headers=False,
             lifespan="off",
             log_level="warning",
             access_log=False,
@@ -233,6 +243,8 @@ class LocalPlatform:
             server.should_exit = True
         with contextlib.suppress(Exception):
             await self.serving.aclose()
+        with contextlib.suppress(Exception):
+            await self.pods.aclose()
         with contextlib.suppress(Exception):
             await self.eventing.aclose()
         for task in self._tasks:

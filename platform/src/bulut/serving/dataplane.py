@@ -13,13 +13,14 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from bulut.errors import BulutError
+from bulut.errors import BulutError, SecretUnavailableError
 from bulut.functions.catalog import resolve
 from bulut.functions.environments import ensure_environment
 from bulut.manifests.feed import Resource, ResourceEvent, ResourceFeed, key_of
 from bulut.serving.autoscaler import AutoscalerConfig, DeciderSpec, decider_spec
+from bulut.serving.resources import container_concurrency, first_container, readiness_path
 from bulut.serving.revisions import RevisionRuntime, RevisionSpec
 from bulut.serving.router import ASGIApp, Router
 from bulut.serving.sinks import sink_env
@@ -37,6 +38,23 @@ REPORT_INTERVAL = 1.0
 Key = tuple[str, str]
 
 
+SECRET_RETRY_SECONDS = 2.0
+
+
+class RevisionHooks(Protocol):
+    """What `bulut up` plugs in around a revision (e.g. Vault Agent-style secret files)."""
+
+    async def prepare(
+        self, revision: Resource, env: dict[str, str], workdir: Path
+    ) -> Mapping[str, str]:
+        """Before the zygote starts: the env its instances get (may add or rewrite)."""
+        ...
+
+    async def release(self, namespace: str, name: str) -> None:
+        """The revision is gone: clean up what ``prepare`` made."""
+        ...
+
+
 class Serving:
     """The local data plane: ``app`` for :8080, ``run()`` to follow the feed."""
 
@@ -50,6 +68,7 @@ class Serving:
         volumes_dir: Path,
         fallback: ASGIApp | None = None,
         tick_interval: float = 2.0,
+        hooks: RevisionHooks | None = None,
     ) -> None:
         self.settings = settings
         self.feed = feed
@@ -57,6 +76,7 @@ class Serving:
         self.builds_dir = builds_dir
         self.volumes_dir = volumes_dir
         self.tick_interval = tick_interval
+        self.hooks = hooks
         self.revisions: dict[Key, RevisionRuntime] = {}
         self.router = Router(self.revisions, fallback=fallback)
         self._objects: dict[Key, Resource] = {}
@@ -66,6 +86,7 @@ class Serving:
         self._pending: dict[Key, dict[str, Any]] = {}
         self._builds: dict[Key, asyncio.Task[None]] = {}
         self._sent: dict[Key, dict[str, Any]] = {}
+        self._built_env: dict[Key, dict[str, str]] = {}
         self._dirty = asyncio.Event()
         self._closing: set[asyncio.Task[None]] = set()
 
@@ -119,7 +140,7 @@ class Serving:
         runtime = self.revisions.get(key)
         env = self._env_of(obj)
         if runtime is not None:
-            if dict(runtime.spec.env) == env:
+            if self._built_env.get(key) == env:
                 self._update_decider(runtime, obj)
                 return
         elif key in self._builds and not self._builds[key].done():
@@ -134,7 +155,10 @@ class Serving:
             "conditions": [condition("ResourcesAvailable", UNKNOWN, "Deploying")],
         }
         self._dirty.set()
+        env_before_hooks = dict(env)
         try:
+            if self.hooks is not None:
+                env = dict(await self._prepare_until_secrets_are_readable(key, obj, env))
             spec = await self._revision_spec(obj, env)
             decider = self._decider(obj)
         except BulutError as error:
@@ -144,6 +168,7 @@ class Serving:
             self._dirty.set()
             return
         self._pending.pop(key, None)
+        self._built_env[key] = env_before_hooks
         old = self.revisions.get(key)
         runtime = RevisionRuntime(
             spec, decider, on_change=self._dirty.set, tick_interval=self.tick_interval
@@ -153,6 +178,22 @@ class Serving:
         if old is not None:
             self._close_later(old)
         self._dirty.set()
+
+    async def _prepare_until_secrets_are_readable(
+        self, key: Key, obj: Resource, env: dict[str, str]
+    ) -> Mapping[str, str]:
+        """Run the hooks; while Vault is unavailable, say so and retry (Vault Agent's init)."""
+        assert self.hooks is not None
+        workdir = self.volumes_dir / key[0] / ".revisions" / key[1]
+        while True:
+            try:
+                return await self.hooks.prepare(obj, env, workdir)
+            except SecretUnavailableError as error:
+                waiting = condition("ContainerHealthy", FALSE, "SecretUnavailable", str(error))
+                resources = condition("ResourcesAvailable", UNKNOWN, "Deploying")
+                self._pending[key] = {**self._pending[key], "conditions": [resources, waiting]}
+                self._dirty.set()
+                await asyncio.sleep(SECRET_RETRY_SECONDS)
 
     def _update_decider(self, runtime: RevisionRuntime, obj: Resource) -> None:
         try:
@@ -171,9 +212,12 @@ class Serving:
             build.cancel()
         self._pending.pop(key, None)
         self._sent.pop(key, None)
+        self._built_env.pop(key, None)
         runtime = self.revisions.pop(key, None)
         if runtime is not None:
             self._close_later(runtime)
+        if self.hooks is not None:
+            await self.hooks.release(key[0], key[1])
 
     # -- building a revision ----------------------------------------------------
     def _env_of(self, obj: Resource) -> dict[str, str]:
@@ -262,29 +306,3 @@ class Serving:
         runtimes = list(self.revisions.values())
         self.revisions.clear()
         await asyncio.gather(*(r.aclose() for r in runtimes), *self._closing)
-
-
-def first_container(obj: Resource) -> dict[str, Any]:
-    """``spec.containers[0]`` of a Revision (empty when absent)."""
-    containers = (obj.get("spec") or {}).get("containers") or [{}]
-    first = containers[0]
-    return first if isinstance(first, dict) else {}
-
-
-def container_concurrency(obj: Resource, defaults: Mapping[str, str]) -> int:
-    """``spec.containerConcurrency``, else config-defaults ``container-concurrency``."""
-    value = (obj.get("spec") or {}).get("containerConcurrency")
-    if value is None:
-        value = defaults.get("container-concurrency") or 0
-    return int(value)
-
-
-def readiness_path(container: Mapping[str, Any], kn_func: bool) -> str:
-    """The HTTP readiness path to poll, or "" for a TCP probe."""
-    probe = container.get("readinessProbe") or {}
-    if isinstance(probe, Mapping):
-        if isinstance(probe.get("httpGet"), Mapping):
-            return str(probe["httpGet"].get("path") or "/")
-        if "tcpSocket" in probe:
-            return ""
-    return "/health/readiness" if kn_func else ""

@@ -170,8 +170,11 @@ class Zygote:
         os.set_blocking(self.wake_w, False)
 
     def emit(self, **event: Any) -> None:
-        """Write one JSON event line to the runtime."""
-        self.control.sendall(json.dumps(event).encode() + b"\n")
+        """Write one JSON event line to the runtime (gone: stop everything)."""
+        try:
+            self.control.sendall(json.dumps(event).encode() + b"\n")
+        except OSError:
+            self.shutdown()
 
     def run(self) -> None:
         """Serve fork commands until the runtime goes away."""
@@ -185,7 +188,10 @@ class Zygote:
                 self.drain_wakeups()
                 self.reap()
             if self.control in readable:
-                chunk = self.control.recv(65536)
+                try:
+                    chunk = self.control.recv(65536)
+                except OSError:  # the runtime went away mid-message
+                    chunk = b""
                 if not chunk:
                     self.shutdown()
                 self.buffer += chunk
