@@ -22,6 +22,7 @@ from bulut.errors import ConfigError
 from bulut.eventing import Eventing
 from bulut.manifests.loading import kustomize_build, load_documents
 from bulut.observability.exposition import metrics_route
+from bulut.observability.logfiles import logs_root
 from bulut.observability.stats import LastBackups
 from bulut.observability.telemetry import Telemetry
 from bulut.secrets import DevServer, Vault
@@ -158,6 +159,9 @@ class LocalPlatform:
             volumes_dir=self.layout.volumes,
             fallback=self.eventing.ingress_app,
             hooks=self.pods,
+            tracer=self.telemetry.tracer,
+            metrics=metrics,
+            logs_dir=logs_root(self.layout.root),
         )
         self.backups = LastBackups()
         metrics.watch(

@@ -19,7 +19,10 @@ from bulut.errors import BulutError, SecretUnavailableError
 from bulut.functions.catalog import resolve
 from bulut.functions.environments import ensure_environment
 from bulut.manifests.feed import Resource, ResourceEvent, ResourceFeed, key_of
+from bulut.observability.metrics import PlatformMetrics
+from bulut.observability.tracer import Tracer
 from bulut.serving.autoscaler import AutoscalerConfig, DeciderSpec, decider_spec
+from bulut.serving.instances import Instance
 from bulut.serving.resources import container_concurrency, first_container, readiness_path
 from bulut.serving.revisions import RevisionRuntime, RevisionSpec
 from bulut.serving.router import ASGIApp, Router
@@ -69,8 +72,13 @@ class Serving:
         fallback: ASGIApp | None = None,
         tick_interval: float = 2.0,
         hooks: RevisionHooks | None = None,
+        tracer: Tracer | None = None,
+        metrics: PlatformMetrics | None = None,
+        logs_dir: Path | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
+        self.logs_dir = logs_dir
         self.feed = feed
         self.functions_dir = functions_dir
         self.builds_dir = builds_dir
@@ -78,7 +86,7 @@ class Serving:
         self.tick_interval = tick_interval
         self.hooks = hooks
         self.revisions: dict[Key, RevisionRuntime] = {}
-        self.router = Router(self.revisions, fallback=fallback)
+        self.router = Router(self.revisions, fallback=fallback, tracer=tracer, metrics=metrics)
         self._objects: dict[Key, Resource] = {}
         self._routes: dict[Key, Resource] = {}
         self._bindings: dict[Key, Resource] = {}
@@ -171,7 +179,11 @@ class Serving:
         self._built_env[key] = env_before_hooks
         old = self.revisions.get(key)
         runtime = RevisionRuntime(
-            spec, decider, on_change=self._dirty.set, tick_interval=self.tick_interval
+            spec,
+            decider,
+            on_change=self._dirty.set,
+            on_ready=self._instance_ready,
+            tick_interval=self.tick_interval,
         )
         self.revisions[key] = runtime
         runtime.start()
@@ -228,7 +240,27 @@ class Serving:
             if isinstance(item, Mapping) and "name" in item and "valueFrom" not in item
         }
         env.update(sink_env(obj, self._bindings.values()))
+        if self.logs_dir is not None:  # each instance's stdout/stderr, for `bulut logs`
+            meta = obj.get("metadata", {})
+            labels = meta.get("labels") or {}
+            namespace, name = str(meta.get("namespace", "default")), str(meta.get("name", ""))
+            service = str(labels.get("serving.knative.dev/service") or name)
+            folder = self.logs_dir / namespace / service / name
+            folder.mkdir(parents=True, exist_ok=True)
+            env["BULUT_LOG_DIR"] = str(folder)
+            env.setdefault("PYTHONUNBUFFERED", "1")
         return env
+
+    def _instance_ready(self, spec: RevisionSpec, instance: Instance) -> None:
+        """Record a cold start (fork or spawn) and how long it took."""
+        if self.metrics is not None and instance.ready_at is not None:
+            self.metrics.cold_start_finished(
+                spec.namespace,
+                spec.service,
+                spec.name,
+                instance.cold_start,
+                instance.ready_at - instance.started_at,
+            )
 
     def _defaults(self) -> dict[str, str]:
         return self._config.get("config-defaults", {})

@@ -80,9 +80,11 @@ class RevisionRuntime:
         decider: DeciderSpec,
         *,
         on_change: Callable[[], None] = lambda: None,
+        on_ready: Callable[[RevisionSpec, Instance], None] | None = None,
         tick_interval: float = 2.0,
     ) -> None:
         self.spec = spec
+        self._on_ready = on_ready
         self.instances: list[Instance] = []
         self.ready: list[Instance] = []
         self.activator: Activator[Instance] = Activator(self._release)
@@ -174,6 +176,8 @@ class RevisionRuntime:
         self.ready.append(instance)
         self.facts.ever_ready, self.facts.last_exit_code = True, None
         self._failures = 0
+        if self._on_ready is not None:
+            self._on_ready(self.spec, instance)
         while self.activator.held and instance.breaker.try_acquire():
             if not self.activator.offer(instance):
                 instance.breaker.release()

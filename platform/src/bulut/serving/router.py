@@ -12,11 +12,20 @@ service hosts go to ``fallback`` (the broker ingress) or get 404.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from bulut.errors import BulutError, InvalidCloudEventError, problem_response
 from bulut.events import decode, headers_from_asgi
+from bulut.observability.logs import log_context
+from bulut.observability.metrics import PlatformMetrics
+from bulut.observability.tracer import Tracer
+from bulut.observability.tracing import (
+    from_raw_headers,
+    span_attributes_from_headers,
+    to_headers,
+)
 from bulut.serving.revisions import RevisionRuntime
 from bulut.serving.traffic import Split, normalise_host
 from bulut.serving.upstream import serialise_request
@@ -69,8 +78,12 @@ class Router:
         revisions: MutableMapping[tuple[str, str], RevisionRuntime],
         *,
         fallback: ASGIApp | None = None,
+        tracer: Tracer | None = None,
+        metrics: PlatformMetrics | None = None,
     ) -> None:
         self.revisions = revisions
+        self.tracer = tracer if tracer is not None else Tracer.disabled()
+        self.metrics = metrics
         self.table: dict[str, Split] = {}
         self.fallback = fallback
         self.default: Split | None = None  # every other host (`bulut func run`)
@@ -115,23 +128,59 @@ class Router:
             except InvalidCloudEventError as error:
                 await respond(send, *problem_response(error, instance=scope["path"]))
                 return
+        spec = runtime.spec
+        span = self.tracer.start_span(
+            f"router {spec.name}",
+            from_raw_headers(headers),
+            {
+                "k8s.namespace.name": spec.namespace,
+                "kn.service.name": spec.service,
+                "kn.revision.name": spec.name,
+                "http.request.method": scope["method"],
+                **span_attributes_from_headers(headers),
+            },
+            kind="server",
+        )
+        headers = [(n, v) for n, v in headers if n not in (b"traceparent", b"tracestate")]
         target = scope.get("raw_path") or scope["path"].encode()
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
         client = scope.get("client")
-        extra = forwarding_headers(headers, client[0] if client else "")
+        extra = [
+            *forwarding_headers(headers, client[0] if client else ""),
+            *to_headers(span.context),
+        ]
 
         def build(via_activator: bool) -> bytes:
             added = [*extra, (b"k-proxy-request", b"activator")] if via_activator else extra
             return serialise_request(scope["method"], target, headers, body, added)
 
+        started, status = time.perf_counter(), 502
+        ce_id = span.attributes.get("cloudevents.event_id")
         try:
-            response = await runtime.proxy(build)
-        except BulutError as error:
-            await respond_text(send, error.http_status, error.message)
-            return
-        length = (b"content-length", str(len(response.body)).encode())
-        await respond(send, response.status, [*response.headers, length], response.body)
+            with log_context(
+                revision=spec.name, ce_id=str(ce_id) if ce_id else None, trace_id=span.trace_id
+            ):
+                try:
+                    response = await runtime.proxy(build)
+                except BulutError as error:
+                    status = error.http_status
+                    await respond_text(send, error.http_status, error.message)
+                    return
+                status = response.status
+            length = (b"content-length", str(len(response.body)).encode())
+            await respond(send, response.status, [*response.headers, length], response.body)
+        finally:
+            span.end(status_code=status)
+            if self.metrics is not None:
+                self.metrics.request_finished(
+                    spec.namespace,
+                    spec.service,
+                    spec.name,
+                    status,
+                    time.perf_counter() - started,
+                    spec.configuration,
+                )
 
 
 def forwarding_headers(

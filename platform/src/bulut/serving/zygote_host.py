@@ -149,6 +149,20 @@ def serve(config: Any, sock: socket.socket) -> int:
     return 0 if server.started else 3
 
 
+def redirect_output(name: str) -> None:
+    """Send fds 1 and 2 to ``$BULUT_LOG_DIR/<name>.log`` (bulut logs reads them there)."""
+    folder = os.environ.get("BULUT_LOG_DIR")
+    if not folder:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    fd = os.open(os.path.join(folder, f"{name}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def finish(code: int) -> None:
     """Flush and leave without running the parent's atexit handlers."""
     for stream in (sys.stdout, sys.stderr):
@@ -252,6 +266,7 @@ class Zygote:
             os.close(self.wake_r)
             os.close(self.wake_w)
             os.environ.update(env)
+            redirect_output(str(os.getpid()))
             os.environ["PORT"] = str(port)
             os.environ["LISTEN_ADDRESS"] = f"127.0.0.1:{port}"
             code = serve(self.config, sock)
@@ -278,6 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--readiness", default=READINESS_PATH)
     args = parser.parse_args(argv)
     die_with_parent()
+    redirect_output("zygote" if args.mode == "zygote" else str(os.getpid()))
     started = time.perf_counter()
     control = None
     if args.mode == "zygote":

@@ -70,11 +70,8 @@ class PlatformProcess:
         """The `bulut up` command line."""
         platform = self.scenario.platform
         source = ["-f", platform.filename] if platform.filename else ["-k", str(platform.kustomize)]
-        # -O: assertions off. serving/upstream.py asserts isinstance(transport,
-        # asyncio.Transport), which uvloop's TCPTransport is not (reported to the lead).
         return [
             sys.executable,
-            "-O",
             "-m",
             "bulut.cli.main",
             "up",
