@@ -124,9 +124,13 @@ def files_only(count: int, work: Path) -> None:
     )
 
 
-def rto(events: int, work: Path) -> None:
+def rto(events: int) -> None:
     """Part 2: RTO of the drill app with ``events`` delivered events."""
     scenario = load_scenario(REPO / "disaster-recovery" / "drills" / "standard.yaml")
+    # The platform's state lives under the project's .bulut/ (pod-private /tmp paths are
+    # remapped per instance, so a state dir in /tmp would be rewritten).
+    (REPO / ".bulut").mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-dr-", dir=REPO / ".bulut"))
     state = work / "rto-state"
     platform = PlatformProcess(scenario, state, REPO, work / "platform.log")
     platform.start()
@@ -164,6 +168,7 @@ def rto(events: int, work: Path) -> None:
     platform.start()
     cold_rto = wait_until_serving(platform, scenario, 300) - disaster
     platform.stop()
+    shutil.rmtree(work, ignore_errors=True)
 
     print(f"drill app, {events} delivered events in the log and the recorder:")
     print(f"  baseline: kill -9 + restart on intact state      RTO {restart_rto:6.2f} s")
@@ -191,7 +196,7 @@ def main() -> None:
             files_only(count, work)
         if not args.skip_rto:
             print("== local RTO")
-            rto(args.rto_events, work)
+            rto(args.rto_events)
 
 
 if __name__ == "__main__":

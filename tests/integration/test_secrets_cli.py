@@ -21,7 +21,7 @@ BULUT = [sys.executable, "-m", "bulut.cli.main"]
 
 @pytest.fixture
 async def state_dir(tmp_path: Path) -> AsyncIterator[Path]:
-    dev = DevServer(tmp_path / "vault")
+    dev = DevServer(tmp_path / "vault", persistent=False)
     await dev.start()
     remember(Settings(state_dir=tmp_path), dev.addr, dev.token)
     yield tmp_path

@@ -41,7 +41,7 @@ asyncio.run(main(json.loads(sys.argv[1])))
 
 @pytest.fixture
 async def vault(tmp_path: Path) -> AsyncIterator[tuple[Vault, Path]]:
-    server = DevServer(tmp_path / "vault")
+    server = DevServer(tmp_path / "vault", persistent=False)
     await server.start()
     token_file = tmp_path / "token"
     token_file.write_text(server.token)

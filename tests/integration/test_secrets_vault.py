@@ -26,7 +26,7 @@ path "database/creds/payments" { capabilities = ["read"] }
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[DevServer]:
-    dev = DevServer(tmp_path / "vault")
+    dev = DevServer(tmp_path / "vault", persistent=False)
     await dev.start()
     yield dev
     await dev.stop()

@@ -147,6 +147,19 @@ def test_values_are_mapped_once_even_when_the_local_directories_are_under_tmp() 
     }
 
 
+def test_the_platforms_own_variables_already_name_host_paths_and_are_kept() -> None:
+    """BULUT_LOG_DIR under a state dir in /tmp (pytest's tmp_path) must not become a pod path."""
+    mapped = rewrite_pod_paths(
+        {"BULUT_LOG_DIR": "/tmp/state/logs/shop-dev/echo/echo-00001", "CACHE": "/tmp/a"},
+        Path("/tmp/state/volumes/shop-dev/echo/tmp"),
+        Path("/tmp/state/rev/vault-secrets"),
+    )
+    assert mapped == {
+        "BULUT_LOG_DIR": "/tmp/state/logs/shop-dev/echo/echo-00001",
+        "CACHE": "/tmp/state/volumes/shop-dev/echo/tmp/a",
+    }
+
+
 async def test_prepare_maps_tmp_to_a_directory_shared_by_the_services_revisions(
     tmp_path: Path,
 ) -> None:
@@ -279,11 +292,6 @@ async def test_a_missing_configmap_in_config_map_key_ref_names_the_env_entry(
     assert caught.value.field == "spec.containers[0].env[0].valueFrom"
 
 
-@pytest.mark.xfail(
-    reason="podspec._value_from: an optional configMapKeyRef to a missing ConfigMap raises "
-    "(Kubernetes leaves the variable unset); _or_missing ignores ref['optional']",
-    raises=InvalidResourceError,
-)
 async def test_an_optional_key_ref_to_a_missing_configmap_leaves_the_variable_unset(
     tmp_path: Path,
 ) -> None:
@@ -433,11 +441,6 @@ async def test_release_deletes_the_files_and_stops_re_rendering(
     assert hooks._loops == {}
 
 
-@pytest.mark.xfail(
-    reason="secrets/injection.py SecretRenderer.close revokes leases but not the role token "
-    "its docstring promises to revoke; the token stays valid for its 1h TTL",
-    raises=AssertionError,
-)
 async def test_release_revokes_the_revisions_vault_token(tmp_path: Path, vault: Vault) -> None:
     vault.kv_put("shop-dev/echo/key", {"value": "v1"})
     hooks = hooks_with(vault=vault)

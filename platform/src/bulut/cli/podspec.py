@@ -25,7 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bulut.errors import BulutError, InvalidResourceError, NotFoundError
+from bulut.errors import (
+    BulutError,
+    InvalidResourceError,
+    NotFoundError,
+    SecretUnavailableError,
+)
 from bulut.secrets.injection import (
     InjectionPlan,
     SecretRenderer,
@@ -67,7 +72,7 @@ def rewrite_pod_paths(env: Mapping[str, str], tmp_dir: Path, secrets_dir: Path) 
     out: dict[str, str] = {}
     for name, value in env.items():
         mapped = rewrite_env({name: value}, secrets_dir)[name]
-        if mapped == value:
+        if mapped == value and not name.startswith("BULUT_"):  # the platform's own: host paths
             for prefix in (f"sqlite:///{POD_TMP}/", f"{POD_TMP}/"):
                 if value.startswith(prefix):
                     local = prefix.replace(f"{POD_TMP}/", f"{tmp_dir}/")
@@ -103,7 +108,10 @@ class PodSpecHooks:
         tmp_dir.mkdir(parents=True, exist_ok=True)
         plan = InjectionPlan.from_annotations(meta.get("annotations") or {})
         if plan is not None:
-            await self._render(namespace, name, plan, secrets_dir)
+            try:
+                await self._render(namespace, name, plan, secrets_dir)
+            except NotFoundError as error:  # Vault Agent waits for a missing secret too
+                raise SecretUnavailableError(f"{error} (waiting for it to be written)") from None
             if "VAULT_ADDR" in resolved or plan.inject_token:
                 resolved["VAULT_ADDR"] = self.vault.addr
         return rewrite_pod_paths(resolved, tmp_dir, secrets_dir)
@@ -138,7 +146,12 @@ class PodSpecHooks:
             return
         await self.release(namespace, name)
         renderer = SecretRenderer(self.vault, plan, directory)
-        await asyncio.to_thread(renderer.render)
+        try:
+            await asyncio.to_thread(renderer.render)
+        except BulutError:
+            with contextlib.suppress(BulutError):  # revoke the token made for this attempt
+                await asyncio.to_thread(renderer.close)
+            raise
         self.renderers[key] = renderer
         self._loops[key] = asyncio.get_running_loop().create_task(self._keep_fresh(key, renderer))
 
@@ -191,11 +204,15 @@ class PodSpecHooks:
             where = f"spec.containers[0].env[{index}].valueFrom"
             if "configMapKeyRef" in source:
                 ref = source["configMapKeyRef"]
-                data = await self._or_missing(self.configmaps.data(namespace, ref["name"]), where)
+                data = await self._or_missing(
+                    self.configmaps.data(namespace, ref["name"]), where, bool(ref.get("optional"))
+                )
             elif "secretKeyRef" in source:
                 ref = source["secretKeyRef"]
                 path = kv_path_for(namespace, ref["name"])
-                data = await self._or_missing(asyncio.to_thread(self.vault.kv_get, path), where)
+                data = await self._or_missing(
+                    asyncio.to_thread(self.vault.kv_get, path), where, bool(ref.get("optional"))
+                )
             else:  # fieldRef / resourceFieldRef: nothing local to resolve them against
                 continue
             if ref.get("key") in data:
@@ -207,9 +224,11 @@ class PodSpecHooks:
         return env
 
     @staticmethod
-    async def _or_missing(lookup: Any, where: str) -> dict[str, str]:
+    async def _or_missing(lookup: Any, where: str, optional: bool) -> dict[str, str]:
         try:
             data: dict[str, str] = await lookup
         except NotFoundError as error:
+            if optional:  # Kubernetes leaves the variable unset
+                return {}
             raise InvalidResourceError(f"{where}: {error}", field=where) from None
         return data

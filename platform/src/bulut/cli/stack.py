@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import uvicorn
 
 from bulut.controlplane import ControlPlane
 from bulut.dashboard import create_dashboard
-from bulut.errors import ConfigError
+from bulut.errors import ConfigError, SecretUnavailableError
 from bulut.eventing import Eventing
 from bulut.manifests.loading import kustomize_build, load_documents
 from bulut.observability.exposition import metrics_route
@@ -62,6 +63,9 @@ class Layout:
         """Create every directory."""
         for path in (self.root, self.builds, self.volumes, self.eventing):
             path.mkdir(parents=True, exist_ok=True)
+
+
+logger = logging.getLogger(__name__)
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -204,9 +208,27 @@ class LocalPlatform:
             self.vault = Vault(self._dev_vault.addr, self._dev_vault.token)
             remember(settings, self._dev_vault.addr, self._dev_vault.token)
         seed = Seed.load(settings.vault_seed) if settings.vault_seed.is_file() else None
-        self.vault_report = await asyncio.to_thread(
-            bootstrap, self.vault, policies_dir=settings.vault_policies_dir, seed=seed
-        )
+        try:
+            self.vault_report = await asyncio.to_thread(
+                bootstrap, self.vault, policies_dir=settings.vault_policies_dir, seed=seed
+            )
+        except SecretUnavailableError as error:
+            # Start anyway: revisions that need Vault say so and recover when it is back.
+            logger.warning("Vault is not usable yet (%s); retrying in the background", error)
+            self.vault_report = BootstrapReport()
+            self._tasks.append(asyncio.create_task(self._bootstrap_later(seed), name="vault"))
+
+    async def _bootstrap_later(self, seed: Seed | None) -> None:
+        while True:
+            await asyncio.sleep(5.0)
+            try:
+                self.vault_report = await asyncio.to_thread(
+                    bootstrap, self.vault, policies_dir=self.settings.vault_policies_dir, seed=seed
+                )
+            except SecretUnavailableError:
+                continue
+            logger.info("Vault is back: policies and seed secrets loaded")
+            return
 
     def _serve(self, app: Any, sock: socket.socket, *, passthrough: bool = False) -> None:
         """Serve ``app``; ``passthrough`` leaves Date/Server to the instances (the data plane)."""

@@ -175,5 +175,8 @@ class SecretRenderer:
         for lease in self._leases.values():
             client.revoke(lease.lease_id)
         self._leases.clear()
+        if self._token:
+            client.revoke_token(self._token)
+            self._token = ""
         shutil.rmtree(self.directory, ignore_errors=True)
         self._rendered.clear()

@@ -156,6 +156,10 @@ class Vault:
         )
         return str(result["auth"]["client_token"])
 
+    def revoke_token(self, token: str) -> None:
+        """Revoke a token this client created (and its children)."""
+        self._call("revoke a token", lambda: self._client.auth.token.revoke(token))
+
     # -- Transit ----------------------------------------------------------------
     def ensure_transit_key(self, name: str) -> None:
         """Mount Transit if needed and create the named key if it does not exist."""

@@ -88,6 +88,7 @@ class Serving:
         self.revisions: dict[Key, RevisionRuntime] = {}
         self.router = Router(self.revisions, fallback=fallback, tracer=tracer, metrics=metrics)
         self._objects: dict[Key, Resource] = {}
+        self._failed: dict[Key, tuple[dict[str, str], str]] = {}
         self._routes: dict[Key, Resource] = {}
         self._bindings: dict[Key, Resource] = {}
         self._config: dict[str, dict[str, str]] = {}
@@ -153,7 +154,16 @@ class Serving:
                 return
         elif key in self._builds and not self._builds[key].done():
             return
+        elif key in self._failed and self._failed[key] == (env, self._spec_of(obj)):
+            return  # our own status report came back as MODIFIED: nothing new to try
+        self._failed.pop(key, None)
         self._builds[key] = asyncio.get_running_loop().create_task(self._build(key, obj, env))
+
+    @staticmethod
+    def _spec_of(obj: Resource) -> str:
+        """What of a Revision a failed build depended on (spec and annotations)."""
+        meta = obj.get("metadata", {})
+        return repr((obj.get("spec"), sorted((meta.get("annotations") or {}).items())))
 
     async def _build(self, key: Key, obj: Resource, env: dict[str, str]) -> None:
         self._pending[key] = {
@@ -170,6 +180,7 @@ class Serving:
             spec = await self._revision_spec(obj, env)
             decider = self._decider(obj)
         except BulutError as error:
+            self._failed[key] = (env_before_hooks, self._spec_of(obj))
             failed = condition("ResourcesAvailable", FALSE, "ContainerMissing", str(error))
             health = condition("ContainerHealthy", FALSE, "ContainerMissing", str(error))
             self._pending[key] = {**self._pending[key], "conditions": [failed, health]}
@@ -225,6 +236,7 @@ class Serving:
         self._pending.pop(key, None)
         self._sent.pop(key, None)
         self._built_env.pop(key, None)
+        self._failed.pop(key, None)
         runtime = self.revisions.pop(key, None)
         if runtime is not None:
             self._close_later(runtime)

@@ -335,7 +335,11 @@ class DrillRunner:
                 "rpoEvents": float(self.scenario.objectives.rpo_events),
             },
         )
-        root = Path(tempfile.mkdtemp(prefix=f"bulut-drill-{self.scenario.name}-"))
+        # Under the project's .bulut/, not /tmp: the pod-spec hooks map pod-private /tmp
+        # paths into each instance's own folder, which would rewrite a state dir in /tmp.
+        drills = self.workdir / ".bulut" / "drills"
+        drills.mkdir(parents=True, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix=f"{self.scenario.name}-", dir=drills))
         try:
             with backup_location(self.scenario, root) as location:
                 self._run(report, root, location)
