@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,11 @@ class LocalPlatform:
     settings: Settings
     sync_fanout: bool = False
     check_images: bool = True
+    backup_to: str | None = None
+    backup_endpoint: str | None = None
+    backup_every: str | None = None
+    backup_keep: int = 7
+    ship_log: bool = False
     vault: Vault = field(init=False)
     vault_report: BootstrapReport = field(init=False)
     _dev_vault: DevServer | None = field(init=False, default=None)
@@ -191,11 +197,45 @@ class LocalPlatform:
         self.control.app.mount("/", self.dashboard)  # last: it answers every other path
         self._tasks.append(asyncio.create_task(self.serving.run(), name="serving"))
         self._tasks.append(asyncio.create_task(self.eventing.run(), name="eventing"))
+        self._start_backups()
         self._serve(wrap(self.control.app, self.settings, control_plane=True), control_sock)
         self._serve(
             wrap(self.serving.app, self.settings, control_plane=False), data_sock, passthrough=True
         )
         await asyncio.gather(*(self._until_started(server) for server in self._servers))
+
+    def _start_backups(self) -> None:
+        """Scheduled backups with retention, and log shipping (RPO for acked events -> 0)."""
+        if self.backup_to is None:
+            if self.backup_every or self.ship_log:
+                raise ConfigError("--backup-every and --ship-log need --backup-to DIR|s3://...")
+            return
+        from bulut.dr.locations import parse_location
+        from bulut.dr.schedule import BackupSchedule, parse_interval, run_schedule
+        from bulut.dr.shipping import LogShipper
+
+        location = parse_location(self.backup_to, endpoint=self.backup_endpoint)
+        if self.backup_every:
+            schedule = BackupSchedule(
+                self.layout.root,
+                location,
+                parse_interval(self.backup_every),
+                keep=self.backup_keep,
+                database_url=self.settings.database_url,
+            )
+            self._tasks.append(
+                asyncio.create_task(
+                    run_schedule(
+                        schedule,
+                        on_backup=lambda _: self.backups.record("local", time.time()),
+                        on_error=lambda error: logger.error("scheduled backup failed: %s", error),
+                    ),
+                    name="backups",
+                )
+            )
+        if self.ship_log:
+            shipper = LogShipper(self.layout.root, location)
+            self._tasks.append(asyncio.create_task(shipper.run(), name="log-shipping"))
 
     async def _start_vault(self) -> None:
         """Use the configured Vault, or start a dev OpenBao; then load policies and seeds."""

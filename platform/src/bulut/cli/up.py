@@ -80,11 +80,15 @@ def _print_summary(platform: Any, services: list[dict[str, Any]], brokers: list[
 
 
 async def _run(
-    settings: Settings, manifests: list[Path], kustomize: bool, sync_fanout: bool, wait: float
+    settings: Settings,
+    manifests: list[Path],
+    kustomize: bool,
+    wait: float,
+    options: dict[str, Any],
 ) -> None:
     from .stack import LocalPlatform
 
-    platform = LocalPlatform(settings, sync_fanout=sync_fanout)
+    platform = LocalPlatform(settings, **options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -136,6 +140,19 @@ def register(app: typer.Typer) -> None:
         wait: Annotated[
             float, typer.Option(help="Seconds to wait for services to be Ready.")
         ] = 600.0,
+        backup_to: Annotated[
+            str | None, typer.Option(help="Backup location: a directory or s3://bucket/prefix.")
+        ] = None,
+        backup_endpoint: Annotated[
+            str | None, typer.Option(help="S3 endpoint URL for an s3:// location.")
+        ] = None,
+        backup_every: Annotated[
+            str | None, typer.Option(help="Back up on a schedule, e.g. 5m (needs --backup-to).")
+        ] = None,
+        backup_keep: Annotated[int, typer.Option(help="Scheduled backups to keep.")] = 7,
+        ship_log: Annotated[
+            bool, typer.Option(help="Ship the broker log continuously (RPO for acked events: 0).")
+        ] = False,
     ) -> None:
         """Run the control plane and data plane with the sample app until Ctrl-C."""
         overrides: dict[str, Any] = {
@@ -163,4 +180,12 @@ def register(app: typer.Typer) -> None:
         import uvloop
 
         with contextlib.suppress(KeyboardInterrupt):
-            uvloop.run(_run(settings, manifests, kustomize, sync_fanout, wait))
+            options = {
+                "sync_fanout": sync_fanout,
+                "backup_to": backup_to,
+                "backup_endpoint": backup_endpoint,
+                "backup_every": backup_every,
+                "backup_keep": backup_keep,
+                "ship_log": ship_log,
+            }
+            uvloop.run(_run(settings, manifests, kustomize, wait, options))

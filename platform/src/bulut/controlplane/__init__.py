@@ -25,4 +25,5 @@ def __getattr__(name: str) -> Any:
         return ApplyResult
     raise AttributeError(name)
 
+
 __all__ = ["ApplyResult", "ControlPlane"]

@@ -1,0 +1,52 @@
+"""`bulut up --backup-to DIR --backup-every 1s --backup-keep 2`: scheduled backups with retention."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from bulut.cli.stack import LocalPlatform
+from bulut.errors import ConfigError
+from bulut.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(
+        state_dir=tmp_path / "state",
+        data_port=0,
+        control_port=0,
+        vault_policies_dir=tmp_path / "none",
+        vault_seed=tmp_path / "none.yaml",
+    )
+
+
+async def test_scheduled_backups_keep_only_the_newest(tmp_path: Path) -> None:
+    backups = tmp_path / "backups"
+    local = LocalPlatform(
+        _settings(tmp_path), backup_to=str(backups), backup_every="1s", backup_keep=2
+    )
+    await local.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            complete = sorted(p.parent.name for p in backups.glob("*/manifest.json"))
+            if len(complete) >= 2 and local.backups.backup_stats():
+                await asyncio.sleep(1.5)  # one more round: retention must drop the oldest
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await local.aclose()
+    complete = sorted(p.parent.name for p in backups.glob("*/manifest.json"))
+    assert len(complete) == 2, complete
+
+
+async def test_a_schedule_without_a_location_is_refused(tmp_path: Path) -> None:
+    local = LocalPlatform(_settings(tmp_path), backup_every="5m")
+    with pytest.raises(ConfigError, match="--backup-to"):
+        await local.start()
+    await local.aclose()
