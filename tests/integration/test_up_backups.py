@@ -1,4 +1,4 @@
-"""`bulut up --backup-to DIR --backup-every 1s --backup-keep 2`: scheduled backups with retention."""
+"""`bulut up --backup-to DIR --backup-every 1s --backup-keep 2`: backups with retention."""
 
 from __future__ import annotations
 
