@@ -22,9 +22,11 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from starlette.types import Receive, Scope, Send
 
 from bulut.errors import BulutError, InvalidCloudEventError, NotFoundError, problem_response
 from bulut.events import CloudEvent, decode, encode_binary, headers_from_asgi
@@ -42,11 +44,6 @@ from .dispatcher import Dispatcher
 from .log import EventLog
 from .records import StoredEvent
 from .ttl import ARRIVAL_ATTRIBUTE, DEFAULT_TTL, TTL_ATTRIBUTE, TTLExhaustedError, ingress_ttl
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import uvicorn
 import uvloop
+from starlette.types import Receive, Scope, Send
 
 from bulut.settings import Settings
 
 from .dataplane import Eventing
-from .ingress import Receive, Scope, Send
 from .memory_feed import MemoryFeed
 
 

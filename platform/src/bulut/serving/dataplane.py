@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from starlette.types import ASGIApp
+
 from bulut.errors import BulutError, SecretUnavailableError
 from bulut.functions.catalog import resolve
 from bulut.functions.environments import ensure_environment
@@ -25,7 +27,7 @@ from bulut.serving.autoscaler import AutoscalerConfig, DeciderSpec, decider_spec
 from bulut.serving.instances import Instance
 from bulut.serving.resources import container_concurrency, first_container, readiness_path
 from bulut.serving.revisions import RevisionRuntime, RevisionSpec
-from bulut.serving.router import ASGIApp, Router
+from bulut.serving.router import Router
 from bulut.serving.sinks import sink_env
 from bulut.serving.status import FALSE, UNKNOWN, condition
 from bulut.serving.traffic import host_table

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import MutableMapping
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bulut.errors import BulutError, InvalidCloudEventError, problem_response
 from bulut.events import decode, headers_from_asgi
@@ -29,12 +30,6 @@ from bulut.observability.tracing import (
 from bulut.serving.revisions import RevisionRuntime
 from bulut.serving.traffic import Split, normalise_host
 from bulut.serving.upstream import serialise_request
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATHS = frozenset({"/health/liveness", "/health/readiness"})
 TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
