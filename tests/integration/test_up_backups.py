@@ -50,3 +50,21 @@ async def test_a_schedule_without_a_location_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--backup-to"):
         await local.start()
     await local.aclose()
+
+
+async def test_a_relative_state_dir_is_made_absolute_before_instances_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make up` uses `.bulut`; instances run in their volume, so paths must be absolute."""
+    monkeypatch.chdir(tmp_path)
+    settings = _settings(tmp_path).model_copy(
+        update={"state_dir": Path(".bulut"), "builds_dir": Path("builds")}
+    )
+    local = LocalPlatform(settings)
+    await local.start()
+    try:
+        assert local.settings.state_dir == tmp_path / ".bulut"
+        assert local.settings.builds_dir == tmp_path / "builds"
+        assert local.layout.volumes.is_absolute()
+    finally:
+        await local.aclose()

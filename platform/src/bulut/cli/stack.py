@@ -136,6 +136,16 @@ class LocalPlatform:
 
     async def start(self) -> None:
         """Bind both ports, start the planes and the servers."""
+        # Instances run with their volume as working directory: every path must be absolute.
+        self.settings = self.settings.model_copy(
+            update={
+                "state_dir": self.settings.state_dir.resolve(),
+                "functions_dir": self.settings.functions_dir.resolve(),
+                "builds_dir": self.settings.builds_dir.resolve()
+                if self.settings.builds_dir
+                else None,
+            }
+        )
         self.layout.create()
         data_sock = _bind(self.settings.host, self.settings.data_port)
         control_sock = _bind(self.settings.host, self.settings.control_port)
