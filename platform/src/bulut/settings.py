@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         description="Secrets and Transit keys the dev Vault gets when they are missing.",
     )
 
+    dr_reports_dir: Path = Field(
+        default=Path("disaster-recovery/reports"),
+        description="Where `bulut dr drill` writes reports; the dashboard shows the newest.",
+    )
+
     # -- edge security -----------------------------------------------------
     auth_issuer: str | None = Field(
         default=None, description="JWT issuer; setting it turns bearer auth on."

@@ -200,7 +200,7 @@ class LocalPlatform:
         self.dashboard = create_dashboard(
             self.control,
             eventing_base="/eventing",
-            dr_reports_dir=self.layout.root / "dr" / "reports",
+            dr_reports_dir=self.settings.dr_reports_dir.resolve(),
             metrics=metrics,
         )
         await self.dashboard.start()
