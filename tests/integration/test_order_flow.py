@@ -17,47 +17,16 @@ import httpx
 import pytest
 
 from bulut.cli.stack import LocalPlatform
-from bulut.settings import Settings
+
+from .sample_app import NAMESPACE, sample_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("function-builds")]
-
-NAMESPACE = "shop-dev"
-
-
-def _ready(resource: dict[str, Any]) -> bool:
-    return any(
-        c.get("type") == "Ready" and c.get("status") == "True"
-        for c in resource.get("status", {}).get("conditions", [])
-    )
 
 
 @pytest.fixture
 async def platform(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlatform]:
-    settings = Settings(
-        state_dir=tmp_path / "state",
-        builds_dir=repo_root / ".bulut" / "test-builds",
-        functions_dir=repo_root / "functions",
-        data_port=0,
-        control_port=0,
-        vault_policies_dir=repo_root / "gitops" / "platform" / "vault" / "policies",
-        vault_seed=repo_root / "gitops" / "platform" / "vault" / "dev-seed.yaml",
-    )
-    local = LocalPlatform(settings)
-    await local.start()
-    try:
-        await local.apply_paths([repo_root / "gitops" / "overlays" / "dev"], kustomize=True)
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            services = await local.control.list("Service", NAMESPACE)
-            if services and all(_ready(s) for s in services):
-                break
-            await asyncio.sleep(0.25)
-        else:
-            waiting = [s["metadata"]["name"] for s in services if not _ready(s)]
-            pytest.fail(f"services not Ready after 240 s: {waiting}")
+    async with sample_app(tmp_path, repo_root) as local:
         yield local
-    finally:
-        await local.aclose()
 
 
 async def _order(client: httpx.AsyncClient, sku: str, card: str = "tok_ok") -> str:

@@ -31,19 +31,12 @@ import pytest
 from bulut.cli.stack import LocalPlatform
 from bulut.errors import BulutError
 from bulut.secrets.vault import Vault
-from bulut.settings import Settings
+
+from .sample_app import NAMESPACE, sample_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("function-builds")]
 
-NAMESPACE = "shop-dev"
 EMAIL = f"leak-scan-{secrets.token_hex(4)}@example.com"
-
-
-def _ready(resource: dict[str, Any]) -> bool:
-    return any(
-        c.get("type") == "Ready" and c.get("status") == "True"
-        for c in resource.get("status", {}).get("conditions", [])
-    )
 
 
 @dataclass
@@ -107,30 +100,8 @@ def encodings(value: str) -> dict[str, bytes]:
 
 @pytest.fixture
 async def platform(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlatform]:
-    settings = Settings(
-        state_dir=tmp_path / "state",
-        builds_dir=repo_root / ".bulut" / "test-builds",
-        functions_dir=repo_root / "functions",
-        data_port=0,
-        control_port=0,
-        vault_policies_dir=repo_root / "gitops" / "platform" / "vault" / "policies",
-        vault_seed=repo_root / "gitops" / "platform" / "vault" / "dev-seed.yaml",
-    )
-    local = LocalPlatform(settings)
-    await local.start()
-    try:
-        await local.apply_paths([repo_root / "gitops" / "overlays" / "dev"], kustomize=True)
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            services = await local.control.list("Service", NAMESPACE)
-            if services and all(_ready(s) for s in services):
-                break
-            await asyncio.sleep(0.25)
-        else:
-            pytest.fail(f"services not Ready: {[s['metadata']['name'] for s in services]}")
+    async with sample_app(tmp_path, repo_root) as local:
         yield local
-    finally:
-        await local.aclose()
 
 
 async def place_an_order(data: httpx.AsyncClient, evidence: Evidence) -> dict[str, Any]:
