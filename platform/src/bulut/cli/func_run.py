@@ -18,6 +18,7 @@ import typer
 from bulut.functions.environments import ensure_environment
 from bulut.functions.project import load_project
 from bulut.serving.local import serve_function
+from bulut.serving.resources import readiness_path
 from bulut.serving.zygote import Workload
 from bulut.settings import Settings
 
@@ -40,15 +41,9 @@ def run(
     environment = ensure_environment(
         project, builds, progress=lambda line: console.print(f"[dim]{line}")
     )
-    kn_func = project.flavour.is_kn_func
-    workload = Workload(
-        python=environment.python,
-        project=project.path,
-        flavour=project.flavour.value,
-        target=project.target or "",
-        signature_type=project.signature_type or "cloudevent",
-        readiness_path="/health/readiness" if kn_func else "",
-    )
+    # No container spec here: the default probe for the flavour, as on a cluster.
+    probe = readiness_path({}, project.flavour.is_kn_func)
+    workload = Workload.of(project, environment, readiness_path=probe)
     serving = serve_function(
         workload,
         name=project.name,

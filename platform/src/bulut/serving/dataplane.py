@@ -295,12 +295,9 @@ class Serving:
         namespace = str(meta.get("namespace", "default"))
         cwd = self.volumes_dir / namespace / (service or str(meta.get("name", "")))
         cwd.mkdir(parents=True, exist_ok=True)
-        workload = Workload(
-            python=environment.python,
-            project=project.path,
-            flavour=project.flavour.value,
-            target=project.target or "",
-            signature_type=project.signature_type or "cloudevent",
+        workload = Workload.of(
+            project,
+            environment,
             readiness_path=readiness_path(container, project.flavour.is_kn_func),
         )
         timeout = float(

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from bulut.errors import InstanceError
+from bulut.functions.environments import Environment
+from bulut.functions.project import FunctionProject
 
 HOST_PROGRAM = Path(__file__).with_name("zygote_host.py")
 
@@ -33,6 +35,20 @@ class Workload:
     target: str = ""
     signature_type: str = "cloudevent"
     readiness_path: str = "/health/readiness"
+
+    @classmethod
+    def of(
+        cls, project: FunctionProject, environment: Environment, *, readiness_path: str
+    ) -> Workload:
+        """The workload of a function project built into ``environment``."""
+        return cls(
+            python=environment.python,
+            project=project.path,
+            flavour=project.flavour.value,
+            target=project.target or "",
+            signature_type=project.signature_type or "cloudevent",
+            readiness_path=readiness_path,
+        )
 
     @property
     def validates_events(self) -> bool:
