@@ -311,18 +311,23 @@ class LocalPlatform:
             documents.extend(item.document for item in loaded)
         return list(await self.control.apply(documents))
 
+    async def _close(self, name: str) -> None:
+        """Stop one part; one that never started is skipped, one that fails is logged."""
+        part = getattr(self, name, None)
+        if part is None:
+            return
+        try:
+            await part.aclose()
+        except Exception:  # keep stopping the rest; say what failed
+            logger.exception("stopping %s failed", name)
+
     async def aclose(self) -> None:
         """Stop live streams and servers, then instances, eventing, the control plane, Vault."""
-        with contextlib.suppress(AttributeError):
-            await self.dashboard.aclose()
+        await self._close("dashboard")
         for server in self._servers:
             server.should_exit = True
-        with contextlib.suppress(Exception):
-            await self.serving.aclose()
-        with contextlib.suppress(Exception):
-            await self.pods.aclose()
-        with contextlib.suppress(Exception):
-            await self.eventing.aclose()
+        for part in ("serving", "pods", "eventing"):
+            await self._close(part)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
