@@ -120,7 +120,7 @@ async def measure(seconds: float, use_wrk: bool) -> None:
     spec = RevisionSpec("default", "hello-00001", workload, builds / "cwd", service="hello")
     runtime = RevisionRuntime(spec, DeciderSpec(min_scale=1, initial_scale=1), tick_interval=3600)
     router = Router({("default", "hello-00001"): runtime})
-    router.table[HOST] = Split.of("default", "hello", [("hello-00001", 100)])
+    router.table = {HOST: Split.of("default", "hello", [("hello-00001", 100)])}
     front = Front(router)
     await front.start()
     runtime.start()

@@ -8,8 +8,11 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from bulut.cli.edge import wrap
+from bulut.cli.edge import guard, wrap
 from bulut.errors import ConfigError
+from bulut.serving.front import Front
+from bulut.serving.router import Router
+from bulut.serving.traffic import Split
 from bulut.settings import Settings
 
 from ..edge.keys import AUDIENCE, ISSUER, Issuer
@@ -55,3 +58,32 @@ async def test_with_an_issuer_the_data_plane_requires_a_token_everywhere(tmp_pat
     transport = httpx.ASGITransport(app=wrap(ok, settings, control_plane=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://orders.x.localhost") as c:
         assert (await c.post("/orders")).status_code == 401
+
+
+def test_without_auth_or_limits_the_gateway_gets_no_guard() -> None:
+    assert guard(ok, Settings(), control_plane=False) is None
+
+
+async def test_the_gateway_refuses_a_service_request_without_a_token(tmp_path: Path) -> None:
+    issuer = Issuer.generate()
+    settings = Settings(
+        auth_issuer=ISSUER, auth_jwks=str(issuer.write_jwks(tmp_path / "jwks.json"))
+    )
+    router = Router({})
+    router.table = {"orders.shop.localhost": Split.of("shop", "orders", [("orders-00001", 100)])}
+    front = Front(router, guard=guard(ok, settings, control_plane=False))
+    await front.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{front.port}") as client:
+            host = {"host": "orders.shop.localhost"}
+            refused = await client.post("/orders", headers=host)
+            admitted = await client.post(
+                "/orders", headers={**host, "authorization": f"Bearer {issuer.token()}"}
+            )
+    finally:
+        await front.stop(grace=1.0)
+
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"].startswith("Bearer")
+    assert admitted.status_code == 503  # let in; no revision runs in this test
+    assert admitted.text.strip() == "revision orders-00001 is not available"

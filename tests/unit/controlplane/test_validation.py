@@ -19,6 +19,8 @@ from bulut.controlplane.validation import (
 )
 from bulut.controlplane.validation.eventing import iso_duration_seconds
 from bulut.errors import InvalidResourceError
+from bulut.manifests.autoscaling import AutoscalerConfig
+from bulut.serving.autoscaler import decider_spec
 
 SERVICE: dict[str, Any] = {
     "apiVersion": "serving.knative.dev/v1",
@@ -184,6 +186,31 @@ INVALID_SERVICES = [
         {"autoscaling.knative.dev/target-burst-capacity": "-2"},
         "spec.template.metadata.annotations.autoscaling.knative.dev/target-burst-capacity",
     ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/class": "custom.knative.dev"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/class",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/window": "6.5s"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/window",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/scaleDownDelay": "1500ms"},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/scaleDownDelay",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"autoscaling.knative.dev/min-scale": 1},
+        "spec.template.metadata.annotations.autoscaling.knative.dev/min-scale",
+    ),
+    (
+        "spec.template.metadata.annotations",
+        {"serving.knative.dev/progress-deadline": "0s"},
+        "spec.template.metadata.annotations.serving.knative.dev/progress-deadline",
+    ),
     ("spec.template", ["not", "a", "mapping"], "spec.template"),
 ]
 
@@ -235,12 +262,87 @@ VALID_SERVICES = [
         },
     ),
     ("spec.template.metadata.annotations", {"autoscaling.knative.dev/target-burst-capacity": "-1"}),
+    ("spec.template.metadata.annotations", {"autoscaling.knative.dev/window": "6000ms"}),
+    ("spec.template.metadata.annotations", {"autoscaling.knative.dev/initial-scale": "0"}),
 ]
 
 
 @pytest.mark.parametrize(("path", "value"), VALID_SERVICES)
 def test_valid_service_passes(path: str, value: Any) -> None:
     validate_service(service_with(path, value))
+
+
+ANNOTATION_PATH = "spec.template.metadata.annotations"
+A = "autoscaling.knative.dev/"
+ANNOTATION_MESSAGES = [
+    ({A + "min-scale": "3", A + "max-scale": "2"}, "max-scale=2 is less than min-scale=3"),
+    ({A + "window": "5s"}, "expected 6s <= 5s <= 3600s"),
+    ({A + "window": "soon"}, "invalid value: soon"),
+    ({A + "target": "0"}, "expected 0.01 <= 0"),
+    ({A + "panic-threshold-percentage": "100"}, "expected 110 <= 100 <= 1000"),
+    ({A + "activation-scale": "1"}, "expected 2 <= 1"),
+    ({A + "target-burst-capacity": "-2"}, "expected 0 <= -2 or -1"),
+    ({A + "metric": "cpu"}, "invalid value: cpu"),
+]
+
+
+@pytest.mark.parametrize(("annotations", "message"), ANNOTATION_MESSAGES)
+def test_a_bad_autoscaling_annotation_is_refused_in_knatives_words(
+    annotations: dict[str, str], message: str
+) -> None:
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_service(service_with(ANNOTATION_PATH, annotations))
+    assert caught.value.message == f"{message}: {caught.value.field}"
+
+
+# Where the webhook and the autoscaler used to disagree, or both disagreed with knative.md §1.2.
+AUTOSCALER_AGREES = [
+    ({A + "window": "6.5s"}, False),
+    ({A + "window": "6000ms"}, True),
+    ({A + "min-scale": "+3"}, True),
+    ({A + "min-scale": "٣"}, False),
+    ({A + "max-scale": "99999999999"}, False),
+    ({A + "target": "nan"}, False),
+    ({A + "target-burst-capacity": "nan"}, False),
+    ({A + "class": "custom.knative.dev"}, False),
+    ({A + "class": "hpa.autoscaling.knative.dev", A + "metric": "queue-depth"}, True),
+    ({A + "class": "hpa.autoscaling.knative.dev", A + "metric-aggregation-algorithm": "x"}, True),
+    ({A + "activation-scale": "2", A + "min-scale": "3"}, False),
+    ({A + "activation-scale": "3", A + "max-scale": "2"}, False),
+    ({A + "scale-down-delay": "1.5s"}, False),
+    ({A + "scale-to-zero-pod-retention-period": "1500ms"}, True),
+    ({"serving.knative.dev/progress-deadline": "0s"}, False),
+]
+
+
+@pytest.mark.parametrize(("annotations", "accepted"), AUTOSCALER_AGREES)
+def test_the_webhook_and_the_autoscaler_accept_the_same_annotations(
+    annotations: dict[str, str], accepted: bool
+) -> None:
+    config = AutoscalerConfig(allow_zero_initial_scale=True)
+    if accepted:
+        validate_service(service_with(ANNOTATION_PATH, annotations))
+        decider_spec(config, annotations, 0)
+        return
+    with pytest.raises(InvalidResourceError) as webhook:
+        validate_service(service_with(ANNOTATION_PATH, annotations))
+    with pytest.raises(InvalidResourceError) as autoscaler:
+        decider_spec(config, annotations, 0)
+    key = (autoscaler.value.field or "").removeprefix("metadata.annotations.")
+    assert webhook.value.field == f"{ANNOTATION_PATH}.{key}"
+
+
+def test_a_revisions_own_autoscaling_annotations_are_validated() -> None:
+    revision: dict[str, Any] = {
+        "kind": "Revision",
+        "metadata": {"name": "c-00001", "annotations": {A + "window": "5s"}},
+        "spec": {"containers": [{"image": "x"}]},
+    }
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_revision(revision)
+    assert caught.value.field == f"metadata.annotations.{A}window"
+    revision["metadata"]["annotations"] = {A + "window": "6s", A + "initial-scale": "0"}
+    validate_revision(revision)
 
 
 def test_two_containers_need_exactly_one_serving_port() -> None:

@@ -65,3 +65,12 @@ def test_host_headers_are_matched_without_port_and_case() -> None:
 
 def test_a_route_without_status_serves_no_host() -> None:
     assert host_table([{"metadata": {"name": "x"}}]) == {}
+
+
+def test_the_route_host_knows_its_tags_for_header_routing() -> None:
+    hosts = route_hosts(a_route())
+
+    assert hosts["hello.team.localhost"].tags == {
+        "stable": "hello-00001",
+        "canary": "hello-00003",
+    }

@@ -21,8 +21,14 @@ DATA_PLANE_DEFAULT = AccessPolicy(default=Rule(name="default", auth="required"))
 
 def wrap(app: ASGIApp, settings: Settings, *, control_plane: bool) -> ASGIApp:
     """The app behind auth and rate limits, or unchanged when neither is configured."""
+    edge = guard(app, settings, control_plane=control_plane)
+    return app if edge is None else edge
+
+
+def guard(app: ASGIApp, settings: Settings, *, control_plane: bool) -> EdgeMiddleware | None:
+    """Auth and rate limits for one front door, or None when neither is configured."""
     if settings.auth_issuer is None and settings.rate_limit is None:
-        return app
+        return None
     verifier = None
     if settings.auth_issuer is not None:
         if not settings.auth_jwks:

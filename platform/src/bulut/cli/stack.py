@@ -31,9 +31,10 @@ from bulut.secrets import DevServer, Vault
 from bulut.secrets.bootstrap import BootstrapReport, Seed, bootstrap
 from bulut.secrets.connection import forget, remember
 from bulut.serving import Serving
+from bulut.serving.front import Front
 from bulut.settings import Settings
 
-from .edge import wrap
+from .edge import guard, wrap
 from .podspec import ConfigMapReader, PodSpecHooks
 from .stats import EventingStats, ServingStats, chain
 
@@ -116,6 +117,7 @@ class LocalPlatform:
     control: ControlPlane = field(init=False)
     serving: Serving = field(init=False)
     eventing: Eventing = field(init=False)
+    front: Front | None = field(init=False, default=None)
     _servers: list[uvicorn.Server] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(init=False, default_factory=list)
 
@@ -209,9 +211,10 @@ class LocalPlatform:
         self._tasks.append(asyncio.create_task(self.eventing.run(), name="eventing"))
         self._start_backups()
         self._serve(wrap(self.control.app, self.settings, control_plane=True), control_sock)
-        self._serve(
-            wrap(self.serving.app, self.settings, control_plane=False), data_sock, passthrough=True
-        )
+        # The data plane's gateway: no ASGI on the warm path; the edge checks every request.
+        edge = guard(self.serving.router.fallback, self.settings, control_plane=False)
+        self.front = Front(self.serving.router, sock=data_sock, guard=edge)
+        await self.front.start()
         await asyncio.gather(*(self._until_started(server) for server in self._servers))
 
     def _start_backups(self) -> None:
@@ -280,12 +283,12 @@ class LocalPlatform:
             logger.info("Vault is back: policies and seed secrets loaded")
             return
 
-    def _serve(self, app: Any, sock: socket.socket, *, passthrough: bool = False) -> None:
-        """Serve ``app``; ``passthrough`` leaves Date/Server to the instances (the data plane)."""
+    def _serve(self, app: Any, sock: socket.socket) -> None:
+        """Serve an ASGI app (the control plane) with uvicorn on this loop."""
         config = uvicorn.Config(
             app,
-            server_header=not passthrough,
-            date_header=not passthrough,
+            server_header=True,
+            date_header=True,
             proxy_headers=False,
             lifespan="off",
             log_level="warning",
@@ -326,6 +329,8 @@ class LocalPlatform:
         await self._close("dashboard")
         for server in self._servers:
             server.should_exit = True
+        if self.front is not None:
+            await self.front.stop(grace=5.0)
         for part in ("serving", "pods", "eventing"):
             await self._close(part)
         for task in self._tasks:

@@ -62,13 +62,16 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            await self._admit(scope)
+            await self.admit(scope)
         except BulutError as error:
-            await self._reject(error, scope, send)
+            status, headers, body = self.rejection(error, scope.get("path", "/"))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
 
-    async def _admit(self, scope: Scope) -> None:
+    async def admit(self, scope: Scope) -> None:
+        """Raise 401/403/429 (a :class:`BulutError`) unless the policy lets ``scope`` in."""
         headers = scope.get("headers", [])
         host = _header(headers, b"host") or ""
         rule = self.policy.rule_for(host, scope.get("path", "/"), scope.get("method", "GET"))
@@ -106,8 +109,11 @@ class EdgeMiddleware:
                 raise ForbiddenError(f"token lacks scope {' '.join(missing)} for {rule.name!r}")
         return claims
 
-    async def _reject(self, error: BulutError, scope: Scope, send: Send) -> None:
-        status, headers, body = problem_response(error, instance=scope.get("path"))
+    def rejection(
+        self, error: BulutError, path: str
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The problem+json refusal (with WWW-Authenticate or Retry-After), counted."""
+        status, headers, body = problem_response(error, instance=path)
         if isinstance(error, UnauthorizedError):
             description = error.message.replace('"', "'")
             headers.append(
@@ -119,5 +125,4 @@ class EdgeMiddleware:
         if isinstance(error, RateLimitedError):
             headers.append((b"retry-after", str(error.retry_after).encode()))
         self.rejected[status] = self.rejected.get(status, 0) + 1
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        return status, headers, body

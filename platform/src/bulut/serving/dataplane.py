@@ -103,7 +103,7 @@ class Serving:
 
     @property
     def app(self) -> Router:
-        """The ASGI app of the data plane (hosts not served go to ``fallback``)."""
+        """What the gateway serves (hosts not served go to the router's ``fallback``)."""
         return self.router
 
     # -- the feed ------------------------------------------------------------
@@ -128,6 +128,10 @@ class Serving:
         elif kind == "ConfigMap" and namespace == SYSTEM_NAMESPACE:
             data = event["object"].get("data") or {}
             self._config[name] = {} if deleted else {str(k): str(v) for k, v in data.items()}
+            features = self._config.get("config-features", {})
+            self.router.tag_header_routing = (
+                features.get("tag-header-based-routing", "disabled").strip().lower() == "enabled"
+            )
             for revision_key, runtime in self.revisions.items():
                 self._update_decider(runtime, self._objects.get(revision_key, {}))
         elif kind == "SinkBinding":
@@ -300,10 +304,18 @@ class Serving:
             environment,
             readiness_path=readiness_path(container, project.flavour.is_kn_func),
         )
+        spec = obj.get("spec") or {}
+        defaults = self._defaults()
         timeout = float(
-            (obj.get("spec") or {}).get("timeoutSeconds")
-            or self._defaults().get("revision-timeout-seconds")
-            or 300
+            spec.get("timeoutSeconds") or defaults.get("revision-timeout-seconds") or 300
+        )
+        response_start = float(
+            spec.get("responseStartTimeoutSeconds")
+            or defaults.get("revision-response-start-timeout-seconds")
+            or 0
+        )
+        idle = float(
+            spec.get("idleTimeoutSeconds") or defaults.get("revision-idle-timeout-seconds") or 0
         )
         return RevisionSpec(
             namespace=namespace,
@@ -314,6 +326,8 @@ class Serving:
             configuration=str(labels.get("serving.knative.dev/configuration", service)),
             container_concurrency=container_concurrency(obj, self._defaults()),
             timeout_seconds=timeout,
+            response_start_timeout_seconds=response_start,
+            idle_timeout_seconds=idle,
             env=env,
             use_zygote=str(annotations.get(ZYGOTE_ANNOTATION, "true")).lower() != "false",
         )

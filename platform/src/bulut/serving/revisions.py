@@ -17,15 +17,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from bulut.errors import InstanceError
-from bulut.serving.activator import Activator, ActivatorTimeoutError
+from bulut.serving.activator import Activator
 from bulut.serving.autoscaler import Autoscaler, ConcurrencyTracker, DeciderSpec
 from bulut.serving.instances import Instance, State
 from bulut.serving.launcher import Launcher
-from bulut.serving.queue import RequestTimeoutError
 from bulut.serving.status import RevisionFacts, report
-from bulut.serving.upstream import Response
 from bulut.serving.zygote import Workload
 
 logger = logging.getLogger(__name__)
@@ -34,11 +33,10 @@ PROXY = "Proxy"
 MAX_RESTART_BACKOFF = 10.0
 
 
-@dataclass
-class _Ticket:
-    """Per-request facts the path needs later (did the activator hold it?)."""
+class Ticket(Protocol):
+    """A request waiting for a slot; it learns whether the activator held it."""
 
-    via_activator: bool = False
+    via_activator: bool
 
 
 class _Reroute(Exception):
@@ -57,6 +55,8 @@ class RevisionSpec:
     configuration: str = ""
     container_concurrency: int = 0
     timeout_seconds: float = 300.0
+    response_start_timeout_seconds: float = 0.0  # 0: timeoutSeconds bounds the first byte
+    idle_timeout_seconds: float = 0.0  # 0: no limit between writes
     env: Mapping[str, str] = field(default_factory=dict)
     use_zygote: bool = True
 
@@ -230,10 +230,12 @@ class RevisionRuntime:
         if offered and not self.activator.offer(instance):
             instance.breaker.release()
 
-    def _free_slot(self) -> Instance | None:
+    def take(self) -> Instance | None:
         """A ready instance with a free slot, taken (the warm path: no waiting)."""
         ready = self.ready
         count = len(ready)
+        if not count:
+            return None
         cc = self.spec.container_concurrency
         start = next(self._round_robin) if cc == 0 or cc > 3 else 0
         for offset in range(count):
@@ -242,17 +244,21 @@ class RevisionRuntime:
                 return instance
         return None
 
-    async def _acquire(self, ticket: _Ticket) -> Instance:
-        """An instance whose slot is ours; the ticket records whether the activator held it."""
+    async def acquire(self, ticket: Ticket) -> Instance:
+        """An instance whose slot is ours; ``ticket.via_activator`` says who held the request.
+
+        With no ready instance the activator holds the request and the autoscaler is
+        poked; with every slot busy the request queues in the activator (Proxy mode) or
+        in one instance's 10 x CC queue (Serve mode). The caller bounds the wait.
+        """
         while True:
             ready = self.ready
             if ready:
-                free = self._free_slot()
+                free = self.take()
                 if free is not None:
                     return free
-                count = len(ready)
                 if self.autoscaler.routing != PROXY:
-                    instance = ready[next(self._round_robin) % count]
+                    instance = ready[next(self._round_robin) % len(ready)]
                     try:
                         await instance.breaker.acquire()
                     except _Reroute:
@@ -263,25 +269,9 @@ class RevisionRuntime:
             ticket.via_activator = True
             return await self.activator.hold()
 
-    async def proxy(self, build: Callable[[bool], bytes]) -> Response:
-        """Send one request (``build(via_activator)`` serialises it) to an instance."""
-        self.tracker.started()
-        ticket = _Ticket()
-        try:
-            async with asyncio.timeout(self.spec.timeout_seconds):
-                instance = self._free_slot() if self.ready else None
-                if instance is None:
-                    instance = await self._acquire(ticket)
-                try:
-                    return await instance.upstream.request(build(ticket.via_activator))
-                finally:
-                    self._release(instance)
-        except TimeoutError:
-            if ticket.via_activator:
-                raise ActivatorTimeoutError() from None
-            raise RequestTimeoutError() from None
-        finally:
-            self.tracker.finished()
+    def release(self, instance: Instance) -> None:
+        """A request on ``instance`` finished: its slot goes to a held request or is freed."""
+        self._release(instance)
 
     # -- reporting ------------------------------------------------------------------
     def _changed(self) -> None:

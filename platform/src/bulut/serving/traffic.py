@@ -3,14 +3,15 @@
 A Route's ``status.traffic`` is already resolved by the control plane (``latestRevision``
 entries name latestReady). The route host ``<svc>.<ns>.<domain>`` splits by percent
 over every target; each tagged target also gets its own host ``<tag>-<svc>.<ns>.<domain>``
-with all of that host's traffic (a 0 % tag is reachable only there).
+with all of that host's traffic (a 0 % tag is reachable only there). The route host's
+split also knows its tags, for ``Knative-Serving-Tag`` header routing.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,9 +24,16 @@ class Split:
     service: str
     revisions: tuple[str, ...]
     cumulative: tuple[int, ...]
+    tags: Mapping[str, str] = field(default_factory=dict)  # tag -> revision (header routing)
 
     @classmethod
-    def of(cls, namespace: str, service: str, targets: Iterable[tuple[str, int]]) -> Split:
+    def of(
+        cls,
+        namespace: str,
+        service: str,
+        targets: Iterable[tuple[str, int]],
+        tags: Mapping[str, str] | None = None,
+    ) -> Split:
         """A split over (revision, percent) pairs; zero-percent entries are dropped."""
         revisions: list[str] = []
         cumulative: list[int] = []
@@ -35,7 +43,7 @@ class Split:
                 total += percent
                 revisions.append(revision)
                 cumulative.append(total)
-        return cls(namespace, service, tuple(revisions), tuple(cumulative))
+        return cls(namespace, service, tuple(revisions), tuple(cumulative), dict(tags or {}))
 
     def choose(self, roll: float) -> str | None:
         """The revision for ``roll`` in [0, 1); None when nothing has traffic."""
@@ -72,7 +80,12 @@ def route_hosts(route: Mapping[str, Any]) -> dict[str, Split]:
     main = host_of(str(status.get("url") or ""))
     if main:
         pairs = [(str(t.get("revisionName") or ""), int(t.get("percent") or 0)) for t in traffic]
-        hosts[main] = Split.of(namespace, name, pairs)
+        tags = {
+            str(t["tag"]): str(t.get("revisionName") or "")
+            for t in traffic
+            if t.get("tag") and t.get("revisionName")
+        }
+        hosts[main] = Split.of(namespace, name, pairs, tags)
     by_tag: dict[str, list[tuple[str, int]]] = {}
     for target in traffic:
         tag_host = host_of(str(target.get("url") or ""))

@@ -2,16 +2,20 @@
 
 The warm path is the product, so this is a bare ``asyncio.Protocol`` with httptools'
 response parser and a per-instance pool of idle connections: no URL parsing, no header
-objects, no body re-encoding. Bodies are forwarded as the bytes that arrived.
-A connection that breaks before a whole response arrived raises :class:`UpstreamError`
-(the router answers 502: the instance crashed or closed on us).
+objects, no body re-encoding. A response is handed to a :class:`ResponseSink` as the
+bytes arrive, so the gateway streams it to the client unchanged (its framing included)
+and learns only what it needs: the status, the end of the message and whether the
+connection may be reused. A connection that breaks before a whole response arrived
+reports :class:`UpstreamError` (the gateway answers 502: the instance crashed or closed
+on us). :meth:`Upstream.request` buffers a whole response for callers that want one
+(readiness probes).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Protocol, cast
 
 import httptools
 
@@ -27,12 +31,29 @@ HOP_BY_HOP = frozenset(
         b"transfer-encoding",
         b"upgrade",
         b"content-length",
+        b"expect",  # the gateway answered 100-continue itself and sends the whole body
     }
 )
 
 
 class UpstreamError(InstanceError):
     """The instance closed the connection or was unreachable before a full response."""
+
+
+class ResponseSink(Protocol):
+    """Where one response goes, as it arrives."""
+
+    def response_head(self, status: int) -> None:
+        """The status line and headers were parsed (they are in the next data)."""
+
+    def response_data(self, data: bytes) -> None:
+        """Raw response bytes, head and framing included, in order."""
+
+    def response_done(self, keep_alive: bool) -> None:
+        """The whole response arrived; ``keep_alive`` False: the instance closes."""
+
+    def response_failed(self, error: UpstreamError, retryable: bool) -> None:
+        """The connection broke first; ``retryable``: a reused idle connection, no byte seen."""
 
 
 @dataclass
@@ -45,81 +66,144 @@ class Response:
 
 
 class Connection(asyncio.Protocol):
-    """One keep-alive connection; one request at a time."""
+    """One keep-alive connection to an instance; one request at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, pool: Upstream) -> None:
+        self.pool = pool
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
-        self.received_any = False
-        self._waiter: asyncio.Future[Response] | None = None
-        self._response = Response(0)
-        self._chunks: list[bytes] = []
+        self.reused = False
+        self._sink: ResponseSink | None = None
+        self._received = False
+        self._head_only = False
+        self._status = 0
         self._keep_alive = True
+        self._informational = False
+        self._complete = False
 
     # -- asyncio.Protocol --------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
-        self.received_any = True
+        sink = self._sink
+        if sink is None:  # bytes nobody asked for: the connection's state is unknown
+            self.abort()
+            return
+        self._received = True
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as error:
-            self._fail(UpstreamError(f"malformed response from instance: {error}"))
+            self._sink = None
             self.abort()
+            sink.response_failed(UpstreamError(f"malformed response from instance: {error}"), False)
+            return
+        sink.response_data(data)
+        if self._complete:
+            self._sink = None
+            keep_alive = self._keep_alive
+            if keep_alive:
+                self.pool.release(self)
+            else:
+                self.abort()
+            sink.response_done(keep_alive)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._fail(UpstreamError("instance closed the connection before responding"))
+        sink, self._sink = self._sink, None
+        if sink is None:
+            return
+        if self._status and not self._keep_alive and not self._complete:
+            sink.response_done(False)  # a response delimited by the end of the connection
+            return
+        retryable = self.reused and not self._received
+        sink.response_failed(
+            UpstreamError("instance closed the connection before responding"), retryable
+        )
+
+    def pause_writing(self) -> None:  # the instance reads slower than the client sends
+        pass
+
+    def resume_writing(self) -> None:
+        pass
 
     # -- httptools callbacks ----------------------------------------------
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() not in HOP_BY_HOP:
-            self._response.headers.append((name, value))
-
     def on_headers_complete(self) -> None:
-        self._response.status = self.parser.get_status_code()
+        status = self.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self._informational = True  # 103 Early Hints and friends: forwarded as they are
+            return
+        self._status = status
         self._keep_alive = self.parser.should_keep_alive()
-
-    def on_body(self, body: bytes) -> None:
-        self._chunks.append(body)
+        sink = self._sink
+        if sink is not None:
+            sink.response_head(status)
+        if self._head_only:
+            self._complete = True
+            self.parser = httptools.HttpResponseParser(self)  # no body will follow
 
     def on_message_complete(self) -> None:
-        response = self._response
-        response.body = b"".join(self._chunks)
-        self._response = Response(0)
-        self._chunks = []
-        waiter, self._waiter = self._waiter, None
-        if not self._keep_alive:
-            self.abort()
-        if waiter is not None and not waiter.done():
-            waiter.set_result(response)
+        if self._informational:
+            self._informational = False
+            return
+        self._complete = True
 
     # -- use ---------------------------------------------------------------
-    def _fail(self, error: Exception) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(error)
+    def send(self, request: bytes, sink: ResponseSink, *, head_only: bool = False) -> None:
+        """Write a whole request; the response goes to ``sink``."""
+        assert self.transport is not None
+        self._sink = sink
+        self._received = False
+        self._complete = False
+        self._status = 0
+        self._keep_alive = True
+        self._head_only = head_only
+        self.transport.write(request)
+
+    def pause_reading(self) -> None:
+        """The client reads slower than the instance writes: stop reading."""
+        if self.transport is not None and not self.closed:
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        """The client caught up."""
+        if self.transport is not None and not self.closed:
+            self.transport.resume_reading()
 
     def abort(self) -> None:
-        """Drop the connection (after a timeout its state is unknown)."""
+        """Drop the connection (after a timeout or an error its state is unknown)."""
         self.closed = True
+        self._sink = None
         if self.transport is not None:
             self.transport.abort()
 
-    async def exchange(self, request: bytes) -> Response:
-        """Write a whole request and wait for the whole response."""
-        assert self.transport is not None
-        self.received_any = False
-        waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
-        self._waiter = waiter
-        self.transport.write(request)
-        try:
-            return await waiter
-        except asyncio.CancelledError:
-            self.abort()
-            raise
+
+class _Buffer:
+    """A :class:`ResponseSink` that keeps the whole response (for probes)."""
+
+    def __init__(self, future: asyncio.Future[Response]) -> None:
+        self.future = future
+        self.parts: list[bytes] = []
+
+    def response_head(self, status: int) -> None:
+        pass
+
+    def response_data(self, data: bytes) -> None:
+        self.parts.append(data)
+
+    def response_done(self, keep_alive: bool) -> None:
+        if not self.future.done():
+            self.future.set_result(parse_response(b"".join(self.parts)))
+
+    def response_failed(self, error: UpstreamError, retryable: bool) -> None:
+        if not self.future.done():
+            self.future.set_exception(_Retry(error) if retryable else error)
+
+
+class _Retry(Exception):
+    def __init__(self, error: UpstreamError) -> None:
+        self.error = error
 
 
 class Upstream:
@@ -131,10 +215,23 @@ class Upstream:
         self._idle: list[Connection] = []
         self._closed = False
 
-    async def _connect(self) -> Connection:
+    def idle(self) -> Connection | None:
+        """An open idle connection, taken from the pool, or None (then :meth:`connect`)."""
+        idle = self._idle
+        while idle:
+            connection = idle.pop()
+            if not connection.closed:
+                connection.reused = True
+                return connection
+        return None
+
+    async def connect(self) -> Connection:
+        """A new connection to the instance."""
         loop = asyncio.get_running_loop()
         try:
-            transport, protocol = await loop.create_connection(Connection, self.host, self.port)
+            transport, protocol = await loop.create_connection(
+                lambda: Connection(self), self.host, self.port
+            )
         except OSError as error:
             raise UpstreamError(f"instance on port {self.port} is unreachable: {error}") from None
         if protocol.transport is None:  # uvloop may call connection_made a little later
@@ -142,25 +239,22 @@ class Upstream:
         return protocol
 
     async def request(self, request: bytes) -> Response:
-        """Send one serialised request; reuse an idle connection when there is one."""
-        while self._idle:
-            connection = self._idle.pop()
-            if connection.closed:
-                continue
+        """Send one serialised request and buffer the response (reuses idle connections)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            connection = self.idle() or await self.connect()
+            future: asyncio.Future[Response] = loop.create_future()
+            connection.send(request, _Buffer(future))
             try:
-                response = await connection.exchange(request)
-            except UpstreamError:
-                if connection.received_any:
-                    raise
+                return await future
+            except _Retry:
                 continue  # the instance closed an idle connection: try a fresh one
-            self._release(connection)
-            return response
-        connection = await self._connect()
-        response = await connection.exchange(request)
-        self._release(connection)
-        return response
+            except asyncio.CancelledError:
+                connection.abort()
+                raise
 
-    def _release(self, connection: Connection) -> None:
+    def release(self, connection: Connection) -> None:
+        """Put a connection whose response is complete back in the pool."""
         if self._closed or connection.closed:
             connection.abort()
         else:
@@ -174,15 +268,41 @@ class Upstream:
         self._idle.clear()
 
 
+class _Head:
+    """httptools callbacks collecting one whole response."""
+
+    def __init__(self) -> None:
+        self.response = Response(0)
+        self.chunks: list[bytes] = []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() not in HOP_BY_HOP:
+            self.response.headers.append((name, value))
+
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+
+
+def parse_response(raw: bytes) -> Response:
+    """A buffered :class:`Response` from the raw bytes of one whole response."""
+    head = _Head()
+    parser = httptools.HttpResponseParser(head)
+    parser.feed_data(raw)
+    head.response.status = parser.get_status_code()
+    head.response.body = b"".join(head.chunks)
+    return head.response
+
+
 def serialise_request(
-    method: str,
+    method: str | bytes,
     target: bytes,
     headers: list[tuple[bytes, bytes]],
     body: bytes,
     extra: list[tuple[bytes, bytes]],
 ) -> bytes:
     """An HTTP/1.1 request with hop-by-hop headers dropped and a content-length."""
-    lines = [method.encode(), b" ", target, b" HTTP/1.1\r\n"]
+    verb = method.encode() if isinstance(method, str) else method
+    lines = [verb, b" ", target, b" HTTP/1.1\r\n"]
     for name, value in headers:
         if name.lower() not in HOP_BY_HOP:
             lines += [name, b": ", value, b"\r\n"]

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bulut.serving.autoscaler.config import AutoscalerConfig
+from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.serving.autoscaler.decider import PROXY, SERVE, decider_spec
 from bulut.serving.autoscaler.metrics import ConcurrencyTracker
 from bulut.serving.autoscaler.scaler import Autoscaler

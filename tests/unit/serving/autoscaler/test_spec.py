@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bulut.errors import InvalidResourceError
-from bulut.serving.autoscaler.config import AutoscalerConfig
+from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.serving.autoscaler.decider import DeciderSpec, decider_spec, panic_window
 
 A = "autoscaling.knative.dev/"
@@ -166,6 +166,36 @@ def test_hpa_class_is_accepted_and_scaled_on_concurrency_locally() -> None:
         DEFAULT, {A + "class": "hpa.autoscaling.knative.dev", A + "metric": "cpu"}, 0
     )
     assert spec.metric == "concurrency"
+
+
+def test_another_class_may_name_any_metric_and_is_scaled_linearly_on_concurrency() -> None:
+    spec = decider_spec(
+        DEFAULT,
+        {
+            A + "class": "hpa.autoscaling.knative.dev",
+            A + "metric": "queue-depth",
+            A + "metric-aggregation-algorithm": "median",
+        },
+        0,
+    )
+    assert (spec.metric, spec.algorithm) == ("concurrency", "linear")
+
+
+def test_rps_is_the_kpa_metric_when_asked() -> None:
+    assert decider_spec(DEFAULT, {A + "metric": "rps"}, 0).metric == "rps"
+
+
+def test_activation_scale_is_checked_against_the_annotations_not_the_config_defaults() -> None:
+    spec = decider_spec(AutoscalerConfig(min_scale=3), {A + "activation-scale": "2"}, 0)
+    assert (spec.min_scale, spec.activation_scale) == (3, 2)
+
+
+def test_zero_initial_scale_is_refused_unless_the_config_allows_it() -> None:
+    with pytest.raises(InvalidResourceError) as error:
+        decider_spec(DEFAULT, {A + "initial-scale": "0"}, 0)
+    assert error.value.field == f"metadata.annotations.{A}initial-scale"
+    allowed = AutoscalerConfig(allow_zero_initial_scale=True)
+    assert decider_spec(allowed, {A + "initial-scale": "0"}, 0).initial_scale == 0
 
 
 def test_negative_container_concurrency_is_rejected() -> None:

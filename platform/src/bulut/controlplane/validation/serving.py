@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .annotations import validate_autoscaling
+from bulut.manifests.autoscaling import parse_annotations
+
 from .common import check_dns1035, fail, int_at, list_at, mapping_at, validate_metadata
 
 RESERVED_ENV = frozenset({"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"})
@@ -41,8 +42,9 @@ def validate_route(resource: Mapping[str, Any]) -> None:
 
 
 def validate_revision(resource: Mapping[str, Any]) -> None:
-    """A Revision: metadata and a RevisionSpec."""
+    """A Revision: metadata, its autoscaling annotations and a RevisionSpec."""
     validate_metadata(resource, dns1035=True)
+    validate_autoscaling(resource["metadata"].get("annotations"), "metadata.annotations")
     validate_revision_spec(resource.get("spec"), "spec")
 
 
@@ -57,9 +59,17 @@ def validate_template(value: Any, path: str, *, owner: str) -> None:
             fail(f"invalid value: {byo}: must have prefix {owner}-", f"{path}.metadata.name")
     if meta.get("generateName") is not None:
         fail("must not set the field(s)", f"{path}.metadata.generateName")
-    annotations = mapping_at(meta.get("annotations"), f"{path}.metadata.annotations")
-    validate_autoscaling(annotations, f"{path}.metadata.annotations")
+    validate_autoscaling(meta.get("annotations"), f"{path}.metadata.annotations")
     validate_revision_spec(template.get("spec"), f"{path}.spec")
+
+
+def validate_autoscaling(value: Any, path: str) -> None:
+    """Autoscaling annotations (§1.2), read by the parser the autoscaler uses.
+
+    ``config-autoscaler`` is not consulted here, so ``max-scale-limit`` and
+    ``allow-zero-initial-scale`` are enforced where the revision is scaled.
+    """
+    parse_annotations(mapping_at(value, path), path=path)
 
 
 def validate_revision_spec(value: Any, path: str) -> None:

@@ -6,7 +6,7 @@ and ``Active`` condition, and ``scaler`` the loop that ticks every 2 s (or when 
 starts or stops instances through a :class:`~bulut.serving.autoscaler.scaler.ScaleTarget`.
 """
 
-from bulut.serving.autoscaler.config import AutoscalerConfig
+from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.serving.autoscaler.decider import (
     DeciderSpec,
     DeciderState,

@@ -19,8 +19,8 @@ import math
 import time
 from collections.abc import Callable
 
+from bulut.manifests.autoscaling.config import WINDOW_MAX
 from bulut.serving.autoscaler.bucketing import window_average
-from bulut.serving.autoscaler.config import WINDOW_MAX
 from bulut.serving.autoscaler.decider import WindowAverages
 
 RETENTION_SECONDS = int(WINDOW_MAX) + 2
@@ -93,6 +93,14 @@ class ConcurrencyTracker:
     def _advance(self) -> float:
         """Account the in-flight level since the last event into the buckets; prune old ones."""
         now = self._clock()
+        since = self._since
+        if since <= now and math.floor(since) == math.floor(now):
+            # The warm path: several requests a second land here, one bucket to update.
+            if self._in_flight > 0 or self._reporting:
+                second = math.floor(now)
+                self._area[second] = self._area.get(second, 0.0) + self._in_flight * (now - since)
+            self._since = now
+            return now
         start = max(self._since, now - RETENTION_SECONDS)
         if now > start and (self._in_flight > 0 or self._reporting):
             second = math.floor(start)

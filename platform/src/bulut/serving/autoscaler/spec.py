@@ -1,8 +1,8 @@
 """The per-revision DeciderSpec: config-autoscaler merged with revision annotations (§1.2, §1.3).
 
 Mirrors Knative's ``MakeDecider``, ``ResolveMetricTarget``, ``GetInitialScale`` and
-``ScaleBounds``; annotations are validated like the serving webhook does
-(``annotation_validation.go``), canonical keys first, then the legacy camelCase aliases.
+``ScaleBounds``. The annotations are read by :func:`bulut.manifests.autoscaling.parse_annotations`,
+the same parser the control plane's webhook rules use, with this cluster's config.
 """
 
 from __future__ import annotations
@@ -10,16 +10,32 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bulut.errors import InvalidResourceError
-from bulut.serving.autoscaler.annotations import Annotations
-from bulut.serving.autoscaler.config import TARGET_MIN, AutoscalerConfig
+from bulut.manifests.autoscaling.annotations import (
+    CONCURRENCY,
+    LINEAR,
+    RPS,
+    WEIGHTED_EXPONENTIAL,
+    AutoscalingAnnotations,
+    parse_annotations,
+)
+from bulut.manifests.autoscaling.config import TARGET_MIN, AutoscalerConfig
 
-CONCURRENCY = "concurrency"
-RPS = "rps"
-LINEAR = "linear"
-WEIGHTED_EXPONENTIAL = "weighted-exponential"
+__all__ = [
+    "CONCURRENCY",
+    "DEFAULT_PROGRESS_DEADLINE",
+    "LINEAR",
+    "RPS",
+    "WEIGHTED_EXPONENTIAL",
+    "DeciderSpec",
+    "decider_spec",
+    "panic_window",
+]
+
 DEFAULT_PROGRESS_DEADLINE = 600.0
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -72,55 +88,58 @@ def decider_spec(
     """The DeciderSpec of a revision, honouring every autoscaling annotation.
 
     Raises :class:`InvalidResourceError` with ``field="metadata.annotations.<key>"`` for a
-    value Knative's webhook would reject.
+    value Knative's webhook would reject under ``config``.
     """
-    notes = Annotations(annotations)
-    notes.check_class()
-    metric = notes.metric()
+    notes = parse_annotations(annotations, config)
+    # Only the KPA reads the metric and algorithm; another class is scaled on concurrency here.
+    metric = (notes.metric or CONCURRENCY) if notes.is_kpa else CONCURRENCY
+    algorithm = notes.metric_aggregation_algorithm
     total, utilization = _capacity(config, notes, metric, container_concurrency)
-    stable = notes.duration_in("window", 6.0, 3600.0, whole=True)
-    stable_window = config.stable_window if stable is None else stable
-    panic_pct = notes.float_in("panic-window-percentage", 1.0, 100.0)
-    threshold = notes.float_in("panic-threshold-percentage", 110.0, 1000.0)
-    min_scale, max_scale = notes.scale_bounds(config)
-    initial = notes.initial_scale(config)
-    delay = notes.duration_in("scale-down-delay", 0.0, 3600.0, whole=True)
-    retention = notes.duration_in("scale-to-zero-pod-retention-period", 0.0, 3600.0)
-    deadline = notes.duration_in("progress-deadline", 1.0, math.inf, whole=True)
+    stable_window = _or(notes.window, config.stable_window)
+    min_scale = _or(notes.min_scale, config.min_scale)
+    max_scale = _or(notes.max_scale, config.max_scale)
     return DeciderSpec(
         target=max(TARGET_MIN, total * utilization),
         total=total,
         utilization=utilization,
-        target_burst_capacity=notes.burst_capacity(config.target_burst_capacity),
+        target_burst_capacity=_or(notes.target_burst_capacity, config.target_burst_capacity),
         activator_capacity=config.activator_capacity,
-        panic_threshold=(config.panic_threshold_percentage if threshold is None else threshold)
+        panic_threshold=_or(notes.panic_threshold_percentage, config.panic_threshold_percentage)
         / 100.0,
         stable_window=stable_window,
         panic_window=panic_window(
-            stable_window, config.panic_window_percentage if panic_pct is None else panic_pct
+            stable_window, _or(notes.panic_window_percentage, config.panic_window_percentage)
         ),
         max_scale_up_rate=config.max_scale_up_rate,
         max_scale_down_rate=config.max_scale_down_rate,
-        scale_down_delay=config.scale_down_delay if delay is None else delay,
-        activation_scale=notes.activation_scale(min_scale, max_scale),
-        initial_scale=config.initial_scale if initial is None else initial,
+        scale_down_delay=_or(notes.scale_down_delay, config.scale_down_delay),
+        activation_scale=_or(notes.activation_scale, 1),
+        initial_scale=_or(notes.initial_scale, config.initial_scale),
         min_scale=min_scale,
         max_scale=max_scale,
         metric=metric,
-        algorithm=notes.algorithm(),
+        algorithm=algorithm if algorithm == WEIGHTED_EXPONENTIAL else LINEAR,
         reachable=reachable,
         enable_scale_to_zero=config.enable_scale_to_zero,
         scale_to_zero_grace_period=config.scale_to_zero_grace_period,
-        scale_to_zero_pod_retention_period=(
-            config.scale_to_zero_pod_retention_period if retention is None else retention
+        scale_to_zero_pod_retention_period=_or(
+            notes.scale_to_zero_pod_retention_period, config.scale_to_zero_pod_retention_period
         ),
-        progress_deadline=progress_deadline if deadline is None else deadline,
+        progress_deadline=_or(notes.progress_deadline, progress_deadline),
         container_concurrency=container_concurrency,
     )
 
 
+def _or(value: _T | None, default: _T) -> _T:
+    """The annotation's value, or the config default when the annotation is absent."""
+    return default if value is None else value
+
+
 def _capacity(
-    config: AutoscalerConfig, notes: Annotations, metric: str, container_concurrency: int
+    config: AutoscalerConfig,
+    notes: AutoscalingAnnotations,
+    metric: str,
+    container_concurrency: int,
 ) -> tuple[float, float]:
     """(total per-instance capacity, utilization) as ``ResolveMetricTarget`` computes them."""
     if container_concurrency < 0:
@@ -133,12 +152,10 @@ def _capacity(
     else:
         total = float(container_concurrency) or config.container_concurrency_target_default
         utilization = config.container_concurrency_target_fraction
-    target = notes.target()
-    if target is not None:
-        total = target
+    if notes.target is not None:
+        total = notes.target
         if metric == CONCURRENCY and container_concurrency > 0:
-            total = min(target, float(container_concurrency))
-    percentage = notes.float_in("target-utilization-percentage", 1.0, 100.0)
-    if percentage is not None:
-        utilization = percentage / 100.0
+            total = min(notes.target, float(container_concurrency))
+    if notes.target_utilization_percentage is not None:
+        utilization = notes.target_utilization_percentage / 100.0
     return total, utilization

@@ -1,9 +1,10 @@
 """Go-syntax values as Knative's ConfigMap and annotation parsers read them.
 
-Knative parses `config-autoscaler` with Go's ``strconv`` and ``time.ParseDuration``, so
-``"60s"``, ``"1m30s"`` and ``"0"`` are durations while ``"60"`` is not, and ``"True"`` or
-``"1"`` are booleans. Every parser returns ``None`` for text Go would reject; the caller
-turns that into an error that names the field.
+Knative parses `config-autoscaler` and the autoscaling annotations with Go's ``strconv``
+and ``time.ParseDuration``, so ``"60s"``, ``"1m30s"``, ``"500ms"`` and ``"0"`` are
+durations while ``"60"`` and ``" 6s"`` are not, ``"True"`` or ``"1"`` are booleans, and
+``"+3"`` is an integer while ``"3.0"`` is not. Every parser returns ``None`` for text Go
+would reject; the caller turns that into an error that names the field.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ _UNIT_SECONDS = {
     "m": 60.0,
     "h": 3600.0,
 }
-_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_DURATION_PART = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
-_INT32_MAX = 2**31 - 1
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+INT32_MAX = 2**31 - 1
 
 
 def parse_duration(text: str) -> float | None:
@@ -58,7 +60,7 @@ def parse_bool(text: str) -> bool | None:
 
 def parse_float(text: str) -> float | None:
     """A finite float as Go's ``strconv.ParseFloat`` reads it, or ``None``."""
-    if not text or text != text.strip() or "_" in text:
+    if not text or not text.isascii() or text != text.strip() or "_" in text:
         return None
     try:
         value = float(text)
@@ -67,12 +69,15 @@ def parse_float(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def parse_integer(text: str) -> int | None:
+    """A base-10 integer of any size in Go's syntax (ASCII digits, optional sign), or ``None``."""
+    return int(text) if _INTEGER.fullmatch(text) else None
+
+
 def parse_int32(text: str) -> int | None:
     """A base-10 int32 as Go's ``strconv.ParseInt(text, 10, 32)`` reads it, or ``None``."""
-    if not re.fullmatch(r"[+-]?\d+", text):
-        return None
-    value = int(text)
-    return value if -_INT32_MAX - 1 <= value <= _INT32_MAX else None
+    value = parse_integer(text)
+    return value if value is not None and -INT32_MAX - 1 <= value <= INT32_MAX else None
 
 
 def is_whole_seconds(seconds: float) -> bool:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bulut.errors import InvalidResourceError
-from bulut.serving.autoscaler.config import AutoscalerConfig
-from bulut.serving.autoscaler.values import parse_duration
+from bulut.manifests.autoscaling.config import AutoscalerConfig
 
 
 def test_an_empty_configmap_gives_knative_code_defaults() -> None:
@@ -115,16 +114,3 @@ def test_max_scale_must_be_set_within_max_scale_limit() -> None:
     assert error.value.field == "data.max-scale"
     with pytest.raises(InvalidResourceError):
         AutoscalerConfig.from_configmap({"max-scale-limit": "10", "max-scale": "11"})
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("0", 0.0), ("60s", 60.0), ("1m30s", 90.0), ("500ms", 0.5), ("1h", 3600.0), ("1.5m", 90.0)],
-)
-def test_go_durations_parse_to_seconds(text: str, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "60", "s", "1x", "1s2", " 1s"])
-def test_text_go_rejects_is_not_a_duration(text: str) -> None:
-    assert parse_duration(text) is None

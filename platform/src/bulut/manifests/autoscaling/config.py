@@ -1,5 +1,8 @@
 """`config-autoscaler`: every key with Knative's code defaults and validation (§1.1).
 
+The ranges it shares with the revision annotations (stable window, panic window
+percentage, target minimum) are defined here once and used by both parsers.
+
 Durations are float seconds. ``container-concurrency-target-percentage`` is stored as the
 fraction Knative computes from it (values above 1 are divided by 100). The RPS target
 utilization is not a ConfigMap key in Knative: it is fixed at 0.7 unless a revision sets
@@ -13,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bulut.errors import InvalidResourceError
-from bulut.serving.autoscaler.values import (
+from bulut.manifests.autoscaling.values import (
     format_seconds,
     is_whole_seconds,
     parse_bool,
@@ -29,6 +32,12 @@ WINDOW_MIN = 6.0
 WINDOW_MAX = 3600.0
 PANIC_WINDOW_PERCENTAGE_MIN = 1.0
 PANIC_WINDOW_PERCENTAGE_MAX = 100.0
+UNLIMITED_BURST_CAPACITY = -1.0
+
+
+def is_burst_capacity(value: float) -> bool:
+    """Whether a target-burst-capacity is valid: non-negative, or exactly -1 (unlimited)."""
+    return value >= 0 or value == UNLIMITED_BURST_CAPACITY
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,7 @@ class AutoscalerConfig:
             ),
             (
                 "target-burst-capacity",
-                self.target_burst_capacity < 0 and self.target_burst_capacity != -1,
+                not is_burst_capacity(self.target_burst_capacity),
                 "target-burst-capacity must be either non-negative or -1 (for unlimited), "
                 f"was {self.target_burst_capacity:g}",
             ),

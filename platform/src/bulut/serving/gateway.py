@@ -1,0 +1,414 @@
+"""The gateway: the data plane's HTTP/1.1 server on :8080 (Knative's ingress + activator).
+
+The warm path is a chain of callbacks with no ASGI, no task and no buffering of the
+response: the client's request is parsed by httptools, the :class:`Router` picks a
+revision, the revision hands over a free containerConcurrency slot on a ready instance,
+the request goes out on an idle keep-alive connection, and the instance's response
+bytes are written to the client as they arrive (streaming included). Only when a
+request has to wait (no ready instance: the activator holds it; every slot busy; no
+idle connection yet) does a coroutine run.
+
+Knative's answers are kept: 400 problem+json naming the attribute for a malformed
+CloudEvent (the original bytes are forwarded unchanged), 503 "pending request queue
+full", 504 "activator request timeout" / "request timeout" (``timeoutSeconds`` for the
+whole request, ``responseStartTimeoutSeconds`` for the first byte,
+``idleTimeoutSeconds`` between writes), 502 for an instance that died. Requests carry
+``X-Forwarded-For``/``-Proto``, ``traceparent`` and, when the activator held them,
+``K-Proxy-Request: activator``. Hosts that are not service hosts go to the router's
+``fallback``: a native :class:`Handler` (the broker ingress) or any ASGI app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from typing import Any, Protocol
+
+from bulut.errors import BulutError, InvalidCloudEventError, problem_response
+from bulut.events import decode, headers_from_asgi
+from bulut.httpd import ClientConnection, Request, Server, text_response
+from bulut.observability.logs import log_context
+from bulut.observability.tracer import Span
+from bulut.observability.tracing import TraceContext, scan_lowercase_headers
+from bulut.serving.instances import Instance
+from bulut.serving.revisions import RevisionRuntime
+from bulut.serving.router import Router
+from bulut.serving.upstream import HOP_BY_HOP, Connection, UpstreamError
+
+HEALTH_TARGETS = frozenset({b"/health/liveness", b"/health/readiness"})
+DROPPED = HOP_BY_HOP | {b"traceparent", b"tracestate"}
+CLIENT_CLOSED = 499  # nginx's status for "the client went away first"
+
+
+class Guard(Protocol):
+    """Auth and rate limits in front of every request (see :mod:`bulut.edge`)."""
+
+    async def admit(self, scope: dict[str, Any]) -> None:
+        """Raise a :class:`BulutError` (401/403/429) to refuse the request."""
+
+    def rejection(
+        self, error: BulutError, path: str
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The response refusing the request."""
+
+
+def validate_event(headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """Raise :class:`InvalidCloudEventError` naming the attribute when the event is bad."""
+    decode(headers_from_asgi(headers), body, check_json_data=True)
+
+
+def serialise(request: Request, trace: TraceContext, via_activator: bool) -> bytes:
+    """The request for an instance, as Knative's ingress and activator forward it.
+
+    Hop-by-hop headers are dropped, ``traceparent``/``tracestate`` replaced by the
+    router span's, ``X-Forwarded-For`` appended, ``X-Forwarded-Proto`` set when absent,
+    ``K-Proxy-Request: activator`` added when the activator held the request, and the
+    body gets its content-length.
+    """
+    parts = [request.method, b" ", request.target, b" HTTP/1.1\r\n"]
+    proto = False
+    for name, value in request.headers:
+        if name in DROPPED:
+            continue
+        if name == b"x-forwarded-proto":
+            proto = True
+        parts += [name, b": ", value, b"\r\n"]
+    if request.client[0]:
+        parts += [b"x-forwarded-for: ", request.client[0].encode(), b"\r\n"]
+    if not proto:
+        parts.append(b"x-forwarded-proto: http\r\n")
+    parts += [b"traceparent: ", trace.traceparent.encode(), b"\r\n"]
+    if trace.state:
+        parts += [b"tracestate: ", trace.state.encode("latin-1"), b"\r\n"]
+    if via_activator:
+        parts.append(b"k-proxy-request: activator\r\n")
+    body = request.body
+    parts += [b"content-length: ", str(len(body)).encode(), b"\r\n\r\n", body]
+    return b"".join(parts)
+
+
+class Exchange:
+    """One request to a revision, from the client's bytes to the instance's last byte."""
+
+    __slots__ = (
+        "connection",
+        "done",
+        "gateway",
+        "instance",
+        "last_write",
+        "request",
+        "runtime",
+        "span",
+        "started",
+        "status",
+        "task",
+        "timers",
+        "upstream",
+        "via_activator",
+        "written",
+    )
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        connection: ClientConnection,
+        request: Request,
+        runtime: RevisionRuntime,
+        span: Span,
+    ) -> None:
+        self.gateway = gateway
+        self.connection = connection
+        self.request = request
+        self.runtime = runtime
+        self.span = span
+        self.started = time.perf_counter()
+        self.instance: Instance | None = None
+        self.upstream: Connection | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.timers: list[asyncio.TimerHandle] = []
+        self.via_activator = False
+        self.written = False
+        self.done = False
+        self.status = 502
+        self.last_write = 0.0
+
+    # -- the path ------------------------------------------------------------
+    def start(self) -> None:
+        """Send at once when a slot and an idle connection are free, else wait for them."""
+        runtime = self.runtime
+        runtime.tracker.started()
+        self.gateway.deadlines.add(self, runtime.spec.timeout_seconds)
+        instance = runtime.take()
+        if instance is not None:
+            self.instance = instance
+            upstream = instance.upstream.idle()
+            if upstream is not None:
+                self._send(upstream)
+                return
+        self.task = self.gateway.loop.create_task(self._wait())
+
+    async def _wait(self) -> None:
+        spec = self.runtime.spec
+        with log_context(revision=spec.name, trace_id=self.span.trace_id):
+            try:
+                if self.instance is None:
+                    self.instance = await self.runtime.acquire(self)
+                pool = self.instance.upstream
+                upstream = pool.idle() or await pool.connect()
+            except BulutError as error:  # 503 queue full, 502 instance unreachable
+                self._fail(error.http_status, error.message)
+                return
+            except asyncio.CancelledError:
+                return  # timed out or the client went away: already answered
+        if not self.done:
+            self._send(upstream)
+        else:
+            pool.release(upstream)
+
+    def _send(self, upstream: Connection) -> None:
+        self.upstream = upstream
+        request = self.request
+        spec = self.runtime.spec
+        if 0 < spec.response_start_timeout_seconds < spec.timeout_seconds:
+            self.timers.append(
+                self.gateway.loop.call_later(
+                    spec.response_start_timeout_seconds, self._first_byte_late
+                )
+            )
+        if 0 < spec.idle_timeout_seconds < spec.timeout_seconds:
+            self.last_write = self.gateway.loop.time()
+            self.timers.append(
+                self.gateway.loop.call_later(spec.idle_timeout_seconds, self._idle_check)
+            )
+        data = serialise(request, self.span.context, self.via_activator)
+        upstream.send(data, self, head_only=request.method == b"HEAD")
+
+    # -- ResponseSink ------------------------------------------------------------
+    def response_head(self, status: int) -> None:
+        self.status = status
+
+    def response_data(self, data: bytes) -> None:
+        self.written = True
+        self.connection.write(data)
+        if self.last_write:
+            self.last_write = self.gateway.loop.time()
+
+    def response_done(self, keep_alive: bool) -> None:
+        self._finish(self.status, keep_alive and self.request.keep_alive)
+
+    def response_failed(self, error: UpstreamError, retryable: bool) -> None:
+        if retryable and not self.done and self.instance is not None:
+            self.task = self.gateway.loop.create_task(self._reconnect())
+            return
+        self._fail(error.http_status, error.message)
+
+    async def _reconnect(self) -> None:
+        """The instance had closed the idle connection we took: one fresh connection."""
+        assert self.instance is not None
+        try:
+            upstream = await self.instance.upstream.connect()
+        except UpstreamError as error:
+            self._fail(error.http_status, error.message)
+            return
+        except asyncio.CancelledError:
+            return
+        if self.done:
+            upstream.abort()
+        else:
+            self._send(upstream)
+
+    # -- flow control and endings ---------------------------------------------------
+    def pause(self) -> None:
+        """The client is slow: stop reading from the instance."""
+        if self.upstream is not None:
+            self.upstream.pause_reading()
+
+    def resume(self) -> None:
+        """The client caught up."""
+        if self.upstream is not None:
+            self.upstream.resume_reading()
+
+    def client_gone(self) -> None:
+        """The client closed its connection: abandon the request."""
+        self._abandon()
+        self._finish(CLIENT_CLOSED, False)
+
+    def timed_out(self) -> None:
+        """``timeoutSeconds`` passed (the activator's text if it held the request)."""
+        self._expire("activator request timeout" if self.via_activator else "request timeout")
+
+    def _first_byte_late(self) -> None:
+        if not self.written:
+            self._expire("request timeout")
+
+    def _idle_check(self) -> None:
+        idle = self.runtime.spec.idle_timeout_seconds
+        waited = self.gateway.loop.time() - self.last_write
+        if waited >= idle:
+            self._expire("request timeout")
+        elif not self.done:
+            self.timers.append(self.gateway.loop.call_later(idle - waited, self._idle_check))
+
+    def _expire(self, text: str) -> None:
+        if self.done:
+            return
+        self._abandon()
+        self._fail(504, text)
+
+    def _abandon(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        if self.upstream is not None:
+            self.upstream.abort()  # its state is unknown now; the instance sees the close
+
+    def _fail(self, status: int, text: str) -> None:
+        if self.done:
+            return
+        if self.written:  # the status line is out: the response can only be cut short
+            self.connection.abort()
+            self._finish(status, False)
+            return
+        self.connection.write(text_response(status, text))
+        self._finish(status, self.request.keep_alive)
+
+    def _finish(self, status: int, keep_alive: bool) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.gateway.deadlines.discard(self, self.runtime.spec.timeout_seconds)
+        for timer in self.timers:
+            timer.cancel()
+        runtime = self.runtime
+        if self.instance is not None:
+            runtime.release(self.instance)
+        runtime.tracker.finished()
+        self.span.end(status_code=status)
+        metrics = self.gateway.router.metrics
+        if metrics is not None:
+            spec = runtime.spec
+            metrics.request_finished(
+                spec.namespace,
+                spec.service,
+                spec.name,
+                status,
+                time.perf_counter() - self.started,
+                spec.configuration,
+            )
+        if status != CLIENT_CLOSED:
+            self.connection.finish(keep_alive)
+
+
+class Deadlines:
+    """``timeoutSeconds`` for every exchange, checked a few times a second.
+
+    A timer per request costs as much as a third of the warm path's Python; instead
+    exchanges sit in one insertion-ordered dict per timeout value, so each dict is also
+    in deadline order and a sweep stops at the first exchange still within its time.
+    """
+
+    TICK = 0.05
+
+    def __init__(self) -> None:
+        self._by_timeout: dict[float, dict[Exchange, float]] = {}
+
+    def add(self, exchange: Exchange, timeout: float) -> None:
+        """Watch ``exchange`` until :meth:`discard`."""
+        active = self._by_timeout.get(timeout)
+        if active is None:
+            active = self._by_timeout[timeout] = {}
+        active[exchange] = time.monotonic() + timeout
+
+    def discard(self, exchange: Exchange, timeout: float) -> None:
+        """Stop watching ``exchange`` (it finished)."""
+        active = self._by_timeout.get(timeout)
+        if active is not None:
+            active.pop(exchange, None)
+
+    def expired(self, now: float) -> list[Exchange]:
+        """The exchanges whose deadline passed, in the order they started."""
+        late: list[Exchange] = []
+        for active in self._by_timeout.values():
+            for exchange, deadline in active.items():
+                if deadline > now:
+                    break
+                late.append(exchange)
+        return late
+
+    async def run(self) -> None:
+        """Expire what is late, every ``TICK`` seconds, until cancelled."""
+        while True:
+            await asyncio.sleep(self.TICK)
+            for exchange in self.expired(time.monotonic()):
+                exchange.timed_out()
+
+
+class Gateway(Server):
+    """The data plane's server: the router decides, exchanges carry requests to revisions."""
+
+    def __init__(self, router: Router, *, guard: Guard | None = None) -> None:
+        super().__init__(router.fallback)
+        self.router = router
+        self.guard = guard
+        self.deadlines = Deadlines()
+
+    async def start(self, sock: socket.socket) -> None:
+        """Serve on a bound socket; ``timeoutSeconds`` are checked from now on."""
+        await super().start(sock)
+        self.spawn(self.deadlines.run())
+
+    def dispatch(self, connection: ClientConnection, request: Request) -> None:
+        """Answer one request (called in order, one at a time per connection)."""
+        connection.keep_alive = request.keep_alive
+        if self.guard is not None:
+            self.spawn(self._guarded(connection, request))
+            return
+        self._route(connection, request, None)
+
+    async def _guarded(self, connection: ClientConnection, request: Request) -> None:
+        assert self.guard is not None
+        scope = request.scope(self.server_address)
+        try:
+            await self.guard.admit(scope)
+        except BulutError as error:
+            connection.respond(*self.guard.rejection(error, scope["path"]))
+            return
+        self._route(connection, request, scope)
+
+    def _route(
+        self, connection: ClientConnection, request: Request, scope: dict[str, Any] | None
+    ) -> None:
+        router = self.router
+        split = router.split_for(request.host)
+        if split is None:
+            if router.fallback is None:
+                connection.respond_text(404, "no service for this host")
+            else:
+                self.answer(connection, request, router.fallback, scope)
+            return
+        revision = router.choose(split, request.headers)
+        runtime = router.runtime(split, revision)
+        if runtime is None:
+            connection.respond_text(503, f"revision {revision} is not available")
+            return
+        spec = runtime.spec
+        headers = request.headers
+        if spec.workload.validates_events and request.raw_path not in HEALTH_TARGETS:
+            try:
+                validate_event(headers, request.body)
+            except InvalidCloudEventError as error:
+                connection.respond(*problem_response(error, instance=request.path))
+                return
+        parent, attributes = scan_lowercase_headers(headers)
+        attributes.update(
+            {
+                "k8s.namespace.name": spec.namespace,
+                "kn.service.name": spec.service,
+                "kn.revision.name": spec.name,
+                "http.request.method": request.method.decode("latin-1"),
+            }
+        )
+        span = router.tracer.start_span(f"router {spec.name}", parent, attributes, kind="server")
+        exchange = Exchange(self, connection, request, runtime, span)
+        connection.current = exchange
+        exchange.start()

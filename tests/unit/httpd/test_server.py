@@ -1,0 +1,114 @@
+"""The data plane's HTTP/1.1 server on a real loopback socket: pipelining,
+100-continue, malformed requests, and ASGI apps answered with streamed responses."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bulut.httpd import Server
+
+Scope = dict[str, Any]
+
+
+async def streaming_app(scope: Scope, receive: Any, send: Any) -> None:
+    """Echoes the method, path and body; ``/stream`` answers in three parts."""
+    message = await receive()
+    body = message.get("body", b"")
+    if scope["path"] == "/stream":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for part in (b"one ", b"two ", b"three"):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    text = f"{scope['method']} {scope['path']} {body.decode()}".encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-app", b"fallback")]})
+    await send({"type": "http.response.body", "body": text})
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[int]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    running = Server(streaming_app)
+    await running.start(sock)
+    yield int(sock.getsockname()[1])
+    await running.stop(grace=1.0)
+
+
+async def exchange(port: int, raw: bytes, *, until: bytes = b"", half_close: bool = True) -> bytes:
+    """Write ``raw`` and read until the server closes (or ``until`` was seen)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(raw)
+    received = b""
+    try:
+        while True:
+            chunk = await asyncio.wait_for(reader.read(65536), 5.0)
+            if not chunk:
+                break
+            received += chunk
+            if until and until in received:
+                break
+    finally:
+        writer.close()
+    return received
+
+
+async def test_pipelined_requests_are_answered_in_order(server: int) -> None:
+    raw = (
+        b"POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\none"
+        b"POST /b HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\ntwo"
+        b"GET /c HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    )
+
+    received = await exchange(server, raw)
+
+    bodies = received.split(b"\r\n\r\n")[1:]
+    assert received.count(b"HTTP/1.1 200 OK") == 3
+    assert [b.split(b"HTTP/1.1")[0] for b in bodies] == [b"POST /a one", b"POST /b two", b"GET /c "]
+
+
+async def test_expect_100_continue_is_answered_before_the_body_is_sent(server: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server)
+    writer.write(
+        b"PUT /big HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 4\r\n\r\n"
+    )
+
+    interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5.0)
+    writer.write(b"data")
+    final = await asyncio.wait_for(reader.readuntil(b"PUT /big data"), 5.0)
+    writer.close()
+
+    assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert final.startswith(b"HTTP/1.1 200 OK")
+
+
+async def test_a_malformed_request_gets_400_and_the_connection_closes(server: int) -> None:
+    received = await exchange(server, b"NOT HTTP AT ALL\r\n\r\n")
+
+    assert received.startswith(b"HTTP/1.1 400 Bad Request")
+    assert b"malformed HTTP request" in received
+
+
+async def test_a_streamed_fallback_response_is_sent_chunked(server: int) -> None:
+    raw = b"GET /stream HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+
+    received = await exchange(server, raw)
+
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head
+    assert body == b"4\r\none \r\n4\r\ntwo \r\n5\r\nthree\r\n0\r\n\r\n"
+
+
+async def test_head_gets_the_headers_and_no_body(server: int) -> None:
+    raw = b"HEAD /x HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+
+    received = await exchange(server, raw)
+
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert b"content-length: 8" in head  # what GET would have sent: "HEAD /x "
+    assert body == b""
