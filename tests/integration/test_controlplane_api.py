@@ -294,3 +294,64 @@ async def test_an_unreachable_database_is_a_config_error_without_the_password(
         await control.start()
     assert "s3cret" not in caught.value.message
     assert "BULUT_DATABASE_URL" in caught.value.message
+
+
+def autoscaler_config(**data: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "config-autoscaler", "namespace": "knative-serving"},
+        "data": data,
+    }
+
+
+def scaled(name: str, **annotations: str) -> dict[str, Any]:
+    body = service(name)
+    body["spec"]["template"]["metadata"] = {
+        "annotations": {f"autoscaling.knative.dev/{k}": v for k, v in annotations.items()}
+    }
+    return body
+
+
+async def test_the_webhook_checks_scale_against_the_stored_config_autoscaler(
+    client: httpx.AsyncClient,
+) -> None:
+    zero_refused = await client.post(
+        APPLY, json={"documents": [scaled("a", **{"initial-scale": "0"})]}
+    )
+    limit = await client.post(
+        APPLY,
+        json={
+            "documents": [
+                autoscaler_config(
+                    **{
+                        "max-scale": "5",
+                        "max-scale-limit": "10",
+                        "allow-zero-initial-scale": "true",
+                    }
+                )
+            ]
+        },
+    )
+    above_limit = await client.post(APPLY, json={"documents": [scaled("b", **{"max-scale": "20"})]})
+    zero_allowed = await client.post(
+        APPLY, json={"documents": [scaled("c", **{"initial-scale": "0"})]}
+    )
+
+    assert zero_refused.status_code == 422
+    assert zero_refused.json()["field"].endswith("autoscaling.knative.dev/initial-scale")
+    assert limit.status_code == 200
+    assert above_limit.status_code == 422
+    assert above_limit.json()["field"].endswith("autoscaling.knative.dev/max-scale")
+    assert zero_allowed.status_code == 200
+
+
+async def test_an_invalid_config_autoscaler_is_refused_naming_the_key(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post(
+        APPLY, json={"documents": [autoscaler_config(**{"stable-window": "2s"})]}
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "documents[0].data.stable-window"

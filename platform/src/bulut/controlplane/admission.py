@@ -22,6 +22,7 @@ from bulut.errors import (
     NotFoundError,
 )
 from bulut.functions.catalog import resolve as resolve_function
+from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.feed import Resource
 
 from . import kinds, validation
@@ -32,16 +33,17 @@ from .patching import clone
 
 ImageCheck = Callable[[str, Mapping[str, str]], None]
 
-_VALIDATORS: dict[str, Callable[[Mapping[str, Any]], None]] = {
+Validator = Callable[[Mapping[str, Any], AutoscalerConfig | None], None]
+_VALIDATORS: dict[str, Validator] = {
     "Service": validation.validate_service,
     "Configuration": validation.validate_configuration,
     "Revision": validation.validate_revision,
-    "Route": validation.validate_route,
-    "Broker": validation.validate_broker,
-    "Trigger": validation.validate_trigger,
-    "PingSource": validation.validate_pingsource,
-    "SinkBinding": validation.validate_sinkbinding,
-    "ConfigMap": lambda r: validation.validate_metadata(r, dns1035=False),
+    "Route": lambda r, _: validation.validate_route(r),
+    "Broker": lambda r, _: validation.validate_broker(r),
+    "Trigger": lambda r, _: validation.validate_trigger(r),
+    "PingSource": lambda r, _: validation.validate_pingsource(r),
+    "SinkBinding": lambda r, _: validation.validate_sinkbinding(r),
+    "ConfigMap": lambda r, _: validation.validate_serving_config(r),
 }
 # Fields the user owns; everything else (status, uid, generation...) the platform owns.
 _USER_FIELDS = ("spec", "data", "binaryData")
@@ -91,8 +93,13 @@ def admit(
     addressing: Addressing,
     check_image: ImageCheck | None = None,
     default_namespace: str = "default",
+    autoscaler: AutoscalerConfig | None = None,
 ) -> Admitted:
-    """Validate, default and merge one document with what is stored."""
+    """Validate, default and merge one document with what is stored.
+
+    ``autoscaler`` is the stored ``config-autoscaler``: with it, ``max-scale-limit`` and
+    ``allow-zero-initial-scale`` are checked as Knative's webhook checks them.
+    """
     ignored = classify(document, default_namespace)
     if ignored is not None:
         return ignored
@@ -101,7 +108,7 @@ def admit(
     incoming.setdefault("metadata", {})
     if isinstance(incoming["metadata"], dict):
         incoming["metadata"].setdefault("namespace", default_namespace)
-    _VALIDATORS[info.kind](incoming)
+    _VALIDATORS[info.kind](incoming, autoscaler)
     if check_image is not None:
         _check_images(incoming, check_image)
     desired = with_defaults(incoming)

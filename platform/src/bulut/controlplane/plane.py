@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from bulut.errors import ConfigError, ConflictError, InvalidInputError, NotFoundError
+from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.feed import Resource, ResourceEvent, key_of as _key_of
 from bulut.settings import Settings
 
@@ -38,6 +39,16 @@ Events = list[ResourceEvent]
 AdmittedList = list[Admitted]
 _KIND_ORDER = [info.kind for info in registry.KINDS]
 Mode = Literal["apply", "create", "replace"]
+_AUTOSCALER = ("ConfigMap", "knative-serving", "config-autoscaler")
+
+
+def _autoscaler_config(configmap: Resource | None) -> AutoscalerConfig:
+    """The stored ``config-autoscaler``, or Knative's defaults when there is none."""
+    data = (configmap or {}).get("data") or {}
+    try:
+        return AutoscalerConfig.from_configmap({str(k): str(v) for k, v in data.items()})
+    except InvalidInputError:  # stored before admission checked it: the defaults apply
+        return AutoscalerConfig.from_configmap({})
 
 
 class ControlPlane:
@@ -264,6 +275,7 @@ class ControlPlane:
             addressing=self.addressing,
             check_image=self._image_check,
             default_namespace=namespace,
+            autoscaler=_autoscaler_config(staged.get(_AUTOSCALER) or tx.get(*_AUTOSCALER)),
         )
 
     def _delete_sync(self, kind: str, namespace: str, name: str) -> Events:

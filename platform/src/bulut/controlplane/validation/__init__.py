@@ -13,6 +13,7 @@ from .serving import (
     validate_revision,
     validate_route,
     validate_service,
+    validate_serving_config,
 )
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "validate_revision",
     "validate_route",
     "validate_service",
+    "validate_serving_config",
     "validate_sinkbinding",
     "validate_trigger",
 ]

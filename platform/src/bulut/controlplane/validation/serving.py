@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bulut.manifests.autoscaling import parse_annotations
+from bulut.manifests.autoscaling import AutoscalerConfig, parse_annotations
 
 from .common import check_dns1035, fail, int_at, list_at, mapping_at, validate_metadata
 
@@ -16,21 +16,26 @@ MAX_TIMEOUT_SECONDS = 600
 MAX_CONTAINER_CONCURRENCY = 1000
 
 
-def validate_service(resource: Mapping[str, Any]) -> None:
+def validate_service(resource: Mapping[str, Any], config: AutoscalerConfig | None = None) -> None:
     """A Knative Service: metadata, template, and a traffic block without configurationName."""
     validate_metadata(resource, dns1035=True)
     spec = mapping_at(resource.get("spec"), "spec", required=True)
     name = str(resource["metadata"]["name"])
-    validate_template(spec.get("template"), "spec.template", owner=name)
+    validate_template(spec.get("template"), "spec.template", owner=name, config=config)
     validate_traffic(spec.get("traffic"), "spec.traffic", in_service=True)
 
 
-def validate_configuration(resource: Mapping[str, Any]) -> None:
+def validate_configuration(
+    resource: Mapping[str, Any], config: AutoscalerConfig | None = None
+) -> None:
     """A Configuration: metadata and template."""
     validate_metadata(resource, dns1035=True)
     spec = mapping_at(resource.get("spec"), "spec", required=True)
     validate_template(
-        spec.get("template"), "spec.template", owner=str(resource["metadata"]["name"])
+        spec.get("template"),
+        "spec.template",
+        owner=str(resource["metadata"]["name"]),
+        config=config,
     )
 
 
@@ -41,14 +46,16 @@ def validate_route(resource: Mapping[str, Any]) -> None:
     validate_traffic(spec.get("traffic"), "spec.traffic", in_service=False)
 
 
-def validate_revision(resource: Mapping[str, Any]) -> None:
+def validate_revision(resource: Mapping[str, Any], config: AutoscalerConfig | None = None) -> None:
     """A Revision: metadata, its autoscaling annotations and a RevisionSpec."""
     validate_metadata(resource, dns1035=True)
-    validate_autoscaling(resource["metadata"].get("annotations"), "metadata.annotations")
+    validate_autoscaling(resource["metadata"].get("annotations"), "metadata.annotations", config)
     validate_revision_spec(resource.get("spec"), "spec")
 
 
-def validate_template(value: Any, path: str, *, owner: str) -> None:
+def validate_template(
+    value: Any, path: str, *, owner: str, config: AutoscalerConfig | None = None
+) -> None:
     """A RevisionTemplateSpec: BYO name rules, autoscaling annotations, RevisionSpec."""
     template = mapping_at(value, path, required=True)
     meta = mapping_at(template.get("metadata"), f"{path}.metadata")
@@ -59,17 +66,26 @@ def validate_template(value: Any, path: str, *, owner: str) -> None:
             fail(f"invalid value: {byo}: must have prefix {owner}-", f"{path}.metadata.name")
     if meta.get("generateName") is not None:
         fail("must not set the field(s)", f"{path}.metadata.generateName")
-    validate_autoscaling(meta.get("annotations"), f"{path}.metadata.annotations")
+    validate_autoscaling(meta.get("annotations"), f"{path}.metadata.annotations", config)
     validate_revision_spec(template.get("spec"), f"{path}.spec")
 
 
-def validate_autoscaling(value: Any, path: str) -> None:
+def validate_autoscaling(value: Any, path: str, config: AutoscalerConfig | None = None) -> None:
     """Autoscaling annotations (§1.2), read by the parser the autoscaler uses.
 
-    ``config-autoscaler`` is not consulted here, so ``max-scale-limit`` and
-    ``allow-zero-initial-scale`` are enforced where the revision is scaled.
+    With the stored ``config-autoscaler`` (as Knative's webhook reads it), ``max-scale-limit``
+    and ``allow-zero-initial-scale`` are enforced at admission too.
     """
-    parse_annotations(mapping_at(value, path), path=path)
+    parse_annotations(mapping_at(value, path), config, path=path)
+
+
+def validate_serving_config(resource: Mapping[str, Any]) -> None:
+    """A ConfigMap; ``knative-serving/config-autoscaler`` must parse (naming ``data.<key>``)."""
+    validate_metadata(resource, dns1035=False)
+    meta = resource["metadata"]
+    if meta.get("namespace") == "knative-serving" and meta.get("name") == "config-autoscaler":
+        data = mapping_at(resource.get("data"), "data")
+        AutoscalerConfig.from_configmap({str(k): str(v) for k, v in data.items()})
 
 
 def validate_revision_spec(value: Any, path: str) -> None:
