@@ -12,6 +12,8 @@ import pytest
 
 from bulut.httpd import Server
 
+from .wire import exchange
+
 Scope = dict[str, Any]
 
 
@@ -38,24 +40,6 @@ async def server() -> AsyncIterator[int]:
     await running.start(sock)
     yield int(sock.getsockname()[1])
     await running.stop(grace=1.0)
-
-
-async def exchange(port: int, raw: bytes, *, until: bytes = b"", half_close: bool = True) -> bytes:
-    """Write ``raw`` and read until the server closes (or ``until`` was seen)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(raw)
-    received = b""
-    try:
-        while True:
-            chunk = await asyncio.wait_for(reader.read(65536), 5.0)
-            if not chunk:
-                break
-            received += chunk
-            if until and until in received:
-                break
-    finally:
-        writer.close()
-    return received
 
 
 async def test_pipelined_requests_are_answered_in_order(server: int) -> None:

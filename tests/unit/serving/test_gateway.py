@@ -4,8 +4,6 @@ request, requests forwarded the way Knative's ingress and activator do, and the
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,48 +15,15 @@ from bulut.serving.front import Front
 from bulut.serving.gateway import Deadlines, serialise
 from bulut.serving.router import Router
 
+from ..httpd.wire import exchange
+
 Scope = dict[str, Any]
 
 
-async def streaming_app(scope: Scope, receive: Any, send: Any) -> None:
-    """Echoes the method, path and body; ``/stream`` answers in three parts."""
-    message = await receive()
-    body = message.get("body", b"")
-    if scope["path"] == "/stream":
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        for part in (b"one ", b"two ", b"three"):
-            await send({"type": "http.response.body", "body": part, "more_body": True})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    text = f"{scope['method']} {scope['path']} {body.decode()}".encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-app", b"fallback")]})
-    await send({"type": "http.response.body", "body": text})
-
-
-@pytest.fixture
-async def front() -> AsyncIterator[Front]:
-    running = Front(Router({}, fallback=streaming_app))
-    await running.start()
-    yield running
-    await running.stop(grace=1.0)
-
-
-async def exchange(port: int, raw: bytes, *, until: bytes = b"", half_close: bool = True) -> bytes:
-    """Write ``raw`` and read until the server closes (or ``until`` was seen)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(raw)
-    received = b""
-    try:
-        while True:
-            chunk = await asyncio.wait_for(reader.read(65536), 5.0)
-            if not chunk:
-                break
-            received += chunk
-            if until and until in received:
-                break
-    finally:
-        writer.close()
-    return received
+async def fallback(scope: Scope, receive: Any, send: Any) -> None:
+    """What answers hosts that are no service (the broker ingress, in `bulut up`)."""
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"fallback"})
 
 
 async def test_a_host_that_is_no_service_gets_404_without_a_fallback() -> None:
@@ -89,7 +54,7 @@ class DenyWithoutToken:
 
 
 async def test_the_guard_answers_for_requests_it_refuses_and_passes_the_rest() -> None:
-    running = Front(Router({}, fallback=streaming_app), guard=DenyWithoutToken())
+    running = Front(Router({}, fallback=fallback), guard=DenyWithoutToken())
     await running.start()
     try:
         refused = await exchange(
