@@ -4,6 +4,10 @@ Measures events per second to decode and to encode one Knative-shaped event (bro
 extensions, a small JSON payload) in binary and structured mode, with both codecs, and
 prints the ratio ours / SDK. Run: ``.venv/bin/python bench/bench_codec.py``.
 
+The SDK cannot read batches, so the batched row decodes a batch of ``BATCH_SIZE`` such
+events with ours and counts events per second, against the SDK decoding the same events
+one structured message at a time (what a client of the SDK has to do).
+
 Each figure is the best of ``--repeat`` rounds of ``--number`` calls (timeit's rule: the
 minimum is the least disturbed by the rest of the machine); the two codecs take turns.
 """
@@ -23,7 +27,7 @@ from cloudevents.core.bindings.http import (
     to_structured_event,
 )
 
-from bulut.events import CloudEvent, decode, encode_binary, encode_structured
+from bulut.events import CloudEvent, decode, encode_batch, encode_binary, encode_structured
 
 PAYLOAD = (
     b'{"order":{"id":"ord-1029","customer":"c-77","items":[{"sku":"A-1","qty":2},'
@@ -41,6 +45,7 @@ BINARY_HEADERS = {
     "ce-traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
     "content-type": "application/json",
 }
+BATCH_SIZE = 10  # events in the batched row's batch
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ def measure(number: int, repeat: int) -> list[Row]:
     ours_event = decode(BINARY_HEADERS, PAYLOAD)
     assert isinstance(ours_event, CloudEvent)
     structured_headers, structured_body = encode_structured(ours_event)
+    batch_headers, batch_body = encode_batch([ours_event] * BATCH_SIZE)
     binary_message = HTTPMessage(headers=dict(BINARY_HEADERS), body=PAYLOAD)
     structured_message = HTTPMessage(headers=structured_headers, body=structured_body)
     sdk_event: Any = from_http_event(binary_message)
@@ -87,6 +93,9 @@ def measure(number: int, repeat: int) -> list[Row]:
 
     def ours_decode_structured() -> object:
         return decode(structured_headers, structured_body)
+
+    def ours_decode_batch() -> object:
+        return decode(batch_headers, batch_body)
 
     def ours_encode_binary() -> object:
         return encode_binary(ours_event)
@@ -100,6 +109,9 @@ def measure(number: int, repeat: int) -> list[Row]:
     def sdk_decode_structured() -> object:
         return from_http_event(structured_message)
 
+    def sdk_decode_one_by_one() -> object:
+        return [from_http_event(structured_message) for _ in range(BATCH_SIZE)]
+
     def sdk_encode_binary() -> object:
         return to_binary_event(sdk_event)
 
@@ -112,10 +124,16 @@ def measure(number: int, repeat: int) -> list[Row]:
         ("binary", "encode", ours_encode_binary, sdk_encode_binary),
         ("structured", "encode", ours_encode_structured, sdk_encode_structured),
     ]
-    return [
+    rows = [
         Row(mode, operation, *rates(ours, sdk, number=number, repeat=repeat))
         for mode, operation, ours, sdk in plan
     ]
+    # One call decodes BATCH_SIZE events with either codec: rates are in events.
+    ours, sdk = rates(
+        ours_decode_batch, sdk_decode_one_by_one, number=number // BATCH_SIZE, repeat=repeat
+    )
+    rows.insert(2, Row("batched", "decode", ours * BATCH_SIZE, sdk * BATCH_SIZE))
+    return rows
 
 
 def render(rows: list[Row]) -> str:

@@ -1,17 +1,22 @@
 """Cold start through the data plane, beside spawning the same function fresh.
 
-    .venv/bin/python bench/bench_coldstart.py [--runs 100] [--concurrent 50]
+    .venv/bin/python bench/bench_coldstart.py [--runs 100] [--baseline-runs 20]
 
 Figures (all in one run, same machine):
-  * zygote fork: revision at zero → first response through the router (activator holds the
-    request, the autoscaler is poked, the zygote forks, the readiness probe passes, the
-    request is forwarded); p50/p90/p99 over ``--runs``;
+  * pool (what Bulut does): revision at zero → first response through the router
+    (activator holds the request, the autoscaler is poked, the runtime takes the zygote's
+    parked child, the readiness probe passes, the request is forwarded); p50/p90/p99 over
+    ``--runs``. "At zero" is the steady state of an idle revision: no instance, the
+    zygote's pool full (each run waits for the refill, as a revision idle for the
+    scale-to-zero grace period would have);
+  * zygote fork without a pool (the previous path, pool size 0), same count;
   * baseline: the same kn func cloudevents function spawned fresh (``bulut.dev/zygote:
     "false"``: a new Python process importing uvicorn, func-python and the function), and
     func-python's own ``serve()`` (hypercorn, what ``kn func run`` starts) from launch to
     first 200;
   * 50 concurrent cold requests: errors and latency;
-  * memory: the zygote's and one forked instance's RSS/PSS/USS (smaps_rollup).
+  * memory: the zygote's, its parked child's and one instance's RSS/PSS/USS
+    (smaps_rollup).
 """
 
 from __future__ import annotations
@@ -19,17 +24,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from bulut.functions.environments import Environment, ensure_environment
 from bulut.functions.project import load_project
 from bulut.serving.autoscaler import DeciderSpec
 from bulut.serving.front import Front
+from bulut.serving.launcher import POOL_SIZE
 from bulut.serving.memory import memory_of
 from bulut.serving.revisions import RevisionRuntime, RevisionSpec
 from bulut.serving.router import Router
@@ -73,23 +81,46 @@ def line(label: str, samples: list[float]) -> str:
 
 
 async def at_zero(runtime: RevisionRuntime) -> None:
+    """No instance left, and the zygote's pool (if any) full again."""
     await runtime.scale_to(0)
     while runtime.instances:
         await asyncio.sleep(0.005)
+    zygote = await runtime.launcher.zygote()
+    while zygote is not None and zygote.alive and len(zygote.parked) < zygote.pool_size:
+        await asyncio.sleep(0.005)
 
 
-async def cold_starts(env: Environment, runs: int, zygote: bool, tmp: Path) -> list[float]:
-    """Time revision-at-zero → first response through the router, ``runs`` times."""
+async def cold_starts(
+    env: Environment, runs: int, how: str, tmp: Path, *, extras: bool = False
+) -> tuple[list[float], Counter[str]]:
+    """Time revision-at-zero → first response through the router, ``runs`` times.
+
+    ``how``: ``pool`` (Bulut's default), ``fork`` (zygote without a pool) or ``spawn``.
+    Also returns how each measured instance was made.
+    """
     workload = Workload(python=env.python, project=FUNCTION, flavour="cloudevents")
-    spec = RevisionSpec("default", "echo-00001", workload, tmp, service="echo", use_zygote=zygote)
+    logs = tmp / "logs" / how
+    shutil.rmtree(logs, ignore_errors=True)  # one file per instance: keep only this run's
+    logs.mkdir(parents=True)
+    spec = RevisionSpec(
+        "default",
+        "echo-00001",
+        workload,
+        tmp,
+        service="echo",
+        use_zygote=how != "spawn",
+        env={"BULUT_LOG_DIR": str(logs)},  # as `bulut up` does: instance output to files
+    )
     decider = DeciderSpec(initial_scale=0, min_scale=0)
     runtime = RevisionRuntime(spec, decider, tick_interval=3600.0)
+    runtime.launcher.pool_size = POOL_SIZE if how == "pool" else 0
     router = Router({("default", "echo-00001"): runtime})
     router.table[HOST] = Split.of("default", "echo", [("echo-00001", 100)])
     front = Front(router)
     await front.start()
     runtime.start()
     samples: list[float] = []
+    sources: Counter[str] = Counter()
     try:
         await runtime.launcher.zygote()
         await exchange(front.port, EVENT)  # warm the router's own first-call paths
@@ -99,27 +130,41 @@ async def cold_starts(env: Environment, runs: int, zygote: bool, tmp: Path) -> l
             status = await exchange(front.port, EVENT)
             samples.append((time.perf_counter() - started) * 1000)
             assert status == 200, status
-        if zygote:
+            sources.update(i.child.source for i in runtime.instances)
+        if extras:
             await report_memory(runtime)
             await concurrent_cold(runtime, front.port)
     finally:
         await runtime.aclose()
         await front.stop()
-    return samples
+    return samples, sources
 
 
 async def report_memory(runtime: RevisionRuntime) -> None:
     zygote = await runtime.launcher.zygote()
     if zygote is None or zygote.pid is None or not runtime.instances:
         return
-    template = memory_of(zygote.pid)
-    child = memory_of(runtime.instances[0].pid)
+    await at_zero(runtime)  # the pool refilled
+    await exchange_until_ready(runtime)
+    rows = [("zygote", memory_of(zygote.pid))]
+    rows += [("parked child (pool)", memory_of(pid)) for pid in zygote.parked]
+    rows += [("one instance (from the pool)", memory_of(runtime.instances[0].pid))]
     print("memory (smaps_rollup):")
-    for label, memory in (("zygote", template), ("one forked instance", child)):
+    for label, memory in rows:
         print(
-            f"  {label:<22} RSS {memory.rss / 2**20:6.1f} MiB  PSS {memory.pss / 2**20:6.1f} MiB"
+            f"  {label:<30} RSS {memory.rss / 2**20:6.1f} MiB  PSS {memory.pss / 2**20:6.1f} MiB"
             f"  USS {memory.uss / 2**20:6.1f} MiB"
         )
+
+
+async def exchange_until_ready(runtime: RevisionRuntime) -> None:
+    """One instance up and ready, its pool refilled (so the figures are of a steady state)."""
+    await runtime.scale_to(1)
+    while not runtime.ready:
+        await asyncio.sleep(0.005)
+    zygote = await runtime.launcher.zygote()
+    while zygote is not None and len(zygote.parked) < zygote.pool_size:
+        await asyncio.sleep(0.005)
 
 
 async def concurrent_cold(runtime: RevisionRuntime, port: int, count: int = 50) -> None:
@@ -129,7 +174,7 @@ async def concurrent_cold(runtime: RevisionRuntime, port: int, count: int = 50) 
         started = time.perf_counter()
         try:
             status = await exchange(port, EVENT)
-        except OSError:
+        except (OSError, asyncio.IncompleteReadError):
             status = 0
         return status, (time.perf_counter() - started) * 1000
 
@@ -192,17 +237,21 @@ def main() -> None:
     tmp = builds / "cwd"
     tmp.mkdir(parents=True, exist_ok=True)
     print(f"cold start, kn func cloudevents function ({FUNCTION.name}), {os.cpu_count()} CPUs")
-    forked = asyncio.run(cold_starts(env, args.runs, True, tmp))
-    spawned = asyncio.run(cold_starts(env, args.baseline_runs, False, tmp))
+    pooled, pool_sources = asyncio.run(cold_starts(env, args.runs, "pool", tmp, extras=True))
+    forked, _ = asyncio.run(cold_starts(env, args.runs, "fork", tmp))
+    spawned, _ = asyncio.run(cold_starts(env, args.baseline_runs, "spawn", tmp))
     native = func_python_serve(env, args.baseline_runs)
     print("revision at zero -> first response through the router:")
-    print(line("zygote fork (Bulut)", forked))
+    print(line("zygote pool (Bulut)", pooled))
+    print(line("zygote fork, no pool (before the pool)", forked))
     print(line("baseline: fresh process, same server", spawned))
     print(line("baseline: func-python serve() (kn func run)", native))
-    fork_p50 = statistics.median(forked)
+    print(f"  instances of the pool runs by source: {dict(pool_sources)}")
+    pool_p50 = statistics.median(pooled)
     print(
-        f"ratio p50: fresh spawn / fork = {statistics.median(spawned) / fork_p50:.1f}x, "
-        f"func-python serve / fork = {statistics.median(native) / fork_p50:.1f}x "
+        f"ratio p50: fresh spawn / pool = {statistics.median(spawned) / pool_p50:.1f}x, "
+        f"func-python serve / pool = {statistics.median(native) / pool_p50:.1f}x, "
+        f"fork without pool / pool = {statistics.median(forked) / pool_p50:.2f}x "
         f"(targets: p50 <= 10 ms, p99 <= 25 ms)"
     )
     sys.stdout.flush()

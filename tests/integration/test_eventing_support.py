@@ -1,7 +1,8 @@
 """Shared pieces of the eventing integration tests (no tests here).
 
-Real servers on loopback: the broker (``Eventing`` behind uvicorn) and subscribers
-(small raw-ASGI apps behind uvicorn) run in the test's event loop on ephemeral ports.
+Real servers on loopback: the broker (``Eventing`` behind its ``bulut.httpd`` server, the
+ingress answering natively) and subscribers (small raw-ASGI apps behind uvicorn) run in
+the test's event loop on ephemeral ports.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import uvicorn
 
 from bulut.eventing import Eventing, Retention
 from bulut.eventing.memory_feed import MemoryFeed
+from bulut.eventing.standalone import EventingServer
+from bulut.httpd import listen
 from bulut.settings import Settings
 from tests.conftest import free_port
 
@@ -115,6 +118,18 @@ async def serving(app: Any, port: int | None = None) -> AsyncIterator[int]:
 
 
 @contextlib.asynccontextmanager
+async def serving_eventing(eventing: Eventing, port: int | None = None) -> AsyncIterator[int]:
+    """Serve the broker ingress (native) and ``/eventing`` (admin) as the standalone does."""
+    sock = listen("127.0.0.1", port or 0)
+    server = EventingServer(eventing)
+    await server.start(sock)
+    try:
+        yield int(sock.getsockname()[1])
+    finally:
+        await server.stop(grace=1.0)
+
+
+@contextlib.asynccontextmanager
 async def subscriber(
     respond: Callable[[Received, int], Answer | Awaitable[Answer]] | None = None,
     delay: float = 0.0,
@@ -193,7 +208,7 @@ async def eventing_runtime(
     await eventing.open()
     runner = asyncio.create_task(eventing.run())
     try:
-        async with serving(eventing.ingress_app, port):
+        async with serving_eventing(eventing, port):
             await _until(lambda: _ready(eventing, resources))
             yield Runtime(eventing, feed, port)
     finally:

@@ -74,10 +74,12 @@ async def test_a_cold_event_is_held_and_answered_by_a_forked_instance(plane: Dat
     event = reply.json()
     assert event["type"] == "function.response"
     assert event["data"] == {"echo": {"n": 1}, "revision": name}
-    await plane.wait_for(
-        lambda: plane.feed.revision_report(name).get("coldStarts", {}).get("fork") == 1,
-        "one fork cold start reported",
-    )
+
+    def from_the_zygote() -> int:
+        starts = plane.feed.revision_report(name).get("coldStarts", {})
+        return int(starts.get("pool", 0)) + int(starts.get("fork", 0))  # pool once it refilled
+
+    await plane.wait_for(lambda: from_the_zygote() == 1, "one cold start from the zygote")
     zygote = plane.feed.revision_report(name)["zygote"]
     assert zygote["pid"] > 0 and zygote["ussBytes"] > 0 and zygote["pssBytes"] > 0
 
@@ -152,14 +154,7 @@ async def test_a_crashed_instance_answers_502_and_is_replaced(plane: DataPlane) 
     crashed = await plane.client.post("/crash", headers=plane.host("crashy"))
 
     assert crashed.status_code == 502
-    await plane.wait_for(
-        lambda: (
-            plane.feed.revision_report(name)["conditions"][1].get("reason") == "ExitCode7"
-            or plane.feed.revision_report(name).get("readyInstances") == 1
-        ),
-        "the crash to be reported or the instance replaced",
-    )
-    again = await plane.client.get("/", headers=plane.host("crashy"))
+    again = await plane.client.get("/", headers=plane.host("crashy"))  # at once: no waiting
     assert again.status_code == 200
     assert again.json()["pid"] != first
 
@@ -253,7 +248,9 @@ async def test_without_a_zygote_instances_are_spawned_fresh_and_say_so(plane: Da
 
     assert reply.status_code == 200
     await plane.wait_for(
-        lambda: plane.feed.revision_report(name).get("coldStarts") == {"fork": 0, "spawn": 1},
+        lambda: (
+            plane.feed.revision_report(name).get("coldStarts") == {"pool": 0, "fork": 0, "spawn": 1}
+        ),
         "a spawn cold start reported",
     )
 

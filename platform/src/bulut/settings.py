@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     )
 
     # -- behaviour ---------------------------------------------------------
+    zygote_starts: int = Field(
+        default=0,
+        ge=0,
+        description="Zygotes importing at once (0: one per CPU); waiting requests go first.",
+    )
     log_level: str = Field(default="info", description="debug, info, warning or error.")
     log_json: bool = Field(default=False, description="Emit JSON log lines.")
 

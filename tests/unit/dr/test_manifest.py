@@ -83,3 +83,13 @@ def test_retention_removes_the_oldest_beyond_keep() -> None:
     assert select_expired(ids, 5) == []
     with pytest.raises(BackupError, match="at least 1"):
         select_expired(ids, 0)
+
+
+def test_copy_hashed_digests_exactly_what_it_writes(tmp_path: Path) -> None:
+    from bulut.dr.manifest import copy_hashed, sha256_file
+
+    source = tmp_path / "source.bin"
+    source.write_bytes(bytes(range(256)) * 9000)  # more than one chunk
+    digest = copy_hashed(source, tmp_path / "copy.bin")
+    assert digest == sha256_file(source) == sha256_file(tmp_path / "copy.bin")
+    assert (tmp_path / "copy.bin").read_bytes() == source.read_bytes()

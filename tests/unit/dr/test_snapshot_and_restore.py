@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import tarfile
 from contextlib import closing
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from bulut.dr.locations import DirectoryLocation
 from bulut.dr.manifest import sha256_file
 from bulut.dr.restore import restore_backup
 from bulut.dr.snapshot import take_backup
+from bulut.dr.vaultdata import restore_vault
 from bulut.errors import BackupError
 
 
@@ -126,3 +129,131 @@ def test_an_unknown_component_is_refused(state: Path, tmp_path: Path) -> None:
 def test_a_missing_state_dir_cannot_be_backed_up(tmp_path: Path) -> None:
     with pytest.raises(BackupError, match="no such state directory"):
         take_backup(tmp_path / "nope", DirectoryLocation(tmp_path / "b"))
+
+
+def test_a_restore_reports_how_long_each_phase_took(state: Path, tmp_path: Path) -> None:
+    location = DirectoryLocation(tmp_path / "backups")
+    take_backup(state, location)
+    result = restore_backup(location, tmp_path / "restored")
+    assert {"read manifest", "fetch+verify", "place", "total"} <= set(result.phases)
+    assert result.phases["total"] == result.seconds >= result.phases["fetch+verify"]
+
+
+def test_a_forced_restore_keeps_revision_builds_where_they_were_built(
+    state: Path, tmp_path: Path
+) -> None:
+    location = DirectoryLocation(tmp_path / "backups")
+    take_backup(state, location)
+    result = restore_backup(location, state, force=True)
+    # A virtualenv only works at the path it was built for: it comes back to that path.
+    assert (state / "builds" / "fn-0123456789ab" / "bin" / "python").read_text() == (
+        "not backed up"
+    )
+    assert result.moved_aside is not None and not (result.moved_aside / "builds").exists()
+    assert (state / "bulut.db").is_file() and (result.moved_aside / "bulut.db").is_file()
+
+
+def test_a_target_holding_only_builds_needs_no_force(state: Path, tmp_path: Path) -> None:
+    location = DirectoryLocation(tmp_path / "backups")
+    take_backup(state, location)
+    target = tmp_path / "restored"
+    (target / "builds" / "cached").mkdir(parents=True)
+    result = restore_backup(location, target)
+    assert result.moved_aside is None and (target / "builds" / "cached").is_dir()
+    assert (target / "bulut.db").is_file()
+
+
+def test_a_stopped_vault_comes_back_as_its_files(tmp_path: Path) -> None:
+    root = tmp_path / "state"
+    _database(root / "bulut.db", 1)
+    (root / "vault" / "data" / "raft").mkdir(parents=True)
+    (root / "vault" / "data" / "raft" / "raft.db").write_bytes(b"raft log")
+    (root / "vault" / "data" / "vault.db").write_bytes(b"fsm")
+    (root / "vault" / "init.json").write_text('{"root_token": "t", "unseal_keys_b64": ["k"]}')
+    location = DirectoryLocation(tmp_path / "backups")
+    assert take_backup(root, location).manifest.vault == "raft-archive"
+    target = tmp_path / "restored"
+    restore_backup(location, target)
+    assert (target / "vault" / "data" / "vault.db").read_bytes() == b"fsm"
+    assert (target / "vault" / "data" / "raft" / "raft.db").read_bytes() == b"raft log"
+    assert (target / "vault" / "init.json").stat().st_mode & 0o777 == 0o600
+
+
+def _function_project(folder: Path) -> Path:
+    (folder / "function").mkdir(parents=True)
+    (folder / "func.yaml").write_text("name: fn\nruntime: python\ninvoke: cloudevent\n")
+    (folder / "pyproject.toml").write_text('[project]\nname = "function"\nversion = "0.1.0"\n')
+    (folder / "function" / "func.py").write_text("def new(): ...\n")
+    return folder
+
+
+def test_an_environment_whose_recipe_matches_is_reused_not_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bulut.functions import environments
+    from bulut.functions.project import load_project
+
+    project = _function_project(tmp_path / "fn")
+    builds = tmp_path / "shared-builds"
+    root, key = environments.environment_path(load_project(project), builds)
+    root.mkdir(parents=True)
+    marker = {"key": key, "project": str(project.resolve())}
+    (root / environments.MARKER).write_text(json.dumps(marker))
+    state = tmp_path / "state"
+    _database(state / "bulut.db", 1)
+    (state / "builds" / root.name).mkdir(parents=True)
+    (state / "builds" / root.name / environments.MARKER).write_text(json.dumps(marker))
+    location = DirectoryLocation(tmp_path / "backups")
+    take_backup(state, location)
+
+    def no_build(*_args: object) -> None:
+        raise AssertionError("an environment with the recipe's key was rebuilt")
+
+    monkeypatch.setattr(environments, "_build", no_build)
+    result = restore_backup(location, tmp_path / "restored", builds_dir=builds)
+    assert result.environments == {root.name: f"reused {root.name}"}
+    assert "environments" in result.phases
+
+
+def test_a_recipe_whose_function_folder_is_gone_is_skipped(state: Path, tmp_path: Path) -> None:
+    location = DirectoryLocation(tmp_path / "backups")
+    take_backup(state, location)
+    shutil.rmtree(tmp_path / "fn")
+    result = restore_backup(location, tmp_path / "restored", builds_dir=tmp_path / "builds")
+    assert result.environments["fn-0123456789ab"].startswith("skipped:")
+    assert (tmp_path / "restored" / "bulut.db").is_file()
+
+
+def test_a_refused_restore_says_so_before_fetching_anything(
+    state: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bulut.dr import restore
+
+    location = DirectoryLocation(tmp_path / "backups")
+    take_backup(state, location)
+    fetched: list[str] = []
+    monkeypatch.setattr(restore, "fetch", lambda _location, key, _target: fetched.append(key))
+    with pytest.raises(BackupError, match="pass --force"):
+        restore_backup(location, state)
+    assert fetched == []
+
+
+def test_an_older_backup_with_raft_files_still_restores(tmp_path: Path) -> None:
+    staging = tmp_path / "staging"
+    (staging / "vault" / "data" / "raft").mkdir(parents=True)
+    (staging / "vault" / "data" / "vault.db").write_bytes(b"fsm")
+    (staging / "vault" / "init.json").write_text("{}")
+    restore_vault(staging, tmp_path / "state" / "vault", "raft-files")
+    assert (tmp_path / "state" / "vault" / "data" / "vault.db").read_bytes() == b"fsm"
+
+
+def test_an_archive_reaching_outside_its_folder_is_refused(tmp_path: Path) -> None:
+    staging = tmp_path / "staging"
+    (staging / "vault").mkdir(parents=True)
+    (tmp_path / "evil").write_text("x")
+    with tarfile.open(staging / "vault" / "data.tar.gz", "w:gz") as tar:
+        tar.add(tmp_path / "evil", arcname="data/../../evil")
+    (staging / "vault" / "init.json").write_text("{}")
+    with pytest.raises(BackupError, match=r"vault/data\.tar\.gz: unexpected entry"):
+        restore_vault(staging, tmp_path / "state" / "vault", "raft-archive")
+    assert not (tmp_path / "state" / "vault" / "data").exists()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bulut.events.json_codec import JSONError, dumps, loads, loads_fast, may_lose_precision
+from bulut.events.json_codec import (
+    FastRead,
+    JSONError,
+    dumps,
+    loads,
+    loads_fast,
+    may_lose_precision,
+)
 
 BIG = 123456789012345678901234567890
 
@@ -33,6 +40,19 @@ def test_short_numbers_take_the_fast_path() -> None:
 def test_rejects_what_is_not_strict_json(text: bytes) -> None:
     with pytest.raises(JSONError):
         loads(text)
+
+
+@pytest.mark.parametrize("bad", [b"NaN", b"Infinity", b"-Infinity", b'"\\ud800"'])
+def test_text_with_big_integers_is_just_as_strict(bad: bytes) -> None:
+    with pytest.raises(JSONError):
+        loads(b'{"n": %d, "x": %s}' % (BIG, bad))
+
+
+def test_fast_reads_are_re_read_exactly_once_and_only_when_needed() -> None:
+    exact = FastRead(f'[{{"n": {BIG}}}]'.encode())
+    assert exact.exact() == [{"n": BIG}]
+    assert exact.exact() is exact.exact()
+    assert FastRead(b'[{"n": 1}]').exact() is None
 
 
 def test_writes_what_orjson_refuses_with_the_stdlib() -> None:

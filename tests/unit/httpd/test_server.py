@@ -96,3 +96,26 @@ async def test_head_gets_the_headers_and_no_body(server: int) -> None:
     head, _, body = received.partition(b"\r\n\r\n")
     assert b"content-length: 8" in head  # what GET would have sent: "HEAD /x "
     assert body == b""
+
+
+async def test_a_body_above_the_limit_gets_413_before_it_is_all_read() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    running = Server(streaming_app, max_body_bytes=1000)
+    await running.start(sock)
+    try:
+        received = await exchange(
+            int(sock.getsockname()[1]),
+            b"POST /up HTTP/1.1\r\nhost: x\r\ncontent-length: 100000\r\n\r\n" + b"x" * 2000,
+        )
+    finally:
+        await running.stop(grace=1.0)
+
+    assert received.startswith(b"HTTP/1.1 413 Request Entity Too Large")
+    assert received.endswith(b"request body larger than 1000 bytes\n")
+
+
+async def test_connection_close_from_the_client_closes_after_the_answer(server: int) -> None:
+    received = await exchange(server, b"GET /a HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+
+    assert received.count(b"HTTP/1.1 200 OK") == 1  # and the server closed: exchange returned

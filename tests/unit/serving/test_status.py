@@ -49,4 +49,4 @@ def test_the_report_carries_counts_zygote_and_cold_starts() -> None:
 
     assert body["desiredScale"] == 2 and body["actualScale"] == 2 and body["readyInstances"] == 1
     assert body["zygote"] == {"pid": 7, "ussBytes": 1}
-    assert body["coldStarts"] == {"fork": 2, "spawn": 0}
+    assert body["coldStarts"] == {"pool": 0, "fork": 2, "spawn": 0}

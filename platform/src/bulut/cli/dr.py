@@ -104,15 +104,19 @@ def register(app: typer.Typer) -> None:
                 if replay_log
                 else None,
                 only=frozenset(only) if only else None,
+                builds_dir=settings.builds_dir or settings.state_dir / "builds",
             )
         console().print(
             f"restored {result.manifest.id} into {result.state_dir} in {result.seconds:.2f}s "
             f"({result.replayed} shipped events replayed)"
         )
+        if result.phases:
+            phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.phases.items())
+            console().print(f"phases: {phases}")
+        for function, how in sorted(result.environments.items()):
+            console().print(f"environment {function}: {how}")
         if result.moved_aside is not None:
             console().print(f"previous state kept at {result.moved_aside}")
-        if result.manifest.vault == "raft-snapshot":
-            console().print("Vault: the snapshot is applied on the next `bulut up` (~10 s)")
 
     @dr.command(name="list")
     def list_backups(

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from bulut.errors import BackupError, ConfigError
 
-from .manifest import MANIFEST
+from .manifest import MANIFEST, copy_hashed, sha256_file
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -230,6 +230,21 @@ class S3Location:
                     Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
                 ),
             )
+
+
+def fetch(location: Location, key: str, target: Path) -> str | None:
+    """Copy ``key`` into ``target`` and return the sha256 of what was written (None: missing).
+
+    A directory is read once (copied and hashed in one pass); other locations are
+    downloaded, then hashed.
+    """
+    if isinstance(location, DirectoryLocation):
+        source = location.root / key
+        if not source.is_file():
+            return None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return copy_hashed(source, target)
+    return sha256_file(target) if location.get(key, target) else None
 
 
 def parse_location(url: str, *, endpoint: str | None = None) -> Location:

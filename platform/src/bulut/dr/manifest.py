@@ -54,7 +54,7 @@ class Manifest:
     created: float
     source: str
     database: str  # sqlite | postgresql
-    vault: str  # raft-snapshot | raft-files | none
+    vault: str  # raft-archive | raft-files | raft-snapshot (older) | none
     log: LogPosition
     files: tuple[FileEntry, ...]
     format: str = FORMAT
@@ -108,6 +108,21 @@ def sha256_file(path: Path) -> str:
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def copy_hashed(source: Path, target: Path) -> str:
+    """Copy ``source`` to ``target`` and return the sha256 of the bytes written.
+
+    One read of the source: the digest is of exactly what lands in ``target``.
+    """
+    digest = hashlib.sha256()
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    with source.open("rb", buffering=0) as reader, target.open("wb", buffering=0) as writer:
+        while count := reader.readinto(buffer):
+            digest.update(view[:count])
+            writer.write(view[:count])
     return digest.hexdigest()
 
 

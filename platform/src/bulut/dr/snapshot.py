@@ -8,6 +8,11 @@ Order matters for a running platform (docs/adr/0010-backup-format.md):
 4. revision builds as recipes (the marker and the function's source, not the venv);
 5. Vault (a Raft snapshot of the running node, or its files when stopped).
 
+Vault comes last so that every Transit ciphertext in the copied databases was made with a
+key version the Vault copy holds. A running node's snapshot is turned into Raft files
+(``vaultdata.materialise``: a scratch OpenBao, ~2–3 s) while the other files are
+checksummed and uploaded, so a restore only copies files back.
+
 The log is copied *before* the functions' databases: whatever a function recorded after
 the log copy is, after a restore, either already there or delivered again (at least
 once), so no acknowledged event is lost between the two copies.
@@ -18,23 +23,26 @@ written last: a backup without it is partial and is never restored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bulut.errors import BackupError
+from bulut.errors import BackupError, BulutError
 
 from .eventlog import LOG_NAME, find_logs, position
 from .locations import Location
 from .manifest import MANIFEST, FileEntry, LogPosition, Manifest, entry_for, new_backup_id
 from .postgres import dump
 from .sqlite import copy_database, is_side_file, is_sqlite
-from .vaultdata import stage_vault
+from .vaultdata import materialise, snapshot_vault
 
 Progress = Callable[[str], None]
 RECIPE_MARKER = ".bulut-environment.json"
@@ -43,11 +51,23 @@ SKIPPED_SOURCE_DIRS = frozenset({"__pycache__", ".venv", "node_modules", ".pytes
 
 @dataclass(frozen=True)
 class BackupResult:
-    """What a backup wrote, and how long it took."""
+    """What a backup wrote, and how long it took (in total and per phase)."""
 
     manifest: Manifest
     location: str
     seconds: float
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def timed(phases: dict[str, float] | None, name: str) -> Iterator[None]:
+    """Add the wall time of the block to ``phases[name]``."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        if phases is not None:
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
 
 
 def _stage_tree(source: Path, staging: Path, prefix: str) -> None:
@@ -103,27 +123,88 @@ def stage(
     *,
     database_url: str | None = None,
     progress: Progress | None = None,
+    phases: dict[str, float] | None = None,
+    materialise_vault: bool = True,
 ) -> tuple[str, str, LogPosition]:
-    """Write the snapshot's files into ``staging``; returns (database, vault, log position)."""
+    """Write the snapshot's files into ``staging``; returns (database, vault, log position).
+
+    With ``materialise_vault=False`` a running Vault stays a snapshot (kind
+    ``raft-snapshot``) and the caller runs :func:`~.vaultdata.materialise` itself.
+    """
     say = progress or (lambda _message: None)
     say("control plane")
     database = "sqlite"
-    if database_url and not database_url.startswith("sqlite"):
-        dump(database_url, staging / "controlplane" / "bulut.pgdump")
-        database = "postgresql"
-    elif (state_dir / "bulut.db").is_file():
-        copy_database(state_dir / "bulut.db", staging / "bulut.db")
+    with timed(phases, "control plane"):
+        if database_url and not database_url.startswith("sqlite"):
+            dump(database_url, staging / "controlplane" / "bulut.pgdump")
+            database = "postgresql"
+        elif (state_dir / "bulut.db").is_file():
+            copy_database(state_dir / "bulut.db", staging / "bulut.db")
     say("event log and delivery state")
-    _stage_tree(state_dir / "eventing", staging, "eventing")
-    logs = find_logs(staging / "eventing")
-    log = position(logs[0]) if logs else LogPosition()
+    with timed(phases, "event log"):
+        _stage_tree(state_dir / "eventing", staging, "eventing")
+        logs = find_logs(staging / "eventing")
+        log = position(logs[0]) if logs else LogPosition()
     say("function data")
-    _stage_tree(state_dir / "volumes", staging, "volumes")
+    with timed(phases, "function data"):
+        _stage_tree(state_dir / "volumes", staging, "volumes")
     say("revision build recipes")
-    _stage_recipes(state_dir / "builds", staging)
+    with timed(phases, "build recipes"):
+        _stage_recipes(state_dir / "builds", staging)
     say("vault")
-    vault = stage_vault(state_dir / "vault", staging)
+    with timed(phases, "vault snapshot"):
+        vault = snapshot_vault(state_dir / "vault", staging)
+    if materialise_vault and vault == "raft-snapshot":
+        with timed(phases, "vault raft files"):
+            vault = materialise(staging)
     return database, vault, log
+
+
+def _upload(
+    location: Location, backup_id: str, staging: Path, paths: list[Path]
+) -> list[FileEntry]:
+    entries = []
+    for path in paths:
+        entry = entry_for(staging, path, _component(path.relative_to(staging).as_posix()))
+        entries.append(entry)
+        location.put(f"{backup_id}/{entry.path}", path)
+    return entries
+
+
+def _upload_all(
+    location: Location, backup_id: str, staging: Path, vault: str, phases: dict[str, float]
+) -> tuple[list[FileEntry], str]:
+    """Checksum and upload every staged file; Vault's Raft files are made meanwhile."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vault-files") as pool:
+
+        def vault_files() -> str:
+            with timed(phases, "vault raft files"):
+                return materialise(staging) if vault == "raft-snapshot" else vault
+
+        # The slow part of Vault (a scratch OpenBao) overlaps the other uploads.
+        pending = pool.submit(vault_files)
+        with timed(phases, "checksums and upload"):
+            files = _upload(
+                location,
+                backup_id,
+                staging,
+                sorted(
+                    path
+                    for top in staging.iterdir()
+                    if top.name != "vault"
+                    for path in (top, *top.rglob("*"))
+                    if path.is_file()
+                ),
+            )
+        vault = pending.result()
+    with timed(phases, "checksums and upload"):
+        files += _upload(
+            location,
+            backup_id,
+            staging,
+            sorted(p for p in (staging / "vault").rglob("*") if p.is_file()),
+        )
+    return files, vault
 
 
 def take_backup(
@@ -141,17 +222,25 @@ def take_backup(
     created = now()
     backup_id = new_backup_id(created, secrets.token_hex(3))
     say = progress or (lambda _message: None)
+    phases: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bulut-backup-") as temporary:
         staging = Path(temporary)
         database, vault, log = stage(
-            state_dir, staging, database_url=database_url, progress=progress
+            state_dir,
+            staging,
+            database_url=database_url,
+            progress=progress,
+            phases=phases,
+            materialise_vault=False,
         )
-        files: list[FileEntry] = []
         say("checksums and upload")
-        for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-            entry = entry_for(staging, path, _component(path.relative_to(staging).as_posix()))
-            files.append(entry)
-            location.put(f"{backup_id}/{entry.path}", path)
+        try:
+            files, vault = _upload_all(location, backup_id, staging, vault, phases)
+        except BaseException:
+            # No manifest was written, so this is a partial backup: do not leave it behind.
+            with contextlib.suppress(BulutError, OSError):
+                location.delete(backup_id)
+            raise
         manifest = Manifest(
             id=backup_id,
             created=created,
@@ -159,8 +248,8 @@ def take_backup(
             database=database,
             vault=vault,
             log=log,
-            files=tuple(files),
+            files=tuple(sorted(files, key=lambda entry: entry.path)),
             notes=(f"broker log: {LOG_NAME}",),
         )
         location.put_bytes(f"{backup_id}/{MANIFEST}", manifest.to_json().encode())
-    return BackupResult(manifest, location.url, time.monotonic() - started)
+    return BackupResult(manifest, location.url, time.monotonic() - started, phases)

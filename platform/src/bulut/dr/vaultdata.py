@@ -1,25 +1,45 @@
-"""Vault in a backup: a Raft snapshot of the running OpenBao, or its files when stopped.
+"""Vault in a backup: always as Raft files, so a restore only unpacks files.
 
 A running node is found through ``<state>/vault/addr`` and ``token`` (written by
-`bulut up`); ``GET /v1/sys/storage/raft/snapshot`` returns one consistent snapshot that
-carries KV, Transit keys, policies and tokens. A stopped node's Raft folder is copied
-as files (nothing writes to it). Either way ``init.json`` (unseal key and root token)
-goes with it: a snapshot can only be unsealed with the key of the node it came from.
-Protect the backup location accordingly.
+`bulut up`). Its files cannot be copied while it runs (bbolt rewrites pages in place, and
+``raft/raft.db`` and ``vault.db`` must match), so ``GET /v1/sys/storage/raft/snapshot``
+takes one consistent snapshot (KV, Transit keys, policies, tokens), and
+:func:`materialise` turns it into a data directory offline, while the backup is taken:
+a scratch OpenBao force-restores it and is stopped, and a second start must unseal the
+result with the key in ``init.json``
+(:func:`bulut.secrets.devserver.restore_snapshot_offline`). A stopped node's Raft folder
+is copied as it is (nothing writes to it).
+
+Either way the folder goes into the backup as ``vault/data.tar.gz`` (kind
+``raft-archive``): bbolt grows its files in sparse 16 MiB steps, so ~33 MB of mostly
+holes become ~0.1 MB. A restore unpacks it into place before the server starts. A live
+backup also keeps the snapshot itself (``vault/raft.snap``: portable to any Vault or
+OpenBao with ``bao operator raft snapshot restore``).
+
+Older backups still restore: ``raft-files`` (the folder as files) is moved into place,
+``raft-snapshot`` (a live node's snapshot only) is materialised first.
+
+``init.json`` (unseal key and root token) always goes with the data: Raft data can only
+be unsealed with the key of the node it came from. Protect the backup location accordingly.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tarfile
 from pathlib import Path
 
 import httpx
 
-from bulut.errors import BackupError
+from bulut.errors import BackupError, BulutError
+from bulut.secrets.devserver import restore_snapshot_offline
 
 SNAPSHOT = "vault/raft.snap"
 INIT = "vault/init.json"
+DATA = "vault/data"
+ARCHIVE = "vault/data.tar.gz"
+KINDS = ("raft-archive", "raft-snapshot", "raft-files", "none")
 
 
 def _running_node(vault_dir: Path) -> tuple[str, str] | None:
@@ -42,8 +62,12 @@ def _pid_alive(vault_dir: Path) -> bool:
     return True
 
 
-def stage_vault(vault_dir: Path, staging: Path) -> str:
-    """Write Vault's part of a backup into ``staging``; returns the kind recorded."""
+def snapshot_vault(vault_dir: Path, staging: Path) -> str:
+    """Copy Vault's part of a backup into ``staging``; returns the kind recorded.
+
+    ``raft-snapshot`` (a running node: only the snapshot, see :func:`materialise`),
+    ``raft-archive`` (a stopped node's data folder, packed) or ``none``.
+    """
     init = vault_dir / "init.json"
     node = _running_node(vault_dir)
     if node is not None:
@@ -70,29 +94,97 @@ def stage_vault(vault_dir: Path, staging: Path) -> str:
             f"OpenBao for {vault_dir} runs but does not answer at its recorded address: "
             "wait for `bulut up` to finish starting, or stop it, then back up again"
         )
-    shutil.copytree(data, staging / "vault" / "data")
+    (staging / "vault").mkdir(parents=True, exist_ok=True)
+    _pack(data, staging / ARCHIVE)
     shutil.copyfile(init, staging / INIT)
-    return "raft-files"
+    return "raft-archive"
+
+
+def _pack(data: Path, archive: Path) -> None:
+    """``data/**`` into a gzip'd tar (through a temporary name)."""
+    partial = archive.with_name(archive.name + ".partial")
+    with tarfile.open(partial, "w:gz") as tar:
+        tar.add(data, arcname="data")
+    partial.replace(archive)
+
+
+def _unpack(archive: Path, target: Path) -> None:
+    """The archive's ``data/**`` into ``target`` (absent), refusing anything unexpected."""
+    folder = target.parent / ".unpacking"
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar.getmembers():
+                parts = Path(member.name).parts
+                if (
+                    not (member.isfile() or member.isdir())
+                    or not parts
+                    or parts[0] != "data"
+                    or ".." in parts
+                    or Path(member.name).is_absolute()
+                ):
+                    raise BackupError(f"{ARCHIVE}: unexpected entry {member.name!r}")
+            tar.extractall(folder, filter="data")
+    except (tarfile.TarError, OSError, EOFError) as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise BackupError(f"{ARCHIVE}: cannot be unpacked: {error}") from None
+    (folder / "data").rename(target)
+    folder.rmdir()
+
+
+def materialise(staging: Path, *, pack: bool = True) -> str:
+    """Turn ``vault/raft.snap`` in ``staging`` into Raft files (offline), packed into
+    ``vault/data.tar.gz`` (``raft-archive``) or left as ``vault/data`` (``raft-files``).
+    A snapshot that does not open with its ``init.json`` is a BackupError."""
+    if not (staging / DATA).is_dir():
+        if not (staging / INIT).is_file():
+            raise BackupError(
+                f"{INIT}: missing beside {SNAPSHOT}; without the node's unseal key the "
+                "snapshot cannot be restored"
+            )
+        try:
+            restore_snapshot_offline(staging / SNAPSHOT, staging / INIT, staging / DATA)
+        except BulutError as error:
+            raise BackupError(f"{SNAPSHOT}: cannot be turned into Raft files: {error}") from None
+    if not pack:
+        return "raft-files"
+    _pack(staging / DATA, staging / ARCHIVE)
+    shutil.rmtree(staging / DATA)
+    return "raft-archive"
+
+
+def stage_vault(vault_dir: Path, staging: Path) -> str:
+    """Write Vault's part of a backup into ``staging`` as packed Raft files; returns the kind."""
+    kind = snapshot_vault(vault_dir, staging)
+    return materialise(staging) if kind == "raft-snapshot" else kind
+
+
+def prepare_vault(staging: Path, kind: str) -> None:
+    """Give a verified, staged backup its ``vault/data`` folder, whatever its vault kind."""
+    if kind not in KINDS:
+        raise BackupError(f"manifest.json: unknown vault kind {kind!r}")
+    if kind == "none" or (staging / DATA).is_dir():
+        return
+    if kind == "raft-archive":
+        _unpack(staging / ARCHIVE, staging / DATA)
+    elif kind == "raft-snapshot":
+        materialise(staging, pack=False)
+    else:
+        raise BackupError(f"{DATA}: missing from a backup whose vault kind is {kind}")
 
 
 def restore_vault(staging: Path, vault_dir: Path, kind: str) -> None:
-    """Put Vault's files back: a snapshot waits for the next start (DevServer applies it)."""
+    """Put Vault's Raft files back (moved out of ``staging``), ready for the next start."""
+    prepare_vault(staging, kind)
     if kind == "none":
         return
     vault_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(vault_dir, 0o700)
-    if kind == "raft-snapshot":
-        pending = vault_dir / "restore"
-        pending.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(staging / SNAPSHOT, pending / "snapshot")
-        shutil.copyfile(staging / INIT, pending / "init.json")
-        os.chmod(pending / "init.json", 0o600)
-        shutil.rmtree(vault_dir / "data", ignore_errors=True)
-        (vault_dir / "init.json").unlink(missing_ok=True)
-    elif kind == "raft-files":
-        shutil.rmtree(vault_dir / "data", ignore_errors=True)
-        shutil.copytree(staging / "vault" / "data", vault_dir / "data")
-        shutil.copyfile(staging / INIT, vault_dir / "init.json")
-        os.chmod(vault_dir / "init.json", 0o600)
-    else:
-        raise BackupError(f"manifest.json: unknown vault kind {kind!r}")
+    shutil.rmtree(vault_dir / "data", ignore_errors=True)
+    # A snapshot an older restore left for the next start would be ignored (the node has
+    # data now); remove it so nothing suggests it is still pending.
+    shutil.rmtree(vault_dir / "restore", ignore_errors=True)
+    shutil.move(staging / DATA, vault_dir / "data")
+    os.chmod(vault_dir / "data", 0o700)
+    shutil.copyfile(staging / INIT, vault_dir / "init.json")
+    os.chmod(vault_dir / "init.json", 0o600)

@@ -43,6 +43,7 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.keep_alive = True
         self.answered = False
+        self.timer: asyncio.TimerHandle | None = None
 
     # -- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -73,6 +74,7 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self.keep_alive = self.parser.should_keep_alive()
+        self._stop_timer()
         waiter = self.waiter
         self.waiter = None
         if waiter is not None and not waiter.done():
@@ -81,7 +83,18 @@ class _Connection(asyncio.Protocol):
             )
 
     # -- use
+    def _stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _timed_out(self) -> None:
+        self.timer = None
+        self._fail(TimeoutError("no answer in time"))
+        self.close()
+
     def _fail(self, error: Exception) -> None:
+        self._stop_timer()
         waiter = self.waiter
         self.waiter = None
         if waiter is not None and not waiter.done():
@@ -92,12 +105,16 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def send(self, payload: bytes) -> asyncio.Future[Response]:
+    def send(self, payload: bytes, timeout: float | None) -> asyncio.Future[Response]:
+        """Write one request; the future fails with ``TimeoutError`` after ``timeout``."""
         assert self.transport is not None
         self.answered = False
-        self.waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter = self.waiter = loop.create_future()
+        if timeout is not None:  # a timer, not wait_for: no extra future per request
+            self.timer = loop.call_later(timeout, self._timed_out)
         self.transport.write(payload)
-        return self.waiter
+        return waiter
 
 
 def _request_bytes(
@@ -168,10 +185,7 @@ class ConnectionPool:
         timeout: float | None,
     ) -> Response:
         try:
-            if timeout is None:
-                response = await connection.send(payload)
-            else:
-                response = await asyncio.wait_for(connection.send(payload), timeout)
+            response = await connection.send(payload, timeout)
         except BaseException:
             connection.close()
             raise

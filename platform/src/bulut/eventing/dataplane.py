@@ -1,9 +1,9 @@
 """The eventing data plane: ingress, durable log, dispatcher, sources, admin API.
 
 ``Eventing`` consumes a ``ResourceFeed`` (Broker, Trigger, PingSource, Service) and
-keeps the pieces in step with it; ``ingress_app`` and ``admin_app`` are ASGI apps the
-runtime mounts (the data plane's ``/<ns>/<broker>`` and the control plane's
-``/eventing``).
+keeps the pieces in step with it. ``ingress_app`` answers the data plane's
+``/<ns>/<broker>``: a native ``bulut.httpd`` handler (the gateway's fallback), also
+callable as ASGI; ``admin_app`` is the ASGI app the control plane mounts at ``/eventing``.
 """
 
 from __future__ import annotations
@@ -185,14 +185,14 @@ class Eventing:
     async def describe(self, event_id: str) -> list[dict[str, Any]]:
         """The logged events with this id, with their outcomes (admin ``GET /events/{id}``)."""
         found = []
-        for event in queries.events_by_id(self.log, event_id):
+        for event in await queries.find_events_by_id(self.log, event_id):
             outcomes = queries.outcomes_of(self.log, event.seq)
             found.append(describe_event(event, outcomes, self.dispatcher.in_flight(event.seq)))
         return found
 
     async def redeliver(self, event_id: str, trigger: str | None = None) -> list[str]:
         """Deliver a logged event again to ``trigger``, or to every trigger it failed for."""
-        events = queries.events_by_id(self.log, event_id)
+        events = await queries.find_events_by_id(self.log, event_id)
         if not events:
             return []
         event = events[0]

@@ -24,9 +24,9 @@ from bulut.observability.metrics import PlatformMetrics
 from bulut.observability.tracer import Tracer
 from bulut.observability.tracing import (
     TraceContext,
+    child_of,
     event_extension,
     from_event,
-    replace_headers,
     span_attributes_from_event,
     to_headers,
 )
@@ -134,9 +134,15 @@ class Deliverer:
         observe: Observer | None = None,
     ) -> Outcome:
         """Deliver with retries; dead-letter on failure; forward a reply. Never raises."""
+        parent = event.trace or from_event(event.attributes)
+        if not self.tracer.enabled:  # no span to record: only the hop's context
+            context = child_of(parent)
+            return await self._deliver(
+                event, trigger_key, target, spec, dead_letter, observe, context
+            )
         span = self.tracer.start_span(
             f"trigger.delivery {trigger_key}",
-            from_event(event.attributes),
+            parent,
             {
                 "k8s.namespace.name": event.namespace,
                 "kn.broker.name": event.broker,
@@ -164,7 +170,8 @@ class Deliverer:
         observe: Observer | None,
         context: TraceContext,
     ) -> Outcome:
-        headers = replace_headers(event.headers, context)
+        # the logged headers are the event's own (ce-*, content-type), never a hop's
+        headers = [*event.headers, *to_headers(context)]
         body = event.body
         if spec.structured:
             headers = [(b"content-type", b"application/cloudevents+json"), *to_headers(context)]

@@ -15,6 +15,7 @@ import heapq
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bulut.events.filters import EventFilter, compile_trigger_filter
@@ -33,6 +34,17 @@ log = logging.getLogger(__name__)
 Resolve = Callable[[str], Target]
 CURSOR_DELAY = 0.05
 RECOVERY_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How a trigger's deliveries go, for one version of the trigger and of its broker."""
+
+    trigger: Trigger
+    broker: Broker | None
+    target: Target
+    spec: DeliverySpec
+    dead_letter: Target | None
 
 
 class TriggerQueue:
@@ -200,6 +212,7 @@ class Dispatcher:
         self.brokers: dict[tuple[str, str], Broker] = {}
         self.queues: dict[str, TriggerQueue] = {}
         self._by_broker: dict[tuple[str, str], list[TriggerQueue]] = {}
+        self._plans: dict[str, _Plan] = {}
 
     # -- resources
     def set_broker(self, broker: Broker) -> None:
@@ -231,6 +244,7 @@ class Dispatcher:
             await queue.aclose(forget=True)
 
     def _detach(self, queue: TriggerQueue) -> None:
+        self._plans.pop(queue.key, None)
         t = queue.trigger
         siblings = self._by_broker.get((t.namespace, t.broker), [])
         if queue in siblings:
@@ -266,13 +280,23 @@ class Dispatcher:
         dead_letter = self.resolve(spec.dead_letter_sink_uri) if spec.dead_letter_sink_uri else None
         return spec, dead_letter
 
+    def plan_for(self, trigger: Trigger) -> _Plan:
+        """Subscriber target, spec and dead-letter target, kept until either resource changes."""
+        broker = self.brokers.get((trigger.namespace, trigger.broker))
+        plan = self._plans.get(trigger.key)
+        if plan is None or plan.trigger is not trigger or plan.broker is not broker:
+            assert trigger.subscriber_uri is not None
+            target = self.resolve(trigger.subscriber_uri)
+            spec, dead_letter = self.spec_for(trigger)
+            plan = _Plan(trigger, broker, target, spec, dead_letter)
+            self._plans[trigger.key] = plan
+        return plan
+
     async def deliver(self, event: StoredEvent, trigger: Trigger) -> Outcome:
         """Deliver one event to one trigger's subscriber, per its effective spec."""
-        assert trigger.subscriber_uri is not None
-        spec, dead_letter = self.spec_for(trigger)
-        target = self.resolve(trigger.subscriber_uri)
+        plan = self.plan_for(trigger)
         return await self.deliverer.deliver(
-            event, trigger.key, target, spec, dead_letter, self.observe
+            event, trigger.key, plan.target, plan.spec, plan.dead_letter, self.observe
         )
 
     def notify_outcome(self, event: StoredEvent, outcome: Outcome) -> None:

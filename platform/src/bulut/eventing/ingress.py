@@ -14,6 +14,13 @@
 Binary, structured and batched modes are accepted; a batch is accepted or rejected
 whole. The ingress stamps ``knativearrivaltime``, keeps ``knativebrokerttl`` apart
 (255 when absent, else decremented) and strips it from what subscribers receive.
+
+The HTTP way in is :meth:`Ingress.handle_request`, a native :class:`bulut.httpd.Handler`:
+the request is decided and its events queued for the log's next group on the spot,
+and the 202 is written from the group's commit callback (no coroutine, no task per
+event). In-process senders (replies, sources) use :meth:`Ingress.ingest` /
+:meth:`Ingress.accept`, which share every decision: :func:`broker_of`,
+:meth:`Ingress.decode_request`, :meth:`Ingress.prepare` and :meth:`Ingress.committed`.
 """
 
 from __future__ import annotations
@@ -22,27 +29,35 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
-from starlette.types import Receive, Scope, Send
-
 from bulut.errors import BulutError, InvalidCloudEventError, NotFoundError, problem_response
-from bulut.events import CloudEvent, decode, encode_binary, headers_from_asgi
+from bulut.events import (
+    AttributeValue,
+    CloudEvent,
+    canonical_string,
+    decode,
+    encode_header_value,
+    headers_from_asgi,
+)
+from bulut.httpd import Reply, Request
 from bulut.observability.tracer import Span, Tracer
 from bulut.observability.tracing import (
     TraceContext,
+    child_of,
     event_extension,
     from_event,
-    from_raw_headers,
+    parse_traceparent,
     span_attributes_from_event,
 )
 
+from .connections import Header
 from .delivery import Observer
 from .dispatcher import Dispatcher
 from .log import EventLog
-from .records import StoredEvent
+from .records import Outcome, StoredEvent
 from .ttl import ARRIVAL_ATTRIBUTE, DEFAULT_TTL, TTL_ATTRIBUTE, TTLExhaustedError, ingress_ttl
 
 log = logging.getLogger(__name__)
@@ -50,8 +65,18 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_EVENT_BYTES = 256 * 1024
 DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024
 FANOUT_TIMEOUT = 15 * 60.0
-_BATCH = "application/cloudevents-batch"
+_BATCH = b"application/cloudevents-batch"
 _OK_OUTCOMES = frozenset({"delivered", "replied", "dead-lettered"})
+_OPTIONS_HEADERS = [(b"webhook-allowed-origin", b"*"), (b"webhook-allowed-rate", b"*")]
+_ALLOW_HEADERS = [(b"allow", b"POST, OPTIONS")]
+_NO_HEADERS: list[tuple[bytes, bytes]] = []
+
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+# printable ASCII that binary mode still percent-encodes in a ce- header value
+_ENCODED_CHARS = frozenset(' "%')
+_HEADER_NAMES: dict[str, bytes] = {}  # attribute name -> ce- header name
+_MAX_HEADER_NAMES = 1024
 
 
 class PayloadTooLargeError(BulutError):
@@ -68,13 +93,89 @@ class IngestError(BulutError):
     title = "Broker ingress failure"
 
 
-def arrival_time() -> str:
-    """Now as RFC 3339 UTC with microseconds (``knativearrivaltime``)."""
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+class _ArrivalClock:
+    """Now as RFC 3339 UTC with microseconds; the date and time of day made once a second."""
+
+    __slots__ = ("prefix", "second")
+
+    def __init__(self) -> None:
+        self.second = -1
+        self.prefix = ""
+
+    def __call__(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self.second:
+            self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self.second = second
+        micros = min(int((now - second) * 1_000_000), 999_999)
+        return f"{self.prefix}.{micros:06d}Z"
+
+
+arrival_time = _ArrivalClock()
+"""Now as RFC 3339 UTC with microseconds (``knativearrivaltime``)."""
+
+
+def binary_headers(attributes: Mapping[str, AttributeValue]) -> list[Header]:
+    """The binary-mode headers of an event with these attributes, as raw bytes.
+
+    What :func:`bulut.events.encode_binary` writes (``ce-*`` percent-encoded, in order,
+    ``datacontenttype`` as ``content-type`` last), in one pass, without building a
+    :class:`CloudEvent` for the ingress's own additions, and with one check for the
+    usual case where no value needs percent-encoding.
+    """
+    names: list[bytes] = []
+    values: list[str] = []
+    content_type: AttributeValue | None = None
+    for name, value in attributes.items():
+        if name == "datacontenttype":
+            content_type = value
+            continue
+        header = _HEADER_NAMES.get(name)
+        if header is None:
+            header = ("ce-" + name).encode()
+            if len(_HEADER_NAMES) < _MAX_HEADER_NAMES:
+                _HEADER_NAMES[name] = header
+        names.append(header)
+        values.append(value if type(value) is str else canonical_string(value))
+    joined = "".join(values)
+    if joined.isascii() and joined.isprintable() and not _ENCODED_CHARS.intersection(joined):
+        headers = [(name, value.encode()) for name, value in zip(names, values, strict=True)]
+    else:
+        headers = [
+            (name, encode_header_value(value).encode("latin-1"))
+            for name, value in zip(names, values, strict=True)
+        ]
+    if content_type is not None:
+        headers.append((b"content-type", str(content_type).encode("latin-1")))
+    return headers
+
+
+def _text_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Lower-case raw headers as text; repeated names are joined (``headers_from_asgi``)."""
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in raw}
+    return headers if len(headers) == len(raw) else headers_from_asgi(raw)
+
+
+def broker_of(path: str) -> tuple[str, str]:
+    """The ``(namespace, broker)`` a POST path names: 404 for ``/``, 400 for other shapes."""
+    if path == "/":
+        raise NotFoundError("no broker at /")
+    parts = path.strip("/").split("/")
+    if len(parts) != 2 or not parts[0] or not parts[1]:
+        raise InvalidCloudEventError("the path must be /<namespace>/<broker>")
+    return parts[0], parts[1]
+
+
+def _is_batch(headers: Sequence[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"content-type":
+            return value[:29].lower() == _BATCH
+    return False
 
 
 class Ingress:
-    """The ASGI app in front of the log, and the in-process way in for replies/sources."""
+    """The broker's way in: HTTP (native handler) and in-process (replies, sources)."""
 
     def __init__(
         self,
@@ -99,6 +200,132 @@ class Ingress:
         self.fanout_timeout = fanout_timeout
         self.observe = observe
         self.accepted = 0
+        self._waiting: set[asyncio.Task[None]] = set()
+
+    # -- the decisions, shared by every way in
+    def decode_request(
+        self, namespace: str, broker: str, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> tuple[list[CloudEvent], TraceContext | None]:
+        """The events of one HTTP request (lower-case header names) and its trace parent.
+
+        Raises 404 (unknown broker), 413 (body above the limit for its mode) or 400
+        (not a CloudEvent; ``field`` names the attribute), in that order.
+        """
+        if (namespace, broker) not in self.dispatcher.brokers:
+            raise NotFoundError(f"broker {namespace}/{broker} does not exist")
+        limit = self.max_batch_bytes if _is_batch(headers) else self.max_event_bytes
+        if len(body) > limit:
+            raise PayloadTooLargeError(f"the request body is larger than {limit} bytes")
+        text = _text_headers(headers)
+        decoded = decode(text, body)
+        events = decoded if isinstance(decoded, list) else [decoded]
+        get = text.get  # the hop's traceparent wins over the event's (ce-traceparent)
+        parent = parse_traceparent(
+            get("traceparent") or get("ce-traceparent"), get("tracestate") or get("ce-tracestate")
+        )
+        return events, parent
+
+    def prepare(
+        self,
+        namespace: str,
+        broker: str,
+        events: Sequence[CloudEvent],
+        parent: TraceContext | None = None,
+    ) -> tuple[list[StoredEvent], list[Span]]:
+        """The log entries for ``events`` (sequence numbers reserved) and their spans.
+
+        Stamps ``knativearrivaltime``, takes ``knativebrokerttl`` apart (400 naming it
+        when spent), and gives an event without a trace context its ingress span's
+        (with tracing off the context is made without a span).
+        """
+        if (namespace, broker) not in self.dispatcher.brokers:
+            raise NotFoundError(f"broker {namespace}/{broker} does not exist")
+        arrived = arrival_time()
+        received = time.time()
+        tracer = self.tracer
+        stored: list[StoredEvent] = []
+        spans: list[Span] = []
+        for event in events:
+            attributes = dict(event.attributes)
+            trace = from_event(attributes)  # the context the event says it was created in
+            context: TraceContext | None = None
+            if tracer.enabled:
+                span = tracer.start_span(
+                    f"broker.ingress {namespace}/{broker}",
+                    trace or parent,
+                    {
+                        "k8s.namespace.name": namespace,
+                        "kn.broker.name": broker,
+                        **span_attributes_from_event(attributes),
+                    },
+                    kind="server",
+                )
+                spans.append(span)
+                context = span.context
+            try:
+                ttl = ingress_ttl(attributes, self.max_ttl)
+            except TTLExhaustedError as error:
+                raise InvalidCloudEventError(str(error), field=TTL_ATTRIBUTE) from None
+            attributes.pop(TTL_ATTRIBUTE, None)
+            attributes[ARRIVAL_ATTRIBUTE] = arrived
+            if trace is None:  # everything downstream joins this trace
+                trace = context or child_of(parent)
+                attributes.update(event_extension(trace))
+            data = event.data
+            stored.append(
+                StoredEvent(
+                    0,
+                    namespace,
+                    broker,
+                    event.id,
+                    event.source,
+                    event.type,
+                    ttl,
+                    attributes,
+                    binary_headers(attributes),
+                    b"" if data is None else data,
+                    received,
+                    trace,
+                )
+            )
+        next_seq = self.log.next_seq
+        for entry in stored:
+            entry.seq = next_seq()
+        return stored, spans
+
+    def committed(
+        self, stored: list[StoredEvent], spans: list[Span], *, want: bool
+    ) -> list[asyncio.Future[Outcome]]:
+        """The events are durable: count, end spans, observe, fan out (futures if ``want``)."""
+        self.accepted += len(stored)
+        for span in spans:
+            span.end(status_code=202)
+        observe = self.observe
+        if observe is not None:
+            for entry in stored:
+                observe(_event_record(entry))
+        return self.dispatcher.offer(stored, want=want)
+
+    def failed(self, spans: list[Span], error: BaseException) -> IngestError:
+        """The log could not store the events: end their spans; the 500 to answer."""
+        log.error("event log write failed: %s", error)
+        for span in spans:
+            span.end(error=True, message=str(error))
+        return IngestError(f"the event log could not store the event: {error}")
+
+    async def wait_fanout(self, futures: list[asyncio.Future[Outcome]]) -> None:
+        """Sync mode: wait for every trigger's outcome; 500 when one failed or timed out."""
+        try:
+            outcomes = await asyncio.wait_for(asyncio.gather(*futures), self.fanout_timeout)
+        except TimeoutError:
+            raise IngestError("fan-out did not finish in time") from None
+        except asyncio.CancelledError:
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                raise
+            raise IngestError("fan-out was interrupted (the broker is stopping)") from None
+        failed = [o for o in outcomes if o.outcome not in _OK_OUTCOMES]
+        if failed:
+            raise IngestError(f"{len(failed)} trigger(s) failed to receive the event")
 
     # -- in-process
     async def accept(self, namespace: str, broker: str, events: Sequence[CloudEvent]) -> int:
@@ -123,123 +350,78 @@ class Ingress:
         In sync mode (and with ``wait``) it returns only once every matching trigger has
         an outcome, as Knative's InMemoryChannel does; replies never wait.
         """
-        if (namespace, broker) not in self.dispatcher.brokers:
-            raise NotFoundError(f"broker {namespace}/{broker} does not exist")
-        arrived = arrival_time()
-        received = time.time()
-        stored: list[StoredEvent] = []
-        spans: list[Span] = []
-        for event in events:
-            created = from_event(event.attributes)
-            span = self.tracer.start_span(
-                f"broker.ingress {namespace}/{broker}",
-                created or parent,
-                {
-                    "k8s.namespace.name": namespace,
-                    "kn.broker.name": broker,
-                    **span_attributes_from_event(event.attributes),
-                },
-                kind="server",
-            )
-            spans.append(span)
-            try:
-                ttl = ingress_ttl(event.attributes, self.max_ttl)
-            except TTLExhaustedError as error:
-                raise InvalidCloudEventError(str(error), field=TTL_ATTRIBUTE) from None
-            changes: dict[str, Any] = {TTL_ATTRIBUTE: None, ARRIVAL_ATTRIBUTE: arrived}
-            if created is None:  # everything downstream joins this trace
-                changes.update(event_extension(span.context))
-            outgoing = event.with_attributes(**changes)
-            headers, body = encode_binary(outgoing)
-            stored.append(
-                StoredEvent(
-                    seq=0,
-                    namespace=namespace,
-                    broker=broker,
-                    id=outgoing.id,
-                    source=outgoing.source,
-                    type=outgoing.type,
-                    ttl=ttl,
-                    attributes=dict(outgoing.attributes),
-                    headers=[(k.encode(), v.encode("latin-1")) for k, v in headers.items()],
-                    body=body,
-                    received=received,
-                )
-            )
+        stored, spans = self.prepare(namespace, broker, events, parent)
         if not stored:
             return
-        for entry in stored:
-            entry.seq = self.log.next_seq()
         try:
             await self.log.append(stored)
-        except sqlite3.Error as error:
-            log.error("event log write failed: %s", error)
-            for span in spans:
-                span.end(error=True, message=str(error))
-            raise IngestError(f"the event log could not store the event: {error}") from None
-        self.accepted += len(stored)
-        for span in spans:
-            span.end(status_code=202)
-        if self.observe is not None:
-            for entry in stored:
-                self.observe(_event_record(entry))
+        except (sqlite3.Error, OSError) as error:
+            raise self.failed(spans, error) from None
         sync = self.sync_fanout and wait
-        futures = self.dispatcher.offer(stored, want=sync)
+        futures = self.committed(stored, spans, want=sync)
         if sync and futures:
-            await self._wait_fanout(futures)
+            await self.wait_fanout(futures)
 
-    async def _wait_fanout(self, futures: list[asyncio.Future[Any]]) -> None:
+    # -- HTTP (native handler of bulut.httpd)
+    def handle_request(self, request: Request, reply: Reply) -> None:
+        """Answer one HTTP request; a 202 is written once the log's group is fsync'd."""
+        method = request.method
+        if method != b"POST":
+            if method == b"OPTIONS":
+                reply.respond(200, _OPTIONS_HEADERS, b"")
+            else:
+                reply.respond(405, _ALLOW_HEADERS, b"")
+            return
+        path = request.path
         try:
-            outcomes = await asyncio.wait_for(asyncio.gather(*futures), self.fanout_timeout)
-        except TimeoutError:
-            raise IngestError("fan-out did not finish in time") from None
-        failed = [o for o in outcomes if o.outcome not in _OK_OUTCOMES]
-        if failed:
-            raise IngestError(f"{len(failed)} trigger(s) failed to receive the event")
-
-    # -- ASGI
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        method = scope["method"]
-        if method == "OPTIONS":
-            await _answer(
-                send, 200, [(b"webhook-allowed-origin", b"*"), (b"webhook-allowed-rate", b"*")]
-            )
-            return
-        if method != "POST":
-            await _answer(send, 405, [(b"allow", b"POST, OPTIONS")])
-            return
-        path = scope["path"]
-        if path == "/":
-            await _problem(send, NotFoundError("no broker at /"), path)
-            return
-        parts = path.strip("/").split("/")
-        if len(parts) != 2 or not all(parts):
-            await _problem(
-                send, InvalidCloudEventError("the path must be /<namespace>/<broker>"), path, 400
-            )
-            return
-        try:
-            await self._post(scope, receive, parts[0], parts[1])
+            namespace, broker = broker_of(path)
+            events, parent = self.decode_request(namespace, broker, request.headers, request.body)
+            stored, spans = self.prepare(namespace, broker, events, parent)
         except BulutError as error:
-            await _problem(send, error, path)
+            reply.respond(*problem_response(error, instance=path))
             return
-        await _answer(send, 202, [])
+        except Exception as error:  # a bug: answer 500 rather than break the connection
+            log.exception("broker ingress failed on %s", path)
+            reply.respond(*problem_response(IngestError(repr(error)), instance=path))
+            return
+        if not stored:  # an empty batch
+            reply.respond(202, _NO_HEADERS, b"")
+            return
+        self.log.submit(stored, partial(self._on_commit, stored, spans, reply, path))
 
-    async def _post(self, scope: Scope, receive: Receive, namespace: str, broker: str) -> None:
-        if (namespace, broker) not in self.dispatcher.brokers:
-            raise NotFoundError(f"broker {namespace}/{broker} does not exist")
-        headers = headers_from_asgi(scope["headers"])
-        batched = headers.get("content-type", "")[:29].lower() == _BATCH
-        limit = self.max_batch_bytes if batched else self.max_event_bytes
-        body = await _read_body(receive, headers, limit)
-        decoded = decode(headers, body)
-        events = decoded if isinstance(decoded, list) else [decoded]
-        await self.ingest(namespace, broker, events, parent=from_raw_headers(scope["headers"]))
+    def _on_commit(
+        self,
+        stored: list[StoredEvent],
+        spans: list[Span],
+        reply: Reply,
+        path: str,
+        error: BaseException | None,
+    ) -> None:
+        if error is not None:
+            reply.respond(*problem_response(self.failed(spans, error), instance=path))
+            return
+        try:
+            futures = self.committed(stored, spans, want=self.sync_fanout)
+        except Exception as crash:
+            log.exception("broker ingress failed after logging events on %s", path)
+            reply.respond(*problem_response(IngestError(repr(crash)), instance=path))
+            return
+        if futures:  # sync mode: the answer waits for fan-out (not the hot path)
+            task = asyncio.get_running_loop().create_task(self._after_fanout(futures, reply, path))
+            self._waiting.add(task)
+            task.add_done_callback(self._waiting.discard)
+            return
+        reply.respond(202, _NO_HEADERS, b"")
+
+    async def _after_fanout(
+        self, futures: list[asyncio.Future[Outcome]], reply: Reply, path: str
+    ) -> None:
+        try:
+            await self.wait_fanout(futures)
+        except BulutError as error:
+            reply.respond(*problem_response(error, instance=path))
+            return
+        reply.respond(202, _NO_HEADERS, b"")
 
 
 def _event_record(event: StoredEvent) -> dict[str, Any]:
@@ -253,47 +435,3 @@ def _event_record(event: StoredEvent) -> dict[str, Any]:
         "broker": event.broker,
         "received": event.received,
     }
-
-
-async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
-    declared = headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLargeError(f"the request body is larger than {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLargeError(f"the request body is larger than {limit} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-async def _answer(
-    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b""
-) -> None:
-    headers = [*headers, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _problem(send: Send, error: BulutError, path: str, status: int | None = None) -> None:
-    code, headers, body = problem_response(error, status=status, instance=path)
-    await send({"type": "http.response.start", "status": code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

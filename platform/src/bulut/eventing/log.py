@@ -17,14 +17,18 @@ events that already have an outcome: every accepted event is delivered at least 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import queue
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .records import Outcome, Retention, StoredEvent, pack_headers
 
@@ -33,7 +37,6 @@ create table if not exists events(
   seq integer primary key, namespace text not null, broker text not null,
   id text not null, source text not null, type text not null, ttl integer not null,
   headers blob not null, body blob not null, received real not null);
-create index if not exists events_by_id on events(id);
 create table if not exists deliveries(
   seq integer not null, trigger text not null, outcome text not null,
   attempts integer not null, code integer not null, destination text not null,
@@ -64,19 +67,90 @@ def _fsync(path: str) -> None:
         os.close(fd)
 
 
+_BROKERS = "select distinct namespace, broker from events"
+_FLOOR = "select min(seq) from cursors where namespace = ? and broker = ?"
+_DOOMED = (
+    "select seq from events where namespace = ? and broker = ? and seq <= ?"
+    " and (seq <= ? or received < ?) order by seq limit ?"
+)
+
 MAX_SYNCS_IN_FLIGHT = 2
+PRUNE_PAUSE = 0.05  # between deletes of one chunk: at most 10,000 rows a second
 CHECKPOINT_INTERVAL = 1.0
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-def _settle(waiters: list[asyncio.Future[None]], error: BaseException | None) -> None:
+Committed = Callable[[BaseException | None], None]
+"""Called once a group is durable (``None``) or failed (the ``sqlite3``/``OS`` error)."""
+
+
+def _settle(waiters: list[Committed], error: BaseException | None) -> None:
     for waiter in waiters:
-        if waiter.done():
-            continue
-        if error is None:
-            waiter.set_result(None)
-        else:
-            waiter.set_exception(sqlite3.OperationalError(str(error)))
+        try:
+            waiter(error)
+        except Exception:  # one caller's bug must not leave the rest of the group waiting
+            log.exception("event log: a commit callback failed")
+
+
+def _rows(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    return db.execute(sql, params).fetchall()
+
+
+def _resolve(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(sqlite3.OperationalError(str(error)))
+
+
+Synced = Callable[[list[Committed], OSError | None], None]
+
+
+class _Syncer:
+    """Threads that fsync the WAL and call back into the loop once per group.
+
+    No coroutine, executor future or task per group: the loop puts a job on a queue,
+    a thread runs ``fsync`` (the GIL released) and schedules ``done`` on the loop,
+    from where the waiters' callbacks (the ingress's 202s) run.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self._jobs: queue.SimpleQueue[
+            tuple[asyncio.AbstractEventLoop, int, list[Committed], Synced] | None
+        ] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"event-log-sync-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(
+        self, loop: asyncio.AbstractEventLoop, fd: int, waiters: list[Committed], done: Synced
+    ) -> None:
+        """fsync ``fd``, then ``done(waiters, error)`` on ``loop``."""
+        self._jobs.put((loop, fd, waiters, done))
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            loop, fd, waiters, done = job
+            error: OSError | None = None
+            try:
+                os.fsync(fd)
+            except OSError as failure:
+                error = failure
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(done, waiters, error)
+
+    def close(self) -> None:
+        """Stop the threads once the jobs queued so far are done."""
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
 
 
 class EventLog:
@@ -92,10 +166,15 @@ class EventLog:
         self._outcomes: list[tuple[Any, ...]] = []
         self._cursors: dict[str, tuple[str, str, str, int]] = {}
         self._drops: list[str] = []
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters: list[Committed] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._syncs: set[asyncio.Future[None]] = set()
+        self._syncer: _Syncer | None = None
+        self._wal_fd: int | None = None
+        self._in_flight = 0  # fsyncs running in the syncer's threads
+        self._slots: list[asyncio.Future[None]] = []  # woken whenever an fsync finishes
         self._checkpointer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None  # retention scans, off the loop
+        self._reading = threading.Lock()
         self._checkpoints: asyncio.Task[None] | None = None
 
     # -- lifecycle
@@ -111,12 +190,16 @@ class EventLog:
         db.execute("pragma synchronous=normal")  # the WAL fsync is ours, per group
         db.execute("pragma wal_autocheckpoint=0")
         db.executescript(SCHEMA)
+        # ids are not indexed: an index on random ids made every insert touch a random
+        # page (about 8x the WAL bytes per event) for the admin's lookups, now scans
+        db.execute("drop index if exists events_by_id")
         self.head = db.execute("select coalesce(max(seq), 0) from events").fetchone()[0]
         self.db = db
         _fsync(str(self.path.parent))
         self._checkpointer = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False
         )
+        self._syncer = _Syncer(MAX_SYNCS_IN_FLIGHT)
         self._checkpoints = asyncio.get_running_loop().create_task(self._checkpoint_forever())
 
     async def _checkpoint_forever(self) -> None:
@@ -140,10 +223,22 @@ class EventLog:
             await asyncio.gather(self._checkpoints, return_exceptions=True)
             self._checkpoints = None
         if self._flusher is not None:
-            await asyncio.gather(self._flusher, *self._syncs, return_exceptions=True)
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        while self._in_flight:
+            await self._slot()
+        if self._syncer is not None:
+            self._syncer.close()
+            self._syncer = None
+        if self._wal_fd is not None:
+            os.close(self._wal_fd)
+            self._wal_fd = None
         if self._checkpointer is not None:
             self._checkpointer.close()
             self._checkpointer = None
+        with self._reading:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         if self.db is not None:
             self.db.close()
             self.db = None
@@ -154,14 +249,25 @@ class EventLog:
         self.head += 1
         return self.head
 
-    async def append(self, events: Iterable[StoredEvent]) -> None:
-        """Write ``events`` (sequence numbers already reserved); return once fsync'd."""
-        self._events.extend(
+    def submit(self, events: Iterable[StoredEvent], committed: Committed) -> None:
+        """Queue ``events`` (sequence numbers already reserved) for the next group.
+
+        ``committed(None)`` is called once they are fsync'd, ``committed(error)`` if the
+        group failed: the HTTP ingress answers from there, with no task per request.
+        """
+        self._events += [
             (e.seq, e.namespace, e.broker, e.id, e.source, e.type, e.ttl,
              pack_headers(e.headers), e.body, e.received)
             for e in events
-        )  # fmt: skip
-        await self.flush()
+        ]  # fmt: skip
+        self._waiters.append(committed)
+        self._kick()
+
+    async def append(self, events: Iterable[StoredEvent]) -> None:
+        """Write ``events`` (sequence numbers already reserved); return once fsync'd."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.submit(events, partial(_resolve, future))
+        await future
 
     def record(self, outcome: Outcome) -> None:
         """Queue a terminal outcome (committed with the next group)."""
@@ -186,7 +292,7 @@ class EventLog:
     async def flush(self) -> None:
         """Wait until everything queued so far is committed and fsync'd."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(future)
+        self._waiters.append(partial(_resolve, future))
         self._kick()
         await future
 
@@ -195,11 +301,11 @@ class EventLog:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_groups())
 
     async def _flush_groups(self) -> None:
-        syncs = self._syncs
+        loop = asyncio.get_running_loop()
         while self._events or self._outcomes or self._cursors or self._drops or self._waiters:
             await asyncio.sleep(0)  # let this tick's appends join the group
-            if len(syncs) >= MAX_SYNCS_IN_FLIGHT:
-                await asyncio.wait(syncs, return_when=asyncio.FIRST_COMPLETED)
+            while self._in_flight >= MAX_SYNCS_IN_FLIGHT:
+                await self._slot()
             waiters, self._waiters = self._waiters, []
             synced = bool(self._events) or bool(waiters)
             try:
@@ -211,18 +317,32 @@ class EventLog:
             if synced:
                 # pipelined: a later fsync covers every earlier commit too, so a group never
                 # waits for the previous group's fsync to finish before starting its own
-                sync = asyncio.ensure_future(self._sync(waiters))
-                syncs.add(sync)
-                sync.add_done_callback(syncs.discard)
+                self._start_sync(loop, waiters)
 
-    async def _sync(self, waiters: list[asyncio.Future[None]]) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(None, _fsync, f"{self.path}-wal")
-        except OSError as error:
-            _settle(waiters, error)
-            return
-        _settle(waiters, None)
+    def _slot(self) -> asyncio.Future[None]:
+        """A future resolved when the next fsync finishes."""
+        slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._slots.append(slot)
+        return slot
+
+    def _start_sync(self, loop: asyncio.AbstractEventLoop, waiters: list[Committed]) -> None:
+        assert self._syncer is not None, "EventLog.open() first"
+        if self._wal_fd is None:  # the WAL exists once a group was written; kept open
+            try:
+                self._wal_fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+            except OSError as error:
+                _settle(waiters, error)
+                return
+        self._in_flight += 1
+        self._syncer.submit(loop, self._wal_fd, waiters, self._synced)
+
+    def _synced(self, waiters: list[Committed], error: OSError | None) -> None:
+        self._in_flight -= 1
+        slots, self._slots = self._slots, []
+        for slot in slots:
+            if not slot.done():
+                slot.set_result(None)
+        _settle(waiters, error)
 
     def _write_group(self) -> None:
         assert self.db is not None, "EventLog.open() first"
@@ -249,38 +369,54 @@ class EventLog:
             raise
 
     # -- retention
-    async def prune(self, chunk: int = 5000) -> int:
-        """Apply the retention bounds; returns how many events were removed."""
-        assert self.db is not None
+    async def prune(self, chunk: int = 500) -> int:
+        """Apply the retention bounds; returns how many events were removed.
+
+        The scans (which brokers have events, which events are doomed) run on a reader
+        connection in a worker thread; the loop only deletes, ``chunk`` rows at a time
+        and at most ``chunk / PRUNE_PAUSE`` rows a second, so pruning a large backlog
+        neither stalls the loop nor floods the WAL that the ingress's fsyncs must flush.
+        """
+        assert self.db is not None, "EventLog.open() first"
         db = self.db
         head = self.head
         by_count = head - self.retention.max_events
         by_age = time.time() - self.retention.max_age_seconds
         removed = 0
-        for namespace, broker in db.execute(
-            "select distinct namespace, broker from events"
-        ).fetchall():
-            floor = db.execute(
-                "select min(seq) from cursors where namespace = ? and broker = ?",
-                (namespace, broker),
-            ).fetchone()[0]
+        brokers = await self.read(partial(_rows, _BROKERS, ()))
+        for namespace, broker in brokers:
+            floor = db.execute(_FLOOR, (namespace, broker)).fetchone()[0]
             floor = head if floor is None else floor
             while True:
-                doomed = [
-                    row[0]
-                    for row in db.execute(
-                        "select seq from events where namespace = ? and broker = ? and seq <= ?"
-                        " and (seq <= ? or received < ?) limit ?",
-                        (namespace, broker, floor, by_count, by_age, chunk),
-                    )
-                ]
+                params = (namespace, broker, floor, by_count, by_age, chunk)
+                doomed = [row[0] for row in await self.read(partial(_rows, _DOOMED, params))]
                 if not doomed:
                     break
                 marks = ",".join("?" * len(doomed))
                 db.execute("begin")
-                db.execute(f"delete from deliveries where seq in ({marks})", doomed)
-                db.execute(f"delete from events where seq in ({marks})", doomed)
-                db.execute("commit")
+                try:
+                    db.execute(f"delete from deliveries where seq in ({marks})", doomed)
+                    db.execute(f"delete from events where seq in ({marks})", doomed)
+                    db.execute("commit")
+                except BaseException:
+                    db.execute("rollback")
+                    raise
                 removed += len(doomed)
-                await asyncio.sleep(0)
+                await asyncio.sleep(PRUNE_PAUSE)
         return removed
+
+    async def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``query`` on a reader connection in a worker thread, off the loop.
+
+        For scans (retention, the admin's lookups by id): a WAL reader sees what was
+        committed and never blocks the loop's writes.
+        """
+        return await asyncio.get_running_loop().run_in_executor(None, self._on_reader, query)
+
+    def _on_reader(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        with self._reading:
+            if self._reader is None:
+                self._reader = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
+            return query(self._reader)

@@ -1,13 +1,17 @@
 """Reading the durable log: recovery scans, events by id, outcomes, dead letters.
 
-Queries run on the event loop: they touch indexed rows and return in well under a
-millisecond for the sizes they are asked for (recovery reads in chunks).
+Most queries run on the event loop: they touch indexed rows and return in well under a
+millisecond for the sizes they are asked for (recovery reads in chunks). Event ids are
+not indexed (see :mod:`.log`), so the admin API looks them up with
+:func:`find_events_by_id`, a scan on a reader connection in a worker thread.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from bulut.errors import InvalidCloudEventError
@@ -68,9 +72,18 @@ def undelivered(
 
 
 def events_by_id(log: EventLog, event_id: str) -> list[StoredEvent]:
-    """Every retained event with this CloudEvents ``id``, newest first."""
+    """Every retained event with this CloudEvents ``id``, newest first (a scan)."""
+    return _events_by_id(event_id, _db(log))
+
+
+async def find_events_by_id(log: EventLog, event_id: str) -> list[StoredEvent]:
+    """:func:`events_by_id` off the loop, on the log's reader connection."""
+    return await log.read(partial(_events_by_id, event_id))
+
+
+def _events_by_id(event_id: str, db: sqlite3.Connection) -> list[StoredEvent]:
     sql = f"select {EVENT_COLUMNS} from events where id = ? order by seq desc limit 20"
-    return [_event(row) for row in _db(log).execute(sql, (event_id,)).fetchall()]
+    return [_event(row) for row in db.execute(sql, (event_id,)).fetchall()]
 
 
 def _outcome(row: Sequence[Any]) -> dict[str, Any]:

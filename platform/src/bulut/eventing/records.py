@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bulut.observability.tracing import TraceContext
+
 from .connections import Header
 
 
@@ -28,7 +30,9 @@ class StoredEvent:
     """One event in the log, with its binary-mode encoding ready to send.
 
     ``attributes`` are the event's context attributes as a subscriber sees them
-    (``knativebrokerttl`` is kept apart in ``ttl``).
+    (``knativebrokerttl`` is kept apart in ``ttl``). ``trace`` is the context of its
+    ``traceparent`` extension when the ingress already knows it (read back from the
+    attributes otherwise, e.g. for events loaded from the log).
     """
 
     seq: int
@@ -42,6 +46,7 @@ class StoredEvent:
     headers: list[Header]
     body: bytes
     received: float = field(default_factory=time.time)
+    trace: TraceContext | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +66,7 @@ class Outcome:
 
 def pack_headers(headers: Iterable[Header]) -> bytes:
     """Headers as ``name:value`` lines (values never contain a newline)."""
-    return b"\n".join(name + b":" + value for name, value in headers)
+    return b"\n".join([name + b":" + value for name, value in headers])
 
 
 def unpack_headers(blob: bytes) -> list[Header]:

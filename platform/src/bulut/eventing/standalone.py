@@ -13,50 +13,56 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 
-import uvicorn
 import uvloop
-from starlette.types import Receive, Scope, Send
 
+from bulut.httpd import ClientConnection, Request, Server, listen
 from bulut.settings import Settings
 
 from .dataplane import Eventing
 from .memory_feed import MemoryFeed
 
+ADMIN_PREFIX = b"/eventing/"
 
-class _Mount:
-    """``/eventing/...`` to the admin app, everything else to the ingress."""
+
+class EventingServer(Server):
+    """``/eventing/...`` to the admin app (ASGI), everything else to the native ingress."""
 
     def __init__(self, eventing: Eventing) -> None:
+        super().__init__(eventing.ingress_app)
         self.eventing = eventing
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith("/eventing/"):
-            child = dict(scope)
-            child["path"] = path[len("/eventing") :]
-            child["root_path"] = scope.get("root_path", "") + "/eventing"
-            await self.eventing.admin_app(child, receive, send)
+    def dispatch(self, connection: ClientConnection, request: Request) -> None:
+        """Answer one request (in order, one at a time per connection)."""
+        if request.target.startswith(ADMIN_PREFIX):
+            scope = request.scope(self.server_address)
+            scope["path"] = scope["path"][len("/eventing") :]
+            scope["root_path"] = "/eventing"
+            self.answer(connection, request, self.eventing.admin_app, scope)
             return
-        await self.eventing.ingress_app(scope, receive, send)
+        self.answer(connection, request, self.app, None)
 
 
 async def serve(resources: Path, state_dir: Path, host: str, port: int, sync: bool) -> None:
-    """Run until cancelled."""
+    """Run until cancelled, SIGINT or SIGTERM."""
     feed = MemoryFeed(json.loads(resources.read_text()))
     settings = Settings(host=host, data_port=port, state_dir=state_dir)
     eventing = Eventing(settings, feed, state_dir=state_dir, sync_fanout=sync)
     await eventing.open()
-    config = uvicorn.Config(
-        _Mount(eventing), host=host, port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
+    server = EventingServer(eventing)
     runner = asyncio.create_task(eventing.run())
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
     try:
-        await server.serve()
+        await server.start(listen(host, port))
+        await stopping.wait()
     finally:
+        await server.stop(grace=5.0)
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runner

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any, Final, TypeAlias
 
 from bulut.errors import InvalidCloudEventError
-from bulut.events.media_types import check_media_type, is_media_type
-from bulut.events.timestamps import check_timestamp, is_timestamp
+from bulut.events.media_types import KNOWN_MEDIA_TYPES, check_media_type, is_media_type
+from bulut.events.timestamps import QUICK_TIMESTAMP, check_timestamp, is_timestamp
+from bulut.events.verdicts import KnownValid
 
 AttributeValue: TypeAlias = str | int | bool
 
@@ -62,10 +62,13 @@ def uri_problem(value: str, absolute: bool) -> str | None:
     return None
 
 
-# Sources repeat on every event of a producer: remember the verdict on short ones (long
-# ones are not kept, so hostile input cannot pin memory).
-_memo_uri_problem: Final = lru_cache(maxsize=512)(uri_problem)
+# Sources (and schemas) repeat on every event of a producer: remember the short ones that
+# passed (long ones are not kept, so hostile input cannot pin memory).
 MEMO_MAX_LENGTH: Final = 256
+#: Sources already found to be URI-references; ``KNOWN_SOURCES.contains`` is a quick test.
+KNOWN_SOURCES: Final = KnownValid(max_length=MEMO_MAX_LENGTH, max_size=512)
+#: Data schemas already found to be absolute URIs.
+KNOWN_SCHEMAS: Final = KnownValid(max_length=MEMO_MAX_LENGTH, max_size=128)
 
 
 def _check_non_empty(name: str, value: str) -> None:
@@ -82,22 +85,27 @@ def _check_specversion(name: str, value: str) -> None:
 
 
 def _check_source(name: str, value: str) -> None:
+    if KNOWN_SOURCES.contains(value):
+        return
     if not value:
         _check_non_empty(name, value)
-    memo = _memo_uri_problem if len(value) <= MEMO_MAX_LENGTH else uri_problem
-    problem = memo(value, False)
+    problem = uri_problem(value, False)
     if problem is not None:
         raise InvalidCloudEventError(
             f"{name} must be a URI-reference: {value!r:.80} {problem}", field=name
         )
+    KNOWN_SOURCES.remember(value)
 
 
 def _check_dataschema(name: str, value: str) -> None:
+    if KNOWN_SCHEMAS.contains(value):
+        return
     if not value:
         _check_non_empty(name, value)
     problem = uri_problem(value, True)
     if problem is not None:
         raise InvalidCloudEventError(f"{name} must be a URI: {value!r:.80} {problem}", field=name)
+    KNOWN_SCHEMAS.remember(value)
 
 
 def _check_time(name: str, value: str) -> None:
@@ -113,6 +121,7 @@ def _check_datacontenttype(name: str, value: str) -> None:
 
 
 StringCheck: TypeAlias = Callable[[str, str], None]
+QuickCheck: TypeAlias = Callable[[str], object]
 
 #: The check of each core attribute's string value, by attribute name.
 STRING_CHECKS: Final[Mapping[str, StringCheck]] = {
@@ -124,6 +133,22 @@ STRING_CHECKS: Final[Mapping[str, StringCheck]] = {
     "dataschema": _check_dataschema,
     "subject": _check_non_empty,
     "time": _check_time,
+}
+
+
+#: A quick test of each core attribute's value, for the decoders' fast paths, to be used
+#: on strings only: all calls into C (no Python frame). Truthy means valid; falsy says
+#: nothing, and the value must then go through ``STRING_CHECKS`` (which raises the
+#: precise error, or accepts it and remembers it for the next quick test).
+QUICK_CHECKS: Final[Mapping[str, QuickCheck]] = {
+    "id": len,
+    "source": KNOWN_SOURCES.contains,
+    "specversion": frozenset((SPECVERSION,)).__contains__,
+    "type": len,
+    "datacontenttype": KNOWN_MEDIA_TYPES.contains,
+    "dataschema": KNOWN_SCHEMAS.contains,
+    "subject": len,
+    "time": QUICK_TIMESTAMP,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import Enum
 from functools import lru_cache
+from typing import Final
 
 from bulut.errors import InvalidCloudEventError
 from bulut.events.binary import decode_binary
@@ -18,6 +19,14 @@ class Mode(Enum):
     BINARY = "binary"
     STRUCTURED = "structured"
     BATCHED = "batched"
+
+
+# Module constants: reading an Enum member off its class is a slow attribute lookup.
+_BINARY: Final = Mode.BINARY
+_STRUCTURED: Final = Mode.STRUCTURED
+# decode's memory of mode_of (a plain dict is quicker to ask than the lru_cache); only
+# short Content-Types are kept and a full memory is emptied.
+_MODES: Final[dict[str | None, Mode]] = {}
 
 
 @lru_cache(maxsize=256)
@@ -49,9 +58,17 @@ def decode(
     ``headers`` must have lower-case names (see ``headers_from_asgi``). A batch gives
     a list. ``check_json_data`` also rejects JSON-typed data that does not parse.
     """
-    mode = mode_of(headers.get("content-type"))
-    if mode is Mode.BINARY:
+    content_type = headers.get("content-type")
+    try:
+        mode = _MODES[content_type]
+    except KeyError:
+        mode = mode_of(content_type)  # raises for an unsupported event format
+        if content_type is None or len(content_type) <= 128:
+            if len(_MODES) >= 256:
+                _MODES.clear()
+            _MODES[content_type] = mode
+    if mode is _BINARY:
         return decode_binary(headers, body, check_json_data=check_json_data)
-    if mode is Mode.STRUCTURED:
+    if mode is _STRUCTURED:
         return decode_structured(body, check_json_data=check_json_data)
     return decode_batch(body, check_json_data=check_json_data)

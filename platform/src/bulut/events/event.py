@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 from bulut.errors import InvalidCloudEventError
 from bulut.events.attributes import (
@@ -16,9 +16,18 @@ from bulut.events.attributes import (
     check_value,
     validate,
 )
-from bulut.events.json_codec import JSONError, dumps, loads, loads_exact, may_lose_precision
+from bulut.events.json_codec import (
+    FastRead,
+    JSONError,
+    dumps,
+    loads,
+    loads_exact,
+    may_lose_precision,
+)
 from bulut.events.media_types import JSON_MEDIA_TYPE, is_json_media_type
 from bulut.events.timestamps import now_timestamp
+
+_new: Final = object.__new__
 
 
 class CloudEvent:
@@ -35,7 +44,9 @@ class CloudEvent:
     _attrs: dict[str, AttributeValue]
     _data: bytes | None
     _value: Any  # the structured-mode `data` JSON value, when the event came from one
-    _raw: bytes | None  # the structured body `_value` was read from by the fast parser
+    #: What `_value` was read from by the fast parser: a structured body, or a batch
+    #: and the event's index in it (None when `_value` is exact).
+    _raw: bytes | tuple[FastRead, int] | None
 
     def __init__(
         self, attributes: Mapping[str, AttributeValue | None], data: bytes | None = None
@@ -55,14 +66,15 @@ class CloudEvent:
         attrs: dict[str, AttributeValue],
         data: bytes | None,
         value: Any = None,
-        raw: bytes | None = None,
+        raw: bytes | tuple[FastRead, int] | None = None,
     ) -> CloudEvent:
         """An event from attributes that were already validated (the decoders' fast path).
 
-        ``raw`` is the structured body ``value`` was read from by the fast JSON parser;
-        it is re-read exactly, once, if it holds numbers the fast parser may round.
+        ``raw`` is what ``value`` was read from by the fast JSON parser (a structured body,
+        or a batch and the event's index in it); it is re-read exactly, once, if it holds
+        numbers the fast parser may round.
         """
-        event = cls.__new__(cls)
+        event = _new(cls)
         event._attrs = attrs
         event._data = data
         event._value = value
@@ -74,8 +86,14 @@ class CloudEvent:
         raw = self._raw
         if raw is not None:
             self._raw = None
-            if may_lose_precision(raw):
-                self._value = loads_exact(raw)["data"]
+            if isinstance(raw, bytes):
+                if may_lose_precision(raw):
+                    self._value = loads_exact(raw)["data"]
+            else:
+                batch, index = raw
+                exact = batch.exact()
+                if exact is not None:
+                    self._value = exact[index]["data"]
         return self._value
 
     # ------------------------------------------------------------------ attributes

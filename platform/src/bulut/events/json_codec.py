@@ -34,6 +34,29 @@ def may_lose_precision(text: bytes) -> bool:
 loads_fast: Final[Callable[[bytes | str], Any]] = orjson.loads
 
 
+class FastRead:
+    """A JSON text that ``loads_fast`` read, re-read exactly at most once, when needed.
+
+    Events of a batch share one: only when one of them hands out its data value is the
+    text scanned for long digit runs, and re-read with the stdlib if it has any.
+    """
+
+    __slots__ = ("_exact", "_scanned", "text")
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+        self._scanned = False
+        self._exact: Any = None
+
+    def exact(self) -> Any:
+        """The text read exactly, or None when the fast reading of it was already exact."""
+        if not self._scanned:
+            if may_lose_precision(self.text):
+                self._exact = loads_exact(self.text)
+            self._scanned = True
+        return self._exact
+
+
 def loads_exact(text: bytes) -> Any:
     """Parse UTF-8 JSON with the stdlib: slower, every integer kept exact."""
     return json.loads(text.decode("utf-8"))
@@ -42,11 +65,13 @@ def loads_exact(text: bytes) -> Any:
 def loads(text: bytes) -> Any:
     """Parse UTF-8 JSON exactly, fast unless the text holds very long numbers.
 
-    Raises ValueError (or UnicodeDecodeError) when ``text`` is not JSON.
+    Raises ValueError (or UnicodeDecodeError) when ``text`` is not JSON. orjson always
+    judges that (the stdlib would let ``NaN``, ``Infinity`` and lone surrogates through).
     """
+    value = orjson.loads(text)
     if may_lose_precision(text):
         return loads_exact(text)
-    return orjson.loads(text)
+    return value
 
 
 def dumps(value: Any) -> bytes:

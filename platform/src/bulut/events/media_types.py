@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Final
 
 from bulut.errors import InvalidCloudEventError
+from bulut.events.verdicts import KnownValid
 
 # type "/" subtype, both RFC 7230 tokens, then optional parameters (not checked further).
 _MEDIA_TYPE = re.compile(
@@ -36,16 +37,22 @@ def _text_essence(value: str) -> bool:
 
 
 # The same few content types arrive on every event: remember the verdicts on short ones.
-_memo_media_type: Final = lru_cache(maxsize=128)(_media_type)
 _memo_json: Final = lru_cache(maxsize=128)(_json_essence)
 _memo_text: Final = lru_cache(maxsize=128)(_text_essence)
 
 
+#: Media types already found valid; ``KNOWN_MEDIA_TYPES.contains`` is a quick test.
+KNOWN_MEDIA_TYPES: Final = KnownValid(max_length=_MEMO_MAX_LENGTH, max_size=128)
+
+
 def is_media_type(value: str) -> bool:
     """True when ``value`` is ``type/subtype`` with optional parameters."""
-    if len(value) <= _MEMO_MAX_LENGTH:
-        return _memo_media_type(value)
-    return _media_type(value)
+    if KNOWN_MEDIA_TYPES.contains(value):
+        return True
+    if _media_type(value):
+        KNOWN_MEDIA_TYPES.remember(value)
+        return True
+    return False
 
 
 def check_media_type(name: str, value: str) -> None:

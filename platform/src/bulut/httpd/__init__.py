@@ -10,7 +10,7 @@ a task; any ASGI app can answer too (one task per request, its response streamed
 from .asgi import AsgiCall
 from .connection import Answer, ClientConnection
 from .messages import Handler, Reply, Request, status_line, text_response, whole_response
-from .server import Server
+from .server import Server, listen
 
 __all__ = [
     "Answer",
@@ -20,6 +20,7 @@ __all__ = [
     "Reply",
     "Request",
     "Server",
+    "listen",
     "status_line",
     "text_response",
     "whole_response",

@@ -48,6 +48,7 @@ class ClientConnection(asyncio.Protocol):
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
+        self._size = 0
         self._host = b""
         self._paused = False
 
@@ -88,6 +89,7 @@ class ClientConnection(asyncio.Protocol):
         self._url = b""
         self._headers = []
         self._body = []
+        self._size = 0
         self._host = b""
 
     def on_url(self, url: bytes) -> None:
@@ -106,6 +108,10 @@ class ClientConnection(asyncio.Protocol):
                     self.write(_CONTINUE)
 
     def on_body(self, body: bytes) -> None:
+        self._size += len(body)
+        if self._size > self.server.max_body_bytes:
+            self._refuse(413, f"request body larger than {self.server.max_body_bytes} bytes")
+            raise httptools.HttpParserCallbackError("body too large")
         self._body.append(body)
 
     def on_message_complete(self) -> None:
@@ -126,7 +132,11 @@ class ClientConnection(asyncio.Protocol):
                 self._paused = True
                 self.transport.pause_reading()
             return
+        self._answer(request)
+
+    def _answer(self, request: Request) -> None:
         self.busy = True
+        self.keep_alive = request.keep_alive
         self.server.dispatch(self, request)
 
     # -- answering ---------------------------------------------------------
@@ -159,8 +169,7 @@ class ClientConnection(asyncio.Protocol):
             self._paused = False
             self.transport.resume_reading()
         if self.pending:
-            self.busy = True
-            self.server.dispatch(self, self.pending.popleft())
+            self._answer(self.pending.popleft())
 
     def _refuse(self, status: int, text: str) -> None:
         if not self.busy:

@@ -19,13 +19,23 @@ from .connection import ClientConnection
 from .messages import Request
 
 KEEP_ALIVE_SECONDS = 75.0
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A bound TCP socket on ``host:port`` (port 0: the kernel picks one)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
 
 
 class Server:
     """Serves ``app`` (native handler or ASGI) until :meth:`stop`."""
 
-    def __init__(self, app: Any = None) -> None:
+    def __init__(self, app: Any = None, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes  # larger request bodies get 413 as they arrive
         self.connections: set[ClientConnection] = set()
         self.server: asyncio.AbstractServer | None = None
         self.server_address: tuple[str, int] | None = None

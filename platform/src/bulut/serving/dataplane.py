@@ -20,11 +20,13 @@ from starlette.types import ASGIApp
 from bulut.errors import BulutError, SecretUnavailableError
 from bulut.functions.catalog import resolve
 from bulut.functions.environments import ensure_environment
+from bulut.httpd import Handler
 from bulut.manifests.feed import Resource, ResourceEvent, ResourceFeed, key_of
 from bulut.observability.metrics import PlatformMetrics
 from bulut.observability.tracer import Tracer
 from bulut.serving.autoscaler import AutoscalerConfig, DeciderSpec, decider_spec
 from bulut.serving.instances import Instance
+from bulut.serving.launcher import StartQueue
 from bulut.serving.resources import container_concurrency, first_container, readiness_path
 from bulut.serving.revisions import RevisionRuntime, RevisionSpec
 from bulut.serving.router import Router
@@ -71,7 +73,7 @@ class Serving:
         functions_dir: Path,
         builds_dir: Path,
         volumes_dir: Path,
-        fallback: ASGIApp | None = None,
+        fallback: ASGIApp | Handler | None = None,
         tick_interval: float = 2.0,
         hooks: RevisionHooks | None = None,
         tracer: Tracer | None = None,
@@ -89,6 +91,7 @@ class Serving:
         self.hooks = hooks
         self.revisions: dict[Key, RevisionRuntime] = {}
         self.router = Router(self.revisions, fallback=fallback, tracer=tracer, metrics=metrics)
+        self.start_queue = StartQueue(settings.zygote_starts)
         self._objects: dict[Key, Resource] = {}
         self._failed: dict[Key, tuple[dict[str, str], str]] = {}
         self._routes: dict[Key, Resource] = {}
@@ -201,6 +204,7 @@ class Serving:
             on_change=self._dirty.set,
             on_ready=self._instance_ready,
             tick_interval=self.tick_interval,
+            start_queue=self.start_queue,
         )
         self.revisions[key] = runtime
         runtime.start()

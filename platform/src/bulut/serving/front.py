@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import socket
 
+from bulut.httpd import listen
 from bulut.serving.gateway import Gateway, Guard
 from bulut.serving.router import Router
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A bound TCP socket (port 0: the kernel picks one)."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    return sock
 
 
 class Front:

@@ -39,6 +39,8 @@ from bulut.serving.upstream import HOP_BY_HOP, Connection, UpstreamError
 HEALTH_TARGETS = frozenset({b"/health/liveness", b"/health/readiness"})
 DROPPED = HOP_BY_HOP | {b"traceparent", b"tracestate"}
 CLIENT_CLOSED = 499  # nginx's status for "the client went away first"
+REPLAYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE"})
+CONNECT_ATTEMPTS = 3  # instances refusing a connection (gone, not yet noticed) before 502
 
 
 class Guard(Protocol):
@@ -151,38 +153,61 @@ class Exchange:
     async def _wait(self) -> None:
         spec = self.runtime.spec
         with log_context(revision=spec.name, trace_id=self.span.trace_id):
-            try:
-                if self.instance is None:
-                    self.instance = await self.runtime.acquire(self)
-                pool = self.instance.upstream
-                upstream = pool.idle() or await pool.connect()
-            except BulutError as error:  # 503 queue full, 502 instance unreachable
-                self._fail(error.http_status, error.message)
-                return
-            except asyncio.CancelledError:
-                return  # timed out or the client went away: already answered
+            refused = 0
+            while True:
+                try:
+                    if self.instance is None:
+                        self.instance = await self.runtime.acquire(self)
+                    pool = self.instance.upstream
+                    upstream = pool.idle() or await pool.connect()
+                    break
+                except UpstreamError as error:  # nothing was sent: another instance may answer
+                    refused += 1
+                    if self.instance is not None:
+                        self.runtime.unreachable(self.instance)
+                    self._drop_instance()
+                    if refused >= CONNECT_ATTEMPTS:
+                        self._fail(error.http_status, error.message)
+                        return
+                    try:
+                        await asyncio.sleep(0.02 * refused)  # its exit is noticed meanwhile
+                    except asyncio.CancelledError:
+                        return
+                except BulutError as error:  # 503 queue full
+                    self._fail(error.http_status, error.message)
+                    return
+                except asyncio.CancelledError:
+                    return  # timed out or the client went away: already answered
         if not self.done:
             self._send(upstream)
         else:
             pool.release(upstream)
 
+    def _drop_instance(self) -> None:
+        """Give the slot back; the next attempt picks an instance again."""
+        if self.instance is not None:
+            self.runtime.release(self.instance)
+            self.instance = None
+        self.upstream = None
+
     def _send(self, upstream: Connection) -> None:
         self.upstream = upstream
         request = self.request
-        spec = self.runtime.spec
-        if 0 < spec.response_start_timeout_seconds < spec.timeout_seconds:
-            self.timers.append(
-                self.gateway.loop.call_later(
-                    spec.response_start_timeout_seconds, self._first_byte_late
-                )
-            )
-        if 0 < spec.idle_timeout_seconds < spec.timeout_seconds:
-            self.last_write = self.gateway.loop.time()
-            self.timers.append(
-                self.gateway.loop.call_later(spec.idle_timeout_seconds, self._idle_check)
-            )
+        if not self.timers:  # not on a second attempt: the first one's timers still run
+            self._start_timers()
         data = serialise(request, self.span.context, self.via_activator)
         upstream.send(data, self, head_only=request.method == b"HEAD")
+
+    def _start_timers(self) -> None:
+        """The first-byte and idle timers, when the revision sets them."""
+        spec = self.runtime.spec
+        loop = self.gateway.loop
+        if 0 < spec.response_start_timeout_seconds < spec.timeout_seconds:
+            timer = loop.call_later(spec.response_start_timeout_seconds, self._first_byte_late)
+            self.timers.append(timer)
+        if 0 < spec.idle_timeout_seconds < spec.timeout_seconds:
+            self.last_write = loop.time()
+            self.timers.append(loop.call_later(spec.idle_timeout_seconds, self._idle_check))
 
     # -- ResponseSink ------------------------------------------------------------
     def response_head(self, status: int) -> None:
@@ -198,25 +223,17 @@ class Exchange:
         self._finish(self.status, keep_alive and self.request.keep_alive)
 
     def response_failed(self, error: UpstreamError, retryable: bool) -> None:
-        if retryable and not self.done and self.instance is not None:
-            self.task = self.gateway.loop.create_task(self._reconnect())
+        if retryable and not self.done and self._replayable():
+            self._drop_instance()  # a reused connection closed before any answer: go again
+            self.task = self.gateway.loop.create_task(self._wait())
             return
         self._fail(error.http_status, error.message)
 
-    async def _reconnect(self) -> None:
-        """The instance had closed the idle connection we took: one fresh connection."""
-        assert self.instance is not None
-        try:
-            upstream = await self.instance.upstream.connect()
-        except UpstreamError as error:
-            self._fail(error.http_status, error.message)
-            return
-        except asyncio.CancelledError:
-            return
-        if self.done:
-            upstream.abort()
-        else:
-            self._send(upstream)
+    def _replayable(self) -> bool:
+        """Safe to send twice (RFC 9110 idempotent reads, or an Idempotency-Key)."""
+        if self.request.method in REPLAYABLE:
+            return True
+        return any(name == b"idempotency-key" for name, _ in self.request.headers)
 
     # -- flow control and endings ---------------------------------------------------
     def pause(self) -> None:
@@ -359,7 +376,6 @@ class Gateway(Server):
 
     def dispatch(self, connection: ClientConnection, request: Request) -> None:
         """Answer one request (called in order, one at a time per connection)."""
-        connection.keep_alive = request.keep_alive
         if self.guard is not None:
             self.spawn(self._guarded(connection, request))
             return

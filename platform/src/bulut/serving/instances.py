@@ -1,11 +1,12 @@
 """Instances: function processes, their readiness probes and their shutdown.
 
-An instance is a :class:`~bulut.serving.zygote.Child` (forked from the revision's zygote,
-or spawned fresh when there is none) plus what the data plane keeps beside it: its
-breaker (containerConcurrency), its connection pool and its state. Readiness follows
-queue-proxy's aggressive probe: the function's ``/health/readiness`` (kn func) or a TCP
-connect, every 50 ms. Shutdown follows the runtime contract: SIGTERM, wait for the
-process to drain and exit, SIGKILL after the grace period.
+An instance is a :class:`~bulut.serving.zygote.Child` (taken from the revision's zygote
+pool, forked from it, or spawned fresh when there is none) plus what the data plane
+keeps beside it: its breaker (containerConcurrency), its connection pool and its state.
+Readiness follows queue-proxy's aggressive probe: the function's ``/health/readiness``
+(kn func) or a TCP connect, every 50 ms, and at once when the process says it listens.
+Shutdown follows the runtime contract: SIGTERM, wait for the process to drain and exit,
+SIGKILL after the grace period.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Instance:
         self.child = child
         self.pid = child.pid
         self.port = child.port
-        self.cold_start = cold_start  # "fork" or "spawn"
+        self.cold_start = cold_start  # "pool", "fork" or "spawn"
         self.breaker = Breaker(container_concurrency)
         self.upstream = Upstream(child.port)
         self.state = State.STARTING
@@ -59,10 +60,21 @@ class Instance:
         return f"Instance(pid={self.pid}, port={self.port}, state={self.state.value})"
 
     async def wait_ready(self, readiness_path: str, deadline: float) -> bool:
-        """Probe until ready (True), or until the process exits or ``deadline`` passes."""
+        """Probe until ready (True), or until the process exits or ``deadline`` passes.
+
+        The port accepts connections before the process serves (they wait in the
+        kernel's backlog), so an HTTP probe is sent at once and answered as soon as the
+        process serves. A TCP connect would succeed too early that way: it is tried once
+        the process said it listens. A failed probe is retried after 50 ms, or as soon
+        as that word comes if it has not yet.
+        """
+        listening = self.child.listening
         while time.monotonic() < deadline:
             if self.exited.done():
                 return False
+            if not readiness_path and listening is not None and not listening.done():
+                await self._until(listening, deadline - time.monotonic())
+                continue
             probe = asyncio.ensure_future(self._probe_once(readiness_path))
             racing: set[asyncio.Future[Any]] = {probe, self.exited}
             done, _ = await asyncio.wait(
@@ -76,8 +88,16 @@ class Instance:
                     await probe
             if self.exited.done():
                 return False
-            await asyncio.sleep(PROBE_INTERVAL)
+            if listening is not None and not listening.done():
+                await self._until(listening, PROBE_INTERVAL)
+            else:
+                await asyncio.sleep(PROBE_INTERVAL)
         return False
+
+    async def _until(self, listening: asyncio.Future[None], timeout: float) -> None:
+        """Wait until the process says it listens, exits, or ``timeout`` passes."""
+        racing: set[asyncio.Future[Any]] = {listening, self.exited}
+        await asyncio.wait(racing, timeout=max(timeout, 0.0), return_when="FIRST_COMPLETED")
 
     async def _probe_once(self, readiness_path: str) -> bool:
         if not readiness_path:

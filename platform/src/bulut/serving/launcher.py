@@ -1,22 +1,27 @@
-"""The launcher: how a revision gets a new instance (fork of its zygote, else a fresh spawn).
+"""The launcher: how a revision gets a new instance (its zygote's pool, a fork, a spawn).
 
 It keeps the revision's zygote (starts it, restarts it when it dies) and says how each
-instance was made, so cold starts are reported as ``fork`` or ``spawn``.
+instance was made, so cold starts are reported by source: ``pool`` (a child the zygote
+forked ahead of need), ``fork`` (forked on demand) or ``spawn`` (a fresh process).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from bulut.errors import InstanceError
-from bulut.serving.memory import memory_of
-from bulut.serving.zygote import Child, Workload, Zygote, spawn
+from bulut.serving.memory import Memory, memory_of
+from bulut.serving.zygote import FORK, POOL, SPAWN, Child, Workload, Zygote, spawn
 
 logger = logging.getLogger(__name__)
+
+POOL_SIZE = 1  # parked children per zygote
 
 
 def to_mib(size: int) -> int:
@@ -24,8 +29,73 @@ def to_mib(size: int) -> int:
     return round(size / 2**20) * 2**20
 
 
+def memory_facts(memory: Memory) -> dict[str, int]:
+    """RSS, PSS and USS as reported (whole MiB)."""
+    return {
+        "rssBytes": to_mib(memory.rss),
+        "pssBytes": to_mib(memory.pss),
+        "ussBytes": to_mib(memory.uss),
+    }
+
+
+class StartQueue:
+    """How many zygotes import at once: one per CPU, revisions with waiting requests first.
+
+    When `bulut up` starts (or restarts after a restore), every revision starts its
+    zygote together; five function imports sharing two cores make each take several
+    times longer, and the request that is waiting for one function waits for all five.
+    With the starts queued, a revision whose request the activator holds (``urgent``)
+    takes the next free slot, so the first answer comes as soon as its own import is done.
+    """
+
+    def __init__(self, slots: int = 0) -> None:
+        self.slots = slots if slots > 0 else (os.cpu_count() or 1)
+        self.running = 0
+        self._waiting: list[tuple[Launcher, asyncio.Future[None]]] = []
+
+    @property
+    def waiting(self) -> int:
+        """Zygote starts waiting for a slot."""
+        return len(self._waiting)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, launcher: Launcher) -> AsyncIterator[None]:
+        """Hold a slot while ``launcher``'s zygote imports and primes."""
+        if self.running < self.slots and not self._waiting:
+            self.running += 1
+        else:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiting.append((launcher, future))
+            try:
+                await future  # the slot is handed over, already counted
+            except asyncio.CancelledError:
+                if future.done() and not future.cancelled():
+                    self._release()
+                else:
+                    self._waiting = [w for w in self._waiting if w[1] is not future]
+                raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self._waiting:
+            chosen = next((w for w in self._waiting if w[0].urgent), self._waiting[0])
+            self._waiting.remove(chosen)
+            if not chosen[1].done():
+                chosen[1].set_result(None)
+                return
+        self.running -= 1
+
+
 class Launcher:
-    """Forks instances from the revision's zygote; spawns them when there is none."""
+    """Takes instances from the revision's zygote (pool, else fork); spawns without one.
+
+    ``pool_source`` is the cold-start source a pooled child is reported as: ``pool``, or
+    ``fork`` for a caller that counts only ``fork`` and ``spawn`` (a pooled child is a
+    fork of the zygote, made earlier).
+    """
 
     def __init__(
         self,
@@ -34,16 +104,23 @@ class Launcher:
         cwd: Path,
         *,
         use_zygote: bool = True,
+        pool_size: int = POOL_SIZE,
+        pool_source: str = FORK,
         start_timeout: float = 600.0,
         on_change: Callable[[], None] = lambda: None,
+        start_queue: StartQueue | None = None,
     ) -> None:
         self.workload = workload
         self.env = dict(env)
         self.cwd = cwd
         self.use_zygote = use_zygote
+        self.pool_size = pool_size
+        self.pool_source = pool_source
         self.start_timeout = start_timeout
         self.facts: dict[str, Any] | None = None
         self._on_change = on_change
+        self.start_queue = start_queue
+        self.urgent = False  # a request is waiting for this revision's first instance
         self._zygote: Zygote | None = None
         self._task: asyncio.Task[Zygote | None] | None = None
         self._closed = False
@@ -60,9 +137,17 @@ class Launcher:
         return await asyncio.shield(self._task)
 
     async def _start_zygote(self) -> Zygote | None:
-        zygote = Zygote(self.workload, self.env, self.cwd)
+        zygote = Zygote(
+            self.workload,
+            self.env,
+            self.cwd,
+            pool_size=self.pool_size,
+            on_pool_change=self._on_change,
+        )
+        queue = self.start_queue
         try:
-            await zygote.start(timeout=self.start_timeout)
+            async with queue.turn(self) if queue is not None else contextlib.nullcontext():
+                await zygote.start(timeout=self.start_timeout)
         except (InstanceError, TimeoutError) as error:
             logger.warning("no zygote for %s (%s); spawning fresh", self.workload.project, error)
             self.facts = {"pid": None, "error": str(error)}
@@ -74,29 +159,37 @@ class Launcher:
         return zygote
 
     def refresh(self) -> None:
-        """Re-read the zygote's memory (RSS, PSS, USS)."""
-        if self._zygote is not None and self._zygote.pid is not None:
-            memory = memory_of(self._zygote.pid)
+        """Re-read the memory (RSS, PSS, USS) of the zygote and of its parked children.
+
+        Parked children are processes too: their memory is reported beside the zygote's
+        (``pool``), never folded into it or left out.
+        """
+        zygote = self._zygote
+        if zygote is not None and zygote.pid is not None:
+            parked = sorted(zygote.parked)
+            pool = Memory()
+            for pid in parked:
+                pool = pool + memory_of(pid)
             self.facts = {
-                "pid": self._zygote.pid,
-                "importMs": self._zygote.import_ms,
-                "rssBytes": to_mib(memory.rss),
-                "pssBytes": to_mib(memory.pss),
-                "ussBytes": to_mib(memory.uss),
+                "pid": zygote.pid,
+                "importMs": zygote.import_ms,
+                **memory_facts(memory_of(zygote.pid)),
+                "pool": {"size": zygote.pool_size, "parked": parked, **memory_facts(pool)},
             }
 
     async def launch(self) -> tuple[Child, str]:
-        """A new instance process and how it was made (``fork`` or ``spawn``)."""
+        """A new instance process and how it was made (``pool_source``, fork or spawn)."""
         zygote = await self.zygote()
         if zygote is not None and zygote.alive:
-            return await zygote.fork(), "fork"
+            child = await zygote.fork()
+            return child, self.pool_source if child.source == POOL else FORK
         if zygote is not None and not self._closed:  # it died: start another, spawn meanwhile
             self._zygote = None
             self._task = asyncio.get_running_loop().create_task(self._start_zygote())
-        return await spawn(self.workload, self.env, self.cwd), "spawn"
+        return await spawn(self.workload, self.env, self.cwd), SPAWN
 
     async def aclose(self) -> None:
-        """Stop the zygote (its children die with it)."""
+        """Stop the zygote (its children, parked or not, die with it)."""
         self._closed = True
         if self._task is not None:
             self._task.cancel()

@@ -18,6 +18,10 @@ class Memory:
     pss: int = 0
     uss: int = 0
 
+    def __add__(self, other: Memory) -> Memory:
+        """Both processes together (PSS and USS add up; RSS counts shared pages twice)."""
+        return Memory(self.rss + other.rss, self.pss + other.pss, self.uss + other.uss)
+
 
 def parse_smaps_rollup(text: str) -> Memory:
     """Memory from the text of ``smaps_rollup`` (values are in kB)."""

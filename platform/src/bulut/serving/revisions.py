@@ -23,9 +23,9 @@ from bulut.errors import InstanceError
 from bulut.serving.activator import Activator
 from bulut.serving.autoscaler import Autoscaler, ConcurrencyTracker, DeciderSpec
 from bulut.serving.instances import Instance, State
-from bulut.serving.launcher import Launcher
+from bulut.serving.launcher import Launcher, StartQueue
 from bulut.serving.status import RevisionFacts, report
-from bulut.serving.zygote import Workload
+from bulut.serving.zygote import POOL, Workload
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ class RevisionRuntime:
         on_change: Callable[[], None] = lambda: None,
         on_ready: Callable[[RevisionSpec, Instance], None] | None = None,
         tick_interval: float = 2.0,
+        start_queue: StartQueue | None = None,
     ) -> None:
         self.spec = spec
         self._on_ready = on_ready
@@ -99,6 +100,8 @@ class RevisionRuntime:
             use_zygote=spec.use_zygote,
             start_timeout=decider.progress_deadline,
             on_change=self._changed,
+            pool_source=POOL,
+            start_queue=start_queue,
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._desired = 0
@@ -159,7 +162,7 @@ class RevisionRuntime:
         instance = Instance(
             child, container_concurrency=self.spec.container_concurrency, cold_start=how
         )
-        self.facts.cold_starts[how] += 1
+        self.facts.cold_starts[how] = self.facts.cold_starts.get(how, 0) + 1
         self.instances.append(instance)
         instance.exited.add_done_callback(lambda f: self._exited(instance, f))
         self._changed()
@@ -171,17 +174,37 @@ class RevisionRuntime:
             self.facts.deadline_exceeded = True
             await self._stop(instance)
 
-    def _became_ready(self, instance: Instance) -> None:
-        instance.state, instance.ready_at = State.READY, time.monotonic()
+    def _became_ready(self, instance: Instance, *, first: bool = True) -> None:
+        instance.state = State.READY
         self.ready.append(instance)
-        self.facts.ever_ready, self.facts.last_exit_code = True, None
-        self._failures = 0
-        if self._on_ready is not None:
-            self._on_ready(self.spec, instance)
+        if first:
+            instance.ready_at = time.monotonic()
+            self.facts.ever_ready, self.facts.last_exit_code = True, None
+            self._failures = 0
+            if self._on_ready is not None:
+                self._on_ready(self.spec, instance)
         while self.activator.held and instance.breaker.try_acquire():
             if not self.activator.offer(instance):
                 instance.breaker.release()
         self._changed()
+
+    def unreachable(self, instance: Instance) -> None:
+        """A connection to ``instance`` was refused: route around it until a probe passes.
+
+        Usually the process has just died and its exit is not handled yet; requests then
+        wait in the activator for the replacement instead of failing with 502.
+        """
+        if instance in self.ready:
+            self.ready.remove(instance)
+            instance.state = State.STARTING
+            self._spawn_task(self._probe_again(instance))
+            self._changed()
+
+    async def _probe_again(self, instance: Instance) -> None:
+        deadline = time.monotonic() + self.autoscaler.spec.progress_deadline
+        ready = await instance.wait_ready(self.spec.workload.readiness_path, deadline)
+        if ready and instance.state is State.STARTING and not instance.stopping:
+            self._became_ready(instance, first=False)
 
     def _exited(self, instance: Instance, future: asyncio.Future[int]) -> None:
         code = future.result()
@@ -266,6 +289,7 @@ class RevisionRuntime:
                     return instance
             else:
                 self.autoscaler.poke()
+                self.launcher.urgent = True  # its zygote starts before idle revisions' ones
             ticket.via_activator = True
             return await self.activator.hold()
 

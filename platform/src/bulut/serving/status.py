@@ -27,7 +27,7 @@ class RevisionFacts:
     last_exit_message: str = ""
     active: tuple[str, str, str] = (UNKNOWN, "Deploying", "")
     zygote: dict[str, Any] | None = None
-    cold_starts: dict[str, int] = field(default_factory=lambda: {"fork": 0, "spawn": 0})
+    cold_starts: dict[str, int] = field(default_factory=lambda: {"pool": 0, "fork": 0, "spawn": 0})
     instances: list[dict[str, Any]] = field(default_factory=list)
     held: int = 0
 

@@ -3,17 +3,23 @@
 The template (``zygote_host.py``, run by the function's own Python) has imported the
 server, the runtime library and the function module and has served one in-process
 request; a cold start is then a ``fork()`` of it (SOCK's technique, "primed" the way
-SnapStart is). This module is the runtime's side: it starts the template, sends fork
-commands over a socketpair and turns the template's event lines into futures.
+SnapStart is). The template also keeps a small pool of children forked ahead of need
+(event loop running, port bound but not listening, serving nothing) that a cold start
+takes instead of forking. This module is the runtime's side: it starts the template,
+sends fork commands over a socketpair, turns the template's event lines into futures
+and reads the pipe on which each instance says it listens.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import select
 import socket
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,13 @@ from bulut.functions.environments import Environment
 from bulut.functions.project import FunctionProject
 
 HOST_PROGRAM = Path(__file__).with_name("zygote_host.py")
+
+# How an instance was made (its cold-start source).
+POOL = "pool"  # taken from the zygote's pool of pre-forked children
+FORK = "fork"  # forked from the zygote on demand
+SPAWN = "spawn"  # a fresh process
+
+BACKLOG = 1024  # an instance's listen backlog until its server re-listens
 
 
 @dataclass(frozen=True)
@@ -78,23 +91,135 @@ class Workload:
 
 @dataclass
 class Child:
-    """A process forked from a zygote (or spawned fresh): its pid, port and exit."""
+    """A process forked from a zygote (or spawned fresh): its pid, port and exit.
+
+    ``listening`` resolves once the process says it listens (None: it cannot say).
+    """
 
     pid: int
     port: int
     exited: asyncio.Future[int] = field(repr=False)
     watcher: asyncio.Task[None] | None = field(default=None, repr=False)
+    source: str = FORK
+    listening: asyncio.Future[None] | None = field(default=None, repr=False)
+
+
+class Notifications:
+    """A pipe each instance writes its pid (and a newline) to once it listens.
+
+    The write end goes to the zygote (its children inherit it) or to a spawned process;
+    pids announced before anyone asked are remembered until :meth:`forget`.
+    """
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+        self._loop = asyncio.get_running_loop()
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+        self._early: set[int] = set()
+        self._buffer = b""
+        self._open = True
+        self._loop.add_reader(self.read_fd, self._readable)
+
+    def handed_over(self) -> None:
+        """The process holding the write end started: close the runtime's copy."""
+        if self.write_fd >= 0:
+            os.close(self.write_fd)
+            self.write_fd = -1
+
+    def future(self, pid: int) -> asyncio.Future[None]:
+        """Resolves once ``pid`` says it listens."""
+        future: asyncio.Future[None] = self._loop.create_future()
+        if pid in self._early:
+            self._early.discard(pid)
+            future.set_result(None)
+        else:
+            self._waiting[pid] = future
+        return future
+
+    def forget(self, pid: int) -> None:
+        """``pid`` is gone: drop what is kept for it."""
+        self._early.discard(pid)
+        future = self._waiting.pop(pid, None)
+        if future is not None and not future.done():
+            future.cancel()
+
+    def _readable(self) -> None:
+        try:
+            chunk = os.read(self.read_fd, 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:  # every writer is gone
+            self.close()
+            return
+        *lines, self._buffer = (self._buffer + chunk).split(b"\n")
+        for line in lines:
+            try:
+                pid = int(line)
+            except ValueError:
+                continue
+            future = self._waiting.pop(pid, None)
+            if future is None:
+                self._early.add(pid)
+            elif not future.done():
+                future.set_result(None)
+
+    def close(self) -> None:
+        """Stop reading; pending futures are cancelled."""
+        if not self._open:
+            return
+        self._open = False
+        self._loop.remove_reader(self.read_fd)
+        os.close(self.read_fd)
+        self.handed_over()
+        for future in self._waiting.values():
+            if not future.done():
+                future.cancel()
+        self._waiting.clear()
+        self._early.clear()
+
+
+@dataclass
+class Parked:
+    """A child the zygote forked ahead of need: its port's socket (bound, not listening)
+    and the write end of its go pipe, both held by the runtime until it is taken."""
+
+    pid: int
+    port: int
+    sock: socket.socket = field(repr=False)
+    go: int = field(repr=False)
+
+    def close(self) -> None:
+        self.sock.close()
+        with contextlib.suppress(OSError):
+            os.close(self.go)
 
 
 class Zygote:
-    """The runtime's handle on one template process."""
+    """The runtime's handle on one template process and its pool of parked children."""
 
-    def __init__(self, workload: Workload, env: Mapping[str, str], cwd: Path) -> None:
+    def __init__(
+        self,
+        workload: Workload,
+        env: Mapping[str, str],
+        cwd: Path,
+        *,
+        pool_size: int = 0,
+        on_pool_change: Callable[[], None] = lambda: None,
+    ) -> None:
         self.workload = workload
         self.env = dict(env)
         self.cwd = cwd
+        self.pool_size = pool_size
         self.pid: int | None = None
         self.import_ms: float = 0.0
+        self.parked: dict[int, Parked] = {}  # oldest first
+        self._on_pool_change = on_pool_change
+        self._notifications: Notifications | None = None
+        self._pool: socket.socket | None = None
+        self._gone: deque[int] = deque(maxlen=64)  # exits of pids not known (yet)
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -112,16 +237,38 @@ class Zygote:
     async def start(self, timeout: float = 120.0) -> None:
         """Start the template and wait until it is primed; InstanceError if it fails."""
         ours, theirs = socket.socketpair()
-        env = {**base_environment(), **self.env, "BULUT_ZYGOTE_FD": str(theirs.fileno())}
-        self._process = await asyncio.create_subprocess_exec(
-            *self.workload.host_args("zygote"),
-            pass_fds=[theirs.fileno()],
-            env=env,
-            cwd=self.cwd,
-            stdin=asyncio.subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        theirs.close()
+        pool_ours, pool_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        notifications = self._notifications = Notifications()
+        env = {
+            **base_environment(),
+            **self.env,
+            "BULUT_ZYGOTE_FD": str(theirs.fileno()),
+            "BULUT_POOL_FD": str(pool_theirs.fileno()),
+            "BULUT_NOTIFY_FD": str(notifications.write_fd),
+        }
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *self.workload.host_args("zygote"),
+                "--pool",
+                str(self.pool_size),
+                pass_fds=[theirs.fileno(), pool_theirs.fileno(), notifications.write_fd],
+                env=env,
+                cwd=self.cwd,
+                stdin=asyncio.subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except BaseException:
+            ours.close()
+            pool_ours.close()
+            notifications.close()
+            raise
+        finally:
+            theirs.close()
+            pool_theirs.close()
+            notifications.handed_over()
+        self._pool = pool_ours
+        pool_ours.setblocking(False)
+        asyncio.get_running_loop().add_reader(pool_ours.fileno(), self._receive_parked)
         self._reader, self._writer = await asyncio.open_unix_connection(sock=ours)
         try:
             first = await asyncio.wait_for(self._read_event(), timeout)
@@ -135,6 +282,43 @@ class Zygote:
         self.import_ms = float(first.get("importMs", 0.0))
         self._pump = asyncio.get_running_loop().create_task(self._pump_events())
 
+    def _receive_parked(self) -> None:
+        """A parked child handed over by the zygote: ``{"pid", "port"}`` + socket, go fd."""
+        assert self._pool is not None
+        try:
+            message, fds, _, _ = socket.recv_fds(self._pool, 1024, 2)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            message, fds = b"", []
+        if not message:  # the zygote is gone
+            for fd in fds:
+                os.close(fd)
+            self._close_pool()
+            return
+        if len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            return
+        facts = json.loads(message)
+        parked = Parked(int(facts["pid"]), int(facts["port"]), socket.socket(fileno=fds[0]), fds[1])
+        if parked.pid in self._gone or self.closed.is_set():
+            parked.close()
+            return
+        self.parked[parked.pid] = parked
+        self._on_pool_change()
+
+    def _close_pool(self) -> None:
+        if self._pool is not None:
+            asyncio.get_running_loop().remove_reader(self._pool.fileno())
+            self._pool.close()
+            self._pool = None
+        parked, self.parked = self.parked, {}
+        for child in parked.values():
+            child.close()
+        if parked:
+            self._on_pool_change()
+
     async def _read_event(self) -> dict[str, Any]:
         assert self._reader is not None
         line = await self._reader.readline()
@@ -147,17 +331,29 @@ class Zygote:
         try:
             while True:
                 event = await self._read_event()
-                kind = event.get("event")
-                if kind == "exit":
-                    future = self._children.pop(int(event["pid"]), None)
-                    if future is not None and not future.done():
-                        future.set_result(int(event["code"]))
+                if event.get("event") == "exit":
+                    self._exited(int(event["pid"]), int(event["code"]))
                 else:
                     self._pending.put_nowait(event)
         except (InstanceError, OSError, ValueError):
             pass
         finally:
             self._lost()
+
+    def _exited(self, pid: int, code: int) -> None:
+        if self._notifications is not None:
+            self._notifications.forget(pid)
+        future = self._children.pop(pid, None)
+        if future is not None:
+            if not future.done():
+                future.set_result(code)
+            return
+        parked = self.parked.pop(pid, None)
+        if parked is None:
+            self._gone.append(pid)
+            return
+        parked.close()
+        self._on_pool_change()
 
     def _lost(self) -> None:
         """The template is gone: its children died with it (death signal)."""
@@ -166,25 +362,55 @@ class Zygote:
             if not future.done():
                 future.set_result(-9)
         self._children.clear()
+        self._close_pool()
+        if self._notifications is not None:
+            self._notifications.close()
         self._pending.put_nowait({"event": "lost"})
 
+    def _child(self, pid: int, port: int, source: str) -> Child:
+        exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        listening = None if self._notifications is None else self._notifications.future(pid)
+        self._children[pid] = exited
+        return Child(pid, port, exited, source=source, listening=listening)
+
+    def take(self, env: Mapping[str, str] | None = None) -> Child | None:
+        """The oldest parked child, told to serve; None when the pool is empty."""
+        go = json.dumps(dict(env or {})).encode() + b"\n"
+        if self._writer is None or len(go) > select.PIPE_BUF:
+            return None  # a longer line might not fit the pipe at once: fork instead
+        while self.parked:
+            parked = self.parked.pop(next(iter(self.parked)))
+            try:
+                parked.sock.listen(BACKLOG)  # from now on connections queue for it
+                os.write(parked.go, go)
+            except OSError:  # it died and its exit is on the way: try the next one
+                continue
+            finally:
+                parked.close()
+            child = self._child(parked.pid, parked.port, POOL)
+            self._writer.write(json.dumps({"cmd": "taken", "pid": parked.pid}).encode() + b"\n")
+            return child
+        return None
+
     async def fork(self, env: Mapping[str, str] | None = None) -> Child:
-        """Fork one instance; it listens on its port by the time this returns."""
+        """One instance, taken from the pool or forked now; its port accepts connections
+        (they queue in the kernel until it serves) by the time this returns."""
         if not self.alive or self._writer is None:
             raise InstanceError("zygote is not running")
+        child = self.take(env)
+        if child is not None:
+            return child
         async with self._lock:
             command = {"cmd": "fork", "env": dict(env or {})}
             self._writer.write(json.dumps(command).encode() + b"\n")
             event = await self._pending.get()
         if event.get("event") != "forked":
             raise InstanceError("zygote died while forking")
-        exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        child = Child(pid=int(event["pid"]), port=int(event["port"]), exited=exited)
-        self._children[child.pid] = exited
-        return child
+        return self._child(int(event["pid"]), int(event["port"]), FORK)
 
     async def close(self) -> None:
         """Stop the template (its children get SIGTERM from it, then die with it)."""
+        self._close_pool()
         if self._writer is not None:
             self._writer.close()
         if self._process is not None and self._process.returncode is None:
@@ -194,7 +420,14 @@ class Zygote:
                 self._process.kill()
                 await self._process.wait()
         if self._pump is not None:
-            await asyncio.gather(self._pump, return_exceptions=True)
+            # EOF comes when every holder of the control socket is gone; never wait forever
+            # on a straggling child that still holds it.
+            done, _ = await asyncio.wait({self._pump}, timeout=5.0)
+            if not done:
+                self._pump.cancel()
+                await asyncio.gather(self._pump, return_exceptions=True)
+        if self._notifications is not None:
+            self._notifications.close()
         self.closed.set()
 
 
@@ -205,31 +438,41 @@ async def spawn(workload: Workload, env: Mapping[str, str], cwd: Path) -> Child:
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
     port = int(sock.getsockname()[1])
+    notifications = Notifications()
     full_env = {
         **base_environment(),
         **env,
         "BULUT_LISTEN_FD": str(sock.fileno()),
+        "BULUT_NOTIFY_FD": str(notifications.write_fd),
         "PORT": str(port),
         "LISTEN_ADDRESS": f"127.0.0.1:{port}",
     }
     try:
         process = await asyncio.create_subprocess_exec(
             *workload.host_args("serve"),
-            pass_fds=[sock.fileno()],
+            pass_fds=[sock.fileno(), notifications.write_fd],
             env=full_env,
             cwd=cwd,
             stdin=asyncio.subprocess.DEVNULL,
             start_new_session=True,
         )
+    except BaseException:
+        notifications.close()
+        raise
     finally:
         sock.close()
+        notifications.handed_over()
     exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     async def watch() -> None:
-        exited.set_result(await process.wait())
+        try:
+            exited.set_result(await process.wait())
+        finally:
+            notifications.close()
 
     watcher = asyncio.get_running_loop().create_task(watch())
-    return Child(pid=process.pid, port=port, exited=exited, watcher=watcher)
+    listening = notifications.future(process.pid)
+    return Child(process.pid, port, exited, watcher, source=SPAWN, listening=listening)
 
 
 PRIVATE_PREFIXES = ("BULUT_", "VAULT_", "BAO_")

@@ -4,7 +4,7 @@ It runs under the *function's* Python, in the function's own environment, so it 
 not import ``bulut``: stdlib plus what that environment has (uvicorn, func-python or
 functions-framework, the function module). Executed by path::
 
-    python zygote_host.py zygote --project DIR --flavour cloudevents
+    python zygote_host.py zygote --project DIR --flavour cloudevents --pool 1
     python zygote_host.py serve  --project DIR --flavour http
 
 ``zygote`` imports the server, the runtime library and the function, builds the ASGI
@@ -13,15 +13,31 @@ in-process ``GET /health/readiness``, and then obeys JSON lines on the control s
 (file descriptor ``BULUT_ZYGOTE_FD``):
 
     -> {"cmd": "fork", "env": {...}}                 <- {"event": "forked", "pid": P, "port": N}
+    -> {"cmd": "taken", "pid": P}                    (the runtime took parked child P)
     <- {"event": "ready", "pid": P, "importMs": F}   <- {"event": "exit", "pid": P, "code": C}
     <- {"event": "failed", "message": "..."}         (the app could not be built)
 
-Each child runs the ASGI lifespan (so the function's ``start(cfg)`` happens after the
-fork, never shared) and serves HTTP/1.1 with uvicorn on a loopback socket the zygote
-bound and listened on *before* forking, so connections queue in the kernel meanwhile.
-``serve`` does the same in one fresh process on the socket ``BULUT_LISTEN_FD``.
-A child dies with its parent (``PR_SET_PDEATHSIG``); the zygote dies with the runtime
-(control socket EOF, or the death signal).
+``fork`` forks a child onto a loopback socket the zygote bound and listened on *before*
+forking, so connections queue in the kernel until the child serves.
+
+The pool (``--pool N``; socket ``BULUT_POOL_FD``): N children forked ahead of need. A
+parked child has its event loop running and its port bound but *not listening*, so
+nothing can connect to it and it serves nothing. It first rehearses the server's code
+paths once with a stand-in app (no user code) on an abstract Unix socket, so that its
+first real request does not pay for the copy-on-write faults, then says so; only then
+does the zygote hand the runtime its port socket and the write end of its go pipe
+(``{"pid": P, "port": N}`` with the two fds, SCM_RIGHTS). To take it, the runtime makes
+that socket listen, writes a go line (the env, JSON) down the pipe and tells the zygote
+(``taken``), which refills the pool once no command came for ``REFILL_DELAY``, so not
+while a cold start still wants the CPU. On go the child runs the ASGI lifespan (the
+function's ``start(cfg)``) and serves; a parked child whose pipe closes exits. A parked
+child that dies is replaced, with back-off.
+
+Each instance writes its pid and a newline to the pipe ``BULUT_NOTIFY_FD`` once it
+listens, so the runtime need not poll for that. ``serve`` does the same in one fresh
+process on the socket ``BULUT_LISTEN_FD``. A child dies with its parent
+(``PR_SET_PDEATHSIG``); the zygote dies with the runtime (control socket EOF, or the
+death signal) and takes every child, parked or not, along.
 """
 
 from __future__ import annotations
@@ -44,10 +60,15 @@ import signal
 import socket
 import time
 import traceback
+from dataclasses import dataclass
 from typing import Any
 
 PR_SET_PDEATHSIG = 1
 READINESS_PATH = "/health/readiness"
+BACKLOG = 1024
+REFILL_DELAY = 0.5  # seconds without a command before the pool is (re)filled
+MAX_REFILL_DELAY = 10.0  # back-off cap while parked children keep dying
+REHEARSAL_TIMEOUT = 5.0  # seconds a parked child may spend rehearsing
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
@@ -140,12 +161,164 @@ def prime(config: Any, path: str) -> None:
     gc.freeze()  # keep the collector from touching (and so copying) the zygote's pages
 
 
-def serve(config: Any, sock: socket.socket) -> int:
-    """Serve on ``sock`` until SIGTERM; the process exit code."""
+def tell_listening(notify: int) -> None:
+    """Write this process's pid to the runtime's notification pipe (if there is one)."""
+    if notify >= 0:
+        with contextlib.suppress(OSError):
+            os.write(notify, b"%d\n" % os.getpid())
+
+
+async def wait_for_go(go: int) -> dict[str, str] | None:
+    """The env of the go message on pipe ``go``; None when the pipe closed without one."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    arrived: asyncio.Future[None] = loop.create_future()
+    buffer = bytearray()
+
+    def readable() -> None:
+        try:
+            chunk = os.read(go, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        buffer.extend(chunk)
+        if (not chunk or b"\n" in buffer) and not arrived.done():
+            arrived.set_result(None)
+
+    os.set_blocking(go, False)
+    loop.add_reader(go, readable)
+    try:
+        await arrived
+    finally:
+        loop.remove_reader(go)
+        os.close(go)
+    if b"\n" not in buffer:
+        return None
+    env: dict[str, str] = json.loads(bytes(buffer).split(b"\n", 1)[0])
+    return env
+
+
+def stop_waiting(parked: Any) -> None:
+    """Resolve ``parked`` (an asyncio future) unless it already is."""
+    if not parked.done():
+        parked.set_result(None)
+
+
+async def stand_in_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An ASGI app with no user code, for rehearsals: lifespan, then 200 "ok"."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    while (await receive()).get("more_body"):
+        pass
+    headers = [(b"content-type", b"text/plain"), (b"content-length", b"2")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def rehearse(config: Any) -> None:
+    """Run the server once, as a request would, with :func:`stand_in_app` on an abstract
+    Unix socket: the first real request then finds those pages already copied."""
+    import asyncio
+    import copy
+
     import uvicorn
 
-    server = uvicorn.Server(config)
-    server.run(sockets=[sock])
+    stand_in = copy.copy(config)
+    stand_in.loaded_app = stand_in_app
+    server = uvicorn.Server(stand_in)
+    server.lifespan = stand_in.lifespan_class(stand_in)
+    address = f"\0bulut-rehearsal-{os.getpid()}"  # abstract: no file, no TCP port
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(address)
+        await server.startup(sockets=[listener])
+        await server.on_tick(0)  # what the main loop does first (the date header)
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(address)  # the listener's backlog takes it at once
+        reader, writer = await asyncio.open_unix_connection(sock=client)
+        writer.write(
+            b"POST / HTTP/1.1\r\nhost: rehearsal\r\ncontent-type: application/json\r\n"
+            b"ce-id: 1\r\ncontent-length: 2\r\n\r\n{}"
+        )
+        await reader.readuntil(b"\r\n\r\nok")
+        writer.close()
+        for connection in list(server.server_state.connections):
+            connection.shutdown()
+        await server.lifespan.shutdown()
+    finally:
+        for running in getattr(server, "servers", []):
+            running.close()  # the event loop closes the listener's fd with it
+        listener.close()
+    gc.collect()
+    gc.freeze()  # what is left is this child's own: keep the collector off it
+
+
+def serve(
+    config: Any, sock: socket.socket, notify: int = -1, *, go: int = -1, warm: int = -1
+) -> int:
+    """Serve on ``sock`` until SIGTERM; the process exit code.
+
+    A parked child (``go``) runs its event loop first: it rehearses, writes a byte to
+    ``warm``, and enters the server, which waits for a go line on the pipe ``go`` just
+    before the ASGI lifespan (the function's ``start(cfg)``) and listening. It leaves if
+    the pipe closes first, or on SIGTERM. ``notify`` hears this pid once it listens.
+    """
+    import asyncio
+
+    import uvicorn
+    from uvicorn._compat import asyncio_run
+
+    class Server(uvicorn.Server):
+        parked: asyncio.Future[None] | None = None  # resolved by SIGTERM while parked
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            if go >= 0:
+                env = await self.wait_for_go()
+                if env is None:  # the pool was dropped, or SIGTERM: never serve
+                    self.should_exit = True
+                    return
+                os.environ.update(env)
+                redirect_output(str(os.getpid()))
+            await super().startup(sockets=sockets)
+            if self.started:
+                tell_listening(notify)
+
+        async def wait_for_go(self) -> dict[str, str] | None:
+            self.parked = asyncio.get_running_loop().create_future()
+            line = asyncio.ensure_future(wait_for_go(go))
+            racing: set[asyncio.Future[Any]] = {line, self.parked}
+            await asyncio.wait(racing, return_when="FIRST_COMPLETED")
+            self.parked = None
+            if not line.done():
+                line.cancel()
+                return None
+            return line.result()
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            parked = self.parked
+            if parked is not None:
+                parked.get_loop().call_soon_threadsafe(stop_waiting, parked)
+
+    server = Server(config)
+
+    async def run() -> None:
+        if go >= 0:
+            try:
+                await asyncio.wait_for(rehearse(config), REHEARSAL_TIMEOUT)
+            except Exception:  # best effort: a child that did not rehearse still serves
+                traceback.print_exc()
+            with contextlib.suppress(OSError):
+                os.write(warm, b"w")
+                os.close(warm)
+        await server.serve(sockets=[sock])
+
+    asyncio_run(run(), loop_factory=config.get_loop_factory())
     return 0 if server.started else 3
 
 
@@ -171,13 +344,53 @@ def finish(code: int) -> None:
     os._exit(code)
 
 
-class Zygote:
-    """The fork loop: control commands in, fork and exit events out."""
+def loopback_socket() -> tuple[socket.socket, int]:
+    """A TCP socket bound to a free loopback port (not listening yet) and that port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock, int(sock.getsockname()[1])
 
-    def __init__(self, control: socket.socket, config: Any) -> None:
+
+@dataclass
+class Parked:
+    """A pre-forked child warming up: its bound socket, go pipe and warm pipe."""
+
+    pid: int
+    port: int
+    sock: socket.socket
+    go: int  # write end of the child's go pipe
+    warm: int  # read end of the pipe the child writes one byte to once it is warm
+
+    def close(self) -> None:
+        self.sock.close()
+        for fd in (self.go, self.warm):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class Zygote:
+    """The fork loop: control commands in, fork and exit events out; the pool kept full."""
+
+    def __init__(
+        self,
+        control: socket.socket,
+        config: Any,
+        *,
+        pool: socket.socket | None = None,
+        pool_size: int = 0,
+        notify: int = -1,
+    ) -> None:
         self.control = control
         self.config = config
+        self.pool = pool
+        self.pool_size = pool_size if pool is not None else 0
+        self.notify = notify
         self.children: set[int] = set()
+        self.warming: dict[int, Parked] = {}  # by warm fd
+        self.parked: set[int] = set()  # handed to the runtime, not taken yet
+        self.refill_at = time.monotonic() + REFILL_DELAY  # not while the revision starts
+        self.park_deaths = 0
         self.buffer = b""
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
@@ -190,14 +403,21 @@ class Zygote:
         except OSError:
             self.shutdown()
 
+    def pool_deficit(self) -> int:
+        """Children the pool lacks (warming ones count as there)."""
+        return self.pool_size - len(self.parked) - len(self.warming)
+
     def run(self) -> None:
-        """Serve fork commands until the runtime goes away."""
+        """Serve commands until the runtime goes away; keep the pool full meanwhile."""
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGTERM, lambda *_: self.shutdown())
         while True:
-            watched: list[Any] = [self.control, self.wake_r]
-            readable, _, _ = select.select(watched, [], [])
+            timeout = None
+            if self.pool_deficit() > 0:
+                timeout = max(0.0, self.refill_at - time.monotonic())
+            watched: list[Any] = [self.control, self.wake_r, *self.warming]
+            readable, _, _ = select.select(watched, [], [], timeout)
             if self.wake_r in readable:
                 self.drain_wakeups()
                 self.reap()
@@ -212,6 +432,11 @@ class Zygote:
                 while b"\n" in self.buffer:
                     line, self.buffer = self.buffer.split(b"\n", 1)
                     self.command(json.loads(line))
+            for fd in readable:
+                if fd in self.warming:
+                    self.warmed(fd)
+            if self.pool_deficit() > 0 and time.monotonic() >= self.refill_at:
+                self.park()
 
     def drain_wakeups(self) -> None:
         try:
@@ -221,8 +446,8 @@ class Zygote:
             pass
 
     def reap(self) -> None:
-        """Collect every exited child and report its exit code."""
-        while self.children:
+        """Collect every exited child, parked or not, and report its exit code."""
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -230,19 +455,71 @@ class Zygote:
             if pid == 0:
                 return
             self.children.discard(pid)
+            warming = [fd for fd, parked in self.warming.items() if parked.pid == pid]
+            for fd in warming:
+                self.warming.pop(fd).close()
+            if warming or pid in self.parked:  # died before it was taken
+                self.parked.discard(pid)
+                self.back_off()
             self.emit(event="exit", pid=pid, code=os.waitstatus_to_exitcode(status))
 
+    def back_off(self) -> None:
+        """A parked child died untaken: refill later, and later again if it goes on."""
+        self.park_deaths += 1
+        delay = min(REFILL_DELAY * 2**self.park_deaths, MAX_REFILL_DELAY)
+        self.refill_at = max(self.refill_at, time.monotonic() + delay)
+
     def command(self, message: dict[str, Any]) -> None:
+        self.refill_at = max(self.refill_at, time.monotonic() + REFILL_DELAY)
         if message.get("cmd") == "fork":
             self.fork(dict(message.get("env") or {}))
+        elif message.get("cmd") == "taken":
+            pid = int(message["pid"])
+            if pid in self.parked:  # else it died meanwhile, and its exit was reported
+                self.parked.discard(pid)
+                self.children.add(pid)
+                self.park_deaths = 0
+
+    def park(self) -> None:
+        """Fork one child into the pool: it warms up, then waits for its go line."""
+        sock, port = loopback_socket()
+        go_r, go_w = os.pipe()
+        warm_r, warm_w = os.pipe()
+        zygote_pid = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            os.close(go_w)
+            os.close(warm_r)
+            self.become_parked(sock, go_r, warm_w, port, zygote_pid)
+        os.close(go_r)
+        os.close(warm_w)
+        self.warming[warm_r] = Parked(pid, port, sock, go_w, warm_r)
+
+    def warmed(self, fd: int) -> None:
+        """A warming child spoke (warm) or closed its pipe (died): hand it over or drop it."""
+        parked = self.warming.pop(fd)
+        try:
+            warm = os.read(fd, 1)
+        except OSError:
+            warm = b""
+        if warm and self.pool is not None:
+            message = json.dumps({"pid": parked.pid, "port": parked.port}).encode()
+            try:
+                socket.send_fds(self.pool, [message], [parked.sock.fileno(), parked.go])
+            except OSError:  # the runtime is going away
+                warm = b""
+            else:
+                self.parked.add(parked.pid)
+        parked.close()  # the runtime holds the socket and the go pipe now
+        if not warm:  # it died warming up (reaped later, not counted twice)
+            self.back_off()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(parked.pid, signal.SIGKILL)
 
     def fork(self, env: dict[str, str]) -> None:
         """Bind and listen, fork a child onto the socket, report pid and port."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(1024)
-        port = sock.getsockname()[1]
+        sock, port = loopback_socket()
+        sock.listen(BACKLOG)
         zygote_pid = os.getpid()
         pid = os.fork()
         if pid == 0:
@@ -251,32 +528,55 @@ class Zygote:
         self.children.add(pid)
         self.emit(event="forked", pid=pid, port=port)
 
+    def enter_child(self, zygote_pid: int, port: int) -> None:
+        """Just forked: default signals, die with the zygote, drop the zygote's fds."""
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # Not Python's default: asyncio.Runner would then install a handler whose repr
+        # (built again when uvicorn swaps handlers) costs a task repr on every start.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        die_with_parent()
+        if os.getppid() != zygote_pid:
+            finish(1)
+        self.control.close()
+        if self.pool is not None:
+            self.pool.close()
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+        for sibling in self.warming.values():
+            sibling.close()
+        os.environ["PORT"] = str(port)
+        os.environ["LISTEN_ADDRESS"] = f"127.0.0.1:{port}"
+
     def become_child(
         self, sock: socket.socket, env: dict[str, str], port: int, zygote_pid: int
     ) -> None:
         code = 1
         try:
-            signal.set_wakeup_fd(-1)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            die_with_parent()
-            if os.getppid() != zygote_pid:
-                finish(1)
-            self.control.close()
-            os.close(self.wake_r)
-            os.close(self.wake_w)
+            self.enter_child(zygote_pid, port)
             os.environ.update(env)
             redirect_output(str(os.getpid()))
-            os.environ["PORT"] = str(port)
-            os.environ["LISTEN_ADDRESS"] = f"127.0.0.1:{port}"
-            code = serve(self.config, sock)
+            code = serve(self.config, sock, self.notify)
+        except BaseException:
+            traceback.print_exc()
+        finish(code)
+
+    def become_parked(
+        self, sock: socket.socket, go: int, warm: int, port: int, zygote_pid: int
+    ) -> None:
+        code = 1
+        try:
+            self.enter_child(zygote_pid, port)
+            code = serve(self.config, sock, self.notify, go=go, warm=warm)
         except BaseException:
             traceback.print_exc()
         finish(code)
 
     def shutdown(self) -> None:
-        """The runtime is gone: stop every child and leave."""
-        for pid in list(self.children):
+        """The runtime is gone: stop every child, parked or not, and leave."""
+        warming = [parked.pid for parked in self.warming.values()]
+        for pid in [*self.children, *self.parked, *warming]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
         finish(0)
@@ -291,6 +591,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--target", default="")
     parser.add_argument("--signature-type", default="cloudevent")
     parser.add_argument("--readiness", default=READINESS_PATH)
+    parser.add_argument("--pool", type=int, default=0)
     args = parser.parse_args(argv)
     die_with_parent()
     redirect_output("zygote" if args.mode == "zygote" else str(os.getpid()))
@@ -298,6 +599,8 @@ def main(argv: list[str] | None = None) -> None:
     control = None
     if args.mode == "zygote":
         control = socket.socket(fileno=int(os.environ.pop("BULUT_ZYGOTE_FD")))
+    notify = int(os.environ.pop("BULUT_NOTIFY_FD", "-1"))
+    pool_fd = int(os.environ.pop("BULUT_POOL_FD", "-1"))
     try:
         app = build_app(args.project, args.flavour, args.target, args.signature_type)
         config = server_config(app)
@@ -311,9 +614,10 @@ def main(argv: list[str] | None = None) -> None:
         finish(1)
     if control is None:
         sock = socket.socket(fileno=int(os.environ.pop("BULUT_LISTEN_FD")))
-        finish(serve(config, sock))
+        finish(serve(config, sock, notify))
     assert control is not None
-    zygote = Zygote(control, config)
+    pool = socket.socket(fileno=pool_fd) if pool_fd >= 0 else None
+    zygote = Zygote(control, config, pool=pool, pool_size=max(args.pool, 0), notify=notify)
     import_ms = (time.perf_counter() - started) * 1000
     zygote.emit(event="ready", pid=os.getpid(), importMs=round(import_ms, 1))
     zygote.run()

@@ -378,6 +378,8 @@ class DrillRunner:
             started = time.monotonic()
             backup = take_backup(state_dir, location)
             self._step(report, "backup", started)
+            for name, seconds in backup.phases.items():
+                report.timings[f"backup: {name}"] = seconds
             report.backup = {
                 "id": backup.manifest.id,
                 "location": location.url,
@@ -417,15 +419,20 @@ class DrillRunner:
                         if scenario.shipping
                         else None
                     ),
+                    builds_dir=state_dir / "builds",  # where `bulut up` keeps them here
                 )
                 report.restore_seconds = time.monotonic() - started
+                for name, seconds in result.phases.items():
+                    report.timings[f"restore: {name}"] = seconds
                 report.replayed_events = result.replayed
                 if result.moved_aside is not None:
                     shutil.rmtree(result.moved_aside, ignore_errors=True)
 
             say("starting the recovered platform")
+            started = time.monotonic()
             platform.start()
             first_good = wait_until_serving(platform, scenario, scenario.platform.start_timeout)
+            self._step(report, "recovered platform start to first good response", started)
             report.rto_seconds = compute_rto(disaster_at, first_good)
 
             say("verifying")

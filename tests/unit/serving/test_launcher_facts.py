@@ -1,0 +1,62 @@
+"""What the launcher reports: the zygote's memory and, beside it, its parked children's."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from bulut.serving.launcher import Launcher
+from bulut.serving.memory import Memory, memory_of
+from bulut.serving.zygote import Parked, Workload
+
+
+class FakeZygote:
+    def __init__(self, pid: int, parked: list[int]) -> None:
+        self.pid = pid
+        self.import_ms = 12.5
+        self.pool_size = 1
+        self.parked = {p: Parked(p, 0, socket.socket(), -1) for p in parked}
+
+
+def launcher_with(zygote: FakeZygote) -> Launcher:
+    launcher = Launcher(Workload(python=Path("python"), project=Path(".")), {}, Path("."))
+    launcher._zygote = zygote  # type: ignore[assignment]
+    return launcher
+
+
+def test_parked_children_are_reported_beside_the_zygote_not_inside_it() -> None:
+    me = os.getpid()
+    launcher = launcher_with(FakeZygote(me, [me]))
+
+    launcher.refresh()
+
+    facts: dict[str, Any] = launcher.facts or {}
+    assert facts["pid"] == me and facts["importMs"] == 12.5
+    assert facts["pool"]["size"] == 1 and facts["pool"]["parked"] == [me]
+    assert facts["pool"]["ussBytes"] > 0 and facts["ussBytes"] > 0
+    for zygote in launcher._zygote.parked.values():  # type: ignore[union-attr]
+        zygote.sock.close()
+
+
+def test_an_empty_pool_reports_no_memory() -> None:
+    launcher = launcher_with(FakeZygote(os.getpid(), []))
+
+    launcher.refresh()
+
+    assert (launcher.facts or {})["pool"] == {
+        "size": 1,
+        "parked": [],
+        "rssBytes": 0,
+        "pssBytes": 0,
+        "ussBytes": 0,
+    }
+
+
+def test_memory_adds_up() -> None:
+    one = memory_of(os.getpid())
+
+    both = one + Memory(rss=1, pss=2, uss=3)
+
+    assert (both.rss, both.pss, both.uss) == (one.rss + 1, one.pss + 2, one.uss + 3)
