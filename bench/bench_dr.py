@@ -64,8 +64,10 @@ import httpx
 from bulut.dr.locations import DirectoryLocation
 from bulut.dr.restore import RestoreResult, restore_backup
 from bulut.dr.snapshot import BackupResult, take_backup
+from bulut.eventing.log import SCHEMA as LOG_SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
+ZYGOTE_STARTS = ""  # set from --zygote-starts
 NAMESPACE = "shop-dev"
 ORDERS_HOST = f"orders.{NAMESPACE}.localhost"
 AUDIT_TRIGGER = f"{NAMESPACE}/audit-function-trigger-0"
@@ -75,21 +77,6 @@ HEADERS = b"\n".join(
      b"content-type:application/json", b"traceparent:00-" + b"a" * 32 + b"-" + b"b" * 16 + b"-01"]
 )  # fmt: skip
 BODY = b'{"order": "o-000000", "amount": 4200, "currency": "EUR", "items": [1, 2, 3]}'
-LOG_SCHEMA = """
-create table if not exists events(
-  seq integer primary key, namespace text not null, broker text not null,
-  id text not null, source text not null, type text not null, ttl integer not null,
-  headers blob not null, body blob not null, received real not null);
-create index if not exists events_by_id on events(id);
-create table if not exists deliveries(
-  seq integer not null, trigger text not null, outcome text not null,
-  attempts integer not null, code integer not null, destination text not null,
-  detail text not null, history text not null, finished real not null,
-  primary key(seq, trigger));
-create table if not exists cursors(
-  trigger text primary key, namespace text not null, broker text not null,
-  seq integer not null);
-"""
 AUDIT_SCHEMA = """
 create table if not exists audit_log(
   seq integer not null, source varchar not null, event_id varchar not null,
@@ -107,7 +94,7 @@ def fill_log(log: Path, count: int) -> tuple[int, int]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(log, timeout=30.0)) as db:
         db.execute("pragma journal_mode=wal")
-        db.executescript(LOG_SCHEMA)
+        db.executescript(LOG_SCHEMA)  # the broker's own schema
         first = int(db.execute("select coalesce(max(seq), 0) from events").fetchone()[0]) + 1
         seqs = range(first, first + count)
         now = time.time()
@@ -279,6 +266,8 @@ class SampleApp:
         self.milestones = Milestones(self.state_dir)
         self.milestones.watch()
         environ = {k: v for k, v in os.environ.items() if not k.startswith("BULUT_")}
+        if ZYGOTE_STARTS:  # --zygote-starts: how many zygotes import at once
+            environ["BULUT_ZYGOTE_STARTS"] = ZYGOTE_STARTS
         if self.builds_dir is not None:
             environ["BULUT_BUILDS_DIR"] = str(self.builds_dir)
         command = [sys.executable, "-m", "bulut.cli.main", "up",
@@ -492,11 +481,18 @@ def main() -> None:
     parser.add_argument("--skip-rto", action="store_true", help="only part 1 (no servers)")
     parser.add_argument("--runs", type=int, default=1, help="repetitions of part 2 per size")
     parser.add_argument(
+        "--zygote-starts",
+        default="",
+        help="BULUT_ZYGOTE_STARTS for the platform (default: its own, one per CPU)",
+    )
+    parser.add_argument(
         "--builds-in-state",
         action="store_true",
         help="keep revision builds in the state dir (lost with it) instead of a shared cache",
     )
     args = parser.parse_args()
+    global ZYGOTE_STARTS
+    ZYGOTE_STARTS = args.zygote_starts
     sizes = sorted(map(int, args.sizes.split(",")))
     with tempfile.TemporaryDirectory(prefix="bulut-bench-dr-") as temporary:
         print("== backup/restore vs plain copy (files only, same run, directory location)")

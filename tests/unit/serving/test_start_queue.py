@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from bulut.serving.launcher import StartQueue
@@ -16,6 +18,49 @@ class Revision:
         self.urgent = urgent
 
 
+class Template:
+    """Stands in for a zygote: the pid of its process, when there is one."""
+
+    def __init__(self, pid: int | None = None) -> None:
+        self.process_pid = pid
+
+
+def state_of(pid: int) -> str:
+    """The process state letter from /proc (T: stopped)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+async def test_an_urgent_start_pauses_the_idle_imports_until_it_is_primed() -> None:
+    queue = StartQueue(2)
+    idle = subprocess.Popen(["sleep", "30"])
+    try:
+        warming, demanded = Revision("warming"), Revision("demanded", urgent=True)
+        primed = asyncio.Event()
+        states: list[str] = []
+
+        async def warm() -> None:
+            async with queue.turn(warming, Template(idle.pid)):  # type: ignore[arg-type]
+                await primed.wait()
+
+        async def demand() -> None:
+            async with queue.turn(demanded, Template()):  # type: ignore[arg-type]
+                states.append(state_of(idle.pid))
+
+        warming_task = asyncio.create_task(warm())
+        await asyncio.sleep(0.01)
+        await demand()
+        after = state_of(idle.pid)
+        primed.set()
+        await warming_task
+    finally:
+        idle.kill()
+        idle.wait()
+
+    assert states == ["T"]
+    assert after in {"S", "R"}
+    assert queue.paused == frozenset()
+
+
 async def test_no_more_starts_run_at_once_than_there_are_slots() -> None:
     queue = StartQueue(2)
     peak = 0
@@ -23,7 +68,7 @@ async def test_no_more_starts_run_at_once_than_there_are_slots() -> None:
 
     async def start(name: str) -> None:
         nonlocal peak, running
-        async with queue.turn(Revision(name)):  # type: ignore[arg-type]
+        async with queue.turn(Revision(name), Template()):  # type: ignore[arg-type]
             running += 1
             peak = max(peak, running)
             await asyncio.sleep(0.01)
@@ -35,14 +80,14 @@ async def test_no_more_starts_run_at_once_than_there_are_slots() -> None:
     assert (queue.running, queue.waiting) == (0, 0)
 
 
-async def test_a_revision_with_a_waiting_request_starts_before_older_idle_ones() -> None:
+async def test_a_revision_a_request_waits_for_starts_at_once_past_the_queue() -> None:
     queue = StartQueue(1)
     order: list[str] = []
     first, idle, wanted = Revision("first"), Revision("idle"), Revision("wanted")
     gate = asyncio.Event()
 
     async def start(revision: Revision) -> None:
-        async with queue.turn(revision):  # type: ignore[arg-type]
+        async with queue.turn(revision, Template()):  # type: ignore[arg-type]
             order.append(revision.name)
             if revision is first:
                 await gate.wait()
@@ -50,10 +95,38 @@ async def test_a_revision_with_a_waiting_request_starts_before_older_idle_ones()
     tasks = [asyncio.create_task(start(r)) for r in (first, idle, wanted)]
     await asyncio.sleep(0.01)
     wanted.urgent = True  # a request reached it while it queued
+    queue.hurry(wanted)  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    started_while_first_ran = list(order)
     gate.set()
     await asyncio.gather(*tasks)
 
+    assert started_while_first_ran == ["first", "wanted"]
     assert order == ["first", "wanted", "idle"]
+    assert (queue.running, queue.waiting) == (0, 0)
+
+
+async def test_an_urgent_start_never_queues_and_idle_ones_wait_for_free_slots() -> None:
+    queue = StartQueue(1)
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def start(revision: Revision) -> None:
+        async with queue.turn(revision, Template()):  # type: ignore[arg-type]
+            order.append(revision.name)
+            await gate.wait()
+
+    tasks = [
+        asyncio.create_task(start(r))
+        for r in (Revision("warming"), Revision("demanded", urgent=True), Revision("later"))
+    ]
+    await asyncio.sleep(0.01)
+    during = list(order)
+    gate.set()
+    await asyncio.gather(*tasks)
+
+    assert during == ["warming", "demanded"]
+    assert order == ["warming", "demanded", "later"]
 
 
 async def test_a_start_cancelled_while_it_queues_leaves_no_trace() -> None:
@@ -62,11 +135,11 @@ async def test_a_start_cancelled_while_it_queues_leaves_no_trace() -> None:
     entered: list[Any] = []
 
     async def hold() -> None:
-        async with queue.turn(Revision("holder")):  # type: ignore[arg-type]
+        async with queue.turn(Revision("holder"), Template()):  # type: ignore[arg-type]
             await holder.wait()
 
     async def start(name: str) -> None:
-        async with queue.turn(Revision(name)):  # type: ignore[arg-type]
+        async with queue.turn(Revision(name), Template()):  # type: ignore[arg-type]
             entered.append(name)
 
     holding = asyncio.create_task(hold())

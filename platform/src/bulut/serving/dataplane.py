@@ -175,6 +175,14 @@ class Serving:
         return repr((obj.get("spec"), sorted((meta.get("annotations") or {}).items())))
 
     async def _build(self, key: Key, obj: Resource, env: dict[str, str]) -> None:
+        self.router.building.add(key)  # requests for it wait (see gateway) instead of 503
+        try:
+            await self._build_runtime(key, obj, env)
+        finally:
+            self.router.building.discard(key)
+            self.router.wanted.discard(key)
+
+    async def _build_runtime(self, key: Key, obj: Resource, env: dict[str, str]) -> None:
         self._pending[key] = {
             "desiredScale": 0,
             "actualScale": 0,
@@ -207,6 +215,8 @@ class Serving:
             start_queue=self.start_queue,
         )
         self.revisions[key] = runtime
+        if key in self.router.wanted:  # a request already waits: no queueing for its zygote
+            runtime.launcher.urgent = True
         runtime.start()
         if old is not None:
             self._close_later(old)

@@ -40,6 +40,7 @@ HEALTH_TARGETS = frozenset({b"/health/liveness", b"/health/readiness"})
 DROPPED = HOP_BY_HOP | {b"traceparent", b"tracestate"}
 CLIENT_CLOSED = 499  # nginx's status for "the client went away first"
 REPLAYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE"})
+BUILD_WAIT_SECONDS = 300.0  # revision-timeout-seconds' default: a request waits that long
 CONNECT_ATTEMPTS = 3  # instances refusing a connection (gone, not yet noticed) before 502
 
 
@@ -391,6 +392,22 @@ class Gateway(Server):
             return
         self._route(connection, request, scope)
 
+    async def _after_build(
+        self,
+        connection: ClientConnection,
+        request: Request,
+        scope: dict[str, Any] | None,
+        key: tuple[str, str],
+    ) -> None:
+        """Hold a request until its revision's runtime exists, then route it again."""
+        deadline = time.monotonic() + BUILD_WAIT_SECONDS
+        while key in self.router.building and key not in self.router.revisions:
+            if time.monotonic() > deadline:
+                connection.respond_text(504, "activator request timeout")
+                return
+            await asyncio.sleep(0.01)
+        self._route(connection, request, scope)
+
     def _route(
         self, connection: ClientConnection, request: Request, scope: dict[str, Any] | None
     ) -> None:
@@ -405,7 +422,12 @@ class Gateway(Server):
         revision = router.choose(split, request.headers)
         runtime = router.runtime(split, revision)
         if runtime is None:
-            connection.respond_text(503, f"revision {revision} is not available")
+            key = (split.namespace, revision or "")
+            if key in router.building:  # Knative's activator holds it until the revision runs
+                router.wanted.add(key)
+                self.spawn(self._after_build(connection, request, scope, key))
+            else:
+                connection.respond_text(503, f"revision {revision} is not available")
             return
         spec = runtime.spec
         headers = request.headers

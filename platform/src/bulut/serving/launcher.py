@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -39,29 +40,39 @@ def memory_facts(memory: Memory) -> dict[str, int]:
 
 
 class StartQueue:
-    """How many zygotes import at once: one per CPU, revisions with waiting requests first.
+    """How many zygotes import at once: one per CPU, and demand goes first.
 
-    When `bulut up` starts (or restarts after a restore), every revision starts its
-    zygote together; five function imports sharing two cores make each take several
-    times longer, and the request that is waiting for one function waits for all five.
-    With the starts queued, a revision whose request the activator holds (``urgent``)
-    takes the next free slot, so the first answer comes as soon as its own import is done.
+    When `bulut up` starts (or starts again after a restore), every revision starts its
+    zygote together; five function imports sharing two cores each take several times
+    longer, and a request waiting for one function waits for all five. So starts run at
+    most ``slots`` at a time, and a revision a request waits for (``urgent``) never
+    queues: while it imports, the zygotes of revisions nobody waits for are paused
+    (SIGSTOP) and resumed (SIGCONT) once it is primed, so it has the CPUs to itself.
     """
 
     def __init__(self, slots: int = 0) -> None:
         self.slots = slots if slots > 0 else (os.cpu_count() or 1)
         self.running = 0
         self._waiting: list[tuple[Launcher, asyncio.Future[None]]] = []
+        self._active: dict[Launcher, Zygote] = {}
+        self._urgent: set[Launcher] = set()
+        self._paused: set[int] = set()
 
     @property
     def waiting(self) -> int:
         """Zygote starts waiting for a slot."""
         return len(self._waiting)
 
+    @property
+    def paused(self) -> frozenset[int]:
+        """Pids of zygotes paused for an urgent start."""
+        return frozenset(self._paused)
+
     @contextlib.asynccontextmanager
-    async def turn(self, launcher: Launcher) -> AsyncIterator[None]:
-        """Hold a slot while ``launcher``'s zygote imports and primes."""
-        if self.running < self.slots and not self._waiting:
+    async def turn(self, launcher: Launcher, zygote: Zygote) -> AsyncIterator[None]:
+        """Hold a slot while ``zygote`` (``launcher``'s) imports and primes."""
+        free = self.running < self.slots and not self._waiting and not self._urgent
+        if launcher.urgent or free:
             self.running += 1
         else:
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -70,23 +81,67 @@ class StartQueue:
                 await future  # the slot is handed over, already counted
             except asyncio.CancelledError:
                 if future.done() and not future.cancelled():
-                    self._release()
+                    self.running -= 1
+                    self._grant()
                 else:
                     self._waiting = [w for w in self._waiting if w[1] is not future]
                 raise
+        self._active[launcher] = zygote
+        if launcher.urgent:
+            self._make_urgent(launcher)
         try:
             yield
         finally:
-            self._release()
+            self._leave(launcher)
 
-    def _release(self) -> None:
+    def hurry(self, launcher: Launcher) -> None:
+        """``launcher`` became urgent: it starts now, or gets the CPUs if it runs."""
+        if launcher in self._active:
+            self._make_urgent(launcher)
+            return
+        for waiting in self._waiting:
+            if waiting[0] is launcher and not waiting[1].done():
+                self._waiting.remove(waiting)
+                self.running += 1
+                waiting[1].set_result(None)
+                return
+
+    def _make_urgent(self, launcher: Launcher) -> None:
+        self._urgent.add(launcher)
+        own = self._active[launcher].process_pid
+        if own is not None and own in self._paused:
+            self._signal(own, signal.SIGCONT)
+            self._paused.discard(own)
+        for other, zygote in self._active.items():
+            pid = zygote.process_pid
+            if other not in self._urgent and pid is not None and pid not in self._paused:
+                self._signal(pid, signal.SIGSTOP)
+                self._paused.add(pid)
+
+    def _leave(self, launcher: Launcher) -> None:
+        self._active.pop(launcher, None)
+        self._urgent.discard(launcher)
+        self.running -= 1
+        if not self._urgent:
+            for pid in self._paused:
+                self._signal(pid, signal.SIGCONT)
+            self._paused.clear()
+        self._grant()
+
+    def _grant(self) -> None:
         while self._waiting:
             chosen = next((w for w in self._waiting if w[0].urgent), self._waiting[0])
+            if not chosen[0].urgent and (self.running >= self.slots or self._urgent):
+                return
             self._waiting.remove(chosen)
             if not chosen[1].done():
+                self.running += 1
                 chosen[1].set_result(None)
-                return
-        self.running -= 1
+
+    @staticmethod
+    def _signal(pid: int, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
 
 
 class Launcher:
@@ -120,10 +175,17 @@ class Launcher:
         self.facts: dict[str, Any] | None = None
         self._on_change = on_change
         self.start_queue = start_queue
-        self.urgent = False  # a request is waiting for this revision's first instance
+        self.urgent = False  # a request is waiting for this revision's first instance (wanted())
         self._zygote: Zygote | None = None
         self._task: asyncio.Task[Zygote | None] | None = None
         self._closed = False
+
+    def wanted(self) -> None:
+        """A request waits for this revision: its zygote starts without queueing."""
+        if not self.urgent:
+            self.urgent = True
+            if self.start_queue is not None:
+                self.start_queue.hurry(self)
 
     def start(self) -> None:
         """Start the zygote in the background (instances wait for it, or spawn)."""
@@ -146,7 +208,7 @@ class Launcher:
         )
         queue = self.start_queue
         try:
-            async with queue.turn(self) if queue is not None else contextlib.nullcontext():
+            async with queue.turn(self, zygote) if queue is not None else contextlib.nullcontext():
                 await zygote.start(timeout=self.start_timeout)
         except (InstanceError, TimeoutError) as error:
             logger.warning("no zygote for %s (%s); spawning fresh", self.workload.project, error)

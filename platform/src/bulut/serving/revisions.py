@@ -289,7 +289,7 @@ class RevisionRuntime:
                     return instance
             else:
                 self.autoscaler.poke()
-                self.launcher.urgent = True  # its zygote starts before idle revisions' ones
+                self.launcher.wanted()  # its zygote starts before idle revisions' ones
             ticket.via_activator = True
             return await self.activator.hold()
 

@@ -43,6 +43,8 @@ class Router:
         self.fallback = fallback  # an ASGI app or a native handler (see gateway)
         self.default: Split | None = None  # every other host (`bulut func run`)
         self.tag_header_routing = False
+        self.building: set[tuple[str, str]] = set()  # revisions whose runtime is being made
+        self.wanted: set[tuple[str, str]] = set()  # ... and a request waits for
         self._random = random.random
 
     @property

@@ -282,6 +282,11 @@ class Zygote:
         self.import_ms = float(first.get("importMs", 0.0))
         self._pump = asyncio.get_running_loop().create_task(self._pump_events())
 
+    @property
+    def process_pid(self) -> int | None:
+        """The template process's pid from the moment it is spawned (``pid``: once primed)."""
+        return self._process.pid if self._process is not None else None
+
     def _receive_parked(self) -> None:
         """A parked child handed over by the zygote: ``{"pid", "port"}`` + socket, go fd."""
         assert self._pool is not None
