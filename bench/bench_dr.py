@@ -67,7 +67,6 @@ from bulut.dr.snapshot import BackupResult, take_backup
 from bulut.eventing.log import SCHEMA as LOG_SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
-ZYGOTE_STARTS = ""  # set from --zygote-starts
 NAMESPACE = "shop-dev"
 ORDERS_HOST = f"orders.{NAMESPACE}.localhost"
 AUDIT_TRIGGER = f"{NAMESPACE}/audit-function-trigger-0"
@@ -255,6 +254,7 @@ class SampleApp:
     state_dir: Path
     builds_dir: Path | None
     log_path: Path
+    zygote_starts: str = ""  # BULUT_ZYGOTE_STARTS, how many zygotes import at once
     data_port: int = field(default_factory=free_port)
     control_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
@@ -266,8 +266,8 @@ class SampleApp:
         self.milestones = Milestones(self.state_dir)
         self.milestones.watch()
         environ = {k: v for k, v in os.environ.items() if not k.startswith("BULUT_")}
-        if ZYGOTE_STARTS:  # --zygote-starts: how many zygotes import at once
-            environ["BULUT_ZYGOTE_STARTS"] = ZYGOTE_STARTS
+        if self.zygote_starts:
+            environ["BULUT_ZYGOTE_STARTS"] = self.zygote_starts
         if self.builds_dir is not None:
             environ["BULUT_BUILDS_DIR"] = str(self.builds_dir)
         command = [sys.executable, "-m", "bulut.cli.main", "up",
@@ -357,10 +357,12 @@ class Row:
 
 
 @contextlib.contextmanager
-def sample_app(work: Path, builds_in_state: bool) -> Iterator[tuple[SampleApp, str]]:
+def sample_app(
+    work: Path, builds_in_state: bool, zygote_starts: str = ""
+) -> Iterator[tuple[SampleApp, str]]:
     """The sample app started once with one paid order; stopped (by pid) at the end."""
     builds = None if builds_in_state else REPO / ".bulut" / "bench-builds"
-    app = SampleApp(work / "state", builds, work / "platform.log")
+    app = SampleApp(work / "state", builds, work / "platform.log", zygote_starts)
     try:
         app.start()
         order_id = app.place_order()
@@ -491,8 +493,6 @@ def main() -> None:
         help="keep revision builds in the state dir (lost with it) instead of a shared cache",
     )
     args = parser.parse_args()
-    global ZYGOTE_STARTS
-    ZYGOTE_STARTS = args.zygote_starts
     sizes = sorted(map(int, args.sizes.split(",")))
     with tempfile.TemporaryDirectory(prefix="bulut-bench-dr-") as temporary:
         print("== backup/restore vs plain copy (files only, same run, directory location)")
@@ -505,7 +505,7 @@ def main() -> None:
     (REPO / ".bulut").mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-dr-", dir=REPO / ".bulut"))
     try:
-        with sample_app(work, args.builds_in_state) as (app, order_id):
+        with sample_app(work, args.builds_in_state, args.zygote_starts) as (app, order_id):
             for count in sizes:
                 grow(app, order_id, count)
                 report(count, [once(app, order_id, work, f"{count}-{n}") for n in range(args.runs)])

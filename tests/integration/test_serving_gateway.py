@@ -3,6 +3,7 @@ timeouts of a Revision, and Knative-Serving-Tag header routing."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -115,3 +116,48 @@ async def test_the_tag_header_routes_only_when_the_feature_is_enabled(plane: Dat
     assert disabled == "crashy-00002"
     assert await revision_for("old") == "crashy-00001"
     assert await revision_for("nonexistent") == "crashy-00002"
+
+
+class SlowPreparation:
+    """A RevisionHooks whose preparation (Vault files, in `bulut up`) waits to be let go."""
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+
+    async def prepare(
+        self, revision: dict[str, Any], env: dict[str, str], workdir: Path
+    ) -> dict[str, str]:
+        await self.go.wait()
+        return env
+
+    async def release(self, namespace: str, name: str) -> None:
+        pass
+
+
+async def test_a_request_for_a_revision_still_being_built_is_held_not_refused(
+    tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
+) -> None:
+    build_function("crashy")
+    hooks = SlowPreparation()
+    running = await start_data_plane(tmp_path, fixture_functions, builds_dir, hooks=hooks)
+    try:
+        running.feed.put(revision("crashy"))
+        running.feed.put(route("crashy", [("crashy-00001", 100, "")]))
+        await running.wait_for(
+            lambda: (
+                ("default", "crashy-00001") in running.serving.router.building
+                and running.serving.router.split_for(b"crashy.default.localhost") is not None
+            ),
+            "the revision to be building and routed",
+        )
+        reply = asyncio.ensure_future(running.client.get("/", headers=running.host("crashy")))
+        await asyncio.sleep(0.3)
+        held = not reply.done()
+        hooks.go.set()
+        answered = await reply
+    finally:
+        await stop_data_plane(running)
+
+    assert held
+    assert answered.status_code == 200
+    assert answered.json()["env"]["K_REVISION"] == "crashy-00001"

@@ -175,12 +175,13 @@ class Serving:
         return repr((obj.get("spec"), sorted((meta.get("annotations") or {}).items())))
 
     async def _build(self, key: Key, obj: Resource, env: dict[str, str]) -> None:
-        self.router.building.add(key)  # requests for it wait (see gateway) instead of 503
+        built = self.router.building[key] = asyncio.Event()  # requests wait for it, not 503
         try:
             await self._build_runtime(key, obj, env)
         finally:
-            self.router.building.discard(key)
+            del self.router.building[key]
             self.router.wanted.discard(key)
+            built.set()
 
     async def _build_runtime(self, key: Key, obj: Resource, env: dict[str, str]) -> None:
         self._pending[key] = {
@@ -216,7 +217,7 @@ class Serving:
         )
         self.revisions[key] = runtime
         if key in self.router.wanted:  # a request already waits: no queueing for its zygote
-            runtime.launcher.urgent = True
+            runtime.launcher.wanted()
         runtime.start()
         if old is not None:
             self._close_later(old)

@@ -400,12 +400,13 @@ class Gateway(Server):
         key: tuple[str, str],
     ) -> None:
         """Hold a request until its revision's runtime exists, then route it again."""
-        deadline = time.monotonic() + BUILD_WAIT_SECONDS
-        while key in self.router.building and key not in self.router.revisions:
-            if time.monotonic() > deadline:
+        built = self.router.building.get(key)
+        if built is not None:
+            try:
+                await asyncio.wait_for(built.wait(), BUILD_WAIT_SECONDS)
+            except TimeoutError:
                 connection.respond_text(504, "activator request timeout")
                 return
-            await asyncio.sleep(0.01)
         self._route(connection, request, scope)
 
     def _route(

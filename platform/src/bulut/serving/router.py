@@ -12,6 +12,7 @@ Knative's generated ingress rules do. Hosts that are not service hosts go to
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import MutableMapping
 from typing import Any
@@ -43,8 +44,9 @@ class Router:
         self.fallback = fallback  # an ASGI app or a native handler (see gateway)
         self.default: Split | None = None  # every other host (`bulut func run`)
         self.tag_header_routing = False
-        self.building: set[tuple[str, str]] = set()  # revisions whose runtime is being made
-        self.wanted: set[tuple[str, str]] = set()  # ... and a request waits for
+        # Revisions whose runtime is being made (set when done), and those a request awaits.
+        self.building: dict[tuple[str, str], asyncio.Event] = {}
+        self.wanted: set[tuple[str, str]] = set()
         self._random = random.random
 
     @property
