@@ -225,7 +225,10 @@ class Exchange:
 
     def response_failed(self, error: UpstreamError, retryable: bool) -> None:
         if retryable and not self.done and self._replayable():
-            self._drop_instance()  # a reused connection closed before any answer: go again
+            upstream, instance = self.upstream, self.instance
+            if upstream is not None and not upstream.reused and instance is not None:
+                self.runtime.unreachable(instance)  # it reset a fresh connection: it is gone
+            self._drop_instance()  # no answer byte came back: safe to go again
             self.task = self.gateway.loop.create_task(self._wait())
             return
         self._fail(error.http_status, error.message)

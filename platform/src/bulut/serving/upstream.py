@@ -53,7 +53,7 @@ class ResponseSink(Protocol):
         """The whole response arrived; ``keep_alive`` False: the instance closes."""
 
     def response_failed(self, error: UpstreamError, retryable: bool) -> None:
-        """The connection broke first; ``retryable``: a reused idle connection, no byte seen."""
+        """The connection broke first; ``retryable``: not one response byte was seen."""
 
 
 @dataclass
@@ -117,7 +117,7 @@ class Connection(asyncio.Protocol):
         if self._status and not self._keep_alive and not self._complete:
             sink.response_done(False)  # a response delimited by the end of the connection
             return
-        retryable = self.reused and not self._received
+        retryable = not self._received
         sink.response_failed(
             UpstreamError("instance closed the connection before responding"), retryable
         )
@@ -182,8 +182,9 @@ class Connection(asyncio.Protocol):
 class _Buffer:
     """A :class:`ResponseSink` that keeps the whole response (for probes)."""
 
-    def __init__(self, future: asyncio.Future[Response]) -> None:
+    def __init__(self, future: asyncio.Future[Response], connection: Connection) -> None:
         self.future = future
+        self.connection = connection
         self.parts: list[bytes] = []
 
     def response_head(self, status: int) -> None:
@@ -198,7 +199,8 @@ class _Buffer:
 
     def response_failed(self, error: UpstreamError, retryable: bool) -> None:
         if not self.future.done():
-            self.future.set_exception(_Retry(error) if retryable else error)
+            again = retryable and self.connection.reused  # an idle one the instance closed
+            self.future.set_exception(_Retry(error) if again else error)
 
 
 class _Retry(Exception):
@@ -244,7 +246,7 @@ class Upstream:
         while True:
             connection = self.idle() or await self.connect()
             future: asyncio.Future[Response] = loop.create_future()
-            connection.send(request, _Buffer(future))
+            connection.send(request, _Buffer(future, connection))
             try:
                 return await future
             except _Retry:
