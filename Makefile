@@ -23,7 +23,8 @@ help: ## Show this help
 
 $(STAMP): pyproject.toml $(wildcard uv.lock)
 	@command -v uv >/dev/null 2>&1 || [ -x $(BIN)/uv ] || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q uv; }
-	@$(UV) sync --quiet --python $(PYTHON)
+	@$(UV) sync --quiet --compile-bytecode --python $(PYTHON)
+	@$(BIN)/python -m compileall -q -j 0 platform/src >/dev/null  # start-up imports .pyc, not source
 	@touch $@
 
 install: $(STAMP) ## Create .venv with the platform and its dev tools (uv sync)

@@ -26,9 +26,9 @@ from bulut.functions.project import Flavour, load_project
 from .projects import gff_project, kn_func_project
 
 
-def python_says(python: Path, code: str, cwd: Path) -> str:
+def python_says(python: Path, *arguments: str, cwd: Path) -> str:
     completed = subprocess.run(
-        [str(python), "-c", code], cwd=cwd, capture_output=True, text=True, check=False
+        [str(python), *arguments], cwd=cwd, capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0, completed.stderr
     return completed.stdout.strip()
@@ -92,8 +92,16 @@ def test_a_kn_func_environment_is_built_once_and_imports_the_current_code(
     marker = json.loads((environment.root / MARKER).read_text())
     assert marker["key"] == environment.key
 
+    # Packages ship compiled, as in an image: nothing is compiled at a zygote's import.
+    # (Checked first, under -B, so that this very import cannot write the bytecode.)
+    compiled = (
+        "import importlib.util as u, os, func_python, uvicorn; "
+        "print(all(os.path.isfile(u.cache_from_source(m.__file__)) for m in (func_python, uvicorn)))"
+    )
+    assert python_says(environment.python, "-B", "-c", compiled, cwd=tmp_path) == "True"
+
     check = "import function.func as f, func_python, uvicorn, pytest; print(f.VERSION)"
-    assert python_says(environment.python, check, cwd=tmp_path) == "one"
+    assert python_says(environment.python, "-c", check, cwd=tmp_path) == "one"
 
     func_py = project.path / "function" / "func.py"
     func_py.write_text(func_py.read_text().replace('"one"', '"two"'))
@@ -102,7 +110,7 @@ def test_a_kn_func_environment_is_built_once_and_imports_the_current_code(
     assert ensure_environment(project, tmp_path / "builds", progress=again.append) == environment
     assert time.monotonic() - started < 0.5
     assert again == []
-    assert python_says(environment.python, check, cwd=tmp_path) == "two"
+    assert python_says(environment.python, "-c", check, cwd=tmp_path) == "two"
 
 
 @pytest.mark.integration
@@ -110,7 +118,7 @@ def test_a_functions_framework_environment_puts_main_on_the_path(tmp_path: Path)
     project = load_project(gff_project(tmp_path / "src"))
     environment = ensure_environment(project, tmp_path / "builds")
     code = "import main, functions_framework, uvicorn; print(main.VERSION)"
-    assert python_says(environment.python, code, cwd=tmp_path) == "one"
+    assert python_says(environment.python, "-c", code, cwd=tmp_path) == "one"
 
 
 @pytest.mark.integration
