@@ -12,9 +12,10 @@ and back.
 
 Part 2 (RTO of the sample app): `bulut up` as `make up` runs it (gitops/overlays/dev:
 orders, inventory, payments, notifications, audit; OpenBao; the broker), with revision
-builds in a shared folder outside the state dir, as the test suite keeps them (they are a
-cache: a backup holds only their recipes; ``--builds-in-state`` keeps them in the state
-dir instead, so the disaster deletes them too). One order is placed and paid, the
+builds outside the state dir, as `bulut up` keeps them by default (~/.cache/bulut/builds;
+here .bulut/bench-builds): they are a cache, like images in a registry, and a backup holds
+only their recipes. ``--builds-in-state`` keeps them in the state dir instead, so the
+disaster deletes them too and the restore rebuilds them. One order is placed and paid, the
 platform is stopped, N settled events go into the broker log and N rows into the audit
 database, and it runs again. Then, for each N:
 
@@ -252,7 +253,7 @@ class SampleApp:
     """`bulut up` with the sample app, in its own session (kill() is kill -9 of the group)."""
 
     state_dir: Path
-    builds_dir: Path | None
+    builds_dir: Path  # BULUT_BUILDS_DIR: a shared cache, or inside the state dir
     log_path: Path
     zygote_starts: str = ""  # BULUT_ZYGOTE_STARTS, how many zygotes import at once
     data_port: int = field(default_factory=free_port)
@@ -268,8 +269,7 @@ class SampleApp:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("BULUT_")}
         if self.zygote_starts:
             environ["BULUT_ZYGOTE_STARTS"] = self.zygote_starts
-        if self.builds_dir is not None:
-            environ["BULUT_BUILDS_DIR"] = str(self.builds_dir)
+        environ["BULUT_BUILDS_DIR"] = str(self.builds_dir)
         command = [sys.executable, "-m", "bulut.cli.main", "up",
                    "--state-dir", str(self.state_dir), "--data-port", str(self.data_port),
                    "--control-port", str(self.control_port), "--wait", "600"]  # fmt: skip
@@ -361,7 +361,7 @@ def sample_app(
     work: Path, builds_in_state: bool, zygote_starts: str = ""
 ) -> Iterator[tuple[SampleApp, str]]:
     """The sample app started once with one paid order; stopped (by pid) at the end."""
-    builds = None if builds_in_state else REPO / ".bulut" / "bench-builds"
+    builds = work / "state" / "builds" if builds_in_state else REPO / ".bulut" / "bench-builds"
     app = SampleApp(work / "state", builds, work / "platform.log", zygote_starts)
     try:
         app.start()
@@ -391,7 +391,7 @@ def grow(app: SampleApp, order_id: str, events: int) -> None:
 def once(app: SampleApp, order_id: str, work: Path, tag: str) -> list[Row]:
     """Each way back once; the app runs again when it returns."""
     state = app.state_dir
-    builds = app.builds_dir or state / "builds"
+    builds = app.builds_dir
     location = DirectoryLocation(work / f"backups-{tag}")
     rows = []
 

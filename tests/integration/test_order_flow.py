@@ -71,6 +71,17 @@ async def test_an_order_is_reserved_paid_and_audited(platform: LocalPlatform) ->
     assert "com.example.payment.authorized" in seen
 
 
+async def test_the_platform_records_the_recipe_of_each_environment_it_runs(
+    platform: LocalPlatform,
+) -> None:
+    """Environments are a cache outside the state dir; which ones it runs is state."""
+    recipes = platform.layout.recipes
+    assert recipes.parent == platform.settings.state_dir
+    assert not platform.layout.builds.is_relative_to(platform.settings.state_dir)
+    recorded = {p.parent.name.rsplit("-", 1)[0] for p in recipes.glob("*/recipe.json")}
+    assert {"orders", "inventory", "payments", "audit", "notifications"} <= recorded
+
+
 async def test_a_declined_payment_cancels_the_order_and_releases_stock(
     platform: LocalPlatform,
 ) -> None:

@@ -27,3 +27,17 @@ def test_environment_variables_override_defaults(
 
 def test_an_explicit_database_url_wins(clean_environ: None) -> None:
     assert Settings(database_url="postgresql://x/y").resolved_database_url == "postgresql://x/y"
+
+
+def test_builds_live_in_the_users_cache_outside_the_state_dir(
+    clean_environ: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert Settings().builds == tmp_path / "cache" / "bulut" / "builds"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert Settings().builds == tmp_path / "home" / ".cache" / "bulut" / "builds"
+
+
+def test_a_builds_dir_wins_over_the_cache(clean_environ: None, tmp_path: Path) -> None:
+    assert Settings(builds_dir=tmp_path / "b").builds == tmp_path / "b"

@@ -7,6 +7,7 @@ Nothing here runs at import time; build ``Settings()`` in ``main()`` and pass it
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -19,10 +20,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BULUT_", extra="ignore")
 
     # -- where things live -------------------------------------------------
-    state_dir: Path = Field(default=Path(".bulut"), description="SQLite, event log, builds.")
+    state_dir: Path = Field(
+        default=Path(".bulut"), description="SQLite, event log, Vault, function data."
+    )
     functions_dir: Path = Field(default=Path("functions"), description="Local function folders.")
     builds_dir: Path | None = Field(
-        default=None, description="Function environments; default <state_dir>/builds."
+        default=None,
+        description="Function environments, a cache like an image registry "
+        "(default ~/.cache/bulut/builds).",
     )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite in state_dir."
@@ -83,6 +88,16 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.state_dir / 'bulut.db').resolve()}"
 
     @property
+    def builds(self) -> Path:
+        """Where function environments are built: ``builds_dir`` or the user's cache.
+
+        They are to revisions what images in a registry are to pods: outside the state
+        directory, so losing the platform's state (a disaster, or ``rm -rf .bulut``)
+        leaves them to be reused, and a backup holds only the recipes to rebuild them.
+        """
+        return self.builds_dir or default_builds_dir()
+
+    @property
     def data_url(self) -> str:
         """Base URL of the data plane."""
         return f"http://{self.host}:{self.data_port}"
@@ -91,3 +106,9 @@ class Settings(BaseSettings):
     def control_url(self) -> str:
         """Base URL of the control plane."""
         return f"http://{self.host}:{self.control_port}"
+
+
+def default_builds_dir() -> Path:
+    """``$XDG_CACHE_HOME/bulut/builds``, else ``~/.cache/bulut/builds``."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "bulut" / "builds"

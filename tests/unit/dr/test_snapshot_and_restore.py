@@ -67,6 +67,19 @@ def test_a_backup_records_every_component_and_the_log_position(state: Path, tmp_
     assert manifest.vault == "none" and manifest.database == "sqlite"
 
 
+def test_a_backup_keeps_the_recipes_recorded_when_builds_live_outside_the_state_dir(
+    state: Path, tmp_path: Path
+) -> None:
+    """`bulut up` builds in ~/.cache/bulut/builds and records what it runs in recipes/."""
+    shutil.rmtree(state / "builds")
+    recorded = state / "recipes" / "fn-0123456789ab"
+    recorded.mkdir(parents=True)
+    (recorded / "recipe.json").write_text(json.dumps({"project": str(tmp_path / "fn")}))
+    paths = {e.path for e in take_backup(state, DirectoryLocation(tmp_path / "b")).manifest.files}
+    assert {"builds/fn-0123456789ab/recipe.json",
+            "builds/fn-0123456789ab/source/function/func.py"} <= paths  # fmt: skip
+
+
 def test_a_restore_rebuilds_the_state_with_equal_checksums(state: Path, tmp_path: Path) -> None:
     location = DirectoryLocation(tmp_path / "backups")
     manifest = take_backup(state, location).manifest

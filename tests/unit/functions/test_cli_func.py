@@ -175,11 +175,11 @@ def test_build_of_a_folder_that_is_not_a_function_is_an_error(tmp_path: Path) ->
 @pytest.mark.integration
 def test_build_prints_the_environment_path(tmp_path: Path) -> None:
     folder = kn_func_project(tmp_path / "src", "hello")
-    args = ["func", "build", str(folder), "--state-dir", str(tmp_path / "state")]
+    args = ["func", "build", str(folder), "--builds-dir", str(tmp_path / "builds")]
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 0, result.output
     path = Path(result.stdout.strip().splitlines()[-1])
-    assert path.parent == (tmp_path / "state" / "builds").resolve()
+    assert path.parent == (tmp_path / "builds").resolve()
     assert (path / "bin" / "python").is_file()
 
 
@@ -192,7 +192,7 @@ def test_test_runs_the_function_tests_and_exits_with_pytests_code(tmp_path: Path
         "def test_new_builds_an_instance():\n    assert new() is not None\n\n"
         "def test_fails_on_purpose():\n    assert False\n"
     )
-    state = ["--state-dir", str(tmp_path / "state")]
+    state = ["--builds-dir", str(tmp_path / "builds")]
     app = build_app()
     passing = runner.invoke(app, ["func", "test", str(folder), *state, "--", "-k", "new_builds"])
     failing = runner.invoke(app, ["func", "test", str(folder), *state])

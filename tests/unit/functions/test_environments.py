@@ -15,10 +15,13 @@ from bulut.functions.environments import (
     FUNC_PYTHON,
     FUNCTIONS_FRAMEWORK,
     MARKER,
+    RECIPE,
+    Environment,
     ensure_environment,
     environment_key,
     environment_path,
     find_uv,
+    record_recipe,
     runtime_requirements,
 )
 from bulut.functions.project import Flavour, load_project
@@ -75,6 +78,20 @@ def test_the_environment_is_named_after_the_function_and_its_key(tmp_path: Path)
 
 def test_uv_is_found() -> None:
     assert find_uv().name == "uv"
+
+
+def test_the_platform_records_the_recipe_of_an_environment_it_runs(tmp_path: Path) -> None:
+    root = tmp_path / "cache" / "fn-0123456789ab"
+    root.mkdir(parents=True)
+    (root / MARKER).write_text('{"key": "k1", "project": "/src/fn"}')
+    environment = Environment(root=root, python=root / "bin" / "python", key="k1")
+    recipe = record_recipe(environment, tmp_path / "state" / "recipes")
+    assert recipe == tmp_path / "state" / "recipes" / "fn-0123456789ab" / RECIPE
+    assert json.loads(recipe.read_text()) == {"key": "k1", "project": "/src/fn"}
+    (root / MARKER).write_text('{"key": "k1", "project": "/src/fn", "buildSeconds": 2}')
+    record_recipe(environment, tmp_path / "state" / "recipes")
+    assert json.loads(recipe.read_text())["buildSeconds"] == 2
+    assert [p.name for p in recipe.parent.iterdir()] == [RECIPE]  # no partial file left
 
 
 # ---------------------------------------------------------------- real builds

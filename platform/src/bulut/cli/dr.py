@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
                 if replay_log
                 else None,
                 only=frozenset(only) if only else None,
-                builds_dir=settings.builds_dir or settings.state_dir / "builds",
+                builds_dir=settings.builds,
             )
         console().print(
             f"restored {result.manifest.id} into {result.state_dir} in {result.seconds:.2f}s "
@@ -187,7 +187,9 @@ def register(app: typer.Typer) -> None:
             else:
                 from bulut.dr.drills.runner import DrillRunner
 
-                report = DrillRunner(scenario, Path.cwd(), progress=progress, keep=keep).run()
+                report = DrillRunner(
+                    scenario, Path.cwd(), progress=progress, keep=keep, builds_dir=Settings().builds
+                ).run()
         markdown, document = write_report(report, report_dir)
         console().print(report.to_markdown())
         console().print(f"report: {markdown} and {document}")

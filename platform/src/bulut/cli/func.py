@@ -38,9 +38,12 @@ DEFAULT_SOURCE = "/boson/fn"
 DEFAULT_DATA = '{"message":"Hello World"}'
 
 DirArgument = Annotated[Path, typer.Argument(help="The function folder.", show_default=False)]
-StateDirOption = Annotated[
+BuildsDirOption = Annotated[
     Path | None,
-    typer.Option("--state-dir", help="Where builds live (default .bulut, or BULUT_STATE_DIR)."),
+    typer.Option(
+        "--builds-dir",
+        help="Where environments are built (BULUT_BUILDS_DIR, default ~/.cache/bulut/builds).",
+    ),
 ]
 
 
@@ -67,9 +70,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(func_group(), name="func")
 
 
-def build(folder: DirArgument, state_dir: StateDirOption = None) -> None:
+def build(folder: DirArgument, builds_dir: BuildsDirOption = None) -> None:
     """Build the function's environment (once; later builds reuse it) and print its path."""
-    environment = _environment(load_project(folder), state_dir)
+    environment = _environment(load_project(folder), builds_dir)
     print(environment.root)
 
 
@@ -79,11 +82,11 @@ def test(
         list[str] | None,
         typer.Argument(help="Arguments for pytest, after `--`.", show_default=False),
     ] = None,
-    state_dir: StateDirOption = None,
+    builds_dir: BuildsDirOption = None,
 ) -> None:
     """Run the function's own tests in its folder with its environment's Python."""
     project = load_project(folder)
-    environment = _environment(project, state_dir)
+    environment = _environment(project, builds_dir)
     environ = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     command = [str(environment.python), "-m", "pytest", *(pytest_args or [])]
     err_console().print(f"[dim]{project.name}: {' '.join(command[1:])} (in {project.path})")
@@ -159,8 +162,8 @@ def list_functions(
 # ---------------------------------------------------------------------- helpers
 
 
-def _environment(project: FunctionProject, state_dir: Path | None) -> Environment:
-    builds = (state_dir or Settings().state_dir) / "builds"
+def _environment(project: FunctionProject, builds_dir: Path | None) -> Environment:
+    builds = builds_dir or Settings().builds
     progress = err_console()
     return ensure_environment(project, builds, progress=lambda line: progress.print(f"[dim]{line}"))
 

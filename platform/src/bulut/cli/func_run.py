@@ -30,14 +30,18 @@ def run(
     folder: Annotated[Path, typer.Argument(help="The function folder.", show_default=False)],
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
     host: Annotated[str, typer.Option("--host", help="Loopback address to bind.")] = "127.0.0.1",
-    state_dir: Annotated[
-        Path | None, typer.Option("--state-dir", help="Where builds live (default .bulut).")
+    builds_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--builds-dir",
+            help="Where environments are built (BULUT_BUILDS_DIR, default ~/.cache/bulut/builds).",
+        ),
     ] = None,
 ) -> None:
     """Serve the function at FOLDER on --host:--port until Ctrl-C."""
     project = load_project(folder)
     console = err_console()
-    builds = (state_dir or Settings().state_dir) / "builds"
+    builds = builds_dir or Settings().builds
     environment = ensure_environment(
         project, builds, progress=lambda line: console.print(f"[dim]{line}")
     )

@@ -48,8 +48,13 @@ class Layout:
 
     @property
     def builds(self) -> Path:
-        """Function environments (revision builds); shareable between state dirs."""
+        """Function environments (revision builds): a cache, by default outside the state."""
         return self.builds_dir or self.root / "builds"
+
+    @property
+    def recipes(self) -> Path:
+        """Which environments the platform runs (state: a backup keeps these)."""
+        return self.root / "recipes"
 
     @property
     def volumes(self) -> Path:
@@ -143,9 +148,7 @@ class LocalPlatform:
             update={
                 "state_dir": self.settings.state_dir.resolve(),
                 "functions_dir": self.settings.functions_dir.resolve(),
-                "builds_dir": self.settings.builds_dir.resolve()
-                if self.settings.builds_dir
-                else None,
+                "builds_dir": self.settings.builds.resolve(),
             }
         )
         self.layout.create()
@@ -178,6 +181,7 @@ class LocalPlatform:
             self.control,
             functions_dir=self.settings.functions_dir,
             builds_dir=self.layout.builds,
+            recipes_dir=self.layout.recipes,
             volumes_dir=self.layout.volumes,
             fallback=self.eventing.ingress_app,
             hooks=self.pods,

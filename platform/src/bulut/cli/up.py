@@ -114,6 +114,10 @@ def register(app: typer.Typer) -> None:
         state_dir: Annotated[
             Path | None, typer.Option(help="State directory [BULUT_STATE_DIR].")
         ] = None,
+        builds_dir: Annotated[
+            Path | None,
+            typer.Option(help="Function environments [BULUT_BUILDS_DIR; ~/.cache/bulut/builds]."),
+        ] = None,
         host: Annotated[str | None, typer.Option(help="Address to bind [BULUT_HOST].")] = None,
         data_port: Annotated[
             int | None, typer.Option(help="Data plane port [BULUT_DATA_PORT].")
@@ -159,6 +163,7 @@ def register(app: typer.Typer) -> None:
             key: value
             for key, value in {
                 "state_dir": state_dir,
+                "builds_dir": builds_dir,
                 "host": host,
                 "data_port": data_port,
                 "control_port": control_port,

@@ -85,12 +85,18 @@ def _stage_tree(source: Path, staging: Path, prefix: str) -> None:
             shutil.copy2(path, target)
 
 
-def _stage_recipes(builds: Path, staging: Path) -> None:
-    """Each environment's marker and its project's source (never the venv itself)."""
-    if not builds.is_dir():
-        return
-    for marker in sorted(builds.glob(f"*/{RECIPE_MARKER}")):
-        target = staging / "builds" / marker.parent.name
+def _recipes(state_dir: Path) -> dict[str, Path]:
+    """The environments this platform runs, by name: as ``bulut up`` records them in
+    ``recipes/``, and the markers of builds kept inside the state dir (older layouts)."""
+    found = {m.parent.name: m for m in sorted(state_dir.glob(f"builds/*/{RECIPE_MARKER}"))}
+    found.update((m.parent.name, m) for m in sorted(state_dir.glob("recipes/*/recipe.json")))
+    return found
+
+
+def _stage_recipes(state_dir: Path, staging: Path) -> None:
+    """Each environment's recipe and its project's source (never the venv itself)."""
+    for name, marker in sorted(_recipes(state_dir).items()):
+        target = staging / "builds" / name
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(marker, target / "recipe.json")
         project = Path(json.loads(marker.read_text()).get("project", ""))
@@ -150,7 +156,7 @@ def stage(
         _stage_tree(state_dir / "volumes", staging, "volumes")
     say("revision build recipes")
     with timed(phases, "build recipes"):
-        _stage_recipes(state_dir / "builds", staging)
+        _stage_recipes(state_dir, staging)
     say("vault")
     with timed(phases, "vault snapshot"):
         vault = snapshot_vault(state_dir / "vault", staging)

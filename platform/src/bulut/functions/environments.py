@@ -41,6 +41,7 @@ TEST_TOOLS = ("pytest>=8", "pytest-asyncio>=0.24")
 # Bump when the layout of an environment changes, so old ones are not reused.
 LAYOUT_VERSION = "2"  # 2: bytecode compiled at build time
 MARKER = ".bulut-environment.json"
+RECIPE = "recipe.json"  # an environment's marker, as the platform's state records it
 PROJECT_PTH = "bulut_function_project.pth"
 OUTPUT_TAIL_LINES = 25
 
@@ -120,6 +121,24 @@ def ensure_environment(
         _write_marker(project, environment, time.monotonic() - started)
         report(f"environment ready in {time.monotonic() - started:.1f}s")
     return environment
+
+
+def record_recipe(environment: Environment, recipes_dir: Path) -> Path:
+    """Note in the platform's state that it runs ``environment``: what a backup keeps.
+
+    The environment itself is a cache (an image, in Knative's terms); its recipe, the
+    marker naming its project and key, is state, like the image reference in a pod spec.
+    Written only when it changed, and atomically.
+    """
+    target = recipes_dir / environment.root.name / RECIPE
+    marker = (environment.root / MARKER).read_bytes()
+    if target.is_file() and target.read_bytes() == marker:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(RECIPE + ".partial")
+    partial.write_bytes(marker)
+    partial.replace(target)
+    return target
 
 
 def _build(project: FunctionProject, environment: Environment, report: Progress) -> None:

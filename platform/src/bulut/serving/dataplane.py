@@ -19,7 +19,7 @@ from starlette.types import ASGIApp
 
 from bulut.errors import BulutError, SecretUnavailableError
 from bulut.functions.catalog import resolve
-from bulut.functions.environments import ensure_environment
+from bulut.functions.environments import ensure_environment, record_recipe
 from bulut.httpd import Handler
 from bulut.manifests.feed import Resource, ResourceEvent, ResourceFeed, key_of
 from bulut.observability.metrics import PlatformMetrics
@@ -73,6 +73,7 @@ class Serving:
         functions_dir: Path,
         builds_dir: Path,
         volumes_dir: Path,
+        recipes_dir: Path | None = None,
         fallback: ASGIApp | Handler | None = None,
         tick_interval: float = 2.0,
         hooks: RevisionHooks | None = None,
@@ -86,6 +87,7 @@ class Serving:
         self.feed = feed
         self.functions_dir = functions_dir
         self.builds_dir = builds_dir
+        self.recipes_dir = recipes_dir  # state: which environments this platform runs
         self.volumes_dir = volumes_dir
         self.tick_interval = tick_interval
         self.hooks = hooks
@@ -310,6 +312,8 @@ class Serving:
         container = first_container(obj)
         project = resolve(str(container.get("image", "")), annotations, self.functions_dir)
         environment = await asyncio.to_thread(ensure_environment, project, self.builds_dir)
+        if self.recipes_dir is not None:
+            await asyncio.to_thread(record_recipe, environment, self.recipes_dir)
         service = str(labels.get("serving.knative.dev/service", ""))
         namespace = str(meta.get("namespace", "default"))
         cwd = self.volumes_dir / namespace / (service or str(meta.get("name", "")))

@@ -31,7 +31,7 @@ import httpx
 
 from bulut.errors import BulutError, SecretUnavailableError
 from bulut.secrets.connection import connect
-from bulut.settings import Settings
+from bulut.settings import Settings, default_builds_dir
 
 from ..eventlog import event_ids, find_logs
 from ..locations import DirectoryLocation, Location
@@ -62,6 +62,7 @@ class PlatformProcess:
     state_dir: Path
     workdir: Path
     log_path: Path
+    builds_dir: Path = field(default_factory=default_builds_dir)
     data_port: int = field(default_factory=_free_port)
     control_port: int = field(default_factory=_free_port)
     process: subprocess.Popen[bytes] | None = None
@@ -77,6 +78,8 @@ class PlatformProcess:
             "up",
             "--state-dir",
             str(self.state_dir),
+            "--builds-dir",
+            str(self.builds_dir),
             "--data-port",
             str(self.data_port),
             "--control-port",
@@ -323,6 +326,7 @@ class DrillRunner:
     workdir: Path
     progress: Progress = field(default=lambda _message: None)
     keep: bool = False
+    builds_dir: Path = field(default_factory=default_builds_dir)  # a cache the disaster spares
 
     def run(self) -> DrillReport:
         """Run the whole drill; the report records any failure instead of raising."""
@@ -356,7 +360,9 @@ class DrillRunner:
     def _run(self, report: DrillReport, root: Path, location: Location) -> None:
         scenario, say = self.scenario, self.progress
         state_dir = root / "state"
-        platform = PlatformProcess(scenario, state_dir, self.workdir, root / "platform.log")
+        platform = PlatformProcess(
+            scenario, state_dir, self.workdir, root / "platform.log", self.builds_dir
+        )
         shipping = Shipping(LogShipper(state_dir, location, interval=0.1))
         try:
             say("starting the platform")
@@ -419,7 +425,7 @@ class DrillRunner:
                         if scenario.shipping
                         else None
                     ),
-                    builds_dir=state_dir / "builds",  # where `bulut up` keeps them here
+                    builds_dir=self.builds_dir,
                 )
                 report.restore_seconds = time.monotonic() - started
                 for name, seconds in result.phases.items():
