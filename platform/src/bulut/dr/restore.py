@@ -158,29 +158,34 @@ def _environments(recipes: Path, builds_dir: Path) -> dict[str, str]:
     The environment key hashes the project's dependency files as they are *now*: when an
     environment with that key is complete in ``builds_dir`` it is reused (no uv run);
     otherwise it is built. A recipe whose project folder is gone is skipped: `bulut up`
-    builds from the function folders it is given, not from the backup.
+    builds from the function folders it is given, not from the backup. Environments are
+    built side by side (uv's cache is shared and locked; two recipes of one environment
+    wait on its build lock).
     """
-    from bulut.functions.environments import ensure_environment, environment_path
+    found = sorted(recipes.glob("*/recipe.json"))
+    if not found:
+        return {}
+    with ThreadPoolExecutor(len(found), thread_name_prefix="environment") as pool:
+        return dict(pool.map(lambda recipe: _environment(recipe, builds_dir), found))
+
+
+def _environment(recipe: Path, builds_dir: Path) -> tuple[str, str]:
+    from bulut.functions.environments import MARKER, ensure_environment, environment_path
     from bulut.functions.project import load_project
 
-    done: dict[str, str] = {}
-    for recipe in sorted(recipes.glob("*/recipe.json")):
-        name = recipe.parent.name
-        try:
-            project_path = Path(json.loads(recipe.read_text()).get("project", ""))
-            if not project_path.is_dir():
-                done[name] = f"skipped: {project_path} is not here"
-                continue
-            project = load_project(project_path)
-            root, key = environment_path(project, builds_dir)
-            marker = root / ".bulut-environment.json"
-            reused = marker.is_file() and json.loads(marker.read_text()).get("key") == key
-            ensure_environment(project, builds_dir)
-        except (BulutError, OSError, ValueError) as error:
-            done[name] = f"failed: {error}"  # `bulut up` builds it again, and says why
-            continue
-        done[name] = f"reused {root.name}" if reused else f"built {root.name}"
-    return done
+    name = recipe.parent.name
+    try:
+        project_path = Path(json.loads(recipe.read_text()).get("project", ""))
+        if not project_path.is_dir():
+            return name, f"skipped: {project_path} is not here"
+        project = load_project(project_path)
+        root, key = environment_path(project, builds_dir)
+        marker = root / MARKER
+        reused = marker.is_file() and json.loads(marker.read_text()).get("key") == key
+        ensure_environment(project, builds_dir)
+    except (BulutError, OSError, ValueError) as error:
+        return name, f"failed: {error}"  # `bulut up` builds it again, and says why
+    return name, f"reused {root.name}" if reused else f"built {root.name}"
 
 
 def rebuild_environments(state_dir: Path, builds_dir: Path) -> list[str]:
