@@ -72,6 +72,31 @@ async def test_watch_starts_with_existing_objects_as_added(plane: ControlPlane) 
     assert summary(events) == [("ADDED", "Revision", "orders-00001"), ("ADDED", "Route", "orders")]
 
 
+async def test_watch_lists_the_sinkbinding_before_the_revision_it_shapes(
+    plane: ControlPlane,
+) -> None:
+    binding = {
+        "apiVersion": "sources.knative.dev/v1",
+        "kind": "SinkBinding",
+        "metadata": {"name": "bind-orders"},
+        "spec": {
+            "subject": {
+                "apiVersion": "serving.knative.dev/v1",
+                "kind": "Service",
+                "name": "orders",
+            },
+            "sink": {"uri": "http://example.com/"},
+        },
+    }
+    await plane.apply([SERVICE, binding])
+    kinds = frozenset({"Revision", "SinkBinding"})
+    events = await asyncio.wait_for(collect(plane, kinds, 2), 5)
+    assert summary(events) == [
+        ("ADDED", "SinkBinding", "bind-orders"),
+        ("ADDED", "Revision", "orders-00001"),
+    ]
+
+
 async def test_a_report_emits_modified_for_every_object_that_changed(plane: ControlPlane) -> None:
     await plane.apply([SERVICE])
     kinds = frozenset({"Service", "Configuration", "Revision", "Route"})

@@ -302,6 +302,124 @@ async def test_an_idle_revision_scales_to_zero_and_back_on_the_next_request(
     assert again.json()["pid"] != first
 
 
+def sink_binding(service: str, sink: str) -> dict[str, Any]:
+    """A SinkBinding whose subject is ``service``, with its sink resolved."""
+    return {
+        "apiVersion": "sources.knative.dev/v1",
+        "kind": "SinkBinding",
+        "metadata": {"name": f"bind-{service}", "namespace": "default"},
+        "spec": {
+            "subject": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": service}
+        },
+        "status": {"sinkUri": sink},
+    }
+
+
+class CountedPrepare:
+    """A RevisionHooks that records the env of every build (one prepare per build)."""
+
+    def __init__(self) -> None:
+        self.builds: list[dict[str, str]] = []
+
+    async def prepare(
+        self, revision: dict[str, Any], env: dict[str, str], workdir: Path
+    ) -> dict[str, str]:
+        self.builds.append(dict(env))
+        return env
+
+    async def release(self, namespace: str, name: str) -> None:
+        pass
+
+
+async def test_after_a_restart_a_bound_revision_is_built_once_with_its_sink(
+    tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
+) -> None:
+    """Stored before its SinkBinding, the Revision still gets one build, with K_SINK."""
+    build_function("crashy")
+    hooks = CountedPrepare()
+    rev = revision("crashy")
+    stored = [rev, route("crashy", [(rev["metadata"]["name"], 100, "")])]
+    stored.append(sink_binding("crashy", "http://127.0.0.1:9/default/default"))
+    running = await start_data_plane(
+        tmp_path, fixture_functions, builds_dir, hooks=hooks, existing=stored
+    )
+    try:
+        first = await running.client.get("/", headers=running.host("crashy"))
+        await asyncio.sleep(0.2)  # a second build would have started by now
+    finally:
+        await stop_data_plane(running)
+
+    assert first.status_code == 200, first.text
+    assert first.json()["env"]["K_SINK"] == "http://127.0.0.1:9/default/default"
+    assert [build.get("K_SINK") for build in hooks.builds] == ["http://127.0.0.1:9/default/default"]
+
+
+async def test_a_request_held_while_its_revision_is_rebuilt_is_answered_not_failed(
+    tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
+) -> None:
+    """The binding arrives after the Revision: the runtime is replaced (new env) while the
+    request waits for its first instance; the old one drains like old pods in a rollout."""
+    build_function("crashy")
+    running = await start_data_plane(tmp_path, fixture_functions, builds_dir)
+    try:
+        rev = revision("crashy")
+        running.feed.put(rev)
+        running.feed.put(route("crashy", [(rev["metadata"]["name"], 100, "")]))
+        running.feed.put(sink_binding("crashy", "http://127.0.0.1:9/default/default"))
+        first = await running.client.get("/", headers=running.host("crashy"))
+    finally:
+        await stop_data_plane(running)
+
+    assert first.status_code == 200, first.text
+
+
+class HeldPrepare:
+    """A RevisionHooks whose ``prepare`` waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def prepare(
+        self, revision: dict[str, Any], env: dict[str, str], workdir: Path
+    ) -> dict[str, str]:
+        self.entered.set()
+        await self.go.wait()
+        return env
+
+    async def release(self, namespace: str, name: str) -> None:
+        pass
+
+
+async def test_a_binding_added_while_a_revision_builds_reaches_its_instances(
+    tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
+) -> None:
+    build_function("crashy")
+    hooks = HeldPrepare()
+    running = await start_data_plane(tmp_path, fixture_functions, builds_dir, hooks=hooks)
+    try:
+        rev = revision("crashy")
+        running.feed.put(rev)
+        running.feed.put(route("crashy", [(rev["metadata"]["name"], 100, "")]))
+        await asyncio.wait_for(hooks.entered.wait(), 30)
+        running.feed.put(sink_binding("crashy", "http://127.0.0.1:9/default/late"))
+        hooks.go.set()
+        sinks: list[str | None] = []
+
+        async def sink_seen() -> bool:
+            reply = await running.client.get("/", headers=running.host("crashy"))
+            sinks.append(reply.json()["env"].get("K_SINK"))
+            return sinks[-1] is not None
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while not await sink_seen() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+    finally:
+        await stop_data_plane(running)
+
+    assert sinks[-1] == "http://127.0.0.1:9/default/late", sinks
+
+
 class SecretFiles:
     """A RevisionHooks that writes one file per revision and points an env var at it."""
 

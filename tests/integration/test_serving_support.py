@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bulut.manifests.feed import Resource, ResourceEvent
+from bulut.manifests.feed import Resource, ResourceEvent, initial_order
 from bulut.serving import Serving
 from bulut.serving.dataplane import RevisionHooks
 from bulut.serving.front import Front
@@ -24,12 +24,16 @@ DOMAIN = "localhost"
 class MemoryFeed:
     """A ResourceFeed kept in memory: tests put Knative JSON in, read reports out."""
 
-    def __init__(self) -> None:
+    def __init__(self, stored: Sequence[Resource] = ()) -> None:
+        self.stored = list(stored)
         self.events: asyncio.Queue[ResourceEvent] = asyncio.Queue()
         self.reports: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     async def watch(self, kinds: frozenset[str]) -> AsyncIterator[ResourceEvent]:
-        """Every event put so far, then every later one, of these kinds."""
+        """``stored`` as ADDED in the feed's initial order, then every event put."""
+        for obj in initial_order(self.stored):
+            if obj.get("kind") in kinds:
+                yield {"type": "ADDED", "object": obj}
         while True:
             event = await self.events.get()
             if event["object"].get("kind") in kinds:
@@ -160,9 +164,13 @@ async def start_data_plane(
     tick_interval: float = 0.5,
     autoscaler: Mapping[str, str] | None = None,
     hooks: RevisionHooks | None = None,
+    existing: Sequence[Resource] = (),
 ) -> DataPlane:
-    """A Serving fed by a MemoryFeed, served on an ephemeral loopback port."""
-    feed = MemoryFeed()
+    """A Serving fed by a MemoryFeed, served on an ephemeral loopback port.
+
+    ``existing`` is in the feed before Serving watches it (what a restart finds stored).
+    """
+    feed = MemoryFeed(stored=existing)
     volumes = tmp_path / "volumes"
     serving = Serving(
         Settings(),

@@ -100,6 +100,15 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def load_paths(paths: Sequence[Path], *, kustomize: bool) -> list[dict[str, Any]]:
+    """The documents of files/directories, or of kustomizations (``kubectl kustomize``)."""
+    documents: list[dict[str, Any]] = []
+    for path in paths:
+        loaded = kustomize_build(path) if kustomize else load_documents(path)
+        documents.extend(item.document for item in loaded)
+    return documents
+
+
 @dataclass
 class LocalPlatform:
     """Control plane + data plane, started and stopped together."""
@@ -312,11 +321,12 @@ class LocalPlatform:
 
     async def apply_paths(self, paths: Sequence[Path], *, kustomize: bool) -> list[Any]:
         """Apply YAML from files/directories (or kustomizations) through the control plane."""
-        documents: list[dict[str, Any]] = []
-        for path in paths:
-            loaded = kustomize_build(path) if kustomize else load_documents(path)
-            documents.extend(item.document for item in loaded)
-        return list(await self.control.apply(documents))
+        documents = await asyncio.to_thread(load_paths, paths, kustomize=kustomize)
+        return await self.apply_documents(documents)
+
+    async def apply_documents(self, documents: Sequence[dict[str, Any]]) -> list[Any]:
+        """Apply loaded documents through the control plane (admission, then store)."""
+        return list(await self.control.apply(list(documents)))
 
     async def _close(self, name: str) -> None:
         """Stop one part; one that never started is skipped, one that fails is logged."""

@@ -86,16 +86,25 @@ async def _run(
     wait: float,
     options: dict[str, Any],
 ) -> None:
-    from .stack import LocalPlatform
+    from . import stack
 
-    platform = LocalPlatform(settings, **options)
+    # Rendering the manifests (`kubectl kustomize`, ~0.2 s) does not need the platform:
+    # it runs beside the start, off the loop, instead of delaying the first revision.
+    documents = asyncio.ensure_future(
+        asyncio.to_thread(stack.load_paths, manifests, kustomize=kustomize)
+    )
+    platform = stack.LocalPlatform(settings, **options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await platform.start()
     try:
-        results = await platform.apply_paths(manifests, kustomize=kustomize) if manifests else []
+        await platform.start()
+    except BaseException:
+        documents.cancel()
+        raise
+    try:
+        results = await platform.apply_documents(await documents)
         for result in results:
             err_console().print(f"{result.kind.lower()}/{result.name} {result.action}")
         services = await _wait_for_services(platform, wait)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from bulut.errors import ConfigError, ConflictError, InvalidInputError, NotFoundError
 from bulut.manifests.autoscaling import AutoscalerConfig
-from bulut.manifests.feed import Resource, ResourceEvent, key_of as _key_of
+from bulut.manifests.feed import Resource, ResourceEvent, initial_order, key_of as _key_of
 from bulut.settings import Settings
 
 from . import kinds as registry
@@ -190,7 +190,7 @@ class ControlPlane:
             )
         existing.sort(key=lambda r: (_KIND_ORDER.index(r["kind"]), *_key_of(r)[1:]))
         try:
-            for resource in existing:
+            for resource in initial_order(existing):
                 yield {"type": "ADDED", "object": resource}
             while (event := await subscription.next()) is not None:
                 yield event

@@ -101,6 +101,7 @@ class LiveState:
     async def wait(self, seen: int, timeout: float) -> int:
         """Wait until the version is no longer ``seen``, or ``timeout`` seconds; the version."""
         if self.version == seen and not self.closed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout)
+            with contextlib.suppress(TimeoutError):  # not wait_for: it can swallow a cancel
+                async with asyncio.timeout(timeout):
+                    await self._changed.wait()
         return self.version

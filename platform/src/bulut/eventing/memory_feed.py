@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
-from bulut.manifests.feed import EventType, Resource, ResourceEvent
+from bulut.manifests.feed import EventType, Resource, ResourceEvent, initial_order
 
 
 class MemoryFeed:
@@ -47,7 +47,7 @@ class MemoryFeed:
         entry = (kinds, queue)
         self._watchers.append(entry)
         try:
-            for obj in list(self._objects.values()):
+            for obj in initial_order(self._objects.values()):
                 if obj.get("kind") in kinds:
                     yield {"type": "ADDED", "object": obj}
             while True:

@@ -9,11 +9,14 @@ remote data plane could satisfy it over HTTP watch, exactly like a Kubernetes in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Literal, Protocol, TypedDict
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 Resource = dict[str, Any]
+# Kinds whose objects change how others run (a SinkBinding adds K_SINK to a Revision's
+# pods; ConfigMaps hold config-defaults and config-autoscaler). A watch lists them first.
+CONFIGURING_KINDS = ("ConfigMap", "SinkBinding")
 
 
 class ResourceEvent(TypedDict):
@@ -30,7 +33,8 @@ class ResourceFeed(Protocol):
         """Yield ADDED for every existing resource of these kinds, then every change.
 
         ``kinds`` are Knative kind names: ``Revision``, ``Route``, ``Service``,
-        ``Broker``, ``Trigger``, ``PingSource``, ``SinkBinding``.
+        ``Broker``, ``Trigger``, ``PingSource``, ``SinkBinding``. Existing resources
+        come in :func:`initial_order`.
         """
         ...
 
@@ -39,6 +43,19 @@ class ResourceFeed(Protocol):
     ) -> None:
         """Merge runtime facts (see docs/architecture.md, "Runtime reports") into status."""
         ...
+
+
+def initial_order(resources: Iterable[Resource]) -> list[Resource]:
+    """Existing resources as a watch lists them: :data:`CONFIGURING_KINDS` first.
+
+    A Knative controller reconciles only once every informer has synced, so it never
+    builds a Revision's pods without the SinkBinding that shapes them. A feed consumer
+    gets the same guarantee from the order (otherwise, on every restart, a bound
+    Revision would start once without K_SINK and again with it: two zygote imports).
+    The sort is stable: other resources keep the feed's own order.
+    """
+    rank = {kind: place for place, kind in enumerate(CONFIGURING_KINDS)}
+    return sorted(resources, key=lambda r: rank.get(str(r.get("kind")), len(rank)))
 
 
 def key_of(resource: Mapping[str, Any]) -> tuple[str, str, str]:

@@ -21,6 +21,8 @@ import yaml
 from bulut.errors import ManifestError
 
 SUFFIXES = (".yaml", ".yml", ".json")
+# libyaml when PyYAML has it (about 8x faster); the same documents and error marks.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Paths that must be mappings when present (checked before anything else reads them).
 _MAPPING_PATHS = (
     ("metadata",),
@@ -74,7 +76,7 @@ def parse_documents(text: str, file: str) -> list[LoadedDocument]:
     """Documents of one YAML stream; ``file`` is the label used in errors."""
     loaded: list[LoadedDocument] = []
     index = 0
-    stream = yaml.safe_load_all(text)
+    stream = yaml.load_all(text, Loader=_Loader)
     while True:
         index += 1
         try:

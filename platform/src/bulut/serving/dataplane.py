@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,6 +47,7 @@ Key = tuple[str, str]
 
 
 SECRET_RETRY_SECONDS = 2.0
+RETIRE_POLL_SECONDS = 0.05  # a replaced runtime checks this often whether it can close
 
 
 class RevisionHooks(Protocol):
@@ -184,6 +186,14 @@ class Serving:
             del self.router.building[key]
             self.router.wanted.discard(key)
             built.set()
+        # A SinkBinding may have changed the env while this build ran: look again once
+        # this task is done (an unchanged env is a no-op).
+        asyncio.get_running_loop().call_soon(self._recheck, key)
+
+    def _recheck(self, key: Key) -> None:
+        latest = self._objects.get(key)
+        if latest is not None:
+            self._ensure(key, latest)
 
     async def _build_runtime(self, key: Key, obj: Resource, env: dict[str, str]) -> None:
         self._pending[key] = {
@@ -222,7 +232,7 @@ class Serving:
             runtime.launcher.wanted()
         runtime.start()
         if old is not None:
-            self._close_later(old)
+            self._close_later(old, drain=True)
         self._dirty.set()
 
     async def _prepare_until_secrets_are_readable(
@@ -247,8 +257,13 @@ class Serving:
         except BulutError as error:
             logger.warning("revision %s keeps its autoscaling: %s", runtime.spec.name, error)
 
-    def _close_later(self, runtime: RevisionRuntime) -> None:
-        task = asyncio.get_running_loop().create_task(runtime.aclose())
+    def _close_later(self, runtime: RevisionRuntime, *, drain: bool = False) -> None:
+        async def close() -> None:
+            if drain:
+                await _drained(runtime)
+            await runtime.aclose()
+
+        task = asyncio.get_running_loop().create_task(close())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
@@ -361,8 +376,9 @@ class Serving:
 
     async def _report_loop(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), REPORT_INTERVAL)
+            with contextlib.suppress(TimeoutError):  # not wait_for: see Autoscaler.run
+                async with asyncio.timeout(REPORT_INTERVAL):
+                    await self._dirty.wait()
             self._dirty.clear()
             for (namespace, name), body in self.reports().items():
                 if self._sent.get((namespace, name)) == body:
@@ -382,3 +398,14 @@ class Serving:
         runtimes = list(self.revisions.values())
         self.revisions.clear()
         await asyncio.gather(*(r.aclose() for r in runtimes), *self._closing)
+
+
+async def _drained(old: RevisionRuntime) -> None:
+    """A runtime replaced because its env changed finishes what it already holds, as old
+    pods do in a rollout (at most ``timeoutSeconds``), while new requests go to its
+    replacement. Requests it held are answered, not failed with 502."""
+    deadline = time.monotonic() + old.spec.timeout_seconds
+    while old.activator.held or old.tracker.in_flight:
+        if time.monotonic() > deadline:
+            return
+        await asyncio.sleep(RETIRE_POLL_SECONDS)

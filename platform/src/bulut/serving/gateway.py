@@ -406,7 +406,8 @@ class Gateway(Server):
         built = self.router.building.get(key)
         if built is not None:
             try:
-                await asyncio.wait_for(built.wait(), BUILD_WAIT_SECONDS)
+                async with asyncio.timeout(BUILD_WAIT_SECONDS):  # a cancel is never swallowed
+                    await built.wait()
             except TimeoutError:
                 connection.respond_text(504, "activator request timeout")
                 return

@@ -116,8 +116,11 @@ class Autoscaler:
                 await self.tick()
             except BulutError:
                 logger.exception("autoscaler tick failed; retrying at the next tick")
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that lands
+            # as the event is set, and this loop would then never stop (aclose hangs).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poked.wait(), timeout=self._tick_interval)
+                async with asyncio.timeout(self._tick_interval):
+                    await self._poked.wait()
             self._poked.clear()
 
     async def tick(self) -> ScaleDecision:
