@@ -144,3 +144,36 @@ def test_the_cli_backs_up_verifies_and_restores_a_directory(state: Path, tmp_pat
     assert (Path(target) / "eventing" / "eventing" / "broker.db").is_file()
     again = bulut("restore", "--from", backups, "--state-dir", target)
     assert again.returncode == 2 and "pass --force" in again.stderr
+
+
+def test_the_cli_seals_vaults_unseal_key_with_a_backup_key(state: Path, tmp_path: Path) -> None:
+    """`bulut dr keygen`, then backups whose Vault keys open only with that key."""
+    vault = state / "vault"
+    (vault / "data" / "raft").mkdir(parents=True)
+    (vault / "data" / "raft" / "raft.db").write_bytes(b"raft pages")
+    init = b'{"unseal_keys_b64": ["dW5zZWFs"], "root_token": "s.root-token-in-clear"}\n'
+    (vault / "init.json").write_bytes(init)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BULUT_")}
+    key, backups = tmp_path / "backup.key", tmp_path / "backups"
+
+    def bulut(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*BULUT, "dr", *args], capture_output=True, text=True,
+                              env={**env, **extra}, timeout=60)  # fmt: skip
+
+    assert bulut("keygen", str(key)).returncode == 0
+    again = bulut("keygen", str(key))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    made = bulut("backup", "--state-dir", str(state), "--to", str(backups), "--key-file", str(key))
+    assert made.returncode == 0, made.stderr
+    assert "sealed with" in made.stdout and "vault/init.json" in made.stdout
+    assert not any(b"s.root-token-in-clear" in p.read_bytes() for p in backups.rglob("*.*"))
+
+    refused = bulut("restore", "--from", str(backups), "--state-dir", str(tmp_path / "r"))
+    assert refused.returncode == 2 and "--key-file" in refused.stderr
+    restored = bulut("restore", "--from", str(backups), "--state-dir", str(tmp_path / "r"),
+                     BULUT_BACKUP_KEY_FILE=str(key))  # fmt: skip
+    assert restored.returncode == 0, restored.stderr
+    assert (tmp_path / "r" / "vault" / "init.json").read_bytes() == init
+
+    clear = bulut("backup", "--state-dir", str(state), "--to", str(tmp_path / "clear"))
+    assert clear.returncode == 0 and "in clear" in clear.stderr

@@ -17,6 +17,7 @@ import pytest
 
 from bulut.dr.locations import DirectoryLocation
 from bulut.dr.restore import restore_backup
+from bulut.dr.sealing import write_new_key
 from bulut.dr.snapshot import take_backup
 from bulut.dr.vaultdata import (
     ARCHIVE,
@@ -92,6 +93,31 @@ async def test_a_live_backup_holds_raft_files_and_a_restore_only_unpacks_them(
     await asyncio.to_thread(restore_vault, staging, tmp_path / "b" / "vault", "raft-archive")
     assert stat.S_IMODE((tmp_path / "b" / "vault" / "init.json").stat().st_mode) == 0o600
     # No snapshot to apply on start: the node opens its restored files like after a restart.
+    assert await _reads_back(tmp_path / "b" / "vault", ciphertext) < 5.0
+
+
+async def test_with_a_backup_key_the_unseal_key_never_reaches_the_backup_in_clear(
+    live: tuple[DevServer, str], tmp_path: Path
+) -> None:
+    server, ciphertext = live
+    key = write_new_key(tmp_path / "backup.key")
+    location = DirectoryLocation(tmp_path / "backups")
+    backup = await asyncio.to_thread(take_backup, server.state_dir.parent, location, key=key)
+    assert backup.manifest.sealed == (INIT,)
+    root_token = json.loads(server.init_path.read_text())["root_token"].encode()
+    stored = [p for p in (tmp_path / "backups").rglob("*") if p.is_file()]
+    assert stored and not any(root_token in p.read_bytes() for p in stored)
+    await server.stop()
+
+    with pytest.raises(BackupError, match="--key-file"):
+        restore_backup(location, tmp_path / "b")
+    assert not (tmp_path / "b").exists()  # refused before anything was fetched or placed
+    with pytest.raises(BackupError, match="does not open it"):
+        restore_backup(location, tmp_path / "b", key=write_new_key(tmp_path / "other.key"))
+    assert not (tmp_path / "b" / "vault").exists()
+
+    await asyncio.to_thread(restore_backup, location, tmp_path / "b", key=key)
+    assert stat.S_IMODE((tmp_path / "b" / "vault" / "init.json").stat().st_mode) == 0o600
     assert await _reads_back(tmp_path / "b" / "vault", ciphertext) < 5.0
 
 

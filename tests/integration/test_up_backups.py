@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from bulut.cli.stack import LocalPlatform
+from bulut.dr.manifest import Manifest
+from bulut.dr.sealing import unseal, write_new_key
 from bulut.errors import ConfigError
 from bulut.settings import Settings
 
@@ -43,6 +45,29 @@ async def test_scheduled_backups_keep_only_the_newest(tmp_path: Path) -> None:
         await local.aclose()
     complete = sorted(p.parent.name for p in backups.glob("*/manifest.json"))
     assert len(complete) == 2, complete
+
+
+async def test_scheduled_backups_seal_vaults_unseal_key_with_the_backup_key(
+    tmp_path: Path,
+) -> None:
+    key = write_new_key(tmp_path / "backup.key")
+    backups = tmp_path / "backups"
+    settings = _settings(tmp_path).model_copy(update={"backup_key_file": tmp_path / "backup.key"})
+    local = LocalPlatform(settings, backup_to=str(backups), backup_every="1s")
+    await local.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not list(backups.glob("*/manifest.json")) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+    finally:
+        await local.aclose()
+    manifest = next(backups.glob("*/manifest.json"))
+    sealed = Manifest.from_json(manifest.read_text()).sealed
+    assert sealed == ("vault/init.json",)
+    assert not (manifest.parent / "vault" / "init.json").exists()
+    opened = unseal(key, (manifest.parent / "vault" / "init.json.sealed").read_bytes(),
+                    manifest.parent.name, where="test")  # fmt: skip
+    assert b"root_token" in opened
 
 
 async def test_a_schedule_without_a_location_is_refused(tmp_path: Path) -> None:

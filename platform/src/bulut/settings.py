@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite in state_dir."
     )
+    backup_key_file: Path | None = Field(
+        default=None,
+        description="Backup key (`bulut dr keygen`): backups store Vault's unseal key sealed.",
+    )
 
     # -- network -----------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Loopback address to bind.")

@@ -7,11 +7,14 @@ platform is still consistent (SQLite backup API, a Raft snapshot of its Vault).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bulut.settings import Settings
+
+if TYPE_CHECKING:
+    from bulut.dr.sealing import BackupKey
 
 from .output import console, err_console, print_table
 
@@ -21,8 +24,30 @@ Endpoint = Annotated[
 ]
 
 
+KeyFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="Backup key from `bulut dr keygen` (Vault's unseal key is stored sealed) "
+        "[BULUT_BACKUP_KEY_FILE].",
+    ),
+]
+CLEAR_KEY_NOTE = (
+    "note: this backup holds Vault's unseal key and root token in clear; protect {url} "
+    "like Vault itself, or seal them with --key-file (make one with `bulut dr keygen`)"
+)
+
+
 def _settings(state_dir: Path | None) -> Settings:
     return Settings(state_dir=state_dir) if state_dir is not None else Settings()
+
+
+def _key(key_file: Path | None, settings: Settings) -> BackupKey | None:
+    """The backup key named by --key-file, else by BULUT_BACKUP_KEY_FILE, else none."""
+    from bulut.dr.sealing import BackupKey
+
+    chosen = key_file or settings.backup_key_file
+    return BackupKey.load(chosen) if chosen is not None else None
 
 
 def register(app: typer.Typer) -> None:
@@ -38,6 +63,7 @@ def register(app: typer.Typer) -> None:
         keep: Annotated[
             int | None, typer.Option(help="Then delete all but the newest KEEP backups.")
         ] = None,
+        key_file: KeyFile = None,
     ) -> None:
         """Take a consistent backup of the local platform (running or stopped)."""
         from bulut.dr.locations import parse_location
@@ -45,6 +71,7 @@ def register(app: typer.Typer) -> None:
         from bulut.dr.snapshot import take_backup
 
         settings = _settings(state_dir)
+        key = _key(key_file, settings)
         location = parse_location(to, endpoint=endpoint)
         with err_console().status("backing up…") as status:
             result = take_backup(
@@ -52,6 +79,7 @@ def register(app: typer.Typer) -> None:
                 location,
                 database_url=settings.database_url,
                 progress=lambda step: status.update(f"backing up: {step}…"),
+                key=key,
             )
         removed = prune(location, keep) if keep is not None else []
         manifest = result.manifest
@@ -62,6 +90,26 @@ def register(app: typer.Typer) -> None:
         )
         for backup_id in removed:
             err_console().print(f"retention: removed {backup_id}")
+        if manifest.sealed:
+            console().print(
+                f"sealed with {key_file or settings.backup_key_file}: {', '.join(manifest.sealed)}"
+            )
+        elif manifest.vault != "none":
+            err_console().print(CLEAR_KEY_NOTE.format(url=location.url))
+
+    @dr.command()
+    def keygen(
+        path: Annotated[Path, typer.Argument(help="Where to write the new key (never replaced).")],
+    ) -> None:
+        """Make a backup key (32 random bytes, base64, mode 0600); keep it outside the backups."""
+        from bulut.dr.sealing import write_new_key
+
+        write_new_key(path)
+        console().print(
+            f"backup key written to {path}: pass --key-file {path} to `bulut dr backup` "
+            "and `bulut dr restore` (or set BULUT_BACKUP_KEY_FILE); without it, backups "
+            "sealed with it cannot be restored"
+        )
 
     @dr.command()
     def restore(
@@ -84,6 +132,7 @@ def register(app: typer.Typer) -> None:
                 "volumes, recipes, vault) into the existing state dir."
             ),
         ] = None,
+        key_file: KeyFile = None,
     ) -> None:
         """Verify every checksum, then rebuild a state dir from a backup."""
         from bulut.dr.locations import parse_location
@@ -105,6 +154,7 @@ def register(app: typer.Typer) -> None:
                 else None,
                 only=frozenset(only) if only else None,
                 builds_dir=settings.builds,
+                key=_key(key_file, settings),
             )
         console().print(
             f"restored {result.manifest.id} into {result.state_dir} in {result.seconds:.2f}s "

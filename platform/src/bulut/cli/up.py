@@ -163,6 +163,12 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Back up on a schedule, e.g. 5m (needs --backup-to).")
         ] = None,
         backup_keep: Annotated[int, typer.Option(help="Scheduled backups to keep.")] = 7,
+        backup_key_file: Annotated[
+            Path | None,
+            typer.Option(
+                help="Seal Vault's unseal key in scheduled backups [BULUT_BACKUP_KEY_FILE]."
+            ),
+        ] = None,
         ship_log: Annotated[
             bool, typer.Option(help="Ship the broker log continuously (RPO for acked events: 0).")
         ] = False,
@@ -173,6 +179,7 @@ def register(app: typer.Typer) -> None:
             for key, value in {
                 "state_dir": state_dir,
                 "builds_dir": builds_dir,
+                "backup_key_file": backup_key_file,
                 "host": host,
                 "data_port": data_port,
                 "control_port": control_port,

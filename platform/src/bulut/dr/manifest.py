@@ -59,6 +59,9 @@ class Manifest:
     files: tuple[FileEntry, ...]
     format: str = FORMAT
     notes: tuple[str, ...] = field(default=())
+    # Files stored sealed with a backup key (bulut.dr.sealing): ``<path>.sealed`` in the
+    # backup, ``<path>`` once unsealed. Empty: nothing is sealed.
+    sealed: tuple[str, ...] = field(default=())
 
     @property
     def size(self) -> int:
@@ -97,6 +100,7 @@ class Manifest:
                 log=LogPosition(**document["log"]),
                 files=tuple(FileEntry(**entry) for entry in document["files"]),
                 notes=tuple(document.get("notes", ())),
+                sealed=tuple(str(path) for path in document.get("sealed", ())),
             )
         except (ValueError, KeyError, TypeError) as error:
             raise BackupError(f"{where}: damaged manifest ({error})") from None

@@ -36,6 +36,7 @@ from bulut.errors import BackupError, BulutError
 from .locations import Location, backup_ids, fetch
 from .manifest import MANIFEST, Manifest, verify
 from .postgres import restore as pg_restore
+from .sealing import SEALED_SUFFIX, BackupKey, unseal
 from .vaultdata import prepare_vault, restore_vault
 
 Progress = Callable[[str], None]
@@ -101,6 +102,18 @@ def fetch_and_verify(
     else:
         actual = dict(map(one, paths))
     verify(manifest, actual)
+
+
+def _unseal_all(staging: Path, manifest: Manifest, key: BackupKey | None) -> None:
+    """Open every sealed file in ``staging`` (a wrong key fails before anything is placed)."""
+    for path in manifest.sealed:
+        assert key is not None  # checked before fetching
+        sealed = staging / (path + SEALED_SUFFIX)
+        plain = unseal(key, sealed.read_bytes(), manifest.id, where=f"{manifest.id}/{path}")
+        target = staging / path
+        target.write_bytes(plain)
+        target.chmod(0o600)
+        sealed.unlink()
 
 
 def _holds_state(state_dir: Path) -> bool:
@@ -228,6 +241,7 @@ def restore_backup(
     after_fetch: Callable[[Path, Manifest], int] | None = None,
     only: frozenset[str] | None = None,
     builds_dir: Path | None = None,
+    key: BackupKey | None = None,
 ) -> RestoreResult:
     """Verify the backup, then rebuild ``state_dir`` from it.
 
@@ -238,6 +252,8 @@ def restore_backup(
     ``builds_dir`` (where the platform keeps function environments, by default
     ``<state>/builds``) makes each recipe's environment ready during the restore, reused
     when one with the same key is there; without it `bulut up` builds what is missing.
+    ``key`` opens what the backup holds sealed (Vault's unseal key, when it was taken
+    with a backup key); without the right one nothing is placed.
     """
     unknown = (only or frozenset()) - COMPONENTS
     if unknown:
@@ -261,6 +277,11 @@ def restore_backup(
             "this backup holds a PostgreSQL control plane: set BULUT_DATABASE_URL to the "
             "database to restore into"
         )
+    if manifest.sealed and "vault" in chosen_components and key is None:
+        raise BackupError(
+            f"backup {manifest.id} holds Vault's unseal key sealed with a backup key: "
+            "pass --key-file FILE (or set BULUT_BACKUP_KEY_FILE)"
+        )
     if only is None:
         _check_target(state_dir, force)  # before any work: say so at once
     parent = state_dir.resolve().parent
@@ -270,6 +291,8 @@ def restore_backup(
         say(f"fetching and verifying {len(manifest.files)} files of {chosen}")
         with _timed(phases, "fetch+verify"):
             fetch_and_verify(location, manifest, staging)
+        if "vault" in chosen_components:
+            _unseal_all(staging, manifest, key)
         say("preparing")
         jobs: dict[str, Callable[[], Any]] = {}
         if after_fetch is not None:

@@ -18,6 +18,7 @@ from bulut.errors import BackupError, ConfigError
 
 from .locations import Location, backup_ids
 from .manifest import select_expired
+from .sealing import BackupKey
 from .snapshot import BackupResult, take_backup
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -41,6 +42,7 @@ class BackupSchedule:
     every_seconds: float
     keep: int
     database_url: str | None = None
+    key: BackupKey | None = None  # seals Vault's unseal key in every backup
 
 
 def prune(location: Location, keep: int) -> list[str]:
@@ -53,7 +55,12 @@ def prune(location: Location, keep: int) -> list[str]:
 
 def backup_once(schedule: BackupSchedule) -> BackupResult:
     """One round: back up, then apply retention."""
-    result = take_backup(schedule.state_dir, schedule.location, database_url=schedule.database_url)
+    result = take_backup(
+        schedule.state_dir,
+        schedule.location,
+        database_url=schedule.database_url,
+        key=schedule.key,
+    )
     prune(schedule.location, schedule.keep)
     return result
 

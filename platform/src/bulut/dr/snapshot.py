@@ -41,8 +41,9 @@ from .eventlog import LOG_NAME, find_logs, position
 from .locations import Location
 from .manifest import MANIFEST, FileEntry, LogPosition, Manifest, entry_for, new_backup_id
 from .postgres import dump
+from .sealing import SEALED_SUFFIX, BackupKey, seal
 from .sqlite import copy_database, is_side_file, is_sqlite
-from .vaultdata import materialise, snapshot_vault
+from .vaultdata import INIT, materialise, snapshot_vault
 
 Progress = Callable[[str], None]
 RECIPE_MARKER = ".bulut-environment.json"
@@ -178,8 +179,13 @@ def _upload(
 
 
 def _upload_all(
-    location: Location, backup_id: str, staging: Path, vault: str, phases: dict[str, float]
-) -> tuple[list[FileEntry], str]:
+    location: Location,
+    backup_id: str,
+    staging: Path,
+    vault: str,
+    phases: dict[str, float],
+    key: BackupKey | None,
+) -> tuple[list[FileEntry], str, tuple[str, ...]]:
     """Checksum and upload every staged file; Vault's Raft files are made meanwhile."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vault-files") as pool:
 
@@ -203,6 +209,7 @@ def _upload_all(
                 ),
             )
         vault = pending.result()
+    sealed = _seal_vault_keys(staging, backup_id, key)
     with timed(phases, "checksums and upload"):
         files += _upload(
             location,
@@ -210,7 +217,17 @@ def _upload_all(
             staging,
             sorted(p for p in (staging / "vault").rglob("*") if p.is_file()),
         )
-    return files, vault
+    return files, vault, sealed
+
+
+def _seal_vault_keys(staging: Path, backup_id: str, key: BackupKey | None) -> tuple[str, ...]:
+    """With a key, Vault's unseal key and root token are stored sealed, never in clear."""
+    init = staging / INIT
+    if key is None or not init.is_file():
+        return ()
+    init.with_name(init.name + SEALED_SUFFIX).write_bytes(seal(key, init.read_bytes(), backup_id))
+    init.unlink()
+    return (INIT,)
 
 
 def take_backup(
@@ -220,8 +237,12 @@ def take_backup(
     database_url: str | None = None,
     progress: Progress | None = None,
     now: Callable[[], float] = time.time,
+    key: BackupKey | None = None,
 ) -> BackupResult:
-    """Snapshot ``state_dir`` into ``location``; the manifest goes last."""
+    """Snapshot ``state_dir`` into ``location``; the manifest goes last.
+
+    With ``key``, Vault's ``init.json`` (unseal key, root token) is stored sealed.
+    """
     started = time.monotonic()
     if not state_dir.is_dir():
         raise BackupError(f"{state_dir}: no such state directory (nothing to back up)")
@@ -241,7 +262,7 @@ def take_backup(
         )
         say("checksums and upload")
         try:
-            files, vault = _upload_all(location, backup_id, staging, vault, phases)
+            files, vault, sealed = _upload_all(location, backup_id, staging, vault, phases, key)
         except BaseException:
             # No manifest was written, so this is a partial backup: do not leave it behind.
             with contextlib.suppress(BulutError, OSError):
@@ -256,6 +277,7 @@ def take_backup(
             log=log,
             files=tuple(sorted(files, key=lambda entry: entry.path)),
             notes=(f"broker log: {LOG_NAME}",),
+            sealed=sealed,
         )
         location.put_bytes(f"{backup_id}/{MANIFEST}", manifest.to_json().encode())
     return BackupResult(manifest, location.url, time.monotonic() - started, phases)

@@ -35,6 +35,12 @@ def test_a_scenario_parses_with_defaults() -> None:
     assert scenario.location == "s3" and scenario.shipping
     assert scenario.checks == CHECKS and scenario.seed.after_backup == 5
     assert scenario.objectives.rto_seconds == 20.0
+    assert not scenario.sealed
+
+
+def test_a_sealed_backup_is_asked_for_in_the_backup_section() -> None:
+    document = _document(backup={"location": "directory", "sealed": True})
+    assert parse_scenario(document, source="x.yaml").sealed
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ from bulut.settings import Settings, default_builds_dir
 from ..eventlog import event_ids, find_logs
 from ..locations import DirectoryLocation, Location
 from ..restore import restore_backup
+from ..sealing import write_new_key
 from ..shipping import LogShipper, replay
 from ..snapshot import take_backup
 from .report import Check, DrillReport, compute_loss, compute_rto, report_name
@@ -382,7 +383,8 @@ class DrillRunner:
 
             say("backing up the running platform")
             started = time.monotonic()
-            backup = take_backup(state_dir, location)
+            key = write_new_key(root / "backup.key") if scenario.sealed else None
+            backup = take_backup(state_dir, location, key=key)
             self._step(report, "backup", started)
             for name, seconds in backup.phases.items():
                 report.timings[f"backup: {name}"] = seconds
@@ -391,6 +393,7 @@ class DrillRunner:
                 "location": location.url,
                 "files": len(backup.manifest.files),
                 "bytes": backup.manifest.size,
+                "sealed": list(backup.manifest.sealed),
                 "logSeq": backup.manifest.log.seq,
                 "vault": backup.manifest.vault,
                 "seconds": round(backup.seconds, 3),
@@ -426,6 +429,7 @@ class DrillRunner:
                         else None
                     ),
                     builds_dir=self.builds_dir,
+                    key=key,
                 )
                 report.restore_seconds = time.monotonic() - started
                 for name, seconds in result.phases.items():

@@ -7,7 +7,7 @@ restore and the checks::
     platform: {filename: disaster-recovery/drills/app/manifests.yaml, startTimeout: 300}
     seed: {broker: drill/default, events: 200, concurrency: 16, afterBackup: 50}
     subscriber: {service: drill/recorder, database: recorder.db, table: seen}
-    backup: {location: directory, shipping: true}
+    backup: {location: directory, shipping: true, sealed: true}
     disaster: delete-state
     restore: backup
     checks: [services-answer, no-acked-event-lost, event-counts-match,
@@ -108,6 +108,7 @@ class Scenario:
     restore: str
     location: str = "directory"
     shipping: bool = False
+    sealed: bool = False  # back up with a fresh backup key (Vault's unseal key sealed)
     checks: tuple[str, ...] = CHECKS
     objectives: Objectives = Objectives()
     description: str = ""
@@ -188,6 +189,7 @@ def parse_scenario(document: Any, *, source: str = "<scenario>") -> Scenario:
             backup.get("location", "directory"), LOCATIONS, f"{source}: backup.location"
         ),
         shipping=bool(backup.get("shipping", False)),
+        sealed=bool(backup.get("sealed", False)),
         disaster=_choice(top.get("disaster"), DISASTERS, f"{source}: disaster"),
         restore=_choice(top.get("restore", "backup"), RESTORES, f"{source}: restore"),
         checks=tuple(
