@@ -15,7 +15,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def bulut(*args: str, state_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BULUT_STATE_DIR": str(state_dir), "COLUMNS": "200"}
+    # Builds beside the state: a copied function folder would leave one per run in the cache.
+    builds = str(state_dir / "builds")
+    env = {**os.environ, "BULUT_STATE_DIR": str(state_dir), "BULUT_BUILDS_DIR": builds}
+    env["COLUMNS"] = "200"
     env.pop("VIRTUAL_ENV", None)
     return subprocess.run(
         [sys.executable, "-m", "bulut.cli.main", *args],
