@@ -198,3 +198,19 @@ def test_test_runs_the_function_tests_and_exits_with_pytests_code(tmp_path: Path
     failing = runner.invoke(app, ["func", "test", str(folder), *state])
     assert passing.exit_code == 0
     assert failing.exit_code == 1
+
+
+def test_prune_lists_what_it_would_free_and_then_frees_it(tmp_path: Path) -> None:
+    builds = tmp_path / "builds"
+    (builds / "orphan-0123456789ab").mkdir(parents=True)
+    (builds / "orphan-0123456789ab" / "big").write_bytes(b"\0" * 3 * 2**20)
+    args = ["func", "prune", "--builds-dir", str(builds)]
+
+    looked = runner.invoke(build_app(), [*args, "--dry-run"])
+    assert looked.exit_code == 0, looked.output
+    assert "orphan-0123456789ab" in looked.stdout and "unfinished build" in looked.stdout
+    assert "would free 3 MiB" in looked.stdout and (builds / "orphan-0123456789ab").is_dir()
+
+    pruned = runner.invoke(build_app(), args)
+    assert "freed 3 MiB" in pruned.stdout and not (builds / "orphan-0123456789ab").exists()
+    assert "nothing to prune" in runner.invoke(build_app(), args).stdout

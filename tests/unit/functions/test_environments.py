@@ -21,8 +21,11 @@ from bulut.functions.environments import (
     environment_key,
     environment_path,
     find_uv,
+    prune,
     record_recipe,
     runtime_requirements,
+    stale_reason,
+    survey,
 )
 from bulut.functions.project import Flavour, load_project
 
@@ -174,3 +177,52 @@ def test_a_broken_dependency_is_a_build_error_with_the_installer_output(tmp_path
     assert "not a valid requirement" in message
     root, _ = environment_path(project, tmp_path / "builds")
     assert not (root / MARKER).exists()
+
+
+# ---------------------------------------------------------------- the cache
+
+
+@pytest.mark.parametrize(
+    ("marker", "current", "reason"),
+    [
+        ({"key": "k1"}, "k1", None),
+        ({"key": "k1"}, "k2", "dependencies changed since"),
+        ({"key": "k1"}, None, "project folder gone"),
+        (None, "k1", "unfinished build"),
+    ],
+)
+def test_an_environment_is_stale_when_no_project_needs_it(
+    marker: dict[str, str] | None, current: str | None, reason: str | None
+) -> None:
+    assert stale_reason(marker, current) == reason
+
+
+def _cached(builds: Path, name: str, project: Path, key: str) -> Path:
+    root = builds / name
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "python").write_bytes(b"\0" * 1024)
+    (root / MARKER).write_text(json.dumps({"key": key, "project": str(project)}))
+    root.with_name(name + ".lock").touch()
+    return root
+
+
+def test_prune_deletes_what_no_function_needs_and_keeps_the_current_ones(tmp_path: Path) -> None:
+    project = load_project(kn_func_project(tmp_path / "src"))
+    builds = tmp_path / "builds"
+    current = _cached(builds, "hello-current", project.path, environment_key(project))
+    old = _cached(builds, "hello-old", project.path, "an older key")
+    gone = _cached(builds, "gone-1", tmp_path / "deleted", "k")
+    (builds / "half-built").mkdir()
+
+    listed = prune(builds, dry_run=True)
+    assert {e.root.name for e in listed} == {"hello-old", "gone-1", "half-built"}
+    assert old.is_dir()  # a dry run deletes nothing
+
+    pruned = {e.root.name: e.stale for e in prune(builds)}
+    assert pruned == {
+        "hello-old": "dependencies changed since",
+        "gone-1": "project folder gone",
+        "half-built": "unfinished build",
+    }
+    assert sorted(p.name for p in builds.iterdir()) == ["hello-current", "hello-current.lock"]
+    assert [e.stale for e in survey(builds)] == [None] and current.is_dir()

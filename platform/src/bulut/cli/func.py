@@ -62,6 +62,7 @@ def func_group() -> typer.Typer:
     )(test)
     group.command("invoke")(invoke)
     group.command("list")(list_functions)
+    group.command("prune")(prune_environments)
     return group
 
 
@@ -157,6 +158,30 @@ def list_functions(
         for project in catalog.values()
     ]
     print_table(["NAME", "FLAVOUR", "PATH"], rows)
+
+
+def prune_environments(
+    builds_dir: BuildsDirOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would go.")] = False,
+) -> None:
+    """Delete environments no function needs any more (stop `bulut up` first)."""
+    from bulut.functions.environments import prune
+
+    builds = builds_dir or Settings().builds
+    stale = prune(builds, dry_run=dry_run)
+    if not stale:
+        console().print(f"nothing to prune in {builds}")
+        return
+    print_table(
+        ["ENVIRONMENT", "PROJECT", "SIZE", "WHY"],
+        [
+            [e.root.name, e.project or "?", f"{e.size / 2**20:.0f} MiB", e.stale or ""]
+            for e in stale
+        ],
+    )
+    freed = sum(e.size for e in stale) / 2**20
+    verb = "would free" if dry_run else "freed"
+    console().print(f"{len(stale)} environments, {verb} {freed:.0f} MiB in {builds}")
 
 
 # ---------------------------------------------------------------------- helpers

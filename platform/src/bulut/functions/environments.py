@@ -25,14 +25,14 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulut.errors import BuildError
+from bulut.errors import BuildError, BulutError
 
-from .project import Flavour, FunctionProject
+from .project import Flavour, FunctionProject, load_project
 
 FUNC_PYTHON = "func-python==0.8.1"
 FUNCTIONS_FRAMEWORK = "functions-framework==3.10.2"
@@ -139,6 +139,69 @@ def record_recipe(environment: Environment, recipes_dir: Path) -> Path:
     partial.write_bytes(marker)
     partial.replace(target)
     return target
+
+
+@dataclass(frozen=True)
+class CachedEnvironment:
+    """One folder of a builds cache, and why it may go (``None``: it is current)."""
+
+    root: Path
+    project: str
+    size: int
+    stale: str | None
+
+
+def stale_reason(marker: Mapping[str, object] | None, current_key: str | None) -> str | None:
+    """Why an environment is no longer needed, or None when it is the project's current one.
+
+    Pure: ``marker`` is its completion marker (None: the build never finished) and
+    ``current_key`` the key of its project folder as it is now (None: the folder is gone).
+    """
+    if marker is None:
+        return "unfinished build"
+    if current_key is None:
+        return "project folder gone"
+    if marker.get("key") != current_key:
+        return "dependencies changed since"
+    return None
+
+
+def survey(builds_dir: Path) -> list[CachedEnvironment]:
+    """Every environment in ``builds_dir`` with its size and whether it is stale."""
+    found: list[CachedEnvironment] = []
+    if not builds_dir.is_dir():
+        return found
+    for root in sorted(p for p in builds_dir.iterdir() if p.is_dir()):
+        try:
+            marker: dict[str, object] | None = json.loads((root / MARKER).read_text())
+        except (OSError, ValueError):
+            marker = None
+        project = str((marker or {}).get("project", ""))
+        current: str | None = None
+        if project and Path(project).is_dir():
+            try:
+                current = environment_key(load_project(Path(project)))
+            except BulutError:
+                current = None
+        found.append(CachedEnvironment(root, project, _size(root), stale_reason(marker, current)))
+    return found
+
+
+def prune(builds_dir: Path, *, dry_run: bool = False) -> list[CachedEnvironment]:
+    """Delete the stale environments (each under its build lock); returns them."""
+    stale = [environment for environment in survey(builds_dir) if environment.stale]
+    if dry_run:
+        return stale
+    for environment in stale:
+        lock = environment.root.with_name(environment.root.name + ".lock")
+        with _locked(lock):
+            shutil.rmtree(environment.root, ignore_errors=True)
+        lock.unlink(missing_ok=True)
+    return stale
+
+
+def _size(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def _build(project: FunctionProject, environment: Environment, report: Progress) -> None:
