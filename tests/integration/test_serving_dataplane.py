@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.integration.test_serving_support import (
@@ -371,6 +373,34 @@ async def test_a_request_held_while_its_revision_is_rebuilt_is_answered_not_fail
         await stop_data_plane(running)
 
     assert first.status_code == 200, first.text
+
+
+async def test_stopping_does_not_wait_for_a_replaced_revision_to_drain(
+    tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
+) -> None:
+    """A replaced runtime holding a request for an instance still starting (30 s) drains,
+    but serving's own stop ends that wait: the held request is answered 502 at once."""
+    build_function("slow")
+    running = await start_data_plane(tmp_path, fixture_functions, builds_dir)
+    rev = revision("slow", env={"SLOW_START": "30"})
+    name = rev["metadata"]["name"]
+    running.feed.put(rev)
+    running.feed.put(route("slow", [(name, 100, "")]))
+    await running.wait_for(lambda: ("default", name) in running.serving.revisions, "the runtime")
+    runtime = running.serving.revisions[("default", name)]
+    request = asyncio.create_task(running.client.get("/", headers=running.host("slow")))
+    await running.wait_for(lambda: runtime.activator.held == 1, "the held request")
+    running.feed.put(sink_binding("slow", "http://127.0.0.1:9/default/default"))  # replaced
+    await running.wait_for(
+        lambda: running.serving.revisions[("default", name)] is not runtime, "the replacement"
+    )
+    started = time.monotonic()
+    await running.serving.aclose()  # the client still waits: the drain has work left
+    stopped = time.monotonic() - started
+    answer = await asyncio.gather(request, return_exceptions=True)
+    await stop_data_plane(running)
+    assert stopped < 15, stopped  # not until the 30 s start, nor timeoutSeconds
+    assert isinstance(answer[0], httpx.Response) and answer[0].status_code == 502
 
 
 class HeldPrepare:

@@ -107,6 +107,7 @@ class Serving:
         self._built_env: dict[Key, dict[str, str]] = {}
         self._dirty = asyncio.Event()
         self._closing: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
 
     @property
     def app(self) -> Router:
@@ -260,7 +261,7 @@ class Serving:
     def _close_later(self, runtime: RevisionRuntime, *, drain: bool = False) -> None:
         async def close() -> None:
             if drain:
-                await _drained(runtime)
+                await _drained(runtime, self._stopping)
             await runtime.aclose()
 
         task = asyncio.get_running_loop().create_task(close())
@@ -392,6 +393,7 @@ class Serving:
 
     async def aclose(self) -> None:
         """Stop every instance and zygote (SIGTERM, then SIGKILL after the grace period)."""
+        self._stopping.set()  # replaced runtimes stop draining and close now
         for build in self._builds.values():
             build.cancel()
         await asyncio.gather(*self._builds.values(), return_exceptions=True)
@@ -400,12 +402,14 @@ class Serving:
         await asyncio.gather(*(r.aclose() for r in runtimes), *self._closing)
 
 
-async def _drained(old: RevisionRuntime) -> None:
+async def _drained(old: RevisionRuntime, stopping: asyncio.Event) -> None:
     """A runtime replaced because its env changed finishes what it already holds, as old
-    pods do in a rollout (at most ``timeoutSeconds``), while new requests go to its
-    replacement. Requests it held are answered, not failed with 502."""
+    pods do in a rollout (at most ``timeoutSeconds``, or until serving stops), while new
+    requests go to its replacement. Requests it held are answered, not failed with 502."""
     deadline = time.monotonic() + old.spec.timeout_seconds
-    while old.activator.held or old.tracker.in_flight:
+    while (old.activator.held or old.tracker.in_flight) and not stopping.is_set():
         if time.monotonic() > deadline:
             return
-        await asyncio.sleep(RETIRE_POLL_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(RETIRE_POLL_SECONDS):
+                await stopping.wait()
