@@ -41,3 +41,15 @@ def test_builds_live_in_the_users_cache_outside_the_state_dir(
 
 def test_a_builds_dir_wins_over_the_cache(clean_environ: None, tmp_path: Path) -> None:
     assert Settings(builds_dir=tmp_path / "b").builds == tmp_path / "b"
+
+
+def test_without_a_home_builds_stay_beside_the_state(
+    clean_environ: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert Settings(state_dir=tmp_path / "s").builds == tmp_path / "s" / "builds"

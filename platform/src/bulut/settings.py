@@ -99,7 +99,7 @@ class Settings(BaseSettings):
         directory, so losing the platform's state (a disaster, or ``rm -rf .bulut``)
         leaves them to be reused, and a backup holds only the recipes to rebuild them.
         """
-        return self.builds_dir or default_builds_dir()
+        return self.builds_dir or default_builds_dir() or self.state_dir / "builds"
 
     @property
     def data_url(self) -> str:
@@ -112,7 +112,12 @@ class Settings(BaseSettings):
         return f"http://{self.host}:{self.control_port}"
 
 
-def default_builds_dir() -> Path:
-    """``$XDG_CACHE_HOME/bulut/builds``, else ``~/.cache/bulut/builds``."""
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def default_builds_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/bulut/builds``, else ``~/.cache/bulut/builds``; None without a home."""
+    cache = os.environ.get("XDG_CACHE_HOME")
+    if not cache:
+        try:
+            cache = str(Path.home() / ".cache")
+        except RuntimeError:  # no HOME and no passwd entry (some CI containers)
+            return None
     return Path(cache) / "bulut" / "builds"

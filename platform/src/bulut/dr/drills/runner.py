@@ -31,7 +31,7 @@ import httpx
 
 from bulut.errors import BulutError, SecretUnavailableError
 from bulut.secrets.connection import connect
-from bulut.settings import Settings, default_builds_dir
+from bulut.settings import Settings
 
 from ..eventlog import event_ids, find_logs
 from ..locations import DirectoryLocation, Location
@@ -63,7 +63,7 @@ class PlatformProcess:
     state_dir: Path
     workdir: Path
     log_path: Path
-    builds_dir: Path = field(default_factory=default_builds_dir)
+    builds_dir: Path = field(default_factory=lambda: Settings().builds)
     data_port: int = field(default_factory=_free_port)
     control_port: int = field(default_factory=_free_port)
     process: subprocess.Popen[bytes] | None = None
@@ -327,7 +327,7 @@ class DrillRunner:
     workdir: Path
     progress: Progress = field(default=lambda _message: None)
     keep: bool = False
-    builds_dir: Path = field(default_factory=default_builds_dir)  # a cache the disaster spares
+    builds_dir: Path = field(default_factory=lambda: Settings().builds)  # the disaster spares it
 
     def run(self) -> DrillReport:
         """Run the whole drill; the report records any failure instead of raising."""
