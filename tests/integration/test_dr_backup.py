@@ -129,6 +129,7 @@ def test_scheduled_backups_keep_the_newest(state: Path, s3: S3Server) -> None:
 
 def test_the_cli_backs_up_verifies_and_restores_a_directory(state: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BULUT_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")  # no default backup key of this machine
     backups, target = str(tmp_path / "backups"), str(tmp_path / "restored")
 
     def bulut(*args: str) -> subprocess.CompletedProcess[str]:
@@ -154,6 +155,7 @@ def test_the_cli_seals_vaults_unseal_key_with_a_backup_key(state: Path, tmp_path
     init = b'{"unseal_keys_b64": ["dW5zZWFs"], "root_token": "s.root-token-in-clear"}\n'
     (vault / "init.json").write_bytes(init)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BULUT_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")  # no default backup key of this machine
     key, backups = tmp_path / "backup.key", tmp_path / "backups"
 
     def bulut(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -177,3 +179,14 @@ def test_the_cli_seals_vaults_unseal_key_with_a_backup_key(state: Path, tmp_path
 
     clear = bulut("backup", "--state-dir", str(state), "--to", str(tmp_path / "clear"))
     assert clear.returncode == 0 and "in clear" in clear.stderr
+
+    # `bulut dr keygen` without a FILE writes the default key, used from then on.
+    made_default = bulut("keygen")
+    assert made_default.returncode == 0, made_default.stderr
+    default = tmp_path / "config" / "bulut" / "backup.key"
+    assert default.is_file() and "use it from now on" in made_default.stdout
+    sealed = bulut("backup", "--state-dir", str(state), "--to", str(tmp_path / "default"))
+    assert sealed.returncode == 0 and f"sealed with {default}" in sealed.stdout
+    back = bulut("restore", "--from", str(tmp_path / "default"), "--state-dir", str(tmp_path / "d"))
+    assert back.returncode == 0, back.stderr
+    assert (tmp_path / "d" / "vault" / "init.json").read_bytes() == init

@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     )
     backup_key_file: Path | None = Field(
         default=None,
-        description="Backup key (`bulut dr keygen`): backups store Vault's unseal key sealed.",
+        description="Backup key (`bulut dr keygen`): backups store Vault's unseal key sealed "
+        "(default ~/.config/bulut/backup.key when it exists).",
     )
 
     # -- network -----------------------------------------------------------
@@ -102,6 +103,15 @@ class Settings(BaseSettings):
         return self.builds_dir or default_builds_dir() or self.state_dir / "builds"
 
     @property
+    def backup_key_path(self) -> Path | None:
+        """The key backups are sealed with: ``backup_key_file``, else the default key
+        (``~/.config/bulut/backup.key``, made by `bulut dr keygen`) when it exists."""
+        if self.backup_key_file is not None:
+            return self.backup_key_file
+        default = default_backup_key_file()
+        return default if default is not None and default.is_file() else None
+
+    @property
     def data_url(self) -> str:
         """Base URL of the data plane."""
         return f"http://{self.host}:{self.data_port}"
@@ -121,3 +131,14 @@ def default_builds_dir() -> Path | None:
         except RuntimeError:  # no HOME and no passwd entry (some CI containers)
             return None
     return Path(cache) / "bulut" / "builds"
+
+
+def default_backup_key_file() -> Path | None:
+    """``$XDG_CONFIG_HOME/bulut/backup.key``, else ``~/.config/bulut/backup.key``."""
+    config = os.environ.get("XDG_CONFIG_HOME")
+    if not config:
+        try:
+            config = str(Path.home() / ".config")
+        except RuntimeError:
+            return None
+    return Path(config) / "bulut" / "backup.key"

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bulut.settings import Settings
+from bulut.errors import ConfigError
+from bulut.settings import Settings, default_backup_key_file
 
 if TYPE_CHECKING:
     from bulut.dr.sealing import BackupKey
@@ -34,7 +35,7 @@ KeyFile = Annotated[
 ]
 CLEAR_KEY_NOTE = (
     "note: this backup holds Vault's unseal key and root token in clear; protect {url} "
-    "like Vault itself, or seal them with --key-file (make one with `bulut dr keygen`)"
+    "like Vault itself, or run `bulut dr keygen` once: later backups are sealed with that key"
 )
 
 
@@ -43,10 +44,11 @@ def _settings(state_dir: Path | None) -> Settings:
 
 
 def _key(key_file: Path | None, settings: Settings) -> BackupKey | None:
-    """The backup key named by --key-file, else by BULUT_BACKUP_KEY_FILE, else none."""
+    """The key named by --key-file, else BULUT_BACKUP_KEY_FILE, else the default key file
+    when it exists (`bulut dr keygen` writes it), else none."""
     from bulut.dr.sealing import BackupKey
 
-    chosen = key_file or settings.backup_key_file
+    chosen = key_file or settings.backup_key_path
     return BackupKey.load(chosen) if chosen is not None else None
 
 
@@ -92,23 +94,37 @@ def register(app: typer.Typer) -> None:
             err_console().print(f"retention: removed {backup_id}")
         if manifest.sealed:
             console().print(
-                f"sealed with {key_file or settings.backup_key_file}: {', '.join(manifest.sealed)}"
+                f"sealed with {key_file or settings.backup_key_path}: {', '.join(manifest.sealed)}"
             )
         elif manifest.vault != "none":
             err_console().print(CLEAR_KEY_NOTE.format(url=location.url))
 
     @dr.command()
     def keygen(
-        path: Annotated[Path, typer.Argument(help="Where to write the new key (never replaced).")],
+        path: Annotated[
+            Path | None,
+            typer.Argument(
+                help="Where to write the new key, never replaced "
+                "(default ~/.config/bulut/backup.key: used without --key-file).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
-        """Make a backup key (32 random bytes, base64, mode 0600); keep it outside the backups."""
+        """Make a backup key (32 random bytes, base64, mode 0600); keep a copy off this machine."""
         from bulut.dr.sealing import write_new_key
 
-        write_new_key(path)
+        target = path or default_backup_key_file()
+        if target is None:
+            raise ConfigError("no home directory for the default key: name a FILE")
+        write_new_key(target)
+        how = (
+            "backups and restores here use it from now on"
+            if path is None
+            else f"pass --key-file {target} (or set BULUT_BACKUP_KEY_FILE)"
+        )
         console().print(
-            f"backup key written to {path}: pass --key-file {path} to `bulut dr backup` "
-            "and `bulut dr restore` (or set BULUT_BACKUP_KEY_FILE); without it, backups "
-            "sealed with it cannot be restored"
+            f"backup key written to {target}: {how}. Keep a copy off this machine: "
+            "backups sealed with it cannot be restored without it"
         )
 
     @dr.command()

@@ -250,7 +250,7 @@ class LocalPlatform:
                 keep=self.backup_keep,
                 database_url=self.settings.database_url,
                 key=BackupKey.load(key_file)
-                if (key_file := self.settings.backup_key_file)
+                if (key_file := self.settings.backup_key_path)
                 else None,
             )
             self._tasks.append(

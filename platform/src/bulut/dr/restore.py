@@ -280,7 +280,8 @@ def restore_backup(
     if manifest.sealed and "vault" in chosen_components and key is None:
         raise BackupError(
             f"backup {manifest.id} holds Vault's unseal key sealed with a backup key: "
-            "pass --key-file FILE (or set BULUT_BACKUP_KEY_FILE)"
+            "pass --key-file FILE (or set BULUT_BACKUP_KEY_FILE, or put the key at "
+            "~/.config/bulut/backup.key)"
         )
     if only is None:
         _check_target(state_dir, force)  # before any work: say so at once
