@@ -124,21 +124,20 @@ class Settings(BaseSettings):
 
 def default_builds_dir() -> Path | None:
     """``$XDG_CACHE_HOME/bulut/builds``, else ``~/.cache/bulut/builds``; None without a home."""
-    cache = os.environ.get("XDG_CACHE_HOME")
-    if not cache:
-        try:
-            cache = str(Path.home() / ".cache")
-        except RuntimeError:  # no HOME and no passwd entry (some CI containers)
-            return None
-    return Path(cache) / "bulut" / "builds"
+    return _user_path("XDG_CACHE_HOME", ".cache", "builds")
 
 
 def default_backup_key_file() -> Path | None:
     """``$XDG_CONFIG_HOME/bulut/backup.key``, else ``~/.config/bulut/backup.key``."""
-    config = os.environ.get("XDG_CONFIG_HOME")
-    if not config:
+    return _user_path("XDG_CONFIG_HOME", ".config", "backup.key")
+
+
+def _user_path(variable: str, fallback: str, name: str) -> Path | None:
+    """``$<variable>/bulut/<name>``, else ``~/<fallback>/bulut/<name>`` (XDG base dirs)."""
+    base = os.environ.get(variable)
+    if not base:
         try:
-            config = str(Path.home() / ".config")
-        except RuntimeError:
+            base = str(Path.home() / fallback)
+        except RuntimeError:  # no HOME and no passwd entry (some CI containers)
             return None
-    return Path(config) / "bulut" / "backup.key"
+    return Path(base) / "bulut" / name

@@ -44,12 +44,9 @@ def _settings(state_dir: Path | None) -> Settings:
 
 
 def _key(key_file: Path | None, settings: Settings) -> BackupKey | None:
-    """The key named by --key-file, else BULUT_BACKUP_KEY_FILE, else the default key file
-    when it exists (`bulut dr keygen` writes it), else none."""
-    from bulut.dr.sealing import BackupKey
+    from bulut.dr.sealing import configured_key
 
-    chosen = key_file or settings.backup_key_path
-    return BackupKey.load(chosen) if chosen is not None else None
+    return configured_key(settings, key_file)
 
 
 def register(app: typer.Typer) -> None:
@@ -253,9 +250,7 @@ def register(app: typer.Typer) -> None:
             else:
                 from bulut.dr.drills.runner import DrillRunner
 
-                report = DrillRunner(
-                    scenario, Path.cwd(), progress=progress, keep=keep, builds_dir=Settings().builds
-                ).run()
+                report = DrillRunner(scenario, Path.cwd(), progress=progress, keep=keep).run()
         markdown, document = write_report(report, report_dir)
         console().print(report.to_markdown())
         console().print(f"report: {markdown} and {document}")

@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
 
 def build(folder: DirArgument, builds_dir: BuildsDirOption = None) -> None:
     """Build the function's environment (once; later builds reuse it) and print its path."""
-    environment = _environment(load_project(folder), builds_dir)
+    environment = built_environment(load_project(folder), builds_dir)
     print(environment.root)
 
 
@@ -87,7 +87,7 @@ def test(
 ) -> None:
     """Run the function's own tests in its folder with its environment's Python."""
     project = load_project(folder)
-    environment = _environment(project, builds_dir)
+    environment = built_environment(project, builds_dir)
     environ = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     command = [str(environment.python), "-m", "pytest", *(pytest_args or [])]
     err_console().print(f"[dim]{project.name}: {' '.join(command[1:])} (in {project.path})")
@@ -187,7 +187,9 @@ def prune_environments(
 # ---------------------------------------------------------------------- helpers
 
 
-def _environment(project: FunctionProject, builds_dir: Path | None) -> Environment:
+def built_environment(project: FunctionProject, builds_dir: Path | None) -> Environment:
+    """The function's environment in ``builds_dir`` (else the settings' builds), built
+    once, with progress on stderr (`bulut func build/test/run`)."""
     builds = builds_dir or Settings().builds
     progress = err_console()
     return ensure_environment(project, builds, progress=lambda line: progress.print(f"[dim]{line}"))

@@ -10,41 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bulut.functions.environments import ensure_environment
 from bulut.functions.project import load_project
 from bulut.serving.local import serve_function
 from bulut.serving.resources import readiness_path
 from bulut.serving.zygote import Workload
-from bulut.settings import Settings
 
-from .func import func_group
+from .func import BuildsDirOption, DirArgument, built_environment, func_group
 from .output import err_console
 
 
 def run(
-    folder: Annotated[Path, typer.Argument(help="The function folder.", show_default=False)],
+    folder: DirArgument,
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
     host: Annotated[str, typer.Option("--host", help="Loopback address to bind.")] = "127.0.0.1",
-    builds_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--builds-dir",
-            help="Where environments are built (BULUT_BUILDS_DIR, default ~/.cache/bulut/builds).",
-        ),
-    ] = None,
+    builds_dir: BuildsDirOption = None,
 ) -> None:
     """Serve the function at FOLDER on --host:--port until Ctrl-C."""
     project = load_project(folder)
     console = err_console()
-    builds = builds_dir or Settings().builds
-    environment = ensure_environment(
-        project, builds, progress=lambda line: console.print(f"[dim]{line}")
-    )
+    environment = built_environment(project, builds_dir)
     # No container spec here: the default probe for the flavour, as on a cluster.
     probe = readiness_path({}, project.flavour.is_kn_func)
     workload = Workload.of(project, environment, readiness_path=probe)

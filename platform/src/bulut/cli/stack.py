@@ -238,7 +238,7 @@ class LocalPlatform:
             return
         from bulut.dr.locations import parse_location
         from bulut.dr.schedule import BackupSchedule, parse_interval, run_schedule
-        from bulut.dr.sealing import BackupKey
+        from bulut.dr.sealing import configured_key
         from bulut.dr.shipping import LogShipper
 
         location = parse_location(self.backup_to, endpoint=self.backup_endpoint)
@@ -249,9 +249,7 @@ class LocalPlatform:
                 parse_interval(self.backup_every),
                 keep=self.backup_keep,
                 database_url=self.settings.database_url,
-                key=BackupKey.load(key_file)
-                if (key_file := self.settings.backup_key_path)
-                else None,
+                key=configured_key(self.settings),
             )
             self._tasks.append(
                 asyncio.create_task(

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bulut.errors import BackupError, BulutError
+from bulut.functions.environments import RECIPE
 
 from .locations import Location, backup_ids, fetch
 from .manifest import MANIFEST, Manifest, verify
@@ -175,7 +176,7 @@ def _environments(recipes: Path, builds_dir: Path) -> dict[str, str]:
     built side by side (uv's cache is shared and locked; two recipes of one environment
     wait on its build lock).
     """
-    found = sorted(recipes.glob("*/recipe.json"))
+    found = sorted(recipes.glob(f"*/{RECIPE}"))
     if not found:
         return {}
     with ThreadPoolExecutor(len(found), thread_name_prefix="environment") as pool:
@@ -183,7 +184,7 @@ def _environments(recipes: Path, builds_dir: Path) -> dict[str, str]:
 
 
 def _environment(recipe: Path, builds_dir: Path) -> tuple[str, str]:
-    from bulut.functions.environments import MARKER, ensure_environment, environment_path
+    from bulut.functions.environments import ensure_environment, environment_path, is_complete
     from bulut.functions.project import load_project
 
     name = recipe.parent.name
@@ -193,8 +194,7 @@ def _environment(recipe: Path, builds_dir: Path) -> tuple[str, str]:
             return name, f"skipped: {project_path} is not here"
         project = load_project(project_path)
         root, key = environment_path(project, builds_dir)
-        marker = root / MARKER
-        reused = marker.is_file() and json.loads(marker.read_text()).get("key") == key
+        reused = is_complete(root, key)
         ensure_environment(project, builds_dir)
     except (BulutError, OSError, ValueError) as error:
         return name, f"failed: {error}"  # `bulut up` builds it again, and says why

@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bulut.errors import BackupError
+from bulut.settings import Settings
 
 MAGIC = b"bulut-sealed/1\n"
 NONCE_BYTES = 12
@@ -54,6 +55,13 @@ class BackupKey:
                 "make one with `bulut dr keygen FILE`"
             )
         return cls(secret, str(path))
+
+
+def configured_key(settings: Settings, explicit: Path | None = None) -> BackupKey | None:
+    """The key named by ``explicit`` (``--key-file``), else ``settings.backup_key_path``
+    (BULUT_BACKUP_KEY_FILE, else the default key file when it exists), else none."""
+    chosen = explicit or settings.backup_key_path
+    return BackupKey.load(chosen) if chosen is not None else None
 
 
 def write_new_key(path: Path) -> BackupKey:

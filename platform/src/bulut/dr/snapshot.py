@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bulut.errors import BackupError, BulutError
+from bulut.functions.environments import MARKER, RECIPE
 
 from .eventlog import LOG_NAME, find_logs, position
 from .locations import Location
@@ -46,7 +47,6 @@ from .sqlite import copy_database, is_side_file, is_sqlite
 from .vaultdata import INIT, materialise, snapshot_vault
 
 Progress = Callable[[str], None]
-RECIPE_MARKER = ".bulut-environment.json"
 SKIPPED_SOURCE_DIRS = frozenset({"__pycache__", ".venv", "node_modules", ".pytest_cache"})
 
 
@@ -89,8 +89,8 @@ def _stage_tree(source: Path, staging: Path, prefix: str) -> None:
 def _recipes(state_dir: Path) -> dict[str, Path]:
     """The environments this platform runs, by name: as ``bulut up`` records them in
     ``recipes/``, and the markers of builds kept inside the state dir (older layouts)."""
-    found = {m.parent.name: m for m in sorted(state_dir.glob(f"builds/*/{RECIPE_MARKER}"))}
-    found.update((m.parent.name, m) for m in sorted(state_dir.glob("recipes/*/recipe.json")))
+    found = {m.parent.name: m for m in sorted(state_dir.glob(f"builds/*/{MARKER}"))}
+    found.update((m.parent.name, m) for m in sorted(state_dir.glob(f"recipes/*/{RECIPE}")))
     return found
 
 
@@ -99,7 +99,7 @@ def _stage_recipes(state_dir: Path, staging: Path) -> None:
     for name, marker in sorted(_recipes(state_dir).items()):
         target = staging / "builds" / name
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(marker, target / "recipe.json")
+        shutil.copyfile(marker, target / RECIPE)
         project = Path(json.loads(marker.read_text()).get("project", ""))
         if not project.is_dir():
             continue

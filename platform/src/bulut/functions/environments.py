@@ -107,11 +107,11 @@ def ensure_environment(
     report = progress or (lambda _message: None)
     root, key = environment_path(project, builds_dir)
     environment = Environment(root=root, python=root / "bin" / "python", key=key)
-    if _is_complete(root, key):
+    if is_complete(root, key):
         return environment
     root.parent.mkdir(parents=True, exist_ok=True)
     with _locked(root.with_name(root.name + ".lock")):
-        if _is_complete(root, key):  # another caller built it while we waited
+        if is_complete(root, key):  # another caller built it while we waited
             return environment
         started = time.monotonic()
         report(f"building environment for {project.name} at {root}")
@@ -172,10 +172,7 @@ def survey(builds_dir: Path) -> list[CachedEnvironment]:
     if not builds_dir.is_dir():
         return found
     for root in sorted(p for p in builds_dir.iterdir() if p.is_dir()):
-        try:
-            marker: dict[str, object] | None = json.loads((root / MARKER).read_text())
-        except (OSError, ValueError):
-            marker = None
+        marker = read_marker(root)
         project = str((marker or {}).get("project", ""))
         current: str | None = None
         if project and Path(project).is_dir():
@@ -262,14 +259,19 @@ def _site_packages(environment: Environment) -> Path:
     return found[0]
 
 
-def _is_complete(root: Path, key: str) -> bool:
-    marker = root / MARKER
-    if not marker.is_file():
-        return False
+def read_marker(root: Path) -> dict[str, object] | None:
+    """The completion marker of the environment at ``root``; None for an unfinished build."""
     try:
-        return bool(json.loads(marker.read_text()).get("key") == key)
+        marker = json.loads((root / MARKER).read_text())
     except (OSError, ValueError):
-        return False
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def is_complete(root: Path, key: str) -> bool:
+    """Whether the environment at ``root`` finished building for ``key``."""
+    marker = read_marker(root)
+    return marker is not None and marker.get("key") == key
 
 
 def _write_marker(project: FunctionProject, environment: Environment, seconds: float) -> None:

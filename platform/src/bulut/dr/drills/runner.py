@@ -63,7 +63,7 @@ class PlatformProcess:
     state_dir: Path
     workdir: Path
     log_path: Path
-    builds_dir: Path = field(default_factory=lambda: Settings().builds)
+    builds_dir: Path
     data_port: int = field(default_factory=_free_port)
     control_port: int = field(default_factory=_free_port)
     process: subprocess.Popen[bytes] | None = None
