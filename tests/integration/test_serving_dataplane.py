@@ -15,6 +15,7 @@ import pytest
 
 from tests.integration.test_serving_support import (
     DataPlane,
+    WatchedPrepare,
     revision,
     route,
     start_data_plane,
@@ -317,28 +318,12 @@ def sink_binding(service: str, sink: str) -> dict[str, Any]:
     }
 
 
-class CountedPrepare:
-    """A RevisionHooks that records the env of every build (one prepare per build)."""
-
-    def __init__(self) -> None:
-        self.builds: list[dict[str, str]] = []
-
-    async def prepare(
-        self, revision: dict[str, Any], env: dict[str, str], workdir: Path
-    ) -> dict[str, str]:
-        self.builds.append(dict(env))
-        return env
-
-    async def release(self, namespace: str, name: str) -> None:
-        pass
-
-
 async def test_after_a_restart_a_bound_revision_is_built_once_with_its_sink(
     tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
 ) -> None:
     """Stored before its SinkBinding, the Revision still gets one build, with K_SINK."""
     build_function("crashy")
-    hooks = CountedPrepare()
+    hooks = WatchedPrepare()
     rev = revision("crashy")
     stored = [rev, route("crashy", [(rev["metadata"]["name"], 100, "")])]
     stored.append(sink_binding("crashy", "http://127.0.0.1:9/default/default"))
@@ -403,29 +388,11 @@ async def test_stopping_does_not_wait_for_a_replaced_revision_to_drain(
     assert isinstance(answer[0], httpx.Response) and answer[0].status_code == 502
 
 
-class HeldPrepare:
-    """A RevisionHooks whose ``prepare`` waits until the test lets it go."""
-
-    def __init__(self) -> None:
-        self.entered = asyncio.Event()
-        self.go = asyncio.Event()
-
-    async def prepare(
-        self, revision: dict[str, Any], env: dict[str, str], workdir: Path
-    ) -> dict[str, str]:
-        self.entered.set()
-        await self.go.wait()
-        return env
-
-    async def release(self, namespace: str, name: str) -> None:
-        pass
-
-
 async def test_a_binding_added_while_a_revision_builds_reaches_its_instances(
     tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
 ) -> None:
     build_function("crashy")
-    hooks = HeldPrepare()
+    hooks = WatchedPrepare(held=True)
     running = await start_data_plane(tmp_path, fixture_functions, builds_dir, hooks=hooks)
     try:
         rev = revision("crashy")

@@ -14,6 +14,7 @@ import pytest
 
 from tests.integration.test_serving_support import (
     DataPlane,
+    WatchedPrepare,
     revision,
     route,
     start_data_plane,
@@ -118,27 +119,11 @@ async def test_the_tag_header_routes_only_when_the_feature_is_enabled(plane: Dat
     assert await revision_for("nonexistent") == "crashy-00002"
 
 
-class SlowPreparation:
-    """A RevisionHooks whose preparation (Vault files, in `bulut up`) waits to be let go."""
-
-    def __init__(self) -> None:
-        self.go = asyncio.Event()
-
-    async def prepare(
-        self, revision: dict[str, Any], env: dict[str, str], workdir: Path
-    ) -> dict[str, str]:
-        await self.go.wait()
-        return env
-
-    async def release(self, namespace: str, name: str) -> None:
-        pass
-
-
 async def test_a_request_for_a_revision_still_being_built_is_held_not_refused(
     tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
 ) -> None:
     build_function("crashy")
-    hooks = SlowPreparation()
+    hooks = WatchedPrepare(held=True)
     running = await start_data_plane(tmp_path, fixture_functions, builds_dir, hooks=hooks)
     try:
         running.feed.put(revision("crashy"))

@@ -54,6 +54,29 @@ class MemoryFeed:
         return self.reports.get(("Revision", namespace, name), {})
 
 
+class WatchedPrepare:
+    """A RevisionHooks that records the env of every build (one prepare per build). With
+    ``held``, each prepare waits until the test sets ``go`` (a slow Vault, in `bulut up`)."""
+
+    def __init__(self, *, held: bool = False) -> None:
+        self.builds: list[dict[str, str]] = []
+        self.entered = asyncio.Event()
+        self.go = asyncio.Event()
+        if not held:
+            self.go.set()
+
+    async def prepare(
+        self, revision: dict[str, Any], env: dict[str, str], workdir: Path
+    ) -> dict[str, str]:
+        self.builds.append(dict(env))
+        self.entered.set()
+        await self.go.wait()
+        return env
+
+    async def release(self, namespace: str, name: str) -> None:
+        pass
+
+
 def revision(
     service: str,
     number: int = 1,
