@@ -33,6 +33,7 @@ from typing import Any
 
 from bulut.errors import BackupError, BulutError
 from bulut.functions.environments import RECIPE
+from bulut.settings import default_backup_key_file
 
 from .locations import Location, backup_ids, fetch
 from .manifest import MANIFEST, Manifest, verify
@@ -281,7 +282,7 @@ def restore_backup(
         raise BackupError(
             f"backup {manifest.id} holds Vault's unseal key sealed with a backup key: "
             "pass --key-file FILE (or set BULUT_BACKUP_KEY_FILE, or put the key at "
-            "~/.config/bulut/backup.key)"
+            f"{default_backup_key_file() or '~/.config/bulut/backup.key'})"
         )
     if only is None:
         _check_target(state_dir, force)  # before any work: say so at once

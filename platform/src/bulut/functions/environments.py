@@ -143,7 +143,10 @@ def record_recipe(environment: Environment, recipes_dir: Path) -> Path:
 
 @dataclass(frozen=True)
 class CachedEnvironment:
-    """One folder of a builds cache, and why it may go (``None``: it is current)."""
+    """One folder of a builds cache, and why it may go (``None``: it is current).
+
+    ``size`` is measured only for a stale one (what pruning frees): 0 for a current one.
+    """
 
     root: Path
     project: str
@@ -167,7 +170,7 @@ def stale_reason(marker: Mapping[str, object] | None, current_key: str | None) -
 
 
 def survey(builds_dir: Path) -> list[CachedEnvironment]:
-    """Every environment in ``builds_dir`` with its size and whether it is stale."""
+    """Every environment in ``builds_dir``, whether it is stale, and a stale one's size."""
     found: list[CachedEnvironment] = []
     if not builds_dir.is_dir():
         return found
@@ -180,7 +183,8 @@ def survey(builds_dir: Path) -> list[CachedEnvironment]:
                 current = environment_key(load_project(Path(project)))
             except BulutError:
                 current = None
-        found.append(CachedEnvironment(root, project, _size(root), stale_reason(marker, current)))
+        stale = stale_reason(marker, current)
+        found.append(CachedEnvironment(root, project, _size(root) if stale else 0, stale))
     return found
 
 
