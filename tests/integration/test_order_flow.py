@@ -71,6 +71,55 @@ async def test_an_order_is_reserved_paid_and_audited(platform: LocalPlatform) ->
     assert "com.example.payment.authorized" in seen
 
 
+async def _settled_deliveries(
+    client: httpx.AsyncClient, event_ids: list[str], expected: set[str], timeout: float = 60
+) -> dict[str, list[dict[str, Any]]]:
+    """Each event's recorded deliveries once none is in flight and ``expected`` triggers
+    (``ns/name``) all have an outcome: what `bulut events get ID` shows."""
+    deadline = time.monotonic() + timeout
+    found: dict[str, list[dict[str, Any]]] = {}
+    while time.monotonic() < deadline:
+        found, busy = {}, False
+        for event_id in event_ids:
+            response = await client.get(f"/eventing/events/{event_id}")
+            assert response.status_code == 200, response.text
+            for logged in response.json()["items"]:
+                found.setdefault(event_id, []).extend(logged["deliveries"])
+                busy = busy or bool(logged["inFlight"])
+        finished = {d["trigger"] for deliveries in found.values() for d in deliveries}
+        if not busy and expected <= finished:
+            return found
+        await asyncio.sleep(0.2)
+    return found
+
+
+async def test_a_paid_order_settles_with_no_retry_and_no_dead_letter(
+    platform: LocalPlatform,
+) -> None:
+    """Every delivery of the happy path succeeds at its first attempt, the notification
+    of the payment included (a functions-framework function behind a Knative trigger)."""
+    data_url = f"http://127.0.0.1:{platform.data_port}"
+    control_url = f"http://127.0.0.1:{platform.control_port}"
+    async with httpx.AsyncClient(base_url=data_url) as client:
+        order_id = await _order(client, "WIDGET-1")
+        order = await _final_status(client, order_id)
+    assert order["status"] == "paid", order
+    event_ids = [step["id"] for step in order["history"]]
+    notified = f"{NAMESPACE}/notifications-payment-authorized"
+    async with httpx.AsyncClient(base_url=control_url) as control:
+        deliveries = await _settled_deliveries(control, event_ids, {notified})
+        dead = (await control.get("/eventing/dead-letters")).json()["items"]
+    outcomes = [
+        (event_id, d["trigger"], d["outcome"], d["attempts"], d["code"])
+        for event_id, logged in deliveries.items()
+        for d in logged
+    ]
+    assert notified in {trigger for _, trigger, *_ in outcomes}, outcomes
+    assert dead == [], dead
+    not_clean = [o for o in outcomes if o[2] not in ("delivered", "replied") or o[3] != 1]
+    assert not_clean == [], not_clean
+
+
 async def test_the_platform_records_the_recipe_of_each_environment_it_runs(
     platform: LocalPlatform,
 ) -> None:
