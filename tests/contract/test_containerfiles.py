@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bulut.functions.project import load_project
+
 REPO = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.parent for p in (REPO / "functions").glob("*/Containerfile"))
 PINNED = re.compile(r"^[\w./-]+:\d+(\.\d+)+[\w.-]*$")
@@ -74,8 +76,10 @@ def test_the_server_is_the_one_the_flavour_needs(folder: Path) -> None:
     if (folder / "func.yaml").is_file():
         assert "func-python==" in text and "LISTEN_ADDRESS=[::]:8080" in text
         assert '"/func/service/main.py"' in text
-    else:
-        assert "--target" in text and "--signature-type" in text and "cloudevent" in text
+    else:  # the target and signature type Bulut serves (project.toml, else the decorator)
+        project = load_project(folder)
+        assert f'"--target", "{project.target}"' in text
+        assert f'"--signature-type", "{project.signature_type}"' in text
 
 
 @pytest.mark.parametrize("folder", FUNCTIONS, ids=lambda p: p.name)

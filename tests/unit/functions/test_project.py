@@ -52,6 +52,15 @@ def test_an_http_signature_is_recognised(tmp_path: Path) -> None:
     assert (project.target, project.signature_type) == ("hello", "http")
 
 
+def test_an_asgi_decorator_of_functions_framework_aio_is_recognised(tmp_path: Path) -> None:
+    main = (
+        "import functions_framework.aio\n\n"
+        "@functions_framework.aio.http\nasync def hello(request):\n    pass\n"
+    )
+    project = load_project(gff_project(tmp_path, main=main))
+    assert (project.target, project.signature_type) == ("hello", "http")
+
+
 def test_a_buildpacks_descriptor_names_the_target_among_several(tmp_path: Path) -> None:
     main = (
         "import functions_framework\n\n"

@@ -176,18 +176,22 @@ def _decorated_functions(source: Path) -> dict[str, str]:
 
 
 def _gff_signature(decorator: ast.expr) -> str | None:
-    """``functions_framework.cloud_event`` (or a bare imported ``cloud_event``) → its type."""
+    """``functions_framework.cloud_event``, its ASGI twin ``functions_framework.aio.http``
+    (or a bare imported ``cloud_event``) → its signature type."""
     if isinstance(decorator, ast.Call):
         decorator = decorator.func
-    if (
-        isinstance(decorator, ast.Attribute)
-        and isinstance(decorator.value, ast.Name)
-        and decorator.value.id == "functions_framework"
-    ):
+    if isinstance(decorator, ast.Attribute) and _is_gff_module(decorator.value):
         return _GFF_DECORATORS.get(decorator.attr)
     if isinstance(decorator, ast.Name):
         return _GFF_DECORATORS.get(decorator.id) if decorator.id == "cloud_event" else None
     return None
+
+
+def _is_gff_module(node: ast.expr) -> bool:
+    """``functions_framework`` or ``functions_framework.aio``."""
+    if isinstance(node, ast.Attribute) and node.attr == "aio":
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == "functions_framework"
 
 
 def _descriptor_target(descriptor: Path) -> tuple[str | None, str | None]:
