@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from bulut.kubeconfig import load_context
+
 
 def kubeconfig() -> Path | None:
     """The kubeconfig kubectl would use, if there is one."""
@@ -22,6 +24,18 @@ def kubeconfig() -> Path | None:
             return Path(candidate)
     default = Path.home() / ".kube" / "config"
     return default if default.is_file() else None
+
+
+def no_cluster_reason(needs: str) -> str | None:
+    """Why the cluster suite cannot run here (None when it can): no kubeconfig, no kubectl,
+    or a current context that is the local platform's (`bulut up` writes one), not a cluster."""
+    hint = f"no cluster: set KUBECONFIG (or create ~/.kube/config) for a cluster with {needs}"
+    if kubeconfig() is None or kubectl_binary() is None:
+        return hint
+    context = load_context()
+    if context is not None and context.is_bulut:
+        return f"{hint}; the current context {context.name!r} is the local platform's"
+    return None
 
 
 def kubectl_binary() -> str | None:

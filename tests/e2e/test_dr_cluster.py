@@ -12,14 +12,12 @@ from bulut.dr.velero.drill import Kubectl, find_kubectl, run_cluster_drill
 
 from . import cluster
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
-
-if cluster.kubeconfig() is None or cluster.kubectl_binary() is None:
-    pytest.skip(
-        "no cluster: set KUBECONFIG (or create ~/.kube/config) for a cluster with Knative "
-        "and Velero to run the disaster-recovery drill",
-        allow_module_level=True,
-    )
+NO_CLUSTER = cluster.no_cluster_reason("Knative and Velero to run the disaster-recovery drill")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(NO_CLUSTER is not None, reason=str(NO_CLUSTER)),
+    pytest.mark.timeout(1800),
+]
 
 REPO = Path(__file__).resolve().parents[2]
 

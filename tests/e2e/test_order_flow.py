@@ -21,14 +21,11 @@ from bulut.manifests.loading import kustomize_build
 
 from . import cluster
 
-pytestmark = pytest.mark.e2e
-
-if cluster.kubeconfig() is None or cluster.kubectl_binary() is None:
-    pytest.skip(
-        "no cluster: set KUBECONFIG (or create ~/.kube/config) for a cluster with Knative "
-        "Serving and Eventing to run the e2e suite",
-        allow_module_level=True,
-    )
+NO_CLUSTER = cluster.no_cluster_reason("Knative Serving and Eventing to run the e2e suite")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(NO_CLUSTER is not None, reason=str(NO_CLUSTER)),
+]
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "shop-dev"

@@ -450,3 +450,70 @@ async def test_revision_hooks_prepare_the_environment_and_release_it(
         await stop_data_plane(running)
 
     assert Path(seen["env"]["GREETING"]).read_text() == "s3cret"
+
+
+def zygotes_of_this_process() -> list[int]:
+    """Pids of zygote processes this test process started (children, not other workers')."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid() and b"zygote" in command:
+            found.append(int(entry.name))
+    return found
+
+
+async def test_a_request_before_the_route_has_a_ready_revision_is_held_not_refused(
+    plane: DataPlane,
+) -> None:
+    """`bulut up` still starting: the Route exists but names no Ready revision yet. The
+    request waits, as Knative's activator holds it, instead of 503 "revision None"."""
+    rev = revision("crashy")
+    name = rev["metadata"]["name"]
+    plane.feed.put(rev)
+    not_ready = route("crashy", [])
+    not_ready["status"]["traffic"] = [{"percent": 100, "latestRevision": True}]
+    plane.feed.put(not_ready)
+    router, key = plane.serving.router, ("default", name)
+    await plane.wait_for(
+        lambda: router.split_for(b"crashy.default.localhost") is not None
+        and (key in router.building or key in plane.serving.revisions),
+        "the route and its starting revision",
+    )
+
+    request = asyncio.create_task(plane.client.get("/", headers=plane.host("crashy")))
+    await plane.wait_ready(name)
+    held = not request.done()
+    plane.feed.put(route("crashy", [(name, 100, "")]))  # the control plane saw it Ready
+    reply = await request
+
+    assert held, reply.text
+    assert reply.status_code == 200, reply.text
+
+
+async def test_a_revision_replaced_while_its_zygote_imports_keeps_one_zygote(
+    plane: DataPlane,
+) -> None:
+    """The SinkBinding arrives while the first zygote imports: the replaced runtime's
+    zygote is stopped, not left running beside the new one until shutdown."""
+    rev = revision("slow", env={"SLOW_IMPORT": "3"})
+    name = rev["metadata"]["name"]
+    plane.feed.put(rev)
+    plane.feed.put(route("slow", [(name, 100, "")]))
+    await plane.wait_for(lambda: len(zygotes_of_this_process()) == 1, "the first zygote")
+    first = zygotes_of_this_process()
+
+    plane.feed.put(sink_binding("slow", "http://127.0.0.1:9/default/default"))
+    await plane.wait_for(
+        lambda: (plane.feed.revision_report(name).get("zygote") or {}).get("pid") is not None,
+        "the replacement's zygote to prime",
+    )
+    primed = plane.feed.revision_report(name)["zygote"]["pid"]
+
+    await plane.wait_for(lambda: zygotes_of_this_process() == [primed], "one zygote only")
+    assert primed not in first

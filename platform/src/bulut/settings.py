@@ -45,6 +45,21 @@ class Settings(BaseSettings):
     domain: str = Field(default="localhost", description="Route domain: <svc>.<ns>.<domain>.")
     namespace: str = Field(default="default", description="Default namespace for commands.")
 
+    # -- where the CLI finds the platform (bulut.kubeconfig fills these from a context) --
+    context: str | None = Field(
+        default=None,
+        description="Kubeconfig context to use (default: the current one when it is Bulut's).",
+    )
+    server: str | None = Field(
+        default=None, description="Control plane URL (default http://<host>:<control_port>)."
+    )
+    token: str | None = Field(
+        default=None, repr=False, description="Bearer token for the control plane."
+    )
+    ca_pem: str | None = Field(
+        default=None, repr=False, description="CA certificate (PEM) of an https control plane."
+    )
+
     # -- secrets -----------------------------------------------------------
     vault_addr: str | None = Field(default=None, description="Use this Vault instead of a dev one.")
     vault_token: str | None = Field(default=None, repr=False, description="Token for vault_addr.")
@@ -118,8 +133,8 @@ class Settings(BaseSettings):
 
     @property
     def control_url(self) -> str:
-        """Base URL of the control plane."""
-        return f"http://{self.host}:{self.control_port}"
+        """Base URL of the control plane (``server`` when a context or flag names one)."""
+        return self.server or f"http://{self.host}:{self.control_port}"
 
 
 def default_builds_dir() -> Path | None:

@@ -187,6 +187,7 @@ class Serving:
             del self.router.building[key]
             self.router.wanted.discard(key)
             built.set()
+            self.router.changed()
         # A SinkBinding may have changed the env while this build ran: look again once
         # this task is done (an unchanged env is a no-op).
         asyncio.get_running_loop().call_soon(self._recheck, key)

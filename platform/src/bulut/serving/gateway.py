@@ -413,6 +413,24 @@ class Gateway(Server):
                 return
         self._route(connection, request, scope)
 
+    async def _until_routed(
+        self, connection: ClientConnection, request: Request, scope: dict[str, Any] | None
+    ) -> None:
+        """Hold a request for a route with no Ready revision while one starts (`bulut up`
+        still starting), as Knative's activator does, then route it; 504 at the deadline."""
+        router = self.router
+        try:
+            async with asyncio.timeout(BUILD_WAIT_SECONDS):
+                while True:
+                    await router.next_change()
+                    split = router.split_for(request.host)
+                    if split is None or split.revisions or not router.starting(split):
+                        break
+        except TimeoutError:
+            connection.respond_text(504, "activator request timeout")
+            return
+        self._route(connection, request, scope)
+
     def _route(
         self, connection: ClientConnection, request: Request, scope: dict[str, Any] | None
     ) -> None:
@@ -427,6 +445,9 @@ class Gateway(Server):
         revision = router.choose(split, request.headers)
         runtime = router.runtime(split, revision)
         if runtime is None:
+            if revision is None and router.starting(split):  # no Ready revision yet
+                self.spawn(self._until_routed(connection, request, scope))
+                return
             key = (split.namespace, revision or "")
             if key in router.building:  # Knative's activator holds it until the revision runs
                 router.wanted.add(key)

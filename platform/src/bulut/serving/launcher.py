@@ -215,6 +215,11 @@ class Launcher:
             self.facts = {"pid": None, "error": str(error)}
             self._on_change()
             return None
+        except asyncio.CancelledError:
+            # The revision closed (or was replaced) while its zygote imported: stop that
+            # process too, or it lives on beside the replacement's until shutdown.
+            await zygote.close()
+            raise
         self._zygote = zygote
         self.refresh()
         self._on_change()

@@ -47,6 +47,7 @@ class Router:
         # Revisions whose runtime is being made (set when done), and those a request awaits.
         self.building: dict[tuple[str, str], asyncio.Event] = {}
         self.wanted: set[tuple[str, str]] = set()
+        self._changes: list[asyncio.Future[None]] = []
         self._random = random.random
 
     @property
@@ -58,6 +59,30 @@ class Router:
     def table(self, table: dict[str, Split]) -> None:
         self._table = table
         self._by_header = {}
+        self.changed()
+
+    def changed(self) -> None:
+        """Routes changed or a revision's build ended: wake the requests held for them."""
+        waiting, self._changes = self._changes, []
+        for future in waiting:
+            if not future.done():
+                future.set_result(None)
+
+    async def next_change(self) -> None:
+        """Return at the next :meth:`changed`."""
+        future = asyncio.get_running_loop().create_future()
+        self._changes.append(future)
+        await future
+
+    def starting(self, split: Split) -> bool:
+        """Whether a revision of ``split``'s service is being built or started: a route
+        with no ready revision yet will have one (Knative's activator holds its requests)."""
+        if any(namespace == split.namespace for namespace, _ in self.building):
+            return True
+        return any(
+            namespace == split.namespace and runtime.spec.service == split.service
+            for (namespace, _), runtime in self.revisions.items()
+        )
 
     def split_for(self, host: bytes) -> Split | None:
         """The split serving ``host`` (a Host header value), or the default one."""

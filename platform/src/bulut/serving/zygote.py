@@ -419,6 +419,8 @@ class Zygote:
         if self._writer is not None:
             self._writer.close()
         if self._process is not None and self._process.returncode is None:
+            if self.pid is None:  # never primed (still importing, maybe paused): no children
+                self._process.kill()
             try:
                 await asyncio.wait_for(self._process.wait(), 5.0)
             except TimeoutError:
