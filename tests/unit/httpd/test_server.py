@@ -119,3 +119,18 @@ async def test_connection_close_from_the_client_closes_after_the_answer(server: 
     received = await exchange(server, b"GET /a HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
 
     assert received.count(b"HTTP/1.1 200 OK") == 1  # and the server closed: exchange returned
+
+
+async def test_a_websocket_upgrade_is_refused_with_501_not_a_closed_connection(
+    server: int,
+) -> None:
+    raw = (
+        b"GET /chat HTTP/1.1\r\nhost: orders.shop-dev.localhost\r\nconnection: Upgrade\r\n"
+        b"upgrade: websocket\r\nsec-websocket-version: 13\r\n"
+        b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+
+    received = await exchange(server, raw)
+
+    assert received.startswith(b"HTTP/1.1 501 "), received
+    assert b"WebSocket" in received.split(b"\r\n\r\n", 1)[1]

@@ -25,7 +25,7 @@ from bulut.eventing import Eventing
 from bulut.manifests.loading import kustomize_build, load_documents
 from bulut.observability.exposition import metrics_route
 from bulut.observability.logfiles import logs_root
-from bulut.observability.stats import LastBackups
+from bulut.observability.stats import EdgeRejections, LastBackups
 from bulut.observability.telemetry import Telemetry
 from bulut.secrets import DevServer, Vault
 from bulut.secrets.bootstrap import BootstrapReport, Seed, bootstrap
@@ -34,7 +34,7 @@ from bulut.serving import Serving
 from bulut.serving.front import Front
 from bulut.settings import Settings
 
-from .edge import guard, wrap
+from .edge import guard
 from .podspec import ConfigMapReader, PodSpecHooks
 from .stats import EventingStats, ServingStats, chain
 
@@ -223,9 +223,11 @@ class LocalPlatform:
         self._tasks.append(asyncio.create_task(self.serving.run(), name="serving"))
         self._tasks.append(asyncio.create_task(self.eventing.run(), name="eventing"))
         self._start_backups()
-        self._serve(wrap(self.control.app, self.settings, control_plane=True), control_sock)
+        control_edge = guard(self.control.app, self.settings, control_plane=True)
+        self._serve(control_edge or self.control.app, control_sock)
         # The data plane's gateway: no ASGI on the warm path; the edge checks every request.
         edge = guard(self.serving.router.fallback, self.settings, control_plane=False)
+        metrics.watch(edge=EdgeRejections(control_edge, edge))
         self.front = Front(self.serving.router, sock=data_sock, guard=edge)
         await self.front.start()
         await asyncio.gather(*(self._until_started(server) for server in self._servers))

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 MAX_PIPELINED = 32
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+UPGRADE_REFUSED = "upgrades (WebSocket, h2c) are not supported by the local data plane"
 
 
 class Answer(Protocol):
@@ -72,7 +73,7 @@ class ClientConnection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._refuse(501, "upgrades (WebSocket) are not supported by the local data plane")
+            self._refuse(501, UPGRADE_REFUSED)
         except httptools.HttpParserError as error:
             self._refuse(400, f"malformed HTTP request: {error}")
 
@@ -116,6 +117,9 @@ class ClientConnection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         if self.closed:
+            return
+        if self.parser.should_upgrade():  # httptools raises HttpParserUpgrade only after this
+            self._refuse(501, UPGRADE_REFUSED)
             return
         request = Request(
             self.parser.get_method(),

@@ -95,6 +95,22 @@ class EdgeStatsSource(Protocol):
         ...
 
 
+class EdgeRejections:
+    """An :class:`EdgeStatsSource` over every front door (control and data plane), summed."""
+
+    def __init__(self, *sources: EdgeStatsSource | None) -> None:
+        self.sources = [source for source in sources if source is not None]
+
+    @property
+    def rejected(self) -> Mapping[int, int]:
+        """Rejected requests by HTTP status, over every source."""
+        total: dict[int, int] = {}
+        for source in self.sources:
+            for status, count in source.rejected.items():
+                total[status] = total.get(status, 0) + count
+        return total
+
+
 class LastBackups:
     """A :class:`BackupStatsSource` fed as backups finish (e.g. a schedule's ``on_backup``)."""
 
