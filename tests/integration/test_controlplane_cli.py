@@ -11,12 +11,14 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from bulut.cli.eventing import destination
 from bulut.cli.main import build_app, exit_code_for
+from bulut.cli.resources import ControlPlaneClient
 from bulut.cli.service import ServiceFlags, new_service, update_service
 from bulut.errors import BulutError, InvalidInputError
 from bulut.settings import Settings
@@ -211,6 +213,36 @@ def test_service_create_and_update_follow_kn(bulut: Bulut) -> None:
     assert service["status"]["latestCreatedRevisionName"] == "orders-00002"
     bad = bulut("service", "update", "orders", "--traffic", "@latest=90")
     assert bad.code == 2 and "Traffic targets sum to 90, want 100" in bad.stderr
+
+
+def test_service_update_that_loses_a_race_reads_again_and_reapplies_the_change(
+    bulut: Bulut, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right after a create the reconciler writes too; a stale resourceVersion is a 409
+    that kn retries (read again, apply the change again), and so does `bulut`."""
+    assert bulut("service", "create", "orders", "--image", "orders").code == 0
+    path = "/apis/serving.knative.dev/v1/namespaces/default/services/orders"
+    real = ControlPlaneClient.request
+    raced: list[str] = []
+
+    def request(self: ControlPlaneClient, method: str, url: str, **kwargs: Any) -> Any:
+        answer = real(self, method, url, **kwargs)
+        if method == "GET" and url == path and not raced:  # another writer wins the race
+            other = json.loads(json.dumps(answer))
+            other["metadata"].setdefault("labels", {})["team"] = "shop"
+            raced.append(real(self, "PUT", path, json=other)["metadata"]["resourceVersion"])
+        return answer
+
+    monkeypatch.setattr(ControlPlaneClient, "request", request)
+    updated = bulut("service", "update", "orders", "--env", "A=2")
+
+    assert raced, "the race was not staged"
+    assert updated.code == 0, updated.stderr
+    service = json.loads(bulut("get", "ksvc", "orders", "-o", "json").stdout)
+    assert service["metadata"]["labels"]["team"] == "shop"  # the other write is kept
+    assert service["spec"]["template"]["spec"]["containers"][0]["env"] == [
+        {"name": "A", "value": "2"}
+    ]
 
 
 def test_broker_trigger_and_ping_commands_follow_kn(bulut: Bulut) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from bulut.controlplane.retry import retry_on_conflict
 from bulut.errors import InvalidInputError
 from bulut.settings import Settings
 
@@ -209,11 +210,16 @@ def register(app: typer.Typer) -> None:
         """Update a Service: a new revision when the template changes, else traffic only."""
         client = ControlPlaneClient(Settings())
         path = f"{collection('ksvc', client.namespace(namespace))}/{name}"
-        current = client.request("GET", path)
         flags = ServiceFlags(
             function, image, env, scale_min, scale_max, concurrency_limit, traffic, tag, annotation
         )
-        client.request("PUT", path, json=update_service(current, flags))
+
+        def attempt() -> Any:  # read again and re-apply the change: kn's conflict retry
+            return client.request(
+                "PUT", path, json=update_service(client.request("GET", path), flags)
+            )
+
+        retry_on_conflict(attempt)
         console().print(f"Service '{name}' updated.")
 
     @service_app.command("list")
