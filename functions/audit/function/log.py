@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 
@@ -34,7 +34,12 @@ class AuditEntry(SQLModel, table=True):
 def connect(url: str) -> Engine:
     connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
     engine = create_engine(url, connect_args=connect_args)
-    SQLModel.metadata.create_all(engine)
+    try:
+        SQLModel.metadata.create_all(engine)
+    except DatabaseError:
+        # Another instance created the table between our check and our CREATE (instances
+        # start together); checking again finds it. A real failure fails again here.
+        SQLModel.metadata.create_all(engine)
     return engine
 
 
