@@ -481,8 +481,10 @@ async def test_a_request_before_the_route_has_a_ready_revision_is_held_not_refus
     plane.feed.put(not_ready)
     router, key = plane.serving.router, ("default", name)
     await plane.wait_for(
-        lambda: router.split_for(b"crashy.default.localhost") is not None
-        and (key in router.building or key in plane.serving.revisions),
+        lambda: (
+            router.split_for(b"crashy.default.localhost") is not None
+            and (key in router.building or key in plane.serving.revisions)
+        ),
         "the route and its starting revision",
     )
 
