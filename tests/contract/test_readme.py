@@ -19,7 +19,7 @@ def test_every_folder_named_under_layout_exists(repo_root: Path) -> None:
 
 
 def test_the_quick_start_commands_are_make_targets(repo_root: Path) -> None:
-    commands = re.findall(r"^\s{4}make (\w+)", _readme(repo_root), flags=re.MULTILINE)
+    commands = re.findall(r"^(?:\s{4})?make (\w+)", _readme(repo_root), flags=re.MULTILINE)
     makefile = (repo_root / "Makefile").read_text()
     assert commands[:2] == ["up", "test"]
     for command in commands:
