@@ -7,8 +7,10 @@ whose commands follow ``$ ``). Words after the label say where it runs:
                             clone, against a platform it starts (`make up` is that start);
 - ```` ```sh cluster ````   needs a cluster (oc, kubectl on a cluster, kn, tkn, velero,
                             argo, pack, docker/podman): checked, not run;
-- ```` ```sh suite ````     the test suite or a benchmark itself (`make test`, `make bench`,
-                            a drill): run by CI and by `make`, not inside the suite.
+- ```` ```sh suite ````     long runs with a test or CI job of their own (`make test`,
+                            benchmarks, drills, a local pipeline run): checked, not run here;
+- ```` ```sh platform ````  starts the platform (`make up`): the docs test runs exactly
+                            this, once, and every ```sh block against it.
 
 Blocks without a label are diagrams and listings (``text``); one whose first line is a
 command must be labelled.
@@ -24,7 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SHELL = frozenset({"sh", "bash", "shell", "console"})
-MARKERS = frozenset({"cluster", "suite"})
+MARKERS = frozenset({"cluster", "suite", "platform"})
 CLUSTER_TOOLS = frozenset(
     {"oc", "kn", "tkn", "velero", "argo", "pack", "docker", "podman", "helm", "func"}
 )
@@ -70,10 +72,11 @@ class Block:
         for line in self.text.splitlines():
             if line.startswith("$ "):
                 lines.append(line[2:])
-                keep = line.rstrip().endswith("\\")
             elif keep:
                 lines.append(line)
-                keep = line.rstrip().endswith("\\")
+            else:
+                continue
+            keep = line.rstrip().endswith("\\") or not _complete("\n".join(lines))
         return "\n".join(lines) + "\n"
 
     def commands(self) -> list[list[str]]:
@@ -99,6 +102,15 @@ class Block:
     def first_program(self) -> str | None:
         commands = self.commands()
         return commands[0][0] if commands and commands[0] else None
+
+
+def _complete(text: str) -> bool:
+    """Whether ``text`` ends outside any quote (a command, not the middle of a string)."""
+    try:
+        shlex.split(text, comments=True)
+    except ValueError:
+        return False
+    return True
 
 
 def documents() -> list[Path]:
