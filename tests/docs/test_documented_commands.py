@@ -37,7 +37,7 @@ VERBS = {
     "kn": {"func", "service", "broker", "trigger", "source", "revision", "route"},
     "argo": {"submit", "get", "cron", "list", "logs", "watch", "template", "-n"},
     "tkn": {"pipeline", "pipelinerun", "task", "taskrun"},
-    "velero": {"backup", "restore", "schedule", "get", "describe"},
+    "velero": {"backup", "restore", "schedule", "get", "describe", "backup-location"},
     "pack": {"build"},
     "docker": {"build", "run", "push", "login"},
     "podman": {"build", "run", "push", "login"},
