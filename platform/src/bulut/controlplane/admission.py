@@ -45,8 +45,15 @@ _VALIDATORS: dict[str, Validator] = {
     "SinkBinding": lambda r, _: validation.validate_sinkbinding(r),
     "ConfigMap": lambda r, _: validation.validate_serving_config(r),
 }
+
+
+def _metadata_only(resource: Mapping[str, Any], _config: AutoscalerConfig | None) -> None:
+    validation.validate_metadata(resource, dns1035=False)
+
+
 # Fields the user owns; everything else (status, uid, generation...) the platform owns.
-_USER_FIELDS = ("spec", "data", "binaryData")
+_USER_FIELDS = ("spec", "data", "binaryData", "immutable")
+_USER_METADATA = ("labels", "annotations", "finalizers", "ownerReferences")
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,8 @@ class Admitted:
     def key(self) -> tuple[str, str, str]:
         """(kind, namespace, name)."""
         meta = self.resource.get("metadata") or {}
-        return (str(self.resource.get("kind")), str(meta.get("namespace")), str(meta.get("name")))
+        namespace = str(meta.get("namespace") or "")
+        return (str(self.resource.get("kind")), namespace, str(meta.get("name")))
 
 
 def classify(document: Mapping[str, Any], default_namespace: str) -> Admitted | None:
@@ -108,7 +116,8 @@ def admit(
     incoming.setdefault("metadata", {})
     if isinstance(incoming["metadata"], dict):
         incoming["metadata"].setdefault("namespace", default_namespace)
-    _VALIDATORS[info.kind](incoming, autoscaler)
+        incoming["metadata"].pop("managedFields", None)
+    _VALIDATORS.get(info.kind, _metadata_only)(incoming, autoscaler)
     if check_image is not None:
         _check_images(incoming, check_image)
     desired = with_defaults(incoming)
@@ -191,7 +200,7 @@ def _check_update(existing: Resource, desired: Resource) -> None:
 def _merged(existing: Resource, desired: Resource) -> Resource:
     merged = clone(existing)
     meta = merged["metadata"]
-    for key in ("labels", "annotations"):
+    for key in _USER_METADATA:
         if desired["metadata"].get(key):
             meta[key] = clone(desired["metadata"][key])
         else:
@@ -212,8 +221,7 @@ def _merged(existing: Resource, desired: Resource) -> Resource:
 def _user_view(resource: Resource) -> tuple[Any, ...]:
     meta = resource.get("metadata") or {}
     return (
-        meta.get("labels") or {},
-        meta.get("annotations") or {},
+        *(meta.get(key) or None for key in _USER_METADATA),
         *(resource.get(key) for key in _USER_FIELDS),
     )
 

@@ -10,9 +10,8 @@ from fastapi import FastAPI
 
 from bulut import __version__
 
-from . import kinds, problems
-from .routes import apply, health
-from .routes.resources import resource_router
+from . import problems
+from .routes import apply, discovery, health, resources
 
 if TYPE_CHECKING:
     from .plane import ControlPlane
@@ -35,13 +34,13 @@ def create_app(plane: ControlPlane) -> FastAPI:
     app = FastAPI(
         title="Bulut control plane",
         version=__version__,
-        description="Knative-shaped resources (serving, eventing, sources) for one machine.",
+        description="A Kubernetes API for Knative resources on one machine.",
         lifespan=lifespan,
     )
     app.state.control_plane = plane
     problems.install(app)
     app.include_router(health.router)
     app.include_router(apply.router)
-    for group, version in sorted({(info.group, info.version) for info in kinds.KINDS}):
-        app.include_router(resource_router(group, version))
+    app.include_router(discovery.router)
+    app.include_router(resources.router)
     return app

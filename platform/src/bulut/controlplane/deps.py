@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
 from bulut.manifests.feed import Resource, ResourceEvent
 
 from .models import ApplyResult
+
+if TYPE_CHECKING:
+    from bulut.apis.registry import ApiResource
+
+    from .operations import Page, WriteOutcome, WriteRequest
+    from .watch import Subscription
 
 ResourceList = list[dict[str, Any]]
 ApplyResults = list[ApplyResult]
@@ -51,3 +57,29 @@ def get_resources(request: Request) -> ResourceAPI:
 
 
 Resources = Annotated[ResourceAPI, Depends(get_resources)]
+
+
+class KubePlane(Protocol):
+    """What the Kubernetes API routes need (ControlPlane satisfies it)."""
+
+    async def kube_write(self, request: WriteRequest) -> WriteOutcome: ...
+    async def kube_get(self, resource: ApiResource, namespace: str, name: str) -> Resource: ...
+    async def kube_list(
+        self, resource: ApiResource, namespace: str | None, **options: Any
+    ) -> Page: ...
+    async def kube_delete(
+        self, resource: ApiResource, namespace: str, name: str, *, propagation: str, dry_run: bool
+    ) -> tuple[Resource, bool]: ...
+    async def kube_delete_collection(
+        self,
+        resource: ApiResource,
+        namespace: str | None,
+        *,
+        labels: str,
+        field_text: str,
+        dry_run: bool,
+    ) -> list[Resource]: ...
+    async def kube_watch(
+        self, resource: ApiResource, since: int | None
+    ) -> tuple[list[ResourceEvent], Subscription, int]: ...
+    def end_watch(self, subscription: Subscription) -> None: ...

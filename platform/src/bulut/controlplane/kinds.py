@@ -1,4 +1,4 @@
-"""The kinds the control plane stores, and the ones it knowingly ignores.
+"""The kinds the control plane stores (from :mod:`bulut.apis`), and the ones it ignores.
 
 Each stored kind has Kubernetes coordinates (group, version, plural) so the REST paths
 are the ones a cluster serves: ``/apis/<group>/<version>/namespaces/<ns>/<plural>``
@@ -7,8 +7,9 @@ are the ones a cluster serves: ``/apis/<group>/<version>/namespaces/<ns>/<plural
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from bulut.apis.registry import ApiResource, registry
 from bulut.errors import InvalidResourceError, NotFoundError
 
 SERVING = "serving.knative.dev"
@@ -17,53 +18,25 @@ SOURCES = "sources.knative.dev"
 CORE = ""
 
 
-@dataclass(frozen=True)
-class KindInfo:
-    """Where a kind lives in the API and how people call it."""
+KindInfo = ApiResource
 
-    kind: str
-    group: str
-    version: str
-    plural: str
-    aliases: tuple[str, ...] = ()
-
-    @property
-    def api_version(self) -> str:
-        """``group/version``, or just ``version`` for the core group."""
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def qualified(self) -> str:
-        """kubectl's ``<singular>.<group>`` spelling, e.g. ``service.serving.knative.dev``."""
-        singular = self.kind.lower()
-        return f"{singular}.{self.group}" if self.group else singular
-
-    def collection_path(self, namespace: str | None) -> str:
-        """REST path of the collection (all namespaces when ``namespace`` is None)."""
-        root = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        if namespace is None:
-            return f"{root}/{self.plural}"
-        return f"{root}/namespaces/{namespace}/{self.plural}"
+if TYPE_CHECKING:
+    KINDS: tuple[KindInfo, ...]
+    BY_KIND: dict[str, KindInfo]
 
 
-KINDS: tuple[KindInfo, ...] = (
-    KindInfo("Service", SERVING, "v1", "services", ("ksvc", "kservice", "ksvcs")),
-    KindInfo("Configuration", SERVING, "v1", "configurations", ("config", "cfg")),
-    KindInfo("Revision", SERVING, "v1", "revisions", ("rev",)),
-    KindInfo("Route", SERVING, "v1", "routes", ("rt",)),
-    KindInfo("Broker", EVENTING, "v1", "brokers"),
-    KindInfo("Trigger", EVENTING, "v1", "triggers"),
-    KindInfo("PingSource", SOURCES, "v1", "pingsources", ("ping",)),
-    KindInfo("SinkBinding", SOURCES, "v1", "sinkbindings"),
-    KindInfo("ConfigMap", CORE, "v1", "configmaps", ("cm",)),
-)
+def __getattr__(name: str) -> Any:
+    """``KINDS`` and ``BY_KIND``, read from :mod:`bulut.apis` on first use."""
+    if name == "KINDS":
+        return registry().resources
+    if name == "BY_KIND":
+        return registry().by_kind
+    raise AttributeError(name)
 
-BY_KIND: dict[str, KindInfo] = {info.kind: info for info in KINDS}
 
 # Kinds that only mean something on a cluster: accepted by apply, then ignored.
 CLUSTER_ONLY: frozenset[str] = frozenset(
     {
-        "Namespace",
         "ServiceAccount",
         "Role",
         "RoleBinding",
@@ -120,28 +93,20 @@ CLUSTER_ONLY_GROUPS: frozenset[str] = frozenset(
 
 def lookup(name: str) -> KindInfo:
     """Resolve a kind from its Kind, plural, singular, alias or ``plural.group`` form."""
-    wanted = name.strip()
-    lowered = wanted.lower()
-    for info in KINDS:
-        names = {info.kind.lower(), info.plural, info.qualified, *info.aliases}
-        names.add(f"{info.plural}.{info.group}" if info.group else info.plural)
-        if lowered in names:
-            # Plain "service"/"services" means the Knative Service, as kn does.
-            return info
-    raise NotFoundError(f"unknown resource type {wanted!r}", field="kind")
+    return registry().lookup(name)
 
 
 def by_path(group: str, version: str, plural: str) -> KindInfo:
     """The kind served at ``/apis/<group>/<version>/.../<plural>``."""
-    for info in KINDS:
-        if (info.group, info.version, info.plural) == (group, version, plural):
-            return info
-    raise NotFoundError(f"the server could not find the requested resource {plural!r}")
+    found = registry().at_path(group, version, plural)
+    if found is None:
+        raise NotFoundError(f"the server could not find the requested resource {plural!r}")
+    return found
 
 
 def for_document(api_version: str, kind: str) -> KindInfo | None:
     """The stored kind a document declares, None when Bulut does not store it."""
-    info = BY_KIND.get(kind)
+    info = registry().by_kind.get(kind)
     if info is None:
         return None
     if api_version != info.api_version:

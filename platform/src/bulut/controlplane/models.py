@@ -25,6 +25,15 @@ class ResourceRecord(SQLModel, table=True):
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
+class Counter(SQLModel, table=True):
+    """A named counter; ``resourceVersion`` is the one every write advances."""
+
+    __tablename__ = "counters"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = Field(default=0)
+
+
 class ApplyResult(SQLModel):
     """What apply did with one document."""
 

@@ -15,12 +15,14 @@ from typing import Any, Literal, TypeVar
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from bulut.apis.registry import ApiResource
+from bulut.apis.status import ApiError
 from bulut.errors import ConfigError, ConflictError, InvalidInputError, NotFoundError
 from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.feed import Resource, ResourceEvent, initial_order, key_of as _key_of
 from bulut.settings import Settings
 
-from . import kinds as registry
+from . import kinds as registry, namespaces, operations
 from .addresses import Addressing
 from .admission import Admitted, admit, catalog_check, classify, in_document, result_of
 from .app import create_app
@@ -30,14 +32,13 @@ from .patching import merge_patch
 from .reconcilers import reconcile_namespace
 from .reconcilers.revision import apply_report
 from .store import Store, Transaction
-from .watch import WatchHub
+from .watch import Subscription, WatchHub
 
 T = TypeVar("T")
 Resources = list[dict[str, Any]]
 Results = list[ApplyResult]
 Events = list[ResourceEvent]
 AdmittedList = list[Admitted]
-_KIND_ORDER = [info.kind for info in registry.KINDS]
 Mode = Literal["apply", "create", "replace"]
 _AUTOSCALER = ("ConfigMap", "knative-serving", "config-autoscaler")
 
@@ -85,9 +86,10 @@ class ControlPlane:
             engine.dispose()
             raise
         self._engine, self._store = engine, Store(engine)
-        self._hub = WatchHub()
         async with self._lock:
             await asyncio.to_thread(self._reconcile_all)
+            version = await asyncio.to_thread(self._read, lambda tx: tx.resource_version())
+        self._hub = WatchHub(version)
 
     async def aclose(self) -> None:
         """End watches and release the database."""
@@ -188,7 +190,8 @@ class ControlPlane:
             existing = await asyncio.to_thread(
                 self._read, lambda tx: [r for r in tx.find() if r["kind"] in wanted]
             )
-        existing.sort(key=lambda r: (_KIND_ORDER.index(r["kind"]), *_key_of(r)[1:]))
+        order = [info.kind for info in registry.KINDS]
+        existing.sort(key=lambda r: (order.index(r["kind"]), *_key_of(r)[1:]))
         try:
             for resource in initial_order(existing):
                 yield {"type": "ADDED", "object": resource}
@@ -224,9 +227,11 @@ class ControlPlane:
                 for item in admitted:
                     if item.info is not None and item.key[1] == ns:
                         staged[(item.key[0], item.key[2])] = item.resource
-                after = reconcile_namespace(staged, self.addressing)
+                after = reconcile_namespace(staged, self.addressing) if ns else staged
                 events += tx.write(ns, before, after)
                 stored.update({(k[0], ns, k[1]): v for k, v in after.items()})
+            for ns in sorted({a.key[1] for a in admitted if a.info is not None}):
+                events += operations.ensure_namespace(tx, ns, self.addressing)
             return results, [stored.get(a.key, a.resource) for a in admitted], events
 
     def _admit_all(
@@ -264,7 +269,11 @@ class ControlPlane:
             str(meta.get("namespace") or namespace),
             str(meta.get("name")),
         )
+        if namespaces.is_namespace(document):
+            key = ("Namespace", "", key[2])
         existing = staged.get(key) or tx.get(*key)
+        if namespaces.is_namespace(document):
+            return self._admit_namespace(document, existing, mode)
         if mode == "create" and existing is not None:
             raise ConflictError(f'{key[0]} "{key[2]}" already exists in namespace {key[1]!r}')
         if mode == "replace" and existing is None:
@@ -277,6 +286,20 @@ class ControlPlane:
             default_namespace=namespace,
             autoscaler=_autoscaler_config(staged.get(_AUTOSCALER) or tx.get(*_AUTOSCALER)),
         )
+
+    def _admit_namespace(
+        self, document: Mapping[str, Any], existing: Resource | None, mode: Mode
+    ) -> Admitted:
+        if mode == "create" and existing is not None:
+            raise ConflictError(f'namespaces "{existing["metadata"]["name"]}" already exists')
+        stored = namespaces.admit_namespace(
+            dict(document), existing, uid=self.addressing.new_uid(), now=self.addressing.now()
+        )
+        if existing is None:
+            action: Literal["created", "configured", "unchanged"] = "created"
+        else:
+            action = "unchanged" if stored == existing else "configured"
+        return Admitted(registry.BY_KIND["Namespace"], stored, action)
 
     def _delete_sync(self, kind: str, namespace: str, name: str) -> Events:
         with self._require_store().transaction() as tx:
@@ -300,4 +323,142 @@ class ControlPlane:
         with self._require_store().transaction() as tx:
             for ns in tx.namespaces():
                 before = tx.load_namespace(ns)
-                tx.write(ns, before, reconcile_namespace(before, self.addressing))
+                if ns:
+                    tx.write(ns, before, reconcile_namespace(before, self.addressing))
+            for ns in {"default", *tx.namespaces()}:
+                operations.ensure_namespace(tx, ns, self.addressing)
+
+    # -- the Kubernetes API's verbs ----------------------------------------
+    async def kube_write(self, request: operations.WriteRequest) -> operations.WriteOutcome:
+        """One create, update, patch or apply, with kube-apiserver's semantics."""
+
+        def run(tx: Transaction) -> tuple[operations.WriteOutcome, Events]:
+            return operations.write(tx, request, self._admit_for_api, self.addressing)
+
+        async with self._lock:
+            outcome, events = await asyncio.to_thread(self._in_transaction, run)
+        self._hub.publish(events)
+        return outcome
+
+    def _admit_for_api(
+        self, tx: Transaction, document: Resource, mode: str, namespace: str
+    ) -> Admitted:
+        chosen: Mode = "create" if mode == "create" else "replace"
+        return self._admit_one(tx, document, chosen, namespace or self.settings.namespace, {})
+
+    async def kube_delete(
+        self, resource: ApiResource, namespace: str, name: str, *, propagation: str, dry_run: bool
+    ) -> tuple[Resource, bool]:
+        """Delete one object: (its last state, whether it is gone now)."""
+
+        def run(tx: Transaction) -> tuple[tuple[Resource, bool], Events]:
+            last, gone, events = operations.delete(
+                tx,
+                resource,
+                namespace,
+                name,
+                propagation=propagation,
+                dry_run=dry_run,
+                addressing=self.addressing,
+            )
+            return (last, gone), events
+
+        async with self._lock:
+            answer, events = await asyncio.to_thread(self._in_transaction, run)
+        self._hub.publish(events)
+        return answer
+
+    async def kube_delete_collection(
+        self,
+        resource: ApiResource,
+        namespace: str | None,
+        *,
+        labels: str,
+        field_text: str,
+        dry_run: bool,
+    ) -> Resources:
+        """Delete every matching object at once; the deleted objects."""
+
+        def run(tx: Transaction) -> tuple[Resources, Events]:
+            page = operations.list_page(
+                tx, resource, namespace, labels=labels, field_text=field_text
+            )
+            gone: Resources = []
+            events: Events = []
+            for item in page.items:
+                meta = item["metadata"]
+                if tx.get(resource.kind, meta.get("namespace", ""), meta["name"]) is None:
+                    continue  # already collected with its owner
+                last, _, more = operations.delete(
+                    tx,
+                    resource,
+                    meta.get("namespace", ""),
+                    meta["name"],
+                    propagation="",
+                    dry_run=dry_run,
+                    addressing=self.addressing,
+                )
+                gone.append(last)
+                events += more
+            return gone, events
+
+        async with self._lock:
+            deleted, events = await asyncio.to_thread(self._in_transaction, run)
+        self._hub.publish(events)
+        return deleted
+
+    async def kube_get(self, resource: ApiResource, namespace: str, name: str) -> Resource:
+        """One object; 404 Status when absent."""
+        scope = namespace if resource.namespaced else ""
+        found: Resource | None = await asyncio.to_thread(
+            self._read, lambda tx: tx.get(resource.kind, scope, name)
+        )
+        if found is None:
+            raise ApiError(
+                f'{resource.resource_name} "{name}" not found',
+                code=404,
+                details={"name": name, "group": resource.group, "kind": resource.plural},
+            )
+        return found
+
+    async def kube_list(
+        self, resource: ApiResource, namespace: str | None, **options: Any
+    ) -> operations.Page:
+        """One page of a list (label/field selectors, limit, continue)."""
+        return await asyncio.to_thread(
+            self._read, lambda tx: operations.list_page(tx, resource, namespace, **options)
+        )
+
+    async def kube_watch(
+        self, resource: ApiResource, since: int | None
+    ) -> tuple[Events, Subscription, int]:
+        """(events to send first, the live subscription, the current version).
+
+        ``since`` None: ADDED for every current object. Else the events after that version;
+        410 Expired when it is older than the hub's window.
+        """
+        wanted = frozenset({resource.kind})
+        async with self._lock:
+            version = await asyncio.to_thread(self._read, lambda tx: tx.resource_version())
+            if since is None:
+                current = await asyncio.to_thread(
+                    self._read, lambda tx: tx.find(resource.kind, None)
+                )
+                first: list[ResourceEvent] = [{"type": "ADDED", "object": r} for r in current]
+            else:
+                replay = self._hub.since(since, wanted)
+                if replay is None:
+                    raise ApiError(
+                        f"too old resource version: {since} ({self._hub.oldest})", code=410
+                    )
+                first = replay
+            subscription = self._hub.subscribe(wanted)
+        return first, subscription, version
+
+    def end_watch(self, subscription: Subscription) -> None:
+        """Forget a watch's subscription."""
+        self._hub.unsubscribe(subscription)
+
+    def _in_transaction(self, run: Callable[[Transaction], T]) -> T:
+        with self._require_store().transaction() as tx:
+            return run(tx)

@@ -1,8 +1,10 @@
 """Queries and transactions over stored resources; the routes and reconcilers stay pure.
 
 A :class:`Transaction` loads a namespace as ``{(kind, name): resource}``, and
-``write`` stores a reconciled namespace back, touching only what changed and bumping
-``metadata.resourceVersion``. It returns the watch events for the changes.
+``write`` stores a reconciled namespace back, touching only what changed. Every change takes
+the next value of one counter as its ``metadata.resourceVersion`` (kube-apiserver's single
+increasing version: lists report it, watches resume from it); a deletion's event carries
+one too. It returns the watch events for the changes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bulut.manifests.feed import Resource, ResourceEvent
 
-from .models import ResourceRecord
+from .models import Counter, ResourceRecord
 from .patching import clone
 from .reconcilers import Objects
 
@@ -25,6 +27,24 @@ class Transaction:
 
     def __init__(self, session: Session) -> None:
         self._session = session
+
+    def resource_version(self) -> int:
+        """The latest resourceVersion handed out (0 for an empty store)."""
+        counter = self._session.get(Counter, "resourceVersion")
+        if counter is not None:
+            return counter.value
+        query = select(ResourceRecord.resource_version).order_by(
+            col(ResourceRecord.resource_version).desc()
+        )
+        return self._session.exec(query).first() or 0
+
+    def _next_version(self) -> int:
+        counter = self._session.get(Counter, "resourceVersion")
+        if counter is None:
+            counter = Counter(name="resourceVersion", value=self.resource_version())
+        counter.value += 1
+        self._session.add(counter)
+        return counter.value
 
     def get(self, kind: str, namespace: str, name: str) -> Resource | None:
         """One resource, or None."""
@@ -67,10 +87,13 @@ class Transaction:
                 record = self._record(key[0], namespace, key[1])
                 if record is not None:
                     self._session.delete(record)
-                events.append({"type": "DELETED", "object": old})
+                gone = clone(old)
+                gone["metadata"]["resourceVersion"] = str(self._next_version())
+                events.append({"type": "DELETED", "object": gone})
             elif new is not None and old is None:
-                new["metadata"]["resourceVersion"] = "1"
-                self._session.add(_to_record(new, 1))
+                version = self._next_version()
+                new["metadata"]["resourceVersion"] = str(version)
+                self._session.add(_to_record(new, version, namespace))
                 events.append({"type": "ADDED", "object": new})
             elif new is not None and old is not None and new != old:
                 events.append({"type": "MODIFIED", "object": self._update(namespace, key, new)})
@@ -79,10 +102,10 @@ class Transaction:
 
     def _update(self, namespace: str, key: tuple[str, str], new: Resource) -> Resource:
         record = self._record(key[0], namespace, key[1])
-        version = (record.resource_version if record else 0) + 1
+        version = self._next_version()
         new["metadata"]["resourceVersion"] = str(version)
         if record is None:
-            self._session.add(_to_record(new, version))
+            self._session.add(_to_record(new, version, namespace))
         else:
             record.resource_version = version
             record.uid = str(new["metadata"].get("uid", ""))
@@ -91,11 +114,11 @@ class Transaction:
         return new
 
 
-def _to_record(resource: Resource, version: int) -> ResourceRecord:
+def _to_record(resource: Resource, version: int, namespace: str) -> ResourceRecord:
     meta = resource["metadata"]
     return ResourceRecord(
         kind=resource["kind"],
-        namespace=meta["namespace"],
+        namespace=namespace,
         name=meta["name"],
         uid=str(meta.get("uid", "")),
         resource_version=version,

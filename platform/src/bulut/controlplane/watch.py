@@ -1,13 +1,20 @@
-"""Fan-out of resource events to watchers (the ResourceFeed's ``watch`` side)."""
+"""Fan-out of resource events to watchers, and a window of recent events to resume from.
+
+Every event carries its object's ``metadata.resourceVersion``; the hub keeps the latest
+:data:`HISTORY` of them, so a watch can start "after version N" (kube-apiserver's watch
+cache). A version older than the window is gone (410 Expired: the client lists again).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Iterable
 
 from bulut.manifests.feed import ResourceEvent
 
 _CLOSED = None
+HISTORY = 10_000
 
 
 class Subscription:
@@ -27,11 +34,19 @@ class Subscription:
         return await self.queue.get()
 
 
+def version_of(event: ResourceEvent) -> int:
+    """The resourceVersion an event carries (0 when it has none)."""
+    text = str(event["object"].get("metadata", {}).get("resourceVersion") or "0")
+    return int(text) if text.isdigit() else 0
+
+
 class WatchHub:
     """Publishes events to every subscription; closing ends every watch."""
 
-    def __init__(self) -> None:
+    def __init__(self, start_version: int = 0) -> None:
         self._subscriptions: set[Subscription] = set()
+        self._history: deque[ResourceEvent] = deque(maxlen=HISTORY)
+        self.oldest = start_version  # a watch may resume from any version >= this one
         self.closed = False
 
     def subscribe(self, kinds: frozenset[str]) -> Subscription:
@@ -49,8 +64,21 @@ class WatchHub:
     def publish(self, events: Iterable[ResourceEvent]) -> None:
         """Deliver events, in order, to every interested subscription."""
         for event in events:
+            if len(self._history) == self._history.maxlen:
+                self.oldest = version_of(self._history[0])
+            self._history.append(event)
             for subscription in self._subscriptions:
                 subscription.offer(event)
+
+    def since(self, version: int, kinds: frozenset[str]) -> list[ResourceEvent] | None:
+        """Events of these kinds after ``version``; None when it is older than the window."""
+        if version < self.oldest:
+            return None
+        return [
+            e
+            for e in self._history
+            if version_of(e) > version and (not kinds or e["object"].get("kind") in kinds)
+        ]
 
     def close(self) -> None:
         """End every watch."""

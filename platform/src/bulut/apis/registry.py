@@ -1,0 +1,232 @@
+"""Every kind the control plane serves, read from CustomResourceDefinitions.
+
+The table :data:`SERVED` names a CRD file (vendored under ``crds/`` with its provenance in
+``SOURCES.txt``) and the version to serve; everything else (group, kind, plural, singular,
+short names, categories, scope, the status subresource, printer columns and the
+openAPIV3Schema) comes from the CRD itself. Adding a kind is one row: vendor its CRD, add
+``Served("folder/file.yaml", "v1")``; ``reconciled=False`` marks a kind that is stored and
+validated here but acted upon only on a cluster.
+
+Core kinds (Namespace, ConfigMap) are written in the same CRD shape under ``crds/core``.
+Nothing is read at import: :func:`registry` parses the files on first use and caches them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from bulut.errors import ConfigError, NotFoundError
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+SUBRESOURCE_VERBS = ("get", "patch", "update")
+
+
+@dataclass(frozen=True)
+class Served:
+    """One row of the table: a vendored CRD file and the version served from it."""
+
+    crd: str
+    version: str
+    reconciled: bool = True
+
+
+# The order is the order a watch lists existing objects in and `kubectl api-resources` shows.
+SERVED: tuple[Served, ...] = (
+    Served("knative/serving-service-crd.yaml", "v1"),
+    Served("knative/serving-configuration-crd.yaml", "v1"),
+    Served("knative/serving-revision-crd.yaml", "v1"),
+    Served("knative/serving-route-crd.yaml", "v1"),
+    Served("knative/eventing-broker-crd.yaml", "v1"),
+    Served("knative/eventing-trigger-crd.yaml", "v1"),
+    Served("knative/eventing-pingsource-crd.yaml", "v1"),
+    Served("knative/eventing-sinkbinding-crd.yaml", "v1"),
+    Served("core/configmaps.yaml", "v1"),
+    Served("core/namespaces.yaml", "v1"),
+)
+
+
+@dataclass(frozen=True)
+class PrinterColumn:
+    """One ``additionalPrinterColumns`` entry."""
+
+    name: str
+    type: str
+    json_path: str
+    description: str = ""
+    format: str = ""
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    """One served kind: its coordinates, names, scope, schema and printer columns."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    singular: str
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    namespaced: bool = True
+    status_subresource: bool = False
+    printer_columns: tuple[PrinterColumn, ...] = ()
+    schema: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    source: str = ""
+    reconciled: bool = True
+
+    @property
+    def api_version(self) -> str:
+        """``group/version``, or just ``version`` for the core group."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def group_version(self) -> str:
+        """The same as :attr:`api_version` (discovery's ``groupVersion``)."""
+        return self.api_version
+
+    @property
+    def list_kind(self) -> str:
+        """``<Kind>List``."""
+        return f"{self.kind}List"
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Short names (``ksvc``), as kubectl accepts them."""
+        return self.short_names
+
+    @property
+    def qualified(self) -> str:
+        """kubectl's ``<singular>.<group>`` spelling, e.g. ``service.serving.knative.dev``."""
+        return f"{self.singular}.{self.group}" if self.group else self.singular
+
+    @property
+    def resource_name(self) -> str:
+        """``<plural>.<group>``, as kube-apiserver names a resource in its messages."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def root(self) -> str:
+        """``/apis/<group>/<version>``, or ``/api/v1`` for the core group."""
+        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+
+    def collection_path(self, namespace: str | None) -> str:
+        """REST path of the collection (all namespaces, or cluster scope, when None)."""
+        if namespace is None or not self.namespaced:
+            return f"{self.root}/{self.plural}"
+        return f"{self.root}/namespaces/{namespace}/{self.plural}"
+
+    def item_path(self, namespace: str | None, name: str) -> str:
+        """REST path of one object."""
+        return f"{self.collection_path(namespace)}/{name}"
+
+    def names(self) -> frozenset[str]:
+        """Every spelling that resolves to this kind (case-insensitive)."""
+        spellings = {self.kind.lower(), self.plural, self.singular, *self.short_names}
+        if self.group:
+            spellings |= {f"{self.plural}.{self.group}", self.qualified}
+            spellings.add(f"{self.kind.lower()}.{self.group}")
+        return frozenset(spellings)
+
+
+class Registry:
+    """The served kinds, indexed the ways routes, clients and the planes look them up."""
+
+    def __init__(self, served: tuple[ApiResource, ...]) -> None:
+        self.resources = served
+        self.by_kind = {r.kind: r for r in served}
+        self._by_path = {(r.group, r.version, r.plural): r for r in served}
+
+    def __iter__(self) -> Iterator[ApiResource]:
+        return iter(self.resources)
+
+    def groups(self) -> list[tuple[str, str]]:
+        """Every (group, version) served, core first, then groups by name."""
+        return sorted({(r.group, r.version) for r in self.resources})
+
+    def in_group(self, group: str, version: str) -> list[ApiResource]:
+        """The kinds of one group version, in table order."""
+        return [r for r in self.resources if (r.group, r.version) == (group, version)]
+
+    def at_path(self, group: str, version: str, plural: str) -> ApiResource | None:
+        """The kind served at ``.../<plural>`` of a group version, None when none is."""
+        return self._by_path.get((group, version, plural))
+
+    def lookup(self, name: str) -> ApiResource:
+        """A kind from its Kind, plural, singular, short name or ``plural.group`` form."""
+        wanted = name.strip().lower()
+        for resource in self.resources:
+            if wanted in resource.names():
+                return resource
+        raise NotFoundError(f"unknown resource type {name.strip()!r}", field="kind")
+
+    def for_document(self, api_version: str, kind: str) -> ApiResource | None:
+        """The served kind a document declares, None when its apiVersion/kind is not served."""
+        resource = self.by_kind.get(kind)
+        if resource is None or resource.api_version != api_version:
+            return None
+        return resource
+
+
+def _read_crd(path: str) -> Mapping[str, Any]:
+    folder = resources.files("bulut.apis").joinpath("crds")
+    text = folder.joinpath(path).read_text(encoding="utf-8")
+    for document in yaml.load_all(text, Loader=_Loader):
+        if isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition":
+            return document
+    raise ConfigError(f"{path} holds no CustomResourceDefinition")
+
+
+def from_crd(crd: Mapping[str, Any], version: str, *, source: str, reconciled: bool) -> ApiResource:
+    """The ApiResource for one version of a CRD."""
+    spec = crd["spec"]
+    names = spec["names"]
+    served = next((v for v in spec["versions"] if v["name"] == version), None)
+    if served is None:
+        raise ConfigError(f"{source} does not serve version {version}")
+    columns = tuple(
+        PrinterColumn(
+            name=str(c["name"]),
+            type=str(c.get("type", "string")),
+            json_path=str(c["jsonPath"]),
+            description=str(c.get("description", "")),
+            format=str(c.get("format", "")),
+            priority=int(c.get("priority", 0)),
+        )
+        for c in served.get("additionalPrinterColumns") or ()
+    )
+    if not columns:
+        columns = (PrinterColumn("Age", "date", ".metadata.creationTimestamp"),)
+    return ApiResource(
+        group=str(spec.get("group") or ""),
+        version=version,
+        kind=str(names["kind"]),
+        plural=str(names["plural"]),
+        singular=str(names.get("singular") or names["kind"].lower()),
+        short_names=tuple(names.get("shortNames") or ()),
+        categories=tuple(names.get("categories") or ()),
+        namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+        status_subresource="status" in (served.get("subresources") or {}),
+        printer_columns=columns,
+        schema=(served.get("schema") or {}).get("openAPIV3Schema") or {"type": "object"},
+        source=source,
+        reconciled=reconciled,
+    )
+
+
+@cache
+def registry() -> Registry:
+    """The served kinds (read once from the vendored CRDs)."""
+    return Registry(
+        tuple(
+            from_crd(_read_crd(row.crd), row.version, source=row.crd, reconciled=row.reconciled)
+            for row in SERVED
+        )
+    )
