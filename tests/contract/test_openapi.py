@@ -9,6 +9,8 @@ import json
 import os
 from pathlib import Path
 
+from bulut.apis import openapi
+from bulut.apis.registry import registry
 from bulut.controlplane import ControlPlane
 from bulut.settings import Settings
 
@@ -26,14 +28,22 @@ def test_openapi_matches_the_committed_snapshot(tmp_path: Path) -> None:
     )
 
 
-def test_every_knative_collection_is_served() -> None:
+def test_every_served_kind_has_kubernetes_paths_in_openapi_v3() -> None:
+    served = registry()
+    for resource in served:
+        paths = openapi.document(served, resource.group, resource.version)["paths"]
+        scope = "/namespaces/{namespace}" if resource.namespaced else ""
+        item = f"{resource.root}{scope}/{resource.plural}/{{name}}"
+        assert f"{resource.root}{scope}/{resource.plural}" in paths
+        patch = paths[item]["patch"]
+        assert patch["x-kubernetes-group-version-kind"] == {
+            "group": resource.group,
+            "version": resource.version,
+            "kind": resource.kind,
+        }
+        assert {"name": "fieldValidation", "in": "query"}.items() <= patch["parameters"][2].items()
+
+
+def test_bulut_routes_stay_in_the_fastapi_document() -> None:
     paths = ControlPlane(Settings()).app.openapi()["paths"]
-    for root in (
-        "/apis/serving.knative.dev/v1",
-        "/apis/eventing.knative.dev/v1",
-        "/apis/sources.knative.dev/v1",
-        "/api/v1",
-    ):
-        assert f"{root}/namespaces/{{namespace}}/{{plural}}" in paths
-        assert f"{root}/namespaces/{{namespace}}/{{plural}}/{{name}}" in paths
     assert "/apis/bulut.dev/v1/apply" in paths

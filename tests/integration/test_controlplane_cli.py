@@ -90,7 +90,7 @@ def test_apply_prints_what_happened_to_each_document(bulut: Bulut, tmp_path: Pat
     assert first.code == 0, first.stderr
     assert first.stdout.splitlines() == [
         "service.serving.knative.dev/orders created",
-        "namespace/shop ignored (cluster only)",
+        "namespace/shop created",
     ]
     again = bulut("apply", "-f", str(manifest))
     assert again.stdout.splitlines()[0] == "service.serving.knative.dev/orders unchanged"
@@ -101,15 +101,14 @@ def test_apply_reads_stdin(bulut: Bulut) -> None:
     assert "service.serving.knative.dev/orders created" in outcome.stdout
 
 
-def test_get_shows_kn_style_tables(bulut: Bulut, tmp_path: Path) -> None:
+def test_get_shows_the_crd_printer_columns_as_kubectl_does(bulut: Bulut, tmp_path: Path) -> None:
     bulut("apply", "-f", str(write(tmp_path / "app.yaml", SERVICE)))
     services = bulut("get", "ksvc").stdout
     assert services.split("\n")[0].split() == [
         "NAME",
         "URL",
-        "LATEST",
-        "AGE",
-        "CONDITIONS",
+        "LATESTCREATED",
+        "LATESTREADY",
         "READY",
         "REASON",
     ]
@@ -117,7 +116,7 @@ def test_get_shows_kn_style_tables(bulut: Bulut, tmp_path: Path) -> None:
     assert "RevisionMissing" in services
     revisions = bulut("get", "revisions").stdout
     header = revisions.split("\n")[0].split()
-    assert header[-3:] == ["REASON", "DESIRED", "ACTUAL"]
+    assert header[-5:] == ["REASON", "ACTUAL", "REPLICAS", "DESIRED", "REPLICAS"]
     assert "orders-00001" in revisions and "Deploying" in revisions
     assert "NAMESPACE" in bulut("get", "revisions", "-A").stdout
 
@@ -305,7 +304,8 @@ def test_delete_with_a_file_removes_what_it_declares(bulut: Bulut, tmp_path: Pat
     manifest = write(tmp_path / "app.yaml", SERVICE)
     bulut("apply", "-f", str(manifest))
     outcome = bulut("delete", "-f", str(manifest))
-    assert outcome.stdout.strip() == 'service "orders" deleted'
+    assert outcome.stdout.splitlines() == ['service "orders" deleted', 'namespace "shop" deleted']
+    assert "No services found." in bulut("get", "ksvc").stdout
 
 
 def test_service_flags_build_a_knative_service(repo_root: Path) -> None:

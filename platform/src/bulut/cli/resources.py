@@ -1,7 +1,9 @@
 """`bulut apply|get|describe|delete`: kubectl-style resource commands over the control plane.
 
 The commands are thin: load YAML, call the control plane's REST API with httpx, print.
-Tables come from the server (`as=Table`), so `bulut get` and the API show the same columns.
+Tables come from the server (`as=Table`, the CRDs' printer columns), so `bulut get` and
+`kubectl get` show the same columns. Errors arrive as Kubernetes ``Status`` objects (or
+problem+json from Bulut's own routes) and print as one line naming the field.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ _DOCUMENT_FIELD = re.compile(r"^documents\[(\d+)\]\.?(.*)$")
 
 
 class ControlPlaneClient:
-    """JSON over HTTP to the control plane; problem+json answers become BulutErrors."""
+    """JSON over HTTP to the control plane; Status and problem+json answers become BulutErrors."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -58,12 +60,18 @@ class ControlPlaneClient:
 
 
 def error_from(response: httpx.Response) -> BulutError:
-    """The BulutError a problem+json answer describes."""
+    """The BulutError a ``Status`` (Kubernetes API) or problem+json (Bulut routes) describes."""
     try:
         body = response.json()
     except ValueError:
         body = {"detail": response.text}
-    detail, field = str(body.get("detail", response.reason_phrase)), body.get("field")
+    if not isinstance(body, dict):
+        body = {"detail": response.text}
+    if body.get("kind") == "Status":
+        causes = (body.get("details") or {}).get("causes") or [{}]
+        detail, field = str(body.get("message", response.reason_phrase)), causes[0].get("field")
+    else:
+        detail, field = str(body.get("detail", response.reason_phrase)), body.get("field")
     by_status: dict[int, type[BulutError]] = {
         404: NotFoundError,
         409: ConflictError,
@@ -98,12 +106,21 @@ def print_listing(
     path = collection(kind, namespace)
     if fmt is OutputFormat.table:
         table = client.request("GET", path, headers={"Accept": TABLE_ACCEPT})
-        columns = [c["name"] for c in table["columnDefinitions"]]
+        shown = [i for i, c in enumerate(table["columnDefinitions"]) if not c.get("priority")]
+        columns = [str(table["columnDefinitions"][i]["name"]).upper() for i in shown]
         rows = [
-            row["cells"]
+            [_cell(row["cells"][i]) for i in shown]
             for row in table["rows"]
             if name is None or row["object"]["metadata"]["name"] == name
         ]
+        if namespace is None:
+            columns.insert(0, "NAMESPACE")
+            namespaces = [
+                row["object"]["metadata"].get("namespace", "")
+                for row in table["rows"]
+                if name is None or row["object"]["metadata"]["name"] == name
+            ]
+            rows = [[ns, *cells] for ns, cells in zip(namespaces, rows, strict=True)]
         if name is not None and not rows:
             raise NotFoundError(f'{resolve_kind(kind).kind.lower()} "{name}" not found')
         if not rows:
@@ -112,6 +129,10 @@ def print_listing(
         print_table(columns, rows)
         return
     print_document(client.request("GET", path), fmt)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def describe(resource: dict[str, Any]) -> None:
@@ -224,7 +245,7 @@ def register(app: typer.Typer) -> None:
         all_namespaces: Annotated[bool, typer.Option("-A", "--all-namespaces")] = False,
         output: Output = OutputFormat.table,
     ) -> None:
-        """List resources, or show one (tables as kn prints them)."""
+        """List resources, or show one (tables as kubectl prints them)."""
         client = ControlPlaneClient(Settings())
         ns = None if all_namespaces else client.namespace(namespace)
         if name is None or output is OutputFormat.table:

@@ -25,7 +25,7 @@ from bulut.functions.catalog import resolve as resolve_function
 from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.feed import Resource
 
-from . import kinds, validation
+from . import kinds, namespaces, validation
 from .addresses import Addressing
 from .defaults import with_defaults
 from .models import Action, ApplyResult
@@ -112,6 +112,13 @@ def admit(
     if ignored is not None:
         return ignored
     info = kinds.BY_KIND[str(document["kind"])]
+    if namespaces.is_namespace(document):
+        stored = namespaces.admit_namespace(
+            clone(dict(document)), existing, uid=addressing.new_uid(), now=addressing.now()
+        )
+        if existing is None:
+            return Admitted(info, stored, "created")
+        return Admitted(info, stored, "unchanged" if stored == existing else "configured")
     incoming = clone(dict(document))
     incoming.setdefault("metadata", {})
     if isinstance(incoming["metadata"], dict):

@@ -373,10 +373,6 @@ def _admitted(
                     "Forbidden: no new finalizers can be added if the object is being deleted",
                     field="metadata.finalizers",
                 )
-    if namespaces.is_namespace(requested):
-        return namespaces.admit_namespace(
-            requested, live, uid=addressing.new_uid(), now=addressing.now()
-        )
     mode = "create" if live is None else "replace"
     admitted = admit(tx, requested, mode, requested["metadata"].get("namespace") or "")
     final = patches.clone(admitted.resource)

@@ -272,8 +272,6 @@ class ControlPlane:
         if namespaces.is_namespace(document):
             key = ("Namespace", "", key[2])
         existing = staged.get(key) or tx.get(*key)
-        if namespaces.is_namespace(document):
-            return self._admit_namespace(document, existing, mode)
         if mode == "create" and existing is not None:
             raise ConflictError(f'{key[0]} "{key[2]}" already exists in namespace {key[1]!r}')
         if mode == "replace" and existing is None:
@@ -286,20 +284,6 @@ class ControlPlane:
             default_namespace=namespace,
             autoscaler=_autoscaler_config(staged.get(_AUTOSCALER) or tx.get(*_AUTOSCALER)),
         )
-
-    def _admit_namespace(
-        self, document: Mapping[str, Any], existing: Resource | None, mode: Mode
-    ) -> Admitted:
-        if mode == "create" and existing is not None:
-            raise ConflictError(f'namespaces "{existing["metadata"]["name"]}" already exists')
-        stored = namespaces.admit_namespace(
-            dict(document), existing, uid=self.addressing.new_uid(), now=self.addressing.now()
-        )
-        if existing is None:
-            action: Literal["created", "configured", "unchanged"] = "created"
-        else:
-            action = "unchanged" if stored == existing else "configured"
-        return Admitted(registry.BY_KIND["Namespace"], stored, action)
 
     def _delete_sync(self, kind: str, namespace: str, name: str) -> Events:
         with self._require_store().transaction() as tx:

@@ -117,7 +117,7 @@ async def _handle(request: Request, group: str, version: str, path: str) -> Resp
         return await _dispatch(request, target, accept)
     except BulutError as error:
         resource = target.resource if target else None
-        name = target.name if target and target.name else ""
+        name = target.name if target and target.name else getattr(request.state, "name", "")
         body = status_of(error, resource, name)
         return encoding.json_response(body, int(body["code"]))
 
@@ -170,6 +170,8 @@ async def _write(request: Request, target: Target, verb: str, accept: str) -> Re
             raise ApiError("force: Forbidden: may not be specified for non-apply patch", code=422)
     else:
         body = encoding.decode_object(raw, content_type)
+        if isinstance(body, dict) and isinstance(body.get("metadata"), dict):
+            request.state.name = str(body["metadata"].get("name") or "")
     write = WriteRequest(
         resource=resource,
         namespace=target.namespace or "",
