@@ -107,7 +107,7 @@ async def test_apply_is_atomic_when_one_document_is_invalid(client: httpx.AsyncC
 async def test_apply_reports_created_configured_unchanged_and_ignored(
     client: httpx.AsyncClient,
 ) -> None:
-    namespace = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "shop"}}
+    namespace = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "shop"}}
     first = (await client.post(APPLY, json={"documents": [service(), namespace]})).json()
     assert [r["action"] for r in first["results"]] == ["created", "ignored"]
     assert first["results"][1]["note"] == "ignored (cluster only)"

@@ -77,8 +77,8 @@ def test_trigger_broker_is_immutable() -> None:
 @pytest.mark.parametrize(
     ("api_version", "kind", "note"),
     [
-        ("v1", "ServiceAccount", "ignored (cluster only)"),
-        ("networking.k8s.io/v1", "NetworkPolicy", "ignored (cluster only)"),
+        ("v1", "Secret", "ignored (cluster only)"),
+        ("rbac.authorization.k8s.io/v1", "Role", "ignored (cluster only)"),
         ("policy/v1", "PodDisruptionBudget", "ignored (cluster only)"),
         ("route.openshift.io/v1", "Route", "ignored (cluster only)"),
         ("v1", "Service", "ignored (cluster only)"),

@@ -215,6 +215,8 @@ def schema_name(resource: ApiResource) -> str:
     """``dev.knative.serving.v1.Service`` (reversed group), ``io.k8s.api.core.v1.Namespace``."""
     if not resource.group:
         return f"io.k8s.api.core.{resource.version}.{resource.kind}"
+    if resource.builtin:
+        return f"io.k8s.api.{resource.group.split('.')[0]}.{resource.version}.{resource.kind}"
     reversed_group = ".".join(reversed(resource.group.split(".")))
     return f"{reversed_group}.{resource.version}.{resource.kind}"
 
@@ -323,7 +325,7 @@ def _json_body(name: str) -> dict[str, Any]:
 
 
 def _patch_body(resource: ApiResource) -> dict[str, Any]:
-    types = list(PATCH_TYPES) if resource.group else [*PATCH_TYPES, SMP]
+    types = [*PATCH_TYPES, SMP] if resource.builtin else list(PATCH_TYPES)
     return {"content": {t: {"schema": _ref(f"{META}.Patch")} for t in types}, "required": True}
 
 

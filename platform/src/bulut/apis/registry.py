@@ -7,7 +7,9 @@ openAPIV3Schema) comes from the CRD itself. Adding a kind is one row: vendor its
 ``Served("folder/file.yaml", "v1")``; ``reconciled=False`` marks a kind that is stored and
 validated here but acted upon only on a cluster.
 
-Core kinds (Namespace, ConfigMap) are written in the same CRD shape under ``crds/core``.
+Kubernetes built-in kinds (Namespace, ConfigMap, ServiceAccount, NetworkPolicy) are written
+in the same CRD shape under ``crds/core`` (``builtin=True``: they also take strategic merge
+patches, as on a cluster).
 Nothing is read at import: :func:`registry` parses the files on first use and caches them.
 """
 
@@ -35,6 +37,7 @@ class Served:
     crd: str
     version: str
     reconciled: bool = True
+    builtin: bool = False  # a Kubernetes built-in kind (strategic merge patch, protobuf)
 
 
 # The order is the order a watch lists existing objects in and `kubectl api-resources` shows.
@@ -47,8 +50,10 @@ SERVED: tuple[Served, ...] = (
     Served("knative/eventing-trigger-crd.yaml", "v1"),
     Served("knative/eventing-pingsource-crd.yaml", "v1"),
     Served("knative/eventing-sinkbinding-crd.yaml", "v1"),
-    Served("core/configmaps.yaml", "v1"),
-    Served("core/namespaces.yaml", "v1"),
+    Served("core/configmaps.yaml", "v1", builtin=True),
+    Served("core/namespaces.yaml", "v1", builtin=True),
+    Served("core/serviceaccounts.yaml", "v1", reconciled=False, builtin=True),
+    Served("core/networkpolicies.yaml", "v1", reconciled=False, builtin=True),
 )
 
 
@@ -81,6 +86,7 @@ class ApiResource:
     schema: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     source: str = ""
     reconciled: bool = True
+    builtin: bool = False
 
     @property
     def api_version(self) -> str:
@@ -184,7 +190,9 @@ def _read_crd(path: str) -> Mapping[str, Any]:
     raise ConfigError(f"{path} holds no CustomResourceDefinition")
 
 
-def from_crd(crd: Mapping[str, Any], version: str, *, source: str, reconciled: bool) -> ApiResource:
+def from_crd(
+    crd: Mapping[str, Any], version: str, *, source: str, reconciled: bool, builtin: bool = False
+) -> ApiResource:
     """The ApiResource for one version of a CRD."""
     spec = crd["spec"]
     names = spec["names"]
@@ -218,6 +226,7 @@ def from_crd(crd: Mapping[str, Any], version: str, *, source: str, reconciled: b
         schema=(served.get("schema") or {}).get("openAPIV3Schema") or {"type": "object"},
         source=source,
         reconciled=reconciled,
+        builtin=builtin,
     )
 
 
@@ -226,7 +235,13 @@ def registry() -> Registry:
     """The served kinds (read once from the vendored CRDs)."""
     return Registry(
         tuple(
-            from_crd(_read_crd(row.crd), row.version, source=row.crd, reconciled=row.reconciled)
+            from_crd(
+                _read_crd(row.crd),
+                row.version,
+                source=row.crd,
+                reconciled=row.reconciled,
+                builtin=row.builtin,
+            )
             for row in SERVED
         )
     )

@@ -37,12 +37,10 @@ def __getattr__(name: str) -> Any:
 # Kinds that only mean something on a cluster: accepted by apply, then ignored.
 CLUSTER_ONLY: frozenset[str] = frozenset(
     {
-        "ServiceAccount",
         "Role",
         "RoleBinding",
         "ClusterRole",
         "ClusterRoleBinding",
-        "NetworkPolicy",
         "PodDisruptionBudget",
         "Secret",
         "Deployment",

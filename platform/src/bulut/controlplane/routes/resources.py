@@ -162,7 +162,7 @@ async def _write(request: Request, target: Target, verb: str, accept: str) -> Re
     content_type = request.headers.get("content-type")
     patch_type = ""
     if verb == "patch":
-        patch_type = encoding.patch_type(content_type, custom=bool(resource.group))
+        patch_type = encoding.patch_type(content_type, custom=not resource.builtin)
         body = encoding.decode_patch(raw, patch_type)
         if patch_type == "apply":
             verb = "apply"
