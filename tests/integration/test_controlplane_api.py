@@ -259,8 +259,8 @@ async def test_health_and_openapi_are_served(client: httpx.AsyncClient) -> None:
     assert (await client.get("/readyz")).status_code == 200
     index = (await client.get("/openapi/v3")).json()["paths"]
     document = (await client.get(index["apis/serving.knative.dev/v1"]["serverRelativeURL"])).json()
-    assert "/apis/serving.knative.dev/v1/namespaces/{namespace}/services/{name}" in (
-        document["paths"]
+    assert (
+        "/apis/serving.knative.dev/v1/namespaces/{namespace}/services/{name}" in (document["paths"])
     )
 
 

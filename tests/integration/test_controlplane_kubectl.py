@@ -73,7 +73,10 @@ def write_kubeconfig(path: Path, server: str) -> None:
         "clusters": [{"name": "bulut", "cluster": {"server": server}}],
         "users": [{"name": "bulut", "user": {}}],
         "contexts": [
-            {"name": "bulut", "context": {"cluster": "bulut", "user": "bulut", "namespace": "default"}}
+            {
+                "name": "bulut",
+                "context": {"cluster": "bulut", "user": "bulut", "namespace": "default"},
+            }
         ],
         "current-context": "bulut",
     }
@@ -257,7 +260,10 @@ def test_patch_merge_and_json_and_replace(kubectl: Kubectl, tmp_path: Path) -> N
 def test_delete_dry_run_keeps_it_and_orphan_keeps_the_children(kubectl: Kubectl) -> None:
     kubectl.ok("apply", "-f", "-", stdin=service("hello", "deleting"))
     dry = kubectl.ok("delete", "ksvc", "hello", "-n", "deleting", "--dry-run=server")
-    assert dry.strip() == 'service.serving.knative.dev "hello" deleted from deleting namespace (server dry run)'
+    assert (
+        dry.strip()
+        == 'service.serving.knative.dev "hello" deleted from deleting namespace (server dry run)'
+    )
     assert kubectl.stored(ksvc_path("deleting", "hello")) is not None
     kubectl.ok("delete", "ksvc", "hello", "-n", "deleting", "--cascade=orphan")
     assert kubectl.stored(ksvc_path("deleting", "hello")) is None
@@ -297,7 +303,9 @@ def test_wait_for_condition_ready(kubectl: Kubectl) -> None:
     kubectl.ok("apply", "-f", "-", stdin=service("hello", "waiting"))
     report = f"{kubectl.url}/apis/bulut.dev/v1/namespaces/waiting/revisions/hello-00001/report"
     assert httpx.post(report, json={"runtime": READY}, timeout=10).status_code == 200
-    waited = kubectl("wait", "--for=condition=Ready", "ksvc/hello", "-n", "waiting", "--timeout=20s")
+    waited = kubectl(
+        "wait", "--for=condition=Ready", "ksvc/hello", "-n", "waiting", "--timeout=20s"
+    )
     assert waited.returncode == 0, waited.stderr
     assert waited.stdout.strip() == "service.serving.knative.dev/hello condition met"
 

@@ -15,7 +15,7 @@ metadata.name/namespace), server-owned metadata and ``status`` are nobody's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .patches import clone
@@ -227,9 +227,17 @@ def server_side_apply(
     force: bool,
     api_version: str,
     now: str,
+    normalize: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The object after ``manager`` applies ``applied``, and its new managedFields."""
+    """The object after ``manager`` applies ``applied``, and its new managedFields.
+
+    A field conflicts when the apply would change its value; ``normalize`` (the defaults
+    admission fills in) is applied first, so leaving a defaulted field to its default is
+    not a change.
+    """
     wanted = leaf_paths(applied)
+    outcome = deep_merge(live or {}, applied)
+    compared = normalize(outcome) if normalize is not None else outcome
     entries = [clone(e) for e in ((live or {}).get("metadata") or {}).get("managedFields") or []]
     mine = next((e for e in entries if _same_owner(e, manager, "Apply", "")), None)
     conflicts: list[tuple[str, str]] = []
@@ -239,7 +247,7 @@ def server_side_apply(
             continue
         for owned in from_fields_v1(entry.get("fieldsV1") or {}):
             for path in wanted:
-                if _overlaps(owned, path) and value_at(applied, path) != value_at(live, path):
+                if _overlaps(owned, path) and value_at(compared, path) != value_at(live, path):
                     conflicts.append((_describe(entry), _dotted(path)))
                     taken.add(path)
     if conflicts and not force:

@@ -25,6 +25,7 @@ from bulut.manifests.feed import Resource, ResourceEvent
 from . import namespaces
 from .addresses import Addressing
 from .admission import Admitted
+from .defaults import with_defaults
 from .reconcilers import reconcile_namespace
 from .reconcilers.ownership import Objects
 from .store import Transaction
@@ -178,6 +179,7 @@ def desired_object(
             force=request.force,
             api_version=resource.api_version,
             now=now,
+            normalize=with_defaults,
         )
         merged.setdefault("metadata", {}).pop("resourceVersion", None)
         if applied["metadata"].get("resourceVersion"):

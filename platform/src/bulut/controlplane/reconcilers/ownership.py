@@ -88,18 +88,19 @@ def upsert_child(
     return child
 
 
+def _is_garbage(obj: Resource, uids: set[Any]) -> bool:
+    """A controller owner gone, or every owner gone (cluster-scoped owners are not judged)."""
+    refs = [r for r in obj["metadata"].get("ownerReferences") or [] if r.get("kind") != "Namespace"]
+    if any(ref.get("controller") and ref.get("uid") not in uids for ref in refs):
+        return True
+    return bool(refs) and all(ref.get("uid") not in uids for ref in refs)
+
+
 def collect_garbage(objects: Objects) -> None:
-    """Delete, in place, every object whose controller owner no longer exists."""
+    """Delete, in place, every object whose owners no longer exist (Kubernetes' GC)."""
     while True:
         uids = {obj["metadata"].get("uid") for obj in objects.values()}
-        orphans = [
-            key
-            for key, obj in objects.items()
-            if any(
-                ref.get("controller") and ref.get("uid") not in uids
-                for ref in obj["metadata"].get("ownerReferences") or []
-            )
-        ]
+        orphans = [key for key, obj in objects.items() if _is_garbage(obj, uids)]
         if not orphans:
             return
         for key in orphans:

@@ -1,4 +1,4 @@
-"""Discovery and OpenAPI: ``/version``, ``/api``, ``/apis``, ``/openapi/v3`` (kubectl reads them first)."""
+"""Discovery and OpenAPI: what kubectl reads first (`/version`, `/api`, `/apis`, `/openapi/v3`)."""
 
 from __future__ import annotations
 
