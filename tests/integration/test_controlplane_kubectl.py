@@ -21,17 +21,10 @@ import yaml
 from bulut.settings import Settings
 from tests.conftest import free_port
 from tests.integration.controlplane_server import serve
+from tests.integration.test_controlplane_api import READY
 
 pytestmark = pytest.mark.integration
 SERVING = "serving.knative.dev/v1"
-READY = {
-    "desiredScale": 1,
-    "actualScale": 1,
-    "conditions": [
-        {"type": "ResourcesAvailable", "status": "True"},
-        {"type": "ContainerHealthy", "status": "True"},
-    ],
-}
 
 
 @dataclass

@@ -35,6 +35,15 @@ def verbs_of(resource: ApiResource) -> list[str]:
     return list(ALL_VERBS)
 
 
+def _with_names(entry: dict[str, Any], resource: ApiResource) -> dict[str, Any]:
+    """Add ``shortNames`` and ``categories`` when the kind has them."""
+    if resource.short_names:
+        entry["shortNames"] = list(resource.short_names)
+    if resource.categories:
+        entry["categories"] = list(resource.categories)
+    return entry
+
+
 def api_versions(server_address: str) -> dict[str, Any]:
     """``GET /api``."""
     return {
@@ -57,11 +66,7 @@ def resource_list(registry: Registry, group: str, version: str) -> dict[str, Any
             "kind": resource.kind,
             "verbs": verbs_of(resource),
         }
-        if resource.short_names:
-            entry["shortNames"] = list(resource.short_names)
-        if resource.categories:
-            entry["categories"] = list(resource.categories)
-        resources.append(entry)
+        resources.append(_with_names(entry, resource))
         if resource.status_subresource:
             resources.append(
                 {
@@ -120,10 +125,7 @@ def _aggregated_resource(resource: ApiResource) -> dict[str, Any]:
         "singularResource": resource.singular,
         "verbs": verbs_of(resource),
     }
-    if resource.short_names:
-        entry["shortNames"] = list(resource.short_names)
-    if resource.categories:
-        entry["categories"] = list(resource.categories)
+    _with_names(entry, resource)
     if resource.status_subresource:
         entry["subresources"] = [
             {"subresource": "status", "responseKind": kind, "verbs": list(SUBRESOURCE_VERBS)}
