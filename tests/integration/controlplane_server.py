@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -21,10 +22,13 @@ from bulut.settings import Settings
 def serve(settings: Settings, *, check_images: bool = False) -> Iterator[str]:
     """Run ControlPlane(settings).app on settings.host:settings.control_port."""
     plane = ControlPlane(settings, check_images=check_images)
+    tls = plane.access
     config = uvicorn.Config(
         plane.app,
         host=settings.host,
         port=settings.control_port,
+        ssl_certfile=str(tls.cert_file) if tls else None,
+        ssl_keyfile=str(tls.key_file) if tls else None,
         log_level="warning",
         lifespan="on",
     )
@@ -32,10 +36,13 @@ def serve(settings: Settings, *, check_images: bool = False) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = settings.control_url
+    verify: bool | ssl.SSLContext = (
+        ssl.create_default_context(cafile=str(tls.ca_file)) if tls else True
+    )
     deadline = time.monotonic() + 15
     while True:
         try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/readyz", timeout=1, verify=verify).status_code == 200:
                 break
         except httpx.TransportError:
             pass

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import ipaddress
 import os
 import tempfile
 from collections.abc import Mapping
@@ -34,7 +33,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from bulut.errors import ConfigError, InvalidInputError
-from bulut.settings import Settings
+from bulut.settings import Settings, is_loopback
 
 CONTEXT = "bulut"
 DATA_PLANE = "bulut.dev/data-plane"
@@ -237,16 +236,6 @@ def _split(url: str, what: str) -> Any:
 
 
 # -- writing ------------------------------------------------------------------------
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def platform_of(settings: Settings, namespace: str | None = None) -> Platform:
     """The context for the platform ``settings`` describe (the one `bulut up` runs).
 

@@ -7,6 +7,7 @@ Nothing here runs at import time; build ``Settings()`` in ``main()`` and pass it
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -133,8 +134,22 @@ class Settings(BaseSettings):
 
     @property
     def control_url(self) -> str:
-        """Base URL of the control plane (``server`` when a context or flag names one)."""
-        return self.server or f"http://{self.host}:{self.control_port}"
+        """Base URL of the control plane (``server`` when a context or flag names one).
+
+        Off loopback the control plane serves HTTPS (bulut.controlplane.access).
+        """
+        scheme = "http" if is_loopback(self.host) else "https"
+        return self.server or f"{scheme}://{self.host}:{self.control_port}"
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def default_builds_dir() -> Path | None:

@@ -9,6 +9,7 @@ problem+json from Bulut's own routes) and print as one line naming the field.
 from __future__ import annotations
 
 import re
+import ssl
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,11 +41,22 @@ class ControlPlaneClient:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.base_url = settings.control_url
+        # Off loopback the control plane wants its bearer token, over TLS with its own CA.
+        folder = settings.state_dir / "controlplane"
+        token, ca = folder / "token", folder / "ca.crt"
+        self.headers = (
+            {"Authorization": f"Bearer {token.read_text().strip()}"} if token.is_file() else {}
+        )
+        self.verify: bool | ssl.SSLContext = (
+            ssl.create_default_context(cafile=str(ca)) if ca.is_file() else True
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send one request; the decoded JSON answer."""
         try:
-            with httpx.Client(base_url=self.base_url, timeout=30) as client:
+            with httpx.Client(
+                base_url=self.base_url, timeout=30, headers=self.headers, verify=self.verify
+            ) as client:
                 response = client.request(method, path, **kwargs)
         except httpx.TransportError:
             raise BulutError(

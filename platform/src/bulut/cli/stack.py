@@ -302,8 +302,11 @@ class LocalPlatform:
 
     def _serve(self, app: Any, sock: socket.socket) -> None:
         """Serve an ASGI app (the control plane) with uvicorn on this loop."""
+        tls = self.control.access
         config = uvicorn.Config(
             app,
+            ssl_certfile=str(tls.cert_file) if tls else None,
+            ssl_keyfile=str(tls.key_file) if tls else None,
             server_header=True,
             date_header=True,
             proxy_headers=False,

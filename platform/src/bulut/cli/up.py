@@ -67,6 +67,8 @@ def _print_summary(platform: Any, services: list[dict[str, Any]], brokers: list[
         print_table(["BROKER", "NAMESPACE", "URL"], rows, title="Brokers")
     out = console()
     out.print(f"\ncontrol plane  {settings.control_url}   (dashboard, /apis, /metrics)")
+    if platform.control.access is not None:
+        out.print(platform.control.access.announce(settings.control_url))
     out.print(f"data plane     {settings.data_url}")
     if rows:
         url = rows[0][2]

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from bulut import __version__
 
 from . import problems
+from .access import TokenGuard
 from .routes import apply, discovery, health, resources
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ def create_app(plane: ControlPlane) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.control_plane = plane
+    if plane.access is not None:
+        app.add_middleware(TokenGuard, token=plane.access.token)
     problems.install(app)
     app.include_router(health.router)
     app.include_router(apply.router)

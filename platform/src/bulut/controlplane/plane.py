@@ -8,6 +8,7 @@ each touched namespace and store only what changed, then publish the watch event
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -22,7 +23,7 @@ from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.feed import Resource, ResourceEvent, initial_order, key_of as _key_of
 from bulut.settings import Settings
 
-from . import kinds as registry, namespaces, operations
+from . import access, kinds as registry, namespaces, operations
 from .addresses import Addressing
 from .admission import Admitted, admit, catalog_check, classify, in_document, result_of
 from .app import create_app
@@ -35,6 +36,7 @@ from .store import Store, Transaction
 from .watch import Subscription, WatchHub
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 Resources = list[dict[str, Any]]
 Results = list[ApplyResult]
 Events = list[ResourceEvent]
@@ -63,6 +65,7 @@ class ControlPlane:
         self._store: Store | None = None
         self._lock = asyncio.Lock()
         self._hub = WatchHub()
+        self.access = access.prepare(settings)
         self._app = create_app(self)
 
     @property
@@ -86,6 +89,8 @@ class ControlPlane:
             engine.dispose()
             raise
         self._engine, self._store = engine, Store(engine)
+        if self.access is not None:
+            logger.warning(self.access.announce(self.settings.control_url))
         async with self._lock:
             await asyncio.to_thread(self._reconcile_all)
             version = await asyncio.to_thread(self._read, lambda tx: tx.resource_version())
