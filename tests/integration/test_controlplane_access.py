@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 def exposed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, str]]:
     state = tmp_path_factory.mktemp("state")
     settings = Settings(
-        host="0.0.0.0",  # noqa: S104 - the case under test
+        host="0.0.0.0",
         state_dir=state,
         functions_dir=state,
         control_port=free_port(),
