@@ -30,8 +30,11 @@ def test_a_namespace_with_labels_decodes_to_json() -> None:
 
 def test_a_configmap_decodes_its_data() -> None:
     data = field(1, b"key") + field(2, b"value")
-    document = decode(envelope("v1", "ConfigMap", field(1, field(1, b"cfg")) + field(2, data)))
+    binary = field(1, b"blob") + field(2, b"\x00\xff")
+    raw = field(1, field(1, b"cfg")) + field(2, data) + field(3, binary)
+    document = decode(envelope("v1", "ConfigMap", raw))
     assert document["data"] == {"key": "value"}
+    assert document["binaryData"] == {"blob": "AP8="}
 
 
 def test_other_kinds_and_bare_bodies_are_refused() -> None:

@@ -9,6 +9,7 @@ Answers stay JSON, which kubectl accepts.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from .status import ApiError
@@ -57,11 +58,16 @@ def _text(value: int | bytes) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _entries(values: list[int | bytes]) -> dict[str, str]:
+def _entries(values: list[int | bytes], *, binary: bool = False) -> dict[str, str]:
+    """A proto map; ``binary`` values (ConfigMap binaryData) become base64, as in JSON."""
     result = {}
     for raw in values:
         entry = dict(fields(raw)) if isinstance(raw, bytes) else {}
-        result[_text(entry.get(1, b""))] = _text(entry.get(2, b""))
+        value = entry.get(2, b"")
+        if binary and isinstance(value, bytes):
+            result[_text(entry.get(1, b""))] = base64.b64encode(value).decode()
+        else:
+            result[_text(entry.get(1, b""))] = _text(value)
     return result
 
 
@@ -110,7 +116,7 @@ def decode(body: bytes) -> dict[str, Any]:
         if 2 in obj:
             document["data"] = _entries(obj[2])
         if 3 in obj:
-            document["binaryData"] = _entries(obj[3])
+            document["binaryData"] = _entries(obj[3], binary=True)
         if 4 in obj:
             document["immutable"] = bool(obj[4][-1])
     else:
