@@ -123,6 +123,8 @@ class GitOpsController:
         self._pokes: dict[str, asyncio.Event] = {}
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._running = False
+        self._synced = asyncio.Condition()
+        self._counts: dict[str, int] = {}
 
     # -- applications --------------------------------------------------------
     def load(self) -> None:
@@ -173,6 +175,16 @@ class GitOpsController:
             loop.cancel()
         self._rendered.pop(name, None)
         return deleted
+
+    def syncs(self, name: str) -> int:
+        """How many syncs of ``name`` ended since the controller started."""
+        return self._counts.get(name, 0)
+
+    async def wait_for_sync(self, name: str, *, after: int) -> SyncRecord:
+        """The record of the first sync of ``name`` to end after ``after`` syncs had ended."""
+        async with self._synced:
+            await self._synced.wait_for(lambda: self._counts.get(name, 0) > after)
+        return self._store.history(name)[-1]
 
     def history(self, name: str) -> list[SyncRecord]:
         """The newest syncs of an application, oldest first."""
@@ -336,6 +348,9 @@ class GitOpsController:
             )
             self._errors.pop(app.name, None)
         self._store.record(app.name, record)
+        async with self._synced:
+            self._counts[app.name] = self._counts.get(app.name, 0) + 1
+            self._synced.notify_all()
         return record
 
     async def _render(self, app: Application, *, fetch: bool = True) -> _Rendered:
