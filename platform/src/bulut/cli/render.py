@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from bulut.errors import FunctionProjectError
 from bulut.manifests import render as rendering
 from bulut.manifests.schemas import load_store
 from bulut.manifests.validate import (
@@ -23,22 +22,11 @@ from .output import console, err_console
 DEFAULT_REGISTRY = "registry.example.com/shop"
 
 
-def read_func_yaml(path: Path) -> dict[str, Any]:
-    """A func.yaml as a mapping; errors name the file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise FunctionProjectError(f"{path}: cannot read func.yaml: {error}") from None
-    if not isinstance(data, dict):
-        raise FunctionProjectError(f"{path}: func.yaml must be a mapping")
-    return data
-
-
 def expected_files(functions_dir: Path, gitops_dir: Path, registry: str) -> dict[Path, str]:
     """Every generated file, keyed by its path under the gitops tree."""
     files: dict[Path, str] = {}
     for func_yaml_path in sorted(functions_dir.glob("*/func.yaml")):
-        func_yaml = read_func_yaml(func_yaml_path)
+        func_yaml = rendering.read_func_yaml(func_yaml_path)
         image = rendering.function_image(func_yaml, registry)
         base = gitops_dir / "bases" / "functions" / str(func_yaml.get("name"))
         for name, text in rendering.render_files(func_yaml, image=image).items():

@@ -1,0 +1,148 @@
+"""The developer's loop on a real platform: create → deploy → invoke → save → new code serves."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bulut.cli.stack import LocalPlatform
+from bulut.devloop.deploy import deploy
+from bulut.devloop.watch import WATCH_ANNOTATION, FunctionWatcher, Reload
+from bulut.errors import InstanceError
+from bulut.functions.scaffold import Template, create
+from bulut.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+NAMESPACE = "dev"
+
+
+@pytest.fixture
+async def platform(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlatform]:
+    vault = repo_root / "gitops" / "platform" / "vault"
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        builds_dir=repo_root / ".bulut" / "test-builds",
+        functions_dir=tmp_path / "functions",
+        data_port=0,
+        control_port=0,
+        vault_policies_dir=vault / "policies",
+        vault_seed=vault / "dev-seed.yaml",
+    )
+    local = LocalPlatform(settings, check_images=False)
+    await local.start()
+    try:
+        yield local
+    finally:
+        await local.aclose()
+
+
+@pytest.fixture
+def greeter(tmp_path: Path) -> Path:
+    return create("greeter", template=Template.HTTP, path=tmp_path / "functions" / "greeter").root
+
+
+async def call(client: httpx.AsyncClient, platform: LocalPlatform) -> httpx.Response:
+    return await client.post(
+        f"http://127.0.0.1:{platform.data_port}/",
+        headers={"host": f"greeter.{NAMESPACE}.localhost"},
+        content=b"hi",
+    )
+
+
+def edit(folder: Path, old: str, new: str) -> None:
+    func = folder / "function" / "func.py"
+    text = func.read_text()
+    assert old in text
+    func.write_text(text.replace(old, new))
+
+
+async def test_a_created_function_deploys_and_answers(
+    platform: LocalPlatform, greeter: Path
+) -> None:
+    lines: list[str] = []
+    rollout = await deploy(platform.control, greeter, NAMESPACE, progress=lines.append)
+    assert rollout.revision == "greeter-00001"
+    assert rollout.url == f"http://greeter.{NAMESPACE}.localhost:{platform.data_port}"
+    assert any("revision greeter-00001 created" in line for line in lines)
+    async with httpx.AsyncClient() as client:
+        answer = await call(client, platform)
+    assert answer.json() == {"method": "POST", "path": "/", "size": 2}
+
+    again = await deploy(platform.control, greeter, NAMESPACE)
+    assert (again.revision, again.created) == ("greeter-00001", False)
+    edit(greeter, '"size": len(body)', '"size": len(body), "v": 2')
+    changed = await deploy(platform.control, greeter, NAMESPACE)
+    assert (changed.revision, changed.created) == ("greeter-00002", True)
+
+
+async def test_a_save_under_watch_serves_the_new_code_with_no_failed_request(
+    platform: LocalPlatform, greeter: Path, builds_dir: Path
+) -> None:
+    await deploy(platform.control, greeter, NAMESPACE)
+    reloads: asyncio.Queue[Reload] = asyncio.Queue()
+    watcher = FunctionWatcher(
+        greeter,
+        "greeter",
+        NAMESPACE,
+        platform.control,
+        builds_dir=platform.settings.builds,
+        on_reload=reloads.put_nowait,
+    )
+    stop = asyncio.Event()
+    watching = asyncio.create_task(watcher.run(stop))
+    answers: list[httpx.Response | Exception] = []
+    new_code_seen = asyncio.Event()
+
+    async def stream() -> None:
+        async with httpx.AsyncClient(timeout=30) as client:
+            while not stop.is_set():
+                try:
+                    answer = await call(client, platform)
+                except httpx.HTTPError as error:
+                    answers.append(error)
+                    continue
+                answers.append(answer)
+                if answer.status_code == 200 and answer.json().get("v") == 2:
+                    new_code_seen.set()
+
+    streaming = [asyncio.create_task(stream()) for _ in range(4)]
+    try:
+        while not answers:  # the stream is flowing before the save
+            await asyncio.sleep(0)
+            await asyncio.wait(streaming, timeout=0.01)
+        edit(greeter, '"size": len(body)', '"size": len(body), "v": 2')
+        reload = await asyncio.wait_for(reloads.get(), 120)
+        assert reload.ok, reload.error
+        assert reload.revision == "greeter-00002"
+        await asyncio.wait_for(new_code_seen.wait(), 30)
+
+        edit(greeter, '"v": 2', '"v": 3 +')
+        broken = await asyncio.wait_for(reloads.get(), 60)
+        assert broken.error is not None and "func.py" in broken.error
+        service: dict[str, Any] = await platform.control.get("Service", NAMESPACE, "greeter")
+        assert service["status"]["latestReadyRevisionName"] == "greeter-00002"
+        assert '"error"' in service["metadata"]["annotations"][WATCH_ANNOTATION]
+    finally:
+        stop.set()
+        await asyncio.gather(*streaming, watching, return_exceptions=True)
+    failed = [a for a in answers if isinstance(a, Exception) or a.status_code != 200]
+    assert failed == [], failed[:3]
+    assert len(answers) > 10
+
+
+async def test_an_import_error_keeps_the_old_revision_serving(
+    platform: LocalPlatform, greeter: Path
+) -> None:
+    await deploy(platform.control, greeter, NAMESPACE)
+    edit(greeter, "import json\n", "import json\nimport no_such_module\n")
+    with pytest.raises(InstanceError, match="greeter-00001 keeps serving"):
+        await deploy(platform.control, greeter, NAMESPACE, timeout=120)
+    async with httpx.AsyncClient() as client:
+        answer = await call(client, platform)
+    assert answer.status_code == 200
