@@ -49,6 +49,7 @@ class Dashboard:
         eventing_base: str | None = "/eventing",
         dr_reports_dir: Path | None = None,
         metrics: PlatformMetrics | None = None,
+        gitops_base: str | None = None,
         window: float = 120.0,
         tick: float = TICK_SECONDS,
     ) -> None:
@@ -56,6 +57,7 @@ class Dashboard:
         self.eventing_base = eventing_base.rstrip("/") if eventing_base else None
         self.dr_reports_dir = dr_reports_dir
         self.metrics = metrics
+        self.gitops_base = gitops_base
         self.window = window
         self.tick = tick
         self.state = LiveState()
@@ -108,6 +110,7 @@ class Dashboard:
             eventing_base=self.eventing_base,
             requests=self._requests(),
             report=latest_report(self.dr_reports_dir),
+            gitops_base=self.gitops_base,
         )
         return HTMLResponse(html, headers={"cache-control": "no-store"})
 
@@ -148,8 +151,13 @@ def create_dashboard(
     eventing_base: str | None = "/eventing",
     dr_reports_dir: Path | None = None,
     metrics: PlatformMetrics | None = None,
+    gitops_base: str | None = None,
 ) -> Dashboard:
     """The dashboard app for the control plane (mount it last, at ``/``)."""
     return Dashboard(
-        feed, eventing_base=eventing_base, dr_reports_dir=dr_reports_dir, metrics=metrics
+        feed,
+        eventing_base=eventing_base,
+        dr_reports_dir=dr_reports_dir,
+        metrics=metrics,
+        gitops_base=gitops_base,
     )

@@ -1,7 +1,9 @@
 """The dashboard's inline stylesheet and script (served inside the page: no CDN, no files).
 
 The script subscribes to the dashboard's ``/dashboard/stream`` (fresh HTML fragments) and
-to the eventing admin API's ``/tail``; it lists dead letters and redelivers them.
+to the eventing admin API's ``/tail``; it lists dead letters and redelivers them, and shows
+the local GitOps applications (``/gitops/apps``) with a Sync button and the diff of an app out
+of sync.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ svg .desired{stroke:#f59e0b;stroke-dasharray:5 4}.legend.actual{color:#2563eb}
 .outcome.dead-lettered,.outcome.failed{color:#a1251b}
 button{font:inherit;padding:2px 10px;cursor:pointer}
 pre{white-space:pre-wrap;max-height:360px;overflow:auto}
+.sha{font-family:ui-monospace,monospace}
 """
 
 SCRIPT = """
@@ -98,6 +101,59 @@ async function redeliver(id, trigger, button){
     ? 'redelivering ' + id + ' to ' + trigger : 'redeliver failed (' + res.status + ')';
   setTimeout(deadLetters, 300);
 }
-live(); tail(); deadLetters();
+function badge(value, good){
+  const span = document.createElement('span');
+  span.className = 'badge ' + (value === good ? 'ok' : (value === 'Progressing' ? 'warn' : 'bad'));
+  span.textContent = value; return span;
+}
+async function gitops(){
+  if (!cfg.gitops) return;
+  let apps = [];
+  try { apps = await (await fetch(cfg.gitops + '/apps')).json(); }
+  catch (err) { return; }
+  const body = $('gitops-body'); body.textContent = '';
+  if (!apps.length) {
+    const tr = document.createElement('tr'); tr.className = 'empty';
+    cell(tr, 'no applications (bulut gitops add, or bulut up --sync)'); body.appendChild(tr);
+  }
+  for (const app of apps) {
+    const tr = document.createElement('tr'); tr.dataset.app = app.name;
+    cell(tr, app.name, 'name'); cell(tr, app.repo + ' ' + app.path);
+    const commit = app.commit ? app.commit.sha.slice(0, 7) + ' ' + app.commit.message : '';
+    cell(tr, commit, 'sha');
+    for (const [value, good] of [[app.sync, 'Synced'], [app.health, 'Healthy']]) {
+      const td = document.createElement('td'); td.appendChild(badge(value, good));
+      tr.appendChild(td);
+    }
+    const last = app.lastSync;
+    cell(tr, last ? last.phase + ' · ' + new Date(last.finished_at * 1000).toLocaleTimeString()
+      + ' (' + last.trigger + ')' : '');
+    cell(tr, app.error, app.error ? 'outcome failed' : '');
+    const td = document.createElement('td');
+    const sync = document.createElement('button'); sync.textContent = 'Sync';
+    sync.className = 'sync'; sync.onclick = () => syncApp(app.name, sync); td.appendChild(sync);
+    if (app.sync === 'OutOfSync') {
+      const diff = document.createElement('button'); diff.textContent = 'Diff';
+      diff.className = 'diff'; diff.onclick = () => showDiff(app.name); td.appendChild(diff);
+    }
+    tr.appendChild(td); body.appendChild(tr);
+  }
+}
+async function syncApp(name, button){
+  button.disabled = true;
+  const res = await fetch(cfg.gitops + '/' + encodeURIComponent(name) + '/sync?wait=true',
+    {method: 'POST'});
+  const record = res.ok ? await res.json() : null;
+  $('gitops-status').textContent = record
+    ? name + ': ' + record.phase + (record.detail ? ' — ' + record.detail : '')
+    : name + ': sync failed (' + res.status + ')';
+  button.disabled = false; gitops();
+}
+async function showDiff(name){
+  const res = await fetch(cfg.gitops + '/apps/' + encodeURIComponent(name) + '/diff');
+  const body = res.ok ? await res.json() : {diffs: []};
+  $('gitops-diff').textContent = body.diffs.map((d) => d.diff).join('\n\n') || 'no difference';
+}
+live(); tail(); deadLetters(); gitops(); setInterval(gitops, 3000);
 })();
 """

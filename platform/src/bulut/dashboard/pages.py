@@ -77,8 +77,33 @@ def _table(table_id: str, headers: Sequence[str], rows: Sequence[Sequence[str]],
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+WATCH_ANNOTATION = "bulut.dev/watch"  # written by `--watch` (bulut.devloop.watch)
+
+
+def watch_text(obj: Mapping[str, Any]) -> str:
+    """The last reload under ``--watch``: when, which revision, how long; or its error."""
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    raw = annotations.get(WATCH_ANNOTATION)
+    if not raw:
+        return ""
+    try:
+        state = json.loads(raw)
+    except ValueError:
+        return ""
+    when = escape(str(state.get("at", "")).replace("T", " ").replace("+00:00", " UTC"))
+    if state.get("error"):
+        return (
+            f'<span class="badge bad" title="{escape(str(state["error"]), quote=True)}">'
+            f"reload failed</span> {when}<br><code>{escape(str(state['error']))[:300]}</code>"
+        )
+    return (
+        f'<span class="badge ok">reloaded</span> {when} → '
+        f"{escape(str(state.get('revision', '')))} ({float(state.get('seconds', 0)):.2f} s)"
+    )
+
+
 def services_table(state: LiveState) -> str:
-    """Services with URL, traffic split and conditions."""
+    """Services with URL, traffic split, conditions and the last reload under ``--watch``."""
     routes = {_meta(r): r for r in state.items("Route")}
     rows = []
     for svc in state.items("Service"):
@@ -95,9 +120,10 @@ def services_table(state: LiveState) -> str:
                 escape(traffic_text(traffic)),
                 escape(str(status.get("latestReadyRevisionName", ""))),
                 condition_badges(svc),
+                watch_text(svc),
             ]
         )
-    headers = ["Namespace", "Service", "URL", "Traffic", "Latest ready", "Conditions"]
+    headers = ["Namespace", "Service", "URL", "Traffic", "Latest ready", "Conditions", "Watch"]
     return _table("services", headers, rows, "no services")
 
 
@@ -207,14 +233,20 @@ def page(
     eventing_base: str | None,
     requests: Counts,
     report: DrillReport | None,
+    gitops_base: str | None = None,
     max_events: int = 200,
 ) -> str:
     """The whole dashboard page, rendered with the state as it is now."""
     config = {
         "stream": f"{base}/dashboard/stream",
         "eventing": eventing_base,
+        "gitops": gitops_base,
         "maxEvents": max_events,
     }
+    gitops_headers = "".join(
+        f"<th>{h}</th>"
+        for h in ("App", "Source", "Revision", "Sync", "Health", "Last sync", "Error", "")
+    )
     config_json = json.dumps(config).replace("</", "<\\/")
     event_headers = "".join(
         f"<th>{h}</th>" for h in ("Time", "Kind", "Event id", "Where", "Type / outcome", "Code")
@@ -239,6 +271,9 @@ def page(
 <section><h2>Dead letters (<span id="dead-count">0</span>)</h2><p id="redeliver-status"></p>
 <table id="dead-letters"><thead><tr>{dead_headers}</tr></thead><tbody id="dead-body"></tbody>
 </table></section>
+<section id="gitops"><h2>GitOps</h2><p id="gitops-status"></p>
+<table id="gitops-apps"><thead><tr>{gitops_headers}</tr></thead><tbody id="gitops-body">
+</tbody></table><pre id="gitops-diff"></pre></section>
 <section><h2>Last DR drill</h2><div id="drill">{report_fragment(report)}</div></section>
 </main>
 <script type="application/json" id="config">{config_json}</script>
