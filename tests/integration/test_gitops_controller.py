@@ -48,7 +48,8 @@ def config_map(name: str, value: str, wave: int | None = None) -> str:
     annotations = (
         f'\n  annotations:\n    argocd.argoproj.io/sync-wave: "{wave}"' if wave is not None else ""
     )
-    return f'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}{annotations}\ndata:\n  value: "{value}"\n'
+    metadata = f"metadata:\n  name: {name}{annotations}\n"
+    return f'apiVersion: v1\nkind: ConfigMap\n{metadata}data:\n  value: "{value}"\n'
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ def config_map(name: str, data: dict[str, str], **annotations: str) -> dict[str,
 
 
 def live(document: dict[str, Any], app: str = "shop", **extra: Any) -> dict[str, Any]:
-    """What the server keeps after applying ``document`` for ``app``: defaults and metadata added."""
+    """What the server keeps after applying ``document`` for ``app`` (metadata added)."""
     stored = with_tracking(app, document)
     stored["metadata"].update(uid="u-1", resourceVersion="7", creationTimestamp="t")
     stored["status"] = {"conditions": []}
@@ -86,7 +86,7 @@ def test_waves_are_applied_lowest_first_and_pruned_highest_first() -> None:
 
 def test_a_sync_wave_that_is_not_a_number_names_the_object() -> None:
     bad = config_map("bad", {}, **{"argocd.argoproj.io/sync-wave": "early"})
-    with pytest.raises(InvalidInputError, match="ConfigMap shop/bad: annotation .*='early'"):
+    with pytest.raises(InvalidInputError, match=r"ConfigMap shop/bad: annotation .*='early'"):
         plan_sync("shop", [bad], [])
 
 
