@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         description="Secrets and Transit keys the dev Vault gets when they are missing.",
     )
 
+    gitops_health_check: Path = Field(
+        default=Path("gitops/argocd/health-check.lua"),
+        description="The Lua health check Argo CD runs for Knative kinds; local GitOps runs it "
+        "too (absent: an object is healthy once its Ready condition is True).",
+    )
+
     dr_reports_dir: Path = Field(
         default=Path("disaster-recovery/reports"),
         description="Where `bulut dr drill` writes reports; the dashboard shows the newest.",

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,14 @@ import uvicorn
 
 from bulut.controlplane import ControlPlane
 from bulut.dashboard import create_dashboard
+from bulut.devloop.deploy import FUNCTION_PATH
+from bulut.devloop.watch import FunctionWatcher, Reload
 from bulut.errors import ConfigError, SecretUnavailableError
 from bulut.eventing import Eventing
+from bulut.gitops.application import Application
+from bulut.gitops.controller import GitOpsController
+from bulut.gitops.health import HealthCheck
+from bulut.gitops.routes import create_router as gitops_routes
 from bulut.manifests.loading import kustomize_build, load_documents
 from bulut.observability.exposition import metrics_route
 from bulut.observability.logfiles import logs_root
@@ -121,6 +127,7 @@ class LocalPlatform:
     backup_every: str | None = None
     backup_keep: int = 7
     ship_log: bool = False
+    sync: Sequence[str] = ()
     vault: Vault = field(init=False)
     vault_report: BootstrapReport = field(init=False)
     _dev_vault: DevServer | None = field(init=False, default=None)
@@ -132,6 +139,7 @@ class LocalPlatform:
     serving: Serving = field(init=False)
     eventing: Eventing = field(init=False)
     front: Front | None = field(init=False, default=None)
+    gitops: GitOpsController = field(init=False)
     _servers: list[uvicorn.Server] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(init=False, default_factory=list)
 
@@ -212,16 +220,20 @@ class LocalPlatform:
         )
         self.control.app.router.routes.append(metrics_route(metrics.registry))
         self.control.app.mount("/eventing", self.eventing.admin_app)
+        self.gitops = self._gitops_controller()
+        self.control.app.include_router(gitops_routes(self.gitops))
         self.dashboard = create_dashboard(
             self.control,
             eventing_base="/eventing",
             dr_reports_dir=self.settings.dr_reports_dir.resolve(),
             metrics=metrics,
+            gitops_base="/gitops",
         )
         await self.dashboard.start()
         self.control.app.mount("/", self.dashboard)  # last: it answers every other path
         self._tasks.append(asyncio.create_task(self.serving.run(), name="serving"))
         self._tasks.append(asyncio.create_task(self.eventing.run(), name="eventing"))
+        self._tasks.append(asyncio.create_task(self.gitops.run(), name="gitops"))
         self._start_backups()
         control_edge = guard(self.control.app, self.settings, control_plane=True)
         self._serve(control_edge or self.control.app, control_sock)
@@ -231,6 +243,20 @@ class LocalPlatform:
         self.front = Front(self.serving.router, sock=data_sock, guard=edge)
         await self.front.start()
         await asyncio.gather(*(self._until_started(server) for server in self._servers))
+
+    def _gitops_controller(self) -> GitOpsController:
+        """The local Argo CD, with the repository's Lua health check when there is one, and
+        the applications of ``--sync REPO#REV:PATH`` added when they are new."""
+        script = self.settings.gitops_health_check
+        health = HealthCheck.from_file(script) if script.is_file() else None
+        controller = GitOpsController(self.layout.root / "gitops", self.control, health=health)
+        controller.load()
+        known = {app.name for app in controller.applications()}
+        for spec in self.sync:
+            app = Application.from_spec(spec)
+            if app.name not in known:
+                controller.add(app)
+        return controller
 
     def _start_backups(self) -> None:
         """Scheduled backups with retention, and log shipping (RPO for acked events -> 0)."""
@@ -334,6 +360,28 @@ class LocalPlatform:
     async def apply_documents(self, documents: Sequence[dict[str, Any]]) -> list[Any]:
         """Apply loaded documents through the control plane (admission, then store)."""
         return list(await self.control.apply(list(documents)))
+
+    async def watch_functions(self, on_reload: Callable[[Reload], None]) -> list[str]:
+        """`bulut up --watch`: redeploy every Service whose function folder is local on each
+        save of its files (a new Revision; the overlay's spec stays as applied)."""
+        watched: list[str] = []
+        for service in await self.control.list("Service"):
+            template = (service.get("spec") or {}).get("template") or {}
+            folder = ((template.get("metadata") or {}).get("annotations") or {}).get(FUNCTION_PATH)
+            if not folder or not Path(folder).is_dir():
+                continue
+            meta = service["metadata"]
+            watcher = FunctionWatcher(
+                Path(folder),
+                meta["name"],
+                meta["namespace"],
+                self.control,
+                builds_dir=self.layout.builds,
+                on_reload=on_reload,
+            )
+            self._tasks.append(asyncio.create_task(watcher.run(), name=f"watch-{meta['name']}"))
+            watched.append(f"{meta['namespace']}/{meta['name']}")
+        return watched
 
     async def _close(self, name: str) -> None:
         """Stop one part; one that never started is skipped, one that fails is logged."""

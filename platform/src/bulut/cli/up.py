@@ -87,6 +87,7 @@ async def _run(
     kustomize: bool,
     wait: float,
     options: dict[str, Any],
+    watch: bool = False,
 ) -> None:
     from . import stack
 
@@ -111,10 +112,25 @@ async def _run(
             err_console().print(f"{result.kind.lower()}/{result.name} {result.action}")
         services = await _wait_for_services(platform, wait)
         _print_summary(platform, services, await platform.control.list("Broker"))
+        if watch:
+            watched = await platform.watch_functions(_print_reload)
+            console().print(f"watching {len(watched)} functions: {', '.join(watched)}")
+        for app in platform.gitops.applications():
+            console().print(f"gitops: {app.name} syncs {app.repo} {app.revision} {app.path}")
         await stop.wait()
     finally:
         err_console().print("stopping…")
         await platform.aclose()
+
+
+def _print_reload(reload: Any) -> None:
+    if reload.ok:
+        console().print(
+            f"{reload.at} {reload.service}: {reload.revision} serves the new code "
+            f"({reload.seconds:.2f} s)"
+        )
+    else:
+        err_console().print(f"[red]{reload.at} {reload.service}: not deployed: {reload.error}")
 
 
 def register(app: typer.Typer) -> None:
@@ -174,6 +190,15 @@ def register(app: typer.Typer) -> None:
         ship_log: Annotated[
             bool, typer.Option(help="Ship the broker log continuously (RPO for acked events: 0).")
         ] = False,
+        watch: Annotated[
+            bool, typer.Option("--watch", help="Redeploy each local function on every save.")
+        ] = False,
+        sync: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--sync", help="GitOps: keep REPO#REVISION:PATH synced (repeatable), as Argo CD."
+            ),
+        ] = None,
     ) -> None:
         """Run the control plane and data plane with the sample app until Ctrl-C."""
         overrides: dict[str, Any] = {
@@ -196,7 +221,7 @@ def register(app: typer.Typer) -> None:
             manifests, kustomize = list(filename), False
         elif kustomization:
             manifests, kustomize = list(kustomization), True
-        elif not no_sample and SAMPLE_OVERLAY.is_dir():
+        elif not no_sample and not sync and SAMPLE_OVERLAY.is_dir():
             manifests, kustomize = [SAMPLE_OVERLAY], True
         else:
             manifests, kustomize = [], False
@@ -210,5 +235,6 @@ def register(app: typer.Typer) -> None:
                 "backup_every": backup_every,
                 "backup_keep": backup_keep,
                 "ship_log": ship_log,
+                "sync": tuple(sync or ()),
             }
-            uvloop.run(_run(settings, manifests, kustomize, wait, options))
+            uvloop.run(_run(settings, manifests, kustomize, wait, options, watch=watch))
