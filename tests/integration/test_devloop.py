@@ -94,8 +94,8 @@ async def test_a_save_under_watch_serves_the_new_code_with_no_failed_request(
         builds_dir=platform.settings.builds,
         on_reload=reloads.put_nowait,
     )
-    stop = asyncio.Event()
-    watching = asyncio.create_task(watcher.run(stop))
+    stop, ready = asyncio.Event(), asyncio.Event()
+    watching = asyncio.create_task(watcher.run(stop, on_ready=ready.set))
     answers: list[httpx.Response | Exception] = []
     new_code_seen = asyncio.Event()
 
@@ -113,8 +113,8 @@ async def test_a_save_under_watch_serves_the_new_code_with_no_failed_request(
 
     streaming = [asyncio.create_task(stream()) for _ in range(4)]
     try:
+        await asyncio.wait_for(ready.wait(), 30)
         while not answers:  # the stream is flowing before the save
-            await asyncio.sleep(0)
             await asyncio.wait(streaming, timeout=0.01)
         edit(greeter, '"size": len(body)', '"size": len(body), "v": 2')
         reload = await asyncio.wait_for(reloads.get(), 120)

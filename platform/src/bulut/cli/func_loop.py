@@ -84,7 +84,6 @@ async def _deploy(
         _print_rollout(rollout)
         if not watch:
             return
-        console().print(f"watching {root} (Ctrl-C stops)")
         watcher = FunctionWatcher(
             root,
             rollout.service,
@@ -95,7 +94,7 @@ async def _deploy(
             progress=lambda line: progress.print(f"[dim]{line}"),
             on_reload=_print_reload,
         )
-        await watcher.run()
+        await watcher.run(on_ready=lambda: console().print(f"watching {root} (Ctrl-C stops)"))
     finally:
         await resources.aclose()
 

@@ -41,6 +41,7 @@ from .deploy import (
 from .source import is_source, source_digest
 
 WATCH_ANNOTATION = "bulut.dev/watch"
+READY_PROBE_MS = 100  # the watch yields (empty) this often, so readiness is known
 DEPENDENCY_FILES = frozenset({"pyproject.toml", "requirements.txt", "setup.py", "setup.cfg"})
 
 
@@ -100,19 +101,29 @@ class FunctionWatcher:
         self.debounce_ms = debounce_ms
         self.digest: str | None = None
 
-    async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Watch until ``stop`` is set (or the task is cancelled)."""
+    async def run(
+        self, stop: asyncio.Event | None = None, *, on_ready: Callable[[], None] | None = None
+    ) -> None:
+        """Watch until ``stop`` is set (or the task is cancelled); ``on_ready`` is called once
+        the OS notifications are in place (a save from then on is seen)."""
         import watchfiles
 
         self.digest = await asyncio.to_thread(source_digest, self.folder)
+        ready = on_ready
         async for changes in watchfiles.awatch(
             self.folder,
             debounce=self.debounce_ms,
             step=10,
             stop_event=stop,
+            rust_timeout=READY_PROBE_MS,
+            yield_on_timeout=True,
             watch_filter=lambda _change, path: is_source(Path(path), self.folder),
         ):
-            await self.reload({Path(path) for _, path in changes})
+            if ready is not None:  # the first yield: the watch is set up
+                ready()
+                ready = None
+            if changes:
+                await self.reload({Path(path) for _, path in changes})
 
     async def reload(self, changed: set[Path]) -> Reload | None:
         """React to one batch of changed files; None when the code did not change."""
