@@ -184,6 +184,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def save_loop(work: Path, edits: int, restarts: int) -> tuple[list[float], int, list[float]]:
     """(save → serving times, failed calls, restart baseline times)."""
+    work.mkdir(parents=True)
     project = work / "functions" / "greeter"
     subprocess.run([*BULUT, "func", "create", "greeter", "-t", "http", "--path", str(project)],
                    check=True, capture_output=True)  # fmt: skip
@@ -226,7 +227,7 @@ def save_loop(work: Path, edits: int, restarts: int) -> tuple[list[float], int, 
 def push_loop(work: Path, pushes: int, restarts: int) -> tuple[list[float], list[float]]:
     """(push → serving times, restart baseline times)."""
     clone = work / "clone"
-    clone.mkdir()
+    clone.mkdir(parents=True)
     git(clone, "init", "-q", "-b", "main")
     project = clone / "functions" / "greeter"
     subprocess.run([*BULUT, "func", "create", "greeter", "-t", "http", "--path", str(project)],
