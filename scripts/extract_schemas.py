@@ -1,13 +1,13 @@
 """Bundle the CRD schemas the GitOps tree uses into the bulut package.
 
-    python scripts/extract_schemas.py [SHARED_SCHEMAS_DIR]
+    python scripts/extract_schemas.py [SCHEMAS_DIR]
 
-Reads the verbatim CRD files in ``../shared/schemas`` (each folder's SOURCES.txt names the
+Reads the verbatim CRD files in ``vendor/schemas`` (vendor/SOURCES.txt and each folder's SOURCES.txt name the
 upstream repository, tag and commit), keeps only the served versions of the kinds below, drops
 ``description`` texts, and writes one JSON file per kind to
 ``platform/src/bulut/manifests/schemas/<group>_<version>_<kind>.json`` with its source noted.
-``bulut validate`` loads these at run time, so a clone without ``../shared`` still validates.
-Re-run it after updating ``../shared/schemas``; a contract test fails when the bundle is stale.
+``bulut validate`` loads these at run time (inside the installed package, no repository needed).
+Re-run it after updating ``vendor/schemas``; a contract test fails when the bundle is stale.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bulut.manifests.schemas import schemas_in_crd, strip_descriptions
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "platform/src/bulut/manifests/schemas"
 
-# (file under shared/schemas, kinds wanted from it)
+# (file under vendor/schemas, kinds wanted from it)
 WANTED: dict[str, tuple[str, ...]] = {
     "knative/serving-service-crd.yaml": ("Service",),
     "knative/eventing-broker-crd.yaml": ("Broker",),
@@ -49,17 +49,17 @@ WANTED: dict[str, tuple[str, ...]] = {
 }
 
 
-def upstream_of(shared: Path, relative: str) -> str:
+def upstream_of(schemas: Path, relative: str) -> str:
     """The SOURCES.txt line (repository, path, ref, commit) for one file."""
     folder, name = relative.split("/", 1)
-    for line in (shared / folder / "SOURCES.txt").read_text().splitlines():
+    for line in (schemas / folder / "SOURCES.txt").read_text().splitlines():
         cells = [cell.strip() for cell in line.split("|")]
         if cells and cells[0] == name:
             return " | ".join(cells[1:])
         words = line.split()
         if words and words[0] == name and len(words) >= 3:
-            return f"github.com/{words[1]} | {words[2]} | {_commit_of(shared / folder, words[1])}"
-    return f"shared/schemas/{relative}"
+            return f"github.com/{words[1]} | {words[2]} | {_commit_of(schemas / folder, words[1])}"
+    return f"vendor/schemas/{relative}"
 
 
 def _commit_of(folder: Path, repository: str) -> str:
@@ -71,12 +71,12 @@ def _commit_of(folder: Path, repository: str) -> str:
     return "commit: see SOURCES.txt"
 
 
-def bundle(shared: Path) -> dict[str, str]:
+def bundle(schemas: Path) -> dict[str, str]:
     """File name -> JSON text for every wanted kind."""
     files: dict[str, str] = {}
     for relative, kinds in WANTED.items():
-        path = shared / relative
-        source = upstream_of(shared, relative)
+        path = schemas / relative
+        source = upstream_of(schemas, relative)
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         for document in yaml.load_all(path.read_text(), Loader=loader):
             if not isinstance(document, dict):
@@ -97,11 +97,11 @@ def bundle(shared: Path) -> dict[str, str]:
 
 
 def main() -> int:
-    shared = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "schemas"
-    if not shared.is_dir():
-        sys.stderr.write(f"error: {shared} is not a folder of schemas\n")
+    schemas = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "vendor" / "schemas"
+    if not schemas.is_dir():
+        sys.stderr.write(f"error: {schemas} is not a folder of schemas\n")
         return 2
-    files = bundle(shared)
+    files = bundle(schemas)
     for stale in OUT.glob("*.json"):
         if stale.name not in files:
             stale.unlink()

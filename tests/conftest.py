@@ -1,4 +1,4 @@
-"""Fixtures every test layer shares: repository paths, the shared reference data, ports."""
+"""Fixtures every test layer shares: repository paths, the vendored reference data, ports."""
 
 from __future__ import annotations
 
@@ -12,15 +12,6 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _shared_dir() -> Path | None:
-    """The `shared/` folder beside the clone (reference data), if this machine has it."""
-    candidates = [os.environ.get("BULUT_SHARED_DIR"), REPO_ROOT.parent / "shared"]
-    for candidate in candidates:
-        if candidate and Path(candidate, "schemas").is_dir():
-            return Path(candidate)
-    return None
-
-
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The repository root."""
@@ -28,12 +19,9 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """`../shared` (schemas, conformance cases); tests that need it skip without it."""
-    found = _shared_dir()
-    if found is None:
-        pytest.skip("../shared (schemas and conformance data) is not present on this machine")
-    return found
+def vendor_dir() -> Path:
+    """`vendor/`: the upstream schemas and conformance cases the tests read (vendor/SOURCES.txt)."""
+    return REPO_ROOT / "vendor"
 
 
 def free_port() -> int:

@@ -59,9 +59,9 @@ EXPECTED_FIELD = {
 }
 
 
-def cases(shared_dir: Path, name: str) -> list[dict[str, Any]]:
+def cases(vendor_dir: Path, name: str) -> list[dict[str, Any]]:
     """The ``tests`` of one conformance file."""
-    path = shared_dir / "conformance" / "cloudevents" / name
+    path = vendor_dir / "conformance" / "cloudevents" / name
     tests: list[dict[str, Any]] = json.loads(path.read_text())["tests"]
     assert tests, f"{path} holds no cases"
     return tests
@@ -125,16 +125,16 @@ def wrong_rejections(tests: list[dict[str, Any]], messages: dict[str, Any]) -> l
     return wrong
 
 
-def test_valid_events_are_accepted_in_structured_mode(shared_dir: Path) -> None:
-    for test in cases(shared_dir, "valid-events.json"):
+def test_valid_events_are_accepted_in_structured_mode(vendor_dir: Path) -> None:
+    for test in cases(vendor_dir, "valid-events.json"):
         event = decode(STRUCTURED, json.dumps(test["event"]).encode())
         assert isinstance(event, CloudEvent), test["id"]
         present = {name: value for name, value in test["event"].items() if value is not None}
         assert json.loads(encode_structured(event)[1]) == present, test["id"]
 
 
-def test_valid_events_are_accepted_in_binary_mode(shared_dir: Path) -> None:
-    for test in cases(shared_dir, "valid-events.json"):
+def test_valid_events_are_accepted_in_binary_mode(vendor_dir: Path) -> None:
+    for test in cases(vendor_dir, "valid-events.json"):
         message = as_binary(test["event"])
         assert message is not None, test["id"]
         event = decode(*message)
@@ -143,17 +143,17 @@ def test_valid_events_are_accepted_in_binary_mode(shared_dir: Path) -> None:
 
 
 def test_invalid_events_are_rejected_in_structured_mode_naming_the_attribute(
-    shared_dir: Path,
+    vendor_dir: Path,
 ) -> None:
-    tests = cases(shared_dir, "invalid-events.json")
+    tests = cases(vendor_dir, "invalid-events.json")
     messages = {test["id"]: (STRUCTURED, json.dumps(test["event"]).encode()) for test in tests}
     assert wrong_rejections(tests, messages) == []
 
 
 def test_invalid_events_are_rejected_in_binary_mode_naming_the_attribute(
-    shared_dir: Path,
+    vendor_dir: Path,
 ) -> None:
-    tests = cases(shared_dir, "invalid-events.json")
+    tests = cases(vendor_dir, "invalid-events.json")
     messages = {
         test["id"]: message for test in tests if (message := as_binary(test["event"])) is not None
     }
@@ -161,27 +161,27 @@ def test_invalid_events_are_rejected_in_binary_mode_naming_the_attribute(
     assert wrong_rejections(tests, messages) == []
 
 
-def test_valid_batches_are_accepted_in_batched_mode(shared_dir: Path) -> None:
-    for test in cases(shared_dir, "valid-batches.json"):
+def test_valid_batches_are_accepted_in_batched_mode(vendor_dir: Path) -> None:
+    for test in cases(vendor_dir, "valid-batches.json"):
         batch = decode(BATCHED, json.dumps(test["batch"]).encode())
         assert isinstance(batch, list), test["id"]
         assert [event.id for event in batch] == [item["id"] for item in test["batch"]]
 
 
-def test_invalid_batches_are_rejected_in_batched_mode(shared_dir: Path) -> None:
-    tests = cases(shared_dir, "invalid-batches.json")
+def test_invalid_batches_are_rejected_in_batched_mode(vendor_dir: Path) -> None:
+    tests = cases(vendor_dir, "invalid-batches.json")
     messages = {test["id"]: (BATCHED, json.dumps(test["batch"]).encode()) for test in tests}
     assert wrong_rejections(tests, messages) == []
 
 
-def test_every_valid_event_also_passes_as_a_one_event_batch(shared_dir: Path) -> None:
-    for test in cases(shared_dir, "valid-events.json"):
+def test_every_valid_event_also_passes_as_a_one_event_batch(vendor_dir: Path) -> None:
+    for test in cases(vendor_dir, "valid-events.json"):
         batch = decode(BATCHED, json.dumps([test["event"]]).encode())
         assert isinstance(batch, list)
         assert len(batch) == 1, test["id"]
 
 
-def test_every_invalid_event_also_fails_inside_a_batch(shared_dir: Path) -> None:
-    tests = cases(shared_dir, "invalid-events.json")
+def test_every_invalid_event_also_fails_inside_a_batch(vendor_dir: Path) -> None:
+    tests = cases(vendor_dir, "invalid-events.json")
     messages = {test["id"]: (BATCHED, json.dumps([test["event"]]).encode()) for test in tests}
     assert wrong_rejections(tests, messages) == []

@@ -25,11 +25,11 @@ DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
 @pytest.fixture(scope="module")
-def shared_store(shared_dir: Path) -> SchemaStore:
-    """The upstream CRDs the overlays need, straight from ../shared/schemas (no bundle)."""
+def upstream_store(vendor_dir: Path) -> SchemaStore:
+    """The upstream CRDs the overlays need, straight from vendor/schemas (no bundle)."""
     store = load_store(bundled=False)
     for area in ("knative", "openshift", "prometheus-operator", "argo-cd"):
-        store.add_directory(shared_dir / "schemas" / area)
+        store.add_directory(vendor_dir / "schemas" / area)
     return store
 
 
@@ -75,10 +75,10 @@ def test_every_document_validates_against_the_bundled_schemas(
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_every_document_validates_against_the_shared_schemas(
-    builds: dict[str, list[LoadedDocument]], overlay: str, shared_store: SchemaStore
+def test_every_document_validates_against_the_vendored_upstream_schemas(
+    builds: dict[str, list[LoadedDocument]], overlay: str, upstream_store: SchemaStore
 ) -> None:
-    report = Validator(shared_store).check(builds[overlay], overlay)
+    report = Validator(upstream_store).check(builds[overlay], overlay)
     assert [str(problem) for problem in report.problems] == []
     assert report.unchecked == []
 

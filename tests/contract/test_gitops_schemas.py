@@ -27,10 +27,10 @@ def extractor() -> ModuleType:
     return module
 
 
-def test_the_bundle_is_up_to_date_with_the_shared_schemas(
-    extractor: ModuleType, shared_dir: Path
+def test_the_bundle_is_up_to_date_with_the_vendored_schemas(
+    extractor: ModuleType, vendor_dir: Path
 ) -> None:
-    expected: dict[str, str] = extractor.bundle(shared_dir / "schemas")
+    expected: dict[str, str] = extractor.bundle(vendor_dir / "schemas")
     on_disk = {path.name: path.read_text() for path in BUNDLE.glob("*.json")}
     assert sorted(on_disk) == sorted(expected), "run: python scripts/extract_schemas.py"
     stale = [name for name, text in expected.items() if on_disk[name] != text]

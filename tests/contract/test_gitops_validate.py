@@ -24,9 +24,9 @@ def test_the_whole_gitops_tree_validates() -> None:
     assert "0 problem(s)" in output
 
 
-def test_the_tree_also_validates_against_the_full_shared_schemas(shared_dir: Path) -> None:
+def test_the_tree_also_validates_against_the_vendored_upstream_schemas(vendor_dir: Path) -> None:
     code, output = validate(
-        str(REPO / "gitops" / "overlays" / "prod"), "--schemas", str(shared_dir / "schemas")
+        str(REPO / "gitops" / "overlays" / "prod"), "--schemas", str(vendor_dir / "schemas")
     )
     assert code == 0, output
 

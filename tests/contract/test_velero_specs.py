@@ -1,6 +1,6 @@
 """disaster-recovery/velero validates against the Velero and OADP CRDs, closed objects.
 
-The CRD schemas come from ../shared/schemas/velero (skipped when absent), translated for
+The CRD schemas come from vendor/schemas/velero (upstream files, vendor/SOURCES.txt), translated for
 a plain JSON-Schema validator with every object closed, so a misspelled field fails.
 """
 
@@ -22,8 +22,8 @@ VELERO = REPO / "disaster-recovery" / "velero"
 
 
 @pytest.fixture(scope="module")
-def store(shared_dir: Path) -> SchemaStore:
-    return load_store(shared_dir / "schemas" / "velero", bundled=False)
+def store(vendor_dir: Path) -> SchemaStore:
+    return load_store(vendor_dir / "schemas" / "velero", bundled=False)
 
 
 def _documents() -> list[tuple[str, dict[str, Any]]]:

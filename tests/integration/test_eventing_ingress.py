@@ -119,15 +119,15 @@ async def test_an_event_whose_ttl_is_spent_is_refused_with_400(tmp_path: Path) -
         assert (await http.post(rt.broker_url, headers=alive, content=b"{}")).status_code == 202
 
 
-def _cases(shared_dir: Path, name: str) -> list[dict[str, Any]]:
+def _cases(vendor_dir: Path, name: str) -> list[dict[str, Any]]:
     cases: list[dict[str, Any]] = json.loads(
-        (shared_dir / "conformance" / "cloudevents" / name).read_text()
+        (vendor_dir / "conformance" / "cloudevents" / name).read_text()
     )["tests"]
     return cases
 
 
 async def test_cloudevents_conformance_cases_are_accepted_or_rejected(
-    tmp_path: Path, shared_dir: Path
+    tmp_path: Path, vendor_dir: Path
 ) -> None:
     structured = {"content-type": "application/cloudevents+json"}
     batched = {"content-type": "application/cloudevents-batch+json"}
@@ -140,7 +140,7 @@ async def test_cloudevents_conformance_cases_are_accepted_or_rejected(
     wrong: list[str] = []
     async with eventing_runtime(tmp_path, [broker()]) as rt, httpx.AsyncClient() as http:
         for name, key, headers, expected in expectations:
-            for case in _cases(shared_dir, name):
+            for case in _cases(vendor_dir, name):
                 body = json.dumps(case[key])
                 response = await http.post(rt.broker_url, content=body, headers=headers)
                 if response.status_code != expected:

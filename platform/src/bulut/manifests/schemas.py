@@ -12,7 +12,7 @@ Sources of schemas, in the order a :class:`SchemaStore` is usually built:
 - the package's own bundle (``bulut/manifests/schemas/*.json``, produced by
   ``scripts/extract_schemas.py``): just the kinds the GitOps tree uses;
 - any folder of CRD YAML files or bundle JSON files (``--schemas DIR``,
-  ``BULUT_SCHEMAS_DIR``), e.g. ``../shared/schemas``.
+  ``BULUT_SCHEMAS_DIR``), e.g. the repository's ``vendor/schemas`` (the upstream CRDs).
 """
 
 from __future__ import annotations
