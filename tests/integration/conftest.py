@@ -1,13 +1,16 @@
-"""Integration fixtures shared across planes: built environments for fixture functions."""
+"""Integration fixtures shared across planes: built fixture functions, a running data plane."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bulut.functions.environments import Environment, ensure_environment
 from bulut.functions.project import FunctionProject, load_project
+from tests.support.serving import DataPlane, start_data_plane, stop_data_plane
 
 FIXTURE_FUNCTIONS = Path(__file__).resolve().parent.parent / "fixtures" / "functions"
 
@@ -38,3 +41,15 @@ def build_function(builds_dir: Path) -> object:
         return built[name]
 
     return build
+
+
+@pytest.fixture
+async def plane(
+    tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
+) -> AsyncIterator[DataPlane]:
+    """A running serving data plane over the fixture functions (echo, slow, crashy built)."""
+    for name in ("echo", "slow", "crashy"):
+        build_function(name)
+    running = await start_data_plane(tmp_path, fixture_functions, builds_dir)
+    yield running
+    await stop_data_plane(running)

@@ -13,8 +13,7 @@ import pytest
 from bulut.controlplane import ControlPlane
 from bulut.errors import ConfigError
 from bulut.settings import Settings
-from tests.conftest import free_port
-from tests.integration.postgres import database_url, postgres_server  # noqa: F401
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +41,7 @@ def service(name: str = "orders", **template_spec: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:  # noqa: F811
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, state_dir=tmp_path, functions_dir=tmp_path)
 
 

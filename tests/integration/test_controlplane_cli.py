@@ -22,8 +22,8 @@ from bulut.cli.resources import ControlPlaneClient
 from bulut.cli.service import ServiceFlags, new_service, update_service
 from bulut.errors import BulutError, InvalidInputError
 from bulut.settings import Settings
-from tests.conftest import free_port
-from tests.integration.controlplane_server import serve
+from tests.support.controlplane import serve
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.integration
 

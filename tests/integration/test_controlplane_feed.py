@@ -15,9 +15,8 @@ from bulut.controlplane import ControlPlane
 from bulut.errors import NotFoundError
 from bulut.manifests.feed import ResourceEvent, ResourceFeed
 from bulut.settings import Settings
-from tests.conftest import free_port
-from tests.integration.controlplane_server import serve
-from tests.integration.postgres import database_url, postgres_server  # noqa: F401
+from tests.support.controlplane import serve
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +38,7 @@ SERVICE = {
 
 
 @pytest.fixture
-async def plane(database_url: str, tmp_path: Path) -> AsyncIterator[ControlPlane]:  # noqa: F811
+async def plane(database_url: str, tmp_path: Path) -> AsyncIterator[ControlPlane]:
     control = ControlPlane(
         Settings(database_url=database_url, state_dir=tmp_path), check_images=False
     )

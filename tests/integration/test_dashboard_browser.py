@@ -27,8 +27,7 @@ from starlette.routing import Mount
 from bulut.dashboard import Dashboard
 from bulut.eventing.memory_feed import MemoryFeed
 from bulut.observability.metrics import PlatformMetrics
-from tests.conftest import free_port
-from tests.integration.test_eventing_support import (
+from tests.support.eventing import (
     Received,
     binary_headers,
     broker,
@@ -36,6 +35,7 @@ from tests.integration.test_eventing_support import (
     subscriber,
     trigger,
 )
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.integration
 

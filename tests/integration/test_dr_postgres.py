@@ -12,16 +12,15 @@ import pytest
 from bulut.dr.locations import DirectoryLocation
 from bulut.dr.restore import restore_backup
 from bulut.dr.snapshot import take_backup
-from tests.integration.postgres import _fresh_postgres_database, postgres_server
+from tests.support.postgres import fresh_database
 
 pytestmark = pytest.mark.integration
-__all__ = ["postgres_server"]
 
 
 def test_a_postgres_control_plane_round_trips_through_a_backup(
     postgres_server: Any, tmp_path: Path
 ) -> None:
-    source = _fresh_postgres_database(postgres_server)
+    source = fresh_database(postgres_server)
     with psycopg.connect(source, autocommit=True) as db:
         db.execute("create table resources(name text primary key, body jsonb)")
         db.execute("""insert into resources values ('orders', '{"kind": "Service"}')""")
@@ -30,7 +29,7 @@ def test_a_postgres_control_plane_round_trips_through_a_backup(
                            database_url=source).manifest  # fmt: skip
     assert manifest.database == "postgresql"
     assert [e.path for e in manifest.files] == ["controlplane/bulut.pgdump"]
-    target = _fresh_postgres_database(postgres_server)
+    target = fresh_database(postgres_server)
     restore_backup(DirectoryLocation(tmp_path / "b"), tmp_path / "restored", database_url=target)
     with psycopg.connect(target) as db:
         rows = db.execute("select name, body->>'kind' from resources").fetchall()

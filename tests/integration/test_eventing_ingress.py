@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.test_eventing_support import (
+from tests.support.eventing import (
     binary_headers,
     broker,
     eventing_runtime,

@@ -23,7 +23,7 @@ from bulut.observability.tracer import Tracer
 from bulut.observability.tracing import parse_traceparent
 from bulut.serving.front import Front
 from bulut.serving.router import Router
-from tests.integration.test_eventing_support import (
+from tests.support.eventing import (
     Runtime,
     binary_headers,
     broker,
@@ -278,7 +278,7 @@ async def test_ingress_and_delivery_spans_join_one_trace(tmp_path: Path) -> None
             joined = {**binary_headers("t2"), "traceparent": parent}
             await http.post(rt.broker_url, headers=joined, content=b"{}")
             received = await sub.wait_for(2)
-            await asyncio.sleep(0.05)
+            await rt.settled()  # a delivery's span ends before its outcome is recorded
             spans = tracer.take()
 
     first = next(r for r in received if r.ce["id"] == "t1")

@@ -15,7 +15,7 @@ from bulut.observability.metrics import PlatformMetrics
 from bulut.observability.otlp import OTLPExporter
 from bulut.observability.spans import SpanStore
 from bulut.observability.tracer import Tracer
-from tests.integration.test_eventing_support import serving
+from tests.support.network import serving
 
 pytestmark = pytest.mark.integration
 

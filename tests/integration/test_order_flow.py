@@ -17,8 +17,7 @@ import httpx
 import pytest
 
 from bulut.cli.stack import LocalPlatform
-
-from .sample_app import NAMESPACE, sample_app
+from tests.support.platform import NAMESPACE, sample_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("function-builds")]
 

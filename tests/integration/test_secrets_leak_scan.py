@@ -31,8 +31,7 @@ import pytest
 from bulut.cli.stack import LocalPlatform
 from bulut.errors import BulutError
 from bulut.secrets.vault import Vault
-
-from .sample_app import NAMESPACE, sample_app
+from tests.support.platform import NAMESPACE, sample_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("function-builds")]
 

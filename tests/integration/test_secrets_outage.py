@@ -23,7 +23,7 @@ from bulut.errors import NotFoundError
 from bulut.secrets.devserver import DevServer
 from bulut.serving import dataplane
 from bulut.settings import Settings
-from tests.conftest import free_port
+from tests.support.network import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("function-builds")]
 

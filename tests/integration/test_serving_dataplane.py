@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.integration.test_serving_support import (
+from tests.support.serving import (
+    SERVE_MODE,
     DataPlane,
     WatchedPrepare,
     revision,
@@ -21,6 +22,7 @@ from tests.integration.test_serving_support import (
     start_data_plane,
     stop_data_plane,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -31,18 +33,6 @@ EVENT_HEADERS = {
     "ce-type": "test.echo",
     "content-type": "application/json",
 }
-SERVE_MODE = {"autoscaling.knative.dev/target-burst-capacity": "0"}
-
-
-@pytest.fixture
-async def plane(
-    tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
-) -> AsyncIterator[DataPlane]:
-    for name in ("echo", "slow", "crashy"):
-        build_function(name)
-    running = await start_data_plane(tmp_path, fixture_functions, builds_dir)
-    yield running
-    await stop_data_plane(running)
 
 
 def pid_alive(pid: int) -> bool:
@@ -332,7 +322,7 @@ async def test_after_a_restart_a_bound_revision_is_built_once_with_its_sink(
     )
     try:
         first = await running.client.get("/", headers=running.host("crashy"))
-        await asyncio.sleep(0.2)  # a second build would have started by now
+        await running.settled()  # every feed event applied, every build it started ended
     finally:
         await stop_data_plane(running)
 
@@ -401,20 +391,16 @@ async def test_a_binding_added_while_a_revision_builds_reaches_its_instances(
         await asyncio.wait_for(hooks.entered.wait(), 30)
         running.feed.put(sink_binding("crashy", "http://127.0.0.1:9/default/late"))
         hooks.go.set()
-        sinks: list[str | None] = []
 
-        async def sink_seen() -> bool:
+        async def sink_seen() -> str | None:
             reply = await running.client.get("/", headers=running.host("crashy"))
-            sinks.append(reply.json()["env"].get("K_SINK"))
-            return sinks[-1] is not None
+            return reply.json()["env"].get("K_SINK")  # type: ignore[no-any-return]
 
-        deadline = asyncio.get_running_loop().time() + 30
-        while not await sink_seen() and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.1)
+        sink = await eventually(sink_seen, "K_SINK in the instances' env", timeout=30)
     finally:
         await stop_data_plane(running)
 
-    assert sinks[-1] == "http://127.0.0.1:9/default/late", sinks
+    assert sink == "http://127.0.0.1:9/default/late"
 
 
 class SecretFiles:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.integration.test_serving_support import (
+from tests.support.serving import (
+    SERVE_MODE,
     DataPlane,
     WatchedPrepare,
     revision,
@@ -22,19 +22,6 @@ from tests.integration.test_serving_support import (
 )
 
 pytestmark = pytest.mark.integration
-
-SERVE_MODE = {"autoscaling.knative.dev/target-burst-capacity": "0"}
-
-
-@pytest.fixture
-async def plane(
-    tmp_path: Path, fixture_functions: Path, builds_dir: Path, build_function: Any
-) -> AsyncIterator[DataPlane]:
-    for name in ("slow", "crashy"):
-        build_function(name)
-    running = await start_data_plane(tmp_path, fixture_functions, builds_dir)
-    yield running
-    await stop_data_plane(running)
 
 
 async def deploy_slow(plane: DataPlane, **spec: Any) -> None:
@@ -136,7 +123,10 @@ async def test_a_request_for_a_revision_still_being_built_is_held_not_refused(
             "the revision to be building and routed",
         )
         reply = asyncio.ensure_future(running.client.get("/", headers=running.host("crashy")))
-        await asyncio.sleep(0.3)
+        await running.wait_for(
+            lambda: ("default", "crashy-00001") in running.serving.router.wanted,
+            "the gateway to hold the request for the build",
+        )
         held = not reply.done()
         hooks.go.set()
         answered = await reply

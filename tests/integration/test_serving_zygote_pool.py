@@ -18,6 +18,7 @@ from bulut.errors import InstanceError
 from bulut.serving.instances import Instance
 from bulut.serving.launcher import Launcher
 from bulut.serving.zygote import FORK, POOL, SPAWN, Child, Workload, Zygote, spawn
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -47,12 +48,13 @@ def gone(pid: int) -> bool:
         return True
 
 
-async def eventually(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
+def waits_for_its_go_line(pid: int) -> bool:
+    """The child's event loop is idle in epoll: it rehearsed and waits in the server for go.
+
+    Nothing else blocks a parked child there (a function's ``start()`` run too early would
+    hold it in a sleep or in its own work first)."""
+    with open(f"/proc/{pid}/wchan") as wchan:
+        return wchan.read() in ("do_epoll_wait", "ep_poll")
 
 
 async def parked_pid(zygote: Zygote) -> int:
@@ -103,7 +105,7 @@ async def test_a_parked_child_never_listens_or_serves_before_it_is_taken(
 ) -> None:
     pid = await parked_pid(zygote)
     port = zygote.parked[pid].port
-    await asyncio.sleep(0.3)  # warm, waiting for its go line
+    await eventually(lambda: waits_for_its_go_line(pid), "the parked child to wait for go")
 
     assert port not in listening_ports()
     with pytest.raises(ConnectionRefusedError):
@@ -173,7 +175,7 @@ async def test_closing_the_zygote_leaves_no_child_parked_or_serving(
 
     await zygote.close()
 
-    await eventually(lambda: all(gone(pid) for pid in pids), "every process to go", 10)
+    await eventually(lambda: all(gone(pid) for pid in pids), "every process to go", timeout=10)
 
 
 async def test_a_spawned_process_says_when_it_listens(workload: Workload, tmp_path: Path) -> None:
@@ -209,11 +211,11 @@ async def test_the_launcher_reports_the_pool_and_its_source(
 
 async def test_sigterm_stops_a_parked_child(zygote: Zygote) -> None:
     pid = await parked_pid(zygote)
-    await asyncio.sleep(0.3)  # warm, waiting inside the server for its go line
+    await eventually(lambda: waits_for_its_go_line(pid), "the parked child to wait for go")
 
     os.kill(pid, signal.SIGTERM)
 
-    await eventually(lambda: gone(pid), "the parked child to exit", 5)
+    await eventually(lambda: gone(pid), "the parked child to exit", timeout=5)
     await eventually(lambda: pid not in zygote.parked, "the runtime to drop it")
 
 
@@ -225,8 +227,9 @@ async def test_the_functions_start_runs_only_once_the_child_is_taken(
     zygote = Zygote(workload, {"SLOW_START": "1"}, tmp_path, pool_size=1)  # start() sleeps 1 s
     await zygote.start(timeout=60)
     try:
-        await parked_pid(zygote)
-        await asyncio.sleep(1.5)  # long enough for a start() that ran while parked
+        pid = await parked_pid(zygote)
+        # a start() run while parked would hold the child in its 1 s sleep before this
+        await eventually(lambda: waits_for_its_go_line(pid), "the parked child to wait for go")
 
         taken = time.monotonic()
         child = await zygote.fork(env={"GREETING": "go"})
@@ -298,7 +301,7 @@ async def test_a_killed_zygote_takes_its_parked_children_along(zygote: Zygote) -
 
     os.kill(zygote.pid, signal.SIGKILL)
 
-    await eventually(lambda: gone(parked), "the parked child to die with its zygote", 10)
+    await eventually(lambda: gone(parked), "the parked child to die with its zygote", timeout=10)
     await eventually(lambda: zygote.closed.is_set() and not zygote.parked, "the pool dropped")
     with pytest.raises(InstanceError):
         await zygote.fork()

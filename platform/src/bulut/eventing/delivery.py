@@ -43,6 +43,7 @@ Reinject = Callable[[str, str, CloudEvent], Awaitable[int]]
 """(namespace, broker, event) -> the ingress's status code."""
 Gate = Callable[[Target], asyncio.Semaphore]
 Observer = Callable[[dict[str, Any]], None]
+Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -94,12 +95,14 @@ class Deliverer:
         *,
         tracer: Tracer | None = None,
         metrics: PlatformMetrics | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._pool = pool
         self._gate = gate
         self._reinject = reinject
         self.tracer = tracer if tracer is not None else Tracer.disabled()
         self.metrics = metrics
+        self.sleep = sleep  # how retries wait (a test's clock records the waits)
 
     async def send(
         self, target: Target, headers: list[Header], body: bytes, timeout: float | None
@@ -275,7 +278,7 @@ class Deliverer:
                 )
             if answer.verdict is not Verdict.retry or index + 1 >= spec.attempts:
                 break
-            await asyncio.sleep(spec.wait_before_retry(index, attempt.retry_after))
+            await self.sleep(spec.wait_before_retry(index, attempt.retry_after))
         if answer.verdict is Verdict.retry:
             answer = Answer(Verdict.failed, answer.code, message=answer.message)
         return answer, attempt

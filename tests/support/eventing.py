@@ -1,8 +1,10 @@
-"""Shared pieces of the eventing integration tests (no tests here).
+"""Eventing for tests: recording subscribers and a running eventing data plane.
 
 Real servers on loopback: the broker (``Eventing`` behind its ``bulut.httpd`` server, the
 ingress answering natively) and subscribers (small raw-ASGI apps behind uvicorn) run in
-the test's event loop on ephemeral ports.
+the test's event loop on ephemeral ports. A :class:`Subscriber` records every request it
+gets; :meth:`Runtime.settled` is the signal that nothing more will arrive: every trigger
+has an outcome for every event in the log.
 """
 
 from __future__ import annotations
@@ -15,14 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from bulut.eventing import Eventing, Retention
 from bulut.eventing.memory_feed import MemoryFeed
 from bulut.eventing.standalone import EventingServer
 from bulut.httpd import listen
 from bulut.settings import Settings
-from tests.conftest import free_port
+from tests.support.network import free_port, serving
+from tests.support.waiting import eventually
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -90,31 +91,13 @@ class Subscriber:
         await send({"type": "http.response.body", "body": payload})
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        """Wait until at least ``count`` requests arrived."""
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"got {len(self.received)} requests, wanted {count}")
-            await asyncio.sleep(0.01)
+        """Wait until at least ``count`` requests arrived; all of them."""
+        await eventually(
+            lambda: len(self.received) >= count,
+            f"{count} requests at {self.url} (got {len(self.received)})",
+            timeout=timeout,
+        )
         return self.received
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Any, port: int | None = None) -> AsyncIterator[int]:
-    """Serve an ASGI app with uvicorn on loopback in this loop; yields the port."""
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.005)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        await task
 
 
 @contextlib.asynccontextmanager
@@ -183,6 +166,24 @@ class Runtime:
         """The default broker's ingress URL."""
         return f"http://127.0.0.1:{self.port}/default/default"
 
+    async def settled(self, timeout: float = 10.0) -> None:
+        """Wait until every trigger has an outcome for every event in the log (replies
+        included): from then on no subscriber gets anything more until a new event comes."""
+        await eventually(lambda: settled(self.eventing), "every delivery to end", timeout=timeout)
+
+
+def settled(eventing: Eventing) -> bool:
+    """No trigger queue holds an event without an outcome, and no redelivery is running.
+
+    Events are offered to their triggers as they are committed (before the 202), and a
+    reply re-enters the broker while its delivery is still in progress, so an idle queue
+    has nothing left to send.
+    """
+    return not eventing._tasks and not any(
+        queue.recovering or queue.pending or queue.backlog or queue.in_progress
+        for queue in eventing.dispatcher.queues.values()
+    )
+
 
 @contextlib.asynccontextmanager
 async def eventing_runtime(
@@ -209,7 +210,7 @@ async def eventing_runtime(
     runner = asyncio.create_task(eventing.run())
     try:
         async with serving_eventing(eventing, port):
-            await _until(lambda: _ready(eventing, resources))
+            await eventually(lambda: _ready(eventing, resources), "the triggers to be ready")
             yield Runtime(eventing, feed, port)
     finally:
         runner.cancel()
@@ -227,14 +228,6 @@ def _ready(eventing: Eventing, resources: list[dict[str, Any]]) -> bool:
         and not queues[f"{t['metadata']['namespace']}/{t['metadata']['name']}"].recovering
         for t in triggers
     )
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
 
 
 def binary_headers(

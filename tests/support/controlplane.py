@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ssl
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,6 +15,7 @@ import uvicorn
 
 from bulut.controlplane import ControlPlane
 from bulut.settings import Settings
+from tests.support.waiting import eventually_blocking
 
 
 @contextmanager
@@ -39,17 +39,20 @@ def serve(settings: Settings, *, check_images: bool = False) -> Iterator[str]:
     verify: bool | ssl.SSLContext = (
         ssl.create_default_context(cafile=str(tls.ca_file)) if tls else True
     )
-    deadline = time.monotonic() + 15
-    while True:
+
+    def ready() -> bool:
+        if not thread.is_alive():
+            raise AssertionError(f"the control plane at {url} stopped while starting")
         try:
-            if httpx.get(f"{url}/readyz", timeout=1, verify=verify).status_code == 200:
-                break
+            return httpx.get(f"{url}/readyz", timeout=1, verify=verify).status_code == 200
         except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            raise RuntimeError(f"control plane did not become ready at {url}")
-        time.sleep(0.05)
+            return False
+
+    try:
+        eventually_blocking(ready, f"the control plane at {url} to be ready", timeout=15)
+    except AssertionError:
+        server.should_exit = True
+        raise
     try:
         yield url
     finally:

@@ -1,10 +1,9 @@
-"""Support for the serving integration tests: an in-memory ResourceFeed and a running
-data plane (the Serving object behind a real uvicorn front on an ephemeral port)."""
+"""Serving for tests: an in-memory ResourceFeed and a running data plane (the Serving
+object behind a real front on an ephemeral port), and the signals tests wait on."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +16,10 @@ from bulut.serving import Serving
 from bulut.serving.dataplane import RevisionHooks
 from bulut.serving.front import Front
 from bulut.settings import Settings
+from tests.support.waiting import eventually
 
 DOMAIN = "localhost"
+SERVE_MODE = {"autoscaling.knative.dev/target-burst-capacity": "0"}  # no activator in the path
 
 
 class MemoryFeed:
@@ -28,6 +29,7 @@ class MemoryFeed:
         self.stored = list(stored)
         self.events: asyncio.Queue[ResourceEvent] = asyncio.Queue()
         self.reports: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.waiting = False  # the watcher applied everything and waits for the next event
 
     async def watch(self, kinds: frozenset[str]) -> AsyncIterator[ResourceEvent]:
         """``stored`` as ADDED in the feed's initial order, then every event put."""
@@ -35,9 +37,16 @@ class MemoryFeed:
             if obj.get("kind") in kinds:
                 yield {"type": "ADDED", "object": obj}
         while True:
+            self.waiting = True
             event = await self.events.get()
+            self.waiting = False
             if event["object"].get("kind") in kinds:
                 yield event
+
+    @property
+    def drained(self) -> bool:
+        """Every event put so far was handed to the watcher, which asked for the next."""
+        return self.waiting and self.events.empty()
 
     async def report(
         self, kind: str, namespace: str, name: str, runtime: Mapping[str, Any]
@@ -157,12 +166,19 @@ class DataPlane:
     async def wait_for(
         self, condition: Callable[[], bool], what: str, timeout: float = 30.0
     ) -> None:
-        """Poll ``condition`` until true; fail naming ``what`` at the deadline."""
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; reports: {self.feed.reports}")
-            await asyncio.sleep(0.02)
+        """Wait until ``condition`` holds; fail naming ``what`` and the reports at the deadline."""
+        await eventually(condition, f"{what}; reports: {self.feed.reports}", timeout=timeout)
+
+    async def settled(self) -> None:
+        """Wait until Serving applied every feed event and every build it started (and any
+        build those started) ended: from then on nothing is rebuilt until the feed changes."""
+        builds = self.serving._builds
+        while True:
+            await self.wait_for(lambda: self.feed.drained, "the feed to be applied")
+            running = [task for task in builds.values() if not task.done()]
+            if not running:
+                return
+            await asyncio.gather(*running, return_exceptions=True)
 
     async def wait_ready(self, name: str, count: int = 1, timeout: float = 60.0) -> None:
         """Wait until revision ``name`` reports ``count`` ready instances."""
