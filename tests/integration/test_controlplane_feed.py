@@ -17,6 +17,7 @@ from bulut.manifests.feed import ResourceEvent, ResourceFeed
 from bulut.settings import Settings
 from tests.support.controlplane import serve
 from tests.support.network import free_port
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -54,6 +55,11 @@ async def collect(feed: ResourceFeed, kinds: frozenset[str], count: int) -> list
         if len(events) == count:
             break
     return events
+
+
+async def subscribed(plane: ControlPlane) -> None:
+    """Wait until a watch subscribed: every change from now on reaches it."""
+    await eventually(lambda: plane._hub._subscriptions, "the watch to subscribe")
 
 
 def summary(events: list[ResourceEvent]) -> list[tuple[str, str, str]]:
@@ -100,7 +106,7 @@ async def test_a_report_emits_modified_for_every_object_that_changed(plane: Cont
     await plane.apply([SERVICE])
     kinds = frozenset({"Service", "Configuration", "Revision", "Route"})
     watching = asyncio.create_task(collect(plane, kinds, 8))
-    await asyncio.sleep(0.1)
+    await subscribed(plane)
     await plane.report("Revision", "default", "orders-00001", READY)
     events = await asyncio.wait_for(watching, 5)
     modified = sorted(s for s in summary(events) if s[0] == "MODIFIED")
@@ -132,7 +138,7 @@ async def test_a_repeated_report_emits_nothing_new(plane: ControlPlane) -> None:
 async def test_deletion_is_watched_as_deleted(plane: ControlPlane) -> None:
     await plane.apply([SERVICE])
     watching = asyncio.create_task(collect(plane, frozenset({"Revision"}), 2))
-    await asyncio.sleep(0.1)
+    await subscribed(plane)
     await plane.delete("Service", "default", "orders")
     events = await asyncio.wait_for(watching, 5)
     assert summary(events) == [
@@ -148,7 +154,7 @@ async def test_reporting_on_an_unknown_revision_is_not_found(plane: ControlPlane
 
 async def test_closing_the_control_plane_ends_every_watch(plane: ControlPlane) -> None:
     watching = asyncio.create_task(collect(plane, frozenset({"Revision"}), 99))
-    await asyncio.sleep(0.1)
+    await subscribed(plane)
     await plane.aclose()
     assert await asyncio.wait_for(watching, 5) == []
 

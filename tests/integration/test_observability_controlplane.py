@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ from bulut.dashboard import create_dashboard
 from bulut.observability.exposition import metrics_route
 from bulut.observability.metrics import PlatformMetrics
 from bulut.settings import Settings
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -45,13 +43,6 @@ def runtime(scale: int) -> dict[str, Any]:
     }
 
 
-async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-
-
 async def test_runtime_reports_reach_the_dashboard_through_the_control_planes_feed(
     tmp_path: Path,
 ) -> None:
@@ -66,11 +57,14 @@ async def test_runtime_reports_reach_the_dashboard_through_the_control_planes_fe
     await dashboard.start()
     try:
         await control.apply([SERVICE, BROKER])
-        await until(lambda: ("default", "orders-00001") in dashboard.state.series)
+        await eventually(
+            lambda: ("default", "orders-00001") in dashboard.state.series, "the revision's series"
+        )
         for scale in (2, 0):
             await control.report("Revision", "default", "orders-00001", runtime(scale))
         series = dashboard.state.series[("default", "orders-00001")]
-        await until(lambda: [(p.actual, p.desired) for p in series] == [(0, 0), (2, 2), (0, 0)])
+        scaled = [(0, 0), (2, 2), (0, 0)]
+        await eventually(lambda: [(p.actual, p.desired) for p in series] == scaled, "0 → 2 → 0")
         metrics.request_finished("default", "orders", "orders-00001", 200, 0.01)
         transport = httpx.ASGITransport(control.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://cp") as client:

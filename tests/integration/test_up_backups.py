@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -12,39 +10,30 @@ from bulut.cli.stack import LocalPlatform
 from bulut.dr.manifest import Manifest
 from bulut.dr.sealing import unseal, write_new_key
 from bulut.errors import ConfigError
-from bulut.settings import Settings
+from tests.support.platform import local_settings, running_platform
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 
-def _settings(tmp_path: Path) -> Settings:
-    return Settings(
-        state_dir=tmp_path / "state",
-        data_port=0,
-        control_port=0,
-        vault_policies_dir=tmp_path / "none",
-        vault_seed=tmp_path / "none.yaml",
-    )
-
-
 async def test_scheduled_backups_keep_only_the_newest(tmp_path: Path) -> None:
     backups = tmp_path / "backups"
-    local = LocalPlatform(
-        _settings(tmp_path), backup_to=str(backups), backup_every="1s", backup_keep=2
-    )
-    await local.start()
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            complete = sorted(p.parent.name for p in backups.glob("*/manifest.json"))
-            if len(complete) >= 2 and local.backups.backup_stats():
-                await asyncio.sleep(1.5)  # one more round: retention must drop the oldest
-                break
-            await asyncio.sleep(0.2)
-    finally:
-        await local.aclose()
-    complete = sorted(p.parent.name for p in backups.glob("*/manifest.json"))
-    assert len(complete) == 2, complete
+
+    def complete() -> list[str]:
+        return sorted(p.parent.name for p in backups.glob("*/manifest.json"))
+
+    async with running_platform(
+        local_settings(tmp_path), backup_to=str(backups), backup_every="1s", backup_keep=2
+    ):
+        oldest = (await eventually(complete, "the first backup", timeout=30))[0]
+
+        def after_retention() -> list[str]:
+            """The backups once a later round's retention removed the oldest."""
+            now = complete()
+            return now if oldest not in now and len(now) == 2 else []
+
+        kept = await eventually(after_retention, "retention to drop the oldest", timeout=30)
+    assert len(kept) == 2 and all(name > oldest for name in kept)
 
 
 async def test_scheduled_backups_seal_vaults_unseal_key_with_the_backup_key(
@@ -52,15 +41,9 @@ async def test_scheduled_backups_seal_vaults_unseal_key_with_the_backup_key(
 ) -> None:
     key = write_new_key(tmp_path / "backup.key")
     backups = tmp_path / "backups"
-    settings = _settings(tmp_path).model_copy(update={"backup_key_file": tmp_path / "backup.key"})
-    local = LocalPlatform(settings, backup_to=str(backups), backup_every="1s")
-    await local.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not list(backups.glob("*/manifest.json")) and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-    finally:
-        await local.aclose()
+    settings = local_settings(tmp_path, backup_key_file=tmp_path / "backup.key")
+    async with running_platform(settings, backup_to=str(backups), backup_every="1s"):
+        await eventually(lambda: list(backups.glob("*/manifest.json")), "a backup", timeout=30)
     manifest = next(backups.glob("*/manifest.json"))
     sealed = Manifest.from_json(manifest.read_text()).sealed
     assert sealed == ("vault/init.json",)
@@ -71,7 +54,7 @@ async def test_scheduled_backups_seal_vaults_unseal_key_with_the_backup_key(
 
 
 async def test_a_schedule_without_a_location_is_refused(tmp_path: Path) -> None:
-    local = LocalPlatform(_settings(tmp_path), backup_every="5m")
+    local = LocalPlatform(local_settings(tmp_path), backup_every="5m")
     with pytest.raises(ConfigError, match="--backup-to"):
         await local.start()
     await local.aclose()
@@ -82,7 +65,7 @@ async def test_a_relative_state_dir_is_made_absolute_before_instances_start(
 ) -> None:
     """`make up` uses `.bulut`; instances run in their volume, so paths must be absolute."""
     monkeypatch.chdir(tmp_path)
-    settings = _settings(tmp_path).model_copy(
+    settings = local_settings(tmp_path).model_copy(
         update={"state_dir": Path(".bulut"), "builds_dir": Path("builds")}
     )
     local = LocalPlatform(settings)

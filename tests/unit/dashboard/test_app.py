@@ -11,6 +11,7 @@ import httpx
 from bulut.dashboard import create_dashboard
 from bulut.eventing.memory_feed import MemoryFeed
 from bulut.observability.metrics import PlatformMetrics
+from tests.support.waiting import eventually
 
 REVISION = {
     "kind": "Revision",
@@ -28,15 +29,12 @@ async def test_the_page_and_the_state_follow_the_feed_from_the_first_request() -
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://ui") as client:
             await client.get("/")
-            for _ in range(100):
-                if dashboard.state.version:
-                    break
-                await asyncio.sleep(0.01)
+            await eventually(lambda: dashboard.state.version, "the feed's first event")
             page = await client.get("/")
             assert page.status_code == 200 and "orders-00001" in page.text
             assert page.headers["content-type"].startswith("text/html")
             feed.put({**REVISION, "status": {"actualReplicas": 0, "desiredReplicas": 0}})
-            await asyncio.sleep(0.05)
+            await eventually(lambda: dashboard.state.version == 2, "the scale-down to be applied")
             state = (await client.get("/dashboard/state.json")).json()
             assert [p[1:] for p in state["series"]["default/orders-00001"]] == [[1, 1], [0, 0]]
             fragments = dashboard.fragments()
@@ -67,10 +65,7 @@ async def test_the_live_stream_sends_an_update_and_ends_when_the_dashboard_close
         "root_path": "",
     }
     stream = asyncio.create_task(dashboard(scope, receive, send))
-    for _ in range(100):
-        if len(messages) >= 2:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: len(messages) >= 2, "the first update on the stream")
     await dashboard.aclose()
     await asyncio.wait_for(stream, 2.0)
     done.set()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bulut.serving.launcher import StartQueue
+from tests.support.waiting import eventually
 
 
 class Revision:
@@ -30,18 +31,13 @@ def state_of(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
-async def settled_state(pid: int, wanted: str, within: float = 2.0) -> str:
-    """The state once it is ``wanted``, or the last one seen after ``within`` seconds.
+async def in_state(pid: int, wanted: set[str], what: str) -> str:
+    """The process state once it is one of ``wanted``.
 
     A signal is delivered when the process next runs: on a loaded machine a sleeping
     process shows its new state a few milliseconds after ``kill``.
     """
-    deadline = asyncio.get_running_loop().time() + within
-    state = state_of(pid)
-    while state != wanted and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.005)
-        state = state_of(pid)
-    return state
+    return await eventually(lambda: state_of(pid) if state_of(pid) in wanted else "", what)
 
 
 async def test_an_urgent_start_pauses_the_idle_imports_until_it_is_primed() -> None:
@@ -58,12 +54,12 @@ async def test_an_urgent_start_pauses_the_idle_imports_until_it_is_primed() -> N
 
         async def demand() -> None:
             async with queue.turn(demanded, Template()):  # type: ignore[arg-type]
-                states.append(await settled_state(idle.pid, "T"))
+                states.append(await in_state(idle.pid, {"T"}, "the idle import paused"))
 
         warming_task = asyncio.create_task(warm())
-        await asyncio.sleep(0.01)
+        await eventually(lambda: queue.running == 1, "the idle import to hold a slot")
         await demand()
-        after = await settled_state(idle.pid, "S")
+        after = await in_state(idle.pid, {"S", "R"}, "the idle import resumed")
         primed.set()
         await warming_task
     finally:
@@ -107,10 +103,10 @@ async def test_a_revision_a_request_waits_for_starts_at_once_past_the_queue() ->
                 await gate.wait()
 
     tasks = [asyncio.create_task(start(r)) for r in (first, idle, wanted)]
-    await asyncio.sleep(0.01)
+    await eventually(lambda: queue.waiting == 2, "two starts to queue behind the first")
     wanted.urgent = True  # a request reached it while it queued
     queue.hurry(wanted)  # type: ignore[arg-type]
-    await asyncio.sleep(0.01)
+    await eventually(lambda: len(order) == 2, "a second start while the first runs")
     started_while_first_ran = list(order)
     gate.set()
     await asyncio.gather(*tasks)
@@ -134,7 +130,7 @@ async def test_an_urgent_start_never_queues_and_idle_ones_wait_for_free_slots() 
         asyncio.create_task(start(r))
         for r in (Revision("warming"), Revision("demanded", urgent=True), Revision("later"))
     ]
-    await asyncio.sleep(0.01)
+    await eventually(lambda: queue.waiting == 1, "the third start to queue")
     during = list(order)
     gate.set()
     await asyncio.gather(*tasks)

@@ -6,6 +6,7 @@ import asyncio
 import os
 
 from bulut.serving.zygote import Notifications
+from tests.support.waiting import eventually
 
 
 async def test_a_pid_written_to_the_pipe_resolves_its_future() -> None:
@@ -25,9 +26,9 @@ async def test_a_pid_announced_before_anyone_asked_is_remembered() -> None:
     notifications = Notifications()
     try:
         os.write(notifications.write_fd, b"17\n1")  # a whole line, then half of another
-        await asyncio.sleep(0.05)
+        await eventually(lambda: notifications._buffer == b"1", "the pipe to be read")
         os.write(notifications.write_fd, b"8\n")
-        await asyncio.sleep(0.05)
+        await eventually(lambda: not notifications._buffer, "the pipe to be read again")
 
         assert notifications.future(17).done()
         assert notifications.future(18).done()
@@ -52,6 +53,5 @@ async def test_every_writer_gone_closes_the_reader() -> None:
     waiting = notifications.future(5)
 
     notifications.handed_over()  # the runtime's copy of the write end, closed
-    await asyncio.sleep(0.05)
 
-    assert waiting.cancelled()
+    await eventually(waiting.cancelled, "the wait to be cancelled")
