@@ -7,17 +7,14 @@ provider key from OpenBao.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from bulut.cli.stack import LocalPlatform
-from tests.support.platform import NAMESPACE, sample_app
+from tests.support.platform import NAMESPACE, decided_order, sample_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("function-builds")]
 
@@ -43,26 +40,10 @@ async def _order(client: httpx.AsyncClient, sku: str, card: str = "tok_ok") -> s
     return str(response.json()["id"])
 
 
-async def _final_status(
-    client: httpx.AsyncClient, order_id: str, timeout: float = 60
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    order: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        response = await client.get(
-            f"/orders/{order_id}", headers={"host": f"orders.{NAMESPACE}.localhost"}
-        )
-        order = response.json()
-        if order.get("status") not in (None, "pending", "reserved"):
-            return order
-        await asyncio.sleep(0.2)
-    return order
-
-
 async def test_an_order_is_reserved_paid_and_audited(platform: LocalPlatform) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.data_port}") as client:
         order_id = await _order(client, "WIDGET-1")
-        order = await _final_status(client, order_id)
+        order = await decided_order(client, order_id)
     assert order["status"] == "paid", order
     seen = [step["type"] for step in order["history"]]
     assert seen[0] == "com.example.order.created"
@@ -135,6 +116,6 @@ async def test_a_declined_payment_cancels_the_order_and_releases_stock(
 ) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.data_port}") as client:
         order_id = await _order(client, "DELUXE-9")
-        order = await _final_status(client, order_id)
+        order = await decided_order(client, order_id)
     assert order["status"] in ("cancelled", "declined"), order
     assert "com.example.payment.declined" in [step["type"] for step in order["history"]]

@@ -14,13 +14,10 @@ Transit ciphertext). Each may appear only where it must live; a leak fails with 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 import secrets
-import time
 import urllib.parse
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +28,7 @@ import pytest
 from bulut.cli.stack import LocalPlatform
 from bulut.errors import BulutError
 from bulut.secrets.vault import Vault
-from tests.support.platform import NAMESPACE, sample_app
+from tests.support.platform import NAMESPACE, decided_order, sample_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("function-builds")]
 
@@ -97,12 +94,6 @@ def encodings(value: str) -> dict[str, bytes]:
     return forms
 
 
-@pytest.fixture
-async def platform(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlatform]:
-    async with sample_app(tmp_path, repo_root) as local:
-        yield local
-
-
 async def place_an_order(data: httpx.AsyncClient, evidence: Evidence) -> dict[str, Any]:
     host = {"host": f"orders.{NAMESPACE}.localhost"}
     created = await data.post(
@@ -118,15 +109,10 @@ async def place_an_order(data: httpx.AsyncClient, evidence: Evidence) -> dict[st
     evidence.add_response(created)
     assert created.status_code == 201, created.text
     order_id = created.json()["id"]
-    deadline = time.monotonic() + 60
-    while True:
-        shown = await data.get(f"/orders/{order_id}", headers=host)
-        order: dict[str, Any] = shown.json()
-        if order.get("status") not in (None, "pending", "reserved") or time.monotonic() > deadline:
-            evidence.add_response(shown)
-            assert order["status"] == "paid", order
-            return order
-        await asyncio.sleep(0.2)
+    order = await decided_order(data, order_id)
+    evidence.add_response(await data.get(f"/orders/{order_id}", headers=host))
+    assert order["status"] == "paid", order
+    return order
 
 
 async def fetch_what_an_operator_sees(
@@ -184,30 +170,36 @@ def only(files: set[str], revision: str, name: str) -> set[str]:
 
 
 async def test_no_secret_value_appears_in_anything_the_platform_produced(
-    platform: LocalPlatform, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    repo_root: Path,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     evidence = Evidence()
-    async with (
-        httpx.AsyncClient(base_url=platform.settings.data_url, timeout=30) as data,
-        httpx.AsyncClient(base_url=platform.settings.control_url, timeout=30) as control,
-    ):
-        order = await place_an_order(data, evidence)
-        assert order["email"] != EMAIL and order["email"].endswith("@example.com")
-        await fetch_what_an_operator_sees(control, data, order, evidence)
-    orders = next(r for (ns, _), r in platform.pods.renderers.items() if r.plan.role == "orders")
-    orders_token = orders._token
-    provoke_vault_errors(platform, orders_token, evidence)
-    assert platform._dev_vault is not None
-    dev_vault = platform._dev_vault
-    api_key = platform.vault.kv_get(f"{NAMESPACE}/payments/provider")["api_key"]
+    async with sample_app(tmp_path, repo_root) as platform:
+        async with (
+            httpx.AsyncClient(base_url=platform.settings.data_url, timeout=30) as data,
+            httpx.AsyncClient(base_url=platform.settings.control_url, timeout=30) as control,
+        ):
+            order = await place_an_order(data, evidence)
+            assert order["email"] != EMAIL and order["email"].endswith("@example.com")
+            await fetch_what_an_operator_sees(control, data, order, evidence)
+        orders = next(
+            r for (ns, _), r in platform.pods.renderers.items() if r.plan.role == "orders"
+        )
+        orders_token = orders._token
+        provoke_vault_errors(platform, orders_token, evidence)
+        assert platform._dev_vault is not None
+        dev_vault = platform._dev_vault
+        api_key = platform.vault.kv_get(f"{NAMESPACE}/payments/provider")["api_key"]
 
-    await asyncio.sleep(0.5)  # instances flush their logs
+        state = platform.layout.root
+    # stopped: every process the platform ran has exited and flushed what it wrote
     out, err = capfd.readouterr()
     evidence.add("platform stdout", out)
     evidence.add("platform stderr", err)
     evidence.add("platform log records", caplog.text)
-    state = platform.layout.root
     files = evidence.add_tree(state, "state")
     volumes = state / "volumes"
     secret_files = {

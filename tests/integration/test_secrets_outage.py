@@ -8,11 +8,10 @@ Vault is a readiness reason until a server answers on that address.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +23,8 @@ from bulut.secrets.devserver import DevServer
 from bulut.serving import dataplane
 from bulut.settings import Settings
 from tests.support.network import free_port
+from tests.support.platform import condition, is_ready, local_settings
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("function-builds")]
 
@@ -31,7 +32,6 @@ NAMESPACE = "outage"
 V = "vault.hashicorp.com/"
 ECHO_POLICY = f'path "secret/data/{NAMESPACE}/echo/*" {{ capabilities = ["read"] }}\n'
 NOSY_POLICY = f'path "secret/data/{NAMESPACE}/nosy/*" {{ capabilities = ["read"] }}\n'
-T = TypeVar("T")
 bind = stack._bind
 
 
@@ -74,23 +74,12 @@ def settings_for(tmp_path: Path, repo_root: Path, **overrides: Any) -> Settings:
     (policies / "echo.hcl").write_text(ECHO_POLICY)
     (policies / "nosy.hcl").write_text(NOSY_POLICY)
     values: dict[str, Any] = {
-        "state_dir": tmp_path / "state",
         "builds_dir": repo_root / ".bulut" / "test-builds",
         "functions_dir": repo_root / "tests" / "fixtures" / "functions",
-        "data_port": 0,
-        "control_port": 0,
         "vault_policies_dir": policies,
-        "vault_seed": tmp_path / "no-seed.yaml",
         **overrides,
     }
-    return Settings(**values)
-
-
-def condition(resource: dict[str, Any], kind: str) -> dict[str, Any]:
-    for found in resource.get("status", {}).get("conditions", []):
-        if found.get("type") == kind:
-            return dict(found)
-    return {}
+    return local_settings(tmp_path, **values)
 
 
 async def revision_of(platform: LocalPlatform, service_name: str) -> dict[str, Any]:
@@ -100,21 +89,16 @@ async def revision_of(platform: LocalPlatform, service_name: str) -> dict[str, A
         return {}
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], timeout: float, what: str
-) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        seen = await probe()
-        if accept(seen):
-            return seen
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not seen within {timeout} s; last: {seen}")
-        await asyncio.sleep(0.1)
+def revision_when(
+    platform: LocalPlatform, name: str, accept: Callable[[dict[str, Any]], bool]
+) -> Callable[[], Awaitable[dict[str, Any] | None]]:
+    """A check for :func:`eventually`: the revision of ``name`` once ``accept`` holds."""
 
+    async def check() -> dict[str, Any] | None:
+        revision = await revision_of(platform, name)
+        return revision if accept(revision) else None
 
-def is_ready(revision: dict[str, Any]) -> bool:
-    return condition(revision, "Ready").get("status") == "True"
+    return check
 
 
 def waits_for_a_secret(revision: dict[str, Any]) -> bool:
@@ -159,22 +143,19 @@ async def test_a_missing_secret_holds_the_revision_until_it_is_written(
         [service("echo", role="echo", reads="echo", echo_dir=fixture_functions / "echo")]
     )
     waiting = await eventually(
-        lambda: revision_of(platform, "echo"), waits_for_a_secret, 30, "a not-healthy revision"
+        revision_when(platform, "echo", waits_for_a_secret), "a not-healthy revision", timeout=30
     )
     healthy = condition(waiting, "ContainerHealthy")
     assert not is_ready(waiting)
     assert f"secret/data/{NAMESPACE}/echo/key" in healthy["message"], healthy
 
     platform.vault.kv_put(f"{NAMESPACE}/echo/key", {"value": "first-value"})
-    started = time.monotonic()
+    # within the retry interval, plus the zygote's start (the function environment is cached)
     await eventually(
-        lambda: revision_of(platform, "echo"),
-        is_ready,
-        dataplane.SECRET_RETRY_SECONDS + 15,
+        revision_when(platform, "echo", is_ready),
         "Ready after the secret was written",
+        timeout=dataplane.SECRET_RETRY_SECONDS + 15,
     )
-    # The retry interval, plus the zygote's start (the function environment is cached).
-    assert time.monotonic() - started < dataplane.SECRET_RETRY_SECONDS + 15
 
 
 async def test_a_missing_secret_is_awaited_like_vault_agent_does_at_the_retry_interval(
@@ -184,13 +165,18 @@ async def test_a_missing_secret_is_awaited_like_vault_agent_does_at_the_retry_in
     await platform.control.apply(
         [service("echo", role="echo", reads="echo", echo_dir=fixture_functions / "echo")]
     )
+    applied = time.monotonic()
     await eventually(
-        lambda: revision_of(platform, "echo"), waits_for_a_secret, 30, "a not-healthy revision"
+        revision_when(platform, "echo", waits_for_a_secret), "a not-healthy revision", timeout=30
     )
-    await asyncio.sleep(2 * dataplane.SECRET_RETRY_SECONDS)
-    attempts = await role_tokens_created(platform) - before
+
+    async def third_attempt() -> bool:
+        return await role_tokens_created(platform) - before >= 3
+
+    await eventually(third_attempt, "a third render attempt", timeout=30, interval=0.1)
+    # the first attempt came after the apply: two retries took at least two intervals
+    assert time.monotonic() - applied >= 2 * dataplane.SECRET_RETRY_SECONDS
     healthy = condition(await revision_of(platform, "echo"), "ContainerHealthy")
-    assert attempts <= 4, f"{attempts} render attempts in {2 * dataplane.SECRET_RETRY_SECONDS} s"
     assert healthy["reason"] == "SecretUnavailable", healthy
 
 
@@ -202,7 +188,7 @@ async def test_a_function_cannot_read_another_functions_path(
         [service("nosy", role="nosy", reads="echo", echo_dir=fixture_functions / "echo")]
     )
     denied = await eventually(
-        lambda: revision_of(platform, "nosy"), waits_for_a_secret, 30, "a denied revision"
+        revision_when(platform, "nosy", waits_for_a_secret), "a denied revision", timeout=30
     )
     healthy = condition(denied, "ContainerHealthy")
     assert healthy["reason"] == "SecretUnavailable", healthy
@@ -219,7 +205,7 @@ async def test_a_changed_secret_is_re_rendered_into_the_running_revisions_file(
     await platform.control.apply(
         [service("echo", role="echo", reads="echo", echo_dir=fixture_functions / "echo")]
     )
-    await eventually(lambda: revision_of(platform, "echo"), is_ready, 30, "Ready")
+    await eventually(revision_when(platform, "echo", is_ready), "Ready", timeout=30)
     runtime = platform.serving.revisions[(NAMESPACE, "echo-00001")]
     key_file = Path(runtime.spec.env["KEY_FILE"])
     assert key_file.is_relative_to(platform.layout.volumes)
@@ -227,10 +213,7 @@ async def test_a_changed_secret_is_re_rendered_into_the_running_revisions_file(
 
     platform.vault.kv_put(f"{NAMESPACE}/echo/key", {"value": "version-two"})
 
-    async def content() -> str:
-        return key_file.read_text()
-
-    await eventually(content, lambda text: text == "version-two", 5, "the new value in the file")
+    await eventually(lambda: key_file.read_text() == "version-two", "the new value in the file")
 
 
 async def test_an_unreachable_vault_is_the_reason_until_it_answers(
@@ -252,7 +235,7 @@ async def test_an_unreachable_vault_is_the_reason_until_it_answers(
             [service("echo", role="echo", reads="echo", echo_dir=fixture_functions / "echo")]
         )
         waiting = await eventually(
-            lambda: revision_of(local, "echo"), waits_for_a_secret, 30, "an unreachable Vault"
+            revision_when(local, "echo", waits_for_a_secret), "an unreachable Vault", timeout=30
         )
         healthy = condition(waiting, "ContainerHealthy")
         assert healthy["reason"] == "SecretUnavailable", healthy
@@ -264,10 +247,9 @@ async def test_an_unreachable_vault_is_the_reason_until_it_answers(
         local.vault.put_policy("echo", ECHO_POLICY)
         local.vault.kv_put(f"{NAMESPACE}/echo/key", {"value": "back"})
         await eventually(
-            lambda: revision_of(local, "echo"),
-            is_ready,
-            dataplane.SECRET_RETRY_SECONDS + 15,
+            revision_when(local, "echo", is_ready),
             "Ready once Vault answers",
+            timeout=dataplane.SECRET_RETRY_SECONDS + 15,
         )
     finally:
         await local.aclose()
@@ -296,10 +278,8 @@ async def test_a_platform_whose_vault_is_unreachable_starts_and_loads_policies_l
     try:
         assert local.vault_report.policies == []
         await vault.start()
-        deadline = time.monotonic() + 20
-        while not local.vault_report.policies and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        assert "echo" in local.vault_report.policies
+        policies = await eventually(lambda: local.vault_report.policies, "policies", timeout=20)
+        assert "echo" in policies
     finally:
         await local.aclose()
         await vault.stop()

@@ -13,11 +13,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bulut.cli.stack import LocalPlatform
 from bulut.settings import Settings
 from tests.support.waiting import eventually
 
 NAMESPACE = "shop-dev"
+ORDERS_HOST = {"host": f"orders.{NAMESPACE}.localhost"}
 READY_WITHIN = 240.0
 
 
@@ -80,3 +83,14 @@ async def sample_app(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlat
             all_ready, f"every Service in {NAMESPACE} to be Ready", timeout=READY_WITHIN
         )
         yield local
+
+
+async def decided_order(client: httpx.AsyncClient, order_id: str) -> dict[str, Any]:
+    """The sample app's order once its saga decided it (no longer pending or reserved)."""
+
+    async def decided() -> dict[str, Any] | None:
+        response = await client.get(f"/orders/{order_id}", headers=ORDERS_HOST)
+        order: dict[str, Any] = response.json()
+        return order if order.get("status") not in (None, "pending", "reserved") else None
+
+    return await eventually(decided, f"order {order_id} to be decided", timeout=60, interval=0.2)
