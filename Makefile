@@ -11,10 +11,11 @@ UV     := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
 STAMP  := $(VENV)/.installed
 FUNCTIONS := $(sort $(dir $(wildcard functions/*/func.yaml functions/*/main.py)))
 PYTEST_WORKERS ?= 2
+BROWSER_PACKAGES := chromium chromium-driver
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install up test lint typecheck imports unit integration contract test-functions \
+.PHONY: help install up test lint typecheck imports unit integration contract test-functions browser \
         bench e2e render pipeline drill validate fmt clean
 
 help: ## Show this help
@@ -48,13 +49,23 @@ typecheck: $(STAMP) ## mypy --strict on the package, tests, bench and pipelines
 imports: $(STAMP) ## import-linter layer contracts
 	$(BIN)/lint-imports
 
-unit: $(STAMP) ## The pytest suite (unit, contract, integration; e2e skips without a cluster)
+unit: $(STAMP) browser ## The pytest suite (unit, contract, integration; e2e skips without a cluster)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
+
+browser: ## Debian's chromium and chromium-driver for the dashboard's browser test, when missing
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium and chromium-driver (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+	  else \
+	    echo "note: the browser test needs: sudo apt-get install -y $(BROWSER_PACKAGES)"; \
+	  fi; }
 
 contract: $(STAMP) ## Only the contract tests
 	$(BIN)/pytest -q tests/contract
 
-integration: $(STAMP) ## Only the integration tests
+integration: $(STAMP) browser ## Only the integration tests
 	$(BIN)/pytest -q -m integration
 
 test-functions: $(STAMP) ## Each function's own tests, in its own folder and environment

@@ -6,6 +6,7 @@ import fnmatch
 from pathlib import Path
 from typing import Any
 
+import lupa  # type: ignore[import-untyped]
 import pytest
 
 from bulut.manifests.loading import kustomize_build
@@ -22,7 +23,6 @@ def argocd() -> dict[str, dict[str, Any]]:
 
 def run_health(obj: dict[str, Any]) -> dict[str, str]:
     """Run the health script the way Argo CD does: `obj` in scope, returns a table."""
-    lupa = pytest.importorskip("lupa")
     runtime = lupa.LuaRuntime(unpack_returned_tuples=True)
     script = runtime.eval(f"function(obj) {LUA} end")
     table = script(_lua_value(runtime, obj))

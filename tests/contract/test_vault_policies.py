@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 import yaml
+from cryptography import x509
 
 from bulut.errors import SecretUnavailableError
 from bulut.manifests.loading import kustomize_build
@@ -159,7 +160,6 @@ def test_the_orders_token_written_by_injection_can_use_transit(
 
 
 def _ca_certificate(path: Path) -> Path:
-    x509 = pytest.importorskip("cryptography.x509")
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 

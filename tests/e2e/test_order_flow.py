@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from bulut.manifests.loading import kustomize_build
+from tests.support.waiting import eventually_blocking
 
 from . import cluster
 
@@ -152,11 +152,12 @@ def test_an_order_completes_the_saga_through_the_broker(deployed: str) -> None:
         )
     )
     assert created["status"] == "pending"
-    deadline = time.monotonic() + 180
-    order: dict[str, Any] = created
-    while time.monotonic() < deadline:
-        order = json.loads(cluster.curl("default", f"{orders}/orders/{created['id']}"))
-        if order["status"] in TERMINAL:
-            break
-        time.sleep(5)
+
+    def decided() -> dict[str, Any] | None:
+        order: dict[str, Any] = json.loads(
+            cluster.curl("default", f"{orders}/orders/{created['id']}")
+        )
+        return order if order["status"] in TERMINAL else None
+
+    order = eventually_blocking(decided, "the order to be decided", timeout=180, interval=5)
     assert order["status"] == "paid", order

@@ -49,7 +49,7 @@ def checkov() -> Path:
         return executable
     uv_binary = uv()
     if uv_binary is None:
-        pytest.skip("uv is needed to build checkov's own environment")
+        pytest.fail("uv is needed to build checkov's own environment: run `make install`")
     try:
         subprocess.run([uv_binary, "venv", "-q", str(venv)], check=True, timeout=120)
         subprocess.run(
@@ -67,7 +67,10 @@ def checkov() -> Path:
         )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
         shutil.rmtree(venv, ignore_errors=True)
-        pytest.skip(f"could not install checkov (offline?): {error}")
+        pytest.fail(
+            f"could not install checkov into {venv} (offline?): {error}; "
+            f"point BULUT_CHECKOV at a checkov executable instead"
+        )
     return executable
 
 

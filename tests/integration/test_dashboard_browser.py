@@ -3,8 +3,12 @@
 Real pieces on loopback: the dashboard and the real eventing admin API mounted together
 as the control plane mounts them, the broker ingress, a subscriber and a dead-letter
 sink. The ResourceFeed is the in-memory one (a first-class implementation of the
-Protocol), so the test can scale a revision 0 → 2 → 0 by writing its status. Screenshots
-land in tests/artifacts/.
+Protocol), so the test can scale a revision 0 → 2 → 0 by writing its status; the
+dashboard's clock is the test's, so the chart spreads the steps over seconds that never
+pass. Screenshots land in tests/artifacts/.
+
+Debian's chromium and chromium-driver are needed: `make test` installs them when missing
+(`.ci/run` runs it); without them the test fails with the command that installs them.
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from selenium import webdriver
+from selenium.webdriver.common.by import By
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from bulut.dashboard import Dashboard
-from bulut.eventing.memory_feed import MemoryFeed
 from bulut.observability.metrics import PlatformMetrics
+from tests.support.clock import ManualClock
 from tests.support.eventing import (
     Received,
     binary_headers,
@@ -35,23 +40,13 @@ from tests.support.eventing import (
     subscriber,
     trigger,
 )
-from tests.support.network import free_port
+from tests.support.network import serving
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-
-if CHROMIUM is None or CHROMEDRIVER is None:
-    pytest.skip(
-        "headless browser test needs chromium and chromedriver "
-        "(apt-get install -y chromium chromium-driver)",
-        allow_module_level=True,
-    )
-
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is a dev dependency")
-from selenium.webdriver.common.by import By  # noqa: E402
+INSTALL = "apt-get install -y chromium chromium-driver"
 
 
 def service(name: str, revision: str) -> dict[str, Any]:
@@ -93,8 +88,12 @@ def revision(name: str, actual: int, desired: int) -> dict[str, Any]:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     """Headless Chromium with a fresh profile, driven by Debian's chromedriver."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver")
+    if chromium is None or chromedriver is None:
+        pytest.fail(f"the dashboard test needs Chromium and its driver: {INSTALL}", pytrace=False)
     options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
+    options.binary_location = chromium
     for flag in (
         "--headless=new",
         "--no-sandbox",
@@ -111,7 +110,7 @@ def browser() -> Iterator[Any]:
     profile = ARTIFACTS / ".chromium-profile"
     shutil.rmtree(profile, ignore_errors=True)
     options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(chromedriver))
     try:
         yield driver
     finally:
@@ -120,22 +119,24 @@ def browser() -> Iterator[Any]:
 
 
 async def until(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
-    """Poll a (blocking) browser check off the event loop until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await asyncio.to_thread(check)
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+    """A (blocking) browser check polled off the event loop until it returns something truthy."""
+    return await eventually(lambda: asyncio.to_thread(check), what, timeout=timeout, interval=0.1)
 
 
 def chart(driver: Any, name: str) -> dict[str, str]:
-    """The data attributes of one revision's chart."""
-    element = driver.find_element(By.CSS_SELECTOR, f'svg.scale-chart[data-revision="{name}"]')
-    keys = ("actual", "desired", "peak", "points")
-    return {key: str(element.get_attribute(f"data-{key}")) for key in keys}
+    """The data attributes of one revision's chart, read at once (live updates replace it)."""
+    found = driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e && Object.assign({}, e.dataset)",
+        f'svg.scale-chart[data-revision="{name}"]',
+    )
+    return {str(key): str(value) for key, value in (found or {}).items()}
+
+
+def text_of(driver: Any, selector: str) -> str:
+    """The text of an element, read at once (live updates replace elements)."""
+    return str(
+        driver.execute_script("return document.querySelector(arguments[0]).innerText", selector)
+    )
 
 
 async def screenshot(driver: Any, name: str) -> Path:
@@ -147,38 +148,21 @@ async def screenshot(driver: Any, name: str) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def control_plane(
-    feed: MemoryFeed, admin: Any, metrics: PlatformMetrics, driver: Any, reports: Path
-) -> AsyncIterator[str]:
+async def control_plane(dashboard: Dashboard, admin: Any, driver: Any) -> AsyncIterator[str]:
     """The dashboard at ``/`` and the eventing admin API at ``/eventing``, as on :8081.
 
     The browser leaves the page first: its event streams would otherwise keep the
     server's graceful shutdown waiting.
     """
-    dashboard = Dashboard(
-        feed, eventing_base="/eventing", metrics=metrics, dr_reports_dir=reports, window=20.0
-    )
     await dashboard.start()
     app = Starlette(routes=[Mount("/eventing", admin), Mount("/", dashboard)])
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="error",
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        async with serving(app, graceful_shutdown=1) as port:
+            try:
+                yield f"http://127.0.0.1:{port}"
+            finally:
+                await asyncio.to_thread(driver.get, "about:blank")
     finally:
-        await asyncio.to_thread(driver.get, "about:blank")
-        server.should_exit = True
-        await task
         await dashboard.aclose()
 
 
@@ -211,13 +195,21 @@ async def test_dashboard_shows_a_revision_scaling_up_and_back_to_zero_live(
             (reports / "2026-11-28-restore.json").write_text(
                 json.dumps({"scenario": "restore-control-plane", "rtoSeconds": 41, "rpoSeconds": 0})
             )
-            admin = rt.eventing.admin_app
-            async with control_plane(feed, admin, metrics, browser, reports) as base:
+            clock = ManualClock(time.time())
+            dashboard = Dashboard(
+                feed,
+                eventing_base="/eventing",
+                metrics=metrics,
+                dr_reports_dir=reports,
+                window=20.0,
+                clock=clock,
+            )
+            async with control_plane(dashboard, rt.eventing.admin_app, browser) as base:
                 await asyncio.to_thread(browser.get, base + "/")
                 await until(
                     lambda: browser.find_element(By.ID, "status").text == "live", "the stream"
                 )
-                services = browser.find_element(By.ID, "services").text
+                services = text_of(browser, "#services")
                 assert "orders" in services and "orders-00001 100%" in services
                 assert chart(browser, "orders-00001")["actual"] == "0"
                 assert "restore-control-plane" in browser.find_element(By.ID, "drill").text
@@ -225,28 +217,22 @@ async def test_dashboard_shows_a_revision_scaling_up_and_back_to_zero_live(
                     "return performance.getEntriesByType('resource').map(e => e.name)"
                 )
                 assert loaded and all(url.startswith(base) for url in loaded)  # no CDN
-                await asyncio.sleep(1.0)
 
-                feed.put(revision("orders-00001", 0, 2))
-                await asyncio.sleep(0.6)
-                feed.put(revision("orders-00001", 1, 2))
-                await asyncio.sleep(0.4)
-                feed.put(revision("orders-00001", 2, 2))
+                for seconds, actual, desired in ((1.0, 0, 2), (0.6, 1, 2), (0.4, 2, 2)):
+                    clock.advance(seconds)
+                    feed.put(revision("orders-00001", actual, desired))
                 await until(lambda: chart(browser, "orders-00001")["actual"] == "2", "scale-up")
-                scale = browser.find_element(
-                    By.CSS_SELECTOR, '.scale[data-revision="orders-00001"]'
-                )
-                assert scale.text == "2/2"
-                await asyncio.sleep(2.0)
+                assert text_of(browser, '.scale[data-revision="orders-00001"]') == "2/2"
+                clock.advance(2.0)
                 await screenshot(browser, "dashboard-scaled-up.png")
 
-                feed.put(revision("orders-00001", 2, 0))
-                await asyncio.sleep(0.6)
-                feed.put(revision("orders-00001", 0, 0))
+                for seconds, actual, desired in ((0.6, 2, 0), (0.6, 0, 0)):
+                    clock.advance(seconds)
+                    feed.put(revision("orders-00001", actual, desired))
                 await until(lambda: chart(browser, "orders-00001")["actual"] == "0", "scale-down")
                 seen = chart(browser, "orders-00001")
                 assert seen["peak"] == "2" and int(seen["points"]) >= 3
-                assert "NoTraffic" in browser.find_element(By.ID, "revisions").text
+                assert "NoTraffic" in text_of(browser, "#revisions")
                 await screenshot(browser, "dashboard-scaled-to-zero.png")
 
                 async with httpx.AsyncClient() as http:

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ class Dashboard:
         gitops_base: str | None = None,
         window: float = 120.0,
         tick: float = TICK_SECONDS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.feed = feed
         self.eventing_base = eventing_base.rstrip("/") if eventing_base else None
@@ -60,7 +61,8 @@ class Dashboard:
         self.gitops_base = gitops_base
         self.window = window
         self.tick = tick
-        self.state = LiveState()
+        self.clock = clock  # when scale changes happen and where charts end (tests inject one)
+        self.state = LiveState(clock=clock)
         self._task: asyncio.Task[None] | None = None
         self._app = Starlette(
             routes=[
@@ -99,7 +101,7 @@ class Dashboard:
         return {
             "version": self.state.version,
             "resources": resources_fragment(self.state, self._requests()),
-            "charts": charts_fragment(self.state, window=self.window),
+            "charts": charts_fragment(self.state, now=self.clock(), window=self.window),
         }
 
     async def index(self, request: Request) -> Response:
@@ -111,6 +113,8 @@ class Dashboard:
             requests=self._requests(),
             report=latest_report(self.dr_reports_dir),
             gitops_base=self.gitops_base,
+            now=self.clock(),
+            window=self.window,
         )
         return HTMLResponse(html, headers={"cache-control": "no-store"})
 
@@ -132,7 +136,7 @@ class Dashboard:
         return JSONResponse(
             {
                 "version": self.state.version,
-                "now": time.time(),
+                "now": self.clock(),
                 "resources": {
                     kind: [obj.get("metadata", {}) for obj in self.state.items(kind)]
                     for kind in sorted(self.state.objects)

@@ -235,8 +235,10 @@ def page(
     report: DrillReport | None,
     gitops_base: str | None = None,
     max_events: int = 200,
+    now: float | None = None,
+    window: float = 120.0,
 ) -> str:
-    """The whole dashboard page, rendered with the state as it is now."""
+    """The whole dashboard page, rendered with the state as it is ``now``."""
     config = {
         "stream": f"{base}/dashboard/stream",
         "eventing": eventing_base,
@@ -263,7 +265,7 @@ def page(
 <span id="status" class="warn">connecting</span></header>
 <main>
 <section id="resources">{resources_fragment(state, requests)}</section>
-<section><h2>Instances over time</h2><div id="charts">{charts_fragment(state)}</div></section>
+<section><h2>Instances over time</h2><div id="charts">{charts_fragment(state, now=now, window=window)}</div></section>
 <section><h2>Event stream</h2>{eventing_note}
 <table id="events"><thead><tr>{event_headers}</tr></thead>
 <tbody id="events-body"><tr class="empty"><td colspan="6">waiting for events</td></tr></tbody>
