@@ -278,8 +278,8 @@ async def test_a_platform_whose_vault_is_unreachable_starts_and_loads_policies_l
     try:
         assert local.vault_report.policies == []
         await vault.start()
-        policies = await eventually(lambda: local.vault_report.policies, "policies", timeout=20)
-        assert "echo" in policies
+        loaded = await eventually(lambda: local.vault_report.policies, "policies", timeout=20)
+        assert "echo" in loaded
     finally:
         await local.aclose()
         await vault.stop()

@@ -10,7 +10,7 @@ from bulut.errors import FunctionProjectError, NotFoundError
 from bulut.functions.catalog import FUNCTION_PATH_ANNOTATION, discover, image_name, resolve
 from bulut.functions.project import Flavour
 
-from .projects import gff_project, kn_func_project
+from tests.support.projects import gff_project, kn_func_project
 
 
 @pytest.fixture

@@ -15,62 +15,10 @@ from bulut.cli.func import func_group
 from bulut.cli.main import build_app
 from bulut.errors import FunctionProjectError, InvalidInputError
 
-from .projects import gff_project, kn_func_project
+from tests.support.projects import gff_project, kn_func_project
+from tests.support.recorders import EchoServer, serve
 
 runner = CliRunner()
-
-REPLY_HEADERS = {
-    "ce-specversion": "1.0",
-    "ce-id": "reply-1",
-    "ce-source": "/echo",
-    "ce-type": "com.example.echoed",
-    "content-type": "application/json",
-}
-
-
-class EchoServer(http.server.ThreadingHTTPServer):
-    """A loopback function stand-in: records each request, replies with a binary CloudEvent."""
-
-    def __init__(self, reply: bool = True) -> None:
-        super().__init__(("127.0.0.1", 0), _EchoHandler)
-        self.reply = reply
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-
-class _EchoHandler(http.server.BaseHTTPRequestHandler):
-    server: EchoServer
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length") or 0))
-        self.server.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-        if not self.server.reply:
-            self.send_response(204)
-            self.end_headers()
-            return
-        payload = json.dumps({"echo": json.loads(body or b"null")}).encode()
-        self.send_response(200)
-        for name, value in REPLY_HEADERS.items():
-            self.send_header(name, value)
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def serve(reply: bool = True) -> Iterator[EchoServer]:
-    server = EchoServer(reply)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
 
 @pytest.fixture
 def echo() -> Iterator[EchoServer]:
@@ -170,34 +118,6 @@ def test_invoke_sends_text_when_asked(echo: EchoServer) -> None:
 def test_build_of_a_folder_that_is_not_a_function_is_an_error(tmp_path: Path) -> None:
     result = runner.invoke(build_app(), ["func", "build", str(tmp_path)])
     assert isinstance(result.exception, FunctionProjectError)
-
-
-@pytest.mark.integration
-def test_build_prints_the_environment_path(tmp_path: Path) -> None:
-    folder = kn_func_project(tmp_path / "src", "hello")
-    args = ["func", "build", str(folder), "--builds-dir", str(tmp_path / "builds")]
-    result = runner.invoke(build_app(), args)
-    assert result.exit_code == 0, result.output
-    path = Path(result.stdout.strip().splitlines()[-1])
-    assert path.parent == (tmp_path / "builds").resolve()
-    assert (path / "bin" / "python").is_file()
-
-
-@pytest.mark.integration
-def test_test_runs_the_function_tests_and_exits_with_pytests_code(tmp_path: Path) -> None:
-    folder = kn_func_project(tmp_path / "src", "hello")
-    (folder / "tests").mkdir()
-    (folder / "tests" / "test_func.py").write_text(
-        "from function import new\n\n"
-        "def test_new_builds_an_instance():\n    assert new() is not None\n\n"
-        "def test_fails_on_purpose():\n    assert False\n"
-    )
-    state = ["--builds-dir", str(tmp_path / "builds")]
-    app = build_app()
-    passing = runner.invoke(app, ["func", "test", str(folder), *state, "--", "-k", "new_builds"])
-    failing = runner.invoke(app, ["func", "test", str(folder), *state])
-    assert passing.exit_code == 0
-    assert failing.exit_code == 1
 
 
 def test_prune_lists_what_it_would_free_and_then_frees_it(tmp_path: Path) -> None:

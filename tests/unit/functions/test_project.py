@@ -9,7 +9,7 @@ import pytest
 from bulut.errors import FunctionProjectError
 from bulut.functions.project import Flavour, load_project
 
-from .projects import gff_project, kn_func_project
+from tests.support.projects import gff_project, kn_func_project
 
 
 def test_a_kn_func_project_with_invoke_cloudevent_is_the_cloudevents_flavour(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +21,10 @@ import pytest
 from bulut import events
 from bulut.functions.environments import Environment, ensure_environment
 from bulut.functions.project import Flavour, FunctionProject, load_project
-from tests.conftest import REPO_ROOT, free_port
-
-from .test_cli_func import EchoServer, serve
+from tests.conftest import REPO_ROOT
+from tests.support.network import free_port
+from tests.support.recorders import EchoServer, serve
+from tests.support.waiting import eventually_blocking
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("sample-saga")]
 
@@ -40,15 +40,16 @@ class Running:
     process: subprocess.Popen[bytes]
 
 
-def wait_until_listening(port: int, process: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    def listening() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"function exited with {process.returncode}")
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listening on {port}")
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    eventually_blocking(
+        listening, f"a function listening on {port}", timeout=timeout, interval=0.05
+    )
 
 
 def launch(
@@ -77,7 +78,7 @@ def launch(
 
 def start(project: FunctionProject, environment: Environment, workdir: Path, **env: str) -> Running:
     running, port = launch(project, environment, workdir, **env)
-    wait_until_listening(port, running.process, time.monotonic() + 30)
+    wait_until_listening(port, running.process, 30)
     return running
 
 
@@ -113,9 +114,8 @@ def flow(
             running[name], ports[name] = launch(
                 project, environment, workdir, **extra.get(name, {})
             )
-        deadline = time.monotonic() + 60
         for name, port in ports.items():
-            wait_until_listening(port, running[name].process, deadline)
+            wait_until_listening(port, running[name].process, 60)
         yield running
     finally:
         for each in running.values():
