@@ -27,5 +27,6 @@ def test_the_drill_recovers_with_no_acked_event_lost(scenario: str, tmp_path: Pa
     assert report.loss.events == 0, markdown.read_text()
     assert [c.name for c in report.checks if not c.ok] == [], markdown.read_text()
     assert report.passed, markdown.read_text()
+    assert str(REPO) not in report.to_json() + report.to_markdown()  # no machine paths
     if drill.restore == "backup" and drill.shipping:
         assert report.replayed_events == drill.seed.after_backup

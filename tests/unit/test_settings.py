@@ -53,3 +53,11 @@ def test_without_a_home_builds_stay_beside_the_state(
 
     monkeypatch.setattr(Path, "home", staticmethod(no_home))
     assert Settings(state_dir=tmp_path / "s").builds == tmp_path / "s" / "builds"
+
+
+def test_drill_reports_live_in_the_state_dir_unless_told(
+    clean_environ: None, tmp_path: Path
+) -> None:
+    assert Settings(state_dir=tmp_path / "state").reports == tmp_path / "state" / "reports"
+    chosen = Settings(state_dir=tmp_path / "state", dr_reports_dir=tmp_path / "elsewhere")
+    assert chosen.reports == tmp_path / "elsewhere"

@@ -79,9 +79,10 @@ class Settings(BaseSettings):
         "too (absent: an object is healthy once its Ready condition is True).",
     )
 
-    dr_reports_dir: Path = Field(
-        default=Path("disaster-recovery/reports"),
-        description="Where `bulut dr drill` writes reports; the dashboard shows the newest.",
+    dr_reports_dir: Path | None = Field(
+        default=None,
+        description="Where `bulut dr drill` writes reports and the dashboard reads the newest "
+        "(default <state_dir>/reports: the drills of this platform).",
     )
 
     # -- edge security -----------------------------------------------------
@@ -123,6 +124,15 @@ class Settings(BaseSettings):
         leaves them to be reused, and a backup holds only the recipes to rebuild them.
         """
         return self.builds_dir or default_builds_dir() or self.state_dir / "builds"
+
+    @property
+    def reports(self) -> Path:
+        """Where drill reports go: ``dr_reports_dir``, else ``reports/`` in the state directory.
+
+        Reports are outputs of the platform that ran the drill, like its logs: they live with
+        its state, so its dashboard shows its own drills (never a report from another machine).
+        """
+        return self.dr_reports_dir or self.state_dir / "reports"
 
     @property
     def backup_key_path(self) -> Path | None:

@@ -228,8 +228,13 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option(help="Run it on the cluster of the current kubeconfig (Velero).")
         ] = False,
         report_dir: Annotated[
-            Path, typer.Option(help="Where the Markdown and JSON reports go.")
-        ] = Path("disaster-recovery/reports"),
+            Path | None,
+            typer.Option(
+                "--report-dir",
+                "--reports-dir",
+                help="Where the Markdown and JSON reports go [default: <state dir>/reports].",
+            ),
+        ] = None,
         keep: Annotated[bool, typer.Option(help="Keep the drill's temporary folder.")] = False,
         velero_namespace: Annotated[
             str,
@@ -261,7 +266,7 @@ def register(app: typer.Typer) -> None:
                 from bulut.dr.drills.runner import DrillRunner
 
                 report = DrillRunner(scenario, Path.cwd(), progress=progress, keep=keep).run()
-        markdown, document = write_report(report, report_dir)
+        markdown, document = write_report(report, report_dir or Settings().reports)
         console().print(report.to_markdown())
         console().print(f"report: {markdown} and {document}")
         if not report.passed:

@@ -225,7 +225,7 @@ class LocalPlatform:
         self.dashboard = create_dashboard(
             self.control,
             eventing_base="/eventing",
-            dr_reports_dir=self.settings.dr_reports_dir.resolve(),
+            dr_reports_dir=self.settings.reports.resolve(),
             metrics=metrics,
             gitops_base="/gitops",
         )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from bulut.dr.drills.report import Check, DrillReport, Loss, compute_loss, compute_rto, report_name
+from bulut.dr.drills.runner import shown_location, write_report
 
 
 def test_nothing_lost_is_an_rpo_of_zero() -> None:
@@ -53,3 +55,16 @@ def test_the_report_renders_markdown_and_json() -> None:
     document = json.loads(report.to_json())
     assert document["passed"] is True and document["rto_seconds"] == 5.0
     assert report_name(report) == "standard-19700101T000000Z"
+
+
+def test_a_report_names_a_backup_folder_relative_to_where_the_drill_ran(tmp_path: Path) -> None:
+    inside = tmp_path / ".bulut" / "drills" / "standard-x" / "backups"
+    assert shown_location(str(inside), tmp_path) == ".bulut/drills/standard-x/backups"
+    assert shown_location("s3://backups/drill", tmp_path) == "s3://backups/drill"
+    assert shown_location("/srv/backups", tmp_path) == "/srv/backups"
+
+
+def test_reports_are_written_twice_once_as_the_latest(tmp_path: Path) -> None:
+    markdown, document = write_report(_report(), tmp_path / "reports")
+    assert markdown.read_text() == (tmp_path / "reports" / "standard-latest.md").read_text()
+    assert json.loads(document.read_text())["scenario"] == "standard"

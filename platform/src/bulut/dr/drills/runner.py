@@ -390,7 +390,7 @@ class DrillRunner:
                 report.timings[f"backup: {name}"] = seconds
             report.backup = {
                 "id": backup.manifest.id,
-                "location": location.url,
+                "location": shown_location(location.url, self.workdir),
                 "files": len(backup.manifest.files),
                 "bytes": backup.manifest.size,
                 "sealed": list(backup.manifest.sealed),
@@ -496,6 +496,18 @@ class DrillRunner:
             except SecretUnavailableError as error:
                 checks.append(Check("secrets-readable", False, str(error)))
         return checks
+
+
+def shown_location(url: str, workdir: Path) -> str:
+    """A backup location as a report shows it: a folder inside ``workdir`` relative to it.
+
+    A report is shared (committed as an example, attached to a ticket): it names no folder
+    of the machine it ran on. URLs (``s3://...``) and folders elsewhere are kept as they are.
+    """
+    path, base = Path(url), workdir.resolve()
+    if path.is_absolute() and path.is_relative_to(base):
+        return str(path.relative_to(base))
+    return url
 
 
 def write_report(report: DrillReport, directory: Path) -> tuple[Path, Path]:
