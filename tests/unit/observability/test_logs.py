@@ -43,9 +43,15 @@ def test_exceptions_are_included_as_text() -> None:
 
 
 async def test_concurrent_requests_keep_their_own_context() -> None:
+    inside: list[str] = []
+    both = asyncio.Event()
+
     async def request(ce_id: str) -> dict[str, str]:
         with log_context(ce_id=ce_id):
-            await asyncio.sleep(0.01)
+            inside.append(ce_id)
+            if len(inside) == 2:
+                both.set()
+            await both.wait()  # both contexts are open at the same time
             return current_context()
 
     first, second = await asyncio.gather(request("a"), request("b"))
