@@ -15,7 +15,7 @@ from bulut.observability.metrics import PlatformMetrics
 from bulut.observability.otlp import OTLPExporter
 from bulut.observability.spans import SpanStore
 from bulut.observability.tracer import Tracer
-from tests.support.network import serving
+from tests.support.network import request_body, serving
 
 pytestmark = pytest.mark.integration
 
@@ -29,12 +29,7 @@ class Collector:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await request_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         self.requests.append((scope["path"], headers, body))
         await send({"type": "http.response.start", "status": 200, "headers": []})

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.eventing import binary_headers
 from tests.support.serving import (
     SERVE_MODE,
     DataPlane,
@@ -26,13 +27,7 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
-EVENT_HEADERS = {
-    "ce-specversion": "1.0",
-    "ce-id": "42",
-    "ce-source": "/tests",
-    "ce-type": "test.echo",
-    "content-type": "application/json",
-}
+EVENT_HEADERS = binary_headers("42", "test.echo", source="/tests")
 
 
 def pid_alive(pid: int) -> bool:

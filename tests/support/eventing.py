@@ -22,7 +22,7 @@ from bulut.eventing.memory_feed import MemoryFeed
 from bulut.eventing.standalone import EventingServer
 from bulut.httpd import listen
 from bulut.settings import Settings
-from tests.support.network import free_port, serving
+from tests.support.network import free_port, request_body, serving
 from tests.support.waiting import eventually
 
 Scope = dict[str, Any]
@@ -65,12 +65,7 @@ class Subscriber:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await request_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         request = Received(headers, body, time.monotonic(), scope["path"].strip("/"))
         self.received.append(request)
