@@ -2,9 +2,9 @@
 
     python scripts/extract_schemas.py [SCHEMAS_DIR]
 
-Reads the verbatim CRD files in ``vendor/schemas`` (vendor/SOURCES.txt and each folder's SOURCES.txt name the
-upstream repository, tag and commit), keeps only the served versions of the kinds below, drops
-``description`` texts, and writes one JSON file per kind to
+Reads the verbatim CRD files in ``vendor/schemas`` (vendor/SOURCES.txt and each folder's
+SOURCES.txt name the upstream repository, tag and commit), keeps only the served versions of
+the kinds below, drops ``description`` texts, and writes one JSON file per kind to
 ``platform/src/bulut/manifests/schemas/<group>_<version>_<kind>.json`` with its source noted.
 ``bulut validate`` loads these at run time (inside the installed package, no repository needed).
 Re-run it after updating ``vendor/schemas``; a contract test fails when the bundle is stale.

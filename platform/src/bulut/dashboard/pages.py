@@ -256,6 +256,7 @@ def page(
     dead_headers = "".join(
         f"<th>{h}</th>" for h in ("Event id", "Type", "Trigger", "Outcome", "Code", "Detail", "")
     )
+    charts = charts_fragment(state, now=now, window=window)
     eventing_note = "" if eventing_base else '<p class="empty">eventing is not connected</p>'
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Bulut dashboard</title>
@@ -265,7 +266,7 @@ def page(
 <span id="status" class="warn">connecting</span></header>
 <main>
 <section id="resources">{resources_fragment(state, requests)}</section>
-<section><h2>Instances over time</h2><div id="charts">{charts_fragment(state, now=now, window=window)}</div></section>
+<section><h2>Instances over time</h2><div id="charts">{charts}</div></section>
 <section><h2>Event stream</h2>{eventing_note}
 <table id="events"><thead><tr>{event_headers}</tr></thead>
 <tbody id="events-body"><tr class="empty"><td colspan="6">waiting for events</td></tr></tbody>
