@@ -58,8 +58,11 @@ async def collect(feed: ResourceFeed, kinds: frozenset[str], count: int) -> list
 
 
 async def subscribed(plane: ControlPlane) -> None:
-    """Wait until a watch subscribed: every change from now on reaches it."""
-    await eventually(lambda: plane._hub._subscriptions, "the watch to subscribe")
+    """Wait until a watch subscribed and listed what exists (it holds the plane's lock while
+    it does): every change from now on reaches it."""
+    await eventually(
+        lambda: plane._hub._subscriptions and not plane._lock.locked(), "the watch to subscribe"
+    )
 
 
 def summary(events: list[ResourceEvent]) -> list[tuple[str, str, str]]:
