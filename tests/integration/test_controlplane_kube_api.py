@@ -13,7 +13,7 @@ import pytest
 
 from bulut.settings import Settings
 from tests.conftest import free_port
-from tests.integration.controlplane_server import serve
+from tests.support.controlplane import serve
 
 pytestmark = pytest.mark.integration
 ROOT = "/apis/serving.knative.dev/v1"

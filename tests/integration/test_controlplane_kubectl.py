@@ -20,8 +20,8 @@ import yaml
 
 from bulut.settings import Settings
 from tests.conftest import free_port
-from tests.integration.controlplane_server import serve
 from tests.integration.test_controlplane_api import READY
+from tests.support.controlplane import serve
 
 pytestmark = pytest.mark.integration
 SERVING = "serving.knative.dev/v1"

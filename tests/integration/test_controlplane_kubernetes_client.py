@@ -11,8 +11,8 @@ import pytest
 
 from bulut.settings import Settings
 from tests.conftest import free_port
-from tests.integration.controlplane_server import serve
 from tests.integration.test_controlplane_kubectl import write_kubeconfig
+from tests.support.controlplane import serve
 
 pytestmark = pytest.mark.integration
 GROUP, VERSION = "serving.knative.dev", "v1"

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from bulut.cli.stack import LocalPlatform
 from tests.support.platform import NAMESPACE, decided_order, sample_app
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("function-builds")]
 
@@ -56,10 +58,10 @@ async def _settled_deliveries(
 ) -> dict[str, list[dict[str, Any]]]:
     """Each event's recorded deliveries once none is in flight and ``expected`` triggers
     (``ns/name``) all have an outcome: what `bulut events get ID` shows."""
-    deadline = time.monotonic() + timeout
-    found: dict[str, list[dict[str, Any]]] = {}
-    while time.monotonic() < deadline:
-        found, busy = {}, False
+
+    async def settled() -> dict[str, list[dict[str, Any]]] | None:
+        found: dict[str, list[dict[str, Any]]] = {}
+        busy = False
         for event_id in event_ids:
             response = await client.get(f"/eventing/events/{event_id}")
             assert response.status_code == 200, response.text
@@ -67,10 +69,9 @@ async def _settled_deliveries(
                 found.setdefault(event_id, []).extend(logged["deliveries"])
                 busy = busy or bool(logged["inFlight"])
         finished = {d["trigger"] for deliveries in found.values() for d in deliveries}
-        if not busy and expected <= finished:
-            return found
-        await asyncio.sleep(0.2)
-    return found
+        return found if not busy and expected <= finished else None
+
+    return await eventually(settled, f"outcomes from {sorted(expected)}", timeout=timeout)
 
 
 async def test_a_paid_order_settles_with_no_retry_and_no_dead_letter(
@@ -82,7 +83,7 @@ async def test_a_paid_order_settles_with_no_retry_and_no_dead_letter(
     control_url = f"http://127.0.0.1:{platform.control_port}"
     async with httpx.AsyncClient(base_url=data_url) as client:
         order_id = await _order(client, "WIDGET-1")
-        order = await _final_status(client, order_id)
+        order = await decided_order(client, order_id)
     assert order["status"] == "paid", order
     event_ids = [step["id"] for step in order["history"]]
     notified = f"{NAMESPACE}/notifications-payment-authorized"
