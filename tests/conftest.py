@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.network import free_port
+from tests.support.network import free_port as free_port  # re-exported for older imports
 from tests.support.postgres import (  # noqa: F401  (fixtures for every test)
     database_url,
     postgres_server,

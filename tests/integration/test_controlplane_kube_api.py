@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from bulut.settings import Settings
-from tests.conftest import free_port
 from tests.support.controlplane import serve
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.integration
 ROOT = "/apis/serving.knative.dev/v1"

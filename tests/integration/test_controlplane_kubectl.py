@@ -19,9 +19,9 @@ import pytest
 import yaml
 
 from bulut.settings import Settings
-from tests.conftest import free_port
 from tests.integration.test_controlplane_api import READY
 from tests.support.controlplane import serve
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.integration
 SERVING = "serving.knative.dev/v1"

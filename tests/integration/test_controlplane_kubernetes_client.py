@@ -10,9 +10,9 @@ import kubernetes
 import pytest
 
 from bulut.settings import Settings
-from tests.conftest import free_port
 from tests.integration.test_controlplane_kubectl import write_kubeconfig
 from tests.support.controlplane import serve
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.integration
 GROUP, VERSION = "serving.knative.dev", "v1"
