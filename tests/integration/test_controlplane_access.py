@@ -15,8 +15,8 @@ import yaml
 
 from bulut.kubeconfig import merged, platform_of
 from bulut.settings import Settings
-from tests.conftest import free_port
-from tests.integration.controlplane_server import serve
+from tests.support.controlplane import serve
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -15,6 +15,7 @@ from bulut.functions.scaffold import Template, create
 from bulut.gitops.hooks import install_hook
 from bulut.gitops.plan import Health, SyncStatus
 from bulut.settings import Settings
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -88,8 +89,11 @@ async def platform(
 
 async def healthy(platform: LocalPlatform) -> None:
     """Until the application is Healthy (its Service Ready: the Lua check says so)."""
-    while (await platform.gitops.status("deploy")).health is not Health.HEALTHY:
-        await asyncio.sleep(0.05)
+
+    async def check() -> bool:
+        return (await platform.gitops.status("deploy")).health is Health.HEALTHY
+
+    await eventually(check, "the application to be Healthy", timeout=90)
 
 
 async def greeting(platform: LocalPlatform) -> dict[str, object]:
