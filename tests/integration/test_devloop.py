@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from bulut.cli.stack import LocalPlatform
-from bulut.devloop.deploy import deploy
+from bulut.devloop.deploy import deploy, wait_for_rollout
 from bulut.devloop.watch import WATCH_ANNOTATION, FunctionWatcher, Reload
 from bulut.errors import InstanceError
 from bulut.functions.scaffold import Template, create
@@ -146,3 +147,35 @@ async def test_an_import_error_keeps_the_old_revision_serving(
     async with httpx.AsyncClient() as client:
         answer = await call(client, platform)
     assert answer.status_code == 200
+
+
+async def test_up_watch_reloads_a_function_applied_from_yaml(
+    platform: LocalPlatform, greeter: Path
+) -> None:
+    service = {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Service",
+        "metadata": {"name": "greeter", "namespace": NAMESPACE},
+        "spec": {"template": {
+            "metadata": {"annotations": {"bulut.dev/function-path": str(greeter)}},
+            "spec": {"containers": [{"image": "dev.local/greeter"}]},
+        }},
+    }  # fmt: skip
+    await platform.apply_documents([service])
+    await wait_for_rollout(
+        platform.control, NAMESPACE, "greeter", before=None, started=time.monotonic()
+    )
+    reloads: asyncio.Queue[Reload] = asyncio.Queue()
+    assert await platform.watch_functions(reloads.put_nowait) == [f"{NAMESPACE}/greeter"]
+
+    edit(greeter, '"size": len(body)', '"size": len(body), "v": 2')
+    reload = await asyncio.wait_for(reloads.get(), 120)
+    assert (reload.ok, reload.revision) == (True, "greeter-00002")
+    async with httpx.AsyncClient() as client:
+        assert (await call(client, platform)).json()["v"] == 2
+
+    pyproject = greeter / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n# a dependency change\n")
+    rebuilt = await asyncio.wait_for(reloads.get(), 300)
+    assert rebuilt.ok, rebuilt.error
+    assert (rebuilt.rebuilt, rebuilt.revision) == (True, "greeter-00003")

@@ -42,6 +42,7 @@ async def bulut(platform: LocalPlatform, *args: str) -> tuple[int, str, str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("BULUT_")}
     environ["BULUT_CONTROL_PORT"] = str(platform.control_port)
     environ["BULUT_DATA_PORT"] = str(platform.data_port)
+    environ["BULUT_BUILDS_DIR"] = str(platform.settings.builds)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bulut.cli.main", *args, env=environ,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -69,6 +70,10 @@ async def test_create_deploy_describe_delete(platform: LocalPlatform, tmp_path: 
     assert code == 0, err
     url = f"http://greeter.dev.localhost:{platform.data_port}"
     assert f"function dev/greeter deployed: revision greeter-00001 serves at {url}" in out
+
+    code, out, err = await bulut(platform, "func", "test", folder)
+    assert code == 0, out + err
+    assert "1 passed" in out
 
     code, out, _ = await bulut(platform, "func", "describe", folder, "-n", "dev")
     assert code == 0

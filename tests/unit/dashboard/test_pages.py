@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 from bulut.dashboard.live import LiveState
-from bulut.dashboard.pages import condition_badges, page, traffic_text
+from bulut.dashboard.pages import condition_badges, page, traffic_text, watch_text
 from bulut.dashboard.reports import latest_report
 
 
@@ -77,3 +78,29 @@ def test_the_newest_drill_report_is_picked_and_json_is_pretty_printed(tmp_path: 
     report = latest_report(tmp_path)
     assert report is not None and report.name == "nested/new.json"
     assert report.text == '{\n  "rtoSeconds": 41\n}'
+
+
+def watched_service(state: dict[str, Any]) -> dict[str, Any]:
+    annotations = {"bulut.dev/watch": json.dumps(state)}
+    return {"kind": "Service", "metadata": {"name": "greeter", "namespace": "dev",
+                                            "annotations": annotations}}  # fmt: skip
+
+
+def test_a_services_last_reload_under_watch_is_shown() -> None:
+    ok = watch_text(watched_service(
+        {"at": "2026-12-07T01:02:03+00:00", "seconds": 0.4, "revision": "greeter-00002"}
+    ))  # fmt: skip
+    assert "reloaded" in ok and "greeter-00002" in ok and "(0.40 s)" in ok
+    failed = watch_text(watched_service(
+        {"at": "2026-12-07T01:02:03+00:00", "seconds": 0, "error": "func.py:3: <invalid>"}
+    ))  # fmt: skip
+    assert "reload failed" in failed and "&lt;invalid&gt;" in failed and "<invalid>" not in failed
+    assert watch_text({"kind": "Service", "metadata": {"name": "x"}}) == ""
+
+
+def test_the_page_has_a_gitops_panel_fed_from_the_gitops_api() -> None:
+    html = page(
+        LiveState(), base="", eventing_base=None, requests={}, report=None, gitops_base="/gitops"
+    )
+    assert '"gitops": "/gitops"' in html
+    assert 'id="gitops-apps"' in html and "Health" in html and "Last sync" in html

@@ -363,11 +363,15 @@ class LocalPlatform:
 
     async def watch_functions(self, on_reload: Callable[[Reload], None]) -> list[str]:
         """`bulut up --watch`: redeploy every Service whose function folder is local on each
-        save of its files (a new Revision; the overlay's spec stays as applied)."""
+        save of its files (a new Revision; the overlay's spec stays as applied). Returns once
+        every watch is in place."""
         watched: list[str] = []
+        ready: list[asyncio.Event] = []
         for service in await self.control.list("Service"):
             template = (service.get("spec") or {}).get("template") or {}
-            folder = ((template.get("metadata") or {}).get("annotations") or {}).get(FUNCTION_PATH)
+            folder = ((template.get("metadata") or {}).get("annotations") or {}).get(
+                FUNCTION_PATH
+            )
             if not folder or not Path(folder).is_dir():
                 continue
             meta = service["metadata"]
@@ -379,8 +383,14 @@ class LocalPlatform:
                 builds_dir=self.layout.builds,
                 on_reload=on_reload,
             )
-            self._tasks.append(asyncio.create_task(watcher.run(), name=f"watch-{meta['name']}"))
+            ready.append(asyncio.Event())
+            self._tasks.append(
+                asyncio.create_task(
+                    watcher.run(on_ready=ready[-1].set), name=f"watch-{meta['name']}"
+                )
+            )
             watched.append(f"{meta['namespace']}/{meta['name']}")
+        await asyncio.gather(*(event.wait() for event in ready))
         return watched
 
     async def _close(self, name: str) -> None:
