@@ -6,9 +6,9 @@ import fnmatch
 from pathlib import Path
 from typing import Any
 
-import lupa  # type: ignore[import-untyped]
 import pytest
 
+from bulut.gitops.health import HealthCheck
 from bulut.manifests.loading import kustomize_build
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,23 +22,9 @@ def argocd() -> dict[str, dict[str, Any]]:
 
 
 def run_health(obj: dict[str, Any]) -> dict[str, str]:
-    """Run the health script the way Argo CD does: `obj` in scope, returns a table."""
-    runtime = lupa.LuaRuntime(unpack_returned_tuples=True)
-    script = runtime.eval(f"function(obj) {LUA} end")
-    table = script(_lua_value(runtime, obj))
-    return {"status": str(table["status"]), "message": str(table["message"])}
-
-
-def _lua_value(runtime: Any, value: Any) -> Any:
-    """Python dicts and lists as Lua tables (Argo CD hands the script plain tables)."""
-    if isinstance(value, dict):
-        table = runtime.table()
-        for key, item in value.items():
-            table[key] = _lua_value(runtime, item)
-        return table
-    if isinstance(value, list):
-        return runtime.table(*(_lua_value(runtime, item) for item in value))
-    return value
+    """Run the health script as Argo CD does (and as local GitOps does): one real Lua."""
+    assessment = HealthCheck(LUA).assess(obj)
+    return {"status": assessment.status.value, "message": assessment.message}
 
 
 def broker(status: dict[str, Any] | None, generation: int = 1) -> dict[str, Any]:
