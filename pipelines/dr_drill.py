@@ -18,6 +18,9 @@ from .pod_security import home_in_tmp, restricted_container, restricted_pod, sma
 from .workspace import MOUNT, SOURCE, claim, mount, tools_env
 
 REPORT_DIR = f"{MOUNT}/report"
+# The cluster scenario: Velero backs up shop-dev and restores it into shop-dev-drill
+# (standard.yaml is the local drill; it has no namespace on the cluster).
+SCENARIO = "disaster-recovery/drills/cluster.yaml"
 CHECKOUT = 'set -eu\nrm -rf "$SRC"\ngit clone --depth 1 --branch "$BRANCH" "$REPO" "$SRC"\n'
 
 
@@ -90,7 +93,7 @@ def cron_workflow() -> CronWorkflow:
         active_deadline_seconds=4 * 3600,
         volume_claim_templates=[claim("1Gi")],
         arguments=[
-            Parameter(name="scenario", value="disaster-recovery/drills/standard.yaml"),
+            Parameter(name="scenario", value=SCENARIO),
             Parameter(name="repo", value="https://github.com/example/bulut.git"),
             Parameter(name="branch", value="main"),
         ],

@@ -8,7 +8,11 @@ One ServiceAccount per pipeline (reference/cluster-ops.md §2.4):
   ``pipelines-scc`` (rootless buildah needs SETFCAP, which restricted-v2 does not grant);
 - ``promote`` reads Argo CD Applications in the Argo CD namespace, nothing else;
 - ``ci-dispatch`` and the Sensor's ``ci-sensor`` create Workflows in the CI namespace;
-- ``dr-drill`` drives Velero in the OADP namespace and reads the shop namespaces.
+- ``dr-drill`` drives Velero in the OADP namespace (Backups, Restores, and deleting its
+  Restores), lists the kept objects of the drilled namespace, and reads and deletes the
+  ``<namespace>-drill`` namespace the restore creates. That namespace does not exist before
+  the drill, so no RoleBinding can be placed in it: its access is a ClusterRole, read-only
+  (Secrets included: the drill compares them) and limited to deleting that one namespace.
 
 Secrets (``registry-credentials``, ``gitops-token``, ``github-webhook``) are not in Git:
 create them out of band or with External Secrets from Vault.
@@ -27,6 +31,7 @@ PROMOTER = "promote"
 DISPATCHER = "ci-dispatch"
 SENSOR = "ci-sensor"
 DRILL = "dr-drill"
+DRILL_SOURCE = "shop-dev"  # the namespace disaster-recovery/drills/cluster.yaml drills
 EXECUTOR_RULE = {
     "apiGroups": ["argoproj.io"],
     "resources": ["workflowtaskresults"],
@@ -69,6 +74,31 @@ def binding(name: str, subject: str, namespace: str = NAMESPACE) -> Manifest:
     }
 
 
+def cluster_role(name: str, rules: list[Manifest]) -> Manifest:
+    """A ClusterRole."""
+    meta = _meta(name)
+    del meta["namespace"]
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": meta,
+        "rules": rules,
+    }
+
+
+def cluster_binding(name: str, subject: str) -> Manifest:
+    """Bind ClusterRole ``name`` cluster-wide to a ServiceAccount of the CI namespace."""
+    meta = _meta(name)
+    del meta["namespace"]
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": meta,
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": subject, "namespace": NAMESPACE}],
+    }
+
+
 def namespace() -> Manifest:
     """The CI namespace (pods there meet restricted-v2; the builder's SCC is granted below)."""
     return {
@@ -85,7 +115,7 @@ def namespace() -> Manifest:
     }
 
 
-def _grant(
+def grant(
     name: str, rules: list[Manifest], *, subject: str | None = None, namespace: str = NAMESPACE
 ) -> list[Manifest]:
     """A Role and its binding to ServiceAccount ``subject`` (default: the same name)."""
@@ -110,25 +140,58 @@ def manifests() -> list[Manifest]:
         "resources": ["applications"],
         "verbs": ["get", "list", "watch"],
     }
-    velero = {
-        "apiGroups": ["velero.io"],
-        "resources": ["backups", "restores", "schedules", "backupstoragelocations"],
-        "verbs": ["get", "list", "watch", "create"],
-    }
+    velero = [
+        {
+            "apiGroups": ["velero.io"],
+            "resources": ["backups", "schedules", "backupstoragelocations"],
+            "verbs": ["get", "list", "watch", "create"],
+        },
+        {
+            "apiGroups": ["velero.io"],
+            "resources": ["restores"],
+            "verbs": ["get", "list", "watch", "create", "delete"],
+        },
+    ]
+    compared = [
+        {
+            "apiGroups": [""],
+            "resources": ["configmaps", "secrets", "serviceaccounts"],
+            "verbs": ["get", "list"],
+        },
+        {"apiGroups": ["serving.knative.dev"], "resources": ["services"], "verbs": ["get", "list"]},
+        {
+            "apiGroups": ["eventing.knative.dev"],
+            "resources": ["brokers", "triggers"],
+            "verbs": ["get", "list"],
+        },
+    ]
+    drill_target = [
+        *compared,
+        {"apiGroups": [""], "resources": ["services/proxy"], "verbs": ["get"]},
+        {
+            "apiGroups": [""],
+            "resources": ["namespaces"],
+            "resourceNames": [f"{DRILL_SOURCE}-drill"],
+            "verbs": ["delete"],
+        },
+    ]
     return [
         namespace(),
         *(service_account(n) for n in (RUNNER, BUILDER, PROMOTER, DISPATCHER, SENSOR, DRILL)),
-        *_grant(RUNNER, [EXECUTOR_RULE]),
-        *_grant(BUILDER, [EXECUTOR_RULE, use_pipelines_scc]),
-        *_grant(PROMOTER, [EXECUTOR_RULE]),
-        *_grant(
+        *grant(RUNNER, [EXECUTOR_RULE]),
+        *grant(BUILDER, [EXECUTOR_RULE, use_pipelines_scc]),
+        *grant(PROMOTER, [EXECUTOR_RULE]),
+        *grant(
             f"{PROMOTER}-argocd",
             [read_applications],
             subject=PROMOTER,
             namespace=ARGOCD_NAMESPACE,
         ),
-        *_grant(DISPATCHER, [EXECUTOR_RULE, create_workflows]),
-        *_grant(SENSOR, [create_workflows]),
-        *_grant(DRILL, [EXECUTOR_RULE]),
-        *_grant(f"{DRILL}-velero", [velero], subject=DRILL, namespace=VELERO_NAMESPACE),
+        *grant(DISPATCHER, [EXECUTOR_RULE, create_workflows]),
+        *grant(SENSOR, [create_workflows]),
+        *grant(DRILL, [EXECUTOR_RULE]),
+        *grant(f"{DRILL}-velero", velero, subject=DRILL, namespace=VELERO_NAMESPACE),
+        *grant(f"{DRILL}-source", compared, subject=DRILL, namespace=DRILL_SOURCE),
+        cluster_role(f"{DRILL}-target", drill_target),
+        cluster_binding(f"{DRILL}-target", DRILL),
     ]

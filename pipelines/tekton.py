@@ -9,6 +9,14 @@ scripts as environment variables, as on Argo.
 Security: steps run with restricted-v2's container context; the buildah Tasks run as the
 image's ``build`` user and need the ``pipeline`` ServiceAccount's ``pipelines-scc``
 (SETFCAP), which OpenShift Pipelines grants by default (reference/cluster-ops.md §5.4).
+``promote`` runs as its own ServiceAccount ``tekton-promote`` (``tkn pipeline start promote
+-s tekton-promote``), which may read Argo CD Applications in the Argo CD namespace and nothing
+else; each Pipeline names its ServiceAccount in the ``bulut.dev/service-account`` annotation
+and each Task what it calls (:mod:`.access`), which ``bulut validate`` checks.
+
+Workspaces: ``source`` comes from a volumeClaimTemplate (``pvc.yaml``, ReadWriteOnce). Tasks
+that share it run on one node: OpenShift Pipelines' affinity assistant (``coschedule:
+workspaces``, the default) schedules every TaskRun of a PipelineRun beside the volume.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from typing import Any
 
 from bulut.cli.pipeline_steps import FUNCTION_CI, PROMOTE, Pipeline, Step
 
-from . import function_ci, images, promote, rbac
+from . import access, function_ci, images, promote, rbac
 
 Manifest = dict[str, Any]
 API = "tekton.dev/v1"
@@ -46,6 +54,8 @@ PARAMS: dict[str, dict[str, str]] = {
     },
     PROMOTE.name: dict(promote.PARAMETERS),
 }
+PROMOTER = "tekton-promote"
+SERVICE_ACCOUNTS = {FUNCTION_CI.name: "pipeline", PROMOTE.name: PROMOTER}
 DEFAULTS: dict[str, str] = {
     "repo": "https://github.com/example/bulut.git",
     "revision": "main",
@@ -169,6 +179,11 @@ def task(pipeline: Pipeline, step: Step) -> Manifest:
             "name": f"{pipeline.name}-{step.name}",
             "namespace": rbac.NAMESPACE,
             "labels": dict(LABELS),
+            **(
+                {"annotations": needs}
+                if (needs := access.annotations(pipeline.name, step.name))
+                else {}
+            ),
         },
         "spec": spec,
     }
@@ -217,14 +232,47 @@ def pipeline_manifest(pipeline: Pipeline) -> Manifest:
     return {
         "apiVersion": API,
         "kind": "Pipeline",
-        "metadata": {"name": pipeline.name, "namespace": rbac.NAMESPACE, "labels": dict(LABELS)},
+        "metadata": {
+            "name": pipeline.name,
+            "namespace": rbac.NAMESPACE,
+            "labels": dict(LABELS),
+            "annotations": {access.SERVICE_ACCOUNT: SERVICE_ACCOUNTS[pipeline.name]},
+        },
         "spec": spec,
+    }
+
+
+def access_manifests() -> list[Manifest]:
+    """promote's ServiceAccount and its read access to Argo CD Applications."""
+    read_applications = {
+        "apiGroups": ["argoproj.io"],
+        "resources": ["applications"],
+        "verbs": ["get", "list", "watch"],
+    }
+    return [
+        rbac.service_account(PROMOTER),
+        *rbac.grant(
+            f"{PROMOTER}-argocd",
+            [read_applications],
+            subject=PROMOTER,
+            namespace=rbac.ARGOCD_NAMESPACE,
+        ),
+    ]
+
+
+def workspace_claim() -> Manifest:
+    """The ``source`` workspace's volumeClaimTemplate (``volumeClaimTemplateFile=pvc.yaml``)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "source"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "2Gi"}}},
     }
 
 
 def manifests() -> dict[str, list[Manifest]]:
     """File stem -> documents: the Tasks of each pipeline, then the Pipeline."""
-    files: dict[str, list[Manifest]] = {}
+    files: dict[str, list[Manifest]] = {"rbac": access_manifests()}
     for pipeline in (FUNCTION_CI, PROMOTE):
         files[f"{pipeline.name}-tasks"] = [task(pipeline, step) for step in pipeline.steps]
         files[pipeline.name] = [pipeline_manifest(pipeline)]

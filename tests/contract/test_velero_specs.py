@@ -28,7 +28,7 @@ def store(vendor_dir: Path) -> SchemaStore:
 
 def _documents() -> list[tuple[str, dict[str, Any]]]:
     found = []
-    for path in sorted(VELERO.glob("*.yaml")):
+    for path in sorted([*VELERO.glob("*.yaml"), *VELERO.glob("oadp/*.yaml")]):
         if path.name == "kustomization.yaml":
             continue
         for index, document in enumerate(yaml.safe_load_all(path.read_text())):
@@ -64,11 +64,20 @@ def test_a_misspelled_field_fails_validation(store: SchemaStore) -> None:
     assert any("excludedResource" in error for error in _errors(store, broken))
 
 
-def test_the_schedule_excludes_exactly_the_knative_generated_children() -> None:
+def test_the_schedule_excludes_exactly_the_knative_generated_children_but_pods() -> None:
     schedule = yaml.safe_load((VELERO / "schedule-functions.yaml").read_text())
     template = schedule["spec"]["template"]
-    assert template["excludedResources"] == list(objects.KNATIVE_GENERATED)
+    assert template["excludedResources"] == list(objects.BACKUP_EXCLUDED)
+    assert set(objects.KNATIVE_GENERATED) - set(objects.BACKUP_EXCLUDED) == {"pods"}
     assert "services.serving.knative.dev" not in template["excludedResources"]
+
+
+def test_restores_never_bring_pods_back() -> None:
+    for restore in yaml.safe_load_all((VELERO / "restore-drill.yaml").read_text()):
+        spec = restore["spec"]
+        assert "pods" in spec.get("excludedResources", []) or "pods" not in spec.get(
+            "includedResources", ["pods"]
+        )
 
 
 def test_every_pre_backup_hook_fails_the_backup_and_has_a_timeout() -> None:
@@ -94,7 +103,7 @@ def test_the_drill_restores_services_before_eventing_into_a_mapped_namespace() -
     assert "services.serving.knative.dev" in first["spec"]["includedResources"]
     assert "services.serving.knative.dev" in second["spec"]["excludedResources"]
     for restore in (first, second):
-        assert restore["spec"]["namespaceMapping"] == {"shop": "shop-drill"}
+        assert restore["spec"]["namespaceMapping"] == {"shop-prod": "shop-prod-drill"}
 
 
 def test_the_objects_the_cluster_drill_creates_are_valid(store: SchemaStore) -> None:

@@ -133,17 +133,19 @@ FUNCTION_CI = Pipeline(
             same_on_cluster=True,
             requires="ruff",
         ),
+        # lint, unit-test and render-check all write to the run's one ReadWriteOnce workspace
+        # (uv's cache, the function's environment): in sequence, never on two nodes at once.
         Step(
             "unit-test",
             "The function's own tests, in its own environment.",
-            depends=("checkout",),
+            depends=("lint",),
             command=("bulut", "func", "test", "{function_dir}"),
             same_on_cluster=True,
         ),
         Step(
             "render-check",
             "Rendered manifests are up to date with func.yaml.",
-            depends=("checkout",),
+            depends=("unit-test",),
             command=("bulut", "render", "--check"),
             same_on_cluster=True,
         ),

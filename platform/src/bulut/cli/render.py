@@ -12,9 +12,9 @@ from bulut.manifests import render as rendering
 from bulut.manifests.schemas import load_store
 from bulut.manifests.validate import (
     DEFAULT_KUBE_VERSION,
-    Validator,
     kube_validation_available,
-    validate_path,
+    serving_config_file,
+    validate_project,
 )
 
 from .output import console, err_console
@@ -121,23 +121,42 @@ def register(app: typer.Typer) -> None:
         policy: Annotated[
             bool, typer.Option(help="Check pod templates against restricted-v2.")
         ] = True,
+        cluster_checks: Annotated[
+            bool, typer.Option(help="Run the cross-object cluster rules (Velero, RBAC...).")
+        ] = True,
+        serving_config: Annotated[
+            Path | None,
+            typer.Option(
+                help="A KnativeServing CR or config-features/config-defaults ConfigMaps "
+                "(default: the project's gitops/platform/openshift-serverless)."
+            ),
+        ] = None,
     ) -> None:
-        """Build and validate manifests offline: schemas, then restricted-v2 policy (exit 2)."""
+        """Validate manifests offline: schemas, Knative's and kube-apiserver's admission,
+        restricted-v2, and the cluster rules across objects (exit 2 on any problem)."""
         if not path.exists():
             err_console().print(f"error: {path} does not exist", markup=False)
             raise typer.Exit(2)
-        validator = Validator(load_store(schemas), kube_version=kube_version, check_policy=policy)
-        report = validate_path(path, validator)
+        report = validate_project(
+            path,
+            load_store(schemas),
+            kube_version=kube_version,
+            check_policy=policy,
+            cluster_checks=cluster_checks,
+            serving=serving_config_file(serving_config) if serving_config else None,
+        )
         out = err_console()
         for problem in report.problems:
             out.print(str(problem), markup=False)
+        for cluster_problem in report.cluster:
+            out.print(str(cluster_problem), markup=False)
         if report.unchecked:
             out.print(f"note: no schema for {', '.join(report.unchecked)}", markup=False)
         if not kube_validation_available():
             out.print("note: kubernetes-validate is not installed; core kinds unchecked")
         summary = (
             f"{report.documents} document(s) from {len(report.sources)} source(s): "
-            f"{len(report.problems)} problem(s)"
+            f"{report.problem_count} problem(s)"
         )
         if not report.ok:
             out.print(summary, markup=False)

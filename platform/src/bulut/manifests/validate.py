@@ -8,9 +8,15 @@ Every document is checked against the schema of its kind:
 - core Kubernetes kinds with kubernetes-validate's *strict* schemas (unknown fields fail);
 - kinds with neither are listed as unchecked, never silently passed.
 
-Then :mod:`bulut.manifests.policy` checks pod templates against restricted-v2.
+Then the rules a cluster applies that schemas cannot express: Knative's webhook
+(:mod:`bulut.manifests.knative`, with the ``config-features`` and ``config-defaults`` the
+platform runs with) and kube-apiserver's own validation (:mod:`bulut.manifests.kube`), and
+:mod:`bulut.manifests.policy` checks pod templates against restricted-v2.
 A :class:`Problem` names the file (or kustomization), the document (1-based, as
 :mod:`bulut.manifests.loading` counts them), and the path.
+
+Across documents, :func:`cluster_problems` runs the named rules of
+:mod:`bulut.manifests.cluster` over everything a run rendered.
 """
 
 from __future__ import annotations
@@ -25,11 +31,17 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import yaml
 from jsonschema import Draft4Validator, Draft202012Validator
 from referencing import Registry, Resource
 
+from bulut.errors import BulutError
+
 from . import policy
-from .kustomize import is_kustomization, kustomization_roots
+from .cluster import ClusterProblem, Inventory, Source, check as check_cluster
+from .knative import ServingConfig, serving_config_from_knativeserving, validate_revision_spec
+from .kube.objects import validate_object
+from .kustomize import is_kustomization, kustomization_file, kustomization_roots
 from .loading import LoadedDocument, kustomize_build, load_documents
 from .schemas import SchemaStore, apply_defaults
 
@@ -60,11 +72,18 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    rendered: list[Source] = field(default_factory=list)
+    cluster: list[ClusterProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when there is no problem."""
-        return not self.problems
+        return not self.problems and not self.cluster
+
+    @property
+    def problem_count(self) -> int:
+        """Per-document and cross-object problems together."""
+        return len(self.problems) + len(self.cluster)
 
     def extend(self, other: Report) -> None:
         """Merge another report into this one."""
@@ -72,6 +91,8 @@ class Report:
         self.problems.extend(other.problems)
         self.unchecked.extend(item for item in other.unchecked if item not in self.unchecked)
         self.sources.extend(other.sources)
+        self.rendered.extend(other.rendered)
+        self.cluster.extend(other.cluster)
 
 
 def label_of(document: Mapping[str, Any]) -> str:
@@ -155,6 +176,7 @@ class Validator:
     store: SchemaStore
     kube_version: str = DEFAULT_KUBE_VERSION
     check_policy: bool = True
+    serving: ServingConfig = field(default_factory=ServingConfig)
 
     def schema_problems(self, item: LoadedDocument) -> tuple[list[tuple[str, str]], bool]:
         """(path, message) pairs, and whether a schema was found at all."""
@@ -184,28 +206,103 @@ class Validator:
             meta = item.document.get("metadata")
             if not isinstance(meta, Mapping) or not meta.get("name"):
                 found.append(("metadata.name", "is required"))
+            found.extend((e.path, e.message) for e in admission_errors(item.document, self.serving))
             if self.check_policy:
                 found.extend((v.path, v.rule) for v in policy.check_document(item.document))
             label = label_of(item.document)
             report.problems.extend(
                 Problem(source, item.index, label, path, message) for path, message in found
             )
+        report.rendered.append(Source(source, [item.document for item in items]))
         return report
 
 
+_KNATIVE_TEMPLATES = {
+    "Service": ("spec", "template", "spec"),
+    "Configuration": ("spec", "template", "spec"),
+    "Revision": ("spec",),
+}
+
+
+def admission_errors(document: Mapping[str, Any], serving: ServingConfig) -> list[Any]:
+    """What Knative's webhook and kube-apiserver refuse in one document."""
+    errors = list(validate_object(document))
+    kind = str(document.get("kind", ""))
+    if (
+        str(document.get("apiVersion", "")).startswith("serving.knative.dev/")
+        and kind in _KNATIVE_TEMPLATES
+    ):
+        node: Any = document
+        path = _KNATIVE_TEMPLATES[kind]
+        for key in path:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if isinstance(node, Mapping):
+            errors += validate_revision_spec(node, ".".join(path), serving)
+    return errors
+
+
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, Mapping):
+        return {s for item in value.values() for s in _strings(item)}
+    if isinstance(value, list):
+        return {s for item in value for s in _strings(item)}
+    return set()
+
+
+@functools.cache
+def _referenced(folder: Path) -> frozenset[str]:
+    """Every string in a kustomization file (resources, patches, components...)."""
+    path = kustomization_file(folder)
+    if path is None:
+        return frozenset()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return frozenset()
+    return frozenset(item.removeprefix("./") for item in _strings(data))
+
+
 def _loose_yaml_files(root: Path) -> list[Path]:
-    """YAML files under ``root`` that no kustomization folder (or its parents) owns."""
+    """YAML files under ``root`` that no kustomization lists: validated on their own.
+
+    A file in a kustomization folder that its kustomization (or one above) does not name
+    is applied by hand (a drill Restore, a standby location, a PVC template), so it is
+    validated as it is.
+    """
     files: list[Path] = []
     for path in sorted(root.rglob("*")):
-        if path.suffix not in _YAML_SUFFIXES or not path.is_file():
+        if (
+            path.suffix not in _YAML_SUFFIXES
+            or not path.is_file()
+            or path.name.startswith("kustomization.")
+        ):
             continue
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        owners = [root, *(root / Path(*relative.parts[:i]) for i in range(1, len(relative.parts)))]
-        if not any(is_kustomization(owner) for owner in owners):
+        owners = [path.parent, *path.parent.parents]
+        owned = any(
+            is_kustomization(owner) and path.relative_to(owner).as_posix() in _referenced(owner)
+            for owner in owners
+            if owner == root or root in owner.parents or owner in root.parents
+        )
+        in_kustomization = any(is_kustomization(owner) for owner in owners)
+        if not owned and (not in_kustomization or _is_manifest(path)):
             files.append(path)
     return files
+
+
+def _is_manifest(path: Path) -> bool:
+    """Whether every document of a file is a Kubernetes object (not a seed or a scenario)."""
+    try:
+        documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+    except yaml.YAMLError:
+        return True  # let the loader report it
+    return bool(documents) and all(
+        isinstance(d, dict) and "apiVersion" in d and "kind" in d for d in documents
+    )
 
 
 def validate_path(path: Path, validator: Validator) -> Report:
@@ -222,4 +319,95 @@ def validate_path(path: Path, validator: Validator) -> Report:
         report.extend(validator.check(kustomize_build(root), str(root)))
     for file in _loose_yaml_files(path):
         report.extend(validator.check(load_documents(file), str(file)))
+    return report
+
+
+SERVING_PLATFORM = Path("gitops/platform/openshift-serverless")
+
+
+def find_project_root(path: Path) -> Path | None:
+    """The folder above ``path`` (or ``path`` itself) that holds a ``gitops/`` tree."""
+    start = path.resolve()
+    for folder in [start, *start.parents] if start.is_dir() else start.parents:
+        if (folder / "gitops").is_dir():
+            return folder
+    return None
+
+
+def serving_config_from(
+    documents: Iterable[Mapping[str, Any]], source: str
+) -> ServingConfig | None:
+    """The Serving config of the first ``KnativeServing`` CR among ``documents``, if any."""
+    for document in documents:
+        if document.get("kind") == "KnativeServing":
+            return serving_config_from_knativeserving(document, source)
+    return None
+
+
+def cluster_serving_config(root: Path | None) -> ServingConfig:
+    """What the cluster's Knative runs with: the KnativeServing CR of the project's platform.
+
+    Without a project (a lone file) it is Knative's own defaults.
+    """
+    folder = root / SERVING_PLATFORM if root is not None else None
+    if folder is None or not is_kustomization(folder):
+        return ServingConfig()
+    items = kustomize_build(folder)
+    found = serving_config_from((item.document for item in items), str(folder))
+    return found or ServingConfig()
+
+
+def cluster_problems(report: Report, root: Path | None) -> list[ClusterProblem]:
+    """The named cross-object rules over everything the run rendered."""
+
+    def render(relative: str) -> list[dict[str, Any]]:
+        assert root is not None
+        folder = root / relative
+        try:
+            if is_kustomization(folder):
+                return [item.document for item in kustomize_build(folder)]
+            return [item.document for item in load_documents(folder)]
+        except BulutError:
+            return []
+
+    inventory = Inventory(report.rendered, root=root, render=render if root else None)
+    return check_cluster(inventory)
+
+
+def serving_config_file(path: Path) -> ServingConfig:
+    """A KnativeServing CR, or ``config-features``/``config-defaults`` ConfigMaps, from a file."""
+    documents = [item.document for item in load_documents(path)]
+    found = serving_config_from(documents, str(path))
+    if found is not None:
+        return found
+    maps = {
+        str((d.get("metadata") or {}).get("name")): d.get("data") or {}
+        for d in documents
+        if d.get("kind") == "ConfigMap"
+    }
+    config = ServingConfig.from_configmaps(maps)
+    return ServingConfig(config.features, config.defaults, source=str(path))
+
+
+def validate_project(
+    path: Path,
+    store: SchemaStore,
+    *,
+    kube_version: str = DEFAULT_KUBE_VERSION,
+    check_policy: bool = True,
+    cluster_checks: bool = True,
+    serving: ServingConfig | None = None,
+) -> Report:
+    """Validate ``path`` as :func:`validate_path` does, under the cluster's Serving config,
+    then run the cross-object rules over everything it rendered."""
+    root = find_project_root(path)
+    validator = Validator(
+        store,
+        kube_version=kube_version,
+        check_policy=check_policy,
+        serving=serving or cluster_serving_config(root),
+    )
+    report = validate_path(path, validator)
+    if cluster_checks:
+        report.cluster = cluster_problems(report, root)
     return report

@@ -3,10 +3,11 @@
 The Knative-aware scope (reference/cluster-ops.md §3.3): back up what people and Git
 declare — Knative Services, Brokers, Triggers, sources, Secrets, ConfigMaps,
 ServiceAccounts, RBAC, NetworkPolicies — and leave out what Knative's controllers
-generate (Configurations, Revisions, Routes, their Deployments, ReplicaSets, Pods,
-Endpoints, PodAutoscalers, Ingresses, channel Subscriptions...). Restoring those children
-fails Knative's webhooks (knative/serving#10926); the controllers rebuild them from the
-restored Service. Restores run in two steps, top-level Services first.
+generate (Configurations, Revisions, Routes, their Deployments, ReplicaSets, Endpoints,
+PodAutoscalers, Ingresses, channel Subscriptions...). Restoring those children fails
+Knative's webhooks (knative/serving#10926); the controllers rebuild them from the restored
+Service. Pods are backed up (hooks and file-system backups run only for backed-up pods) but
+never restored. Restores run in two steps, top-level Services first.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ KNATIVE_GENERATED = (
     "events",
     "events.events.k8s.io",
 )
+# A backup keeps the pods: Velero runs backup hooks and file-system backups only for pods it
+# backs up (velero file-system-backup.md, backup-hooks.md). Restores still leave them out:
+# Knative's controllers create new pods from the restored Services.
+BACKUP_EXCLUDED = tuple(resource for resource in KNATIVE_GENERATED if resource != "pods")
 KEPT = (
     "services.serving.knative.dev",
     "brokers.eventing.knative.dev",
@@ -77,7 +82,7 @@ def backup_spec(
     """A Backup spec with the Knative-aware scope (also a Schedule's template)."""
     return {
         "includedNamespaces": list(namespaces),
-        "excludedResources": list(KNATIVE_GENERATED),
+        "excludedResources": list(BACKUP_EXCLUDED),
         "includeClusterResources": False,
         "storageLocation": storage_location,
         "ttl": ttl,
