@@ -46,6 +46,10 @@ WANTED: dict[str, tuple[str, ...]] = {
     "argo-events/argoproj.io_sensors.yaml": ("Sensor",),
     "tekton/300-pipeline.yaml": ("Pipeline",),
     "tekton/300-task.yaml": ("Task",),
+    "velero/velero.io_schedules.yaml": ("Schedule",),
+    "velero/velero.io_backupstoragelocations.yaml": ("BackupStorageLocation",),
+    "velero/velero.io_restores.yaml": ("Restore",),
+    "velero/oadp.openshift.io_dataprotectionapplications.yaml": ("DataProtectionApplication",),
 }
 
 

@@ -14,7 +14,7 @@ from bulut.manifests.kustomize import kustomization_roots
 from bulut.manifests.loading import LoadedDocument, kustomize_build
 from bulut.manifests.policy import check_document
 from bulut.manifests.schemas import SchemaStore, bundled_store, load_store
-from bulut.manifests.validate import Validator
+from bulut.manifests.validate import Validator, cluster_serving_config
 
 REPO = Path(__file__).resolve().parents[2]
 GITOPS = REPO / "gitops"
@@ -22,6 +22,8 @@ OVERLAYS = sorted(path.name for path in (GITOPS / "overlays").iterdir() if path.
 NAMESPACES = {"dev": "shop-dev", "staging": "shop-staging", "prod": "shop-prod"}
 KN_FUNC_FUNCTIONS = sorted(p.parent.name for p in (REPO / "functions").glob("*/func.yaml"))
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+# The features and defaults the cluster's Knative runs with (the KnativeServing CR).
+CLUSTER = cluster_serving_config(REPO)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +71,7 @@ def test_every_kustomization_in_the_tree_builds() -> None:
 def test_every_document_validates_against_the_bundled_schemas(
     builds: dict[str, list[LoadedDocument]], overlay: str
 ) -> None:
-    report = Validator(bundled_store()).check(builds[overlay], overlay)
+    report = Validator(bundled_store(), serving=CLUSTER).check(builds[overlay], overlay)
     assert [str(problem) for problem in report.problems] == []
     assert report.unchecked == []
 
@@ -78,7 +80,7 @@ def test_every_document_validates_against_the_bundled_schemas(
 def test_every_document_validates_against_the_vendored_upstream_schemas(
     builds: dict[str, list[LoadedDocument]], overlay: str, upstream_store: SchemaStore
 ) -> None:
-    report = Validator(upstream_store).check(builds[overlay], overlay)
+    report = Validator(upstream_store, serving=CLUSTER).check(builds[overlay], overlay)
     assert [str(problem) for problem in report.problems] == []
     assert report.unchecked == []
 
@@ -316,3 +318,14 @@ def test_a_name_prefix_renames_knative_references(tmp_path: Path) -> None:
     assert binding["spec"]["sink"]["ref"]["name"] == "blue-default"
     (broker,) = of_kind(documents, "eventing.knative.dev", "Broker")
     assert broker["spec"]["delivery"]["deadLetterSink"]["ref"]["name"] == "blue-audit"
+
+
+@pytest.mark.parametrize("overlay", ["staging", "prod"])
+def test_the_high_availability_overlays_need_the_features_the_cluster_enables(
+    builds: dict[str, list[LoadedDocument]], overlay: str
+) -> None:
+    """Under Knative's defaults the zone spread is refused; the KnativeServing CR enables it."""
+    refused = Validator(bundled_store()).check(builds[overlay], overlay).problems
+    assert {p.path for p in refused} == {"spec.template.spec.topologySpreadConstraints"}
+    assert {p.message for p in refused} == {"must not set the field(s)"}
+    assert CLUSTER.features.allows("kubernetes.podspec-topologyspreadconstraints")

@@ -206,7 +206,10 @@ class Validator:
             meta = item.document.get("metadata")
             if not isinstance(meta, Mapping) or not meta.get("name"):
                 found.append(("metadata.name", "is required"))
-            found.extend((e.path, e.message) for e in admission_errors(item.document, self.serving))
+            if not found:  # a document the schema refuses never reaches the webhooks
+                found.extend(
+                    (e.path, e.message) for e in admission_errors(item.document, self.serving)
+                )
             if self.check_policy:
                 found.extend((v.path, v.rule) for v in policy.check_document(item.document))
             label = label_of(item.document)
