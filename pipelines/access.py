@@ -43,7 +43,7 @@ NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def annotations(pipeline: str, step: str) -> dict[str, str]:
+def needs_annotation(pipeline: str, step: str) -> dict[str, str]:
     """The annotation of one step's template, or nothing when it calls no API."""
     needs = NEEDS.get(pipeline, {}).get(step)
     return {ANNOTATION: "\n".join(needs)} if needs else {}

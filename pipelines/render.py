@@ -50,7 +50,7 @@ def hera_documents() -> dict[str, dict[str, Any]]:
         spec = document["spec"]
         spec = spec.get("workflowSpec", spec)
         for template in spec["templates"]:
-            needs = access.annotations(document["metadata"]["name"], template["name"])
+            needs = access.needs_annotation(document["metadata"]["name"], template["name"])
             if needs:
                 meta = template.setdefault("metadata", {})
                 meta.setdefault("annotations", {}).update(needs)

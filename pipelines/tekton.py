@@ -181,7 +181,7 @@ def task(pipeline: Pipeline, step: Step) -> Manifest:
             "labels": dict(LABELS),
             **(
                 {"annotations": needs}
-                if (needs := access.annotations(pipeline.name, step.name))
+                if (needs := access.needs_annotation(pipeline.name, step.name))
                 else {}
             ),
         },

@@ -121,7 +121,8 @@ def _check_objects(
                             source,
                             subject,
                             project,
-                            f"renders cluster-scoped {group or 'core'}/{kind}, which clusterResourceWhitelist does not allow",
+                            f"renders cluster-scoped {group or 'core'}/{kind}, which "
+                            "clusterResourceWhitelist does not allow",
                             "add {group, kind} to spec.clusterResourceWhitelist",
                         )
                     )
@@ -137,7 +138,8 @@ def _check_objects(
                     source,
                     subject,
                     project,
-                    f"renders {group or 'core'}/{kind} ({label(document)}), which the project does not allow",
+                    f"renders {group or 'core'}/{kind} ({label(document)}), which the project "
+                    "does not allow",
                     "add {group, kind} to spec.namespaceResourceWhitelist",
                 )
             )
@@ -157,7 +159,8 @@ def _check_objects(
                     source,
                     subject,
                     project,
-                    f"deploys into namespace {namespace or '(none)'} on {server}, which no destination allows",
+                    f"deploys into namespace {namespace or '(none)'} on {server}, which no "
+                    "destination allows",
                     "add the namespace (or a glob) to spec.destinations",
                 )
             )

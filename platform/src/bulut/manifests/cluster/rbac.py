@@ -22,7 +22,10 @@ BUILT_IN_CLUSTER_ROLES = frozenset(
 
 @dataclass(frozen=True)
 class Need:
-    """One API call a step makes: verbs on ``group``/``resource`` in ``namespace`` ("" = cluster)."""
+    """One API call a step makes: verbs on ``group``/``resource`` in ``namespace``.
+
+    An empty ``namespace`` is a cluster-scoped resource; ``name`` an object it names.
+    """
 
     verbs: tuple[str, ...]
     group: str
@@ -130,7 +133,8 @@ def role_exists(inventory: Inventory) -> list[ClusterProblem]:
                     source.name,
                     label(binding),
                     f"its roleRef names {where}, which is not defined: the binding grants nothing",
-                    f"define the {ref_kind} beside the binding, or point roleRef at one that exists",
+                    f"define the {ref_kind} beside the binding, or point roleRef at one that "
+                    "exists",
                 )
             )
     return problems

@@ -147,7 +147,8 @@ def storage_location_exists(inventory: Inventory) -> list[ClusterProblem]:
                     f"it writes to storage location {wanted!r} in {namespace or '(no namespace)'}, "
                     f"which this variant does not define (it has {known})",
                     "name the location (BackupStorageLocation, or the DataProtectionApplication's "
-                    "backupLocations[].name) and the Schedule's storageLocation alike, in one namespace",
+                    "backupLocations[].name) and the Schedule's storageLocation alike, in one "
+                    "namespace",
                 )
             )
     return problems

@@ -75,6 +75,11 @@ _IMAGE = re.compile(
 MAX_INT32 = 2147483647
 
 
+# Go map fields: an empty map is omitted like an unset one. Any other ``{}`` is a set
+# struct pointer (``emptyDir: {}``), which the webhook's field mask does see.
+_MAP_FIELDS = frozenset({"nodeSelector", "overhead", "limits", "requests"})
+
+
 def disallowed(path: str, fields: list[str]) -> FieldError:
     """Knative's ``must not set the field(s)`` for fields outside the allow-list."""
     return FieldError(
@@ -83,10 +88,13 @@ def disallowed(path: str, fields: list[str]) -> FieldError:
 
 
 def _outside(value: Mapping[str, Any], allowed: set[str]) -> list[str]:
+    """Keys set (as Go's JSON omitempty sees them) that ``allowed`` does not list."""
     return [
         key
         for key, item in value.items()
-        if key not in allowed and item not in (None, False, "", [], {})
+        if key not in allowed
+        and item not in (None, False, "", [], 0)
+        and not (item == {} and key in _MAP_FIELDS)
     ]
 
 
