@@ -220,27 +220,15 @@ class Validator:
         return report
 
 
-_KNATIVE_TEMPLATES = {
-    "Service": ("spec", "template", "spec"),
-    "Configuration": ("spec", "template", "spec"),
-    "Revision": ("spec",),
-}
-
-
 def admission_errors(document: Mapping[str, Any], serving: ServingConfig) -> list[Any]:
     """What Knative's webhook and kube-apiserver refuse in one document."""
     errors = list(validate_object(document))
-    kind = str(document.get("kind", ""))
-    if (
-        str(document.get("apiVersion", "")).startswith("serving.knative.dev/")
-        and kind in _KNATIVE_TEMPLATES
+    located = policy.pod_spec(document)
+    if located is not None and str(document.get("apiVersion", "")).startswith(
+        "serving.knative.dev/"
     ):
-        node: Any = document
-        path = _KNATIVE_TEMPLATES[kind]
-        for key in path:
-            node = node.get(key) if isinstance(node, Mapping) else None
-        if isinstance(node, Mapping):
-            errors += validate_revision_spec(node, ".".join(path), serving)
+        path, spec = located  # a Knative Service, Configuration or Revision's RevisionSpec
+        errors += validate_revision_spec(spec, path, serving)
     return errors
 
 
