@@ -59,15 +59,35 @@ def test_cluster_only_steps_are_skipped_with_their_reason() -> None:
 
 
 def test_a_failed_step_skips_its_dependents_and_independent_steps_still_run() -> None:
-    recorder = Recorder(failing=("unit-test",))
-    results = run_pipeline(FUNCTION_CI, VALUES, Path("."), execute=recorder, tools=every_tool)
+    pipeline = Pipeline(
+        "demo",
+        "demo",
+        (
+            Step("checkout", "c", command=("true",)),
+            Step("unit-test", "u", depends=("checkout",), command=("true",)),
+            Step("render-check", "r", depends=("checkout",), command=("true",)),
+            Step("build", "b", depends=("unit-test", "render-check"), command=("true",)),
+        ),
+    )
+    results = run_pipeline(
+        pipeline, {}, Path("."), execute=Recorder(failing=("unit-test",)), tools=every_tool
+    )
     found = statuses(results)
     assert found["unit-test"] == (Status.failed, "exit code 1")
     assert found["render-check"][0] is Status.passed
-    assert found["validate"][0] is Status.passed
     assert found["build"] == (Status.skipped, "unit-test failed")
-    assert found["scan"] == (Status.skipped, "unit-test failed")
-    assert results[2].output == "unit-test output\n"
+    assert results[1].output == "unit-test output\n"
+
+
+def test_function_ci_checks_one_after_the_other_on_its_one_workspace() -> None:
+    recorder = Recorder(failing=("unit-test",))
+    found = statuses(
+        run_pipeline(FUNCTION_CI, VALUES, Path("."), execute=recorder, tools=every_tool)
+    )
+    assert found["lint"][0] is Status.passed
+    assert found["unit-test"] == (Status.failed, "exit code 1")
+    for later in ("render-check", "validate", "build", "scan"):
+        assert found[later] == (Status.skipped, "unit-test failed")
 
 
 def test_a_rollback_runs_only_when_its_dependency_failed() -> None:
