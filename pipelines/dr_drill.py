@@ -61,6 +61,8 @@ def drill() -> Container:
             "drill",
             "--cluster",
             "{{workflow.parameters.scenario}}",
+            "--velero-namespace",
+            rbac.VELERO_NAMESPACE,  # OADP's, where its RBAC is granted
             "--report-dir",
             REPORT_DIR,
         ],
