@@ -57,11 +57,6 @@ INVALID_SERVICES = [
     (f"{TEMPLATE}.spec.containerConcurrency", -1, "spec.template.spec.containerConcurrency"),
     (f"{TEMPLATE}.spec.containerConcurrency", "10", "spec.template.spec.containerConcurrency"),
     (f"{TEMPLATE}.spec.timeoutSeconds", 601, "spec.template.spec.timeoutSeconds"),
-    (
-        f"{TEMPLATE}.spec.responseStartTimeoutSeconds",
-        700,
-        "spec.template.spec.responseStartTimeoutSeconds",
-    ),
     (f"{CONTAINER}.image", "", "spec.template.spec.containers[0].image"),
     (f"{CONTAINER}.name", "queue-proxy", "spec.template.spec.containers[0].name"),
     (
@@ -74,22 +69,22 @@ INVALID_SERVICES = [
     (
         f"{CONTAINER}.ports",
         [{"containerPort": 8012}],
-        "spec.template.spec.containers[0].ports[0].containerPort",
+        "spec.template.spec.containers[0].ports.containerPort",
     ),
     (
         f"{CONTAINER}.ports",
         [{"containerPort": 9091}],
-        "spec.template.spec.containers[0].ports[0].containerPort",
+        "spec.template.spec.containers[0].ports.containerPort",
     ),
     (
         f"{CONTAINER}.ports",
         [{"containerPort": 8080, "name": "grpc"}],
-        "spec.template.spec.containers[0].ports[0].name",
+        "spec.template.spec.containers[0].ports",
     ),
     (
         f"{CONTAINER}.ports",
         [{"containerPort": 1}, {"containerPort": 2}],
-        "spec.template.spec.containers[0].ports",
+        "spec.template.spec.containers[*].ports",
     ),
     (f"{TEMPLATE}.spec.containers", [], "spec.template.spec.containers"),
     (f"{TEMPLATE}.metadata.name", "other-00001", "spec.template.metadata.name"),
@@ -349,7 +344,7 @@ def test_two_containers_need_exactly_one_serving_port() -> None:
     document = service_with(f"{TEMPLATE}.spec.containers", [{"image": "a"}, {"image": "b"}])
     with pytest.raises(InvalidResourceError) as caught:
         validate_service(document)
-    assert caught.value.field == "spec.template.spec.containers"
+    assert caught.value.field == "spec.template.spec.containers[*].ports"
     document = service_with(
         f"{TEMPLATE}.spec.containers",
         [{"image": "a", "ports": [{"containerPort": 8080}]}, {"image": "b"}],
@@ -526,3 +521,8 @@ def test_sinkbinding_needs_a_subject_with_name_or_selector() -> None:
 )
 def test_iso_durations_parse_like_knative(text: str, seconds: float | None) -> None:
     assert iso_duration_seconds(text) == seconds
+
+
+def test_the_webhook_bounds_only_timeout_seconds_by_max_revision_timeout() -> None:
+    """Knative checks timeoutSeconds against max-revision-timeout-seconds, not the others."""
+    validate_service(service_with(f"{TEMPLATE}.spec.responseStartTimeoutSeconds", 700))

@@ -28,7 +28,9 @@ from bulut.gitops.application import Application
 from bulut.gitops.controller import GitOpsController
 from bulut.gitops.health import HealthCheck
 from bulut.gitops.routes import create_router as gitops_routes
+from bulut.manifests.knative.config import is_serving_configmap
 from bulut.manifests.loading import kustomize_build, load_documents
+from bulut.manifests.validate import cluster_serving_configmaps
 from bulut.observability.exposition import metrics_route
 from bulut.observability.logfiles import logs_root
 from bulut.observability.stats import EdgeRejections, LastBackups
@@ -112,6 +114,9 @@ def load_paths(paths: Sequence[Path], *, kustomize: bool) -> list[dict[str, Any]
     for path in paths:
         loaded = kustomize_build(path) if kustomize else load_documents(path)
         documents.extend(item.document for item in loaded)
+    if kustomize and paths and not any(is_serving_configmap(d) for d in documents):
+        # An overlay runs under the cluster's Knative gates and limits (its KnativeServing CR).
+        documents[:0] = cluster_serving_configmaps(paths[0])
     return documents
 
 

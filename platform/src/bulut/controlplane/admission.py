@@ -24,6 +24,7 @@ from bulut.errors import (
 from bulut.functions.catalog import resolve as resolve_function
 from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.feed import Resource
+from bulut.manifests.knative import ServingConfig
 
 from . import kinds, namespaces, validation
 from .addresses import Addressing
@@ -33,21 +34,23 @@ from .patching import clone
 
 ImageCheck = Callable[[str, Mapping[str, str]], None]
 
-Validator = Callable[[Mapping[str, Any], AutoscalerConfig | None], None]
+Validator = Callable[[Mapping[str, Any], AutoscalerConfig | None, ServingConfig], None]
 _VALIDATORS: dict[str, Validator] = {
     "Service": validation.validate_service,
     "Configuration": validation.validate_configuration,
     "Revision": validation.validate_revision,
-    "Route": lambda r, _: validation.validate_route(r),
-    "Broker": lambda r, _: validation.validate_broker(r),
-    "Trigger": lambda r, _: validation.validate_trigger(r),
-    "PingSource": lambda r, _: validation.validate_pingsource(r),
-    "SinkBinding": lambda r, _: validation.validate_sinkbinding(r),
-    "ConfigMap": lambda r, _: validation.validate_serving_config(r),
+    "Route": lambda r, _, __: validation.validate_route(r),
+    "Broker": lambda r, _, __: validation.validate_broker(r),
+    "Trigger": lambda r, _, __: validation.validate_trigger(r),
+    "PingSource": lambda r, _, __: validation.validate_pingsource(r),
+    "SinkBinding": lambda r, _, __: validation.validate_sinkbinding(r),
+    "ConfigMap": lambda r, _, __: validation.validate_serving_config(r),
 }
 
 
-def _metadata_only(resource: Mapping[str, Any], _config: AutoscalerConfig | None) -> None:
+def _metadata_only(
+    resource: Mapping[str, Any], _config: AutoscalerConfig | None, _serving: ServingConfig
+) -> None:
     validation.validate_metadata(resource, dns1035=False)
 
 
@@ -102,11 +105,14 @@ def admit(
     check_image: ImageCheck | None = None,
     default_namespace: str = "default",
     autoscaler: AutoscalerConfig | None = None,
+    serving: ServingConfig | None = None,
 ) -> Admitted:
     """Validate, default and merge one document with what is stored.
 
     ``autoscaler`` is the stored ``config-autoscaler``: with it, ``max-scale-limit`` and
-    ``allow-zero-initial-scale`` are checked as Knative's webhook checks them.
+    ``allow-zero-initial-scale`` are checked as Knative's webhook checks them. ``serving`` is
+    the stored ``config-features`` and ``config-defaults`` (Knative's defaults without):
+    the pod spec fields their gates allow, and the timeout and concurrency limits.
     """
     ignored = classify(document, default_namespace)
     if ignored is not None:
@@ -124,7 +130,7 @@ def admit(
     if isinstance(incoming["metadata"], dict):
         incoming["metadata"].setdefault("namespace", default_namespace)
         incoming["metadata"].pop("managedFields", None)
-    _VALIDATORS.get(info.kind, _metadata_only)(incoming, autoscaler)
+    _VALIDATORS.get(info.kind, _metadata_only)(incoming, autoscaler, serving or ServingConfig())
     if check_image is not None:
         _check_images(incoming, check_image)
     desired = with_defaults(incoming)

@@ -33,6 +33,7 @@ from .patching import merge_patch
 from .reconcilers import reconcile_namespace
 from .reconcilers.revision import apply_report
 from .store import Store, Transaction
+from .validation import serving_config_from
 from .watch import Subscription, WatchHub
 
 T = TypeVar("T")
@@ -43,6 +44,8 @@ Events = list[ResourceEvent]
 AdmittedList = list[Admitted]
 Mode = Literal["apply", "create", "replace"]
 _AUTOSCALER = ("ConfigMap", "knative-serving", "config-autoscaler")
+_FEATURES = ("ConfigMap", "knative-serving", "config-features")
+_DEFAULTS = ("ConfigMap", "knative-serving", "config-defaults")
 
 
 def _autoscaler_config(configmap: Resource | None) -> AutoscalerConfig:
@@ -288,6 +291,10 @@ class ControlPlane:
             check_image=self._image_check,
             default_namespace=namespace,
             autoscaler=_autoscaler_config(staged.get(_AUTOSCALER) or tx.get(*_AUTOSCALER)),
+            serving=serving_config_from(
+                staged.get(_FEATURES) or tx.get(*_FEATURES),
+                staged.get(_DEFAULTS) or tx.get(*_DEFAULTS),
+            ),
         )
 
     def _delete_sync(self, kind: str, namespace: str, name: str) -> Events:

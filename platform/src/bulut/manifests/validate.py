@@ -40,6 +40,7 @@ from bulut.errors import BulutError
 from . import policy
 from .cluster import ClusterProblem, Inventory, Source, check as check_cluster
 from .knative import ServingConfig, serving_config_from_knativeserving, validate_revision_spec
+from .knative.config import configmaps_from_knativeserving
 from .kube.objects import validate_object
 from .kustomize import is_kustomization, kustomization_file, kustomization_roots
 from .loading import LoadedDocument, kustomize_build, load_documents
@@ -346,6 +347,22 @@ def cluster_serving_config(root: Path | None) -> ServingConfig:
     items = kustomize_build(folder)
     found = serving_config_from((item.document for item in items), str(folder))
     return found or ServingConfig()
+
+
+def cluster_serving_configmaps(path: Path) -> list[dict[str, Any]]:
+    """The ``config-features``/``config-defaults`` ConfigMaps the cluster's KnativeServing CR
+    makes, for the project ``path`` belongs to (none outside a project or without a CR).
+
+    A local run of an overlay stores them first, so its admission uses the cluster's gates.
+    """
+    root = find_project_root(path)
+    folder = root / SERVING_PLATFORM if root is not None else None
+    if folder is None or not is_kustomization(folder):
+        return []
+    for item in kustomize_build(folder):
+        if item.document.get("kind") == "KnativeServing":
+            return configmaps_from_knativeserving(item.document)
+    return []
 
 
 def cluster_problems(report: Report, root: Path | None) -> list[ClusterProblem]:

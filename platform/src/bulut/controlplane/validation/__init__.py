@@ -9,6 +9,7 @@ from __future__ import annotations
 from .common import validate_metadata
 from .eventing import validate_broker, validate_pingsource, validate_sinkbinding, validate_trigger
 from .serving import (
+    serving_config as serving_config_from,
     validate_configuration,
     validate_revision,
     validate_route,
@@ -17,6 +18,7 @@ from .serving import (
 )
 
 __all__ = [
+    "serving_config_from",
     "validate_broker",
     "validate_configuration",
     "validate_metadata",

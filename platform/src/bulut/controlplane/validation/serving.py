@@ -1,4 +1,10 @@
-"""serving.knative.dev/v1 webhook rules (reference/knative.md §2.1–2.6)."""
+"""serving.knative.dev/v1 webhook rules (reference/knative.md §2.1–2.6).
+
+The RevisionSpec rules (the pod spec allow-list behind the ``config-features`` gates,
+reserved names, env, ports and paths, probes, volumes, ``config-defaults`` limits) are the
+pure functions of :mod:`bulut.manifests.knative`, with the ServingConfig the platform runs
+with (its stored ``config-features`` and ``config-defaults``); the first error is raised.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +12,34 @@ from collections.abc import Mapping
 from typing import Any
 
 from bulut.manifests.autoscaling import AutoscalerConfig, parse_annotations
+from bulut.manifests.knative import ServingConfig, validate_revision_spec as knative_revision_errors
+from bulut.manifests.knative.config import DEFAULTS, FEATURES, NAMESPACE
+from bulut.manifests.knative.defaults import Defaults
 
 from .common import check_dns1035, fail, int_at, list_at, mapping_at, validate_metadata
 
-RESERVED_ENV = frozenset({"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"})
-RESERVED_PORTS = frozenset({8008, 8012, 8013, 8022, 9090, 9091})
-PORT_NAMES = frozenset({"", "http1", "h2c"})
-MAX_TIMEOUT_SECONDS = 600
-MAX_CONTAINER_CONCURRENCY = 1000
+DEFAULT_SERVING = ServingConfig()
 
 
-def validate_service(resource: Mapping[str, Any], config: AutoscalerConfig | None = None) -> None:
+def validate_service(
+    resource: Mapping[str, Any],
+    config: AutoscalerConfig | None = None,
+    serving: ServingConfig = DEFAULT_SERVING,
+) -> None:
     """A Knative Service: metadata, template, and a traffic block without configurationName."""
     validate_metadata(resource, dns1035=True)
     spec = mapping_at(resource.get("spec"), "spec", required=True)
     name = str(resource["metadata"]["name"])
-    validate_template(spec.get("template"), "spec.template", owner=name, config=config)
+    validate_template(
+        spec.get("template"), "spec.template", owner=name, config=config, serving=serving
+    )
     validate_traffic(spec.get("traffic"), "spec.traffic", in_service=True)
 
 
 def validate_configuration(
-    resource: Mapping[str, Any], config: AutoscalerConfig | None = None
+    resource: Mapping[str, Any],
+    config: AutoscalerConfig | None = None,
+    serving: ServingConfig = DEFAULT_SERVING,
 ) -> None:
     """A Configuration: metadata and template."""
     validate_metadata(resource, dns1035=True)
@@ -36,6 +49,7 @@ def validate_configuration(
         "spec.template",
         owner=str(resource["metadata"]["name"]),
         config=config,
+        serving=serving,
     )
 
 
@@ -46,15 +60,24 @@ def validate_route(resource: Mapping[str, Any]) -> None:
     validate_traffic(spec.get("traffic"), "spec.traffic", in_service=False)
 
 
-def validate_revision(resource: Mapping[str, Any], config: AutoscalerConfig | None = None) -> None:
+def validate_revision(
+    resource: Mapping[str, Any],
+    config: AutoscalerConfig | None = None,
+    serving: ServingConfig = DEFAULT_SERVING,
+) -> None:
     """A Revision: metadata, its autoscaling annotations and a RevisionSpec."""
     validate_metadata(resource, dns1035=True)
     validate_autoscaling(resource["metadata"].get("annotations"), "metadata.annotations", config)
-    validate_revision_spec(resource.get("spec"), "spec")
+    validate_revision_spec(resource.get("spec"), "spec", serving)
 
 
 def validate_template(
-    value: Any, path: str, *, owner: str, config: AutoscalerConfig | None = None
+    value: Any,
+    path: str,
+    *,
+    owner: str,
+    config: AutoscalerConfig | None = None,
+    serving: ServingConfig = DEFAULT_SERVING,
 ) -> None:
     """A RevisionTemplateSpec: BYO name rules, autoscaling annotations, RevisionSpec."""
     template = mapping_at(value, path, required=True)
@@ -67,7 +90,7 @@ def validate_template(
     if meta.get("generateName") is not None:
         fail("must not set the field(s)", f"{path}.metadata.generateName")
     validate_autoscaling(meta.get("annotations"), f"{path}.metadata.annotations", config)
-    validate_revision_spec(template.get("spec"), f"{path}.spec")
+    validate_revision_spec(template.get("spec"), f"{path}.spec", serving)
 
 
 def validate_autoscaling(value: Any, path: str, config: AutoscalerConfig | None = None) -> None:
@@ -80,68 +103,38 @@ def validate_autoscaling(value: Any, path: str, config: AutoscalerConfig | None 
 
 
 def validate_serving_config(resource: Mapping[str, Any]) -> None:
-    """A ConfigMap; ``knative-serving/config-autoscaler`` must parse (naming ``data.<key>``)."""
+    """A ConfigMap; knative-serving's ``config-autoscaler`` and ``config-defaults`` must parse
+    (naming ``data.<key>``); ``config-features`` ignores values it does not know, as Knative."""
     validate_metadata(resource, dns1035=False)
     meta = resource["metadata"]
-    if meta.get("namespace") == "knative-serving" and meta.get("name") == "config-autoscaler":
-        data = mapping_at(resource.get("data"), "data")
-        AutoscalerConfig.from_configmap({str(k): str(v) for k, v in data.items()})
+    if meta.get("namespace") != NAMESPACE:
+        return
+    data = {str(k): str(v) for k, v in mapping_at(resource.get("data"), "data").items()}
+    if meta.get("name") == "config-autoscaler":
+        AutoscalerConfig.from_configmap(data)
+    if meta.get("name") == DEFAULTS:
+        Defaults.from_data(data)
 
 
-def validate_revision_spec(value: Any, path: str) -> None:
-    """containers, containerConcurrency <= 1000, timeoutSeconds <= 600, env, ports."""
+def serving_config(
+    features: Mapping[str, Any] | None, defaults: Mapping[str, Any] | None
+) -> ServingConfig:
+    """The ServingConfig of the stored ``config-features`` and ``config-defaults`` ConfigMaps."""
+    return ServingConfig.from_configmaps(
+        {
+            FEATURES: (features or {}).get("data") or {},
+            DEFAULTS: (defaults or {}).get("data") or {},
+        }
+    )
+
+
+def validate_revision_spec(value: Any, path: str, serving: ServingConfig = DEFAULT_SERVING) -> None:
+    """Knative's RevisionSpec rules under ``serving``'s gates and limits (first error)."""
     spec = mapping_at(value, path, required=True)
-    if "containerConcurrency" in spec and spec["containerConcurrency"] is not None:
-        cc = spec["containerConcurrency"]
-        int_at(cc, f"{path}.containerConcurrency", 0, MAX_CONTAINER_CONCURRENCY)
-    for key in ("timeoutSeconds", "responseStartTimeoutSeconds", "idleTimeoutSeconds"):
-        if spec.get(key) is not None:
-            int_at(spec[key], f"{path}.{key}", 0, MAX_TIMEOUT_SECONDS)
-    containers = list_at(spec.get("containers"), f"{path}.containers")
-    if not containers:
-        fail("missing field(s)", f"{path}.containers")
-    ported = [i for i, c in enumerate(containers) if isinstance(c, Mapping) and c.get("ports")]
-    if len(containers) > 1 and len(ported) != 1:
-        fail(
-            "exactly one container must specify a containerPort when there are several",
-            f"{path}.containers",
-        )
-    for index, container in enumerate(containers):
-        validate_container(container, f"{path}.containers[{index}]")
-
-
-def validate_container(value: Any, path: str) -> None:
-    """image, reserved name, env and ports of one container."""
-    container = mapping_at(value, path, required=True)
-    image = container.get("image")
-    if not isinstance(image, str) or not image.strip():
-        fail("missing field(s)", f"{path}.image")
-    if container.get("name") == "queue-proxy":
-        fail("invalid value: queue-proxy: reserved container name", f"{path}.name")
-    for index, env in enumerate(list_at(container.get("env"), f"{path}.env")):
-        entry = mapping_at(env, f"{path}.env[{index}]")
-        name = entry.get("name")
-        if not isinstance(name, str) or not name:
-            fail("missing field(s)", f"{path}.env[{index}].name")
-        if name in RESERVED_ENV:
-            fail(f'"{name}" is a reserved environment variable', f"{path}.env[{index}].name")
-    ports = list_at(container.get("ports"), f"{path}.ports")
-    if len(ports) > 1:
-        fail("more than one container port is set", f"{path}.ports")
-    for index, port in enumerate(ports):
-        validate_port(port, f"{path}.ports[{index}]")
-
-
-def validate_port(value: Any, path: str) -> None:
-    """containerPort 1..65535 and not reserved; name "", http1 or h2c."""
-    port = mapping_at(value, path)
-    number = port.get("containerPort")
-    if number is not None:
-        int_at(number, f"{path}.containerPort", 0, 65535)
-        if number in RESERVED_PORTS:
-            fail(f"{number} is a reserved port", f"{path}.containerPort")
-    if port.get("name", "") not in PORT_NAMES:
-        fail(f"invalid value: {port.get('name')}", f"{path}.name")
+    errors = knative_revision_errors(spec, path, serving)
+    if errors:
+        first = errors[0]
+        fail(first.message, first.path)
 
 
 def validate_traffic(value: Any, path: str, *, in_service: bool) -> None:

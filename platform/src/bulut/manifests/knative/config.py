@@ -56,3 +56,29 @@ def serving_config_from_knativeserving(resource: Mapping[str, Any], source: str)
         Defaults.from_data(config.get("defaults") or {}),
         source=source,
     )
+
+
+def configmaps_from_knativeserving(resource: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``config-features`` and ``config-defaults`` ConfigMaps a KnativeServing CR makes.
+
+    What the Knative (and OpenShift Serverless) operator writes into knative-serving from
+    ``spec.config.features`` and ``spec.config.defaults``; the local platform stores them so
+    its admission runs with the cluster's gates and limits.
+    """
+    config = (resource.get("spec") or {}).get("config") or {}
+    maps: list[dict[str, Any]] = []
+    for name, key in ((FEATURES, "features"), (DEFAULTS, "defaults")):
+        data = config.get(key) or {}
+        maps.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": name,
+                    "namespace": NAMESPACE,
+                    "labels": {"app.kubernetes.io/managed-by": "KnativeServing"},
+                },
+                "data": {str(k): str(v) for k, v in data.items()},
+            }
+        )
+    return maps

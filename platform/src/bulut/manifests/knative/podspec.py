@@ -192,8 +192,8 @@ def validate_pod_spec(spec: Mapping[str, Any], path: str, features: Features) ->
         seen: set[str] = set()
         for index, container in enumerate(containers):
             where = f"{path}.containers[{index}]"
-            name = str(container.get("name"))
-            if name in seen:
+            name = str(container.get("name") or "")  # unnamed ones get distinct defaults
+            if name and name in seen:
                 errors.append(FieldError(f"{where}.name", f'duplicate container name "{name}"'))
             seen.add(name)
             if container.get("ports"):
