@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +44,17 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith("BULUT_"):
             monkeypatch.delenv(name)
     yield
+
+
+@pytest.fixture
+async def local_control_plane(tmp_path: Path) -> AsyncIterator[Any]:
+    """A started ControlPlane on SQLite in tmp_path (no image check), stopped afterwards."""
+    from bulut.controlplane.plane import ControlPlane
+    from bulut.settings import Settings
+
+    plane = ControlPlane(
+        Settings(state_dir=tmp_path, data_port=0, control_port=0), check_images=False
+    )
+    await plane.start()
+    yield plane
+    await plane.aclose()

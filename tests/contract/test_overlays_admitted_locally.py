@@ -8,27 +8,20 @@ webhook refuses it on a cluster whose `kubernetes.podspec-topologyspreadconstrai
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bulut.cli.stack import load_paths
 from bulut.controlplane.plane import ControlPlane
 from bulut.errors import InvalidResourceError
-from bulut.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAYS = ("dev", "staging", "prod")
 
 
 @pytest.fixture
-async def control(tmp_path: Path) -> Any:
-    plane = ControlPlane(
-        Settings(state_dir=tmp_path, data_port=0, control_port=0), check_images=False
-    )
-    await plane.start()
-    yield plane
-    await plane.aclose()
+def control(local_control_plane: ControlPlane) -> ControlPlane:
+    return local_control_plane
 
 
 async def test_the_three_overlays_are_admitted_side_by_side(control: ControlPlane) -> None:

@@ -8,7 +8,6 @@ Before, a Service with ``spec.template.spec.nodeSelector`` was stored although K
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ import pytest
 from bulut.controlplane.plane import ControlPlane
 from bulut.errors import InvalidResourceError
 from bulut.manifests.knative.config import configmaps_from_knativeserving
-from bulut.settings import Settings
 
 SERVICE: dict[str, Any] = {
     "apiVersion": "serving.knative.dev/v1",
@@ -43,13 +41,8 @@ def configmap(name: str, data: dict[str, str]) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def control(tmp_path: Path) -> Any:
-    plane = ControlPlane(
-        Settings(state_dir=tmp_path, data_port=0, control_port=0), check_images=False
-    )
-    await plane.start()
-    yield plane
-    await plane.aclose()
+def control(local_control_plane: ControlPlane) -> ControlPlane:
+    return local_control_plane
 
 
 async def test_a_gated_field_is_refused_while_its_gate_is_off(control: ControlPlane) -> None:
