@@ -374,9 +374,7 @@ class LocalPlatform:
         ready: list[asyncio.Event] = []
         for service in await self.control.list("Service"):
             template = (service.get("spec") or {}).get("template") or {}
-            folder = ((template.get("metadata") or {}).get("annotations") or {}).get(
-                FUNCTION_PATH
-            )
+            folder = ((template.get("metadata") or {}).get("annotations") or {}).get(FUNCTION_PATH)
             if not folder or not Path(folder).is_dir():
                 continue
             meta = service["metadata"]
