@@ -4,12 +4,19 @@ It subscribes to the broker without a filter, appends each event once per (sourc
 answers 204 with an empty body: no reply event, so it never feeds the broker (no loops).
 
 Configuration (``start(cfg)``): DATABASE_URL, default sqlite:///audit.db in the working directory.
+
+``prime()`` is Bulut's hook (its zygote calls it once, before any instance exists): it appends
+one event to a private in-memory log, so an instance's first event finds the imports done and
+the statements compiled. It keeps no connection: ``start(cfg)`` connects each instance.
 """
 
 import logging
 import os
 
-from .log import AuditLog, connect
+from cloudevents.core.v1.event import CloudEvent
+
+from .database import WarmEngine
+from .log import AuditLog, connect, prepare
 
 DEFAULT_DATABASE_URL = "sqlite:///audit.db"
 
@@ -22,9 +29,19 @@ def new():
 class Function:
     def __init__(self):
         self.log = None
+        self.warm = None
+
+    def prime(self):
+        """Warm an engine on a scratch database with one appended event."""
+        self.warm = WarmEngine()
+        rehearsal = AuditLog(prepare(self.warm.engine))
+        attributes = {"type": "prime", "source": "/prime", "id": "prime", "subject": "prime"}
+        rehearsal.append(CloudEvent(attributes=attributes, data={"prime": True}))
+        rehearsal.engine.dispose()
 
     def start(self, cfg):
-        self.log = AuditLog(connect(cfg.get("DATABASE_URL") or DEFAULT_DATABASE_URL))
+        url = cfg.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        self.log = AuditLog(connect(url, self.warm))
         logging.info("audit started")
 
     def stop(self):

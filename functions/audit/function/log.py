@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, select
+
+from . import database
+from .database import WarmEngine
 
 
 def utcnow() -> datetime:
@@ -31,9 +34,13 @@ class AuditEntry(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow)
 
 
-def connect(url: str) -> Engine:
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = create_engine(url, connect_args=connect_args)
+def connect(url: str, warm: WarmEngine | None = None) -> Engine:
+    """An engine for ``url`` (``warm`` when it fits), prepared."""
+    return prepare(database.connect(url, warm))
+
+
+def prepare(engine: Engine) -> Engine:
+    """``engine`` with the table created."""
     try:
         SQLModel.metadata.create_all(engine)
     except DatabaseError:

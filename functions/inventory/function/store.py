@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, select
+
+from . import database
+from .database import WarmEngine
 
 # The seeded catalogue: sku -> (name, price in cents, stock).
 SEED: dict[str, tuple[str, int, int]] = {
@@ -52,10 +55,13 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(default_factory=utcnow)
 
 
-def connect(url: str) -> Engine:
-    """An engine for ``url`` with the tables created and the catalogue seeded once."""
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = create_engine(url, connect_args=connect_args)
+def connect(url: str, warm: WarmEngine | None = None) -> Engine:
+    """An engine for ``url`` (``warm`` when it fits), prepared."""
+    return prepare(database.connect(url, warm))
+
+
+def prepare(engine: Engine) -> Engine:
+    """``engine`` with the tables created and the catalogue seeded once."""
     SQLModel.metadata.create_all(engine)
     with Session(engine) as session:
         if session.exec(select(Product).limit(1)).first() is None:

@@ -1,5 +1,6 @@
 """The inventory function: reservations, rejections, compensation and idempotency."""
 
+import os
 import sqlite3
 
 from cloudevents.core.v1.event import CloudEvent
@@ -162,4 +163,18 @@ def test_readiness_follows_start(database_url):
     assert f.ready()[0] is False
     f.start({"DATABASE_URL": database_url})
     assert f.ready() == (True, "Ready")
+    f.stop()
+
+
+async def test_a_primed_function_touches_no_database_until_started(database_url):
+    """prime() is what Bulut's zygote runs before any instance: nothing of an instance."""
+    from function import new
+
+    path = database_url.removeprefix("sqlite:///")
+    f = new()
+    f.prime()
+    assert not os.path.exists(path)
+    f.start({"DATABASE_URL": database_url})
+    await call(f, order_created())
+    assert stock(database_url, "WIDGET-1") == 98
     f.stop()

@@ -231,3 +231,13 @@ def test_the_container_command_answers_an_event_204_with_no_body(database):
         _, errors = server.communicate(timeout=30)
     assert (status, answer) == (204, b""), errors.decode(errors="replace")[-2000:]
     assert rows(database)[0][0] == "order_paid"
+
+
+def test_prime_warms_without_a_database_or_a_thread_left(database):
+    """prime() is what Bulut's zygote runs before any instance."""
+    import threading
+
+    threads = threading.active_count()
+    main.prime()
+    assert threading.active_count() == threads
+    assert not database.exists()

@@ -91,12 +91,26 @@ def order_view(order: Order, history: list[OrderEvent], email: str | None) -> di
     }
 
 
-def create_app(store: OrderStore, sink: Sink, cipher: Any = None) -> FastAPI:
-    cipher = cipher or pii.PlainText()
+class Services:
+    """What the routes use: the store, the sink and the cipher of one instance.
+
+    The app (its routes and models, slow to build) can be made before them: Bulut's zygote
+    builds it once in ``prime()``, and each instance fills its own services in ``start(cfg)``.
+    """
+
+    def __init__(self, store: Any = None, sink: Any = None, cipher: Any = None) -> None:
+        self.store: OrderStore = store
+        self.sink: Sink = sink
+        self.cipher: Any = cipher or pii.PlainText()
+
+
+def create_app(services: Services) -> FastAPI:
+    """The orders API over ``services`` (read at each request)."""
     app = FastAPI(title="orders", docs_url=None, redoc_url=None)
 
     @app.post("/orders", status_code=201, response_model=OrderAccepted)
     def create_order(request: OrderRequest) -> OrderAccepted:
+        store, sink, cipher = services.store, services.sink, services.cipher
         order = Order(
             id=str(uuid.uuid4()),
             customer=request.customer,
@@ -130,11 +144,11 @@ def create_app(store: OrderStore, sink: Sink, cipher: Any = None) -> FastAPI:
 
     @app.get("/orders/{order_id}")
     def show_order(order_id: str) -> dict[str, Any]:
-        found = store.get(order_id)
+        found = services.store.get(order_id)
         if found is None:
             raise HTTPException(status_code=404, detail=f"order {order_id} not found")
         order, history = found
-        return order_view(order, history, cipher.decrypt(order.email))
+        return order_view(order, history, services.cipher.decrypt(order.email))
 
     @app.post("/")
     async def receive_event(request: Request) -> Response:
@@ -147,7 +161,7 @@ def create_app(store: OrderStore, sink: Sink, cipher: Any = None) -> FastAPI:
             event = from_http_event(HTTPMessage(headers=headers, body=body))
         except (BaseCloudEventException, ValueError, AttributeError) as error:
             return _problem(400, f"not a CloudEvent: {error}")
-        return _advance(store, event)
+        return _advance(services.store, event)
 
     return app
 

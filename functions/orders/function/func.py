@@ -8,15 +8,26 @@ Configuration (read in ``start(cfg)``, which func-python calls with a copy of th
     K_CE_OVERRIDES   {"extensions": {...}} set on every emitted event
     K_SINK_TIMEOUT   seconds to wait for the sink (default 10)
     VAULT_ADDR, VAULT_TOKEN_FILE, PII_TRANSIT_KEY   Transit encryption of e-mail (see pii.py)
+
+``prime()`` is Bulut's hook (its zygote calls it once, before any instance exists): it builds
+the FastAPI app and sends it an order, a lookup and a saga event against a private in-memory
+database, so an instance's first request finds the routes built, the imports done and the
+statements compiled. It keeps no connection and reads no secret: ``start(cfg)`` still gives
+each instance its own database, sink and cipher.
 """
 
+import asyncio
+import json
 import logging
 import os
 
-from . import pii
-from .app import create_app
+from cloudevents.core.bindings.http import to_binary_event
+
+from . import pii, saga
+from .app import Services, create_app
+from .database import WarmEngine
 from .sink import Sink
-from .store import OrderStore, connect
+from .store import OrderStore, connect, prepare
 
 DEFAULT_DATABASE_URL = "sqlite:///orders.db"
 
@@ -31,18 +42,35 @@ class Function:
         self.store = None
         self.app = None
         self.cipher = None
+        self.services = None
+        self.warm = None
+
+    def prime(self):
+        """Build the app and rehearse an order's requests on a scratch database."""
+        self.warm = WarmEngine()
+        self.services = Services(OrderStore(prepare(self.warm.engine)), RehearsalSink(None))
+        self.app = create_app(self.services)
+        asyncio.run(rehearse(self.app))
+        self.services.store.engine.dispose()
+        self.services.store = self.services.sink = None
 
     def start(self, cfg):
-        """Connect the database and build the app from ``cfg`` (a copy of the environment)."""
+        """Connect the database and fill the app's services from ``cfg`` (the environment)."""
         url = cfg.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        self.store = OrderStore(connect(url))
+        self.store = OrderStore(connect(url, self.warm))
         self.cipher = pii.from_config(cfg)
-        self.app = create_app(self.store, Sink.from_config(cfg), self.cipher)
+        if self.app is None:
+            self.services = Services()
+            self.app = create_app(self.services)
+        self.services.store, self.services.cipher = self.store, self.cipher
+        self.services.sink = Sink.from_config(cfg)
         logging.info("orders started")
 
     def stop(self):
         if self.store is not None:
             self.store.engine.dispose()
+        if self.services is not None and self.services.sink is not None:
+            self.services.sink.close()
         if isinstance(self.cipher, pii.Transit):
             self.cipher.close()
         logging.info("orders stopped")
@@ -67,3 +95,55 @@ class Function:
         except Exception as error:
             return False, f"database unavailable: {error}"
         return True, "Ready"
+
+
+class RehearsalSink(Sink):
+    """Encodes events as the real sink does, and sends them nowhere."""
+
+    def emit(self, event):
+        to_binary_event(event)
+        return True
+
+
+async def rehearse(app):
+    """An order, its lookup and one saga event, through the app in-process."""
+    order = {"customer": "prime", "card_token": "tok", "items": [{"sku": "PRIME", "quantity": 1}]}
+    created = await _request(app, "POST", "/orders", order)
+    order_id = json.loads(created)["id"]
+    await _request(app, "GET", f"/orders/{order_id}")
+    event = [
+        (b"ce-specversion", b"1.0"),
+        (b"ce-id", b"prime"),
+        (b"ce-source", b"/prime"),
+        (b"ce-type", saga.INVENTORY_RESERVED.encode()),
+    ]
+    await _request(app, "POST", "/", {"order_id": order_id}, event)
+
+
+async def _request(app, method, path, body=None, headers=()):
+    """One request through the ASGI app; the response body."""
+    content = b"" if body is None else json.dumps(body).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), *headers],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 8080),
+    }
+    chunks = []
+
+    async def receive():
+        return {"type": "http.request", "body": content, "more_body": False}
+
+    async def send(message):
+        chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return b"".join(chunks)

@@ -46,7 +46,8 @@ class Transit:
         self.addr = addr.rstrip("/")
         self.token_file = token_file
         self.key = key
-        self.client = httpx.Client(timeout=timeout)
+        # TLS only for an https Vault: loading the CA bundle is most of a new client's cost.
+        self.client = httpx.Client(timeout=timeout, verify=self.addr.startswith("https:"))
 
     def _token(self):
         with open(self.token_file, encoding="utf-8") as handle:

@@ -25,6 +25,21 @@ class Sink:
         self.url = url or None
         self.extensions = dict(extensions or {})
         self.timeout = timeout
+        self._client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        """One keep-alive client per instance, made at the first event (TLS set up only for an
+        https sink: loading the CA bundle is most of what a new client costs)."""
+        if self._client is None:
+            https = (self.url or "").startswith("https:")
+            self._client = httpx.Client(timeout=self.timeout, verify=https)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, str]) -> Sink:
@@ -51,8 +66,6 @@ class Sink:
             log.warning("K_SINK is not set: not emitting %s %s", event.get_type(), event.get_id())
             return False
         message = to_binary_event(event)
-        response = httpx.post(
-            self.url, headers=dict(message.headers), content=message.body, timeout=self.timeout
-        )
+        response = self.client.post(self.url, headers=dict(message.headers), content=message.body)
         response.raise_for_status()
         return True

@@ -13,7 +13,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, select
+
+from . import database
+from .database import WarmEngine
 
 
 def utcnow() -> datetime:
@@ -51,10 +54,13 @@ class OrderEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow)
 
 
-def connect(url: str) -> Engine:
-    """An engine for ``url`` with the tables created (SQLite or any SQLAlchemy URL)."""
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = create_engine(url, connect_args=connect_args)
+def connect(url: str, warm: WarmEngine | None = None) -> Engine:
+    """An engine for ``url`` (SQLite or any SQLAlchemy URL; ``warm`` when it fits), prepared."""
+    return prepare(database.connect(url, warm))
+
+
+def prepare(engine: Engine) -> Engine:
+    """``engine`` with the tables created."""
     SQLModel.metadata.create_all(engine)
     return engine
 

@@ -49,9 +49,12 @@ def database_url(tmp_path):
     return f"sqlite:///{tmp_path / 'orders.db'}"
 
 
-@pytest.fixture
-def function(database_url, sink):
+@pytest.fixture(params=["started", "primed"])
+def function(request, database_url, sink):
+    """A started function; "primed": after the prime() Bulut's zygote runs first."""
     f = new()
+    if request.param == "primed":
+        f.prime()
     f.start(
         {
             "DATABASE_URL": database_url,

@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel, create_engine
+from sqlmodel import Field, SQLModel
+
+from . import database
+from .database import WarmEngine
 
 
 def utcnow() -> datetime:
@@ -35,8 +38,12 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(default_factory=utcnow)
 
 
-def connect(url: str) -> Engine:
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = create_engine(url, connect_args=connect_args)
+def connect(url: str, warm: WarmEngine | None = None) -> Engine:
+    """An engine for ``url`` (``warm`` when it fits), prepared."""
+    return prepare(database.connect(url, warm))
+
+
+def prepare(engine: Engine) -> Engine:
+    """``engine`` with the tables created."""
     SQLModel.metadata.create_all(engine)
     return engine

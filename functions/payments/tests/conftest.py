@@ -44,9 +44,12 @@ def database_url(tmp_path):
     return f"sqlite:///{tmp_path / 'payments.db'}"
 
 
-@pytest.fixture
-def function(database_url):
+@pytest.fixture(params=["started", "primed"])
+def function(request, database_url):
+    """A started function; "primed": after the prime() Bulut's zygote runs first."""
     f = new()
+    if request.param == "primed":
+        f.prime()
     f.start({"DATABASE_URL": database_url})
     yield f
     f.stop()

@@ -1,5 +1,6 @@
 """The payments function: authorizations, declines, readiness without a key, idempotency."""
 
+import os
 import sqlite3
 
 from cloudevents.core.v1.event import CloudEvent
@@ -140,3 +141,19 @@ def test_the_provider_is_deterministic():
     )
     assert one == two
     assert one.payment_id != other.payment_id
+
+
+async def test_a_primed_function_reads_no_key_and_touches_no_database_until_started(
+    database_url,
+):
+    """prime() is what Bulut's zygote runs before any instance: nothing of an instance."""
+    path = database_url.removeprefix("sqlite:///")
+    f = new()
+    f.prime()
+    assert f.ready() == (False, "not started")
+    assert not os.path.exists(path)
+    f.start({"DATABASE_URL": database_url, "PAYMENTS_PROVIDER_KEY": "sk_test"})
+    reply = (await call(f, reserved())).events[0][0]
+    assert reply.get_type() == "com.example.payment.authorized"
+    assert payments_rows(database_url) == [("o-1", "authorized")]
+    f.stop()

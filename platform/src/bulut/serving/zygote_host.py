@@ -69,6 +69,7 @@ BACKLOG = 1024
 REFILL_DELAY = 0.5  # seconds without a command before the pool is (re)filled
 MAX_REFILL_DELAY = 10.0  # back-off cap while parked children keep dying
 REHEARSAL_TIMEOUT = 5.0  # seconds a parked child may spend rehearsing
+THREADS_GRACE = 1.0  # seconds a prime hook's worker threads get to finish
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
@@ -106,6 +107,72 @@ def build_app(project: str, flavour: str, target: str, signature: str) -> Any:
     if hasattr(function, "new"):
         return ASGIApplication(function.new())
     return ASGIApplication(DefaultFunction(function.handle))
+
+
+class PrimeError(Exception):
+    """The function's prime hook left something an instance must not inherit."""
+
+
+def prime_hook(app: Any, flavour: str, project: str) -> Any:
+    """The function's ``prime`` callable, or None when it offers none.
+
+    kn func: a ``prime()`` method on the object ``new()`` returned, else a module-level
+    ``prime()`` in the ``function`` package; functions framework: ``prime()`` in main.py.
+    """
+    method = getattr(getattr(app, "f", None), "prime", None)
+    if flavour != "functions-framework" and callable(method):
+        return method
+    name = "main" if flavour == "functions-framework" else "function"
+    module = sys.modules.get(name)
+    origin = os.path.realpath(getattr(module, "__file__", "") or "")
+    if module is None or not origin.startswith(os.path.realpath(project) + os.sep):
+        return None
+    hook = getattr(module, "prime", None)
+    return hook if callable(hook) else None
+
+
+def open_descriptors() -> dict[int, str]:
+    """This process's open file descriptors and what they point at (Linux; else empty)."""
+    found = {}
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                found[int(entry)] = os.readlink(f"/proc/self/fd/{entry}")
+    return found
+
+
+def prime_function(app: Any, flavour: str, project: str) -> bool:
+    """Run the function's prime hook once, in the zygote, before any instance exists.
+
+    What it warms (imports, compiled statements, metadata, an app's routes) every instance
+    inherits; what instances must not share it must not keep: a hook that leaves a file
+    descriptor (a connection, a file) or a thread behind fails the zygote, naming it.
+    True when there was a hook.
+    """
+    import threading
+
+    hook = prime_hook(app, flavour, project)
+    if hook is None:
+        return False
+    descriptors, threads = open_descriptors(), threading.active_count()
+    hook()
+    gc.collect()  # what the hook dropped closes now, not in every child
+    left = {fd: target for fd, target in open_descriptors().items() if fd not in descriptors}
+    if left:
+        named = ", ".join(f"fd {fd} -> {target}" for fd, target in sorted(left.items()))
+        raise PrimeError(
+            f"prime() left {len(left)} open file descriptor(s): {named}; close them before "
+            "it returns (each instance opens its own in start(cfg))"
+        )
+    deadline = time.monotonic() + THREADS_GRACE  # pools stop their workers as they close
+    while threading.active_count() > threads and time.monotonic() < deadline:
+        time.sleep(0.005)
+    if threading.active_count() > threads:
+        raise PrimeError(
+            "prime() left a thread running; stop it before it returns (an instance starts "
+            "its own in start(cfg))"
+        )
+    return True
 
 
 def server_config(app: Any) -> Any:
@@ -605,6 +672,7 @@ def main(argv: list[str] | None = None) -> None:
         app = build_app(args.project, args.flavour, args.target, args.signature_type)
         config = server_config(app)
         if args.mode == "zygote":
+            prime_function(app, args.flavour, args.project)
             prime(config, prime_path(args.flavour, args.signature_type, args.readiness))
     except BaseException as error:
         traceback.print_exc()

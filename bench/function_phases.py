@@ -1,0 +1,190 @@
+"""Where a function's cold start goes, measured inside one process of its own Python.
+
+Run by ``bench_coldstart.py --function NAME`` with the function environment's interpreter
+(it must not import ``bulut``), it does what a zygote and one of its instances do, in order,
+and times each step:
+
+    import    the server, the runtime library and the function (the zygote does this)
+    prime     the function's prime hook, when it offers one (the zygote does this)
+    start     the ASGI lifespan startup: the function's ``start(cfg)`` (each instance)
+    ready     one readiness probe (each instance, before it gets traffic)
+    first     the first request (each instance)
+    warm      the same request again (what the first one costs once everything is warm)
+
+and, for ``start`` and ``first``, the modules they imported (work left for the cold path).
+It prints one JSON object. The request comes as JSON on the command line:
+``{"method", "path", "headers": [[name, value]], "body"}``; ``{n}`` in the body and in header
+values is replaced by a counter, so each request is a new event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HOST_PROGRAM = (
+    Path(__file__).resolve().parent.parent
+    / "platform"
+    / "src"
+    / "bulut"
+    / "serving"
+    / "zygote_host.py"
+)
+
+
+def load_host() -> Any:
+    """zygote_host.py as a module (it imports nothing from bulut)."""
+    spec = importlib.util.spec_from_file_location("zygote_host", HOST_PROGRAM)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["zygote_host"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 8080),
+    }
+
+
+async def call(app: Any, scope: dict[str, Any], body: bytes) -> int:
+    """One request through the ASGI app; its status."""
+    sent: list[dict[str, Any]] = []
+    delivered = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if delivered:
+            await asyncio.Event().wait()  # no more body, no disconnect
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return int(sent[0]["status"])
+
+
+async def lifespan_startup(app: Any) -> asyncio.Task[None]:
+    """Run the lifespan until startup completes; the task keeps it alive (shutdown later)."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    await inbox.put({"type": "lifespan.startup"})
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"].startswith("lifespan.startup") and not started.done():
+            started.set_result(message["type"])
+
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task: asyncio.Task[None] = asyncio.ensure_future(app(scope, inbox.get, send))
+    outcome = await started
+    if outcome != "lifespan.startup.complete":
+        raise RuntimeError(f"start failed: {outcome}")
+    return task
+
+
+class Stopwatch:
+    """Wall and CPU milliseconds per step, and the modules a step imported."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.imported: dict[str, list[str]] = {}
+        self._started = (0.0, 0.0)
+
+    def start(self) -> None:
+        self._started = (time.perf_counter(), time.process_time())
+
+    def stop(self, name: str, before: set[str] | None = None) -> None:
+        wall, cpu = self._started
+        self.wall[name] = round((time.perf_counter() - wall) * 1000, 2)
+        self.cpu[name] = round((time.process_time() - cpu) * 1000, 2)
+        if before is not None:
+            self.imported[name] = sorted(set(sys.modules) - before)
+
+
+def numbered(text: str, n: int) -> str:
+    return text.replace("{n}", str(n))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", required=True)
+    parser.add_argument("--flavour", default="cloudevents")
+    parser.add_argument("--target", default="")
+    parser.add_argument("--signature-type", default="cloudevent")
+    parser.add_argument("--readiness", default="/health/readiness")
+    parser.add_argument("--request", required=True, help="JSON: method, path, headers, body")
+    args = parser.parse_args()
+    request = json.loads(args.request)
+    watch = Stopwatch()
+
+    watch.start()
+    host = load_host()
+    app = host.build_app(args.project, args.flavour, args.target, args.signature_type)
+    host.server_config(app)
+    watch.stop("import")
+    watch.start()
+    primed = host.prime_function(app, args.flavour, args.project)
+    watch.stop("prime")
+
+    def one(n: int) -> tuple[dict[str, Any], bytes]:
+        headers = [(k.lower().encode(), numbered(v, n).encode()) for k, v in request["headers"]]
+        body = numbered(request.get("body", ""), n).encode()
+        return http_scope(request["method"], request["path"], headers), body
+
+    async def instance() -> dict[str, int]:
+        before = set(sys.modules)
+        watch.start()
+        lifespan = await lifespan_startup(app)
+        watch.stop("start", before)
+        statuses = {}
+        if args.readiness:
+            watch.start()
+            statuses["ready"] = await call(app, http_scope("GET", args.readiness, []), b"")
+            watch.stop("ready")
+        before = set(sys.modules)
+        watch.start()
+        statuses["first"] = await call(app, *one(int(time.time() * 1000)))
+        watch.stop("first", before)
+        watch.start()
+        statuses["warm"] = await call(app, *one(int(time.time() * 1000) + 1))
+        watch.stop("warm")
+        lifespan.cancel()
+        return statuses
+
+    statuses = asyncio.run(instance())
+    print(
+        json.dumps(
+            {
+                "ms": watch.wall,
+                "cpuMs": watch.cpu,
+                "primed": bool(primed),
+                "status": statuses,
+                "imported": watch.imported,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""A function's prime hook, with real processes: run once in the zygote, inherited by every
+instance (which still runs its own ``start(cfg)``), and refused when it keeps a file or a
+thread that instances would share."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulut.errors import InstanceError
+from bulut.serving.zygote import Child, Workload, Zygote
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def workload(build_function: Callable[[str], Any]) -> Workload:
+    project, environment = build_function("primed")
+    return Workload.of(project, environment, readiness_path="/health/readiness")
+
+
+async def answer(child: Child) -> dict[str, Any]:
+    assert child.listening is not None
+    await asyncio.wait_for(child.listening, 30)
+    reader, writer = await asyncio.open_connection("127.0.0.1", child.port)
+    writer.write(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+    response = await asyncio.wait_for(reader.read(), 30)
+    writer.close()
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    found: dict[str, Any] = json.loads(body)
+    return found
+
+
+async def test_prime_runs_once_in_the_zygote_and_each_instance_starts_itself(
+    workload: Workload, tmp_path: Path
+) -> None:
+    zygote = Zygote(workload, {}, tmp_path, pool_size=1)
+    await zygote.start(timeout=60)
+    try:
+        children = [await zygote.fork(), await zygote.fork()]  # one pooled, one forked
+        answers = [await answer(child) for child in children]
+    finally:
+        for child in children:
+            os.kill(child.pid, signal.SIGTERM)
+        await zygote.close()
+
+    assert [a["primed"] for a in answers] == [[zygote.pid], [zygote.pid]]
+    assert [a["started"] for a in answers] == [child.pid for child in children]
+
+
+@pytest.mark.parametrize(
+    ("leaves", "message"),
+    [
+        ("file", r"prime\(\) left 1 open file descriptor\(s\): fd \d+ -> .*func\.py"),
+        ("thread", r"prime\(\) left a thread running"),
+    ],
+)
+async def test_a_prime_that_keeps_a_file_or_a_thread_fails_the_zygote_naming_it(
+    workload: Workload, tmp_path: Path, leaves: str, message: str
+) -> None:
+    zygote = Zygote(workload, {"PRIME_LEAVES": leaves}, tmp_path)
+    with pytest.raises(InstanceError, match=message):
+        await zygote.start(timeout=60)
