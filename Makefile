@@ -73,8 +73,13 @@ test-functions: $(STAMP) ## Each function's own tests, in its own folder and env
 	  echo "== $$fn"; $(BIN)/bulut func test $$fn; \
 	done
 
-bench: $(STAMP) ## Benchmarks: figures printed beside a baseline measured in the same run
-	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+bench: $(STAMP) ## Benchmarks beside same-run baselines; figures to bench/history/<time>.json
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+	  || echo "wrk could not be installed: the data-plane bench uses its Python client"
+	@set -e; run=bench/history/$$(date -u +%Y%m%dT%H%M%SZ).json; \
+	for b in bench/bench_*.py; do echo "== $$b"; \
+	  BULUT_BENCH_RUN=$$run $(BIN)/python -m bench.$$(basename $$b .py); done; \
+	echo "== $$run"; $(BIN)/python bench/compare.py
 
 e2e: $(STAMP) ## Cluster suite (needs a kubeconfig; skips with the reason otherwise)
 	$(BIN)/pytest -q -m e2e tests/e2e -rs

@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import uvloop
 
@@ -237,24 +238,48 @@ async def count_of(pool: ConnectionPool, port: int) -> int:
     return int(response.body)
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> dict[str, Any]:
     pool = ConnectionPool()
+    figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp)
         sub_port, broker_port = free_port(), free_port()
         subscriber = start_subscriber(sub_port)
         try:
-            await run_ingest_and_e2e(pool, args, state, sub_port, broker_port)
+            await run_ingest_and_e2e(pool, args, state, sub_port, broker_port, figures)
         finally:
             stop(subscriber)
-        await recovery(pool, state / "recovery")
+        figures["recovery"] = await recovery(pool, state / "recovery")
     await pool.aclose()
+    targets(figures)
+    return figures
+
+
+def targets(figures: dict[str, Any]) -> None:
+    """Issue #17's targets beside the figures (ratios to the same-run direct baseline)."""
+    ingest, paced_ = figures["ingest"]["c64"], figures["paced"]
+    e2e = figures["endToEnd"]
+    print(f"targets (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):")
+    print(f"  durable ingest at c=64 >= 0.6x direct: {ingest['ratio']:.2f}x")
+    print(
+        f"  paced 5,000/s broker p99 <= 2x direct p99: {paced_['broker']['p99_ms']:.1f} ms"
+        f" beside {paced_['direct']['p99_ms']:.1f} ms -> {paced_['p99_ratio']:.2f}x"
+    )
+    print(
+        f"  end to end >= 15k delivered/s: {e2e['delivered_per_s']:,.0f}/s"
+        f" ({e2e['ratio']:.2f}x direct posting)"
+    )
 
 
 async def run_ingest_and_e2e(
-    pool: ConnectionPool, args: argparse.Namespace, state: Path, sub_port: int, broker_port: int
+    pool: ConnectionPool,
+    args: argparse.Namespace,
+    state: Path,
+    sub_port: int,
+    broker_port: int,
+    figures: dict[str, Any],
 ) -> None:
-    """Sections 1 to 5."""
+    """Sections 1 to 5; their figures go into ``figures``."""
     broker = start_broker(resources_with_triggers(sub_port, 0), state / "ingest", broker_port)
     try:
         direct = sender(pool, sub_port, "/")
@@ -279,9 +304,26 @@ async def run_ingest_and_e2e(
                 f"broker CPU {median(cpus):.0f} us/event) | ratio {median(ratios):.2f} "
                 f"[rounds: {', '.join(f'{r:,.0f}' for r in ours)}]"
             )
+            figures.setdefault("ingest", {})[f"c{c}"] = {
+                "direct_per_s": round(median(bases)),
+                "broker_per_s": round(median(ours)),
+                "ratio": round(median(ratios), 3),
+                "p50_ms": round(median(p50s), 3),
+                "p99_ms": round(median(p99s), 3),
+                "broker_cpu_us": round(median(cpus), 1),
+            }
         batched = sender(pool, broker_port, "/default/default", batch=100)
-        rate, _ = await closed_loop(batched, args.events // 100, 16)
-        print(f"batched (100/request, c=16): durable broker ingest {rate * 100:,.0f} events/s")
+        batch_ratios = []
+        for _ in range(args.rounds):
+            base, _ = await closed_loop(direct, args.events, 64)
+            rate, _ = await closed_loop(batched, args.events // 100, 16)
+            batch_ratios.append(rate * 100 / base)
+        print(
+            f"batched (100/request, c=16): durable broker ingest {rate * 100:,.0f} events/s"
+            f" = {median(batch_ratios):.2f}x single events posted direct at c=64 (median of"
+            f" {args.rounds} rounds)"
+        )
+        figures["batched"] = {"per_s": round(rate * 100), "ratio": round(median(batch_ratios), 3)}
         paced_p50: dict[str, list[float]] = {"direct": [], "broker": []}
         paced_p99: dict[str, list[float]] = {"direct": [], "broker": []}
         for _ in range(args.rounds):
@@ -295,6 +337,16 @@ async def run_ingest_and_e2e(
                 f"{median(paced_p50[name]):.2f} ms, p99 {median(paced_p99[name]):.2f} ms "
                 f"[p99 rounds: {', '.join(f'{v:.1f}' for v in paced_p99[name])}]"
             )
+        p99_ratios = [b / d for b, d in zip(paced_p99["broker"], paced_p99["direct"], strict=True)]
+        print(f"paced p99, broker / direct of the same round: {median(p99_ratios):.2f}x")
+        figures["paced"] = {
+            name: {
+                "p50_ms": round(median(paced_p50[name]), 3),
+                "p99_ms": round(median(paced_p99[name]), 3),
+            }
+            for name in ("direct", "broker")
+        }
+        figures["paced"]["p99_ratio"] = round(median(p99_ratios), 3)
     finally:
         stop(broker)
 
@@ -312,16 +364,26 @@ async def run_ingest_and_e2e(
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - started
         used = (cpu_seconds(broker.pid) - cpu) / args.events * 1e6
+        base, _ = await closed_loop(sender(pool, sub_port, "/"), args.events, 128)
+        delivered = args.events / elapsed
         print(
             f"end to end, 10 triggers / 1 matching: accepted {accepted:,.0f}/s, "
-            f"delivered {args.events / elapsed:,.0f}/s sustained ({args.events} events, "
-            f"broker CPU {used:.0f} us/event)"
+            f"delivered {delivered:,.0f}/s sustained ({args.events} events, "
+            f"broker CPU {used:.0f} us/event) = {delivered / base:.2f}x posting direct at c=128"
+            f" ({base:,.0f}/s, right after)"
         )
+        figures["endToEnd"] = {
+            "accepted_per_s": round(accepted),
+            "delivered_per_s": round(delivered),
+            "direct_per_s": round(base),
+            "ratio": round(delivered / base, 3),
+            "broker_cpu_us": round(used, 1),
+        }
     finally:
         stop(broker)
 
 
-async def recovery(pool: ConnectionPool, state: Path) -> None:
+async def recovery(pool: ConnectionPool, state: Path) -> dict[str, float]:
     """kill -9 with a backlog, restart, and time the first redelivery."""
     sub_port, port = free_port(), free_port()
     subscriber = start_subscriber(sub_port, delay=0.05)
@@ -357,6 +419,7 @@ async def recovery(pool: ConnectionPool, state: Path) -> None:
             f"recovery: first redelivery {(first - spawned) * 1000:.0f} ms after the restart "
             f"(process spawn, imports included); {after_listen}; backlog at kill ~{3000 - seen}"
         )
+        return {"first_redelivery_ms": round((first - spawned) * 1000, 1)}
     finally:
         stop(broker)
         stop(subscriber)
@@ -367,4 +430,9 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=30_000, help="Events per closed-loop run.")
     parser.add_argument("--seconds", type=float, default=4.0, help="Length of the paced runs.")
     parser.add_argument("--rounds", type=int, default=3, help="Rounds of sections 1, 2 and 4.")
-    uvloop.run(main(parser.parse_args()))
+    before = [round(value, 2) for value in os.getloadavg()]
+    results = uvloop.run(main(parser.parse_args()))
+    if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
+        from bench.history import record
+
+        record("broker", results, before)

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,19 @@ async def test_prime_runs_once_in_the_zygote_and_each_instance_starts_itself(
 
     assert [a["primed"] for a in answers] == [[zygote.pid], [zygote.pid]]
     assert [a["started"] for a in answers] == [child.pid for child in children]
+
+
+async def test_a_workload_without_prime_never_calls_it(workload: Workload, tmp_path: Path) -> None:
+    """What the annotation ``bulut.dev/prime: "false"`` asks for."""
+    zygote = Zygote(replace(workload, prime=False), {}, tmp_path)
+    await zygote.start(timeout=60)
+    try:
+        child = await zygote.fork()
+        found = await answer(child)
+        os.kill(child.pid, signal.SIGTERM)
+    finally:
+        await zygote.close()
+    assert found["primed"] == []
 
 
 @pytest.mark.parametrize(

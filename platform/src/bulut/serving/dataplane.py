@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 KINDS = frozenset({"Revision", "Route", "SinkBinding", "ConfigMap"})
 SYSTEM_NAMESPACE = "knative-serving"
 ZYGOTE_ANNOTATION = "bulut.dev/zygote"
+PRIME_ANNOTATION = "bulut.dev/prime"  # "false": the zygote does not call the function's prime()
 REPORT_INTERVAL = 1.0
 Key = tuple[str, str]
 
@@ -339,6 +340,7 @@ class Serving:
             project,
             environment,
             readiness_path=readiness_path(container, project.flavour.is_kn_func),
+            prime=str(annotations.get(PRIME_ANNOTATION, "true")).lower() != "false",
         )
         spec = obj.get("spec") or {}
         defaults = self._defaults()

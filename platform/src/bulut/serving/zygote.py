@@ -48,10 +48,16 @@ class Workload:
     target: str = ""
     signature_type: str = "cloudevent"
     readiness_path: str = "/health/readiness"
+    prime: bool = True  # call the function's prime() hook in the zygote (ADR 0013)
 
     @classmethod
     def of(
-        cls, project: FunctionProject, environment: Environment, *, readiness_path: str
+        cls,
+        project: FunctionProject,
+        environment: Environment,
+        *,
+        readiness_path: str,
+        prime: bool = True,
     ) -> Workload:
         """The workload of a function project built into ``environment``."""
         return cls(
@@ -61,6 +67,7 @@ class Workload:
             target=project.target or "",
             signature_type=project.signature_type or "cloudevent",
             readiness_path=readiness_path,
+            prime=prime,
         )
 
     @property
@@ -86,6 +93,7 @@ class Workload:
             self.signature_type,
             "--readiness",
             self.readiness_path,
+            *([] if self.prime else ["--no-prime"]),
         ]
 
 

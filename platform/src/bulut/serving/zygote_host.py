@@ -659,6 +659,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--signature-type", default="cloudevent")
     parser.add_argument("--readiness", default=READINESS_PATH)
     parser.add_argument("--pool", type=int, default=0)
+    parser.add_argument("--no-prime", action="store_true", help="never call prime()")
     args = parser.parse_args(argv)
     die_with_parent()
     redirect_output("zygote" if args.mode == "zygote" else str(os.getpid()))
@@ -672,7 +673,8 @@ def main(argv: list[str] | None = None) -> None:
         app = build_app(args.project, args.flavour, args.target, args.signature_type)
         config = server_config(app)
         if args.mode == "zygote":
-            prime_function(app, args.flavour, args.project)
+            if not args.no_prime:
+                prime_function(app, args.flavour, args.project)
             prime(config, prime_path(args.flavour, args.signature_type, args.readiness))
     except BaseException as error:
         traceback.print_exc()
