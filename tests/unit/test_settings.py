@@ -61,3 +61,11 @@ def test_drill_reports_live_in_the_state_dir_unless_told(
     assert Settings(state_dir=tmp_path / "state").reports == tmp_path / "state" / "reports"
     chosen = Settings(state_dir=tmp_path / "state", dr_reports_dir=tmp_path / "elsewhere")
     assert chosen.reports == tmp_path / "elsewhere"
+
+
+def test_tracing_is_on_unless_bulut_tracing_says_false(
+    clean_environ: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings().tracing is True
+    monkeypatch.setenv("BULUT_TRACING", "false")
+    assert Settings().tracing is False

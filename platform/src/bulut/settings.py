@@ -105,6 +105,9 @@ class Settings(BaseSettings):
         ge=0,
         description="Zygotes importing at once (0: one per CPU); waiting requests go first.",
     )
+    tracing: bool = Field(
+        default=True, description="Record spans (traces.db, OTLP export); metrics stay on."
+    )
     log_level: str = Field(default="info", description="debug, info, warning or error.")
     log_json: bool = Field(default=False, description="Emit JSON log lines.")
 

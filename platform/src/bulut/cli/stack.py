@@ -183,7 +183,7 @@ class LocalPlatform:
                 "control_port": control_sock.getsockname()[1],
             }
         )
-        self.telemetry = Telemetry.create(self.layout.root)
+        self.telemetry = Telemetry.create(self.layout.root, tracing=self.settings.tracing)
         self.telemetry.start()
         metrics = self.telemetry.metrics
         await self._start_vault()

@@ -1,0 +1,445 @@
+"""The platform as a user meets it: `bulut up` with the sample app, driven as users drive it.
+
+    .venv/bin/python bench/bench_platform.py [--seconds 10] [--orders 40] [--connections 64]
+
+Starts `bulut up` (own free ports, a temporary state dir, the function environments from
+the usual cache) with the sample app, twice: tracing on (the default) and off
+(``BULUT_TRACING=false``; metrics stay on). Each time:
+
+1. **events**: wrk posts binary CloudEvents of a type only the sample's catch-all audit
+   trigger matches to the broker (``/shop-dev/default``) at ``--connections`` for
+   ``--seconds``: accepted events/s (2xx answers), then delivered events/s (the audit
+   trigger's cursor, from the load's start until it has caught up);
+2. **orders**: ``--orders`` orders through the saga (orders → broker → inventory → payments
+   → orders, notifications, audit), 8 at a time: saga completions/s (an order is complete
+   when its status is final);
+3. **CPU split** over both: the platform process (gateway, broker ingress and delivery,
+   control plane, tracing and metrics all share its one loop), each function's processes
+   (zygote, parked child, instances), the Vault dev server, per accepted event.
+
+Beside it, in the same run: the broker alone (``bulut.eventing.standalone``, one catch-all
+trigger to a trivial subscriber) under the same wrk load; the platform's figures are
+reported as ratios to it. Targets (issue #17): >= 10k accepted events/s into the sample
+app's broker with the catch-all trigger delivering; observability <= 15% of the platform's
+CPU (tracing on against off).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMESPACE = "shop-dev"
+EVENT_TYPE = "com.example.bench.ping"  # matched by the audit trigger alone (no filter)
+LUA = """
+counter = 0
+request = function()
+  counter = counter + 1
+  wrk.headers["ce-id"] = "bench-" .. counter .. "-" .. math.random(1000000000)
+  return wrk.format("POST", nil, nil, '{"hello":"world"}')
+end
+"""
+SUBSCRIBER = """
+import sys, uvicorn
+count = 0
+async def app(scope, receive, send):
+    global count
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    body = b""
+    if scope["path"] == "/count":
+        body = str(count).encode()
+    else:
+        count += 1
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error",
+            loop="uvloop", http="httptools", lifespan="off", access_log=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.01)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+# -- processes and their CPU ------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(root: int) -> list[int]:
+    """Every process under ``root`` (from /proc's parent links)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry))
+    found, queue = [], [root]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def group_of(pid: int, platform: int) -> str:
+    """What a process is: the platform, a function (by its project folder), vault, other."""
+    if pid == platform:
+        return "platform"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            argv = cmdline.read().split(b"\0")
+    except OSError:
+        return "gone"
+    if b"--project" in argv:
+        return f"function {Path(argv[argv.index(b'--project') + 1].decode()).name}"
+    return "vault" if any(b"bao" in part for part in argv[:2]) else "other"
+
+
+class CpuMeter:
+    """CPU seconds per group of processes between :meth:`start` and :meth:`stop`.
+
+    Processes that appear meanwhile (instances of a scale-up) count from zero; processes
+    that exit meanwhile lose what they used since the last sample, so it samples often.
+    """
+
+    def __init__(self, platform: int) -> None:
+        self.platform = platform
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.groups: dict[int, str] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def sample(self, *, baseline: bool = False) -> None:
+        """Read every process's CPU; ``baseline``: what they used so far does not count."""
+        for pid in [self.platform, *descendants(self.platform)]:
+            used = cpu_seconds(pid)
+            if pid not in self.first:
+                self.first[pid] = used if baseline else 0.0
+                self.groups[pid] = group_of(pid, self.platform)
+            if used:
+                self.last[pid] = used
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(0.2)
+            self.sample()
+
+    def start(self) -> None:
+        self.sample(baseline=True)
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> dict[str, float]:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.sample()
+        split: dict[str, float] = {}
+        for pid, first in self.first.items():
+            split.setdefault(self.groups[pid], 0.0)
+            split[self.groups[pid]] += max(self.last.get(pid, first) - first, 0.0)
+        return {group: round(seconds, 2) for group, seconds in sorted(split.items())}
+
+
+# -- load -----------------------------------------------------------------------------------
+def wrk(url: str, connections: int, seconds: float, host: str | None = None) -> dict[str, float]:
+    """wrk posting binary CloudEvents to ``url``: requests/s and 2xx answers/s."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(LUA)
+    headers = ["ce-specversion: 1.0", "ce-source: /bench", f"ce-type: {EVENT_TYPE}"]
+    headers += ["content-type: application/json", *([f"Host: {host}"] if host else [])]
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "-s", script.name]
+    for header in headers:
+        command += ["-H", header]
+    try:
+        text = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    requests = int(re.search(r"(\d+) requests in", text).group(1))  # type: ignore[union-attr]
+    elapsed = float(re.search(r"requests in ([\d.]+)s", text).group(1))  # type: ignore[union-attr]
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errors = int(failed.group(1)) if failed else 0
+    return {
+        "requests_per_s": round(requests / elapsed),
+        "accepted_per_s": round((requests - errors) / elapsed),
+        "accepted": requests - errors,
+        "non_2xx": errors,
+    }
+
+
+async def audit_cursor(control: httpx.AsyncClient) -> tuple[int, int, int]:
+    """(cursor, pending + in progress, log head) of the sample's catch-all audit trigger."""
+    stats = (await control.get("/eventing/stats")).json()
+    for key, trigger in stats["triggers"].items():
+        if key.startswith(f"{NAMESPACE}/audit"):
+            busy = int(trigger["pending"]) + int(trigger["inProgress"])
+            return int(trigger["cursor"] or 0), busy, int(stats["head"])
+    raise RuntimeError(f"no audit trigger in {sorted(stats['triggers'])}")
+
+
+async def drive_events(
+    data_port: int, control: httpx.AsyncClient, connections: int, seconds: float
+) -> dict[str, Any]:
+    """Accepted events/s (wrk), then delivered events/s until the audit trigger caught up."""
+    cursor, _, _ = await audit_cursor(control)
+    started = time.perf_counter()
+    url = f"http://127.0.0.1:{data_port}/{NAMESPACE}/default"
+    load = await asyncio.to_thread(wrk, url, connections, seconds)
+    deadline = time.perf_counter() + 300
+    while True:
+        now_cursor, busy, head = await audit_cursor(control)
+        if (busy == 0 and now_cursor >= head) or time.perf_counter() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    delivered = now_cursor - cursor
+    return {**load, "delivered_per_s": round(delivered / elapsed), "delivered": delivered}
+
+
+async def drive_orders(data_port: int, count: int, concurrency: int = 8) -> dict[str, Any]:
+    """``count`` orders through the saga: completions/s and final statuses."""
+    host = {"host": f"orders.{NAMESPACE}.localhost"}
+    order = {
+        "customer": "bench",
+        "email": "bench@example.com",
+        "card_token": "tok_ok",
+        "items": [{"sku": "WIDGET-1", "quantity": 1}],
+    }
+    gate = asyncio.Semaphore(concurrency)
+    statuses: Counter[str] = Counter()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{data_port}", timeout=60) as client:
+
+        async def one() -> None:
+            async with gate:
+                created = await client.post("/orders", headers=host, json=order)
+                created.raise_for_status()
+                order_id = created.json()["id"]
+            deadline = time.perf_counter() + 120
+            while time.perf_counter() < deadline:
+                status = (await client.get(f"/orders/{order_id}", headers=host)).json()["status"]
+                if status not in ("pending", "reserved"):
+                    statuses[status] += 1
+                    return
+                await asyncio.sleep(0.05)
+            statuses["unfinished"] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(count)))
+        elapsed = time.perf_counter() - started
+    done = count - statuses["unfinished"]
+    return {"completions_per_s": round(done / elapsed, 2), "statuses": dict(statuses)}
+
+
+# -- the platform -----------------------------------------------------------------------------
+async def platform_run(args: argparse.Namespace, tracing: bool) -> dict[str, Any]:
+    """`bulut up` with the sample app: events, orders and the CPU split."""
+    data_port, control_port = free_port(), free_port()
+    state = Path(tempfile.mkdtemp(prefix="bulut-bench-platform-"))
+    environ = {**os.environ, "BULUT_TRACING": "true" if tracing else "false"}
+    environ.pop("BULUT_BENCH_RUN", None)
+    command = [str(ROOT / ".venv" / "bin" / "bulut"), "up", "--state-dir", str(state)]
+    command += ["--data-port", str(data_port), "--control-port", str(control_port)]
+    if args.builds_dir is not None:
+        command += ["--builds-dir", str(args.builds_dir.resolve())]
+    process = await asyncio.create_subprocess_exec(
+        *command, cwd=ROOT, env=environ, stdout=asyncio.subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert process.stdout is not None
+    try:
+        deadline = time.monotonic() + args.ready_within
+        while time.monotonic() < deadline:
+            line = await asyncio.wait_for(process.stdout.readline(), args.ready_within)
+            if not line:
+                raise RuntimeError("bulut up exited before the sample app was ready")
+            if b"Ctrl-C stops everything" in line:
+                break
+        drain = asyncio.get_running_loop().create_task(_drain(process.stdout))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{control_port}") as control:
+            await drive_orders(data_port, 2)  # every function's first cold start, off the clock
+            meter = CpuMeter(process.pid)
+            meter.start()
+            events = await drive_events(data_port, control, args.connections, args.seconds)
+            events_cpu = await meter.stop()
+            meter = CpuMeter(process.pid)
+            meter.start()
+            orders = await drive_orders(data_port, args.orders)
+            orders_cpu = await meter.stop()
+        drain.cancel()
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(process.wait(), 60)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        shutil.rmtree(state, ignore_errors=True)
+    accepted = max(events["accepted"], 1)
+    per_event = {group: round(s / accepted * 1e6) for group, s in events_cpu.items()}
+    return {
+        "events": events,
+        "eventsCpuSeconds": events_cpu,
+        "eventsCpuUsPerEvent": per_event,
+        "orders": orders,
+        "ordersCpuSeconds": orders_cpu,
+    }
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    """Keep reading `bulut up`'s output so it never blocks on a full pipe."""
+    while await stream.readline():
+        pass
+
+
+async def standalone_run(args: argparse.Namespace) -> dict[str, Any]:
+    """The broker alone with one catch-all trigger to a trivial subscriber, same load."""
+    sub_port, port = free_port(), free_port()
+    subscriber = subprocess.Popen([sys.executable, "-c", SUBSCRIBER, str(sub_port)])
+    state = Path(tempfile.mkdtemp(prefix="bulut-bench-broker-"))
+    resources = [
+        {"kind": "Broker", "metadata": {"name": "default", "namespace": NAMESPACE}, "spec": {}},
+        {
+            "kind": "Trigger",
+            "metadata": {"name": "audit", "namespace": NAMESPACE},
+            "spec": {"broker": "default"},
+            "status": {"subscriberUri": f"http://127.0.0.1:{sub_port}/"},
+        },
+    ]
+    (state / "resources.json").write_text(json.dumps(resources))
+    command = [sys.executable, "-m", "bulut.eventing.standalone", "--resources"]
+    command += [str(state / "resources.json"), "--state-dir", str(state), "--port", str(port)]
+    broker = subprocess.Popen(command)
+    try:
+        wait_listening(sub_port)
+        wait_listening(port)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sub_port}") as client:
+            before = int((await client.get("/count")).text)
+            started = time.perf_counter()
+            cpu = cpu_seconds(broker.pid)
+            url = f"http://127.0.0.1:{port}/{NAMESPACE}/default"
+            load = await asyncio.to_thread(wrk, url, args.connections, args.seconds)
+            deadline = time.perf_counter() + 300
+            while (delivered := int((await client.get("/count")).text) - before) < load[
+                "accepted"
+            ] and time.perf_counter() < deadline:
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - started
+            used = cpu_seconds(broker.pid) - cpu
+    finally:
+        for process in (broker, subscriber):
+            process.terminate()
+            process.wait(timeout=30)
+        shutil.rmtree(state, ignore_errors=True)
+    return {
+        **load,
+        "delivered_per_s": round(delivered / elapsed),
+        "brokerCpuUsPerEvent": round(used / max(load["accepted"], 1) * 1e6),
+    }
+
+
+def report(figures: dict[str, Any]) -> None:
+    alone = figures["standalone"]
+    print(
+        f"broker alone (catch-all trigger, trivial subscriber): accepted "
+        f"{alone['accepted_per_s']:,}/s, delivered {alone['delivered_per_s']:,}/s, broker CPU "
+        f"{alone['brokerCpuUsPerEvent']} us/event"
+    )
+    for mode in ("tracing on", "tracing off"):
+        run = figures[mode]
+        events, orders = run["events"], run["orders"]
+        print(f"bulut up with the sample app, {mode}:")
+        print(
+            f"  events: accepted {events['accepted_per_s']:,}/s "
+            f"({events['accepted_per_s'] / max(alone['accepted_per_s'], 1):.2f}x the broker alone;"
+            f" {events['non_2xx']} non-2xx), delivered {events['delivered_per_s']:,}/s "
+            f"({events['delivered_per_s'] / max(alone['delivered_per_s'], 1):.2f}x)"
+        )
+        split = ", ".join(f"{g} {us} us" for g, us in run["eventsCpuUsPerEvent"].items())
+        print(f"  CPU per accepted event: {split}")
+        print(
+            f"  orders: {orders['completions_per_s']} saga completions/s "
+            f"({orders['statuses']}); CPU s: {run['ordersCpuSeconds']}"
+        )
+    on = figures["tracing on"]["eventsCpuSeconds"].get("platform", 0.0)
+    off = figures["tracing off"]["eventsCpuSeconds"].get("platform", 0.0)
+    on_events = max(figures["tracing on"]["events"]["accepted"], 1)
+    off_events = max(figures["tracing off"]["events"]["accepted"], 1)
+    share = 1 - (off / off_events) / max(on / on_events, 1e-9)
+    figures["tracingShareOfPlatformCpu"] = round(share, 3)
+    print(
+        f"tracing's share of the platform process's CPU per event: {share:.0%} (target: "
+        f"observability <= 15%; metrics cannot be turned off and are in both runs)"
+    )
+    accepted = figures["tracing on"]["events"]["accepted_per_s"]
+    print(
+        f"target >= 10k accepted events/s with the catch-all trigger delivering: {accepted:,}/s "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench_platform.py needs wrk: apt-get install wrk (make bench does)")
+    figures: dict[str, Any] = {"standalone": await standalone_run(args)}
+    figures["tracing on"] = await platform_run(args, tracing=True)
+    figures["tracing off"] = await platform_run(args, tracing=False)
+    report(figures)
+    return figures
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the event load")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--orders", type=int, default=40, help="orders through the saga")
+    parser.add_argument("--ready-within", type=float, default=900.0, help="seconds")
+    parser.add_argument("--builds-dir", type=Path, help="function environments (default: cache)")
+    arguments = parser.parse_args()
+    before = [round(value, 2) for value in os.getloadavg()]
+    results = asyncio.run(main(arguments))
+    if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
+        from bench.history import record
+
+        record("platform", results, before)
