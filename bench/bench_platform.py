@@ -249,7 +249,7 @@ async def drive_orders(data_port: int, count: int, concurrency: int = 8) -> dict
     }
     gate = asyncio.Semaphore(concurrency)
     statuses: Counter[str] = Counter()
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{data_port}", timeout=60) as client:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{data_port}", timeout=120) as client:
 
         async def one() -> None:
             async with gate:
@@ -296,7 +296,8 @@ async def platform_run(args: argparse.Namespace, tracing: bool) -> dict[str, Any
             if b"Ctrl-C stops everything" in line:
                 break
         drain = asyncio.get_running_loop().create_task(_drain(process.stdout))
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{control_port}") as control:
+        control_url = f"http://127.0.0.1:{control_port}"
+        async with httpx.AsyncClient(base_url=control_url, timeout=120) as control:
             await drive_orders(data_port, 2)  # every function's first cold start, off the clock
             meter = CpuMeter(process.pid)
             meter.start()
@@ -354,7 +355,9 @@ async def standalone_run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         wait_listening(sub_port)
         wait_listening(port)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sub_port}") as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{sub_port}", timeout=120
+        ) as client:
             before = int((await client.get("/count")).text)
             started = time.perf_counter()
             cpu = cpu_seconds(broker.pid)
