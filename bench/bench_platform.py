@@ -1,6 +1,6 @@
 """The platform as a user meets it: `bulut up` with the sample app, driven as users drive it.
 
-    .venv/bin/python bench/bench_platform.py [--seconds 10] [--orders 40] [--connections 64]
+    .venv/bin/python -m bench.bench_platform [--seconds 10] [--orders 40] [--connections 64]
 
 Starts `bulut up` (own free ports, a temporary state dir, the function environments from
 the usual cache) with the sample app, twice: tracing on (the default) and off
@@ -34,7 +34,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.bench_broker import cpu_seconds, free_port, wait_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMESPACE = "shop-dev"
@@ -76,33 +77,6 @@ async def app(scope, receive, send):
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error",
             loop="uvloop", http="httptools", lifespan="off", access_log=False)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_listening(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.01)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-# -- processes and their CPU ------------------------------------------------------------------
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of ``pid`` so far (0 when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def descendants(root: int) -> list[int]:
