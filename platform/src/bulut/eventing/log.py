@@ -12,6 +12,10 @@ Terminal delivery outcomes go to ``deliveries`` and each trigger's low-water mar
 ``cursors`` through the same groups, in order, so a cursor never commits ahead of the
 outcomes below it. After ``kill -9`` a trigger resumes from its cursor and skips
 events that already have an outcome: every accepted event is delivered at least once.
+
+A group whose write fails is written again one submission at a time (a savepoint each):
+a record the database refuses fails only the request that sent it, never its neighbours
+in the group (a poison-pill event once dropped a whole group and left its senders waiting).
 """
 
 from __future__ import annotations
@@ -93,6 +97,19 @@ def _settle(waiters: list[Committed], error: BaseException | None) -> None:
             log.exception("event log: a commit callback failed")
 
 
+def _savepoint(db: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> Exception | None:
+    """``executemany`` under a savepoint: all rows or none; the error if none."""
+    db.execute("savepoint submission")
+    try:
+        db.executemany(sql, rows)
+    except Exception as error:  # sqlite3.Error, OverflowError, ValueError: the record's fault
+        db.execute("rollback to submission")
+        db.execute("release submission")
+        return error
+    db.execute("release submission")
+    return None
+
+
 def _rows(sql: str, params: tuple[Any, ...], db: sqlite3.Connection) -> list[tuple[Any, ...]]:
     return db.execute(sql, params).fetchall()
 
@@ -167,6 +184,7 @@ class EventLog:
         self._cursors: dict[str, tuple[str, str, str, int]] = {}
         self._drops: list[str] = []
         self._waiters: list[Committed] = []
+        self._sizes: list[int] = []  # how many of ``_events`` each waiter submitted
         self._flusher: asyncio.Task[None] | None = None
         self._syncer: _Syncer | None = None
         self._wal_fd: int | None = None
@@ -255,11 +273,13 @@ class EventLog:
         ``committed(None)`` is called once they are fsync'd, ``committed(error)`` if the
         group failed: the HTTP ingress answers from there, with no task per request.
         """
+        before = len(self._events)
         self._events += [
             (e.seq, e.namespace, e.broker, e.id, e.source, e.type, e.ttl,
              pack_headers(e.headers), e.body, e.received)
             for e in events
         ]  # fmt: skip
+        self._sizes.append(len(self._events) - before)
         self._waiters.append(committed)
         self._kick()
 
@@ -292,6 +312,7 @@ class EventLog:
     async def flush(self) -> None:
         """Wait until everything queued so far is committed and fsync'd."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sizes.append(0)
         self._waiters.append(partial(_resolve, future))
         self._kick()
         await future
@@ -307,12 +328,18 @@ class EventLog:
             while self._in_flight >= MAX_SYNCS_IN_FLIGHT:
                 await self._slot()
             waiters, self._waiters = self._waiters, []
+            sizes, self._sizes = self._sizes, []
             synced = bool(self._events) or bool(waiters)
             try:
-                self._write_group()
-            except sqlite3.Error as error:
+                refused = self._write_group(sizes)
+            except Exception as error:  # the database itself failed: the whole group did
+                log.error("event log: a group write failed: %s", error)
                 _settle(waiters, error)
                 continue
+            if refused:
+                for index, reason in refused.items():
+                    _settle([waiters[index]], sqlite3.IntegrityError(f"refused: {reason}"))
+                waiters = [w for index, w in enumerate(waiters) if index not in refused]
             self.commits += 1
             if synced:
                 # pipelined: a later fsync covers every earlier commit too, so a group never
@@ -344,14 +371,20 @@ class EventLog:
                 slot.set_result(None)
         _settle(waiters, error)
 
-    def _write_group(self) -> None:
+    def _write_group(self, sizes: list[int]) -> dict[int, Exception]:
+        """Write what is queued in one transaction; the submissions refused, by index.
+
+        ``sizes[i]`` is how many queued events the i-th waiter submitted. When the group's
+        write fails, it is written again with one savepoint per submission, so a record
+        SQLite refuses (an integer too large, a bad blob) fails only its own submission.
+        """
         assert self.db is not None, "EventLog.open() first"
         events, self._events = self._events, []
         outcomes, self._outcomes = self._outcomes, []
         cursors, self._cursors = list(self._cursors.values()), {}
         drops, self._drops = self._drops, []
         if not (events or outcomes or cursors or drops):
-            return
+            return {}
         db = self.db
         db.execute("begin")
         try:
@@ -364,9 +397,42 @@ class EventLog:
             for trigger in drops:
                 db.execute("delete from cursors where trigger = ?", (trigger,))
             db.execute("commit")
+        except Exception:
+            db.execute("rollback")
+        else:
+            return {}
+        return self._write_apart(events, sizes, outcomes, cursors, drops)
+
+    def _write_apart(
+        self,
+        events: list[tuple[Any, ...]],
+        sizes: list[int],
+        outcomes: list[tuple[Any, ...]],
+        cursors: list[tuple[str, str, str, int]],
+        drops: list[str],
+    ) -> dict[int, Exception]:
+        """The group again, each submission under its own savepoint (the slow path)."""
+        assert self.db is not None, "EventLog.open() first"
+        db = self.db
+        refused: dict[int, Exception] = {}
+        db.execute("begin")
+        try:
+            start = 0
+            for index, size in enumerate(sizes):
+                rows, start = events[start : start + size], start + size
+                if rows and (error := _savepoint(db, _INSERT_EVENT, rows)) is not None:
+                    log.warning("event log: a submission was refused: %s", error)
+                    refused[index] = error
+            for sql, rows in ((_INSERT_OUTCOME, outcomes), (_UPSERT_CURSOR, cursors)):
+                if rows and (error := _savepoint(db, sql, rows)) is not None:
+                    log.error("event log: outcomes or cursors were refused: %s", error)
+            for trigger in drops:
+                db.execute("delete from cursors where trigger = ?", (trigger,))
+            db.execute("commit")
         except BaseException:
             db.execute("rollback")
             raise
+        return refused
 
     # -- retention
     async def prune(self, chunk: int = 500) -> int:
