@@ -4,6 +4,13 @@ Errors are :class:`~bulut.errors.ManifestError` naming the file, the document (1
 in file order) and the path: ``gitops/x.yaml: document 2: spec.template: expected a
 mapping, got list``. Empty documents (a trailing ``---``) are skipped; ``kind: List``
 expands to its items.
+
+Each document's node graph is checked before it is built: aliases may add at most
+:data:`ALIAS_BUDGET` nodes to it (a 591-byte "billion laughs" file otherwise expands to
+billions when anything walks the result), an anchor may not be used inside itself,
+nesting is at most :data:`MAX_DEPTH` deep, and a mapping may not repeat a key (YAML 1.2
+forbids it; PyYAML silently kept the last one). The error names the file, the document
+and the path.
 """
 
 from __future__ import annotations
@@ -23,6 +30,11 @@ from bulut.errors import ManifestError
 SUFFIXES = (".yaml", ".yml", ".json")
 # libyaml when PyYAML has it (about 8x faster); the same documents and error marks.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: How many nodes aliases may add to one document (go-yaml, which kubectl uses, allows
+#: about 400,000 decode steps before it limits aliasing; manifests rarely alias at all).
+ALIAS_BUDGET = 10_000
+#: How deep a document may nest (libyaml's own limit is 1,000).
+MAX_DEPTH = 256
 # Paths that must be mappings when present (checked before anything else reads them).
 _MAPPING_PATHS = (
     ("metadata",),
@@ -72,17 +84,93 @@ def _load_file(path: Path) -> list[LoadedDocument]:
     return parse_documents(text, str(path))
 
 
+class _Refused(yaml.YAMLError):
+    """A document's node graph breaks a rule (bomb, recursion, depth, duplicate key)."""
+
+    def __init__(self, path: str, problem: str, field: str | None = None) -> None:
+        super().__init__(problem)
+        self.path = path
+        self.problem = problem
+        self.field = field if field is not None else (path or None)
+
+
+class _CheckedLoader(_Loader):  # type: ignore[valid-type,misc]  # CSafeLoader or SafeLoader
+    """The safe loader, checking each document's nodes before constructing them."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _NodeCheck().visit(node, "", 0)
+        return super().construct_document(node)
+
+
+class _NodeCheck:
+    """One document's walk: alias expansion so far, nodes being visited, sizes known."""
+
+    def __init__(self) -> None:
+        self.expansion = 0
+        self.sizes: dict[int, int] = {}
+        self.open: set[int] = set()
+
+    def visit(self, node: yaml.Node, path: str, depth: int) -> int:
+        """The expanded size of ``node``; raises :class:`_Refused` on a broken rule."""
+        key = id(node)
+        if key in self.open:
+            raise _Refused(path, "a recursive alias (an anchor used inside itself)")
+        known = self.sizes.get(key)
+        if known is not None:  # a second use of the same node: an alias
+            self.expansion += known
+            if self.expansion > ALIAS_BUDGET:
+                raise _Refused(
+                    path,
+                    f"aliases expand the document by more than {ALIAS_BUDGET} nodes "
+                    "(a YAML bomb?): write the values out or use fewer aliases",
+                )
+            return known
+        if depth > MAX_DEPTH:
+            raise _Refused(path, f"nested deeper than {MAX_DEPTH} levels")
+        self.open.add(key)
+        size = 1
+        if isinstance(node, yaml.MappingNode):
+            keys: set[tuple[str, str]] = set()
+            for key_node, value_node in node.value:
+                name = _key_name(key_node)
+                inner = f"{path}.{name}" if path else name
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
+                    if (key_node.tag, key_node.value) in keys:
+                        raise _Refused(path, f"duplicate key {name!r}", field=inner)
+                    keys.add((key_node.tag, key_node.value))
+                size += self.visit(key_node, inner, depth + 1)
+                size += self.visit(value_node, inner, depth + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for number, item in enumerate(node.value):
+                size += self.visit(item, f"{path}[{number}]", depth + 1)
+        self.open.discard(key)
+        self.sizes[key] = size
+        return size
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _key_name(node: yaml.Node) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)[:80]
+    return "?"
+
+
 def parse_documents(text: str, file: str) -> list[LoadedDocument]:
     """Documents of one YAML stream; ``file`` is the label used in errors."""
     loaded: list[LoadedDocument] = []
     index = 0
-    stream = yaml.load_all(text, Loader=_Loader)
+    stream = yaml.load_all(text, Loader=_CheckedLoader)
     while True:
         index += 1
         try:
             document = next(stream)
         except StopIteration:
             break
+        except _Refused as refused:
+            where = f"{file}: document {index}" + (f": {refused.path}" if refused.path else "")
+            raise ManifestError(f"{where}: {refused.problem}", field=refused.field) from None
         except yaml.YAMLError as error:
             raise ManifestError(f"{file}: document {index}: {_yaml_problem(error)}") from error
         if document is None:
