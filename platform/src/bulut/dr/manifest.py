@@ -4,12 +4,18 @@ A backup is a folder (or an S3 prefix) named by its id, holding the files and, w
 last, ``manifest.json``. A backup without a manifest is partial; a file whose sha256
 differs from the manifest is corrupted. :func:`verify` turns both into one
 :class:`~bulut.errors.BackupError` naming the file.
+
+A manifest is read as untrusted input: its id must be one name, and every path a
+relative path under the root of its component (:data:`COMPONENT_ROOTS`), with no
+``..``, so that nothing it lists can make verify or restore write outside the backup's
+staging folder. A manifest that breaks this is refused before any file is fetched.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +27,46 @@ from bulut.errors import BackupError
 FORMAT = "bulut-backup/1"
 MANIFEST = "manifest.json"
 CHUNK = 1 << 20
+
+#: The top-level names each component's files live under, in a backup and in a state dir.
+COMPONENT_ROOTS: dict[str, frozenset[str]] = {
+    "controlplane": frozenset({"bulut.db", "controlplane"}),
+    "eventing": frozenset({"eventing", "shipped"}),
+    "volumes": frozenset({"volumes"}),
+    "recipes": frozenset({"builds"}),
+    "vault": frozenset({"vault"}),
+}
+_BACKUP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def component_of(path: str) -> str:
+    """The component a backup path belongs to, by its first segment ("other" if none)."""
+    head = path.split("/", 1)[0]
+    for component, roots in COMPONENT_ROOTS.items():
+        if head in roots:
+            return component
+    return "other"
+
+
+def path_problem(path: object, component: str | None = None) -> str | None:
+    """Why ``path`` cannot be a file of a backup (of ``component``), or None.
+
+    A backup path is relative, in POSIX form, without empty, ``.`` or ``..`` segments,
+    and under a root of its component (any component's when ``component`` is None).
+    """
+    if not isinstance(path, str) or not path:
+        return "must be a non-empty string"
+    if path.startswith("/") or "\\" in path or "\0" in path:
+        return f"{path!r:.120} is not a relative path inside the backup"
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        return f"{path!r:.120} has an empty, '.' or '..' segment (it would leave the backup)"
+    found = component_of(path)
+    if found == "other" or (component is not None and found != component):
+        roots = sorted(COMPONENT_ROOTS.get(component or "", set())) or sorted(
+            root for roots in COMPONENT_ROOTS.values() for root in roots
+        )
+        return f"{path!r:.120} is not under {component or 'a component'} ({', '.join(roots)})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -91,6 +137,7 @@ class Manifest:
                     f"{where}: unknown backup format {document.get('format')!r} "
                     f"(this bulut reads {FORMAT})"
                 )
+            _check_paths(document, where)
             return cls(
                 id=str(document["id"]),
                 created=float(document["created"]),
@@ -104,6 +151,27 @@ class Manifest:
             )
         except (ValueError, KeyError, TypeError) as error:
             raise BackupError(f"{where}: damaged manifest ({error})") from None
+
+
+def _check_paths(document: dict[str, Any], where: str) -> None:
+    """Refuse an id or a path that could reach outside the backup (see the module doc)."""
+    backup_id = document["id"]
+    if not isinstance(backup_id, str) or _BACKUP_ID.fullmatch(backup_id) is None:
+        raise BackupError(f"{where}: id {backup_id!r:.120} is not one name ([A-Za-z0-9._-])")
+    for index, entry in enumerate(document["files"]):
+        component = entry.get("component") if isinstance(entry, dict) else None
+        if component not in COMPONENT_ROOTS:
+            raise BackupError(
+                f"{where}: files[{index}].component {component!r:.80} is not one of "
+                f"{', '.join(sorted(COMPONENT_ROOTS))}"
+            )
+        problem = path_problem(entry.get("path"), component)
+        if problem is not None:
+            raise BackupError(f"{where}: files[{index}].path {problem}")
+    for index, path in enumerate(document.get("sealed", ())):
+        problem = path_problem(path)
+        if problem is not None:
+            raise BackupError(f"{where}: sealed[{index}] {problem}")
 
 
 def sha256_file(path: Path) -> str:

@@ -40,7 +40,15 @@ from bulut.functions.environments import MARKER, RECIPE
 
 from .eventlog import LOG_NAME, find_logs, position
 from .locations import Location
-from .manifest import MANIFEST, FileEntry, LogPosition, Manifest, entry_for, new_backup_id
+from .manifest import (
+    MANIFEST,
+    FileEntry,
+    LogPosition,
+    Manifest,
+    component_of,
+    entry_for,
+    new_backup_id,
+)
 from .postgres import dump
 from .sealing import SEALED_SUFFIX, BackupKey, seal
 from .sqlite import copy_database, is_side_file, is_sqlite
@@ -111,19 +119,6 @@ def _stage_recipes(state_dir: Path, staging: Path) -> None:
                 shutil.copy2(path, copy)
 
 
-def _component(path: str) -> str:
-    head = path.split("/", 1)[0]
-    return {
-        "bulut.db": "controlplane",
-        "controlplane": "controlplane",
-        "eventing": "eventing",
-        "volumes": "volumes",
-        "builds": "recipes",
-        "vault": "vault",
-        "shipped": "eventing",
-    }.get(head, "other")
-
-
 def stage(
     state_dir: Path,
     staging: Path,
@@ -172,7 +167,7 @@ def _upload(
 ) -> list[FileEntry]:
     entries = []
     for path in paths:
-        entry = entry_for(staging, path, _component(path.relative_to(staging).as_posix()))
+        entry = entry_for(staging, path, component_of(path.relative_to(staging).as_posix()))
         entries.append(entry)
         location.put(f"{backup_id}/{entry.path}", path)
     return entries
