@@ -31,7 +31,7 @@ from .db import create_db_engine, create_schema
 from .models import ApplyResult
 from .patching import merge_patch
 from .reconcilers import reconcile_namespace
-from .reconcilers.revision import apply_report
+from .reconcilers.revision import apply_report, check_report
 from .store import Store, Transaction
 from .validation import serving_config_from
 from .watch import Subscription, WatchHub
@@ -183,6 +183,7 @@ class ControlPlane:
     ) -> None:
         """Merge runtime facts into a resource's status and re-reconcile its namespace."""
         info = registry.lookup(kind)
+        check_report(runtime)  # 400 naming the field, before taking the lock
         async with self._lock:
             events = await asyncio.to_thread(
                 self._report_sync, info.kind, namespace, name, dict(runtime)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bulut.errors import InvalidInputError
 from bulut.manifests.feed import Resource
 
 from ..conditions import find, mark, mark_ready_from
@@ -17,6 +18,39 @@ from ..patching import clone
 
 DEPENDENTS = ("ResourcesAvailable", "ContainerHealthy")
 _CORE_REPORT_KEYS = frozenset({"conditions", "desiredScale", "actualScale"})
+_SCALE_KEYS = ("desiredScale", "actualScale", "readyInstances")
+_CONDITION_TEXT = ("status", "reason", "message")
+MAX_REPORTED_SCALE = 2**31 - 1
+
+
+def check_report(runtime: Mapping[str, Any]) -> None:
+    """Refuse a runtime report the status cannot hold, naming the field (``runtime.*``)."""
+    for key in _SCALE_KEYS:
+        value = runtime.get(key)
+        if value is not None and (type(value) is not int or not 0 <= value <= MAX_REPORTED_SCALE):
+            raise InvalidInputError(
+                f"runtime.{key} must be an integer from 0 to {MAX_REPORTED_SCALE}, "
+                f"got {value!r:.40}",
+                field=f"runtime.{key}",
+            )
+    conditions = runtime.get("conditions")
+    if conditions is None:
+        return
+    if not isinstance(conditions, list):
+        raise InvalidInputError(
+            "runtime.conditions must be a list of conditions", field="runtime.conditions"
+        )
+    for index, condition in enumerate(conditions):
+        where = f"runtime.conditions[{index}]"
+        if not isinstance(condition, Mapping):
+            raise InvalidInputError(f"{where} must be an object", field=where)
+        if not isinstance(condition.get("type"), str) or not condition["type"]:
+            raise InvalidInputError(
+                f"{where}.type must be a non-empty string", field=f"{where}.type"
+            )
+        for key in _CONDITION_TEXT:
+            if condition.get(key) is not None and not isinstance(condition[key], str):
+                raise InvalidInputError(f"{where}.{key} must be a string", field=f"{where}.{key}")
 
 
 def reconcile_status(revision: Resource, *, now: str) -> Resource:
@@ -35,7 +69,8 @@ def reconcile_status(revision: Resource, *, now: str) -> Resource:
 
 
 def apply_report(revision: Resource, runtime: Mapping[str, Any], *, now: str) -> Resource:
-    """Merge one runtime report into the revision's status."""
+    """Merge one runtime report into the revision's status (:func:`check_report` first)."""
+    check_report(runtime)
     result = clone(revision)
     status: dict[str, Any] = clone(result.get("status") or {})
     for cond in runtime.get("conditions") or []:
