@@ -473,6 +473,12 @@ INVALID_PINGS = [
     ({"data": "{oops", "contentType": "application/json"}, "spec.data"),
     ({"sink": None}, "spec.sink"),
     ({"ceOverrides": {"extensions": {"Bad": "x"}}}, "spec.ceOverrides.extensions.Bad"),
+    # impossible schedules (issue #20, item 7): they were Ready and never fired
+    ({"schedule": "99 * * * *"}, "spec.schedule"),
+    ({"schedule": "0 0 31 2 *"}, "spec.schedule"),
+    ({"schedule": "*/0 * * * *"}, "spec.schedule"),
+    ({"schedule": "0 9 * * 8"}, "spec.schedule"),
+    ({"schedule": "0 9 * * *", "timezone": "Mars/Olympus"}, "spec.timezone"),
 ]
 
 

@@ -7,9 +7,11 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from bulut.events.filters import compile_trigger_filter
+from bulut.manifests.schedules import next_fire
 
 from .common import check_destination, fail, mapping_at, validate_metadata
 
@@ -85,7 +87,7 @@ def validate_pingsource(resource: Mapping[str, Any]) -> None:
     validate_metadata(resource, dns1035=False)
     spec = mapping_at(resource.get("spec"), "spec", required=True)
     schedule = spec.get("schedule", "* * * * *")
-    _check_schedule(schedule)
+    _check_schedule(schedule, spec.get("timezone"))
     data, data64 = spec.get("data"), spec.get("dataBase64")
     if data is not None and data64 is not None:
         fail("expected exactly one, got both", "spec.data, spec.dataBase64")
@@ -104,7 +106,18 @@ def validate_pingsource(resource: Mapping[str, Any]) -> None:
     _check_overrides(spec.get("ceOverrides"))
 
 
-def _check_schedule(schedule: Any) -> None:
+def _check_schedule(schedule: Any, timezone: Any) -> None:
+    _check_schedule_form(schedule)
+    if timezone is not None and not isinstance(timezone, str):
+        fail("invalid value: expected a string", "spec.timezone")
+    try:  # out-of-range values, zero steps, dates that never come, unknown zones
+        next_fire(schedule, timezone or None, datetime.now(UTC))
+    except ValueError as error:
+        field, _, problem = str(error).partition(": ")
+        fail(f"invalid value: {schedule}: {problem}", field)
+
+
+def _check_schedule_form(schedule: Any) -> None:
     if not isinstance(schedule, str) or not schedule.strip():
         fail("missing field(s)", "spec.schedule")
     text = schedule.strip()

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from croniter import croniter
 
 from bulut.events import CloudEvent, new_event
+from bulut.manifests.schedules import next_fire
+
+__all__ = ["PingSpec", "jitter", "next_fire", "parse_ping_source", "ping_event"]
 
 PING_TYPE = "dev.knative.sources.ping"
 MAX_JITTER = 0.5
@@ -76,29 +76,6 @@ def parse_ping_source(obj: Mapping[str, Any]) -> PingSpec:
         extensions={str(k): str(v) for k, v in overrides.items()},
         sink_uri=status.get("sinkUri") or sink.get("uri"),
     )
-
-
-def next_fire(schedule: str, timezone: str | None, after: datetime) -> datetime:
-    """The first tick strictly after ``after`` (aware, UTC), per Knative's cron rules."""
-    expression = schedule.strip()
-    for prefix in ("CRON_TZ=", "TZ="):
-        if expression.startswith(prefix):
-            zone_name, _, expression = expression[len(prefix) :].partition(" ")
-            timezone = timezone or zone_name
-            expression = expression.strip()
-    if expression.startswith("@every"):
-        raise ValueError("spec.schedule: @every is not supported by PingSource")
-    try:
-        zone = ZoneInfo(timezone) if timezone else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"spec.timezone: unknown time zone {timezone!r}") from None
-    seconds_first = len(expression.split()) == 6
-    try:
-        iterator = croniter(expression, after.astimezone(zone), second_at_beginning=seconds_first)
-        tick: datetime = iterator.get_next(datetime)
-    except (ValueError, KeyError) as error:
-        raise ValueError(f"spec.schedule: {error}") from None
-    return tick.astimezone(UTC)
 
 
 def jitter(rng: random.Random | None = None) -> float:
