@@ -6,7 +6,7 @@
 | another method | 405 with ``Allow: POST, OPTIONS`` |
 | path ``/`` | 404; a path not of the form ``/<ns>/<name>``: 400 |
 | unknown broker | 404 |
-| body larger than the limit | 413 |
+| body (or body and ``ce-`` attributes) above the limit; a batch of > 1,000 events | 413 |
 | not a valid CloudEvent, or ``knativebrokerttl`` exhausted | 400, problem naming the attribute |
 | the log could not write it | 500 |
 | otherwise | 202 once the event is fsync'd (sync mode: once fan-out finished) |
@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_EVENT_BYTES = 256 * 1024
 DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024
+MAX_BATCH_EVENTS = 1000  # a batch is decided on the loop: this keeps one under ~50 ms
 FANOUT_TIMEOUT = 15 * 60.0
 _BATCH = b"application/cloudevents-batch"
 _OK_OUTCOMES = frozenset({"delivered", "replied", "dead-lettered"})
@@ -167,6 +168,11 @@ def broker_of(path: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+def _attribute_bytes(headers: Sequence[tuple[bytes, bytes]]) -> int:
+    """The size of the ``ce-`` headers (a binary event's attributes), names and values."""
+    return sum([len(name) + len(value) for name, value in headers if name[:3] == b"ce-"])
+
+
 def _is_batch(headers: Sequence[tuple[bytes, bytes]]) -> bool:
     for name, value in headers:
         if name == b"content-type":
@@ -203,6 +209,14 @@ class Ingress:
         self._waiting: set[asyncio.Task[None]] = set()
 
     # -- the decisions, shared by every way in
+    def body_limit(self, host: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+        """The largest body a request with these headers may carry (its mode's limit).
+
+        The data plane's server asks before reading a body, so an oversized one is 413
+        from its Content-Length (and never gets ``100 Continue``).
+        """
+        return self.max_batch_bytes if _is_batch(headers) else self.max_event_bytes
+
     def decode_request(
         self, namespace: str, broker: str, headers: list[tuple[bytes, bytes]], body: bytes
     ) -> tuple[list[CloudEvent], TraceContext | None]:
@@ -213,11 +227,21 @@ class Ingress:
         """
         if (namespace, broker) not in self.dispatcher.brokers:
             raise NotFoundError(f"broker {namespace}/{broker} does not exist")
-        limit = self.max_batch_bytes if _is_batch(headers) else self.max_event_bytes
-        if len(body) > limit:
-            raise PayloadTooLargeError(f"the request body is larger than {limit} bytes")
+        if _is_batch(headers):
+            if len(body) > self.max_batch_bytes:
+                raise PayloadTooLargeError(
+                    f"the request body is larger than {self.max_batch_bytes} bytes"
+                )
+        elif len(body) > self.max_event_bytes:
+            raise PayloadTooLargeError(
+                f"the request body is larger than {self.max_event_bytes} bytes"
+            )
+        elif len(body) + _attribute_bytes(headers) > self.max_event_bytes:
+            raise PayloadTooLargeError(
+                f"the event (data and ce- attributes) is larger than {self.max_event_bytes} bytes"
+            )
         text = _text_headers(headers)
-        decoded = decode(text, body)
+        decoded = decode(text, body, max_batch_events=MAX_BATCH_EVENTS)
         events = decoded if isinstance(decoded, list) else [decoded]
         get = text.get  # the hop's traceparent wins over the event's (ce-traceparent)
         parent = parse_traceparent(

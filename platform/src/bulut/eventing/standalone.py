@@ -35,6 +35,12 @@ class EventingServer(Server):
         super().__init__(eventing.ingress_app)
         self.eventing = eventing
 
+    def body_limit(self, host: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+        """The ingress's limit for its mode; the admin app's: the server's."""
+        if target.startswith(ADMIN_PREFIX):
+            return self.max_body_bytes
+        return min(self.max_body_bytes, self.eventing.ingress.body_limit(host, target, headers))
+
     def dispatch(self, connection: ClientConnection, request: Request) -> None:
         """Answer one request (in order, one at a time per connection)."""
         if request.target.startswith(ADMIN_PREFIX):

@@ -51,12 +51,17 @@ def mode_of(content_type: str | None) -> Mode:
 
 
 def decode(
-    headers: Mapping[str, str], body: bytes, *, check_json_data: bool = False
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    check_json_data: bool = False,
+    max_batch_events: int | None = None,
 ) -> CloudEvent | list[CloudEvent]:
     """Decode an HTTP message in whichever mode its Content-Type selects (see ``mode_of``).
 
     ``headers`` must have lower-case names (see ``headers_from_asgi``). A batch gives
-    a list. ``check_json_data`` also rejects JSON-typed data that does not parse.
+    a list (at most ``max_batch_events`` events). ``check_json_data`` also rejects
+    JSON-typed data that does not parse.
     """
     content_type = headers.get("content-type")
     try:
@@ -71,4 +76,4 @@ def decode(
         return decode_binary(headers, body, check_json_data=check_json_data)
     if mode is _STRUCTURED:
         return decode_structured(body, check_json_data=check_json_data)
-    return decode_batch(body, check_json_data=check_json_data)
+    return decode_batch(body, check_json_data=check_json_data, max_events=max_batch_events)

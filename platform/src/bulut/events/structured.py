@@ -292,12 +292,23 @@ def decode_structured(body: bytes, *, check_json_data: bool = False) -> CloudEve
     return _take_event(obj, check_json_data, body)
 
 
-def decode_batch(body: bytes, *, check_json_data: bool = False) -> list[CloudEvent]:
+class BatchTooLargeError(InvalidCloudEventError):
+    """A batch holding more events than the receiver takes at once."""
+
+    http_status = 413
+    title = "Payload too large"
+
+
+def decode_batch(
+    body: bytes, *, check_json_data: bool = False, max_events: int | None = None
+) -> list[CloudEvent]:
     """Decode a batched-mode body (``application/cloudevents-batch+json``): a JSON array.
 
     Like a structured body, the batch is read with the fast parser and each event keeps
     its ``data`` value; the events share the work of re-reading the batch exactly, which
     is done once, and only if the batch holds numbers the fast parser may have rounded.
+    More than ``max_events`` events is a :class:`BatchTooLargeError`, raised before any
+    event is validated.
     """
     try:
         items = loads_fast(body)
@@ -306,6 +317,10 @@ def decode_batch(body: bytes, *, check_json_data: bool = False) -> list[CloudEve
     if not isinstance(items, list):
         raise InvalidCloudEventError(
             f"a batch must be a JSON array of events, got {type(items).__name__}"
+        )
+    if max_events is not None and len(items) > max_events:
+        raise BatchTooLargeError(
+            f"the batch holds {len(items)} events, more than {max_events}: send smaller batches"
         )
     events: list[CloudEvent] = []
     batch = FastRead(body)

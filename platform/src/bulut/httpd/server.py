@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import functools
 import socket
+import sys
 import time
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
 from .asgi import AsgiCall
 from .connection import ClientConnection
@@ -20,6 +23,23 @@ from .messages import Request
 
 KEEP_ALIVE_SECONDS = 75.0
 MAX_BODY_BYTES = 64 * 1024 * 1024
+# Limits as Knative's ingresses (Envoy: Kourier, Istio) and common proxies set them:
+MAX_URL_BYTES = 8 * 1024  # request target; 414 above (nginx's 8 KiB header buffer)
+MAX_HEADER_BYTES = 60 * 1024  # request line + headers; 431 above (Envoy's 60 KiB)
+MAX_HEADERS = 100  # header fields; 431 above (Envoy's max_headers_count)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, where there is one (looked up on first use)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    trim = getattr(libc, "malloc_trim", None)
+    return None if trim is None else cast("Callable[[int], int]", trim)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -33,9 +53,21 @@ def listen(host: str, port: int) -> socket.socket:
 class Server:
     """Serves ``app`` (native handler or ASGI) until :meth:`stop`."""
 
-    def __init__(self, app: Any = None, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: Any = None,
+        *,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_url_bytes: int = MAX_URL_BYTES,
+        max_header_bytes: int = MAX_HEADER_BYTES,
+        max_headers: int = MAX_HEADERS,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes  # larger request bodies get 413 as they arrive
+        self.max_url_bytes = max_url_bytes
+        self.max_header_bytes = max_header_bytes
+        self.max_headers = max_headers
+        self._trim: asyncio.TimerHandle | None = None
         self.connections: set[ClientConnection] = set()
         self.server: asyncio.AbstractServer | None = None
         self.server_address: tuple[str, int] | None = None
@@ -97,6 +129,31 @@ class Server:
     def dispatch(self, connection: ClientConnection, request: Request) -> None:
         """Answer one request (called in order, one at a time per connection)."""
         self.answer(connection, request, self.app, None)
+
+    def body_limit(self, host: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+        """The largest body a request (``Host``, target, lower-case headers) may carry.
+
+        Called once its headers are complete: a Content-Length above it is answered 413
+        before any of the body is read (and before ``100 Continue``); a chunked body is
+        cut off with 413 once it passes it. Subclasses narrow it per route.
+        """
+        return self.max_body_bytes
+
+    def big_body_done(self) -> None:
+        """A large request body was read: return freed memory to the OS within a second.
+
+        CPython frees a burst of buffered bodies into the C allocator, which keeps them
+        (glibc's ``malloc_trim`` hands them back); once a second at most, never on the
+        warm path of small requests.
+        """
+        if self._trim is None and _malloc_trim() is not None:
+            self._trim = self.loop.call_later(1.0, self._trim_now)
+
+    def _trim_now(self) -> None:
+        self._trim = None
+        trim = _malloc_trim()
+        if trim is not None:
+            trim(0)
 
     def answer(
         self,

@@ -378,6 +378,15 @@ class Gateway(Server):
         await super().start(sock)
         self.spawn(self.deadlines.run())
 
+    def body_limit(self, host: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+        """A service's requests: the server's limit; the broker's: its own, known by now."""
+        router = self.router
+        if router.split_for(host) is None:
+            limit = getattr(router.fallback, "body_limit", None)
+            if limit is not None:
+                return min(self.max_body_bytes, int(limit(host, target, headers)))
+        return self.max_body_bytes
+
     def dispatch(self, connection: ClientConnection, request: Request) -> None:
         """Answer one request (called in order, one at a time per connection)."""
         if self.guard is not None:
