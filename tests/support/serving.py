@@ -204,6 +204,7 @@ async def start_data_plane(
     autoscaler: Mapping[str, str] | None = None,
     hooks: RevisionHooks | None = None,
     existing: Sequence[Resource] = (),
+    settings: Settings | None = None,
 ) -> DataPlane:
     """A Serving fed by a MemoryFeed, served on an ephemeral loopback port.
 
@@ -212,7 +213,7 @@ async def start_data_plane(
     feed = MemoryFeed(stored=existing)
     volumes = tmp_path / "volumes"
     serving = Serving(
-        Settings(),
+        settings or Settings(),
         feed,
         functions_dir=functions_dir,
         builds_dir=builds_dir,

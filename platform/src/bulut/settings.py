@@ -108,8 +108,18 @@ class Settings(BaseSettings):
     tracing: bool = Field(
         default=True, description="Record spans (traces.db, OTLP export); metrics stay on."
     )
+    allow_env: str = Field(
+        default="",
+        description="Comma-separated env names instances may receive although they make the "
+        "interpreter run code (PYTHONPATH, LD_PRELOAD...; see bulut.serving.hijack).",
+    )
     log_level: str = Field(default="info", description="debug, info, warning or error.")
     log_json: bool = Field(default=False, description="Emit JSON log lines.")
+
+    @property
+    def allowed_env(self) -> frozenset[str]:
+        """The names in ``allow_env``."""
+        return frozenset(name.strip() for name in self.allow_env.split(",") if name.strip())
 
     @property
     def resolved_database_url(self) -> str:

@@ -26,6 +26,7 @@ from bulut.manifests.feed import Resource, ResourceEvent, ResourceFeed, key_of
 from bulut.observability.metrics import PlatformMetrics
 from bulut.observability.tracer import Tracer
 from bulut.serving.autoscaler import AutoscalerConfig, DeciderSpec, decider_spec
+from bulut.serving.hijack import strip_hijacking
 from bulut.serving.instances import Instance
 from bulut.serving.launcher import StartQueue
 from bulut.serving.resources import container_concurrency, first_container, readiness_path
@@ -292,6 +293,15 @@ class Serving:
             for item in container.get("env") or []
             if isinstance(item, Mapping) and "name" in item and "valueFrom" not in item
         }
+        env, stripped = strip_hijacking(env, self.settings.allowed_env)
+        if stripped:
+            name = obj.get("metadata", {}).get("name", "")
+            logger.warning(
+                "revision %s: env %s stripped: it makes the interpreter run code "
+                "(allow a name with BULUT_ALLOW_ENV)",
+                name,
+                ", ".join(sorted(stripped)),
+            )
         env.update(sink_env(obj, self._bindings.values()))
         if self.logs_dir is not None:  # each instance's stdout/stderr, for `bulut logs`
             meta = obj.get("metadata", {})
