@@ -10,7 +10,8 @@ from bulut.serving.hijack import is_hijacking, strip_hijacking
 @pytest.mark.parametrize(
     "name",
     ["PYTHONWARNINGS", "PYTHONSTARTUP", "PYTHONPATH", "BROWSER", "PERL5OPT", "LD_PRELOAD",
-     "LD_AUDIT", "BASH_FUNC_x%%", "BASH_ENV", "NODE_OPTIONS", "GCONV_PATH", "DYLD_INSERT_LIBRARIES"],
+     "LD_AUDIT", "BASH_FUNC_x%%", "BASH_ENV", "NODE_OPTIONS", "GCONV_PATH",
+     "DYLD_INSERT_LIBRARIES"],
 )  # fmt: skip
 def test_names_that_run_code_are_hijacking(name: str) -> None:
     assert is_hijacking(name)
