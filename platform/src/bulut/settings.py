@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     tracing: bool = Field(
         default=True, description="Record spans (traces.db, OTLP export); metrics stay on."
     )
+    allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated extra Host names the planes answer as (besides loopback, "
+        "localhost, *.localhost and the route domain).",
+    )
     allow_env: str = Field(
         default="",
         description="Comma-separated env names instances may receive although they make the "
@@ -115,6 +120,11 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="info", description="debug, info, warning or error.")
     log_json: bool = Field(default=False, description="Emit JSON log lines.")
+
+    @property
+    def allowed_host_names(self) -> frozenset[str]:
+        """The names in ``allowed_hosts``, lower case."""
+        return frozenset(n.strip().lower() for n in self.allowed_hosts.split(",") if n.strip())
 
     @property
     def allowed_env(self) -> frozenset[str]:

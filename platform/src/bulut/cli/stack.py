@@ -22,6 +22,7 @@ from bulut.controlplane import ControlPlane
 from bulut.dashboard import create_dashboard
 from bulut.devloop.deploy import FUNCTION_PATH
 from bulut.devloop.watch import FunctionWatcher, Reload
+from bulut.edge.hosts import HostGuard, HostPolicy
 from bulut.errors import ConfigError, SecretUnavailableError
 from bulut.eventing import Eventing
 from bulut.gitops.application import Application
@@ -240,12 +241,13 @@ class LocalPlatform:
         self._tasks.append(asyncio.create_task(self.eventing.run(), name="eventing"))
         self._tasks.append(asyncio.create_task(self.gitops.run(), name="gitops"))
         self._start_backups()
+        hosts = HostPolicy.for_settings(self.settings)  # DNS rebinding, cross-origin writes
         control_edge = guard(self.control.app, self.settings, control_plane=True)
-        self._serve(control_edge or self.control.app, control_sock)
+        self._serve(HostGuard(control_edge or self.control.app, hosts), control_sock)
         # The data plane's gateway: no ASGI on the warm path; the edge checks every request.
         edge = guard(self.serving.router.fallback, self.settings, control_plane=False)
         metrics.watch(edge=EdgeRejections(control_edge, edge))
-        self.front = Front(self.serving.router, sock=data_sock, guard=edge)
+        self.front = Front(self.serving.router, sock=data_sock, guard=edge, hosts=hosts)
         await self.front.start()
         await asyncio.gather(*(self._until_started(server) for server in self._servers))
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bulut.edge.hosts import exposure
 from bulut.settings import Settings
 
 from .output import console, err_console, print_table
@@ -70,6 +71,8 @@ def _print_summary(platform: Any, services: list[dict[str, Any]], brokers: list[
     if platform.control.access is not None:
         out.print(platform.control.access.announce(settings.control_url))
     out.print(f"data plane     {settings.data_url}")
+    for line in exposure(settings):
+        (err_console() if line.startswith(("WARNING", " ")) else out).print(line, markup=False)
     if rows:
         url = rows[0][2]
         out.print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+from bulut.edge.hosts import HostPolicy
 from bulut.httpd import listen
 from bulut.serving.gateway import Gateway, Guard
 from bulut.serving.router import Router
@@ -20,11 +21,12 @@ class Front:
         *,
         guard: Guard | None = None,
         sock: socket.socket | None = None,
+        hosts: HostPolicy | None = None,
     ) -> None:
         self.sock = sock if sock is not None else listen(host, port)
         self.host = host
         self.port = int(self.sock.getsockname()[1])
-        self.gateway = Gateway(router, guard=guard)
+        self.gateway = Gateway(router, guard=guard, hosts=hosts)
 
     async def start(self) -> None:
         """Listen and serve; returns once the socket accepts connections."""

@@ -25,6 +25,7 @@ import socket
 import time
 from typing import Any, Protocol
 
+from bulut.edge.hosts import HostPolicy, MisdirectedHostError
 from bulut.errors import BulutError, InvalidCloudEventError, problem_response
 from bulut.events import decode, headers_from_asgi
 from bulut.httpd import ClientConnection, Request, Server, text_response
@@ -367,11 +368,26 @@ class Deadlines:
 class Gateway(Server):
     """The data plane's server: the router decides, exchanges carry requests to revisions."""
 
-    def __init__(self, router: Router, *, guard: Guard | None = None) -> None:
+    def __init__(
+        self, router: Router, *, guard: Guard | None = None, hosts: HostPolicy | None = None
+    ) -> None:
         super().__init__(router.fallback)
         self.router = router
         self.guard = guard
+        self.hosts = hosts  # None: any Host (tests, `bulut func run`)
+        self._hosts_seen: dict[bytes, bool] = {}
         self.deadlines = Deadlines()
+
+    def _foreign(self, host: bytes) -> bool:
+        """True when ``host`` is not one of the platform's addresses (remembered per value)."""
+        if self.hosts is None:
+            return False
+        allowed = self._hosts_seen.get(host)
+        if allowed is None:
+            allowed = self.hosts.allows(host.decode("latin-1"))
+            if len(self._hosts_seen) < 4096:
+                self._hosts_seen[host] = allowed
+        return not allowed
 
     async def start(self, sock: socket.socket) -> None:
         """Serve on a bound socket; ``timeoutSeconds`` are checked from now on."""
@@ -389,6 +405,14 @@ class Gateway(Server):
 
     def dispatch(self, connection: ClientConnection, request: Request) -> None:
         """Answer one request (called in order, one at a time per connection)."""
+        if self._foreign(request.host):
+            error = MisdirectedHostError(
+                f"Host {request.host[:100].decode('latin-1')!r} is not an address this "
+                "platform serves on (add it to BULUT_ALLOWED_HOSTS if it is yours)",
+                field="Host",
+            )
+            connection.respond(*problem_response(error, instance=request.path))
+            return
         if self.guard is not None:
             self.spawn(self._guarded(connection, request))
             return
