@@ -97,3 +97,21 @@ def test_no_route_answers_500_to_any_body(
         method, path, json=body if send_body else None, headers=headers, params={"watch": "false"}
     )
     assert response.status_code < 500, (method, path, body, response.text[:500])
+
+
+def test_an_object_larger_than_a_cluster_stores_is_413(control: httpx.Client) -> None:
+    def configmap(size: int) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "big", "namespace": "default"},
+            "data": {"blob": "x" * size},
+        }
+
+    too_big = control.post("/api/v1/namespaces/default/configmaps", json=configmap(1_600_000))
+    assert too_big.status_code == 413, too_big.text
+    assert "1572864" in too_big.json()["detail"]
+    applied = control.post("/apis/bulut.dev/v1/apply", json={"documents": [configmap(2_000_000)]})
+    assert applied.status_code == 413
+    fits = control.post("/api/v1/namespaces/default/configmaps", json=configmap(1_000_000))
+    assert fits.status_code == 201, fits.text

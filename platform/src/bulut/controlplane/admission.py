@@ -8,6 +8,7 @@ which is a callable passed in.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,31 @@ def classify(document: Mapping[str, Any], default_namespace: str) -> Admitted | 
     return Admitted(None, ref, "ignored", note)
 
 
+#: etcd's default request limit (``--max-request-bytes``), which bounds every Kubernetes
+#: object: kube-apiserver refuses a larger one ("etcdserver: request is too large").
+MAX_OBJECT_BYTES = 1536 * 1024
+
+
+class ObjectTooLargeError(InvalidResourceError):
+    """An object larger than a cluster would store."""
+
+    http_status = 413
+    title = "Object too large"
+
+
+def check_size(document: Mapping[str, Any]) -> None:
+    """Refuse an object whose JSON is larger than :data:`MAX_OBJECT_BYTES` (413)."""
+    size = len(json.dumps(document, separators=(",", ":"), default=str))
+    if size > MAX_OBJECT_BYTES:
+        meta = document.get("metadata")
+        name = meta.get("name") if isinstance(meta, Mapping) else None
+        raise ObjectTooLargeError(
+            f"{document.get('kind')} {name!r:.80} is {size} bytes as JSON, more than a "
+            f"cluster stores ({MAX_OBJECT_BYTES} bytes, etcd's request limit): keep large "
+            "data out of the object",
+        )
+
+
 def admit(
     document: Mapping[str, Any],
     existing: Resource | None,
@@ -117,6 +143,7 @@ def admit(
     ignored = classify(document, default_namespace)
     if ignored is not None:
         return ignored
+    check_size(document)
     info = kinds.BY_KIND[str(document["kind"])]
     if namespaces.is_namespace(document):
         stored = namespaces.admit_namespace(
@@ -262,4 +289,6 @@ def in_document(
     kind = document.get("kind", "?") if isinstance(document, Mapping) else "?"
     field = f"documents[{index}].{error.field}" if error.field else f"documents[{index}]"
     family = InvalidResourceError if isinstance(error, InvalidResourceError) else InvalidInputError
-    return family(f"document {index + 1} ({kind} {name}): {error.message}", field=field)
+    named = family(f"document {index + 1} ({kind} {name}): {error.message}", field=field)
+    named.http_status = error.http_status  # 413 stays 413
+    return named
