@@ -193,6 +193,7 @@ class EventLog:
         self._checkpointer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None  # retention scans, off the loop
         self._reading = threading.Lock()
+        self._checkpointing = threading.Lock()
         self._checkpoints: asyncio.Task[None] | None = None
 
     # -- lifecycle
@@ -230,8 +231,9 @@ class EventLog:
                 log.warning("event log checkpoint failed: %s", error)
 
     def _checkpoint(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.execute("pragma wal_checkpoint(PASSIVE)").fetchall()
+        with self._checkpointing:  # aclose may be closing the connection meanwhile
+            if self._checkpointer is not None:
+                self._checkpointer.execute("pragma wal_checkpoint(PASSIVE)").fetchall()
 
     async def aclose(self) -> None:
         """Commit what is queued and close."""
@@ -250,9 +252,10 @@ class EventLog:
         if self._wal_fd is not None:
             os.close(self._wal_fd)
             self._wal_fd = None
-        if self._checkpointer is not None:
-            self._checkpointer.close()
-            self._checkpointer = None
+        with self._checkpointing:  # a checkpoint still running in its thread ends first
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+                self._checkpointer = None
         with self._reading:
             if self._reader is not None:
                 self._reader.close()
