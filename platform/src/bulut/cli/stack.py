@@ -76,9 +76,15 @@ class Layout:
         return self.root / "eventing"
 
     def create(self) -> None:
-        """Create every directory."""
+        """Create every directory; the state's own are the owner's only (0700).
+
+        The state holds function data (card tokens), the broker's events and Vault's
+        unseal key: other users of the machine must not read it.
+        """
         for path in (self.root, self.builds, self.volumes, self.eventing):
             path.mkdir(parents=True, exist_ok=True)
+        for path in (self.root, self.volumes, self.eventing):
+            path.chmod(0o700)
 
 
 logger = logging.getLogger(__name__)

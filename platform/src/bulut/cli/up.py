@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
 from pathlib import Path
@@ -94,6 +95,7 @@ async def _run(
 ) -> None:
     from . import stack
 
+    os.umask(0o077)  # what the platform and its instances write is the user's only
     # Rendering the manifests (`kubectl kustomize`, ~0.2 s) does not need the platform:
     # it runs beside the start, off the loop, instead of delaying the first revision.
     documents = asyncio.ensure_future(

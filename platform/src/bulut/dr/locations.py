@@ -71,19 +71,33 @@ class DirectoryLocation:
     def _path(self, key: str) -> Path:
         return self.root / key
 
-    def put(self, key: str, source: Path) -> None:
-        """Copy ``source`` in, through a temporary name so a crash leaves no half file."""
-        target = self._path(key)
+    def _private_parent(self, target: Path) -> None:
+        """Create ``target``'s folders, each up from the root 0700 (backups hold secrets)."""
         target.parent.mkdir(parents=True, exist_ok=True)
+        folder = target.parent
+        while True:
+            folder.chmod(0o700)
+            if folder == self.root or self.root not in folder.parents:
+                break
+            folder = folder.parent
+
+    def put(self, key: str, source: Path) -> None:
+        """Copy ``source`` in (0600), through a temporary name so a crash leaves no half file."""
+        target = self._path(key)
+        self._private_parent(target)
         partial = target.with_name(target.name + ".partial")
+        partial.touch(mode=0o600)
+        partial.chmod(0o600)
         shutil.copyfile(source, partial)
         partial.replace(target)
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        """Write ``data`` through a temporary name."""
+        """Write ``data`` (0600) through a temporary name."""
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._private_parent(target)
         partial = target.with_name(target.name + ".partial")
+        partial.touch(mode=0o600)
+        partial.chmod(0o600)
         partial.write_bytes(data)
         partial.replace(target)
 
