@@ -115,3 +115,21 @@ def test_an_object_larger_than_a_cluster_stores_is_413(control: httpx.Client) ->
     assert applied.status_code == 413
     fits = control.post("/api/v1/namespaces/default/configmaps", json=configmap(1_000_000))
     assert fits.status_code == 201, fits.text
+
+
+@pytest.mark.parametrize("key", ["initial-scale", "min-scale", "max-scale"])
+def test_a_scale_above_the_platforms_ceiling_is_refused_at_admission(
+    control: httpx.Client, key: str
+) -> None:
+    annotations = {f"autoscaling.knative.dev/{key}": "100000"}
+    service = {
+        "apiVersion": "serving.knative.dev/v1", "kind": "Service",
+        "metadata": {"name": "wide", "namespace": "default"},
+        "spec": {"template": {"metadata": {"annotations": annotations},
+                              "spec": {"containers": [{"image": "orders"}]}}},
+    }  # fmt: skip
+    response = control.post("/apis/bulut.dev/v1/apply", json={"documents": [service]})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["field"].endswith(f"autoscaling.knative.dev/{key}")
+    assert "BULUT_MAX_SCALE" in problem["detail"]

@@ -108,6 +108,15 @@ class Settings(BaseSettings):
     tracing: bool = Field(
         default=True, description="Record spans (traces.db, OTLP export); metrics stay on."
     )
+    max_scale: int = Field(
+        default=100,
+        ge=1,
+        description="Instances one revision may have at most: bounds max-, min- and "
+        "initial-scale like config-autoscaler's max-scale-limit (which wins when lower).",
+    )
+    max_instances: int = Field(
+        default=200, ge=1, description="Instances the whole platform runs at most."
+    )
     allowed_hosts: str = Field(
         default="",
         description="Comma-separated extra Host names the planes answer as (besides loopback, "

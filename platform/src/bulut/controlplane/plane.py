@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -291,7 +292,10 @@ class ControlPlane:
             addressing=self.addressing,
             check_image=self._image_check,
             default_namespace=namespace,
-            autoscaler=_autoscaler_config(staged.get(_AUTOSCALER) or tx.get(*_AUTOSCALER)),
+            autoscaler=replace(
+                _autoscaler_config(staged.get(_AUTOSCALER) or tx.get(*_AUTOSCALER)),
+                scale_ceiling=self.settings.max_scale,
+            ),
             serving=serving_config_from(
                 staged.get(_FEATURES) or tx.get(*_FEATURES),
                 staged.get(_DEFAULTS) or tx.get(*_DEFAULTS),

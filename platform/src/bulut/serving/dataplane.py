@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,7 +31,7 @@ from bulut.serving.hijack import strip_hijacking
 from bulut.serving.instances import Instance
 from bulut.serving.launcher import StartQueue
 from bulut.serving.resources import container_concurrency, first_container, readiness_path
-from bulut.serving.revisions import RevisionRuntime, RevisionSpec
+from bulut.serving.revisions import InstanceBudget, RevisionRuntime, RevisionSpec
 from bulut.serving.router import Router
 from bulut.serving.sinks import sink_env
 from bulut.serving.status import FALSE, UNKNOWN, condition
@@ -98,6 +99,7 @@ class Serving:
         self.revisions: dict[Key, RevisionRuntime] = {}
         self.router = Router(self.revisions, fallback=fallback, tracer=tracer, metrics=metrics)
         self.start_queue = StartQueue(settings.zygote_starts)
+        self.budget = InstanceBudget(settings.max_instances)
         self._objects: dict[Key, Resource] = {}
         self._failed: dict[Key, tuple[dict[str, str], str]] = {}
         self._routes: dict[Key, Resource] = {}
@@ -230,6 +232,7 @@ class Serving:
             on_ready=self._instance_ready,
             tick_interval=self.tick_interval,
             start_queue=self.start_queue,
+            budget=self.budget,
         )
         self.revisions[key] = runtime
         if key in self.router.wanted:  # a request already waits: no queueing for its zygote
@@ -331,7 +334,9 @@ class Serving:
     def _decider(self, obj: Resource) -> DeciderSpec:
         config = AutoscalerConfig.from_configmap(self._config.get("config-autoscaler", {}))
         annotations = (obj.get("metadata") or {}).get("annotations") or {}
-        return decider_spec(config, annotations, container_concurrency(obj, self._defaults()))
+        spec = decider_spec(config, annotations, container_concurrency(obj, self._defaults()))
+        # admitted before a ceiling existed, or fed without admission: clamped, not refused
+        return spec.within(replace(config, scale_ceiling=self.settings.max_scale).ceiling)
 
     async def _revision_spec(self, obj: Resource, env: dict[str, str]) -> RevisionSpec:
         meta = obj.get("metadata") or {}

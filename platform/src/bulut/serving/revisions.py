@@ -25,7 +25,7 @@ from bulut.serving.autoscaler import Autoscaler, ConcurrencyTracker, DeciderSpec
 from bulut.serving.instances import Instance, State
 from bulut.serving.launcher import Launcher, StartQueue
 from bulut.serving.status import RevisionFacts, report
-from bulut.serving.zygote import POOL, Workload
+from bulut.serving.zygote import POOL, Child, Workload
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,37 @@ class RevisionSpec:
         return env
 
 
+LAUNCHES_AT_ONCE = 4  # per revision; the others wait their turn, where a scale-down wins
+
+
+class InstanceBudget:
+    """How many instances the whole platform may run at once (``BULUT_MAX_INSTANCES``)."""
+
+    def __init__(self, limit: int = 0) -> None:
+        self.limit = limit  # 0: no limit
+        self.used = 0
+        self._warned = False
+
+    def take(self) -> bool:
+        """One more instance, if the budget has room."""
+        if self.limit and self.used >= self.limit:
+            if not self._warned:
+                logger.warning(
+                    "the platform runs %d instances, its ceiling (BULUT_MAX_INSTANCES): "
+                    "no more start until some stop",
+                    self.limit,
+                )
+                self._warned = True
+            return False
+        self.used += 1
+        return True
+
+    def give(self) -> None:
+        """An instance is gone."""
+        self.used = max(0, self.used - 1)
+        self._warned = False
+
+
 class RevisionRuntime:
     """Instances of one revision, the requests waiting for them, and their autoscaler."""
 
@@ -83,8 +114,13 @@ class RevisionRuntime:
         on_ready: Callable[[RevisionSpec, Instance], None] | None = None,
         tick_interval: float = 2.0,
         start_queue: StartQueue | None = None,
+        budget: InstanceBudget | None = None,
     ) -> None:
         self.spec = spec
+        self.budget = budget if budget is not None else InstanceBudget()
+        self._queued = 0  # launches asked for and not finished (waiting or launching)
+        self._launching = 0  # launches past their turn, not yet an instance
+        self._turns = asyncio.Semaphore(LAUNCHES_AT_ONCE)
         self._on_ready = on_ready
         self.instances: list[Instance] = []
         self.ready: list[Instance] = []
@@ -140,11 +176,16 @@ class RevisionRuntime:
         return sum(1 for i in self.instances if not i.stopping)
 
     async def scale_to(self, count: int) -> None:
-        """Start or stop instances to reach ``count`` (returns once that has begun)."""
+        """Start or stop instances to reach ``count`` (returns once that has begun).
+
+        Launches already asked for count toward ``count``: a tick never asks twice for
+        the same missing instance, and a launch still waiting its turn when the count
+        drops does not happen (a scale-down wins over queued forks).
+        """
         self._desired = count
         live = [i for i in self.instances if not i.stopping]
-        for _ in range(count - len(live)):
-            self._spawn_task(self._run_instance())
+        for _ in range(count - len(live) - self._queued):
+            self._launch()
         if count < len(live):
             victims = sorted(live, key=lambda i: (i.state is State.READY, i.breaker.in_flight))
             for instance in victims[: len(live) - count]:
@@ -152,20 +193,30 @@ class RevisionRuntime:
         self._changed()
 
     # -- instances -------------------------------------------------------------
+    def _launch(self) -> None:
+        self._queued += 1
+        self._spawn_task(self._run_instance())
+
     async def _run_instance(self) -> None:
         try:
-            child, how = await self.launcher.launch()
-        except InstanceError as error:
-            self.facts.last_exit_code, self.facts.last_exit_message = 1, str(error)
-            self._changed()
-            return
-        instance = Instance(
-            child, container_concurrency=self.spec.container_concurrency, cold_start=how
-        )
-        self.facts.cold_starts[how] = self.facts.cold_starts.get(how, 0) + 1
-        self.instances.append(instance)
-        instance.exited.add_done_callback(lambda f: self._exited(instance, f))
-        self._changed()
+            async with self._turns:
+                if self._closed or self.instance_count() + self._launching >= self._desired:
+                    return  # scaled down (or closed) while this launch waited its turn
+                if not self.budget.take():
+                    return
+                self._launching += 1
+                try:
+                    child, how = await self.launcher.launch()
+                except InstanceError as error:
+                    self.budget.give()
+                    self.facts.last_exit_code, self.facts.last_exit_message = 1, str(error)
+                    self._changed()
+                    return
+                finally:
+                    self._launching -= 1
+                instance = self._started(child, how)
+        finally:
+            self._queued -= 1
         deadline = time.monotonic() + self.autoscaler.spec.progress_deadline
         if await instance.wait_ready(self.spec.workload.readiness_path, deadline):
             if instance.state is State.STARTING and not instance.stopping:
@@ -173,6 +224,16 @@ class RevisionRuntime:
         elif not instance.exited.done():
             self.facts.deadline_exceeded = True
             await self._stop(instance)
+
+    def _started(self, child: Child, how: str) -> Instance:
+        instance = Instance(
+            child, container_concurrency=self.spec.container_concurrency, cold_start=how
+        )
+        self.facts.cold_starts[how] = self.facts.cold_starts.get(how, 0) + 1
+        self.instances.append(instance)
+        instance.exited.add_done_callback(lambda f: self._exited(instance, f))
+        self._changed()
+        return instance
 
     def _became_ready(self, instance: Instance, *, first: bool = True) -> None:
         instance.state = State.READY
@@ -208,6 +269,7 @@ class RevisionRuntime:
 
     def _exited(self, instance: Instance, future: asyncio.Future[int]) -> None:
         code = future.result()
+        self.budget.give()
         if instance in self.ready:
             self.ready.remove(instance)
         if instance in self.instances:
@@ -226,8 +288,8 @@ class RevisionRuntime:
 
     async def _replace_after(self, delay: float) -> None:
         await asyncio.sleep(delay)
-        if self.instance_count() < self._desired and not self._closed:
-            await self._run_instance()
+        if self.instance_count() + self._queued < self._desired and not self._closed:
+            self._launch()
 
     async def _drain(self, instance: Instance) -> None:
         instance.stopping = True

@@ -283,6 +283,12 @@ def _scale_bounds(
             read.fail(high[0], f"expected 1 <= {max_scale} <= {limit}")
         if max_scale == 0:
             read.fail(high[0], f"max-scale=0 (unlimited), must be less than {limit}")
+    ceiling = 0 if config is None else config.ceiling
+    if ceiling > 0:
+        if high is not None and max_scale > ceiling:
+            read.fail(high[0], f"expected 1 <= {max_scale} <= {_ceiling_name(config, ceiling)}")
+        if low is not None and min_scale > ceiling:
+            read.fail(low[0], f"expected 0 <= {min_scale} <= {_ceiling_name(config, ceiling)}")
     activation = read.integer(ACTIVATION_SCALE)
     if activation is not None:
         key, value = activation
@@ -297,6 +303,13 @@ def _scale_bounds(
         None if high is None else max_scale,
         None if activation is None else activation[1],
     )
+
+
+def _ceiling_name(config: AutoscalerConfig | None, ceiling: int) -> str:
+    """How an error names the bound that applies: max-scale-limit or Bulut's ceiling."""
+    if config is not None and config.max_scale_limit == ceiling:
+        return f"{ceiling} (max-scale-limit)"
+    return f"{ceiling} (the platform's ceiling, BULUT_MAX_SCALE)"
 
 
 def _burst_capacity(read: _Reader) -> float | None:
@@ -343,6 +356,8 @@ def _initial_scale(read: _Reader, config: AutoscalerConfig | None) -> int | None
     if found is None:
         return None
     key, value = found
+    if config is not None and 0 < config.ceiling < value:
+        read.fail(key, f"expected 0 <= {value} <= {_ceiling_name(config, config.ceiling)}")
     if value == 0 and config is not None and not config.allow_zero_initial_scale:
         read.fail(
             key,

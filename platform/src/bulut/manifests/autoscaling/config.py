@@ -65,6 +65,16 @@ class AutoscalerConfig:
     max_scale: int = 0
     max_scale_limit: int = 0
     scale_down_delay: float = 0.0
+    # Bulut's own ceiling per revision (BULUT_MAX_SCALE), not a config-autoscaler key:
+    # like max-scale-limit it bounds max-, min- and initial-scale, but max-scale: "0"
+    # (unlimited) stays allowed and means "up to the ceiling".
+    scale_ceiling: int = 0
+
+    @property
+    def ceiling(self) -> int:
+        """The lowest positive bound of ``max_scale_limit`` and ``scale_ceiling`` (0: none)."""
+        bounds = [b for b in (self.max_scale_limit, self.scale_ceiling) if b > 0]
+        return min(bounds) if bounds else 0
 
     @classmethod
     def from_configmap(cls, data: Mapping[str, str]) -> AutoscalerConfig:

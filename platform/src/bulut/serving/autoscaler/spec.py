@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from bulut.errors import InvalidResourceError
@@ -70,6 +70,21 @@ class DeciderSpec:
     def lower_bound(self) -> int:
         """min-scale, or 0 when the revision is not routed (``ScaleBounds``)."""
         return self.min_scale if self.reachable else 0
+
+    def within(self, ceiling: int) -> DeciderSpec:
+        """This spec with initial-, min- and max-scale at most ``ceiling`` (0: unchanged).
+
+        The data plane's guard for revisions admitted before a ceiling existed (or fed
+        without admission): ``max-scale: 0`` (unlimited) becomes the ceiling.
+        """
+        if ceiling <= 0:
+            return self
+        return replace(
+            self,
+            initial_scale=min(self.initial_scale, ceiling),
+            min_scale=min(self.min_scale, ceiling),
+            max_scale=min(self.max_scale or ceiling, ceiling),
+        )
 
 
 def panic_window(stable_window: float, percentage: float) -> float:
