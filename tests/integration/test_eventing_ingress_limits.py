@@ -40,8 +40,15 @@ async def test_a_one_mib_attribute_or_ten_thousand_ce_headers_are_refused(tmp_pa
     async with eventing_runtime(tmp_path, [broker()]) as rt, httpx.AsyncClient() as http:
         huge = binary_headers("h", source="/" + "s" * (1 << 20))
         assert (await http.post(rt.broker_url, headers=huge, content=b"{}")).status_code == 431
-        many = binary_headers("m", **{f"x{n}": "1" for n in range(10_000)})
-        assert (await http.post(rt.broker_url, headers=many, content=b"{}")).status_code == 431
+        # raw bytes: httpx itself is quadratic in the number of headers
+        head = "".join(f"{k}: {v}\r\n" for k, v in binary_headers("m").items())
+        extensions = "".join(f"ce-x{n}: 1\r\n" for n in range(10_000))
+        raw = f"POST /default/default HTTP/1.1\r\nhost: 127.0.0.1\r\n{head}{extensions}"
+        reader, writer = await asyncio.open_connection("127.0.0.1", rt.port)
+        writer.write((raw + "content-length: 2\r\n\r\n{}").encode())
+        answer = await asyncio.wait_for(reader.read(), 5.0)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 431 ")
         assert rt.eventing.ingress.accepted == 0
 
 
