@@ -110,7 +110,7 @@ def test_an_object_larger_than_a_cluster_stores_is_413(control: httpx.Client) ->
 
     too_big = control.post("/api/v1/namespaces/default/configmaps", json=configmap(1_600_000))
     assert too_big.status_code == 413, too_big.text
-    assert "1572864" in too_big.json()["detail"]
+    assert "1572864" in too_big.json()["message"]
     applied = control.post("/apis/bulut.dev/v1/apply", json={"documents": [configmap(2_000_000)]})
     assert applied.status_code == 413
     fits = control.post("/api/v1/namespaces/default/configmaps", json=configmap(1_000_000))

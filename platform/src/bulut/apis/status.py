@@ -114,7 +114,7 @@ def status_of(error: BulutError, resource: ApiResource | None = None, name: str 
     if isinstance(error, NotFoundError):
         return status(error.message, code=404, reason="NotFound", details=who)
     if isinstance(error, InvalidInputError):
-        code = error.http_status if error.http_status in (400, 422) else 422
+        code = error.http_status if error.http_status in (400, 413, 422) else 422
         details = dict(who)
         message = error.message
         if resource is not None and code == 422:
