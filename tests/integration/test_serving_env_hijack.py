@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bulut.settings import Settings
+from tests.integration.test_serving_dataplane import EVENT_HEADERS
 from tests.integration.test_serving_support import (
     revision,
     route,
@@ -21,14 +22,6 @@ from tests.integration.test_serving_support import (
 )
 
 pytestmark = pytest.mark.integration
-
-EVENT = {
-    "ce-specversion": "1.0",
-    "ce-id": "1",
-    "ce-source": "/t",
-    "ce-type": "t",
-    "content-type": "application/json",
-}
 
 
 def hijacking_env(witness: Path) -> dict[str, str]:
@@ -57,7 +50,9 @@ async def test_interpreter_hijacking_variables_are_stripped(
         plane.feed.put(rev)
         plane.feed.put(route("echo", [("echo-00001", 100, "")]))
         await plane.wait_built("echo-00001")
-        reply = await plane.client.post("/", headers={**plane.host("echo"), **EVENT}, content=b"{}")
+        reply = await plane.client.post(
+            "/", headers={**plane.host("echo"), **EVENT_HEADERS}, content=b"{}"
+        )
         assert reply.status_code == 200, reply.text
         assert not witness.exists()
         env = plane.serving.revisions[("default", "echo-00001")].spec.process_env()
