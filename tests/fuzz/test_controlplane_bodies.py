@@ -20,7 +20,7 @@ from bulut.controlplane import ControlPlane
 from bulut.settings import Settings
 from tests.conftest import free_port
 from tests.fuzz.strategies import BODIES
-from tests.integration.controlplane_server import serve
+from tests.support.controlplane import serve
 
 pytestmark = pytest.mark.integration
 

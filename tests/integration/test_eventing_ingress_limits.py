@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bulut.eventing.ingress import MAX_BATCH_EVENTS
-from tests.integration.test_eventing_support import binary_headers, broker, eventing_runtime
+from tests.support.eventing import binary_headers, broker, eventing_runtime
 
 pytestmark = pytest.mark.integration
 

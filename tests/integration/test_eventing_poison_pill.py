@@ -17,7 +17,7 @@ import pytest
 
 from bulut.eventing.log import EventLog
 from bulut.eventing.records import StoredEvent
-from tests.integration.test_eventing_support import binary_headers, broker, eventing_runtime
+from tests.support.eventing import binary_headers, broker, eventing_runtime
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import pytest
 
 from bulut.settings import Settings
 from tests.integration.test_serving_dataplane import EVENT_HEADERS
-from tests.integration.test_serving_support import (
+from tests.support.serving import (
     revision,
     route,
     start_data_plane,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bulut.settings import Settings
-from tests.integration.test_serving_support import (
+from tests.support.serving import (
     revision,
     route,
     start_data_plane,
