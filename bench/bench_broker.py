@@ -41,7 +41,7 @@ from typing import Any
 
 import uvloop
 
-from bulut.eventing.connections import ConnectionPool
+from bulut.httpd import Client
 
 SUBSCRIBER = """
 import sys, asyncio, uvicorn
@@ -141,16 +141,14 @@ def resources_with_triggers(subscriber_port: int, triggers: int) -> list[dict[st
 Sender = Callable[[int], Awaitable[int]]
 
 
-def sender(pool: ConnectionPool, port: int, path: str, batch: int = 1) -> Sender:
+def sender(pool: Client, port: int, path: str, batch: int = 1) -> Sender:
     """POST event ``i`` (binary mode) or a batch of ``batch`` events starting at ``i``."""
-    host = f"127.0.0.1:{port}"
+    origin = pool.pool("127.0.0.1", port)  # Host: 127.0.0.1:<port>
 
     async def send(i: int) -> int:
         if batch == 1:
             headers = [*HEADERS, (b"ce-type", b"bench.0"), (b"ce-id", str(i).encode())]
-            response = await pool.request(
-                "POST", "127.0.0.1", port, path, host_header=host, headers=headers, body=BODY
-            )
+            response = await origin.request("POST", path, headers=headers, body=BODY)
         else:
             events = [
                 {"specversion": "1.0", "id": f"{i}-{k}", "source": "/bench", "type": "bench.0",
@@ -158,15 +156,8 @@ def sender(pool: ConnectionPool, port: int, path: str, batch: int = 1) -> Sender
                 for k in range(batch)
             ]  # fmt: skip
             headers = [(b"content-type", b"application/cloudevents-batch+json")]
-            response = await pool.request(
-                "POST",
-                "127.0.0.1",
-                port,
-                path,
-                host_header=host,
-                headers=headers,
-                body=json.dumps(events).encode(),
-            )
+            body = json.dumps(events).encode()
+            response = await origin.request("POST", path, headers=headers, body=body)
         return response.status
 
     return send
@@ -232,14 +223,14 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-async def count_of(pool: ConnectionPool, port: int) -> int:
+async def count_of(pool: Client, port: int) -> int:
     """Requests the subscriber has seen."""
-    response = await pool.request("GET", "127.0.0.1", port, "/count", host_header="x")
+    response = await pool.pool("127.0.0.1", port).request("GET", "/count", host="x")
     return int(response.body)
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    pool = ConnectionPool()
+    pool = Client()
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp)
@@ -250,7 +241,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             stop(subscriber)
         figures["recovery"] = await recovery(pool, state / "recovery")
-    await pool.aclose()
+    pool.close()
     targets(figures)
     return figures
 
@@ -272,7 +263,7 @@ def targets(figures: dict[str, Any]) -> None:
 
 
 async def run_ingest_and_e2e(
-    pool: ConnectionPool,
+    pool: Client,
     args: argparse.Namespace,
     state: Path,
     sub_port: int,
@@ -383,7 +374,7 @@ async def run_ingest_and_e2e(
         stop(broker)
 
 
-async def recovery(pool: ConnectionPool, state: Path) -> dict[str, float]:
+async def recovery(pool: Client, state: Path) -> dict[str, float]:
     """kill -9 with a backlog, restart, and time the first redelivery."""
     sub_port, port = free_port(), free_port()
     subscriber = start_subscriber(sub_port, delay=0.05)

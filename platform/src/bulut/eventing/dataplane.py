@@ -16,6 +16,7 @@ from typing import Any
 
 from bulut.errors import BulutError
 from bulut.events import CloudEvent, encode_binary
+from bulut.httpd import Client
 from bulut.manifests.feed import ResourceFeed
 from bulut.observability.metrics import PlatformMetrics
 from bulut.observability.tracer import Tracer
@@ -24,7 +25,6 @@ from bulut.settings import Settings
 from . import queries
 from .admin import build_admin_app, describe_event
 from .capacity import DEFAULT_CAPACITY, Capacity
-from .connections import ConnectionPool
 from .delivery import Deliverer
 from .dispatcher import Dispatcher
 from .ingress import DEFAULT_MAX_EVENT_BYTES, Ingress
@@ -62,9 +62,9 @@ class Eventing:
         self.log = EventLog(state_dir / "eventing" / "broker.db", retention)
         self.tail = Tail()
         self.capacity = Capacity(default_capacity)
-        self.pool = ConnectionPool()
+        self.client = Client()  # keep-alive pools to subscribers and sinks
         self.deliverer = Deliverer(
-            self.pool, self.capacity.gate, self._reinject, tracer=tracer, metrics=metrics
+            self.client, self.capacity.gate, self._reinject, tracer=tracer, metrics=metrics
         )
         self.dispatcher = Dispatcher(self.log, self.deliverer, self.resolve, observe=self._observe)
         self.ingress = Ingress(
@@ -113,7 +113,7 @@ class Eventing:
         if self._opened:
             await self.log.aclose()
             self._opened = False
-        await self.pool.aclose()
+        self.client.close()
 
     async def _prune_forever(self) -> None:
         while True:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulut.events import CloudEvent, encode_header_value
+from bulut.httpd import Client, Header, OriginError, OriginTimeout
 from bulut.observability.metrics import PlatformMetrics
 from bulut.observability.tracer import Tracer
 from bulut.observability.tracing import (
@@ -31,7 +32,6 @@ from bulut.observability.tracing import (
     to_headers,
 )
 
-from .connections import ConnectionPool, Header, Response
 from .dead_letter import error_extensions
 from .delivery_spec import NO_RESPONSE, DeliverySpec
 from .records import Outcome, StoredEvent
@@ -85,11 +85,11 @@ def structured_body(event: StoredEvent) -> bytes:
 
 
 class Deliverer:
-    """Sends events to subscribers and dead-letter sinks through one connection pool."""
+    """Sends events to subscribers and dead-letter sinks through one HTTP client."""
 
     def __init__(
         self,
-        pool: ConnectionPool,
+        client: Client,
         gate: Gate,
         reinject: Reinject,
         *,
@@ -97,7 +97,7 @@ class Deliverer:
         metrics: PlatformMetrics | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self._pool = pool
+        self._client = client
         self._gate = gate
         self._reinject = reinject
         self.tracer = tracer if tracer is not None else Tracer.disabled()
@@ -110,22 +110,21 @@ class Deliverer:
         """One attempt, holding a capacity slot of the target while on the wire."""
         async with self._gate(target):
             try:
-                response: Response = await self._pool.request(
-                    "POST",
+                response = await self._client.request(
+                    b"POST",
                     target.connect_host,
                     target.connect_port,
                     target.path,
                     host_header=target.host_header,
                     headers=headers,
                     body=body,
-                    timeout=timeout or DEFAULT_TIMEOUT,
+                    total=timeout or DEFAULT_TIMEOUT,
                 )
-            except (OSError, TimeoutError) as error:
-                kind = "timeout" if isinstance(error, TimeoutError) else "dispatch error"
+            except OriginError as error:
+                kind = "timeout" if isinstance(error, OriginTimeout) else "dispatch error"
                 return Attempt(NO_RESPONSE, {}, b"", None, f"{kind}: {error}")
-        return Attempt(
-            response.status, response.headers, response.body, _retry_after(response.headers)
-        )
+        fields = response.text_headers()
+        return Attempt(response.status, fields, response.body, _retry_after(fields))
 
     async def deliver(
         self,

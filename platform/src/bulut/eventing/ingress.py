@@ -42,7 +42,7 @@ from bulut.events import (
     encode_header_value,
     headers_from_asgi,
 )
-from bulut.httpd import Reply, Request
+from bulut.httpd import Header, Reply, Request
 from bulut.observability.tracer import Span, Tracer
 from bulut.observability.tracing import (
     TraceContext,
@@ -53,7 +53,6 @@ from bulut.observability.tracing import (
     span_attributes_from_event,
 )
 
-from .connections import Header
 from .delivery import Observer
 from .dispatcher import Dispatcher
 from .log import EventLog

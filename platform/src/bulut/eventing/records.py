@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bulut.httpd import Header
 from bulut.observability.tracing import TraceContext
-
-from .connections import Header
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@ import http
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+Header = tuple[bytes, bytes]
+"""One header as it goes on the wire: (name, value)."""
+
 _TEXT = b"content-type: text/plain; charset=utf-8\r\n"
 _STATUS_LINES: dict[int, bytes] = {}
 

@@ -28,17 +28,38 @@ from typing import Any, Protocol
 from bulut.edge.hosts import HostPolicy, MisdirectedHostError
 from bulut.errors import BulutError, InvalidCloudEventError, problem_response
 from bulut.events import decode, headers_from_asgi
-from bulut.httpd import ClientConnection, Request, Server, text_response
+from bulut.httpd import (
+    ClientConnection,
+    OriginConnection,
+    OriginError,
+    OriginTimeout,
+    Request,
+    Server,
+    text_response,
+)
 from bulut.observability.logs import log_context
 from bulut.observability.tracer import Span
 from bulut.observability.tracing import TraceContext, scan_lowercase_headers
 from bulut.serving.instances import Instance
 from bulut.serving.revisions import RevisionRuntime
 from bulut.serving.router import Router
-from bulut.serving.upstream import HOP_BY_HOP, Connection, UpstreamError
 
 HEALTH_TARGETS = frozenset({b"/health/liveness", b"/health/readiness"})
-DROPPED = HOP_BY_HOP | {b"traceparent", b"tracestate"}
+DROPPED = frozenset(  # hop-by-hop headers, the framing we redo, and the trace we replace
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"content-length",
+        b"expect",  # the gateway answered 100-continue itself and sends the whole body
+        b"traceparent",
+        b"tracestate",
+    }
+)
 CLIENT_CLOSED = 499  # nginx's status for "the client went away first"
 REPLAYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE"})
 BUILD_WAIT_SECONDS = 300.0  # revision-timeout-seconds' default: a request waits that long
@@ -100,14 +121,13 @@ class Exchange:
         "done",
         "gateway",
         "instance",
-        "last_write",
         "request",
         "runtime",
+        "sent_at",
         "span",
         "started",
         "status",
         "task",
-        "timers",
         "upstream",
         "via_activator",
         "written",
@@ -128,14 +148,13 @@ class Exchange:
         self.span = span
         self.started = time.perf_counter()
         self.instance: Instance | None = None
-        self.upstream: Connection | None = None
+        self.upstream: OriginConnection | None = None
         self.task: asyncio.Task[None] | None = None
-        self.timers: list[asyncio.TimerHandle] = []
         self.via_activator = False
         self.written = False
         self.done = False
         self.status = 502
-        self.last_write = 0.0
+        self.sent_at = 0.0  # when the first attempt went out, if a first-byte limit is set
 
     # -- the path ------------------------------------------------------------
     def start(self) -> None:
@@ -163,7 +182,7 @@ class Exchange:
                     pool = self.instance.upstream
                     upstream = pool.idle() or await pool.connect()
                     break
-                except UpstreamError as error:  # nothing was sent: another instance may answer
+                except OriginError as error:  # nothing was sent: another instance may answer
                     refused += 1
                     if self.instance is not None:
                         self.runtime.unreachable(self.instance)
@@ -192,24 +211,35 @@ class Exchange:
             self.instance = None
         self.upstream = None
 
-    def _send(self, upstream: Connection) -> None:
+    def _send(self, upstream: OriginConnection) -> None:
+        """Write the request; the connection times the first byte and the silences
+        (``responseStartTimeoutSeconds``, ``idleTimeoutSeconds``) when the revision sets
+        them. A second attempt gets what is left of the first byte's time."""
         self.upstream = upstream
         request = self.request
-        if not self.timers:  # not on a second attempt: the first one's timers still run
-            self._start_timers()
-        data = serialise(request, self.span.context, self.via_activator)
-        upstream.send(data, self, head_only=request.method == b"HEAD")
-
-    def _start_timers(self) -> None:
-        """The first-byte and idle timers, when the revision sets them."""
         spec = self.runtime.spec
-        loop = self.gateway.loop
-        if 0 < spec.response_start_timeout_seconds < spec.timeout_seconds:
-            timer = loop.call_later(spec.response_start_timeout_seconds, self._first_byte_late)
-            self.timers.append(timer)
-        if 0 < spec.idle_timeout_seconds < spec.timeout_seconds:
-            self.last_write = loop.time()
-            self.timers.append(loop.call_later(spec.idle_timeout_seconds, self._idle_check))
+        limit = spec.timeout_seconds
+        start = spec.response_start_timeout_seconds
+        if 0 < start < limit:
+            now = self.gateway.loop.time()
+            if self.sent_at:
+                start -= now - self.sent_at
+                if start <= 0:
+                    self._expire("request timeout")
+                    return
+            else:
+                self.sent_at = now
+        else:
+            start = 0.0
+        idle = spec.idle_timeout_seconds
+        data = serialise(request, self.span.context, self.via_activator)
+        upstream.send(
+            data,
+            self,
+            head_only=request.method == b"HEAD",
+            response_start=start,
+            idle=idle if 0 < idle < limit else 0.0,
+        )
 
     # -- ResponseSink ------------------------------------------------------------
     def response_head(self, status: int) -> None:
@@ -218,19 +248,20 @@ class Exchange:
     def response_data(self, data: bytes) -> None:
         self.written = True
         self.connection.write(data)
-        if self.last_write:
-            self.last_write = self.gateway.loop.time()
 
     def response_done(self, keep_alive: bool) -> None:
         self._finish(self.status, keep_alive and self.request.keep_alive)
 
-    def response_failed(self, error: UpstreamError, retryable: bool) -> None:
-        if retryable and not self.done and self._replayable():
+    def response_failed(self, error: OriginError) -> None:
+        if error.retryable and not self.done and self._replayable():
             upstream, instance = self.upstream, self.instance
             if upstream is not None and not upstream.reused and instance is not None:
                 self.runtime.unreachable(instance)  # it reset a fresh connection: it is gone
             self._drop_instance()  # no answer byte came back: safe to go again
             self.task = self.gateway.loop.create_task(self._wait())
+            return
+        if isinstance(error, OriginTimeout):  # the first byte came late, or a silence
+            self._fail(504, "request timeout")
             return
         self._fail(error.http_status, error.message)
 
@@ -260,18 +291,6 @@ class Exchange:
         """``timeoutSeconds`` passed (the activator's text if it held the request)."""
         self._expire("activator request timeout" if self.via_activator else "request timeout")
 
-    def _first_byte_late(self) -> None:
-        if not self.written:
-            self._expire("request timeout")
-
-    def _idle_check(self) -> None:
-        idle = self.runtime.spec.idle_timeout_seconds
-        waited = self.gateway.loop.time() - self.last_write
-        if waited >= idle:
-            self._expire("request timeout")
-        elif not self.done:
-            self.timers.append(self.gateway.loop.call_later(idle - waited, self._idle_check))
-
     def _expire(self, text: str) -> None:
         if self.done:
             return
@@ -299,8 +318,6 @@ class Exchange:
             return
         self.done = True
         self.gateway.deadlines.discard(self, self.runtime.spec.timeout_seconds)
-        for timer in self.timers:
-            timer.cancel()
         runtime = self.runtime
         if self.instance is not None:
             runtime.release(self.instance)

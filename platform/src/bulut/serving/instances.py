@@ -19,12 +19,13 @@ import signal
 import time
 from typing import Any
 
+from bulut.httpd import OriginError, OriginPool
 from bulut.serving.queue import Breaker
-from bulut.serving.upstream import Upstream, UpstreamError
 from bulut.serving.zygote import Child
 
 PROBE_INTERVAL = 0.05
 PROBE_ATTEMPT_TIMEOUT = 1.0
+PROBE_HEADERS = [(b"user-agent", b"Knative-Bulut-Probe"), (b"k-kubelet-probe", b"queue")]
 
 
 class State(enum.Enum):
@@ -45,7 +46,7 @@ class Instance:
         self.port = child.port
         self.cold_start = cold_start  # "pool", "fork" or "spawn"
         self.breaker = Breaker(container_concurrency)
-        self.upstream = Upstream(child.port)
+        self.upstream = OriginPool("127.0.0.1", child.port)
         self.state = State.STARTING
         self.started_at = time.monotonic()
         self.ready_at: float | None = None
@@ -107,14 +108,9 @@ class Instance:
                 return False
             writer.close()
             return True
-        request = (
-            f"GET {readiness_path} HTTP/1.1\r\nhost: 127.0.0.1:{self.port}\r\n"
-            "user-agent: Knative-Bulut-Probe\r\nk-kubelet-probe: queue\r\n"
-            "content-length: 0\r\n\r\n"
-        ).encode()
         try:
-            response = await self.upstream.request(request)
-        except UpstreamError:
+            response = await self.upstream.request("GET", readiness_path, headers=PROBE_HEADERS)
+        except OriginError:
             return False
         return 200 <= response.status < 400
 
