@@ -14,7 +14,8 @@ async iterable is streamed (chunked) and never sent twice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Sequence
+from collections.abc import AsyncIterable, Coroutine, Sequence
+from typing import Any
 
 from .client import OriginConnection, OriginError, OriginTimeout, Response
 from .messages import Header
@@ -113,39 +114,43 @@ class OriginPool:
         """One whole exchange (``Host`` is the origin unless given; timeouts in seconds,
         0: none). Raises :class:`OriginError` (:class:`OriginTimeout` for a timer)."""
         name = self.origin if host is None else host
-        timers = {"response_start": response_start, "idle": idle, "total": total}
         if not isinstance(body, bytes):
             head = request_head(method, target, name, headers, None)
-            return await self._streamed(head, body, timers)
+            return await self._streamed(head, body, response_start, idle, total)
         raw = request_head(method, target, name, headers, len(body)) + body
         head_only = method in ("HEAD", b"HEAD")
         connection = self.idle()
-        if connection is not None:
+        while True:
+            reused = connection is not None
+            if connection is None:
+                connection = await self.connect()
             try:
-                return await self._fetch(connection, raw, head_only, timers)
+                return await connection.fetch(
+                    raw, head_only=head_only, response_start=response_start, idle=idle, total=total
+                )
             except OriginError as error:
-                if not error.retryable:
-                    raise  # it answered something, or timed out: not a stale connection
-        return await self._fetch(await self.connect(), raw, head_only, timers)
-
-    @staticmethod
-    async def _fetch(
-        connection: OriginConnection, raw: bytes, head_only: bool, timers: dict[str, float]
-    ) -> Response:
-        try:
-            return await connection.fetch(raw, head_only=head_only, **timers)
-        except asyncio.CancelledError:
-            connection.abort()  # its state is unknown now
-            raise
+                if not (reused and error.retryable):
+                    raise  # it answered something, timed out, or was a fresh connection
+                connection = None  # the origin closed it while idle: once more, fresh
+            except asyncio.CancelledError:
+                connection.abort()  # its state is unknown now
+                raise
 
     async def _streamed(
-        self, head: bytes, body: AsyncIterable[bytes], timers: dict[str, float]
+        self,
+        head: bytes,
+        body: AsyncIterable[bytes],
+        response_start: float,
+        idle: float,
+        total: float,
     ) -> Response:
         connection = self.idle() or await self.connect()
         future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         collector = connection.collector(future)
         try:
-            await connection.stream(head, body, collector, **timers)
+            await connection.stream(
+                head, body, collector, response_start=response_start, idle=idle, total=total
+            )
             return await future
         except BaseException:
             connection.abort()
@@ -178,7 +183,7 @@ class Client:
             )
         return pool
 
-    async def request(
+    def request(
         self,
         method: str | bytes,
         host: str,
@@ -191,9 +196,9 @@ class Client:
         response_start: float = 0.0,
         idle: float = 0.0,
         total: float = 0.0,
-    ) -> Response:
-        """:meth:`OriginPool.request` on the pool for ``host:port``."""
-        return await self.pool(host, port).request(
+    ) -> Coroutine[Any, Any, Response]:
+        """:meth:`OriginPool.request` on the pool for ``host:port`` (await it)."""
+        return self.pool(host, port).request(
             method,
             target,
             host=host_header,
