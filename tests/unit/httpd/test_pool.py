@@ -208,22 +208,24 @@ async def test_connections_beyond_the_idle_limit_are_closed_when_their_answer_en
 
 async def test_the_client_keeps_one_pool_per_origin_and_sends_the_host_it_is_given() -> None:
     heads: list[bytes] = []
+    closed = asyncio.Barrier(3)
 
     async def recording(n: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while request := await read_request(reader):
             heads.append(request.split(b"\r\n")[1])
             writer.write(OK)
+        await closed.wait()
 
     client = Client()
     async with Origin(recording) as one, Origin(recording) as two:
-        for origin in (one, two, one, two):
-            await client.request("GET", "127.0.0.1", origin.port, "/", host_header="svc.local")
-        same = client.pool("127.0.0.1", one.port) is client.pool("127.0.0.1", one.port)
+        for origin in (one, two, one):
+            await client.pool("127.0.0.1", origin.port).request("GET", "/", host="svc.local")
+        await client.pool("127.0.0.1", two.port).request("GET", "/")
         client.close()
+        await asyncio.wait_for(closed.wait(), WAIT)  # both origins saw their connection close
 
-    assert same
     assert (one.connections, two.connections) == (1, 1)
-    assert heads == [b"host: svc.local"] * 4
+    assert heads == [b"host: svc.local"] * 3 + [f"host: 127.0.0.1:{two.port}".encode()]
 
 
 def test_a_request_head_names_the_host_and_frames_the_body() -> None:

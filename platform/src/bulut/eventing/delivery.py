@@ -110,12 +110,11 @@ class Deliverer:
         """One attempt, holding a capacity slot of the target while on the wire."""
         async with self._gate(target):
             try:
-                response = await self._client.request(
+                pool = self._client.pool(target.connect_host, target.connect_port)
+                response = await pool.request(
                     b"POST",
-                    target.connect_host,
-                    target.connect_port,
                     target.path,
-                    host_header=target.host_header,
+                    host=target.host_header,
                     headers=headers,
                     body=body,
                     total=timeout or DEFAULT_TIMEOUT,

@@ -96,11 +96,6 @@ class Collector:
         self.headers: list[Header] = []
         self.body: list[bytes] = []
 
-    def begin(self, future: asyncio.Future[Response]) -> None:
-        """Collect the next response for ``future``."""
-        self.future = future
-        self.status = 0
-
     # -- httptools callbacks
     def on_message_begin(self) -> None:
         self.headers = []  # a 1xx answer's headers are not the response's
@@ -181,7 +176,8 @@ class OriginConnection(asyncio.Protocol):
         except httptools.HttpParserError as error:
             self._fail(OriginError(f"malformed response from {self.pool.origin}: {error}"))
             return
-        sink.response_data(data)
+        if not isinstance(sink, Collector):  # a Collector gets its parts from its parser
+            sink.response_data(data)
         if self._complete:
             self._sink = None
             if self._timer is not None:
@@ -255,7 +251,16 @@ class OriginConnection(asyncio.Protocol):
         """Write a whole request; the response goes to ``sink`` (timeouts in seconds, 0:
         none). ``head_only``: the answer to a HEAD, whose length says nothing."""
         assert self.transport is not None
-        self._begin(sink, self._streaming, head_only, response_start, idle, total)
+        self._sink = sink  # what _begin does, inline: this is the gateway's warm path
+        self._parser = self._streaming
+        self._received = False
+        self._complete = False
+        self._status = 0
+        self._keep_alive = True
+        self._head_only = head_only
+        self._idle = idle
+        if response_start or idle or total:
+            self._arm(response_start, total)
         self.transport.write(request)
 
     async def stream(
@@ -318,7 +323,8 @@ class OriginConnection(asyncio.Protocol):
         collector = self._collector
         if collector is None:
             collector = self._collector = Collector(self)
-        collector.begin(future)
+        collector.future = future
+        collector.status = 0
         return collector
 
     def pause_reading(self) -> None:
@@ -357,11 +363,20 @@ class OriginConnection(asyncio.Protocol):
         self._head_only = head_only
         self._idle = idle
         if response_start or idle or total:
-            now = self.loop.time()
-            self._start_by = now + response_start if response_start else 0.0
-            self._end_by = now + total if total else 0.0
-            self._active_at = now
-            self._timer = self.loop.call_at(self._next_deadline(), self._check_time)
+            self._arm(response_start, total)
+
+    def _arm(self, response_start: float, total: float) -> None:
+        """Start the timers (``self._idle`` is set)."""
+        now = self._active_at = self.loop.time()
+        self._start_by = now + response_start if response_start else 0.0
+        self._end_by = now + total if total else 0.0
+        first = total or response_start or self._idle  # the shortest of those set
+        if response_start and response_start < first:
+            first = response_start
+        if self._idle and self._idle < first:
+            first = self._idle
+        # call_later, not call_at: uvloop's call_at reads the clock again and costs twice
+        self._timer = self.loop.call_later(first, self._check_time)
 
     def _next_deadline(self) -> float:
         deadlines = [self._end_by] if self._end_by else []
@@ -386,7 +401,7 @@ class OriginConnection(asyncio.Protocol):
         else:
             deadline = self._next_deadline()
             if deadline:
-                self._timer = self.loop.call_at(deadline, self._check_time)
+                self._timer = self.loop.call_later(deadline - now, self._check_time)
 
     def _time_out(self, message: str) -> None:
         self._fail(OriginTimeout(message))

@@ -14,8 +14,7 @@ async iterable is streamed (chunked) and never sent twice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Coroutine, Sequence
-from typing import Any
+from collections.abc import AsyncIterable, Sequence
 
 from .client import OriginConnection, OriginError, OriginTimeout, Response
 from .messages import Header
@@ -165,7 +164,8 @@ class OriginPool:
 
 
 class Client:
-    """Keep-alive pools, one per ``(host, port)``, made on first use."""
+    """Keep-alive pools, one per ``(host, port)``, made on first use:
+    ``client.pool(host, port).request(...)``."""
 
     def __init__(
         self, *, connect_timeout: float = CONNECT_TIMEOUT, max_idle: int = MAX_IDLE
@@ -182,32 +182,6 @@ class Client:
                 host, port, connect_timeout=self.connect_timeout, max_idle=self.max_idle
             )
         return pool
-
-    def request(
-        self,
-        method: str | bytes,
-        host: str,
-        port: int,
-        target: str | bytes,
-        *,
-        host_header: str | bytes | None = None,
-        headers: Sequence[Header] = (),
-        body: bytes | AsyncIterable[bytes] = b"",
-        response_start: float = 0.0,
-        idle: float = 0.0,
-        total: float = 0.0,
-    ) -> Coroutine[Any, Any, Response]:
-        """:meth:`OriginPool.request` on the pool for ``host:port`` (await it)."""
-        return self.pool(host, port).request(
-            method,
-            target,
-            host=host_header,
-            headers=headers,
-            body=body,
-            response_start=response_start,
-            idle=idle,
-            total=total,
-        )
 
     def close(self) -> None:
         """Drop every idle connection of every pool."""
