@@ -17,7 +17,7 @@ import yaml
 from hera.workflows import DAG, Container, Env, Parameter, Resource, Task, WorkflowTemplate
 from hera.workflows.models import ValueFrom
 
-from bulut.cli.pipeline_steps import FUNCTION_CI
+from bulut.workflows import FUNCTION_CI
 
 from . import images, rbac
 from .hygiene import pod_gc, ttl

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hera.workflows import DAG, Artifact, Container, CronWorkflow, Env, Parameter, Task
 
-from bulut.cli.pipeline_steps import DR_DRILL
+from bulut.workflows import DR_DRILL
 
 from . import images, rbac
 from .hygiene import pod_gc, transient_retry, ttl

@@ -1,6 +1,6 @@
 """WorkflowTemplate ``function-ci``: lint, test, build, scan and push one function's image.
 
-The DAG is :data:`bulut.cli.pipeline_steps.FUNCTION_CI`, the same steps ``bulut pipeline
+The DAG is :data:`bulut.workflows.FUNCTION_CI`, the same steps ``bulut pipeline
 run function-ci`` runs locally. Steps the catalog marks ``same_on_cluster`` run the catalog's
 command in the checkout; checkout, build, scan and push have cluster templates below. The
 image is built rootless with buildah (kaniko is archived), scanned with trivy from an OCI
@@ -23,7 +23,7 @@ from hera.workflows import (
 )
 from hera.workflows.models import Capabilities, SeccompProfile, SecurityContext, ValueFrom
 
-from bulut.cli.pipeline_steps import FUNCTION_CI, Step
+from bulut.workflows import FUNCTION_CI, Step
 
 from . import images, rbac
 from .hygiene import pod_gc, transient_retry, ttl

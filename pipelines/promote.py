@@ -1,6 +1,6 @@
 """WorkflowTemplate ``promote``: put a digest into an environment and prove it serves.
 
-DAG (:data:`bulut.cli.pipeline_steps.PROMOTE`): checkout the GitOps repository, set the
+DAG (:data:`bulut.workflows.PROMOTE`): checkout the GitOps repository, set the
 digest in ``gitops/overlays/<env>/kustomization.yaml``, publish (dev and staging: commit and
 push; prod: a pull request, then wait for its merge), wait until the Argo CD Application
 ``shop-<env>`` is Synced *at that revision* and Healthy, smoke-test the function with a
@@ -24,7 +24,7 @@ from hera.workflows import (
 )
 from hera.workflows.models import ValueFrom
 
-from bulut.cli.pipeline_steps import PROMOTE, Step
+from bulut.workflows import PROMOTE, Step
 
 from . import images, rbac
 from .hygiene import pod_gc, transient_retry, ttl

@@ -1,6 +1,6 @@
 """Tekton (OpenShift Pipelines): the same two pipelines as Tasks and Pipelines.
 
-Built from the same catalog (:mod:`bulut.cli.pipeline_steps`) and the same shell scripts as
+Built from the same catalog (:mod:`bulut.workflows.steps`) and the same shell scripts as
 the Argo templates: every catalog step is a Task named ``<pipeline>-<step>``, every
 ``depends`` is a ``runAfter``, and an ``on_failure`` step (promote's rollback) is a
 ``finally`` task guarded by ``when: $(tasks.<dep>.status) in [Failed]``. Parameters reach
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bulut.cli.pipeline_steps import FUNCTION_CI, PROMOTE, Pipeline, Step
+from bulut.workflows import FUNCTION_CI, PROMOTE, Pipeline, Step
 
 from . import access, function_ci, images, promote, rbac
 

@@ -16,7 +16,7 @@ from hera.workflows.models import (
     VolumeResourceRequirements,
 )
 
-from bulut.cli.pipeline_steps import Step
+from bulut.workflows import Step
 
 from . import images
 from .hygiene import transient_retry

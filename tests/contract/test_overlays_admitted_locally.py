@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bulut.cli.stack import load_paths
 from bulut.controlplane.plane import ControlPlane
 from bulut.errors import InvalidResourceError
+from bulut.local import load_paths
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAYS = ("dev", "staging", "prod")

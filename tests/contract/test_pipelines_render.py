@@ -11,8 +11,8 @@ import yaml
 from hera.workflows import Container
 from pipelines import ci_dispatch, render
 
-from bulut.cli.pipeline_steps import DR_DRILL, FUNCTION_CI, PROMOTE, Pipeline
 from bulut.manifests.policy import check_container
+from bulut.workflows import DR_DRILL, FUNCTION_CI, PROMOTE, Pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bulut.cli.stack import LocalPlatform
 from bulut.devloop.deploy import deploy, wait_for_rollout
 from bulut.devloop.watch import WATCH_ANNOTATION, FunctionWatcher, Reload
 from bulut.errors import InstanceError
 from bulut.functions.scaffold import Template, create
+from bulut.local import LocalPlatform
 from bulut.settings import Settings
 
 pytestmark = pytest.mark.integration

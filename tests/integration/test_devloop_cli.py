@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bulut.cli.stack import LocalPlatform
+from bulut.local import LocalPlatform
 from bulut.settings import Settings
 
 pytestmark = pytest.mark.integration

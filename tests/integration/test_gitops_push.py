@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bulut.cli.stack import LocalPlatform
 from bulut.functions.scaffold import Template, create
 from bulut.gitops.hooks import install_hook
 from bulut.gitops.plan import Health, SyncStatus
+from bulut.local import LocalPlatform
 from bulut.settings import Settings
 from tests.support.waiting import eventually
 

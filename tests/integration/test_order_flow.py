@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bulut.cli.stack import LocalPlatform
+from bulut.local import LocalPlatform
 from tests.support.platform import NAMESPACE, decided_order, sample_app
 from tests.support.waiting import eventually
 

@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bulut.cli.stack import LocalPlatform
 from bulut.errors import BulutError
+from bulut.local import LocalPlatform
 from bulut.secrets.vault import Vault
 from tests.support.platform import NAMESPACE, decided_order, sample_app
 

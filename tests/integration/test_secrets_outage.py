@@ -16,11 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bulut.cli import podspec, stack
-from bulut.cli.stack import LocalPlatform
 from bulut.errors import NotFoundError
+from bulut.local import LocalPlatform
 from bulut.secrets.devserver import DevServer
-from bulut.serving import dataplane
+from bulut.serving import dataplane, podspec
 from bulut.settings import Settings
 from tests.support.network import free_port
 from tests.support.platform import condition, is_ready, local_settings
@@ -32,7 +31,6 @@ NAMESPACE = "outage"
 V = "vault.hashicorp.com/"
 ECHO_POLICY = f'path "secret/data/{NAMESPACE}/echo/*" {{ capabilities = ["read"] }}\n'
 NOSY_POLICY = f'path "secret/data/{NAMESPACE}/nosy/*" {{ capabilities = ["read"] }}\n'
-bind = stack._bind
 
 
 def service(name: str, *, role: str, reads: str, echo_dir: Path) -> dict[str, Any]:

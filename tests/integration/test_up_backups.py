@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bulut.cli.stack import LocalPlatform
 from bulut.dr.manifest import Manifest
 from bulut.dr.sealing import unseal, write_new_key
 from bulut.errors import ConfigError
+from bulut.local import LocalPlatform
 from tests.support.platform import local_settings, running_platform
 from tests.support.waiting import eventually
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bulut.cli.stack import LocalPlatform
+from bulut.local import LocalPlatform
 from bulut.settings import Settings
 from tests.support.waiting import eventually
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bulut.cli.stack import LocalPlatform
+from bulut.local import LocalPlatform
 from bulut.settings import Settings
 from tests.support.waiting import eventually
 

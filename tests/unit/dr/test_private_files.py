@@ -6,9 +6,9 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from bulut.cli.stack import Layout
 from bulut.dr.locations import DirectoryLocation
 from bulut.dr.snapshot import take_backup
+from bulut.local import Layout
 
 
 def mode(path: Path) -> int:

@@ -93,15 +93,15 @@ async def _run(
     options: dict[str, Any],
     watch: bool = False,
 ) -> None:
-    from . import stack
+    from bulut import local
 
     os.umask(0o077)  # what the platform and its instances write is the user's only
     # Rendering the manifests (`kubectl kustomize`, ~0.2 s) does not need the platform:
     # it runs beside the start, off the loop, instead of delaying the first revision.
     documents = asyncio.ensure_future(
-        asyncio.to_thread(stack.load_paths, manifests, kustomize=kustomize)
+        asyncio.to_thread(local.load_paths, manifests, kustomize=kustomize)
     )
-    platform = stack.LocalPlatform(settings, **options)
+    platform = local.LocalPlatform(settings, **options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

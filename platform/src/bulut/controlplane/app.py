@@ -1,12 +1,18 @@
-"""``create_app(plane)``: the FastAPI app of the control plane (no side effects at import)."""
+"""``create_app(plane)``: the FastAPI app of the control plane (no side effects at import).
+
+What a composition root serves beside the API (``/metrics``, the eventing admin app, the
+dashboard) is given here as ``routes`` and ``mounts``, matched after the API's own routes,
+in order (so a mount at ``/`` answers every path nothing else did).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from starlette.routing import BaseRoute, Mount
 
 from bulut import __version__
 
@@ -18,7 +24,9 @@ if TYPE_CHECKING:
     from .plane import ControlPlane
 
 
-def create_app(plane: ControlPlane) -> FastAPI:
+def create_app(
+    plane: ControlPlane, *, routes: Sequence[BaseRoute] = (), mounts: Sequence[Mount] = ()
+) -> FastAPI:
     """The REST API over one control plane; its lifespan starts the plane if needed."""
 
     @asynccontextmanager
@@ -46,4 +54,5 @@ def create_app(plane: ControlPlane) -> FastAPI:
     app.include_router(apply.router)
     app.include_router(discovery.router)
     app.include_router(resources.router)
+    app.router.routes.extend([*routes, *mounts])
     return app

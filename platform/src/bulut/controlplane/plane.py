@@ -70,11 +70,17 @@ class ControlPlane:
         self._lock = asyncio.Lock()
         self._hub = WatchHub()
         self.access = access.prepare(settings)
-        self._app = create_app(self)
+        self._app: FastAPI | None = None
 
     @property
     def app(self) -> FastAPI:
-        """The REST API (+ /openapi.json, /healthz, /readyz)."""
+        """The REST API (+ /openapi.json, /healthz, /readyz), built on first use.
+
+        A composition root that serves more beside it builds its own with
+        :func:`~bulut.controlplane.app.create_app` (``routes`` and ``mounts``).
+        """
+        if self._app is None:
+            self._app = create_app(self)
         return self._app
 
     @property

@@ -4,6 +4,7 @@
 keeps the pieces in step with it. ``ingress_app`` answers the data plane's
 ``/<ns>/<broker>``: a native ``bulut.httpd`` handler (the gateway's fallback), also
 callable as ASGI; ``admin_app`` is the ASGI app the control plane mounts at ``/eventing``.
+``observe`` (a constructor parameter) sees every event, attempt and delivery record.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bulut.settings import Settings
 from . import queries
 from .admin import build_admin_app, describe_event
 from .capacity import DEFAULT_CAPACITY, Capacity
-from .delivery import Deliverer
+from .delivery import Deliverer, Observer
 from .dispatcher import Dispatcher
 from .ingress import DEFAULT_MAX_EVENT_BYTES, Ingress
 from .log import EventLog
@@ -56,8 +57,10 @@ class Eventing:
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         tracer: Tracer | None = None,
         metrics: PlatformMetrics | None = None,
+        observe: Observer | None = None,
     ) -> None:
         self.settings = settings
+        self._observer = observe
         self.feed = feed
         self.log = EventLog(state_dir / "eventing" / "broker.db", retention)
         self.tail = Tail()
@@ -179,8 +182,11 @@ class Eventing:
 
     # -- observation
     def _observe(self, record: Record) -> None:
+        """Every event, attempt and delivery record: the live tail, then ``observe``."""
         if self.tail.watched:
             self.tail.publish(record)
+        if self._observer is not None:
+            self._observer(record)
 
     async def describe(self, event_id: str) -> list[dict[str, Any]]:
         """The logged events with this id, with their outcomes (admin ``GET /events/{id}``)."""

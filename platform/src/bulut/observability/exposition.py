@@ -30,6 +30,6 @@ class MetricsEndpoint:
 def metrics_route(registry: CollectorRegistry, path: str = "/metrics") -> Route:
     """A Starlette/FastAPI route serving ``registry`` at ``path`` (GET only).
 
-    Add it before any catch-all mount: ``app.router.routes.append(metrics_route(registry))``.
+    Give it to ``create_app(plane, routes=[...])`` (it must come before any catch-all mount).
     """
     return Route(path, MetricsEndpoint(registry), methods=["GET"], include_in_schema=False)

@@ -1,7 +1,7 @@
 """What the metrics read from the planes: plain snapshots behind small Protocols.
 
 Serving, eventing and DR never import this package's collectors, and this package never
-imports them: ``bulut.cli.stack`` adapts their objects to these Protocols (a few lines
+imports them: ``bulut.local.stats`` adapts their objects to these Protocols (a few lines
 each, see docs/observability.md). Snapshots are taken at scrape time, so the hot paths
 pay nothing for them.
 """

@@ -1,6 +1,7 @@
 """What a kubelet and Vault Agent do to a pod before it starts, done for a local revision.
 
-Serving calls :class:`PodSpecHooks` before a revision's zygote starts (``RevisionHooks``):
+Serving calls :class:`PodSpecHooks` before a revision's zygote starts (it is a
+:class:`~bulut.serving.dataplane.RevisionHooks`; ``bulut.local`` plugs it in):
 
 - ``envFrom`` and ``valueFrom`` are resolved as a kubelet would: ConfigMaps from the control
   plane, Secrets from the local Vault's KV at ``<namespace>/<secret>`` (a Kubernetes Secret
@@ -23,7 +24,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bulut.errors import (
     BulutError,
@@ -45,10 +46,18 @@ POD_TMP = "/tmp"
 RERENDER_SECONDS = 5.0
 
 
-class ConfigMapReader:
-    """What the hooks need from the control plane."""
+class ResourceReader(Protocol):
+    """The one read the hooks make of the control plane (``ControlPlane.get``)."""
 
-    def __init__(self, control: Any) -> None:
+    async def get(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
+        """One resource; NotFoundError when absent."""
+        ...
+
+
+class ConfigMapReader:
+    """What the hooks need from the control plane: ConfigMap data."""
+
+    def __init__(self, control: ResourceReader) -> None:
         self._control = control
 
     async def data(self, namespace: str, name: str) -> dict[str, str]:
@@ -84,7 +93,7 @@ def rewrite_pod_paths(env: Mapping[str, str], tmp_dir: Path, secrets_dir: Path) 
 
 @dataclass
 class PodSpecHooks:
-    """Serving's RevisionHooks for `bulut up`."""
+    """Serving's RevisionHooks for the local platform (`bulut up`)."""
 
     vault: Vault
     configmaps: ConfigMapReader

@@ -1,4 +1,4 @@
-"""What `bulut up` does to a revision's pod spec before it starts (bulut.cli.podspec).
+"""What `bulut up` does to a revision's pod spec before it starts (bulut.serving.podspec).
 
 ConfigMaps come from a small in-memory control plane; Secrets, tokens and rendered files come
 from a real OpenBao dev server, because what matters is what Vault really allows.
@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from bulut.cli.podspec import ConfigMapReader, PodSpecHooks, rewrite_pod_paths
 from bulut.errors import InvalidResourceError, NotFoundError, SecretUnavailableError
 from bulut.secrets.devserver import DevServer
 from bulut.secrets.vault import Vault
+from bulut.serving.podspec import ConfigMapReader, PodSpecHooks, rewrite_pod_paths
 
 V = "vault.hashicorp.com/"
 NAMESPACE = "shop-dev"

@@ -1,24 +1,25 @@
 """The local platform as one object: control plane, serving and eventing on one loop.
 
-This is the only place the planes meet (docs/adr/0001). `bulut up` and the end-to-end
-tests both use :class:`LocalPlatform`, so what the tests prove is what users run.
+This is the only place the planes meet (docs/adr/0001): each is built with what it needs
+(observers, routes, mounts, hooks) as constructor parameters. `bulut up` and the
+end-to-end tests both use :class:`LocalPlatform`, so what the tests prove is what users run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
+from starlette.routing import Mount
 
 from bulut.controlplane import ControlPlane
+from bulut.controlplane.app import create_app
 from bulut.dashboard import create_dashboard
 from bulut.devloop.deploy import FUNCTION_PATH
 from bulut.devloop.watch import FunctionWatcher, Reload
@@ -41,78 +42,15 @@ from bulut.secrets.bootstrap import BootstrapReport, Seed, bootstrap
 from bulut.secrets.connection import forget, remember
 from bulut.serving import Serving
 from bulut.serving.front import Front
+from bulut.serving.podspec import ConfigMapReader, PodSpecHooks
 from bulut.settings import Settings
 
 from .edge import guard
-from .podspec import ConfigMapReader, PodSpecHooks
-from .stats import EventingStats, ServingStats, chain
-
-
-@dataclass
-class Layout:
-    """Where the platform keeps its state, all under ``settings.state_dir``."""
-
-    root: Path
-    builds_dir: Path | None = None
-
-    @property
-    def builds(self) -> Path:
-        """Function environments (revision builds): a cache, by default outside the state."""
-        return self.builds_dir or self.root / "builds"
-
-    @property
-    def recipes(self) -> Path:
-        """Which environments the platform runs (state: a backup keeps these)."""
-        return self.root / "recipes"
-
-    @property
-    def volumes(self) -> Path:
-        """Per-service working directories (a function's own SQLite lives here)."""
-        return self.root / "volumes"
-
-    @property
-    def eventing(self) -> Path:
-        """The broker log and delivery state."""
-        return self.root / "eventing"
-
-    def create(self) -> None:
-        """Create every directory; the state's own are the owner's only (0700).
-
-        The state holds function data (card tokens), the broker's events and Vault's
-        unseal key: other users of the machine must not read it.
-        """
-        for path in (self.root, self.builds, self.volumes, self.eventing):
-            path.mkdir(parents=True, exist_ok=True)
-        for path in (self.root, self.volumes, self.eventing):
-            path.chmod(0o700)
-
+from .layout import Layout
+from .servers import EmbeddedServer, bind, embedded_server
+from .stats import EventingStats, ServingStats
 
 logger = logging.getLogger(__name__)
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """A uvicorn server that leaves signals to `bulut up` (which stops every plane in order)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    """Bind a listening socket now, so a busy port fails fast with a clear message."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        raise ConfigError(
-            f"cannot listen on {host}:{port} ({error.strerror}): "
-            f"stop what uses it or pick another port (--data-port/--control-port)"
-        ) from None
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
 
 
 def load_paths(paths: Sequence[Path], *, kustomize: bool) -> list[dict[str, Any]]:
@@ -152,7 +90,7 @@ class LocalPlatform:
     eventing: Eventing = field(init=False)
     front: Front | None = field(init=False, default=None)
     gitops: GitOpsController = field(init=False)
-    _servers: list[uvicorn.Server] = field(init=False, default_factory=list)
+    _servers: list[EmbeddedServer] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(init=False, default_factory=list)
 
     @property
@@ -181,8 +119,8 @@ class LocalPlatform:
             }
         )
         self.layout.create()
-        data_sock = _bind(self.settings.host, self.settings.data_port)
-        control_sock = _bind(self.settings.host, self.settings.control_port)
+        data_sock = bind(self.settings.host, self.settings.data_port)
+        control_sock = bind(self.settings.host, self.settings.control_port)
         # Port 0 means "any": record what the kernel chose so URLs in status are right.
         self.settings = self.settings.model_copy(
             update={
@@ -203,6 +141,7 @@ class LocalPlatform:
             sync_fanout=self.sync_fanout,
             tracer=self.telemetry.tracer,
             metrics=metrics,
+            observe=metrics.observe_eventing,
         )
         self.pods = PodSpecHooks(self.vault, ConfigMapReader(self.control))
         self.serving = Serving(
@@ -224,16 +163,7 @@ class LocalPlatform:
             brokers=EventingStats(self.eventing),
             backups=self.backups,
         )
-        self.eventing.ingress.observe = chain(
-            self.eventing.ingress.observe, metrics.observe_eventing
-        )
-        self.eventing.dispatcher.observe = chain(
-            self.eventing.dispatcher.observe, metrics.observe_eventing
-        )
-        self.control.app.router.routes.append(metrics_route(metrics.registry))
-        self.control.app.mount("/eventing", self.eventing.admin_app)
         self.gitops = self._gitops_controller()
-        self.control.app.include_router(gitops_routes(self.gitops))
         self.dashboard = create_dashboard(
             self.control,
             eventing_base="/eventing",
@@ -242,20 +172,25 @@ class LocalPlatform:
             gitops_base="/gitops",
         )
         await self.dashboard.start()
-        self.control.app.mount("/", self.dashboard)  # last: it answers every other path
+        control_app = create_app(
+            self.control,
+            routes=[metrics_route(metrics.registry), *gitops_routes(self.gitops).routes],
+            # the dashboard last: it answers every other path
+            mounts=[Mount("/eventing", self.eventing.admin_app), Mount("/", self.dashboard)],
+        )
         self._tasks.append(asyncio.create_task(self.serving.run(), name="serving"))
         self._tasks.append(asyncio.create_task(self.eventing.run(), name="eventing"))
         self._tasks.append(asyncio.create_task(self.gitops.run(), name="gitops"))
         self._start_backups()
         hosts = HostPolicy.for_settings(self.settings)  # DNS rebinding, cross-origin writes
-        control_edge = guard(self.control.app, self.settings, control_plane=True)
-        self._serve(HostGuard(control_edge or self.control.app, hosts), control_sock)
+        control_edge = guard(control_app, self.settings, control_plane=True)
+        self._serve(HostGuard(control_edge or control_app, hosts), control_sock)
         # The data plane's gateway: no ASGI on the warm path; the edge checks every request.
         edge = guard(self.serving.router.fallback, self.settings, control_plane=False)
         metrics.watch(edge=EdgeRejections(control_edge, edge))
         self.front = Front(self.serving.router, sock=data_sock, guard=edge, hosts=hosts)
         await self.front.start()
-        await asyncio.gather(*(self._until_started(server) for server in self._servers))
+        await asyncio.gather(*(server.until_started() for server in self._servers))
 
     def _gitops_controller(self) -> GitOpsController:
         """The local Argo CD, with the repository's Lua health check when there is one, and
@@ -340,30 +275,15 @@ class LocalPlatform:
             return
 
     def _serve(self, app: Any, sock: socket.socket) -> None:
-        """Serve an ASGI app (the control plane) with uvicorn on this loop."""
+        """Serve an ASGI app (the control plane) with uvicorn on this loop (TLS off loopback)."""
         tls = self.control.access
-        config = uvicorn.Config(
+        server = embedded_server(
             app,
-            ssl_certfile=str(tls.cert_file) if tls else None,
-            ssl_keyfile=str(tls.key_file) if tls else None,
-            server_header=True,
-            date_header=True,
-            proxy_headers=False,
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            http="httptools",
-            loop="none",
-            timeout_graceful_shutdown=5,
+            certfile=tls.cert_file if tls else None,
+            keyfile=tls.key_file if tls else None,
         )
-        server = _EmbeddedServer(config)
         self._servers.append(server)
         self._tasks.append(asyncio.create_task(server.serve(sockets=[sock]), name="server"))
-
-    @staticmethod
-    async def _until_started(server: uvicorn.Server) -> None:
-        while not server.started:
-            await asyncio.sleep(0.01)
 
     async def apply_paths(self, paths: Sequence[Path], *, kustomize: bool) -> list[Any]:
         """Apply YAML from files/directories (or kustomizations) through the control plane."""

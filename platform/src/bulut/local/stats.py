@@ -6,9 +6,8 @@ The planes expose plain objects; these turn them into the stats records
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from bulut.eventing import Eventing
 from bulut.observability.stats import BrokerStats, RevisionStats, TriggerStats
@@ -67,19 +66,3 @@ class EventingStats:
             log_head=self.eventing.log.head,
             triggers=tuple(triggers),
         )
-
-
-Observer = Callable[[Mapping[str, Any]], None]
-
-
-def chain(
-    *observers: Callable[[dict[str, Any]], None] | Observer | None,
-) -> Callable[[dict[str, Any]], None]:
-    """Call each observer in turn (eventing's Observer shape)."""
-    present = [o for o in observers if o is not None]
-
-    def observe(record: dict[str, Any]) -> None:
-        for observer in present:
-            observer(record)
-
-    return observe

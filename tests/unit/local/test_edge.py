@@ -8,8 +8,8 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from bulut.cli.edge import guard, wrap
 from bulut.errors import ConfigError
+from bulut.local.edge import guard, wrap
 from bulut.serving.front import Front
 from bulut.serving.router import Router
 from bulut.serving.traffic import Split
