@@ -9,7 +9,9 @@ the CLI prints ``error: <message>`` and exits 2, HTTP handlers answer
     ├── InvalidInputError           user input that fails validation (names a field/path)
     │   ├── InvalidCloudEventError      a CloudEvent that breaks the spec (names the attribute)
     │   ├── InvalidResourceError        a Knative resource that fails webhook rules (names the path)
-    │   └── ManifestError               YAML that cannot be read (names file, document, path)
+    │   ├── ManifestError               YAML that cannot be read (names file, document, path)
+    │   └── InvalidValueError           a value a parser cannot read (duration, URL, schedule);
+    │                                   also a ValueError, for code that parses with one
     ├── NotFoundError               a resource, function or event that does not exist
     ├── ConflictError               a write that clashes with what exists
     ├── FunctionProjectError        a function folder that is not a valid project
@@ -80,6 +82,15 @@ class ManifestError(InvalidInputError):
     """YAML that cannot be loaded; the message names file, document index and path."""
 
     title = "Invalid manifest"
+
+
+class InvalidValueError(InvalidInputError, ValueError):
+    """A value a parser cannot read (an ISO-8601 duration, a sink URL, a cron schedule).
+
+    Also a :class:`ValueError`: parsing code that catches ``ValueError`` keeps working.
+    """
+
+    title = "Invalid value"
 
 
 class NotFoundError(BulutError):

@@ -130,6 +130,13 @@ class Settings(BaseSettings):
     log_level: str = Field(default="info", description="debug, info, warning or error.")
     log_json: bool = Field(default=False, description="Emit JSON log lines.")
 
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment twin of a field: ``data_port`` -> ``BULUT_DATA_PORT``."""
+        if field not in cls.model_fields:
+            raise KeyError(field)
+        return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
     @property
     def allowed_host_names(self) -> frozenset[str]:
         """The names in ``allowed_hosts``, lower case."""

@@ -17,7 +17,6 @@ from bulut.controlplane.validation import (
     validate_sinkbinding,
     validate_trigger,
 )
-from bulut.controlplane.validation.eventing import iso_duration_seconds
 from bulut.errors import InvalidResourceError
 from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.serving.autoscaler import decider_spec
@@ -511,22 +510,6 @@ def test_sinkbinding_needs_a_subject_with_name_or_selector() -> None:
     assert caught.value.field == "spec.subject"
     binding["spec"]["subject"]["name"] = "d"
     validate_sinkbinding(binding)
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [
-        ("PT0.2S", 0.2),
-        ("PT1M", 60),
-        ("PT1H30M", 5400),
-        ("P1D", 86400),
-        ("PT", None),
-        ("P", None),
-        ("1s", None),
-    ],
-)
-def test_iso_durations_parse_like_knative(text: str, seconds: float | None) -> None:
-    assert iso_duration_seconds(text) == seconds
 
 
 def test_the_webhook_bounds_only_timeout_seconds_by_max_revision_timeout() -> None:

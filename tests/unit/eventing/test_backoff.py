@@ -4,21 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulut.eventing.backoff import BackoffPolicy, parse_duration, retry_after_wait, retry_wait
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("PT0.2S", 0.2), ("PT1S", 1.0), ("PT1M30S", 90.0), ("PT2H", 7200.0), ("P1D", 86400.0)],
-)
-def test_parses_iso8601_durations(text: str, seconds: float) -> None:
-    assert parse_duration(text) == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize("text", ["", "P", "PT", "0.2s", "PT-1S", "1 second"])
-def test_rejects_what_is_not_an_iso8601_duration(text: str) -> None:
-    with pytest.raises(ValueError, match="ISO-8601"):
-        parse_duration(text)
+from bulut.eventing.backoff import BackoffPolicy, retry_after_wait, retry_wait
 
 
 @pytest.mark.parametrize(

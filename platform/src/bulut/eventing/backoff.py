@@ -9,14 +9,7 @@ production call path (see docs/eventing.md).
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
-
-_DURATION = re.compile(
-    r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
-    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
-)
 
 
 class BackoffPolicy(StrEnum):
@@ -24,23 +17,6 @@ class BackoffPolicy(StrEnum):
 
     linear = "linear"
     exponential = "exponential"
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in an ISO-8601 duration such as ``PT0.2S`` or ``PT1M30S``.
-
-    Raises ``ValueError`` for anything else (Knative's webhook rejects those too).
-    """
-    match = _DURATION.match(text.strip())
-    if match is None or text.strip() in {"P", "PT"} or text.strip().endswith("T"):
-        raise ValueError(f"not an ISO-8601 duration: {text!r}")
-    parts = {k: float(v) for k, v in match.groupdict().items() if v is not None}
-    return (
-        parts.get("days", 0.0) * 86400
-        + parts.get("hours", 0.0) * 3600
-        + parts.get("minutes", 0.0) * 60
-        + parts.get("seconds", 0.0)
-    )
 
 
 def retry_wait(policy: BackoffPolicy | None, delay: float | None, retry_index: int) -> float:

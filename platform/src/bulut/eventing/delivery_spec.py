@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .backoff import BackoffPolicy, parse_duration, retry_after_wait, retry_wait
+from bulut.errors import InvalidValueError
+from bulut.manifests.durations import iso8601_seconds
+
+from .backoff import BackoffPolicy, retry_after_wait, retry_wait
 
 RETRYABLE_CODES = frozenset({404, 408, 409, 429})
 NO_RESPONSE = 0  # stands for "no HTTP response" (connection error, timeout)
@@ -60,28 +63,27 @@ def parse_delivery(
 ) -> DeliverySpec:
     """Read a ``delivery`` block; ``dead_letter_sink_uri`` is the resolved sink URL.
 
-    Raises ``ValueError`` naming the field when a value cannot be read.
+    Raises :class:`~bulut.errors.InvalidValueError` (a ValueError) naming the field when a
+    value cannot be read.
     """
 
     def duration(field: str) -> float | None:
         value = delivery.get(field)
         if value in (None, ""):
             return None
-        try:
-            return parse_duration(str(value))
-        except ValueError as error:
-            raise ValueError(f"delivery.{field}: {error}") from None
+        return iso8601_seconds(str(value), field=f"delivery.{field}")
 
     policy_text = delivery.get("backoffPolicy")
     try:
         policy = BackoffPolicy(policy_text) if policy_text else None
     except ValueError:
-        raise ValueError(
-            f"delivery.backoffPolicy: {policy_text!r} is not linear or exponential"
+        raise InvalidValueError(
+            f"delivery.backoffPolicy: {policy_text!r} is not linear or exponential",
+            field="delivery.backoffPolicy",
         ) from None
     retry = int(delivery.get("retry") or 0)
     if retry < 0:
-        raise ValueError("delivery.retry: must be >= 0")
+        raise InvalidValueError("delivery.retry: must be >= 0", field="delivery.retry")
     delay = duration("backoffDelay")
     if dead_letter_sink_uri is None:
         sink = delivery.get("deadLetterSink") or {}

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bulut.errors import InvalidValueError
+
 CLUSTER_BROKER_HOST = "broker-ingress.knative-eventing.svc.cluster.local"
 
 
@@ -32,11 +34,12 @@ class Target:
 def resolve_sink(url: str, *, host: str, data_port: int, domain: str = "localhost") -> Target:
     """Resolve ``url`` against the data plane at ``host:data_port``.
 
-    Raises ``ValueError`` when the URL is not an absolute http URL.
+    Raises :class:`~bulut.errors.InvalidValueError` (a ValueError) when the URL is not an
+    absolute http URL.
     """
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
-        raise ValueError(f"not an absolute http URL: {url!r}")
+        raise InvalidValueError(f"not an absolute http URL: {url!r}")
     hostname = parts.hostname.lower()
     port = parts.port or 80
     path = parts.path or "/"

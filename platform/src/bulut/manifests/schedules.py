@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from bulut.errors import InvalidValueError
+
 
 def next_fire(schedule: str, timezone: str | None, after: datetime) -> datetime:
     """The first tick strictly after ``after`` (aware, UTC), per Knative's cron rules."""
@@ -24,15 +26,19 @@ def next_fire(schedule: str, timezone: str | None, after: datetime) -> datetime:
             timezone = timezone or zone_name
             expression = expression.strip()
     if expression.startswith("@every"):
-        raise ValueError("spec.schedule: @every is not supported by PingSource")
+        raise InvalidValueError(
+            "spec.schedule: @every is not supported by PingSource", field="spec.schedule"
+        )
     try:
         zone = ZoneInfo(timezone) if timezone else ZoneInfo("UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"spec.timezone: unknown time zone {timezone!r}") from None
+        raise InvalidValueError(
+            f"spec.timezone: unknown time zone {timezone!r}", field="spec.timezone"
+        ) from None
     seconds_first = len(expression.split()) == 6
     try:
         iterator = croniter(expression, after.astimezone(zone), second_at_beginning=seconds_first)
         tick: datetime = iterator.get_next(datetime)
     except (ValueError, KeyError) as error:
-        raise ValueError(f"spec.schedule: {error}") from None
+        raise InvalidValueError(f"spec.schedule: {error}", field="spec.schedule") from None
     return tick.astimezone(UTC)

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bulut.errors import InvalidValueError
+
 # ruff's own defaults change between releases; a function's lint is pinned to errors and
 # bugbear, at the functions' own Python floor (their pyproject says >=3.10).
 FUNCTION_LINT = (
@@ -60,9 +62,11 @@ class Step:
 
     def __post_init__(self) -> None:
         if self.command is None and not self.local_skip:
-            raise ValueError(f"step {self.name}: without a local command, say why (local_skip)")
+            raise InvalidValueError(
+                f"step {self.name}: without a local command, say why (local_skip)"
+            )
         if self.same_on_cluster and self.command is None:
-            raise ValueError(f"step {self.name}: same_on_cluster needs a command")
+            raise InvalidValueError(f"step {self.name}: same_on_cluster needs a command")
 
     @property
     def depends_expression(self) -> str | None:
@@ -89,10 +93,10 @@ class Pipeline:
         by_name: dict[str, Step] = {}
         for step in self.steps:
             if step.name in by_name:
-                raise ValueError(f"pipeline {self.name}: step {step.name} is defined twice")
+                raise InvalidValueError(f"pipeline {self.name}: step {step.name} is defined twice")
             unknown = [name for name in step.depends if name not in by_name]
             if unknown:
-                raise ValueError(
+                raise InvalidValueError(
                     f"pipeline {self.name}: step {step.name} depends on {', '.join(unknown)}, "
                     "which is not defined before it"
                 )

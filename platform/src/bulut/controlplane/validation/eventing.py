@@ -10,30 +10,24 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from bulut.errors import InvalidValueError
 from bulut.events.filters import compile_trigger_filter
+from bulut.manifests.durations import iso8601_seconds
 from bulut.manifests.schedules import next_fire
 
 from .common import check_destination, fail, mapping_at, validate_metadata
 
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9]*$")
-_ISO_DURATION = re.compile(
-    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
-    r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
 
 
-def iso_duration_seconds(text: str) -> float | None:
-    """Seconds in an ISO-8601 duration such as ``PT0.2S`` or ``PT1M``; None if invalid."""
-    match = _ISO_DURATION.match(text)
-    if not match or text in {"P", "PT"} or text.endswith("T"):
+def _seconds(raw: Any) -> float | None:
+    """Seconds in an ISO-8601 duration string; None for anything else."""
+    if not isinstance(raw, str):
         return None
-    parts = {k: float(v) for k, v in match.groupdict().items() if v is not None}
-    return (
-        parts.get("d", 0) * 86400
-        + parts.get("h", 0) * 3600
-        + parts.get("m", 0) * 60
-        + parts.get("s", 0)
-    )
+    try:
+        return iso8601_seconds(raw)
+    except InvalidValueError:
+        return None
 
 
 def validate_delivery(value: Any, path: str) -> None:
@@ -49,10 +43,10 @@ def validate_delivery(value: Any, path: str) -> None:
         fail(f"invalid value: {policy}", f"{path}.backoffPolicy")
     for key in ("backoffDelay", "timeout", "retryAfterMax"):
         raw = delivery.get(key)
-        if raw is not None and (not isinstance(raw, str) or iso_duration_seconds(raw) is None):
+        if raw is not None and _seconds(raw) is None:
             fail(f"invalid value: {raw}", f"{path}.{key}")
     timeout = delivery.get("timeout")
-    if isinstance(timeout, str) and iso_duration_seconds(timeout) == 0:
+    if _seconds(timeout) == 0:
         fail(f"invalid value: {timeout}", f"{path}.timeout")
     fmt = delivery.get("format")
     if fmt is not None and fmt not in {"json", "binary"}:

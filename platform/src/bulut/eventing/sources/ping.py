@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bulut.errors import InvalidValueError
 from bulut.events import CloudEvent, new_event
 from bulut.manifests.schedules import next_fire
 
@@ -52,13 +53,17 @@ def parse_ping_source(obj: Mapping[str, Any]) -> PingSpec:
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
     if spec.get("data") is not None and spec.get("dataBase64") is not None:
-        raise ValueError("spec.data and spec.dataBase64 are mutually exclusive")
+        raise InvalidValueError(
+            "spec.data and spec.dataBase64 are mutually exclusive", field="spec.dataBase64"
+        )
     data: bytes | None = None
     if spec.get("dataBase64") is not None:
         try:
             data = base64.b64decode(str(spec["dataBase64"]), validate=True)
         except ValueError:
-            raise ValueError("spec.dataBase64 is not valid base64") from None
+            raise InvalidValueError(
+                "spec.dataBase64 is not valid base64", field="spec.dataBase64"
+            ) from None
     elif spec.get("data") is not None:
         data = str(spec["data"]).encode()
     schedule = str(spec.get("schedule") or "* * * * *")
