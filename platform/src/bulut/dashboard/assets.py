@@ -152,7 +152,7 @@ async function syncApp(name, button){
 async function showDiff(name){
   const res = await fetch(cfg.gitops + '/apps/' + encodeURIComponent(name) + '/diff');
   const body = res.ok ? await res.json() : {diffs: []};
-  $('gitops-diff').textContent = body.diffs.map((d) => d.diff).join('\n\n') || 'no difference';
+  $('gitops-diff').textContent = body.diffs.map((d) => d.diff).join('\\n\\n') || 'no difference';
 }
 live(); tail(); deadLetters(); gitops(); setInterval(gitops, 3000);
 })();
