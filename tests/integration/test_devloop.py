@@ -16,7 +16,7 @@ from bulut.devloop.watch import WATCH_ANNOTATION, FunctionWatcher, Reload
 from bulut.errors import InstanceError
 from bulut.functions.scaffold import Template, create
 from bulut.local import LocalPlatform
-from bulut.settings import Settings
+from tests.support.platform import local_settings, running_platform
 
 pytestmark = pytest.mark.integration
 
@@ -25,22 +25,14 @@ NAMESPACE = "dev"
 
 @pytest.fixture
 async def platform(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlatform]:
-    vault = repo_root / "gitops" / "platform" / "vault"
-    settings = Settings(
-        state_dir=tmp_path / "state",
+    """A started platform on ephemeral ports, function builds cached across tests."""
+    settings = local_settings(
+        tmp_path,
         builds_dir=repo_root / ".bulut" / "test-builds",
         functions_dir=tmp_path / "functions",
-        data_port=0,
-        control_port=0,
-        vault_policies_dir=vault / "policies",
-        vault_seed=vault / "dev-seed.yaml",
     )
-    local = LocalPlatform(settings, check_images=False)
-    await local.start()
-    try:
+    async with running_platform(settings, check_images=False) as local:
         yield local
-    finally:
-        await local.aclose()
 
 
 @pytest.fixture

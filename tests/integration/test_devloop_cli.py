@@ -12,29 +12,19 @@ from pathlib import Path
 import pytest
 
 from bulut.local import LocalPlatform
-from bulut.settings import Settings
+from tests.support.platform import local_settings, running_platform
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def platform(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlatform]:
-    vault = repo_root / "gitops" / "platform" / "vault"
-    settings = Settings(
-        state_dir=tmp_path / "state",
-        builds_dir=repo_root / ".bulut" / "test-builds",
-        functions_dir=tmp_path / "none",
-        data_port=0,
-        control_port=0,
-        vault_policies_dir=vault / "policies",
-        vault_seed=vault / "dev-seed.yaml",
+    """A started platform on ephemeral ports, function builds cached across tests."""
+    settings = local_settings(
+        tmp_path, builds_dir=repo_root / ".bulut" / "test-builds", functions_dir=tmp_path / "none"
     )
-    local = LocalPlatform(settings, check_images=False)
-    await local.start()
-    try:
+    async with running_platform(settings, check_images=False) as local:
         yield local
-    finally:
-        await local.aclose()
 
 
 async def bulut(platform: LocalPlatform, *args: str) -> tuple[int, str, str]:

@@ -14,7 +14,7 @@ from bulut.functions.scaffold import Template, create
 from bulut.gitops.hooks import install_hook
 from bulut.gitops.plan import Health, SyncStatus
 from bulut.local import LocalPlatform
-from bulut.settings import Settings
+from tests.support.platform import local_settings, running_platform
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -68,23 +68,17 @@ def origin(tmp_path: Path) -> tuple[Path, Path]:
 async def platform(
     tmp_path: Path, repo_root: Path, origin: tuple[Path, Path]
 ) -> AsyncIterator[LocalPlatform]:
-    vault = repo_root / "gitops" / "platform" / "vault"
-    settings = Settings(
-        state_dir=tmp_path / "state",
+    """A started platform on ephemeral ports, function builds cached across tests."""
+    settings = local_settings(
+        tmp_path,
         builds_dir=repo_root / ".bulut" / "test-builds",
         functions_dir=tmp_path / "none",
-        data_port=0,
-        control_port=0,
-        vault_policies_dir=vault / "policies",
-        vault_seed=vault / "dev-seed.yaml",
         gitops_health_check=repo_root / "gitops" / "argocd" / "health-check.lua",
     )
-    local = LocalPlatform(settings, check_images=False, sync=[f"{origin[1]}#main:deploy"])
-    await local.start()
-    try:
+    async with running_platform(
+        settings, check_images=False, sync=[f"{origin[1]}#main:deploy"]
+    ) as local:
         yield local
-    finally:
-        await local.aclose()
 
 
 async def healthy(platform: LocalPlatform) -> None:
