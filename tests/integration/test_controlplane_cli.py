@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bulut.cli.eventing import destination
 from bulut.cli.main import build_app, exit_code_for
 from bulut.cli.resources import ControlPlaneClient
-from bulut.cli.service import ServiceFlags, new_service, update_service
 from bulut.errors import BulutError, InvalidInputError
+from bulut.manifests.kn import ServiceFlags, destination, new_service, update_service
 from bulut.settings import Settings
 from tests.support.controlplane import serve
 from tests.support.network import free_port

@@ -10,6 +10,7 @@ import pytest
 
 from bulut.dr.drills.runner import DrillRunner, write_report
 from bulut.dr.drills.scenario import load_scenario
+from bulut.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -20,7 +21,7 @@ DRILLS = REPO / "disaster-recovery" / "drills"
 @pytest.mark.parametrize("scenario", ["standard", "kill-runtime", "corrupt-database", "lose-vault"])
 def test_the_drill_recovers_with_no_acked_event_lost(scenario: str, tmp_path: Path) -> None:
     drill = load_scenario(DRILLS / f"{scenario}.yaml")
-    report = DrillRunner(drill, REPO).run()
+    report = DrillRunner(drill, REPO, Settings()).run()
     markdown, _ = write_report(report, tmp_path)
     assert report.error is None, markdown.read_text()
     assert report.acked == drill.seed.events + drill.seed.after_backup

@@ -30,7 +30,7 @@ CLI = (
     "app = typer.Typer()\n"
     "@app.callback()\n"
     "def root() -> None: ...\n"
-    "events.register(app)\n"
+    "app.add_typer(events.group(), name='events')\n"
     "app()\n"
 )
 
@@ -42,7 +42,7 @@ def _app() -> typer.Typer:
     def root() -> None:
         """Test root."""
 
-    events.register(app)
+    app.add_typer(events.group(), name="events")
     return app
 
 

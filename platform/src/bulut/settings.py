@@ -22,9 +22,14 @@ class Settings(BaseSettings):
 
     # -- where things live -------------------------------------------------
     state_dir: Path = Field(
-        default=Path(".bulut"), description="SQLite, event log, Vault, function data."
+        default=Path(".bulut"),
+        description="State directory: SQLite, event log, Vault, function data.",
     )
     functions_dir: Path = Field(default=Path("functions"), description="Local function folders.")
+    schemas_dir: Path | None = Field(
+        default=None,
+        description="A folder of CRD files `bulut validate` uses on top of the bundled schemas.",
+    )
     builds_dir: Path | None = Field(
         default=None,
         description="Function environments, a cache like an image registry "
@@ -40,9 +45,13 @@ class Settings(BaseSettings):
     )
 
     # -- network -----------------------------------------------------------
-    host: str = Field(default="127.0.0.1", description="Loopback address to bind.")
-    data_port: int = Field(default=8080, ge=0, le=65535, description="Data plane (router, broker).")
-    control_port: int = Field(default=8081, ge=0, le=65535, description="Control plane API + UI.")
+    host: str = Field(default="127.0.0.1", description="Address to bind (loopback).")
+    data_port: int = Field(
+        default=8080, ge=0, le=65535, description="Data plane port (router, broker)."
+    )
+    control_port: int = Field(
+        default=8081, ge=0, le=65535, description="Control plane port (API, dashboard)."
+    )
     domain: str = Field(default="localhost", description="Route domain: <svc>.<ns>.<domain>.")
     namespace: str = Field(default="default", description="Default namespace for commands.")
 

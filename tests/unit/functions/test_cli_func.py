@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bulut.cli.func import func_group
+from bulut.cli.func import group as func_group
 from bulut.cli.main import build_app
 from bulut.errors import FunctionProjectError, InvalidInputError
 
@@ -30,8 +30,11 @@ def silent() -> Iterator[EchoServer]:
     yield from serve(reply=False)
 
 
-def test_the_func_group_is_one_shared_instance() -> None:
-    assert func_group() is func_group()
+def test_the_func_group_has_run_beside_its_own_commands() -> None:
+    result = runner.invoke(func_group(), ["--help"])
+    assert result.exit_code == 0, result.output
+    for command in ("build", "test", "invoke", "list", "prune", "run"):
+        assert command in result.output
 
 
 def test_list_shows_name_flavour_and_path(tmp_path: Path) -> None:

@@ -1,4 +1,7 @@
-"""`bulut broker|trigger|source ping ...`, modelled on kn's eventing commands."""
+"""`bulut broker|trigger|source ping ...`, modelled on kn's eventing commands.
+
+The documents are built by :mod:`bulut.manifests.kn` (``--sink`` syntax, filters).
+"""
 
 from __future__ import annotations
 
@@ -6,101 +9,101 @@ from typing import Annotated, Any
 
 import typer
 
-from bulut.errors import InvalidInputError
-from bulut.settings import Settings
+from bulut.manifests.kn import broker_spec, ping_spec, resource, trigger_spec
 
-from .output import OutputFormat, console, print_document
-from .resources import ControlPlaneClient, collection, describe, print_listing
-from .service import pairs
+from .groups import command_group
+from .invocation import settings_of
+from .output import OutputFormat, console
+from .resources import ControlPlaneClient, Namespace, Output, collection, print_listing, show
 
-Namespace = Annotated[str | None, typer.Option("-n", "--namespace", help="Namespace.")]
-Output = Annotated[OutputFormat, typer.Option("-o", "--output")]
 Sink = Annotated[str, typer.Option("--sink", "-s", help="ksvc:NAME, broker:NAME or a URL.")]
-_SINK_KINDS = {
-    "ksvc": ("serving.knative.dev/v1", "Service"),
-    "broker": ("eventing.knative.dev/v1", "Broker"),
-    "route": ("serving.knative.dev/v1", "Route"),
-}
 
 
-def destination(sink: str) -> dict[str, Any]:
-    """A Destination from kn's sink syntax: ``ksvc:NAME``, ``broker:NAME`` or a URI."""
-    if "://" in sink:
-        return {"uri": sink}
-    prefix, sep, name = sink.partition(":")
-    if not sep:
-        prefix, name = "ksvc", sink
-    if prefix not in _SINK_KINDS or not name:
-        raise InvalidInputError(
-            f"--sink {sink!r}: expected ksvc:NAME, broker:NAME or a URL", field="--sink"
-        )
-    api_version, kind = _SINK_KINDS[prefix]
-    return {"ref": {"apiVersion": api_version, "kind": kind, "name": name}}
-
-
-def resource(api_version: str, kind: str, name: str, namespace: str, spec: Any) -> dict[str, Any]:
-    """A resource document."""
-    return {
-        "apiVersion": api_version,
-        "kind": kind,
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": spec,
-    }
-
-
-def broker_spec(dead_letter_sink: str | None) -> dict[str, Any]:
-    """A Broker spec; without a delivery the control plane fills Knative's default."""
-    return (
-        {"delivery": {"deadLetterSink": destination(dead_letter_sink)}} if dead_letter_sink else {}
+def broker_group() -> typer.Typer:
+    """`bulut broker ...` (kn broker)."""
+    return command_group(
+        "Brokers (kn broker).",
+        {
+            "create": create_broker,
+            "list": (list_items, "List Brokers."),
+            "describe": (describe_item, "Show a Broker: address, delivery and conditions."),
+            "delete": (delete_item, "Delete a Broker."),
+        },
     )
 
 
-def trigger_spec(broker: str, filters: list[str], sink: str) -> dict[str, Any]:
-    """A Trigger spec with exact attribute filters."""
-    spec: dict[str, Any] = {"broker": broker, "subscriber": destination(sink)}
-    if filters:
-        spec["filter"] = {"attributes": dict(pairs(filters, "--filter"))}
-    return spec
+def trigger_group() -> typer.Typer:
+    """`bulut trigger ...` (kn trigger)."""
+    return command_group(
+        "Triggers (kn trigger).",
+        {
+            "create": create_trigger,
+            "list": (list_items, "List Triggers."),
+            "describe": (describe_item, "Show a Trigger: broker, subscriber and conditions."),
+            "delete": (delete_item, "Delete a Trigger."),
+        },
+    )
 
 
-def ping_spec(schedule: str, data: str | None, sink: str) -> dict[str, Any]:
-    """A PingSource spec."""
-    spec: dict[str, Any] = {"schedule": schedule, "sink": destination(sink)}
-    if data is not None:
-        spec["data"] = data
-    return spec
+def source_group() -> typer.Typer:
+    """`bulut source ping ...` (kn source ping)."""
+    ping = command_group(
+        "PingSources (kn source ping).",
+        {
+            "create": create_ping,
+            "list": (list_items, "List PingSources."),
+            "describe": (describe_item, "Show a PingSource: schedule, sink and conditions."),
+            "delete": (delete_item, "Delete a PingSource."),
+        },
+    )
+    return command_group("Event sources (kn source).", {}, ping=ping)
 
 
-def _crud(parent: typer.Typer, kind_alias: str, label: str) -> None:
-    """list, describe and delete for one kind."""
+# -- create
 
-    @parent.command("list")
-    def list_items(namespace: Namespace = None, output: Output = OutputFormat.table) -> None:
-        """List them."""
-        client = ControlPlaneClient(Settings())
-        print_listing(client, kind_alias, client.namespace(namespace), output)
 
-    @parent.command("describe")
-    def describe_item(
-        name: str, namespace: Namespace = None, output: Output = OutputFormat.table
-    ) -> None:
-        """Show one: address, sink and conditions."""
-        client = ControlPlaneClient(Settings())
-        found = client.request(
-            "GET", f"{collection(kind_alias, client.namespace(namespace))}/{name}"
-        )
-        if output is OutputFormat.table:
-            describe(found)
-        else:
-            print_document(found, output)
+def create_broker(
+    ctx: typer.Context,
+    name: str,
+    dl_sink: Annotated[str | None, typer.Option("--dl-sink", help="Dead letter sink.")] = None,
+    namespace: Namespace = None,
+) -> None:
+    """Create a Broker (default delivery: retry 10, exponential, PT0.2S)."""
+    client = ControlPlaneClient(settings_of(ctx))
+    document = resource(
+        "eventing.knative.dev/v1", "Broker", name, client.namespace, broker_spec(dl_sink)
+    )
+    _create(client, "broker", document, "Broker")
 
-    @parent.command("delete")
-    def delete_item(name: str, namespace: Namespace = None) -> None:
-        """Delete one."""
-        client = ControlPlaneClient(Settings())
-        ns = client.namespace(namespace)
-        client.request("DELETE", f"{collection(kind_alias, ns)}/{name}")
-        console().print(f"{label} '{name}' successfully deleted in namespace '{ns}'.")
+
+def create_trigger(
+    ctx: typer.Context,
+    name: str,
+    sink: Sink,
+    broker: Annotated[str, typer.Option("--broker", help="Broker name.")] = "default",
+    filters: Annotated[list[str], typer.Option("--filter", help="attribute=value.")] = [],  # noqa: B006
+    namespace: Namespace = None,
+) -> None:
+    """Create a Trigger that delivers a Broker's events to a sink."""
+    client = ControlPlaneClient(settings_of(ctx))
+    spec = trigger_spec(broker, filters, sink)
+    document = resource("eventing.knative.dev/v1", "Trigger", name, client.namespace, spec)
+    _create(client, "trigger", document, "Trigger")
+
+
+def create_ping(
+    ctx: typer.Context,
+    name: str,
+    sink: Sink,
+    schedule: Annotated[str, typer.Option("--schedule", help="Cron schedule.")] = "* * * * *",
+    data: Annotated[str | None, typer.Option("--data", "-d", help="Event data.")] = None,
+    namespace: Namespace = None,
+) -> None:
+    """Create a PingSource."""
+    client = ControlPlaneClient(settings_of(ctx))
+    spec = ping_spec(schedule, data, sink)
+    document = resource("sources.knative.dev/v1", "PingSource", name, client.namespace, spec)
+    _create(client, "pingsource", document, "Ping source")
 
 
 def _create(
@@ -113,63 +116,36 @@ def _create(
     )
 
 
-def register(app: typer.Typer) -> None:
-    """Attach `bulut broker`, `bulut trigger` and `bulut source ping`."""
-    broker_app = typer.Typer(help="Brokers (kn broker).", no_args_is_help=True)
-    trigger_app = typer.Typer(help="Triggers (kn trigger).", no_args_is_help=True)
-    source_app = typer.Typer(help="Event sources (kn source).", no_args_is_help=True)
-    ping_app = typer.Typer(help="PingSources (kn source ping).", no_args_is_help=True)
-    app.add_typer(broker_app, name="broker")
-    app.add_typer(trigger_app, name="trigger")
-    app.add_typer(source_app, name="source")
-    source_app.add_typer(ping_app, name="ping")
+# -- list, describe, delete: one command each, for the kind of the group they run in
 
-    @broker_app.command("create")
-    def create_broker(
-        name: str,
-        dl_sink: Annotated[str | None, typer.Option("--dl-sink", help="Dead letter sink.")] = None,
-        namespace: Namespace = None,
-    ) -> None:
-        """Create a Broker (default delivery: retry 10, exponential, PT0.2S)."""
-        client = ControlPlaneClient(Settings())
-        ns = client.namespace(namespace)
-        document = resource("eventing.knative.dev/v1", "Broker", name, ns, broker_spec(dl_sink))
-        _create(client, "broker", document, "Broker")
+KINDS = {"broker": ("broker", "Broker"), "trigger": ("trigger", "Trigger")}
+KINDS["ping"] = ("pingsource", "Ping source")
 
-    @trigger_app.command("create")
-    def create_trigger(
-        name: str,
-        sink: Sink,
-        broker: Annotated[str, typer.Option("--broker", help="Broker name.")] = "default",
-        filters: Annotated[list[str], typer.Option("--filter", help="attribute=value.")] = [],  # noqa: B006
-        namespace: Namespace = None,
-    ) -> None:
-        """Create a Trigger that delivers a Broker's events to a sink."""
-        client = ControlPlaneClient(Settings())
-        ns = client.namespace(namespace)
-        spec = trigger_spec(broker, filters, sink)
-        _create(
-            client,
-            "trigger",
-            resource("eventing.knative.dev/v1", "Trigger", name, ns, spec),
-            "Trigger",
-        )
 
-    @ping_app.command("create")
-    def create_ping(
-        name: str,
-        sink: Sink,
-        schedule: Annotated[str, typer.Option("--schedule", help="Cron schedule.")] = "* * * * *",
-        data: Annotated[str | None, typer.Option("--data", "-d", help="Event data.")] = None,
-        namespace: Namespace = None,
-    ) -> None:
-        """Create a PingSource."""
-        client = ControlPlaneClient(Settings())
-        ns = client.namespace(namespace)
-        spec = ping_spec(schedule, data, sink)
-        document = resource("sources.knative.dev/v1", "PingSource", name, ns, spec)
-        _create(client, "pingsource", document, "Ping source")
+def _kind(ctx: typer.Context) -> tuple[str, str]:
+    """(kind alias, label) of the group the command runs in (broker, trigger, ping)."""
+    group = ctx.parent.info_name if ctx.parent is not None else None
+    return KINDS[str(group)]
 
-    _crud(broker_app, "broker", "Broker")
-    _crud(trigger_app, "trigger", "Trigger")
-    _crud(ping_app, "pingsource", "Ping source")
+
+def list_items(
+    ctx: typer.Context, namespace: Namespace = None, output: Output = OutputFormat.table
+) -> None:
+    """List them."""
+    client = ControlPlaneClient(settings_of(ctx))
+    print_listing(client, _kind(ctx)[0], client.namespace, output)
+
+
+def describe_item(
+    ctx: typer.Context, name: str, namespace: Namespace = None, output: Output = OutputFormat.table
+) -> None:
+    """Show one: address, sink and conditions."""
+    show(ControlPlaneClient(settings_of(ctx)), _kind(ctx)[0], name, output)
+
+
+def delete_item(ctx: typer.Context, name: str, namespace: Namespace = None) -> None:
+    """Delete one."""
+    client = ControlPlaneClient(settings_of(ctx))
+    kind, label = _kind(ctx)
+    client.request("DELETE", f"{collection(kind, client.namespace)}/{name}")
+    console().print(f"{label} '{name}' successfully deleted in namespace '{client.namespace}'.")

@@ -16,11 +16,11 @@ import typer
 
 from bulut.errors import BulutError, InvalidInputError, NotFoundError
 from bulut.events import encode_binary, new_event
-from bulut.settings import Settings
 
+from .groups import command_group
+from .invocation import settings_of
 from .output import OutputFormat, console, print_document, print_table
-
-NamespaceOption = Annotated[str | None, typer.Option("-n", "--namespace", help="Namespace.")]
+from .resources import Namespace
 
 
 class EventingUnavailableError(BulutError):
@@ -104,131 +104,142 @@ def _matches(record: dict[str, Any], namespace: str | None, broker: str | None) 
     return namespace is None or trigger.startswith(f"{namespace}/")
 
 
-def register(app: typer.Typer) -> None:
-    """Attach `bulut events`."""
-    group = typer.Typer(
-        help="Broker events: send, tail, inspect, dead letters, redeliver.", no_args_is_help=True
+def group() -> typer.Typer:
+    """`bulut events ...`."""
+    return command_group(
+        "Broker events: send, tail, inspect, dead letters, redeliver.",
+        {
+            "send": send,
+            "tail": tail,
+            "get": get,
+            "dead-letters": dead_letters,
+            "redeliver": redeliver,
+        },
     )
-    app.add_typer(group, name="events")
 
-    @group.command("send")
-    def send(
-        event_type: Annotated[str, typer.Option("--type", help="CloudEvents type.")],
-        source: Annotated[str, typer.Option("--source", help="CloudEvents source.")] = "/bulut/cli",
-        data: Annotated[str | None, typer.Option("--data", help="JSON payload.")] = None,
-        broker: Annotated[str, typer.Option("--broker", help="Broker name.")] = "default",
-        namespace: NamespaceOption = None,
-        event_id: Annotated[
-            str | None, typer.Option("--id", help="Event id (default: a UUID).")
-        ] = None,
-    ) -> None:
-        """Send one CloudEvent (binary mode) to a broker."""
-        settings = Settings()
-        payload: Any = None
-        if data is not None:
-            try:
-                payload = json.loads(data)
-            except ValueError as error:
-                raise InvalidInputError(f"--data is not JSON: {error}", field="data") from None
-        event = new_event(type=event_type, source=source, data=payload, id=event_id)
-        headers, body = encode_binary(event)
-        ns = namespace or settings.namespace
-        _request("POST", f"{settings.data_url}/{ns}/{broker}", headers=headers, content=body)
-        print(f"{event.id} accepted by broker {ns}/{broker}")
 
-    @group.command("tail")
-    def tail(
-        broker: Annotated[str | None, typer.Option("--broker", help="Only this broker.")] = None,
-        namespace: NamespaceOption = None,
-        attempts: Annotated[bool, typer.Option(help="Also show each attempt.")] = False,
-    ) -> None:
-        """Show events and their deliveries live, as they happen (Ctrl-C to stop)."""
-        settings = Settings()
-        out = console()
-        url = f"{settings.control_url}/eventing/tail"
-        out.print(f"[bold]{'TIME':<14}{'WHAT':<10}{'WHERE':<25}{'ID':<39}DETAIL[/]")
+def send(
+    ctx: typer.Context,
+    event_type: Annotated[str, typer.Option("--type", help="CloudEvents type.")],
+    source: Annotated[str, typer.Option("--source", help="CloudEvents source.")] = "/bulut/cli",
+    data: Annotated[str | None, typer.Option("--data", help="JSON payload.")] = None,
+    broker: Annotated[str, typer.Option("--broker", help="Broker name.")] = "default",
+    namespace: Namespace = None,
+    event_id: Annotated[
+        str | None, typer.Option("--id", help="Event id (default: a UUID).")
+    ] = None,
+) -> None:
+    """Send one CloudEvent (binary mode) to a broker."""
+    settings = settings_of(ctx)
+    payload: Any = None
+    if data is not None:
         try:
-            with (
-                httpx.Client(timeout=httpx.Timeout(10, read=None)) as client,
-                client.stream("GET", url) as response,
-            ):
-                for record in _sse_records(response.iter_lines()):
-                    if record.get("kind") == "attempt" and not attempts:
-                        continue
-                    if _matches(record, namespace, broker):
-                        out.print(tail_row(record))
-        except httpx.TransportError as error:
-            raise EventingUnavailableError(f"cannot reach {url} ({error})") from None
-        except KeyboardInterrupt:
-            return
+            payload = json.loads(data)
+        except ValueError as error:
+            raise InvalidInputError(f"--data is not JSON: {error}", field="data") from None
+    event = new_event(type=event_type, source=source, data=payload, id=event_id)
+    headers, body = encode_binary(event)
+    ns = settings.namespace
+    _request("POST", f"{settings.data_url}/{ns}/{broker}", headers=headers, content=body)
+    print(f"{event.id} accepted by broker {ns}/{broker}")
 
-    @group.command("get")
-    def get(
-        event_id: Annotated[str, typer.Argument(help="CloudEvents id.")],
-        output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.table,
-    ) -> None:
-        """Show one event, each trigger's attempts and the outcome."""
-        settings = Settings()
-        items = _request("GET", f"{settings.control_url}/eventing/events/{event_id}").json()[
-            "items"
-        ]
-        if output is not OutputFormat.table:
-            print_document(items, output)
-            return
-        for item in items:
-            attrs = item["attributes"]
-            print(
-                f"event {attrs.get('id')} #{item['seq']} on broker {item['namespace']}/"
-                f"{item['broker']}: {attrs.get('type')} from {attrs.get('source')}, "
-                f"{item['dataSize']} bytes, received {_time(item['received'])}"
-            )
-            rows = [
-                (
-                    d["trigger"], d["outcome"], d["attempts"], d["code"], d["destination"],
-                    " ".join(str(h["code"]) for h in d["history"]), d["detail"],
-                )
-                for d in item["deliveries"]
-            ]  # fmt: skip
-            rows += [(key, "in flight", "", "", "", "", "") for key in item["inFlight"]]
-            print_table(
-                ("TRIGGER", "OUTCOME", "ATTEMPTS", "CODE", "DESTINATION", "CODES", "DETAIL"), rows
-            )
 
-    @group.command("dead-letters")
-    def dead_letters(
-        trigger: Annotated[str | None, typer.Option("--trigger", help="ns/name.")] = None,
-        output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.table,
-    ) -> None:
-        """List deliveries that ended in the dead-letter sink (or failed without one)."""
-        settings = Settings()
-        params = {"trigger": trigger} if trigger else {}
-        url = f"{settings.control_url}/eventing/dead-letters"
-        items = _request("GET", url, params=params).json()["items"]
-        if output is not OutputFormat.table:
-            print_document(items, output)
-            return
+def tail(
+    ctx: typer.Context,
+    broker: Annotated[str | None, typer.Option("--broker", help="Only this broker.")] = None,
+    namespace: Annotated[
+        str | None, typer.Option("-n", "--namespace", help="Only this namespace.")
+    ] = None,
+    attempts: Annotated[bool, typer.Option(help="Also show each attempt.")] = False,
+) -> None:
+    """Show events and their deliveries live, as they happen (Ctrl-C to stop)."""
+    settings = settings_of(ctx)
+    out = console()
+    url = f"{settings.control_url}/eventing/tail"
+    out.print(f"[bold]{'TIME':<14}{'WHAT':<10}{'WHERE':<25}{'ID':<39}DETAIL[/]")
+    try:
+        with (
+            httpx.Client(timeout=httpx.Timeout(10, read=None)) as client,
+            client.stream("GET", url) as response,
+        ):
+            for record in _sse_records(response.iter_lines()):
+                if record.get("kind") == "attempt" and not attempts:
+                    continue
+                if _matches(record, namespace, broker):
+                    out.print(tail_row(record))
+    except httpx.TransportError as error:
+        raise EventingUnavailableError(f"cannot reach {url} ({error})") from None
+    except KeyboardInterrupt:
+        return
+
+
+def get(
+    ctx: typer.Context,
+    event_id: Annotated[str, typer.Argument(help="CloudEvents id.")],
+    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.table,
+) -> None:
+    """Show one event, each trigger's attempts and the outcome."""
+    settings = settings_of(ctx)
+    items = _request("GET", f"{settings.control_url}/eventing/events/{event_id}").json()["items"]
+    if output is not OutputFormat.table:
+        print_document(items, output)
+        return
+    for item in items:
+        attrs = item["attributes"]
+        print(
+            f"event {attrs.get('id')} #{item['seq']} on broker {item['namespace']}/"
+            f"{item['broker']}: {attrs.get('type')} from {attrs.get('source')}, "
+            f"{item['dataSize']} bytes, received {_time(item['received'])}"
+        )
         rows = [
             (
-                i["id"],
-                i["type"],
-                i["trigger"],
-                i["outcome"],
-                i["code"],
-                i["attempts"],
-                _time(i["finished"]),
+                d["trigger"], d["outcome"], d["attempts"], d["code"], d["destination"],
+                " ".join(str(h["code"]) for h in d["history"]), d["detail"],
             )
-            for i in items
-        ]
-        print_table(("ID", "TYPE", "TRIGGER", "OUTCOME", "CODE", "ATTEMPTS", "FINISHED"), rows)
+            for d in item["deliveries"]
+        ]  # fmt: skip
+        rows += [(key, "in flight", "", "", "", "", "") for key in item["inFlight"]]
+        print_table(
+            ("TRIGGER", "OUTCOME", "ATTEMPTS", "CODE", "DESTINATION", "CODES", "DETAIL"), rows
+        )
 
-    @group.command("redeliver")
-    def redeliver(
-        event_id: Annotated[str, typer.Argument(help="CloudEvents id.")],
-        trigger: Annotated[str | None, typer.Option("--trigger", help="ns/name.")] = None,
-    ) -> None:
-        """Deliver a logged event again (default: to every trigger it failed for)."""
-        settings = Settings()
-        params = {"trigger": trigger} if trigger else {}
-        url = f"{settings.control_url}/eventing/events/{event_id}/redeliver"
-        body = _request("POST", url, params=params).json()
-        print(f"{event_id}: redelivering to {', '.join(body['redelivering'])}")
+
+def dead_letters(
+    ctx: typer.Context,
+    trigger: Annotated[str | None, typer.Option("--trigger", help="ns/name.")] = None,
+    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.table,
+) -> None:
+    """List deliveries that ended in the dead-letter sink (or failed without one)."""
+    settings = settings_of(ctx)
+    params = {"trigger": trigger} if trigger else {}
+    url = f"{settings.control_url}/eventing/dead-letters"
+    items = _request("GET", url, params=params).json()["items"]
+    if output is not OutputFormat.table:
+        print_document(items, output)
+        return
+    rows = [
+        (
+            i["id"],
+            i["type"],
+            i["trigger"],
+            i["outcome"],
+            i["code"],
+            i["attempts"],
+            _time(i["finished"]),
+        )
+        for i in items
+    ]
+    print_table(("ID", "TYPE", "TRIGGER", "OUTCOME", "CODE", "ATTEMPTS", "FINISHED"), rows)
+
+
+def redeliver(
+    ctx: typer.Context,
+    event_id: Annotated[str, typer.Argument(help="CloudEvents id.")],
+    trigger: Annotated[str | None, typer.Option("--trigger", help="ns/name.")] = None,
+) -> None:
+    """Deliver a logged event again (default: to every trigger it failed for)."""
+    settings = settings_of(ctx)
+    params = {"trigger": trigger} if trigger else {}
+    url = f"{settings.control_url}/eventing/events/{event_id}/redeliver"
+    body = _request("POST", url, params=params).json()
+    print(f"{event_id}: redelivering to {', '.join(body['redelivering'])}")

@@ -1,19 +1,10 @@
-"""`bulut func`: build, test, invoke and list local function projects.
+"""`bulut func`: build, test, invoke, run and list local function projects.
 
-The ``func`` group is one shared Typer instance, created on first use by :func:`func_group`.
-A sibling module adds its command to the same group from its own ``register(app)``, without
-calling ``app.add_typer`` itself (this module attaches the group to the root app)::
-
-    # bulut/cli/func_run.py
-    from .func import func_group
-
-    def register(app: typer.Typer) -> None:
-        func_group().command("run")(run)
+``bulut func run`` lives in :mod:`bulut.cli.func_run`; :func:`group` attaches it too.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import subprocess
@@ -31,6 +22,7 @@ from bulut.functions.environments import Environment, ensure_environment
 from bulut.functions.project import FunctionProject, load_project
 from bulut.settings import Settings
 
+from .invocation import setting, settings_of
 from .output import console, err_console, print_table
 
 DEFAULT_TYPE = "boson.fn"  # kn func invoke's defaults
@@ -39,45 +31,48 @@ DEFAULT_DATA = '{"message":"Hello World"}'
 
 DirArgument = Annotated[Path, typer.Argument(help="The function folder.", show_default=False)]
 BuildsDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--builds-dir",
-        help="Where environments are built (BULUT_BUILDS_DIR, default ~/.cache/bulut/builds).",
-    ),
+    Path | None, setting("builds_dir", help="Where environments are built.")
 ]
 
 
-@functools.cache
-def func_group() -> typer.Typer:
-    """The shared `func` command group (created once, with this module's commands)."""
-    group = typer.Typer(
+def group() -> typer.Typer:
+    """`bulut func ...`."""
+    from . import func_loop
+    from .func_run import run
+
+    func_app = typer.Typer(
         name="func",
         help="Build, test, invoke and list local function projects.",
         no_args_is_help=True,
     )
-    group.command("build")(build)
-    group.command(
+    func_app.command("build")(build)
+    func_app.command(
         "test",
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     )(test)
-    group.command("invoke")(invoke)
-    group.command("list")(list_functions)
-    group.command("prune")(prune_environments)
-    return group
+    func_app.command("invoke")(invoke)
+    func_app.command("list")(list_functions)
+    func_app.command("prune")(prune_environments)
+    func_app.command("run")(run)
+    for command in (
+        func_loop.create,
+        func_loop.deploy,
+        func_loop.delete,
+        func_loop.describe,
+        func_loop.subscribe,
+    ):
+        func_app.command(command.__name__)(command)
+    return func_app
 
 
-def register(app: typer.Typer) -> None:
-    """Attach the `func` group to the root app."""
-    app.add_typer(func_group(), name="func")
-
-
-def build(folder: DirArgument, builds_dir: BuildsDirOption = None) -> None:
+def build(ctx: typer.Context, folder: DirArgument, builds_dir: BuildsDirOption = None) -> None:
     """Build the function's environment (once; later builds reuse it) and print its path."""
-    environment = built_environment(load_project(folder), builds_dir)
+    environment = built_environment(load_project(folder), settings_of(ctx))
     print(environment.root)
 
 
 def test(
+    ctx: typer.Context,
     folder: DirArgument,
     pytest_args: Annotated[
         list[str] | None,
@@ -87,7 +82,7 @@ def test(
 ) -> None:
     """Run the function's own tests in its folder with its environment's Python."""
     project = load_project(folder)
-    environment = built_environment(project, builds_dir)
+    environment = built_environment(project, settings_of(ctx))
     environ = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     command = [str(environment.python), "-m", "pytest", *(pytest_args or [])]
     err_console().print(f"[dim]{project.name}: {' '.join(command[1:])} (in {project.path})")
@@ -96,6 +91,7 @@ def test(
 
 
 def invoke(
+    ctx: typer.Context,
     folder: Annotated[
         Path | None,
         typer.Argument(help="Function folder (default: the current one).", show_default=False),
@@ -121,7 +117,7 @@ def invoke(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 60.0,
 ) -> None:
     """Send a CloudEvent to a function (binary mode, as `kn func invoke`) and print the reply."""
-    settings = Settings()
+    settings = settings_of(ctx)
     target = url or _local_url(load_project(folder or Path.cwd()), settings)
     event = events.new_event(
         type=type,
@@ -145,13 +141,13 @@ def invoke(
 
 
 def list_functions(
+    ctx: typer.Context,
     functions_dir: Annotated[
-        Path | None,
-        typer.Option("--dir", help="Folder of function folders (default: functions)."),
+        Path | None, setting("functions_dir", "--dir", help="Folder of function folders.")
     ] = None,
 ) -> None:
     """List the function projects found in a folder."""
-    folder = functions_dir or Settings().functions_dir
+    folder = settings_of(ctx).functions_dir
     catalog = discover(folder)
     rows = [
         [project.name, project.flavour.value, _relative(project.path)]
@@ -161,13 +157,14 @@ def list_functions(
 
 
 def prune_environments(
+    ctx: typer.Context,
     builds_dir: BuildsDirOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would go.")] = False,
 ) -> None:
     """Delete environments no function needs any more (stop `bulut up` first)."""
     from bulut.functions.environments import prune
 
-    builds = builds_dir or Settings().builds
+    builds = settings_of(ctx).builds
     stale = prune(builds, dry_run=dry_run)
     if not stale:
         console().print(f"nothing to prune in {builds}")
@@ -187,12 +184,13 @@ def prune_environments(
 # ---------------------------------------------------------------------- helpers
 
 
-def built_environment(project: FunctionProject, builds_dir: Path | None) -> Environment:
-    """The function's environment in ``builds_dir`` (else the settings' builds), built
-    once, with progress on stderr (`bulut func build/test/run`)."""
-    builds = builds_dir or Settings().builds
+def built_environment(project: FunctionProject, settings: Settings) -> Environment:
+    """The function's environment in the settings' builds, built once, with progress on
+    stderr (`bulut func build/test/run`)."""
     progress = err_console()
-    return ensure_environment(project, builds, progress=lambda line: progress.print(f"[dim]{line}"))
+    return ensure_environment(
+        project, settings.builds, progress=lambda line: progress.print(f"[dim]{line}")
+    )
 
 
 def _local_url(project: FunctionProject, settings: Settings) -> str:

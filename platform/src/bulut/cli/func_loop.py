@@ -18,15 +18,15 @@ from bulut.functions.subscriptions import add_subscription, parse_filters, write
 from bulut.manifests.render import read_func_yaml
 from bulut.settings import Settings
 
-from .func import func_group
+from .invocation import settings_of
 from .output import console, err_console, print_table
 from .remote import RemoteResources
+from .resources import Namespace
 
 PathArgument = Annotated[
     Path | None,
     typer.Argument(help="Function folder (default: the current one).", show_default=False),
 ]
-NamespaceOption = Annotated[str | None, typer.Option("-n", "--namespace", help="Namespace.")]
 
 
 def create(
@@ -51,17 +51,18 @@ def create(
 
 
 def deploy(
+    ctx: typer.Context,
     folder: PathArgument = None,
-    namespace: NamespaceOption = None,
+    namespace: Namespace = None,
     watch: Annotated[
         bool, typer.Option("--watch", "-w", help="Redeploy on every save until Ctrl-C.")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for Ready.")] = 300.0,
 ) -> None:
     """Deploy a function to the running local platform, as `kn func deploy` does a cluster."""
-    settings = Settings()
+    settings = settings_of(ctx)
     root = (folder or Path.cwd()).resolve()
-    ns = namespace or settings.namespace
+    ns = settings.namespace
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_deploy(settings, root, ns, watch=watch, timeout=timeout))
 
@@ -118,12 +119,12 @@ def _print_reload(reload: Reload) -> None:
         err_console().print(f"[red]{reload.at} {reload.service}: not deployed: {reload.error}")
 
 
-def delete(folder: PathArgument = None, namespace: NamespaceOption = None) -> None:
+def delete(ctx: typer.Context, folder: PathArgument = None, namespace: Namespace = None) -> None:
     """Delete a deployed function's Service and Triggers (kn func delete)."""
-    settings = Settings()
+    settings = settings_of(ctx)
     root = (folder or Path.cwd()).resolve()
     documents = function_documents(root, digest="")
-    ns = namespace or settings.namespace
+    ns = settings.namespace
 
     async def remove() -> list[str]:
         resources = RemoteResources(settings)
@@ -145,13 +146,13 @@ def delete(folder: PathArgument = None, namespace: NamespaceOption = None) -> No
         console().print(f"{line} deleted")
 
 
-def describe(folder: PathArgument = None, namespace: NamespaceOption = None) -> None:
+def describe(ctx: typer.Context, folder: PathArgument = None, namespace: Namespace = None) -> None:
     """Describe a function: name, image, namespace, route and subscriptions (kn func describe)."""
-    settings = Settings()
+    settings = settings_of(ctx)
     root = (folder or Path.cwd()).resolve()
     func_yaml = read_func_yaml(root / "func.yaml")
     documents = function_documents(root, digest=source_digest(root))
-    ns = namespace or settings.namespace
+    ns = settings.namespace
 
     async def fetch() -> dict[str, Any]:
         resources = RemoteResources(settings)
@@ -208,10 +209,3 @@ def subscribe(
     console().print(
         f"{path}: subscribed to broker {source!r}; `bulut func deploy` creates its Trigger"
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add the loop's commands to the shared `func` group."""
-    group = func_group()
-    for command in (create, deploy, delete, describe, subscribe):
-        group.command(command.__name__)(command)

@@ -19,11 +19,13 @@ from bulut.serving.local import serve_function
 from bulut.serving.resources import readiness_path
 from bulut.serving.zygote import Workload
 
-from .func import BuildsDirOption, DirArgument, built_environment, func_group
+from .func import BuildsDirOption, DirArgument, built_environment
+from .invocation import settings_of
 from .output import err_console
 
 
 def run(
+    ctx: typer.Context,
     folder: DirArgument,
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
     host: Annotated[str, typer.Option("--host", help="Loopback address to bind.")] = "127.0.0.1",
@@ -32,7 +34,7 @@ def run(
     """Serve the function at FOLDER on --host:--port until Ctrl-C."""
     project = load_project(folder)
     console = err_console()
-    environment = built_environment(project, builds_dir)
+    environment = built_environment(project, settings_of(ctx))
     # No container spec here: the default probe for the flavour, as on a cluster.
     probe = readiness_path({}, project.flavour.is_kn_func)
     workload = Workload.of(project, environment, readiness_path=probe)
@@ -46,8 +48,3 @@ def run(
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serving)
-
-
-def register(app: typer.Typer) -> None:
-    """Add `run` to the `func` group (the group itself is attached by cli/func.py)."""
-    func_group().command("run")(run)

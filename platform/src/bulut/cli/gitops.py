@@ -13,22 +13,17 @@ import typer
 
 from bulut.gitops.hooks import install_hook
 from bulut.gitops.source import normalise_url
-from bulut.settings import Settings
 
+from .groups import command_group
+from .invocation import settings_of
 from .output import console, print_table
 from .resources import ControlPlaneClient
 
 AppArgument = Annotated[str, typer.Argument(help="Application name.")]
 
-group = typer.Typer(
-    name="gitops",
-    help="Sync git repositories into the local platform, as Argo CD syncs a cluster.",
-    no_args_is_help=True,
-)
 
-
-def _client() -> ControlPlaneClient:
-    return ControlPlaneClient(Settings())
+def _client(ctx: typer.Context) -> ControlPlaneClient:
+    return ControlPlaneClient(settings_of(ctx))
 
 
 def _when(timestamp: float | None) -> str:
@@ -42,8 +37,8 @@ def _commit(app: dict[str, Any]) -> str:
     return f"{commit['sha'][:7]} {commit['message']}" if commit else ""
 
 
-@group.command()
 def add(
+    ctx: typer.Context,
     name: AppArgument,
     repo: Annotated[str, typer.Option("--repo", help="Git URL, or a local path or bare repo.")],
     path: Annotated[str, typer.Option("--path", help="Folder to build with kustomize.")] = ".",
@@ -70,16 +65,17 @@ def add(
         "selfHeal": self_heal,
         "interval": interval,
     }
-    app = _client().request("POST", "/gitops/apps", json=body)
+    app = _client(ctx).request("POST", "/gitops/apps", json=body)
     console().print(
         f"application {app['name']} added: {app['repo']} {app['revision']} {app['path']}"
     )
 
 
-@group.command("list")
-def list_apps() -> None:
+def list_apps(
+    ctx: typer.Context,
+) -> None:
     """Every application with its sync status and health."""
-    apps = _client().request("GET", "/gitops/apps")
+    apps = _client(ctx).request("GET", "/gitops/apps")
     if not apps:
         console().print("No applications (add one with `bulut gitops add`).")
         return
@@ -106,10 +102,9 @@ def _last(record: dict[str, Any] | None) -> str:
     return f"{record['phase']} {_when(record['finished_at'])} ({record['trigger']})"
 
 
-@group.command()
-def status(name: AppArgument) -> None:
+def status(ctx: typer.Context, name: AppArgument) -> None:
     """One application and each object it manages (sync, health, wave)."""
-    app = _client().request("GET", f"/gitops/apps/{name}")
+    app = _client(ctx).request("GET", f"/gitops/apps/{name}")
     out = console()
     out.print(f"Name:       {app['name']}")
     out.print(f"Source:     {app['repo']} {app['revision']} {app['path']}")
@@ -128,10 +123,9 @@ def status(name: AppArgument) -> None:
     )
 
 
-@group.command()
-def diff(name: AppArgument) -> None:
+def diff(ctx: typer.Context, name: AppArgument) -> None:
     """Live → desired diffs of the objects out of sync (exit 1 when there are any)."""
-    answer = _client().request("GET", f"/gitops/apps/{name}/diff")
+    answer = _client(ctx).request("GET", f"/gitops/apps/{name}/diff")
     if not answer["diffs"]:
         console().print(f"{name}: in sync")
         return
@@ -140,10 +134,9 @@ def diff(name: AppArgument) -> None:
     raise typer.Exit(1)
 
 
-@group.command()
-def sync(name: AppArgument) -> None:
+def sync(ctx: typer.Context, name: AppArgument) -> None:
     """Sync now and print the result (exit 1 when it failed)."""
-    record = _client().request("POST", f"/gitops/{name}/sync", params={"wait": "true"})
+    record = _client(ctx).request("POST", f"/gitops/{name}/sync", params={"wait": "true"})
     out = console()
     out.print(f"{name}: {record['phase']} at {record['revision'][:7]} {record['message']}")
     for ref in record.get("applied", []):
@@ -155,10 +148,9 @@ def sync(name: AppArgument) -> None:
         raise typer.Exit(1)
 
 
-@group.command()
-def history(name: AppArgument) -> None:
+def history(ctx: typer.Context, name: AppArgument) -> None:
     """The newest syncs of an application."""
-    records = _client().request("GET", f"/gitops/apps/{name}/history")
+    records = _client(ctx).request("GET", f"/gitops/apps/{name}/history")
     print_table(
         ["FINISHED", "REVISION", "MESSAGE", "TRIGGER", "PHASE", "DETAIL"],
         [
@@ -175,32 +167,44 @@ def history(name: AppArgument) -> None:
     )
 
 
-@group.command()
 def delete(
+    ctx: typer.Context,
     name: AppArgument,
     cascade: Annotated[
         bool, typer.Option("--cascade/--no-cascade", help="Delete the objects it manages too.")
     ] = True,
 ) -> None:
     """Forget an application (and, by default, delete what it manages)."""
-    answer = _client().request("DELETE", f"/gitops/apps/{name}", params={"cascade": cascade})
+    answer = _client(ctx).request("DELETE", f"/gitops/apps/{name}", params={"cascade": cascade})
     for ref in answer["deleted"]:
         console().print(f"{ref} deleted")
     console().print(f"application {name} deleted")
 
 
-@group.command()
 def hook(
+    ctx: typer.Context,
     name: AppArgument,
     repo: Annotated[Path, typer.Option("--repo", help="The repository pushes go to.")],
 ) -> None:
     """Install a post-receive hook in REPO that syncs NAME as soon as a push lands."""
-    settings = Settings()
+    settings = settings_of(ctx)
     url = f"{settings.control_url}/gitops/{name}/sync"
     path = install_hook(repo, url)
     console().print(f"{path}: a push now syncs {name} at once ({url})")
 
 
-def register(app: typer.Typer) -> None:
-    """Attach the `gitops` group."""
-    app.add_typer(group, name="gitops")
+def group() -> typer.Typer:
+    """`bulut gitops ...`."""
+    return command_group(
+        "Sync git repositories into the local platform, as Argo CD syncs a cluster.",
+        {
+            "add": add,
+            "list": list_apps,
+            "status": status,
+            "diff": diff,
+            "sync": sync,
+            "history": history,
+            "delete": delete,
+            "hook": hook,
+        },
+    )

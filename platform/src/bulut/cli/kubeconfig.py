@@ -7,29 +7,24 @@ without flags; `bulut up` does the same when it starts. The logic is in bulut.ku
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from bulut.kubeconfig import CONTEXT, platform_of, render, write_for
-from bulut.settings import Settings
 
+from .invocation import setting, settings_of
 from .output import console
 
 
 def kubeconfig(
-    host: Annotated[
-        str | None, typer.Option(help="Address the platform binds [BULUT_HOST].")
-    ] = None,
-    control_port: Annotated[
-        int | None, typer.Option(help="Control plane port [BULUT_CONTROL_PORT].")
-    ] = None,
-    data_port: Annotated[
-        int | None, typer.Option(help="Data plane port [BULUT_DATA_PORT].")
-    ] = None,
+    ctx: typer.Context,
+    host: Annotated[str | None, setting("host", help="Address the platform binds.")] = None,
+    control_port: Annotated[int | None, setting("control_port")] = None,
+    data_port: Annotated[int | None, setting("data_port")] = None,
     state_dir: Annotated[
         Path | None,
-        typer.Option(help="State directory: its controlplane/token and ca.crt [BULUT_STATE_DIR]."),
+        setting("state_dir", help="State directory: its controlplane/token and ca.crt."),
     ] = None,
     namespace: Annotated[
         str | None,
@@ -43,13 +38,7 @@ def kubeconfig(
     ] = False,
 ) -> None:
     """Write the kubeconfig context `bulut` (into $KUBECONFIG or ~/.kube/config)."""
-    overrides: dict[str, Any] = {
-        "host": host,
-        "control_port": control_port,
-        "data_port": data_port,
-        "state_dir": state_dir,
-    }
-    settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
+    settings = settings_of(ctx)
     if show:
         print(render(platform_of(settings, namespace)), end="")
         return
@@ -61,8 +50,3 @@ def kubeconfig(
         f"  data plane  {platform.data_url}\n"
         f"  namespace   {platform.namespace}"
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Attach `bulut kubeconfig`."""
-    app.command()(kubeconfig)

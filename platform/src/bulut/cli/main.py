@@ -1,13 +1,16 @@
 """Entry point of the `bulut` console script.
 
-Commands live in one module each and attach themselves with ``register(app)``.
-Any :class:`~bulut.errors.BulutError` escaping a command becomes one line on stderr
-and exit code 2 (bad input) or 1 (everything else).
+Each command is a module-level function in the module of its group; this module only
+attaches them (the table below) and builds the invocation's Settings once, in the root
+callback (see :mod:`bulut.cli.invocation`). Any :class:`~bulut.errors.BulutError` escaping
+a command becomes one line on stderr and exit code 2 (bad input) or 1 (everything else).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -19,8 +22,6 @@ from . import (
     eventing,
     events,
     func,
-    func_loop,
-    func_run,
     gitops,
     kubeconfig,
     pipeline,
@@ -30,48 +31,62 @@ from . import (
     service,
     telemetry,
     up,
+)
+from .invocation import load_settings
+
+HELP = "Run Knative-style Python functions locally; ship them to Knative with GitOps."
+
+COMMANDS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    ("up", up.up),
+    ("kubeconfig", kubeconfig.kubeconfig),
+    ("apply", resources.apply),
+    ("get", resources.get),
+    ("describe", resources.describe_resource),
+    ("delete", resources.delete),
+    ("render", render.render),
+    ("validate", render.validate),
+    ("trace", telemetry.trace),
+    ("logs", telemetry.logs),
+)
+GROUPS: tuple[tuple[str, Callable[[], typer.Typer]], ...] = (
+    ("func", func.group),
+    ("service", service.group),
+    ("broker", eventing.broker_group),
+    ("trigger", eventing.trigger_group),
+    ("source", eventing.source_group),
+    ("events", events.group),
+    ("secrets", secrets.group),
+    ("dr", dr.group),
+    ("pipeline", pipeline.group),
+    ("gitops", gitops.group),
 )
 
-_MODULES = (
-    up,
-    func,
-    func_run,
-    kubeconfig,
-    func_loop,
-    gitops,
-    resources,
-    service,
-    eventing,
-    events,
-    render,
-    secrets,
-    dr,
-    pipeline,
-    telemetry,
-)
+
+def root(ctx: typer.Context) -> None:
+    """Run Knative-style Python functions locally; ship them to Knative with GitOps."""
+    ctx.obj = load_settings()
+
+
+def version() -> None:
+    """Print the Bulut version."""
+    print(__version__)
 
 
 def build_app() -> typer.Typer:
     """Assemble the command tree."""
     app = typer.Typer(
         name="bulut",
-        help="Run Knative-style Python functions locally; ship them to Knative with GitOps.",
+        help=HELP,
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-
-    @app.callback()
-    def root() -> None:
-        """Run Knative-style Python functions locally; ship them to Knative with GitOps."""
-
-    @app.command()
-    def version() -> None:
-        """Print the Bulut version."""
-        print(__version__)
-
-    for module in _MODULES:
-        module.register(app)
+    app.callback()(root)
+    app.command()(version)
+    for name, command in COMMANDS:
+        app.command(name)(command)
+    for name, group in GROUPS:
+        app.add_typer(group(), name=name)
     return app
 
 

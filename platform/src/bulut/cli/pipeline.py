@@ -20,6 +20,7 @@ from bulut.errors import InvalidInputError
 from bulut.workflows import PIPELINES
 from bulut.workflows.runner import Status, StepResult, function_values, run_pipeline
 
+from .groups import command_group
 from .output import console, err_console, print_table
 
 OUTPUT_TAIL = 40
@@ -47,14 +48,11 @@ def summary_rows(results: Sequence[StepResult]) -> list[tuple[str, str, str, str
     ]
 
 
-def register(app: typer.Typer) -> None:
-    """Attach the `pipeline` group to the root app."""
-    group = typer.Typer(
-        name="pipeline", help="List the CI/CD pipelines; run them locally.", no_args_is_help=True
+def group() -> typer.Typer:
+    """`bulut pipeline ...`."""
+    return command_group(
+        "List the CI/CD pipelines; run them locally.", {"list": list_pipelines, "run": run}
     )
-    group.command("list")(list_pipelines)
-    group.command("run")(run)
-    app.add_typer(group, name="pipeline")
 
 
 def list_pipelines() -> None:

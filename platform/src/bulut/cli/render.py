@@ -17,6 +17,7 @@ from bulut.manifests.validate import (
     validate_project,
 )
 
+from .invocation import setting, settings_of
 from .output import console, err_console
 
 DEFAULT_REGISTRY = "registry.example.com/shop"
@@ -58,107 +59,97 @@ def unlisted(expected: dict[Path, str]) -> list[str]:
     return missing
 
 
-def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+def render(
+    ctx: typer.Context,
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if files are stale.")
+    ] = False,
+    functions_dir: Annotated[
+        Path | None, setting("functions_dir", help="kn func projects.")
+    ] = None,
+    gitops_dir: Annotated[Path, typer.Option(help="The kustomize tree.")] = Path("gitops"),
+    registry: Annotated[
+        str, typer.Option(help="Image registry when func.yaml names none.")
+    ] = DEFAULT_REGISTRY,
+) -> None:
+    """Render each kn func function's Service and Triggers into gitops/bases/functions/."""
+    expected = expected_files(settings_of(ctx).functions_dir, gitops_dir, registry)
+    on_disk = existing_generated(gitops_dir, expected)
+    drift = rendering.find_drift({str(p): t for p, t in expected.items()}, on_disk)
+    if check:
+        problems = [d.summary() for d in drift] + unlisted(expected)
+        if problems:
+            err_console().print("\n".join(problems), markup=False)
+            err_console().print(
+                f"{len(problems)} rendered file(s) out of date: run `bulut render`",
+                markup=False,
+            )
+            raise typer.Exit(1)
+        console().print(f"{len(expected)} rendered file(s) up to date", markup=False)
+        return
+    for item in drift:
+        path = Path(item.path)
+        if item.expected:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(item.expected, encoding="utf-8")
+            console().print(f"wrote {path}", markup=False)
+        else:
+            path.unlink()
+            console().print(f"removed {path} (no longer rendered)", markup=False)
+    for message in unlisted(expected):
+        err_console().print(f"warning: {message}", markup=False)
+    if not drift:
+        console().print(f"{len(expected)} rendered file(s) up to date", markup=False)
 
-    @app.command()
-    def render(
-        check: Annotated[
-            bool, typer.Option("--check", help="Change nothing; exit 1 if files are stale.")
-        ] = False,
-        functions_dir: Annotated[
-            Path, typer.Option(envvar="BULUT_FUNCTIONS_DIR", help="kn func projects.")
-        ] = Path("functions"),
-        gitops_dir: Annotated[Path, typer.Option(help="The kustomize tree.")] = Path("gitops"),
-        registry: Annotated[
-            str, typer.Option(help="Image registry when func.yaml names none.")
-        ] = DEFAULT_REGISTRY,
-    ) -> None:
-        """Render each kn func function's Service and Triggers into gitops/bases/functions/."""
-        expected = expected_files(functions_dir, gitops_dir, registry)
-        on_disk = existing_generated(gitops_dir, expected)
-        drift = rendering.find_drift({str(p): t for p, t in expected.items()}, on_disk)
-        if check:
-            problems = [d.summary() for d in drift] + unlisted(expected)
-            if problems:
-                err_console().print("\n".join(problems), markup=False)
-                err_console().print(
-                    f"{len(problems)} rendered file(s) out of date: run `bulut render`",
-                    markup=False,
-                )
-                raise typer.Exit(1)
-            console().print(f"{len(expected)} rendered file(s) up to date", markup=False)
-            return
-        for item in drift:
-            path = Path(item.path)
-            if item.expected:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(item.expected, encoding="utf-8")
-                console().print(f"wrote {path}", markup=False)
-            else:
-                path.unlink()
-                console().print(f"removed {path} (no longer rendered)", markup=False)
-        for message in unlisted(expected):
-            err_console().print(f"warning: {message}", markup=False)
-        if not drift:
-            console().print(f"{len(expected)} rendered file(s) up to date", markup=False)
 
-    @app.command()
-    def validate(
-        path: Annotated[
-            Path, typer.Argument(help="A YAML file, a kustomization, or a folder of either.")
-        ],
-        schemas: Annotated[
-            Path | None,
-            typer.Option(
-                envvar="BULUT_SCHEMAS_DIR",
-                help="A folder of CRD files to use on top of the bundled schemas.",
-            ),
-        ] = None,
-        kube_version: Annotated[
-            str, typer.Option(help="Kubernetes version of the core schemas.")
-        ] = DEFAULT_KUBE_VERSION,
-        policy: Annotated[
-            bool, typer.Option(help="Check pod templates against restricted-v2.")
-        ] = True,
-        cluster_checks: Annotated[
-            bool, typer.Option(help="Run the cross-object cluster rules (Velero, RBAC...).")
-        ] = True,
-        serving_config: Annotated[
-            Path | None,
-            typer.Option(
-                help="A KnativeServing CR or config-features/config-defaults ConfigMaps "
-                "(default: the project's gitops/platform/openshift-serverless)."
-            ),
-        ] = None,
-    ) -> None:
-        """Validate manifests offline: schemas, Knative's and kube-apiserver's admission,
-        restricted-v2, and the cluster rules across objects (exit 2 on any problem)."""
-        if not path.exists():
-            err_console().print(f"error: {path} does not exist", markup=False)
-            raise typer.Exit(2)
-        report = validate_project(
-            path,
-            load_store(schemas),
-            kube_version=kube_version,
-            check_policy=policy,
-            cluster_checks=cluster_checks,
-            serving=serving_config_file(serving_config) if serving_config else None,
-        )
-        out = err_console()
-        for problem in report.problems:
-            out.print(str(problem), markup=False)
-        for cluster_problem in report.cluster:
-            out.print(str(cluster_problem), markup=False)
-        if report.unchecked:
-            out.print(f"note: no schema for {', '.join(report.unchecked)}", markup=False)
-        if not kube_validation_available():
-            out.print("note: kubernetes-validate is not installed; core kinds unchecked")
-        summary = (
-            f"{report.documents} document(s) from {len(report.sources)} source(s): "
-            f"{report.problem_count} problem(s)"
-        )
-        if not report.ok:
-            out.print(summary, markup=False)
-            raise typer.Exit(2)
-        console().print(summary, markup=False)
+def validate(
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(help="A YAML file, a kustomization, or a folder of either.")
+    ],
+    schemas_dir: Annotated[Path | None, setting("schemas_dir", "--schemas")] = None,
+    kube_version: Annotated[
+        str, typer.Option(help="Kubernetes version of the core schemas.")
+    ] = DEFAULT_KUBE_VERSION,
+    policy: Annotated[bool, typer.Option(help="Check pod templates against restricted-v2.")] = True,
+    cluster_checks: Annotated[
+        bool, typer.Option(help="Run the cross-object cluster rules (Velero, RBAC...).")
+    ] = True,
+    serving_config: Annotated[
+        Path | None,
+        typer.Option(
+            help="A KnativeServing CR or config-features/config-defaults ConfigMaps "
+            "(default: the project's gitops/platform/openshift-serverless)."
+        ),
+    ] = None,
+) -> None:
+    """Validate manifests offline: schemas, Knative's and kube-apiserver's admission,
+    restricted-v2, and the cluster rules across objects (exit 2 on any problem)."""
+    if not path.exists():
+        err_console().print(f"error: {path} does not exist", markup=False)
+        raise typer.Exit(2)
+    report = validate_project(
+        path,
+        load_store(settings_of(ctx).schemas_dir),
+        kube_version=kube_version,
+        check_policy=policy,
+        cluster_checks=cluster_checks,
+        serving=serving_config_file(serving_config) if serving_config else None,
+    )
+    out = err_console()
+    for problem in report.problems:
+        out.print(str(problem), markup=False)
+    for cluster_problem in report.cluster:
+        out.print(str(cluster_problem), markup=False)
+    if report.unchecked:
+        out.print(f"note: no schema for {', '.join(report.unchecked)}", markup=False)
+    if not kube_validation_available():
+        out.print("note: kubernetes-validate is not installed; core kinds unchecked")
+    summary = (
+        f"{report.documents} document(s) from {len(report.sources)} source(s): "
+        f"{report.problem_count} problem(s)"
+    )
+    if not report.ok:
+        out.print(summary, markup=False)
+        raise typer.Exit(2)
+    console().print(summary, markup=False)

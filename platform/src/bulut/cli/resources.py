@@ -27,10 +27,11 @@ from bulut.errors import (
 from bulut.manifests.loading import LoadedDocument, kustomize_build, load_documents
 from bulut.settings import Settings
 
+from .invocation import setting, settings_of
 from .output import OutputFormat, console, print_document, print_table
 
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json"
-Namespace = Annotated[str | None, typer.Option("-n", "--namespace", help="Namespace.")]
+Namespace = Annotated[str | None, setting("namespace", "-n", "--namespace", help="Namespace.")]
 Output = Annotated[OutputFormat, typer.Option("-o", "--output", help="table, yaml or json.")]
 _DOCUMENT_FIELD = re.compile(r"^documents\[(\d+)\]\.?(.*)$")
 
@@ -66,9 +67,10 @@ class ControlPlaneClient:
             raise error_from(response)
         return response.json()
 
-    def namespace(self, namespace: str | None) -> str:
-        """The namespace to use (flag, else settings)."""
-        return namespace or self.settings.namespace
+    @property
+    def namespace(self) -> str:
+        """The namespace commands use (``-n``, else ``BULUT_NAMESPACE``, else default)."""
+        return self.settings.namespace
 
 
 def error_from(response: httpx.Response) -> BulutError:
@@ -147,6 +149,15 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def show(client: ControlPlaneClient, kind: str, name: str, fmt: OutputFormat) -> None:
+    """Print one resource: described (table), or as YAML or JSON."""
+    found = client.request("GET", f"{collection(kind, client.namespace)}/{name}")
+    if fmt is OutputFormat.table:
+        describe(found)
+    else:
+        print_document(found, fmt)
+
+
 def describe(resource: dict[str, Any]) -> None:
     """kn-style description: identity, addresses, then the conditions."""
     meta, status = resource["metadata"], resource.get("status") or {}
@@ -201,12 +212,12 @@ def load_sources(files: list[Path], kustomization: Path | None) -> list[LoadedDo
 
 
 def apply_documents(
-    client: ControlPlaneClient, loaded: list[LoadedDocument], namespace: str | None, dry_run: bool
+    client: ControlPlaneClient, loaded: list[LoadedDocument], dry_run: bool
 ) -> list[dict[str, Any]]:
     """POST the documents to the atomic apply endpoint; errors name file and document."""
     body = {
         "documents": [d.document for d in loaded],
-        "namespace": client.namespace(namespace),
+        "namespace": client.namespace,
         "dry_run": dry_run,
     }
     try:
@@ -228,75 +239,69 @@ def locate(error: InvalidInputError, loaded: list[LoadedDocument]) -> InvalidInp
     return type(error)(f"{where} {message} (nothing was applied)", field=match.group(2))
 
 
-def register(app: typer.Typer) -> None:
-    """Attach apply, get, describe and delete."""
+def apply(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Option("-f", "--filename", help="FILE, DIR or -.")] = [],  # noqa: B006
+    kustomize: Annotated[
+        Path | None, typer.Option("-k", "--kustomize", help="Kustomization dir.")
+    ] = None,
+    namespace: Namespace = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only.")] = False,
+) -> None:
+    """Create or update resources from YAML (atomic: all documents are validated first)."""
+    client = ControlPlaneClient(settings_of(ctx))
+    loaded = load_sources(files, kustomize)
+    for result in apply_documents(client, loaded, dry_run):
+        suffix = " (dry run)" if dry_run else ""
+        name = _qualified(result)
+        action = result["note"] if result["action"] == "ignored" else result["action"]
+        console().print(f"{name} {action}{suffix}")
 
-    @app.command()
-    def apply(
-        files: Annotated[list[Path], typer.Option("-f", "--filename", help="FILE, DIR or -.")] = [],  # noqa: B006
-        kustomize: Annotated[
-            Path | None, typer.Option("-k", "--kustomize", help="Kustomization dir.")
-        ] = None,
-        namespace: Namespace = None,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only.")] = False,
-    ) -> None:
-        """Create or update resources from YAML (atomic: all documents are validated first)."""
-        client = ControlPlaneClient(Settings())
-        loaded = load_sources(files, kustomize)
-        for result in apply_documents(client, loaded, namespace, dry_run):
-            suffix = " (dry run)" if dry_run else ""
-            name = _qualified(result)
-            action = result["note"] if result["action"] == "ignored" else result["action"]
-            console().print(f"{name} {action}{suffix}")
 
-    @app.command()
-    def get(
-        kind: Annotated[str, typer.Argument(metavar="TYPE", help="ksvc, revisions, routes, ...")],
-        name: Annotated[str | None, typer.Argument(help="One resource by name.")] = None,
-        namespace: Namespace = None,
-        all_namespaces: Annotated[bool, typer.Option("-A", "--all-namespaces")] = False,
-        output: Output = OutputFormat.table,
-    ) -> None:
-        """List resources, or show one (tables as kubectl prints them)."""
-        client = ControlPlaneClient(Settings())
-        ns = None if all_namespaces else client.namespace(namespace)
-        if name is None or output is OutputFormat.table:
-            print_listing(client, kind, ns, output, name)
-            return
-        path = f"{collection(kind, client.namespace(namespace))}/{name}"
-        print_document(client.request("GET", path), output)
+def get(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(metavar="TYPE", help="ksvc, revisions, routes, ...")],
+    name: Annotated[str | None, typer.Argument(help="One resource by name.")] = None,
+    namespace: Namespace = None,
+    all_namespaces: Annotated[bool, typer.Option("-A", "--all-namespaces")] = False,
+    output: Output = OutputFormat.table,
+) -> None:
+    """List resources, or show one (tables as kubectl prints them)."""
+    client = ControlPlaneClient(settings_of(ctx))
+    ns = None if all_namespaces else client.namespace
+    if name is None or output is OutputFormat.table:
+        print_listing(client, kind, ns, output, name)
+        return
+    print_document(client.request("GET", f"{collection(kind, client.namespace)}/{name}"), output)
 
-    @app.command("describe")
-    def describe_command(
-        kind: Annotated[str, typer.Argument(metavar="TYPE")],
-        name: Annotated[str, typer.Argument()],
-        namespace: Namespace = None,
-    ) -> None:
-        """Show one resource: addresses, traffic, replicas and conditions."""
-        client = ControlPlaneClient(Settings())
-        describe(client.request("GET", f"{collection(kind, client.namespace(namespace))}/{name}"))
 
-    @app.command()
-    def delete(
-        kind: Annotated[str | None, typer.Argument(metavar="TYPE")] = None,
-        names: Annotated[list[str] | None, typer.Argument(metavar="NAME...")] = None,
-        files: Annotated[list[Path], typer.Option("-f", "--filename")] = [],  # noqa: B006
-        namespace: Namespace = None,
-    ) -> None:
-        """Delete resources by TYPE NAME..., or every stored resource in -f files."""
-        client = ControlPlaneClient(Settings())
-        targets = _delete_targets(client, kind, names or [], files, namespace)
-        for path, label in targets:
-            client.request("DELETE", path)
-            console().print(f"{label} deleted")
+def describe_resource(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(metavar="TYPE")],
+    name: Annotated[str, typer.Argument()],
+    namespace: Namespace = None,
+) -> None:
+    """Show one resource: addresses, traffic, replicas and conditions."""
+    client = ControlPlaneClient(settings_of(ctx))
+    describe(client.request("GET", f"{collection(kind, client.namespace)}/{name}"))
+
+
+def delete(
+    ctx: typer.Context,
+    kind: Annotated[str | None, typer.Argument(metavar="TYPE")] = None,
+    names: Annotated[list[str] | None, typer.Argument(metavar="NAME...")] = None,
+    files: Annotated[list[Path], typer.Option("-f", "--filename")] = [],  # noqa: B006
+    namespace: Namespace = None,
+) -> None:
+    """Delete resources by TYPE NAME..., or every stored resource in -f files."""
+    client = ControlPlaneClient(settings_of(ctx))
+    for path, label in _delete_targets(client, kind, names or [], files):
+        client.request("DELETE", path)
+        console().print(f"{label} deleted")
 
 
 def _delete_targets(
-    client: ControlPlaneClient,
-    kind: str | None,
-    names: list[str],
-    files: list[Path],
-    namespace: str | None,
+    client: ControlPlaneClient, kind: str | None, names: list[str], files: list[Path]
 ) -> list[tuple[str, str]]:
     if files:
         targets = []
@@ -304,9 +309,7 @@ def _delete_targets(
             meta = doc.document.get("metadata") or {}
             info = stored_kind(doc.document)
             if info is not None:
-                path = (
-                    f"{info.collection_path(meta.get('namespace') or client.namespace(namespace))}"
-                )
+                path = info.collection_path(meta.get("namespace") or client.namespace)
                 targets.append(
                     (f"{path}/{meta.get('name')}", f'{info.kind.lower()} "{meta.get("name")}"')
                 )
@@ -314,7 +317,7 @@ def _delete_targets(
     if kind is None or not names:
         raise InvalidInputError("give TYPE NAME... or -f FILE", field="NAME")
     kind_name = resolve_kind(kind).kind
-    ns = client.namespace(namespace)
+    ns = client.namespace
     return [(f"{collection(kind, ns)}/{n}", f'{kind_name.lower()} "{n}"') for n in names]
 
 

@@ -15,6 +15,8 @@ import typer
 from bulut.errors import InvalidInputError
 from bulut.settings import Settings
 
+from .groups import command_group
+from .invocation import settings_of
 from .output import OutputFormat, print_document, print_table
 
 if TYPE_CHECKING:
@@ -55,85 +57,94 @@ def parse_pairs(pairs: list[str], *, literal: bool, stdin: str | None = None) ->
     return values
 
 
-def register(app: typer.Typer) -> None:
-    """Attach `bulut secrets`."""
-    group = typer.Typer(
-        help="KV secrets and Transit keys in the platform's Vault.", no_args_is_help=True
+def group() -> typer.Typer:
+    """`bulut secrets ...`."""
+    return command_group(
+        "KV secrets and Transit keys in the platform's Vault.",
+        {
+            "put": put,
+            "get": get,
+            "list": list_,
+            "delete": delete,
+            "rotate-key": rotate_key,
+            "rewrap": rewrap,
+        },
     )
-    app.add_typer(group, name="secrets")
 
-    @group.command("put")
-    def put(
-        path: Annotated[str, typer.Argument(help="KV path, e.g. shop-dev/payments/provider.")],
-        pairs: Annotated[
-            list[str], typer.Argument(help="KEY=- | KEY=@FILE | KEY=VALUE (--literal).")
-        ],
-        literal: Annotated[bool, typer.Option(help="Allow KEY=VALUE on the command line.")] = False,
-    ) -> None:
-        """Write a new version of a secret."""
-        version = connect(Settings()).kv_put(path, parse_pairs(pairs, literal=literal))
-        print(f"secret/{path}: version {version}")
 
-    @group.command("get")
-    def get(
-        path: str,
-        field: Annotated[str | None, typer.Option(help="Print only this key's value.")] = None,
-        output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.table,
-    ) -> None:
-        """Read the latest version of a secret."""
-        data = connect(Settings()).kv_get(path)
-        if field is not None:
-            if field not in data:
-                raise InvalidInputError(f"secret/{path} has no key {field!r}", field=field)
-            print(data[field])
-        elif output is OutputFormat.table:
-            print_table(["KEY", "VALUE"], sorted(data.items()))
-        else:
-            print_document(data, output)
+def put(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="KV path, e.g. shop-dev/payments/provider.")],
+    pairs: Annotated[list[str], typer.Argument(help="KEY=- | KEY=@FILE | KEY=VALUE (--literal).")],
+    literal: Annotated[bool, typer.Option(help="Allow KEY=VALUE on the command line.")] = False,
+) -> None:
+    """Write a new version of a secret."""
+    version = connect(settings_of(ctx)).kv_put(path, parse_pairs(pairs, literal=literal))
+    print(f"secret/{path}: version {version}")
 
-    @group.command("list")
-    def list_(prefix: Annotated[str, typer.Argument()] = "") -> None:
-        """List keys under a prefix."""
-        print_table(["KEY"], ([key] for key in connect(Settings()).kv_list(prefix)))
 
-    @group.command("delete")
-    def delete(path: str) -> None:
-        """Delete every version of a secret."""
-        connect(Settings()).kv_delete(path)
-        print(f"secret/{path}: deleted")
+def get(
+    ctx: typer.Context,
+    path: str,
+    field: Annotated[str | None, typer.Option(help="Print only this key's value.")] = None,
+    output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.table,
+) -> None:
+    """Read the latest version of a secret."""
+    data = connect(settings_of(ctx)).kv_get(path)
+    if field is not None:
+        if field not in data:
+            raise InvalidInputError(f"secret/{path} has no key {field!r}", field=field)
+        print(data[field])
+    elif output is OutputFormat.table:
+        print_table(["KEY", "VALUE"], sorted(data.items()))
+    else:
+        print_document(data, output)
 
-    @group.command("rotate-key")
-    def rotate_key(
-        key: Annotated[str, typer.Argument(help="Transit key, e.g. orders-pii.")],
-    ) -> None:
-        """Rotate a Transit key; rewrap stored ciphertexts afterwards."""
-        print(f"transit/{key}: now at version {connect(Settings()).rotate(key)}")
 
-    @group.command("rewrap")
-    def rewrap(
-        key: str,
-        ciphertext: Annotated[
-            str | None, typer.Argument(help="vault:vN:... or - to read lines from stdin")
-        ] = None,
-        database: Annotated[
-            str | None, typer.Option(help="SQLAlchemy URL whose column to rewrap in place.")
-        ] = None,
-        table: Annotated[str, typer.Option(help="Table holding the ciphertexts.")] = "orders",
-        column: Annotated[str, typer.Option(help="Column holding the ciphertexts.")] = "email",
-    ) -> None:
-        """Re-encrypt ciphertexts under the latest key version (plaintext never leaves Vault)."""
-        vault = connect(Settings())
-        if database is not None:
-            from bulut.secrets.rewrap import rewrap_column
+def list_(ctx: typer.Context, prefix: Annotated[str, typer.Argument()] = "") -> None:
+    """List keys under a prefix."""
+    print_table(["KEY"], ([key] for key in connect(settings_of(ctx)).kv_list(prefix)))
 
-            report = rewrap_column(vault, key, url=database, table=table, column=column)
-            print(
-                f"{table}.{column}: {report.rewrapped} of {report.rows} values rewrapped "
-                f"to transit/{key} v{report.latest_version}"
-            )
-            return
-        if ciphertext is None:
-            raise InvalidInputError("give a ciphertext, - for stdin, or --database URL")
-        lines = sys.stdin.read().split() if ciphertext == "-" else [ciphertext]
-        for line in lines:
-            print(vault.rewrap(key, line))
+
+def delete(ctx: typer.Context, path: str) -> None:
+    """Delete every version of a secret."""
+    connect(settings_of(ctx)).kv_delete(path)
+    print(f"secret/{path}: deleted")
+
+
+def rotate_key(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Transit key, e.g. orders-pii.")],
+) -> None:
+    """Rotate a Transit key; rewrap stored ciphertexts afterwards."""
+    print(f"transit/{key}: now at version {connect(settings_of(ctx)).rotate(key)}")
+
+
+def rewrap(
+    ctx: typer.Context,
+    key: str,
+    ciphertext: Annotated[
+        str | None, typer.Argument(help="vault:vN:... or - to read lines from stdin")
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL whose column to rewrap in place.")
+    ] = None,
+    table: Annotated[str, typer.Option(help="Table holding the ciphertexts.")] = "orders",
+    column: Annotated[str, typer.Option(help="Column holding the ciphertexts.")] = "email",
+) -> None:
+    """Re-encrypt ciphertexts under the latest key version (plaintext never leaves Vault)."""
+    vault = connect(settings_of(ctx))
+    if database is not None:
+        from bulut.secrets.rewrap import rewrap_column
+
+        report = rewrap_column(vault, key, url=database, table=table, column=column)
+        print(
+            f"{table}.{column}: {report.rewrapped} of {report.rows} values rewrapped "
+            f"to transit/{key} v{report.latest_version}"
+        )
+        return
+    if ciphertext is None:
+        raise InvalidInputError("give a ciphertext, - for stdin, or --database URL")
+    lines = sys.stdin.read().split() if ciphertext == "-" else [ciphertext]
+    for line in lines:
+        print(vault.rewrap(key, line))

@@ -21,14 +21,11 @@ from bulut.errors import NotFoundError
 from bulut.observability.logfiles import LogLine, find_sources, follow, logs_root, merge
 from bulut.observability.spans import TRACES_FILE, FinishedSpan, SpanStore
 from bulut.observability.trees import SpanNode, span_tree, trace_bounds
-from bulut.settings import Settings
 
+from .invocation import setting, settings_of
 from .output import console
 
-StateDir = Annotated[
-    Path | None,
-    typer.Option("--state-dir", help="State directory (default: BULUT_STATE_DIR or .bulut)."),
-]
+StateDir = Annotated[Path | None, setting("state_dir")]
 SHOWN_ATTRIBUTES = {
     "cloudevents.event_type": "type",
     "cloudevents.event_id": "id",
@@ -39,10 +36,6 @@ SHOWN_ATTRIBUTES = {
     "delivery.outcome": "outcome",
 }
 COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
-
-
-def _state_dir(state_dir: Path | None) -> Path:
-    return state_dir if state_dir is not None else Settings().state_dir
 
 
 def open_store(state_dir: Path) -> SpanStore:
@@ -89,9 +82,9 @@ def trace_tree(trace_id: str, spans: list[FinishedSpan]) -> Tree:
     return tree
 
 
-def show_trace(ident: str | None, state_dir: Path | None, every: bool) -> None:
+def show_trace(ident: str | None, state_dir: Path, every: bool) -> None:
     """Print the span tree(s) for ``ident``, or the newest traces without one."""
-    store = open_store(_state_dir(state_dir))
+    store = open_store(state_dir)
     try:
         if ident is None:
             rows = [
@@ -140,10 +133,10 @@ def show_logs(
     revision: str | None,
     tail: int,
     follow_lines: bool,
-    state_dir: Path | None,
+    state_dir: Path,
 ) -> None:
     """Print a service's merged instance output, then follow it when asked."""
-    root = logs_root(_state_dir(state_dir))
+    root = logs_root(state_dir)
     sources = find_sources(root, namespace, service, revision)
     if not sources and not follow_lines:
         where = root / namespace / service
@@ -159,37 +152,32 @@ def show_logs(
             return
 
 
-def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+def trace(
+    ctx: typer.Context,
+    ident: Annotated[
+        str | None,
+        typer.Argument(help="Trace id, CloudEvent id or order id (event subject)."),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Show every matching trace.")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Show the span tree of one request or saga (the newest traces without ID)."""
+    show_trace(ident, settings_of(ctx).state_dir, every)
 
-    @app.command("trace")
-    def trace(
-        ident: Annotated[
-            str | None,
-            typer.Argument(help="Trace id, CloudEvent id or order id (event subject)."),
-        ] = None,
-        every: Annotated[bool, typer.Option("--all", help="Show every matching trace.")] = False,
-        state_dir: StateDir = None,
-    ) -> None:
-        """Show the span tree of one request or saga (the newest traces without ID)."""
-        show_trace(ident, state_dir, every)
 
-    @app.command("logs")
-    def logs(
-        service: Annotated[str, typer.Argument(help="Knative Service name.")],
-        namespace: Annotated[
-            str | None, typer.Option("-n", "--namespace", help="Namespace (default: settings).")
-        ] = None,
-        revision: Annotated[
-            str | None, typer.Option("--revision", help="Only this revision.")
-        ] = None,
-        tail: Annotated[int, typer.Option("--tail", help="Lines of history (-1: all).")] = 200,
-        follow_lines: Annotated[
-            bool, typer.Option("-f", "--follow", help="Keep printing new lines.")
-        ] = False,
-        state_dir: StateDir = None,
-    ) -> None:
-        """Print the merged output of a service's instances (kubectl logs style)."""
-        show_logs(
-            service, namespace or Settings().namespace, revision, tail, follow_lines, state_dir
-        )
+def logs(
+    ctx: typer.Context,
+    service: Annotated[str, typer.Argument(help="Knative Service name.")],
+    namespace: Annotated[
+        str | None, setting("namespace", "-n", "--namespace", help="Namespace.")
+    ] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="Only this revision.")] = None,
+    tail: Annotated[int, typer.Option("--tail", help="Lines of history (-1: all).")] = 200,
+    follow_lines: Annotated[
+        bool, typer.Option("-f", "--follow", help="Keep printing new lines.")
+    ] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Print the merged output of a service's instances (kubectl logs style)."""
+    settings = settings_of(ctx)
+    show_logs(service, settings.namespace, revision, tail, follow_lines, settings.state_dir)

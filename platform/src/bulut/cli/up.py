@@ -7,15 +7,19 @@ import contextlib
 import os
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bulut.edge.hosts import exposure
-from bulut.settings import Settings
 
+from .invocation import setting, settings_of
 from .output import console, err_console, print_table
+
+if TYPE_CHECKING:
+    from bulut.local import LocalPlatform
 
 SAMPLE_OVERLAY = Path("gitops/overlays/dev")
 
@@ -27,7 +31,7 @@ def _ready(resource: dict[str, Any]) -> str:
     return "Unknown"
 
 
-async def _wait_for_services(platform: Any, timeout: float) -> list[dict[str, Any]]:
+async def _wait_for_services(platform: LocalPlatform, timeout: float) -> list[dict[str, Any]]:
     """Wait until every Service is Ready (first builds install dependencies: minutes)."""
     deadline = time.monotonic() + timeout
     services: list[dict[str, Any]] = []
@@ -42,8 +46,10 @@ async def _wait_for_services(platform: Any, timeout: float) -> list[dict[str, An
     return services
 
 
-def _print_summary(platform: Any, services: list[dict[str, Any]], brokers: list[Any]) -> None:
-    settings: Settings = platform.settings
+def _print_summary(
+    platform: LocalPlatform, services: list[dict[str, Any]], brokers: list[Any]
+) -> None:
+    settings = platform.settings
     print_table(
         ["SERVICE", "NAMESPACE", "URL", "READY"],
         (
@@ -85,23 +91,37 @@ def _print_summary(platform: Any, services: list[dict[str, Any]], brokers: list[
     out.print("\nCtrl-C stops everything.")
 
 
+@dataclass(frozen=True)
+class Manifests:
+    """What `bulut up` applies once the platform runs: files, or kustomizations."""
+
+    paths: tuple[Path, ...] = ()
+    kustomize: bool = False
+
+    @classmethod
+    def chosen(cls, files: list[Path], kustomizations: list[Path], sample: bool) -> Manifests:
+        """-f files, else -k kustomizations, else the sample app (unless --no-sample, or
+        --sync gives the platform its manifests)."""
+        if files:
+            return cls(tuple(files))
+        if kustomizations:
+            return cls(tuple(kustomizations), kustomize=True)
+        if sample and SAMPLE_OVERLAY.is_dir():
+            return cls((SAMPLE_OVERLAY,), kustomize=True)
+        return cls()
+
+
 async def _run(
-    settings: Settings,
-    manifests: list[Path],
-    kustomize: bool,
-    wait: float,
-    options: dict[str, Any],
-    watch: bool = False,
+    platform: LocalPlatform, manifests: Manifests, wait: float, *, watch: bool = False
 ) -> None:
-    from bulut import local
+    from bulut.local import load_paths
 
     os.umask(0o077)  # what the platform and its instances write is the user's only
     # Rendering the manifests (`kubectl kustomize`, ~0.2 s) does not need the platform:
     # it runs beside the start, off the loop, instead of delaying the first revision.
     documents = asyncio.ensure_future(
-        asyncio.to_thread(local.load_paths, manifests, kustomize=kustomize)
+        asyncio.to_thread(load_paths, manifests.paths, kustomize=manifests.kustomize)
     )
-    platform = local.LocalPlatform(settings, **options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -138,108 +158,79 @@ def _print_reload(reload: Any) -> None:
         err_console().print(f"[red]{reload.at} {reload.service}: not deployed: {reload.error}")
 
 
-def register(app: typer.Typer) -> None:
-    """Attach `bulut up`."""
+def up(
+    ctx: typer.Context,
+    state_dir: Annotated[Path | None, setting("state_dir")] = None,
+    builds_dir: Annotated[Path | None, setting("builds_dir")] = None,
+    host: Annotated[str | None, setting("host")] = None,
+    data_port: Annotated[int | None, setting("data_port")] = None,
+    control_port: Annotated[int | None, setting("control_port")] = None,
+    kustomization: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "-k", "--kustomize", help="Kustomizations to apply (default: the sample app)."
+        ),
+    ] = None,
+    filename: Annotated[
+        list[Path] | None,
+        typer.Option("-f", "--filename", help="YAML files or folders to apply."),
+    ] = None,
+    sample: Annotated[
+        bool,
+        typer.Option(
+            "--sample/--no-sample",
+            help=f"Apply the sample app ({SAMPLE_OVERLAY}) when no -f or -k is given.",
+        ),
+    ] = True,
+    sync_fanout: Annotated[
+        bool, typer.Option(help="Answer broker posts only after fan-out (Knative IMC style).")
+    ] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for services to be Ready.")] = 600.0,
+    backup_to: Annotated[
+        str | None, typer.Option(help="Backup location: a directory or s3://bucket/prefix.")
+    ] = None,
+    backup_endpoint: Annotated[
+        str | None, typer.Option(help="S3 endpoint URL for an s3:// location.")
+    ] = None,
+    backup_every: Annotated[
+        str | None, typer.Option(help="Back up on a schedule, e.g. 5m (needs --backup-to).")
+    ] = None,
+    backup_keep: Annotated[int, typer.Option(help="Scheduled backups to keep.")] = 7,
+    backup_key_file: Annotated[
+        Path | None,
+        setting("backup_key_file", help="Seal Vault's unseal key in scheduled backups."),
+    ] = None,
+    ship_log: Annotated[
+        bool, typer.Option(help="Ship the broker log continuously (RPO for acked events: 0).")
+    ] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Redeploy each local function on every save.")
+    ] = False,
+    sync: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sync", help="GitOps: keep REPO#REVISION:PATH synced (repeatable), as Argo CD."
+        ),
+    ] = None,
+) -> None:
+    """Run the control plane and data plane with the sample app until Ctrl-C."""
+    settings = settings_of(ctx)
+    from bulut.local import LocalPlatform
+    from bulut.observability.logs import configure_logging
 
-    @app.command()
-    def up(
-        state_dir: Annotated[
-            Path | None, typer.Option(help="State directory [BULUT_STATE_DIR].")
-        ] = None,
-        builds_dir: Annotated[
-            Path | None,
-            typer.Option(help="Function environments [BULUT_BUILDS_DIR; ~/.cache/bulut/builds]."),
-        ] = None,
-        host: Annotated[str | None, typer.Option(help="Address to bind [BULUT_HOST].")] = None,
-        data_port: Annotated[
-            int | None, typer.Option(help="Data plane port [BULUT_DATA_PORT].")
-        ] = None,
-        control_port: Annotated[
-            int | None, typer.Option(help="Control plane port [BULUT_CONTROL_PORT].")
-        ] = None,
-        kustomization: Annotated[
-            list[Path] | None,
-            typer.Option(
-                "-k", "--kustomize", help="Kustomizations to apply (default: the sample app)."
-            ),
-        ] = None,
-        filename: Annotated[
-            list[Path] | None,
-            typer.Option("-f", "--filename", help="YAML files or folders to apply."),
-        ] = None,
-        no_sample: Annotated[
-            bool, typer.Option(help="Start empty, without the sample app.")
-        ] = False,
-        sync_fanout: Annotated[
-            bool, typer.Option(help="Answer broker posts only after fan-out (Knative IMC style).")
-        ] = False,
-        wait: Annotated[
-            float, typer.Option(help="Seconds to wait for services to be Ready.")
-        ] = 600.0,
-        backup_to: Annotated[
-            str | None, typer.Option(help="Backup location: a directory or s3://bucket/prefix.")
-        ] = None,
-        backup_endpoint: Annotated[
-            str | None, typer.Option(help="S3 endpoint URL for an s3:// location.")
-        ] = None,
-        backup_every: Annotated[
-            str | None, typer.Option(help="Back up on a schedule, e.g. 5m (needs --backup-to).")
-        ] = None,
-        backup_keep: Annotated[int, typer.Option(help="Scheduled backups to keep.")] = 7,
-        backup_key_file: Annotated[
-            Path | None,
-            typer.Option(
-                help="Seal Vault's unseal key in scheduled backups [BULUT_BACKUP_KEY_FILE]."
-            ),
-        ] = None,
-        ship_log: Annotated[
-            bool, typer.Option(help="Ship the broker log continuously (RPO for acked events: 0).")
-        ] = False,
-        watch: Annotated[
-            bool, typer.Option("--watch", help="Redeploy each local function on every save.")
-        ] = False,
-        sync: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--sync", help="GitOps: keep REPO#REVISION:PATH synced (repeatable), as Argo CD."
-            ),
-        ] = None,
-    ) -> None:
-        """Run the control plane and data plane with the sample app until Ctrl-C."""
-        overrides: dict[str, Any] = {
-            key: value
-            for key, value in {
-                "state_dir": state_dir,
-                "builds_dir": builds_dir,
-                "backup_key_file": backup_key_file,
-                "host": host,
-                "data_port": data_port,
-                "control_port": control_port,
-            }.items()
-            if value is not None
-        }
-        settings = Settings(**overrides)
-        from bulut.observability.logs import configure_logging
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    manifests = Manifests.chosen(filename or [], kustomization or [], sample and not sync)
+    platform = LocalPlatform(
+        settings,
+        sync_fanout=sync_fanout,
+        backup_to=backup_to,
+        backup_endpoint=backup_endpoint,
+        backup_every=backup_every,
+        backup_keep=backup_keep,
+        ship_log=ship_log,
+        sync=tuple(sync or ()),
+    )
+    import uvloop
 
-        configure_logging(settings.log_level, json_lines=settings.log_json)
-        if filename:
-            manifests, kustomize = list(filename), False
-        elif kustomization:
-            manifests, kustomize = list(kustomization), True
-        elif not no_sample and not sync and SAMPLE_OVERLAY.is_dir():
-            manifests, kustomize = [SAMPLE_OVERLAY], True
-        else:
-            manifests, kustomize = [], False
-        import uvloop
-
-        with contextlib.suppress(KeyboardInterrupt):
-            options = {
-                "sync_fanout": sync_fanout,
-                "backup_to": backup_to,
-                "backup_endpoint": backup_endpoint,
-                "backup_every": backup_every,
-                "backup_keep": backup_keep,
-                "ship_log": ship_log,
-                "sync": tuple(sync or ()),
-            }
-            uvloop.run(_run(settings, manifests, kustomize, wait, options, watch=watch))
+    with contextlib.suppress(KeyboardInterrupt):
+        uvloop.run(_run(platform, manifests, wait, watch=watch))

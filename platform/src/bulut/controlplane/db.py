@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel, create_engine
 
 from bulut.errors import ConfigError
+from bulut.settings import Settings
 
 from . import models  # noqa: F401  (registers the table on SQLModel.metadata)
 
@@ -52,5 +53,5 @@ def create_schema(engine: Engine) -> None:
         where = engine.url.render_as_string(hide_password=True)
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         raise ConfigError(
-            f"database {where} is not usable: {reason}; check BULUT_DATABASE_URL"
+            f"database {where} is not usable: {reason}; check {Settings.env_name('database_url')}"
         ) from error

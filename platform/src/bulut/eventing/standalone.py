@@ -52,11 +52,10 @@ class EventingServer(Server):
         self.answer(connection, request, self.app, None)
 
 
-async def serve(resources: Path, state_dir: Path, host: str, port: int, sync: bool) -> None:
+async def serve(resources: Path, settings: Settings, sync: bool) -> None:
     """Run until cancelled, SIGINT or SIGTERM."""
     feed = MemoryFeed(json.loads(resources.read_text()))
-    settings = Settings(host=host, data_port=port, state_dir=state_dir)
-    eventing = Eventing(settings, feed, state_dir=state_dir, sync_fanout=sync)
+    eventing = Eventing(settings, feed, state_dir=settings.state_dir, sync_fanout=sync)
     await eventing.open()
     server = EventingServer(eventing)
     runner = asyncio.create_task(eventing.run())
@@ -65,7 +64,7 @@ async def serve(resources: Path, state_dir: Path, host: str, port: int, sync: bo
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     try:
-        await server.start(listen(host, port))
+        await server.start(listen(settings.host, settings.data_port))
         await stopping.wait()
     finally:
         await server.stop(grace=5.0)
@@ -85,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sync", action="store_true", help="answer after fan-out (Knative IMC)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    uvloop.run(serve(args.resources, args.state_dir, args.host, args.port, args.sync))
+    settings = Settings(host=args.host, data_port=args.port, state_dir=args.state_dir)
+    uvloop.run(serve(args.resources, settings, args.sync))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ def guard(app: ASGIApp, settings: Settings, *, control_plane: bool) -> EdgeMiddl
     verifier = None
     if settings.auth_issuer is not None:
         if not settings.auth_jwks:
-            raise ConfigError("BULUT_AUTH_ISSUER is set but BULUT_AUTH_JWKS is not: set both")
+            issuer, jwks = Settings.env_name("auth_issuer"), Settings.env_name("auth_jwks")
+            raise ConfigError(f"{issuer} is set but {jwks} is not: set both")
         verifier = TokenVerifier(
             settings.auth_issuer, settings.auth_audience, JWKSource(settings.auth_jwks)
         )

@@ -42,9 +42,8 @@ def connect(settings: Settings) -> Vault:
     """A Vault client: the configured one, else the running platform's dev server."""
     if settings.vault_addr:
         if not settings.vault_token:
-            raise SecretUnavailableError(
-                "BULUT_VAULT_ADDR is set but BULUT_VAULT_TOKEN is not: set both"
-            )
+            addr, token = Settings.env_name("vault_addr"), Settings.env_name("vault_token")
+            raise SecretUnavailableError(f"{addr} is set but {token} is not: set both")
         return Vault(settings.vault_addr, settings.vault_token)
     directory = vault_dir(settings)
     try:
@@ -53,6 +52,6 @@ def connect(settings: Settings) -> Vault:
     except FileNotFoundError:
         raise SecretUnavailableError(
             f"no Vault is running for {settings.state_dir}: start the platform with `bulut up`, "
-            "or set BULUT_VAULT_ADDR and BULUT_VAULT_TOKEN"
+            f"or set {Settings.env_name('vault_addr')} and {Settings.env_name('vault_token')}"
         ) from None
     return Vault(addr, token)

@@ -278,17 +278,24 @@ class Shipping:
             self._thread.join()
 
 
-def _seed_secrets(state_dir: Path) -> tuple[str, str]:
-    vault = connect(Settings(state_dir=state_dir))
+def _platform_settings(settings: Settings, state_dir: Path) -> Settings:
+    """What the drill's platform runs with: its own state dir and dev Vault (no BULUT_* env)."""
+    return settings.model_copy(
+        update={"state_dir": state_dir, "vault_addr": None, "vault_token": None}
+    )
+
+
+def _seed_secrets(settings: Settings) -> tuple[str, str]:
+    vault = connect(settings)
     value = uuid.uuid4().hex
     vault.kv_put(SECRET_PATH, {"value": value})
     vault.ensure_transit_key(TRANSIT_KEY)
     return value, vault.encrypt(TRANSIT_KEY, value.encode())
 
 
-def _check_secrets(state_dir: Path, value: str, ciphertext: str) -> Check:
+def _check_secrets(settings: Settings, value: str, ciphertext: str) -> Check:
     try:
-        vault = connect(Settings(state_dir=state_dir))
+        vault = connect(settings)
         kv = vault.kv_get(SECRET_PATH).get("value")
         plain = vault.decrypt(TRANSIT_KEY, ciphertext).decode()
     except BulutError as error:
@@ -325,9 +332,14 @@ class DrillRunner:
 
     scenario: Scenario
     workdir: Path
+    settings: Settings
     progress: Progress = field(default=lambda _message: None)
     keep: bool = False
-    builds_dir: Path = field(default_factory=lambda: Settings().builds)  # the disaster spares it
+
+    @property
+    def builds_dir(self) -> Path:
+        """Function environments: outside the state, so the disaster spares them."""
+        return self.settings.builds
 
     def run(self) -> DrillReport:
         """Run the whole drill; the report records any failure instead of raising."""
@@ -375,7 +387,7 @@ class DrillRunner:
             say(f"seeding {scenario.seed.events} events")
             started = time.monotonic()
             acks = send_seed(platform, scenario, scenario.seed.events, "seed")
-            secret_value, ciphertext = _seed_secrets(state_dir)
+            secret_value, ciphertext = _seed_secrets(_platform_settings(self.settings, state_dir))
             wait_delivered(state_dir, scenario, set(acks), DELIVERY_TIMEOUT)
             self._step(report, "seed", started)
             if scenario.shipping:
@@ -492,7 +504,11 @@ class DrillRunner:
         checks = [results[name] for name in self.scenario.checks if name in results]
         if "secrets-readable" in self.scenario.checks:
             try:
-                checks.append(_check_secrets(state_dir, secret_value, ciphertext))
+                checks.append(
+                    _check_secrets(
+                        _platform_settings(self.settings, state_dir), secret_value, ciphertext
+                    )
+                )
             except SecretUnavailableError as error:
                 checks.append(Check("secrets-readable", False, str(error)))
         return checks
