@@ -111,9 +111,25 @@ class Manifests:
         return cls()
 
 
+def namespace_of(documents: list[dict[str, Any]]) -> str | None:
+    """The namespace of the applied Services when they share one (the sample app's)."""
+    found = {
+        str((d.get("metadata") or {}).get("namespace") or "")
+        for d in documents
+        if d.get("kind") == "Service" and str(d.get("apiVersion", "")).startswith("serving.")
+    }
+    return found.pop() if len(found) == 1 and "" not in found else None
+
+
 async def _run(
-    platform: LocalPlatform, manifests: Manifests, wait: float, *, watch: bool = False
+    platform: LocalPlatform,
+    manifests: Manifests,
+    wait: float,
+    write_context: bool = True,
+    *,
+    watch: bool = False,
 ) -> None:
+    from bulut import kubeconfig
     from bulut.local import load_paths
 
     os.umask(0o077)  # what the platform and its instances write is the user's only
@@ -132,7 +148,14 @@ async def _run(
         documents.cancel()
         raise
     try:
-        results = await platform.apply_documents(await documents)
+        loaded = await documents
+        if write_context:  # ports are bound now (0 means any): the context has the real ones
+            path, context = kubeconfig.write_for(platform.settings, namespace_of(loaded))
+            err_console().print(
+                f'kubeconfig context "{kubeconfig.CONTEXT}" ({context.server}, namespace '
+                f"{context.namespace}) written to {path}"
+            )
+        results = await platform.apply_documents(loaded)
         for result in results:
             err_console().print(f"{result.kind.lower()}/{result.name} {result.action}")
         services = await _wait_for_services(platform, wait)
@@ -212,6 +235,15 @@ def up(
             "--sync", help="GitOps: keep REPO#REVISION:PATH synced (repeatable), as Argo CD."
         ),
     ] = None,
+    write_kubeconfig: Annotated[
+        bool,
+        typer.Option(
+            "--kubeconfig/--no-kubeconfig",
+            help="Write the kubeconfig context `bulut` (this platform) and make it current.",
+        ),
+    ] = True,
+    log_json: Annotated[bool | None, setting("log_json", "--log-json")] = None,
+    log_level: Annotated[str | None, setting("log_level")] = None,
 ) -> None:
     """Run the control plane and data plane with the sample app until Ctrl-C."""
     settings = settings_of(ctx)
@@ -233,4 +265,4 @@ def up(
     import uvloop
 
     with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(_run(platform, manifests, wait, watch=watch))
+        uvloop.run(_run(platform, manifests, wait, write_kubeconfig, watch=watch))
