@@ -208,12 +208,16 @@ def dead_letters(
     ctx: typer.Context,
     trigger: Annotated[str | None, typer.Option("--trigger", help="ns/name.")] = None,
     output: Annotated[OutputFormat, typer.Option("-o", "--output")] = OutputFormat.table,
+    namespace: Namespace = None,
+    all_namespaces: Annotated[bool, typer.Option("-A", "--all-namespaces")] = False,
 ) -> None:
     """List deliveries that ended in the dead-letter sink (or failed without one)."""
     settings = settings_of(ctx)
     params = {"trigger": trigger} if trigger else {}
     url = f"{settings.control_url}/eventing/dead-letters"
     items = _request("GET", url, params=params).json()["items"]
+    if not all_namespaces and trigger is None:
+        items = [i for i in items if str(i["trigger"]).startswith(f"{settings.namespace}/")]
     if output is not OutputFormat.table:
         print_document(items, output)
         return

@@ -24,6 +24,7 @@ from bulut.settings import Settings
 
 from .invocation import setting, settings_of
 from .output import console, err_console, print_table
+from .resources import Namespace
 
 DEFAULT_TYPE = "boson.fn"  # kn func invoke's defaults
 DEFAULT_SOURCE = "/boson/fn"
@@ -115,6 +116,7 @@ def invoke(
         list[str] | None, typer.Option("--header", "-H", help="Extra header `Name: value`.")
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 60.0,
+    namespace: Namespace = None,
 ) -> None:
     """Send a CloudEvent to a function (binary mode, as `kn func invoke`) and print the reply."""
     settings = settings_of(ctx)

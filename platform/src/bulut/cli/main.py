@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from bulut import __version__
 from bulut.errors import BulutError, ConfigError, InvalidInputError, NotFoundError
+from bulut.kubeconfig import resolve
 
 from . import (
     dr,
@@ -32,7 +34,7 @@ from . import (
     telemetry,
     up,
 )
-from .invocation import load_settings
+from .invocation import load_settings, settings_of
 
 HELP = "Run Knative-style Python functions locally; ship them to Knative with GitOps."
 
@@ -62,19 +64,76 @@ GROUPS: tuple[tuple[str, Callable[[], typer.Typer]], ...] = (
 )
 
 
-def root(ctx: typer.Context) -> None:
+# Commands that say where a platform runs instead of looking for one.
+WITHOUT_CONTEXT = frozenset({"up", "kubeconfig"})
+
+
+class ContextOptionsGroup(TyperGroup):
+    """The root group: ``--context``/``--server`` are accepted anywhere before ``--``
+    (``bulut get ksvc --context bulut``, like kubectl's global flags)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer vendors click
+        return super().parse_args(ctx, hoist_global_options(args))
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with every ``--context``/``--server`` (and its value) moved to the front."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            if "=" in arg or index + 1 >= len(args):
+                front.append(arg)
+            else:
+                front += [arg, args[index + 1]]
+                index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
+GLOBAL_OPTIONS = frozenset({"--context", "--server"})
+
+
+def root(
+    ctx: typer.Context,
+    context: Annotated[
+        str | None,
+        typer.Option(help="Kubeconfig context of the platform [BULUT_CONTEXT; the current one]."),
+    ] = None,
+    server: Annotated[
+        str | None, typer.Option(help="Control plane URL (instead of a context's).")
+    ] = None,
+) -> None:
     """Run Knative-style Python functions locally; ship them to Knative with GitOps."""
-    ctx.obj = load_settings()
+    settings = load_settings()
+    if ctx.invoked_subcommand not in WITHOUT_CONTEXT:
+        settings = resolve(settings, context=context, server=server)
+    ctx.obj = settings
 
 
-def version() -> None:
-    """Print the Bulut version."""
-    print(__version__)
+def version(ctx: typer.Context) -> None:
+    """Print the Bulut version, and the context and platform commands use."""
+    settings = settings_of(ctx)
+    print(f"bulut {__version__}")
+    context = settings.context or "none (BULUT_* variables and defaults)"
+    print(f"context:    {context}")
+    print(f"server:     {settings.control_url}")
+    print(f"data plane: {settings.data_url}")
+    print(f"namespace:  {settings.namespace}")
 
 
 def build_app() -> typer.Typer:
     """Assemble the command tree."""
     app = typer.Typer(
+        cls=ContextOptionsGroup,
         name="bulut",
         help=HELP,
         no_args_is_help=True,
