@@ -224,14 +224,3 @@ def test_merge_is_pure() -> None:
     merged(before, LOCAL)
 
     assert before == CLUSTER
-
-
-def test_context_and_server_are_taken_anywhere_before_the_double_dash() -> None:
-    from bulut.cli.main import hoist_global_options
-
-    assert hoist_global_options(["get", "ksvc", "--context", "bulut", "-A"]) == [
-        "--context", "bulut", "get", "ksvc", "-A",
-    ]  # fmt: skip
-    assert hoist_global_options(["func", "test", "f", "--server=http://h:1", "--", "--context"]) == [
-        "--server=http://h:1", "func", "test", "f", "--", "--context",
-    ]  # fmt: skip
