@@ -68,16 +68,26 @@ class Block:
         """The block as a shell script (for ``console``: only the ``$`` lines)."""
         if self.language != "console":
             return self.text
-        lines, keep = [], False
+        return "\n".join(self._console()[0]) + "\n"
+
+    def output(self) -> list[str]:
+        """The output a ``console`` block shows (non-blank lines after its commands)."""
+        return [line.strip() for line in self._console()[1] if line.strip()]
+
+    def _console(self) -> tuple[list[str], list[str]]:
+        commands: list[str] = []
+        shown: list[str] = []
+        keep = False
         for line in self.text.splitlines():
             if line.startswith("$ "):
-                lines.append(line[2:])
+                commands.append(line[2:])
             elif keep:
-                lines.append(line)
+                commands.append(line)
             else:
+                shown.append(line)
                 continue
-            keep = line.rstrip().endswith("\\") or not _complete("\n".join(lines))
-        return "\n".join(lines) + "\n"
+            keep = line.rstrip().endswith("\\") or not _complete("\n".join(commands))
+        return commands, shown
 
     def commands(self) -> list[list[str]]:
         """Each simple command of the script as words (continuations joined, comments
