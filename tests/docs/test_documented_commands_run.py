@@ -118,6 +118,9 @@ def _ready(service: dict[str, object]) -> bool:
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clone]:
+    # The clone shares the repository's .venv: bring it up to date first, so `make up`
+    # in the clone does not re-sync it while other tests import from it.
+    subprocess.run(["make", "--no-print-directory", "install"], cwd=REPO, check=True)
     root = tmp_path_factory.mktemp("clone")
     for entry in REPO.iterdir():
         if entry.name not in SKIPPED_ENTRIES and not entry.name.startswith(".bulut"):
