@@ -21,7 +21,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ import httpx
 import pytest
 
 from bulut.kubeconfig import load_context
+from tests.support.waiting import eventually_blocking
 
 from .blocks import REPO, Block, shell_blocks
 
@@ -74,17 +74,19 @@ class Clone:
 
     def wait_ready(self) -> None:
         """Until the context exists and every Service of the control plane is Ready."""
-        deadline = time.monotonic() + READY_SECONDS
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             assert self.platform is not None and self.platform.poll() is None, self.tail()
             context = load_context(paths=[Path(self.env["KUBECONFIG"])])
-            if context is not None and "Ctrl-C stops everything" in self.tail():
-                url = context.platform.server + "/apis/serving.knative.dev/v1/services"
-                services = httpx.get(url, timeout=5).json()["items"]
-                if services and all(_ready(s) for s in services):
-                    return
-            time.sleep(0.5)
-        raise AssertionError(f"the platform did not become ready:\n{self.tail()}")
+            if context is None or "Ctrl-C stops everything" not in self.tail():
+                return False
+            url = context.platform.server + "/apis/serving.knative.dev/v1/services"
+            services = httpx.get(url, timeout=5).json()["items"]
+            return bool(services) and all(_ready(s) for s in services)
+
+        eventually_blocking(
+            ready, "every Service of the platform to be Ready", timeout=READY_SECONDS, interval=0.1
+        )
 
     def stop(self) -> None:
         if self.platform is not None and self.platform.poll() is None:

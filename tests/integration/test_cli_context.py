@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 import yaml
 
 from bulut.kubeconfig import load_context
+from tests.support.waiting import eventually_blocking
 
 pytestmark = pytest.mark.integration
 
@@ -47,11 +47,12 @@ def platform(tmp_path: Path, env: dict[str, str]) -> Iterator[Path]:
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     kubeconfig = Path(env["KUBECONFIG"])
-    deadline = time.monotonic() + 120
-    while b"Ctrl-C stops everything" not in log.read_bytes():
+
+    def started() -> bool:
         assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
+        return b"Ctrl-C stops everything" in log.read_bytes()
+
+    eventually_blocking(started, "bulut up to say it serves", timeout=120)
     yield kubeconfig
     process.send_signal(signal.SIGINT)
     process.wait(60)
