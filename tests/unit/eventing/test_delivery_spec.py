@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bulut.eventing.backoff import BackoffPolicy
-from bulut.eventing.delivery_spec import (
-    DeliverySpec,
-    effective_delivery,
-    is_retryable,
-    parse_delivery,
-)
+from bulut.eventing.delivery_spec import DeliverySpec, is_retryable, parse_delivery
 
 
 @pytest.mark.parametrize("status", [0, 404, 408, 409, 429, 500, 502, 503, 504])
@@ -21,19 +16,6 @@ def test_retries_network_errors_5xx_404_408_409_and_429(status: int) -> None:
 @pytest.mark.parametrize("status", [100, 301, 400, 401, 403, 405, 410, 413, 422])
 def test_does_not_retry_other_answers(status: int) -> None:
     assert not is_retryable(status)
-
-
-def test_a_triggers_delivery_replaces_the_brokers_whole() -> None:
-    broker = {"retry": 10, "deadLetterSink": {"uri": "http://dls"}}
-    trigger = {"retry": 2}
-    assert effective_delivery(trigger, broker) == {"retry": 2}
-    assert parse_delivery(effective_delivery(trigger, broker)).dead_letter_sink_uri is None
-
-
-def test_the_brokers_delivery_applies_when_the_trigger_has_none() -> None:
-    broker = {"retry": 10}
-    assert effective_delivery(None, broker) is broker
-    assert effective_delivery({}, broker) is broker
 
 
 def test_reads_every_field_of_a_delivery_block() -> None:

@@ -1,14 +1,8 @@
-"""What the runtime reads from a Revision: container, concurrency, readiness probe."""
+"""What the runtime reads from a Revision: container and readiness probe."""
 
 from __future__ import annotations
 
-from bulut.serving.resources import container_concurrency, first_container, readiness_path
-
-
-def test_containerconcurrency_falls_back_to_config_defaults() -> None:
-    assert container_concurrency({"spec": {"containerConcurrency": 3}}, {}) == 3
-    assert container_concurrency({"spec": {}}, {"container-concurrency": "5"}) == 5
-    assert container_concurrency({}, {}) == 0
+from bulut.serving.resources import first_container, readiness_path
 
 
 def test_readiness_follows_the_probe_else_the_flavour() -> None:

@@ -1,9 +1,9 @@
 """Admission: what the Knative webhook and the API server do before a write is stored.
 
 ``admit`` validates one document, applies defaults, checks update rules against the stored
-object, and returns the object to store with its generation, uid and timestamps, plus the
-apply action ("created", "configured" or "unchanged"). Pure apart from the image check,
-which is a callable passed in.
+object (each kind's row in :mod:`bulut.apis.rules`), and returns the object to store with its
+generation, uid and timestamps, plus the apply action ("created", "configured" or "unchanged").
+Pure apart from the image check, which is a callable passed in.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bulut.apis.rules import Context, rules_for, with_defaults
 from bulut.errors import (
     ConflictError,
     FunctionProjectError,
@@ -27,33 +28,12 @@ from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.feed import Resource
 from bulut.manifests.knative import ServingConfig
 
-from . import kinds, namespaces, validation
+from . import kinds, namespaces
 from .addresses import Addressing
-from .defaults import with_defaults
 from .models import Action, ApplyResult
 from .patching import clone
 
 ImageCheck = Callable[[str, Mapping[str, str]], None]
-
-Validator = Callable[[Mapping[str, Any], AutoscalerConfig | None, ServingConfig], None]
-_VALIDATORS: dict[str, Validator] = {
-    "Service": validation.validate_service,
-    "Configuration": validation.validate_configuration,
-    "Revision": validation.validate_revision,
-    "Route": lambda r, _, __: validation.validate_route(r),
-    "Broker": lambda r, _, __: validation.validate_broker(r),
-    "Trigger": lambda r, _, __: validation.validate_trigger(r),
-    "PingSource": lambda r, _, __: validation.validate_pingsource(r),
-    "SinkBinding": lambda r, _, __: validation.validate_sinkbinding(r),
-    "ConfigMap": lambda r, _, __: validation.validate_serving_config(r),
-}
-
-
-def _metadata_only(
-    resource: Mapping[str, Any], _config: AutoscalerConfig | None, _serving: ServingConfig
-) -> None:
-    validation.validate_metadata(resource, dns1035=False)
-
 
 # Fields the user owns; everything else (status, uid, generation...) the platform owns.
 _USER_FIELDS = ("spec", "data", "binaryData", "immutable")
@@ -157,13 +137,15 @@ def admit(
     if isinstance(incoming["metadata"], dict):
         incoming["metadata"].setdefault("namespace", default_namespace)
         incoming["metadata"].pop("managedFields", None)
-    _VALIDATORS.get(info.kind, _metadata_only)(incoming, autoscaler, serving or ServingConfig())
+    rules = rules_for(info.group, info.kind)
+    rules.validate(incoming, Context(autoscaler, serving or ServingConfig()))
     if check_image is not None:
         _check_images(incoming, check_image)
     desired = with_defaults(incoming)
     if existing is None:
         return Admitted(info, _created(desired, addressing), "created")
-    _check_update(existing, desired)
+    _check_resource_version(existing, desired)
+    rules.check_update(existing, desired)
     merged = _merged(existing, desired)
     action: Action = "unchanged" if _user_view(merged) == _user_view(existing) else "configured"
     return Admitted(info, merged if action == "configured" else existing, action)
@@ -210,7 +192,7 @@ def _created(desired: Resource, addressing: Addressing) -> Resource:
     return desired
 
 
-def _check_update(existing: Resource, desired: Resource) -> None:
+def _check_resource_version(existing: Resource, desired: Resource) -> None:
     version = desired["metadata"].get("resourceVersion")
     if version is not None and str(version) != str(existing["metadata"].get("resourceVersion")):
         raise ConflictError(
@@ -218,23 +200,6 @@ def _check_update(existing: Resource, desired: Resource) -> None:
             "get the latest version and try again",
             field="metadata.resourceVersion",
         )
-    kind = desired["kind"]
-    old_spec, new_spec = existing.get("spec") or {}, desired.get("spec") or {}
-    if kind == "Revision" and old_spec != new_spec:
-        raise InvalidResourceError("Immutable fields changed (-old +new): spec", field="spec")
-    if kind == "Trigger" and old_spec.get("broker") != new_spec.get("broker"):
-        raise InvalidResourceError(
-            "Immutable fields changed (-old +new): spec.broker", field="spec.broker"
-        )
-    if kind in {"Service", "Configuration"}:
-        old_t, new_t = old_spec.get("template") or {}, new_spec.get("template") or {}
-        name = (new_t.get("metadata") or {}).get("name")
-        if name and name == (old_t.get("metadata") or {}).get("name") and old_t != new_t:
-            raise InvalidResourceError(
-                f"Saw the following changes without a name change (-old +new): "
-                f"spec.template (revision {name!r} already exists)",
-                field="spec.template.metadata.name",
-            )
 
 
 def _merged(existing: Resource, desired: Resource) -> Resource:

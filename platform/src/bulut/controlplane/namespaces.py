@@ -1,7 +1,8 @@
-"""Namespaces: the one cluster-scoped kind served (admission and defaults, pure).
+"""Namespaces: the one cluster-scoped kind served (admission, pure).
 
 A namespace is ``Active`` with the ``kubernetes`` finalizer in ``spec.finalizers`` and the
-``kubernetes.io/metadata.name`` label, as on a cluster. Namespaces also appear on use: a
+``kubernetes.io/metadata.name`` label, as on a cluster (its rules and defaults are
+:mod:`bulut.apis.rules.core`'s). Namespaces also appear on use: a
 write into a namespace that has no Namespace object creates it (see ``ControlPlane``).
 """
 
@@ -10,25 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from bulut.apis.patches import clone
+from bulut.apis.rules.core import default_namespace, validate_namespace
 from bulut.manifests.feed import Resource
-
-from .validation.common import DNS1123_LABEL, fail
-
-NAME_LABEL = "kubernetes.io/metadata.name"
-
-
-def validate_namespace(document: Resource) -> None:
-    """metadata.name must be a DNS-1123 label."""
-    name = (document.get("metadata") or {}).get("name")
-    if not isinstance(name, str) or not name:
-        fail("Required value: name or generateName is required", "metadata.name")
-    if len(name) > 63 or not DNS1123_LABEL.match(name):
-        fail(
-            f'Invalid value: "{name}": a lowercase RFC 1123 label must consist of lower case '
-            "alphanumeric characters or '-', and must start and end with an alphanumeric "
-            "character",
-            "metadata.name",
-        )
 
 
 def admit_namespace(
@@ -46,8 +30,6 @@ def admit_namespace(
                 for k, v in meta.items()
                 if k in ("name", "labels", "annotations", "finalizers", "ownerReferences")
             },
-            "spec": {"finalizers": ["kubernetes"]},
-            "status": {"phase": "Active"},
         }
         stored["metadata"].update({"uid": uid, "creationTimestamp": now})
     else:
@@ -57,8 +39,7 @@ def admit_namespace(
                 stored["metadata"][key] = clone(meta[key])
             else:
                 stored["metadata"].pop(key, None)
-    stored["metadata"].setdefault("labels", {})[NAME_LABEL] = stored["metadata"]["name"]
-    return stored
+    return default_namespace(stored)
 
 
 def implied(name: str, *, uid: str, now: str) -> Resource:

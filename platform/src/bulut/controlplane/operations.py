@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from bulut.apis import fields, patches, schema
 from bulut.apis.registry import ApiResource, registry
+from bulut.apis.rules import with_defaults
 from bulut.apis.selectors import field_selector, label_selector
 from bulut.apis.status import AlreadyExistsError, ApiError, bad_request, not_found
 from bulut.errors import ConflictError, InvalidResourceError
@@ -25,7 +26,6 @@ from bulut.manifests.feed import Resource, ResourceEvent
 from . import namespaces
 from .addresses import Addressing
 from .admission import Admitted
-from .defaults import with_defaults
 from .reconcilers import reconcile_namespace
 from .reconcilers.ownership import Objects
 from .store import Transaction

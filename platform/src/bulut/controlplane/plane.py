@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from bulut.apis.registry import ApiResource
+from bulut.apis.rules.serving import serving_config as serving_config_from
 from bulut.apis.status import ApiError
 from bulut.errors import ConfigError, ConflictError, InvalidInputError, NotFoundError
 from bulut.manifests.autoscaling import AutoscalerConfig
@@ -34,7 +35,6 @@ from .patching import merge_patch
 from .reconcilers import reconcile_namespace
 from .reconcilers.revision import apply_report, check_report
 from .store import Store, Transaction
-from .validation import serving_config_from
 from .watch import Subscription, WatchHub
 
 T = TypeVar("T")

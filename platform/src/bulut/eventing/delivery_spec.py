@@ -1,9 +1,8 @@
 """Knative's ``DeliverySpec`` and the rules that choose and read it (pure).
 
-A Trigger's ``spec.delivery`` replaces the Broker's **whole** (Knative copies one or
-the other into the Subscription), so a trigger that sets only ``retry`` loses the
-broker's dead-letter sink. Retryable outcomes follow Knative's ``SelectiveRetry``:
-no response, 5xx, 404, 408, 409 and 429.
+Which ``delivery`` applies (a Trigger's replaces the Broker's whole) and the values a
+DeliverySpec may hold are Knative's API rules, in :mod:`bulut.apis.rules.duck`. Retryable
+outcomes follow Knative's ``SelectiveRetry``: no response, 5xx, 404, 408, 409 and 429.
 """
 
 from __future__ import annotations
@@ -47,15 +46,6 @@ class DeliverySpec:
     def attempts(self) -> int:
         """Total attempts: the first plus ``retry`` retries."""
         return self.retry + 1
-
-
-def effective_delivery(
-    trigger_delivery: Mapping[str, Any] | None, broker_delivery: Mapping[str, Any] | None
-) -> Mapping[str, Any]:
-    """The trigger's delivery if it has one, else the broker's (whole, never merged)."""
-    if trigger_delivery:
-        return trigger_delivery
-    return broker_delivery or {}
 
 
 def parse_delivery(

@@ -18,11 +18,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bulut.apis.rules.duck import effective_delivery
 from bulut.events.filters import EventFilter, compile_trigger_filter
 
 from . import queries
 from .delivery import Deliverer, Observer
-from .delivery_spec import DeliverySpec, effective_delivery, parse_delivery
+from .delivery_spec import DeliverySpec, parse_delivery
 from .log import EventLog
 from .records import Outcome, StoredEvent
 from .resources import Broker, Trigger

@@ -1,8 +1,10 @@
 """The parts of Knative resources the eventing data plane reads (pure).
 
-Objects arrive as plain Knative JSON from the ``ResourceFeed``; these functions turn
-them into small frozen records. URLs (``status.subscriberUri``,
-``status.deadLetterSinkUri``, ``status.sinkUri``) are resolved by the control plane.
+Objects arrive as plain Knative JSON from the ``ResourceFeed``; these functions turn them into
+small frozen records, reading defaults and annotations with the rules of
+:mod:`bulut.apis.rules` (the broker a Trigger names, a template's ``max-scale``). URLs
+(``status.subscriberUri``, ``status.deadLetterSinkUri``, ``status.sinkUri``) are resolved by
+the control plane.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_SCALE_ANNOTATIONS = ("autoscaling.knative.dev/max-scale", "autoscaling.knative.dev/maxScale")
+from bulut.apis.rules.eventing import trigger_broker
+from bulut.apis.rules.serving import max_scale
 
 Key = tuple[str, str]
 """(namespace, name)."""
@@ -86,7 +89,7 @@ def parse_trigger(obj: Mapping[str, Any]) -> Trigger:
     return Trigger(
         namespace=namespace,
         name=name,
-        broker=str(spec.get("broker") or "default"),
+        broker=trigger_broker(obj),
         subscriber_uri=status.get("subscriberUri") or (spec.get("subscriber") or {}).get("uri"),
         filter_attributes={str(k): str(v) for k, v in attributes.items()},
         filters=tuple(spec.get("filters") or ()),
@@ -103,15 +106,7 @@ def service_capacity(obj: Mapping[str, Any], default: int) -> int:
     """
     template = (obj.get("spec") or {}).get("template") or {}
     concurrency = int((template.get("spec") or {}).get("containerConcurrency") or 0)
-    annotations = _meta(template).get("annotations") or {}
-    max_scale = 0
-    for name in MAX_SCALE_ANNOTATIONS:
-        if name in annotations:
-            try:
-                max_scale = int(str(annotations[name]))
-            except ValueError:
-                max_scale = 0
-            break
-    if concurrency > 0 and max_scale > 0:
-        return concurrency * max_scale
+    scale = max_scale(_meta(template).get("annotations") or {})
+    if concurrency > 0 and scale > 0:
+        return concurrency * scale
     return default

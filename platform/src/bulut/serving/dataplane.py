@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from starlette.types import ASGIApp
 
+from bulut.apis.rules.serving import container_concurrency
 from bulut.errors import BulutError, SecretUnavailableError
 from bulut.functions.catalog import resolve
 from bulut.functions.environments import ensure_environment, record_recipe
@@ -30,7 +31,7 @@ from bulut.serving.autoscaler import AutoscalerConfig, DeciderSpec, decider_spec
 from bulut.serving.hijack import strip_hijacking
 from bulut.serving.instances import Instance
 from bulut.serving.launcher import StartQueue
-from bulut.serving.resources import container_concurrency, first_container, readiness_path
+from bulut.serving.resources import first_container, readiness_path
 from bulut.serving.revisions import InstanceBudget, RevisionRuntime, RevisionSpec
 from bulut.serving.router import Router
 from bulut.serving.sinks import sink_env

@@ -15,14 +15,6 @@ def first_container(obj: Resource) -> dict[str, Any]:
     return first if isinstance(first, dict) else {}
 
 
-def container_concurrency(obj: Resource, defaults: Mapping[str, str]) -> int:
-    """``spec.containerConcurrency``, else config-defaults ``container-concurrency``."""
-    value = (obj.get("spec") or {}).get("containerConcurrency")
-    if value is None:
-        value = defaults.get("container-concurrency") or 0
-    return int(value)
-
-
 def readiness_path(container: Mapping[str, Any], kn_func: bool) -> str:
     """The HTTP readiness path to poll, or "" for a TCP probe."""
     probe = container.get("readinessProbe") or {}

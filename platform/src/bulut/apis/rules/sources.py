@@ -1,4 +1,4 @@
-"""eventing.knative.dev/v1 and sources.knative.dev/v1 webhook rules (§3.1–3.7)."""
+"""sources.knative.dev/v1 (PingSource, SinkBinding): defaults and webhook rules (§3.4–3.7)."""
 
 from __future__ import annotations
 
@@ -10,77 +10,21 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from bulut.errors import InvalidValueError
-from bulut.events.filters import compile_trigger_filter
-from bulut.manifests.durations import iso8601_seconds
 from bulut.manifests.schedules import next_fire
 
-from .common import check_destination, fail, mapping_at, validate_metadata
+from .duck import check_destination
+from .meta import validate_metadata
+from .paths import fail, mapping_at
 
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9]*$")
-
-
-def _seconds(raw: Any) -> float | None:
-    """Seconds in an ISO-8601 duration string; None for anything else."""
-    if not isinstance(raw, str):
-        return None
-    try:
-        return iso8601_seconds(raw)
-    except InvalidValueError:
-        return None
-
-
-def validate_delivery(value: Any, path: str) -> None:
-    """A DeliverySpec: retry >= 0, backoffPolicy, ISO-8601 durations, dead-letter sink."""
-    if value is None:
-        return
-    delivery = mapping_at(value, path)
-    retry = delivery.get("retry")
-    if retry is not None and (isinstance(retry, bool) or not isinstance(retry, int) or retry < 0):
-        fail(f"expected 0 <= {retry}", f"{path}.retry")
-    policy = delivery.get("backoffPolicy")
-    if policy is not None and policy not in {"linear", "exponential"}:
-        fail(f"invalid value: {policy}", f"{path}.backoffPolicy")
-    for key in ("backoffDelay", "timeout", "retryAfterMax"):
-        raw = delivery.get(key)
-        if raw is not None and _seconds(raw) is None:
-            fail(f"invalid value: {raw}", f"{path}.{key}")
-    timeout = delivery.get("timeout")
-    if _seconds(timeout) == 0:
-        fail(f"invalid value: {timeout}", f"{path}.timeout")
-    fmt = delivery.get("format")
-    if fmt is not None and fmt not in {"json", "binary"}:
-        fail(f"invalid value: {fmt}", f"{path}.format")
-    if delivery.get("deadLetterSink") is not None:
-        check_destination(delivery["deadLetterSink"], f"{path}.deadLetterSink")
-
-
-def validate_broker(resource: Mapping[str, Any]) -> None:
-    """A Broker: metadata, optional config reference, delivery."""
-    validate_metadata(resource, dns1035=False)
-    spec = mapping_at(resource.get("spec"), "spec")
-    validate_delivery(spec.get("delivery"), "spec.delivery")
-
-
-def validate_trigger(resource: Mapping[str, Any]) -> None:
-    """A Trigger: broker, subscriber, delivery, and filters compiled by bulut.events (CESQL
-    syntax errors name the position)."""
-    validate_metadata(resource, dns1035=False)
-    spec = mapping_at(resource.get("spec"), "spec", required=True)
-    if not spec.get("broker") and not spec.get("brokerRef"):
-        fail("missing field(s)", "spec.broker")
-    filter_spec = mapping_at(spec.get("filter"), "spec.filter")
-    attributes = filter_spec.get("attributes")
-    compile_trigger_filter(attributes, spec.get("filters"), path="spec")
-    check_destination(spec.get("subscriber"), "spec.subscriber")
-    validate_delivery(spec.get("delivery"), "spec.delivery")
+DEFAULT_SCHEDULE = "* * * * *"
 
 
 def validate_pingsource(resource: Mapping[str, Any]) -> None:
     """A PingSource: schedule, data xor dataBase64, JSON data, sink."""
     validate_metadata(resource, dns1035=False)
     spec = mapping_at(resource.get("spec"), "spec", required=True)
-    schedule = spec.get("schedule", "* * * * *")
+    schedule = spec.get("schedule", DEFAULT_SCHEDULE)
     _check_schedule(schedule, spec.get("timezone"))
     data, data64 = spec.get("data"), spec.get("dataBase64")
     if data is not None and data64 is not None:
@@ -153,3 +97,9 @@ def validate_sinkbinding(resource: Mapping[str, Any]) -> None:
         fail("expected exactly one of name or selector", "spec.subject")
     check_destination(spec.get("sink"), "spec.sink")
     _check_overrides(spec.get("ceOverrides"))
+
+
+def default_pingsource(source: dict[str, Any]) -> dict[str, Any]:
+    """A PingSource fires every minute unless it says otherwise."""
+    source.setdefault("spec", {}).setdefault("schedule", DEFAULT_SCHEDULE)
+    return source

@@ -1,9 +1,12 @@
-"""serving.knative.dev/v1 webhook rules (reference/knative.md §2.1–2.6).
+"""serving.knative.dev/v1: defaults, webhook rules and update rules (reference/knative.md §2).
 
-The RevisionSpec rules (the pod spec allow-list behind the ``config-features`` gates,
-reserved names, env, ports and paths, probes, volumes, ``config-defaults`` limits) are the
-pure functions of :mod:`bulut.manifests.knative`, with the ServingConfig the platform runs
-with (its stored ``config-features`` and ``config-defaults``); the first error is raised.
+``default_<kind>`` fills in what Knative's defaulting webhook persists; ``validate_<kind>``
+raises :class:`~bulut.errors.InvalidResourceError` naming the JSON path;
+``check_<kind>_update`` refuses the changes Knative refuses on update. The RevisionSpec rules
+(the pod spec allow-list behind the ``config-features`` gates, reserved names, env, ports and
+paths, probes, volumes, ``config-defaults`` limits) are the pure functions of
+:mod:`bulut.manifests.knative`, with the ServingConfig the platform runs with (its stored
+``config-features`` and ``config-defaults``); the first error is raised.
 """
 
 from __future__ import annotations
@@ -11,14 +14,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bulut.manifests.autoscaling import AutoscalerConfig, parse_annotations
+from bulut.errors import InvalidResourceError
+from bulut.manifests.autoscaling import ALIASES, AutoscalerConfig, parse_annotations
+from bulut.manifests.autoscaling.annotations import MAX_SCALE
 from bulut.manifests.knative import ServingConfig, validate_revision_spec as knative_revision_errors
 from bulut.manifests.knative.config import DEFAULTS, FEATURES, NAMESPACE
 from bulut.manifests.knative.defaults import Defaults
 
-from .common import check_dns1035, fail, int_at, list_at, mapping_at, validate_metadata
+from .meta import check_dns1035, validate_metadata
+from .paths import fail, int_at, list_at, mapping_at
 
 DEFAULT_SERVING = ServingConfig()
+KNATIVE_DEFAULTS = Defaults()
+"""``config-defaults`` as Knative ships it: what the defaulting webhook writes."""
+DEFAULT_TIMEOUT_SECONDS = KNATIVE_DEFAULTS.revision_timeout_seconds
+DEFAULT_CONTAINER_NAME = KNATIVE_DEFAULTS.container_name
 
 
 def validate_service(
@@ -184,3 +194,105 @@ def _validate_target(target: Mapping[str, Any], where: str, *, in_service: bool)
     if percent is None:
         return 0
     return int_at(percent, f"{where}.percent", 0, 100)
+
+
+# Defaults (Knative's defaulting webhook), filled in place on the copy admission passes.
+
+
+def default_service(resource: dict[str, Any]) -> dict[str, Any]:
+    """A Service: its template's RevisionSpec defaults, and 100% to the latest revision."""
+    spec = resource.setdefault("spec", {})
+    default_revision_spec(spec.setdefault("template", {}).setdefault("spec", {}))
+    if not spec.get("traffic"):
+        spec["traffic"] = [{"percent": 100, "latestRevision": True}]
+    default_traffic(spec["traffic"])
+    return resource
+
+
+def default_configuration(resource: dict[str, Any]) -> dict[str, Any]:
+    """A Configuration: its template's RevisionSpec defaults."""
+    template = resource.setdefault("spec", {}).setdefault("template", {})
+    default_revision_spec(template.setdefault("spec", {}))
+    return resource
+
+
+def default_revision(resource: dict[str, Any]) -> dict[str, Any]:
+    """A Revision: the RevisionSpec defaults."""
+    default_revision_spec(resource.setdefault("spec", {}))
+    return resource
+
+
+def default_route(resource: dict[str, Any]) -> dict[str, Any]:
+    """A Route: ``latestRevision`` on each traffic target."""
+    default_traffic(resource.setdefault("spec", {}).setdefault("traffic", []))
+    return resource
+
+
+def default_revision_spec(spec: dict[str, Any]) -> None:
+    """containerConcurrency 0, timeoutSeconds 300, container name, readiness probe."""
+    spec.setdefault("containerConcurrency", KNATIVE_DEFAULTS.container_concurrency)
+    if not spec.get("timeoutSeconds"):
+        spec["timeoutSeconds"] = DEFAULT_TIMEOUT_SECONDS
+    spec.setdefault("enableServiceLinks", False)
+    containers = spec.get("containers") or []
+    for index, container in enumerate(containers):
+        if not isinstance(container, dict):
+            continue
+        if not container.get("name"):
+            suffix = "" if len(containers) == 1 else f"-{index}"
+            container["name"] = f"{DEFAULT_CONTAINER_NAME}{suffix}"
+        if container.get("ports") or len(containers) == 1:
+            probe = container.setdefault("readinessProbe", {"tcpSocket": {"port": 0}})
+            probe.setdefault("successThreshold", 1)
+
+
+def default_traffic(traffic: list[dict[str, Any]]) -> None:
+    """Per target: latestRevision = (revisionName unset); percent stays as given."""
+    for target in traffic:
+        if isinstance(target, dict) and "latestRevision" not in target:
+            target["latestRevision"] = not target.get("revisionName")
+
+
+# Update rules (what Knative's webhook refuses when an object changes).
+
+
+def check_revision_update(existing: Mapping[str, Any], desired: Mapping[str, Any]) -> None:
+    """A Revision's spec is immutable."""
+    if (existing.get("spec") or {}) != (desired.get("spec") or {}):
+        fail("Immutable fields changed (-old +new)", "spec")
+
+
+def check_template_update(existing: Mapping[str, Any], desired: Mapping[str, Any]) -> None:
+    """A Service or Configuration may not change its template under the same revision name."""
+    old_t = (existing.get("spec") or {}).get("template") or {}
+    new_t = (desired.get("spec") or {}).get("template") or {}
+    name = (new_t.get("metadata") or {}).get("name")
+    if name and name == (old_t.get("metadata") or {}).get("name") and old_t != new_t:
+        raise InvalidResourceError(
+            "Saw the following changes without a name change (-old +new): "
+            f"spec.template (revision {name!r} already exists)",
+            field="spec.template.metadata.name",
+        )
+
+
+# What the data plane reads from a stored object with the same rules.
+
+
+def container_concurrency(revision: Mapping[str, Any], defaults: Mapping[str, str]) -> int:
+    """``spec.containerConcurrency``, else config-defaults ``container-concurrency``."""
+    value = (revision.get("spec") or {}).get("containerConcurrency")
+    if value is None:
+        value = defaults.get("container-concurrency") or KNATIVE_DEFAULTS.container_concurrency
+    return int(value)
+
+
+def max_scale(annotations: Mapping[str, Any]) -> int:
+    """A template's ``max-scale`` annotation (canonical key, else its legacy alias), 0 when
+    absent or unreadable (0 means unbounded, as in Knative)."""
+    for key in (MAX_SCALE, ALIASES[MAX_SCALE]):
+        if key in annotations:
+            try:
+                return int(str(annotations[key]))
+            except ValueError:
+                return 0
+    return 0

@@ -1,4 +1,5 @@
-"""Knative webhook rules: each invalid resource is refused with the path that is wrong."""
+"""serving.knative.dev rules: each invalid resource is refused with the path that is wrong;
+defaults are the ones Knative's webhook persists; update rules refuse what Knative refuses."""
 
 from __future__ import annotations
 
@@ -7,15 +8,18 @@ from typing import Any
 
 import pytest
 
-from bulut.controlplane.validation import (
-    validate_broker,
+from bulut.apis.rules.serving import (
+    check_revision_update,
+    check_template_update,
+    container_concurrency,
+    default_revision,
+    default_route,
+    default_service,
+    max_scale,
     validate_configuration,
-    validate_pingsource,
     validate_revision,
     validate_route,
     validate_service,
-    validate_sinkbinding,
-    validate_trigger,
 )
 from bulut.errors import InvalidResourceError
 from bulut.manifests.autoscaling import AutoscalerConfig
@@ -382,136 +386,82 @@ def test_configuration_and_revision_reuse_the_template_rules() -> None:
     assert caught.value.field == "spec.timeoutSeconds"
 
 
-def trigger(**spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "eventing.knative.dev/v1",
-        "kind": "Trigger",
-        "metadata": {"name": "t"},
-        "spec": {"broker": "default", "subscriber": {"uri": "http://x"}, **spec},
-    }
-
-
-INVALID_TRIGGERS = [
-    ({"broker": None}, "spec.broker"),
-    ({"subscriber": {}}, "spec.subscriber.ref, spec.subscriber.uri"),
-    ({"subscriber": {"ref": {"kind": "Service", "name": "x"}}}, "spec.subscriber.ref.apiVersion"),
-    ({"subscriber": {"uri": "relative/path"}}, "spec.subscriber.uri"),
-    ({"filter": {"attributes": {"Type": "x"}}}, "spec.filter.attributes.Type"),
-    ({"filter": {"attributes": {"type": 1}}}, "spec.filter.attributes.type"),
-    ({"delivery": {"retry": -1}}, "spec.delivery.retry"),
-    ({"delivery": {"backoffPolicy": "random"}}, "spec.delivery.backoffPolicy"),
-    ({"delivery": {"backoffDelay": "0.2s"}}, "spec.delivery.backoffDelay"),
-    ({"delivery": {"timeout": "PT0S"}}, "spec.delivery.timeout"),
-    ({"delivery": {"format": "xml"}}, "spec.delivery.format"),
-    (
-        {"delivery": {"deadLetterSink": {}}},
-        "spec.delivery.deadLetterSink.ref, spec.delivery.deadLetterSink.uri",
-    ),
-]
-
-
-@pytest.mark.parametrize(("spec", "field"), INVALID_TRIGGERS)
-def test_invalid_trigger_is_refused_naming_the_field(spec: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidResourceError) as caught:
-        validate_trigger(trigger(**spec))
-    assert caught.value.field == field
-
-
-def test_a_cesql_syntax_error_names_the_filter_and_position() -> None:
-    with pytest.raises(InvalidResourceError) as caught:
-        validate_trigger(trigger(filters=[{"exact": {"type": "a"}}, {"cesql": "type = 'a' AND ("}]))
-    assert caught.value.field == "spec.filters[1].cesql"
-    assert caught.value.message.startswith("spec.filters[1].cesql: ")
-    assert "1:" in caught.value.message
-
-
-def test_a_filter_with_two_dialects_is_refused() -> None:
-    with pytest.raises(InvalidResourceError) as caught:
-        validate_trigger(trigger(filters=[{"exact": {"type": "a"}, "prefix": {"type": "b"}}]))
-    assert (caught.value.field or "").startswith("spec.filters[0]")
-
-
-def test_valid_dialect_filters_pass() -> None:
-    filters = [
-        {"cesql": "type LIKE 'order.%' AND EXISTS subject"},
-        {"not": {"prefix": {"source": "/x"}}},
-    ]
-    validate_trigger(trigger(filters=filters))
-
-
-def test_trigger_with_ref_and_relative_uri_is_valid() -> None:
-    ref = {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "orders"}
-    validate_trigger(trigger(subscriber={"ref": ref, "uri": "/events"}))
-
-
-def test_broker_delivery_is_validated() -> None:
-    broker = {
-        "kind": "Broker",
-        "metadata": {"name": "default"},
-        "spec": {"delivery": {"retry": "x"}},
-    }
-    with pytest.raises(InvalidResourceError) as caught:
-        validate_broker(broker)
-    assert caught.value.field == "spec.delivery.retry"
-
-
-def ping(**spec: Any) -> dict[str, Any]:
-    return {
-        "kind": "PingSource",
-        "metadata": {"name": "p"},
-        "spec": {"sink": {"uri": "http://x"}, **spec},
-    }
-
-
-INVALID_PINGS = [
-    ({"schedule": "@every 1m"}, "spec.schedule"),
-    ({"schedule": "* * *"}, "spec.schedule"),
-    ({"schedule": ""}, "spec.schedule"),
-    ({"data": "a", "dataBase64": "YQ=="}, "spec.data, spec.dataBase64"),
-    ({"dataBase64": "not base64!"}, "spec.dataBase64"),
-    ({"data": "{oops", "contentType": "application/json"}, "spec.data"),
-    ({"sink": None}, "spec.sink"),
-    ({"ceOverrides": {"extensions": {"Bad": "x"}}}, "spec.ceOverrides.extensions.Bad"),
-    # impossible schedules (issue #20, item 7): they were Ready and never fired
-    ({"schedule": "99 * * * *"}, "spec.schedule"),
-    ({"schedule": "0 0 31 2 *"}, "spec.schedule"),
-    ({"schedule": "*/0 * * * *"}, "spec.schedule"),
-    ({"schedule": "0 9 * * 8"}, "spec.schedule"),
-    ({"schedule": "0 9 * * *", "timezone": "Mars/Olympus"}, "spec.timezone"),
-]
-
-
-@pytest.mark.parametrize(("spec", "field"), INVALID_PINGS)
-def test_invalid_pingsource_is_refused_naming_the_field(spec: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidResourceError) as caught:
-        validate_pingsource(ping(**spec))
-    assert caught.value.field == field
-
-
-@pytest.mark.parametrize(
-    "schedule",
-    ["* * * * *", "*/2 * * * *", "0 * * * * *", "@hourly", "CRON_TZ=Europe/Istanbul 0 9 * * 1-5"],
-)
-def test_valid_schedules_pass(schedule: str) -> None:
-    validate_pingsource(ping(schedule=schedule, data='{"a": 1}', contentType="application/json"))
-
-
-def test_sinkbinding_needs_a_subject_with_name_or_selector() -> None:
-    binding: dict[str, Any] = {
-        "kind": "SinkBinding",
-        "metadata": {"name": "b"},
-        "spec": {
-            "sink": {"uri": "http://x"},
-            "subject": {"apiVersion": "apps/v1", "kind": "Deployment"},
-        },
-    }
-    with pytest.raises(InvalidResourceError) as caught:
-        validate_sinkbinding(binding)
-    assert caught.value.field == "spec.subject"
-    binding["spec"]["subject"]["name"] = "d"
-    validate_sinkbinding(binding)
-
-
 def test_the_webhook_bounds_only_timeout_seconds_by_max_revision_timeout() -> None:
     """Knative checks timeoutSeconds against max-revision-timeout-seconds, not the others."""
     validate_service(service_with(f"{TEMPLATE}.spec.responseStartTimeoutSeconds", 700))
+
+
+def test_a_service_is_defaulted_as_knatives_webhook_persists_it() -> None:
+    service = default_service(copy.deepcopy(SERVICE))
+    spec = service["spec"]["template"]["spec"]
+    assert spec["containerConcurrency"] == 0
+    assert spec["timeoutSeconds"] == 300
+    assert spec["enableServiceLinks"] is False
+    assert spec["containers"][0]["name"] == "user-container"
+    assert spec["containers"][0]["readinessProbe"] == {
+        "tcpSocket": {"port": 0},
+        "successThreshold": 1,
+    }
+    assert service["spec"]["traffic"] == [{"percent": 100, "latestRevision": True}]
+
+
+def test_two_containers_are_named_by_index_and_only_the_serving_one_gets_a_probe() -> None:
+    revision = default_revision(
+        {
+            "spec": {
+                "containers": [{"image": "a", "ports": [{"containerPort": 8080}]}, {"image": "b"}]
+            }
+        }
+    )
+    first, second = revision["spec"]["containers"]
+    assert (first["name"], second["name"]) == ("user-container-0", "user-container-1")
+    assert "readinessProbe" in first
+    assert "readinessProbe" not in second
+
+
+def test_a_route_target_is_latest_unless_it_names_a_revision() -> None:
+    route = default_route(
+        {"spec": {"traffic": [{"percent": 50}, {"revisionName": "r", "percent": 50}]}}
+    )
+    assert [t["latestRevision"] for t in route["spec"]["traffic"]] == [True, False]
+
+
+def test_a_revisions_spec_is_immutable() -> None:
+    old = {"spec": {"containers": [{"image": "a"}]}}
+    check_revision_update(old, copy.deepcopy(old))
+    with pytest.raises(InvalidResourceError) as caught:
+        check_revision_update(old, {"spec": {"containers": [{"image": "b"}]}})
+    assert caught.value.field == "spec"
+
+
+def test_a_template_may_not_change_under_the_same_revision_name() -> None:
+    old = service_with("spec.template.metadata", {"name": "orders-v1"})
+    changed = copy.deepcopy(old)
+    changed["spec"]["template"]["spec"]["containers"][0]["image"] = "orders:2"
+    with pytest.raises(InvalidResourceError) as caught:
+        check_template_update(old, changed)
+    assert caught.value.field == "spec.template.metadata.name"
+    changed["spec"]["template"]["metadata"]["name"] = "orders-v2"
+    check_template_update(old, changed)
+
+
+def test_containerconcurrency_falls_back_to_config_defaults() -> None:
+    assert container_concurrency({"spec": {"containerConcurrency": 3}}, {}) == 3
+    assert container_concurrency({"spec": {}}, {"container-concurrency": "5"}) == 5
+    assert container_concurrency({}, {}) == 0
+
+
+@pytest.mark.parametrize(
+    ("annotations", "expected"),
+    [
+        ({}, 0),
+        ({"autoscaling.knative.dev/max-scale": "4"}, 4),
+        ({"autoscaling.knative.dev/maxScale": "3"}, 3),
+        ({"autoscaling.knative.dev/max-scale": "4", "autoscaling.knative.dev/maxScale": "3"}, 4),
+        ({"autoscaling.knative.dev/max-scale": "many"}, 0),
+    ],
+)
+def test_max_scale_reads_the_canonical_key_before_its_alias(
+    annotations: dict[str, str], expected: int
+) -> None:
+    assert max_scale(annotations) == expected
