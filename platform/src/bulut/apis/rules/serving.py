@@ -37,13 +37,8 @@ def validate_service(
     serving: ServingConfig = DEFAULT_SERVING,
 ) -> None:
     """A Knative Service: metadata, template, and a traffic block without configurationName."""
-    validate_metadata(resource, dns1035=True)
-    spec = mapping_at(resource.get("spec"), "spec", required=True)
-    name = str(resource["metadata"]["name"])
-    validate_template(
-        spec.get("template"), "spec.template", owner=name, config=config, serving=serving
-    )
-    validate_traffic(spec.get("traffic"), "spec.traffic", in_service=True)
+    validate_configuration(resource, config, serving)
+    validate_traffic(resource["spec"].get("traffic"), "spec.traffic", in_service=True)
 
 
 def validate_configuration(
