@@ -31,9 +31,12 @@ class MemoryFeed:
         self.reports: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.waiting = False  # the watcher applied everything and waits for the next event
 
-    async def watch(self, kinds: frozenset[str]) -> AsyncIterator[ResourceEvent]:
-        """``stored`` as ADDED in the feed's initial order, then every event put."""
-        for obj in initial_order(self.stored):
+    async def watch(
+        self, kinds: frozenset[str], *, existing: bool = True
+    ) -> AsyncIterator[ResourceEvent]:
+        """``stored`` as ADDED in the feed's initial order (unless ``existing`` is False),
+        then every event put."""
+        for obj in initial_order(self.stored) if existing else ():
             if obj.get("kind") in kinds:
                 yield {"type": "ADDED", "object": obj}
         while True:

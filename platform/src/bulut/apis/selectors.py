@@ -135,3 +135,28 @@ def field_selector(text: str | None, *, namespaced: bool = True) -> Matcher:
 
         checks.append(check)
     return lambda obj: all(check(obj) for check in checks)
+
+
+def selector_text(selector: Mapping[str, Any] | None) -> str:
+    """A ``metav1.LabelSelector`` object (``matchLabels``, ``matchExpressions``) in the text
+    form :func:`label_selector` reads, as ``metav1.LabelSelectorAsSelector`` renders it.
+
+    ``None`` and ``{}`` select everything (the empty string).
+    """
+    if not selector:
+        return ""
+    terms = [f"{key}={value}" for key, value in sorted((selector.get("matchLabels") or {}).items())]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator = expression.get("key", ""), expression.get("operator", "")
+        values = ",".join(sorted(str(v) for v in expression.get("values") or []))
+        if operator == "In":
+            terms.append(f"{key} in ({values})")
+        elif operator == "NotIn":
+            terms.append(f"{key} notin ({values})")
+        elif operator == "Exists":
+            terms.append(key)
+        elif operator == "DoesNotExist":
+            terms.append(f"!{key}")
+        else:
+            raise ApiError(f"{operator!r} is not a valid label selector operator", code=400)
+    return ",".join(terms)

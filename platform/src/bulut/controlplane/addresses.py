@@ -32,13 +32,19 @@ class Addressing:
     domain: str = "localhost"
     host: str = "127.0.0.1"
     data_port: int = 8080
+    api_server: str = "http://127.0.0.1:8081"  # the Kubernetes API's URL (sources' `source`)
     now: Callable[[], str] = field(default=_utc_now, compare=False)
     new_uid: Callable[[], str] = field(default=_random_uid, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Addressing:
         """Addressing for a running platform."""
-        return cls(domain=settings.domain, host=settings.host, data_port=settings.data_port)
+        return cls(
+            domain=settings.domain,
+            host=settings.host,
+            data_port=settings.data_port,
+            api_server=settings.control_url,
+        )
 
     @property
     def _port(self) -> str:

@@ -33,7 +33,8 @@ from .db import create_db_engine, create_schema
 from .models import ApplyResult
 from .patching import merge_patch
 from .reconcilers import reconcile_namespace
-from .reconcilers.revision import apply_report, check_report
+from .reconcilers.reports import apply_runtime_report
+from .reconcilers.revision import check_report
 from .store import Store, Transaction
 from .watch import Subscription, WatchHub
 
@@ -198,18 +199,23 @@ class ControlPlane:
         self._hub.publish(events)
 
     # -- watch -------------------------------------------------------------
-    async def watch(self, kinds: frozenset[str]) -> AsyncIterator[ResourceEvent]:
-        """ADDED for every existing resource of these kinds, then every change."""
+    async def watch(
+        self, kinds: frozenset[str], *, existing: bool = True
+    ) -> AsyncIterator[ResourceEvent]:
+        """ADDED for every existing resource of these kinds (unless ``existing`` is False),
+        then every change."""
         wanted = frozenset(registry.lookup(k).kind for k in kinds)
+        current: Resources = []
         async with self._lock:
             subscription = self._hub.subscribe(wanted)
-            existing = await asyncio.to_thread(
-                self._read, lambda tx: [r for r in tx.find() if r["kind"] in wanted]
-            )
+            if existing:
+                current = await asyncio.to_thread(
+                    self._read, lambda tx: [r for r in tx.find() if r["kind"] in wanted]
+                )
         order = [info.kind for info in registry.KINDS]
-        existing.sort(key=lambda r: (order.index(r["kind"]), *_key_of(r)[1:]))
+        current.sort(key=lambda r: (order.index(r["kind"]), *_key_of(r)[1:]))
         try:
-            for resource in initial_order(existing):
+            for resource in initial_order(current):
                 yield {"type": "ADDED", "object": resource}
             while (event := await subscription.next()) is not None:
                 yield event
@@ -323,7 +329,9 @@ class ControlPlane:
             if current is None:
                 raise NotFoundError(f'{kind} "{name}" not found in namespace {namespace!r}')
             staged = dict(before)
-            staged[(kind, name)] = apply_report(current, runtime, now=self.addressing.now())
+            staged[(kind, name)] = apply_runtime_report(
+                kind, current, runtime, now=self.addressing.now()
+            )
             return tx.write(namespace, before, reconcile_namespace(staged, self.addressing))
 
     def _reconcile_all(self) -> None:

@@ -1,6 +1,7 @@
 """The eventing data plane: ingress, durable log, dispatcher, sources, admin API.
 
-``Eventing`` consumes a ``ResourceFeed`` (Broker, Trigger, PingSource, Service) and
+``Eventing`` consumes a ``ResourceFeed`` (Broker, Trigger, PingSource, ApiServerSource,
+Service, Namespace) and
 keeps the pieces in step with it. ``ingress_app`` answers the data plane's
 ``/<ns>/<broker>``: a native ``bulut.httpd`` handler (the gateway's fallback), also
 callable as ASGI; ``admin_app`` is the ASGI app the control plane mounts at ``/eventing``.
@@ -33,13 +34,26 @@ from .log import EventLog
 from .records import Outcome, Retention
 from .resources import key_of, parse_broker, parse_trigger
 from .sinks import Target, resolve_sink
+from .sources.apiserver import parse_apiserversource
+from .sources.apiserver_runner import ApiServerSources
+from .sources.container import ContainerSources, parse_containersource
 from .sources.ping import parse_ping_source
 from .sources.ping_runner import PingRunner
 from .tail import Record, Tail
 
 log = logging.getLogger(__name__)
 
-KINDS = frozenset({"Broker", "Trigger", "PingSource", "Service"})
+KINDS = frozenset(
+    {
+        "Broker",
+        "Trigger",
+        "PingSource",
+        "Service",
+        "ApiServerSource",
+        "ContainerSource",
+        "Namespace",
+    }
+)
 
 
 class Eventing:
@@ -79,6 +93,12 @@ class Eventing:
             tracer=tracer,
         )
         self.pings = PingRunner(self.send_to_sink)
+        self.apiservers = ApiServerSources(feed, self.send_to_sink, api_server=settings.control_url)
+        self.containers = ContainerSources(
+            feed,
+            functions_dir=settings.functions_dir,
+            logs_dir=state_dir / "logs" / "containersources",
+        )
         self.ingress_app = self.ingress
         self.admin_app = build_admin_app(self)
         self._opened = False
@@ -109,6 +129,8 @@ class Eventing:
     async def aclose(self) -> None:
         """Stop sources and deliveries, commit what is queued, close connections."""
         await self.pings.aclose()
+        await self.apiservers.aclose()
+        await self.containers.aclose()
         await self.dispatcher.aclose()
         for task in list(self._tasks):
             task.cancel()
@@ -152,6 +174,18 @@ class Eventing:
                 self.capacity.remove_service(key)
             else:
                 self.capacity.set_service(obj)
+        elif kind == "ApiServerSource":
+            if deleted:
+                self.apiservers.remove(key)
+            else:
+                self.apiservers.apply(parse_apiserversource(obj))
+        elif kind == "ContainerSource":
+            if deleted:
+                self.containers.remove(key)
+            else:
+                self.containers.apply(parse_containersource(obj))
+        elif kind == "Namespace":
+            self.apiservers.set_namespace(obj, deleted=deleted)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)

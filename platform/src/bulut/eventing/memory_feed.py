@@ -41,13 +41,16 @@ class MemoryFeed:
             if obj.get("kind") in kinds:
                 queue.put_nowait({"type": change, "object": obj})
 
-    async def watch(self, kinds: frozenset[str]) -> AsyncIterator[ResourceEvent]:
-        """Every existing object of ``kinds`` as ADDED, then each change."""
+    async def watch(
+        self, kinds: frozenset[str], *, existing: bool = True
+    ) -> AsyncIterator[ResourceEvent]:
+        """Every existing object of ``kinds`` as ADDED (unless ``existing`` is False), then
+        each change."""
         queue: asyncio.Queue[ResourceEvent] = asyncio.Queue()
         entry = (kinds, queue)
         self._watchers.append(entry)
         try:
-            for obj in initial_order(self._objects.values()):
+            for obj in initial_order(self._objects.values()) if existing else ():
                 if obj.get("kind") in kinds:
                     yield {"type": "ADDED", "object": obj}
             while True:

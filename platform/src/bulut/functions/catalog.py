@@ -54,18 +54,26 @@ def image_name(image: str) -> str:
     return last.split(":", 1)[0]
 
 
+def annotated_folder(annotations: Mapping[str, str], what: str) -> Path | None:
+    """The folder the ``bulut.dev/function-path`` annotation names (None without one)."""
+    explicit = annotations.get(FUNCTION_PATH_ANNOTATION)
+    if not explicit:
+        return None
+    folder = Path(explicit).expanduser()
+    folder = folder if folder.is_absolute() else Path.cwd() / folder
+    if not folder.is_dir():
+        raise NotFoundError(
+            f"annotation {FUNCTION_PATH_ANNOTATION}={explicit!r}: {folder} is not a "
+            f"directory; point it at {what} (relative to the working directory)",
+            field=f"metadata.annotations.{FUNCTION_PATH_ANNOTATION}",
+        )
+    return folder
+
+
 def resolve(image: str, annotations: Mapping[str, str], functions_dir: Path) -> FunctionProject:
     """The function project that serves ``image``; see the module docstring for the order."""
-    explicit = annotations.get(FUNCTION_PATH_ANNOTATION)
-    if explicit:
-        folder = Path(explicit).expanduser()
-        folder = folder if folder.is_absolute() else Path.cwd() / folder
-        if not folder.is_dir():
-            raise NotFoundError(
-                f"annotation {FUNCTION_PATH_ANNOTATION}={explicit!r}: {folder} is not a "
-                "directory; point it at a function folder (relative to the working directory)",
-                field=f"metadata.annotations.{FUNCTION_PATH_ANNOTATION}",
-            )
+    folder = annotated_folder(annotations, "a function folder")
+    if folder is not None:
         return load_project(folder)
     wanted = image_name(image)
     catalog = discover(functions_dir)
@@ -77,4 +85,30 @@ def resolve(image: str, annotations: Mapping[str, str], functions_dir: Path) -> 
         f"add the template annotation `{FUNCTION_PATH_ANNOTATION}: functions/<folder>` "
         "or name the image after the function",
         field="spec.template.spec.containers[0].image",
+    )
+
+
+def resolve_program(image: str, annotations: Mapping[str, str], functions_dir: Path) -> Path:
+    """The local folder that stands for a source's or job's container ``image``.
+
+    The same rule as :func:`resolve`: the annotation ``bulut.dev/function-path`` first,
+    then a function of the image's name in ``functions_dir``; a container that is not a
+    function (a ContainerSource's adapter, a JobSink's job) may also be a plain folder of
+    that name there, holding the program (``__main__.py``, or what ``command`` runs).
+    """
+    folder = annotated_folder(annotations, "the program's folder")
+    if folder is not None:
+        return folder.resolve()
+    wanted = image_name(image)
+    catalog = discover(functions_dir)
+    if wanted in catalog:
+        return catalog[wanted].path
+    folder = functions_dir / wanted
+    if folder.is_dir():
+        return folder.resolve()
+    raise NotFoundError(
+        f"image {image!r}: no function or folder named {wanted!r} in {functions_dir}; "
+        f"add the annotation `{FUNCTION_PATH_ANNOTATION}: <folder>` to the pod template "
+        "or name the image after the folder",
+        field="image",
     )

@@ -29,12 +29,16 @@ class ResourceEvent(TypedDict):
 class ResourceFeed(Protocol):
     """Desired state in, runtime status out."""
 
-    def watch(self, kinds: frozenset[str]) -> AsyncIterator[ResourceEvent]:
+    def watch(
+        self, kinds: frozenset[str], *, existing: bool = True
+    ) -> AsyncIterator[ResourceEvent]:
         """Yield ADDED for every existing resource of these kinds, then every change.
 
         ``kinds`` are Knative kind names: ``Revision``, ``Route``, ``Service``,
         ``Broker``, ``Trigger``, ``PingSource``, ``SinkBinding``. Existing resources
-        come in :func:`initial_order`.
+        come in :func:`initial_order`. ``existing=False`` skips them: only the changes
+        from now on (a Kubernetes watch from the current resourceVersion, which is how
+        an ApiServerSource's informer sees the API: nothing for objects that exist).
         """
         ...
 

@@ -105,6 +105,12 @@ RULES: Mapping[tuple[str, str], KindRules] = {
         _ignoring_context(sources.validate_pingsource), sources.default_pingsource
     ),
     (SOURCES, "SinkBinding"): KindRules(_ignoring_context(sources.validate_sinkbinding)),
+    (SOURCES, "ApiServerSource"): KindRules(
+        _ignoring_context(sources.validate_apiserversource), sources.default_apiserversource
+    ),
+    (SOURCES, "ContainerSource"): KindRules(
+        _ignoring_context(sources.validate_containersource), sources.default_containersource
+    ),
     (CORE, "ConfigMap"): KindRules(_ignoring_context(core.validate_configmap)),
     (CORE, "Namespace"): KindRules(
         _ignoring_context(core.validate_namespace), core.default_namespace

@@ -7,7 +7,7 @@ the whole namespace in dependency order, and the caller stores only what changed
 from __future__ import annotations
 
 from ..addresses import Addressing
-from . import configuration, eventing, revision, route, service
+from . import configuration, eventing, revision, route, service, sources
 from .ownership import Objects, collect_garbage, of_kind
 
 __all__ = ["Objects", "reconcile_namespace"]
@@ -54,6 +54,18 @@ def _reconcile_eventing(result: Objects, addressing: Addressing) -> None:
     for source in of_kind(result, "PingSource"):
         name = source["metadata"]["name"]
         result[("PingSource", name)] = eventing.reconcile_pingsource(source, result, addressing)
+    for container in of_kind(result, "ContainerSource"):
+        sources.reconcile_containersource_children(container, result, addressing)
     for binding in of_kind(result, "SinkBinding"):
         name = binding["metadata"]["name"]
         result[("SinkBinding", name)] = eventing.reconcile_sinkbinding(binding, result, addressing)
+    for source in of_kind(result, "ApiServerSource"):
+        name = source["metadata"]["name"]
+        result[("ApiServerSource", name)] = sources.reconcile_apiserversource(
+            source, result, addressing
+        )
+    for container in of_kind(result, "ContainerSource"):
+        name = container["metadata"]["name"]
+        result[("ContainerSource", name)] = sources.reconcile_containersource(
+            container, result, addressing
+        )

@@ -1,0 +1,49 @@
+"""Runtime reports: what the data plane says it runs, merged into a resource's status.
+
+A Revision's report has its own rules (:mod:`.revision`). Any other kind takes the
+reported conditions (kept until the next report) and the status fields its data plane
+owns: an ApiServerSource's ``namespaces`` (from its namespace selector), a JobSink's
+``jobs`` (its recent runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bulut.manifests.feed import Resource
+
+from ..conditions import mark
+from ..patching import clone
+from . import revision
+
+REPORTED_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "ApiServerSource": ("namespaces",),
+    "JobSink": ("jobs",),
+}
+
+
+def apply_runtime_report(
+    kind: str, resource: Resource, runtime: Mapping[str, Any], *, now: str
+) -> Resource:
+    """``resource`` with one runtime report merged (:func:`revision.check_report` first)."""
+    if kind == "Revision":
+        return revision.apply_report(resource, runtime, now=now)
+    revision.check_report(runtime)
+    result = clone(resource)
+    status: dict[str, Any] = clone(result.get("status") or {})
+    for condition in runtime.get("conditions") or []:
+        value = condition.get("status", "Unknown")
+        mark(
+            status,
+            str(condition["type"]),
+            value if value in ("True", "False") else "Unknown",
+            str(condition.get("reason") or ""),
+            str(condition.get("message") or ""),
+            now=now,
+        )
+    for key in REPORTED_FIELDS.get(kind, ()):
+        if key in runtime:
+            status[key] = clone(runtime[key])
+    result["status"] = status
+    return result

@@ -1,0 +1,203 @@
+"""Runs ContainerSources: each container a local process, kept running as a Deployment would.
+
+Knative makes a Deployment ``<name>-deployment`` from ``spec.template`` and a SinkBinding
+that injects ``K_SINK`` and ``K_CE_OVERRIDES``; the program posts CloudEvents to
+``$K_SINK`` itself. Locally each container is a process (:mod:`bulut.eventing.programs`)
+with the same variables, restarted when it exits with the kubelet's crash-loop back-off
+(10 s doubling to 5 min, reset after 10 min of running), stopped with SIGTERM then
+SIGKILL after the pod's grace period. Its output goes to
+``<state>/logs/containersources/<ns>/<name>.log``. The source's ``ReceiveAdapterReady``
+is reported: True while every container runs, Unknown ``DeploymentUnavailable`` while one
+waits to restart, False ``ProgramNotFound`` when an image has no local folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bulut.errors import BulutError
+from bulut.manifests.feed import ResourceFeed
+
+from ..programs import Program, plan_program
+from .tasks import SourceTasks
+
+log = logging.getLogger(__name__)
+
+KIND = "ContainerSource"
+CONDITION = "ReceiveAdapterReady"
+FIRST_BACKOFF = 10.0
+MAX_BACKOFF = 300.0
+STEADY_SECONDS = 600.0
+DEFAULT_GRACE = 30.0
+BASE_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """A ContainerSource as its runner needs it."""
+
+    namespace: str
+    name: str
+    containers: tuple[Mapping[str, Any], ...]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    sink_uri: str | None = None
+    overrides: str | None = None  # K_CE_OVERRIDES (JSON)
+    grace: float = DEFAULT_GRACE
+
+    @property
+    def injected(self) -> dict[str, str]:
+        """What the SinkBinding puts in every container."""
+        env = {"K_SINK": self.sink_uri} if self.sink_uri else {}
+        if self.overrides:
+            env["K_CE_OVERRIDES"] = self.overrides
+        return env
+
+
+def parse_containersource(obj: Mapping[str, Any]) -> ContainerSpec:
+    """Read a ContainerSource object (``status.sinkUri`` is resolved by the control plane)."""
+    meta = obj.get("metadata") or {}
+    spec = obj.get("spec") or {}
+    template = spec.get("template") or {}
+    pod = template.get("spec") or {}
+    overrides = spec.get("ceOverrides")
+    grace = pod.get("terminationGracePeriodSeconds")
+    return ContainerSpec(
+        namespace=str(meta.get("namespace") or "default"),
+        name=str(meta.get("name") or ""),
+        containers=tuple(pod.get("containers") or ()),
+        annotations={
+            str(k): str(v)
+            for k, v in ((template.get("metadata") or {}).get("annotations") or {}).items()
+        },
+        sink_uri=(obj.get("status") or {}).get("sinkUri"),
+        overrides=json.dumps(overrides, separators=(",", ":"), sort_keys=True)
+        if overrides
+        else None,
+        grace=float(grace) if isinstance(grace, int | float) else DEFAULT_GRACE,
+    )
+
+
+def base_environment() -> dict[str, str]:
+    """The few host variables a process needs to run at all (a pod inherits nothing)."""
+    return {key: os.environ[key] for key in BASE_ENVIRONMENT if key in os.environ}
+
+
+async def stop_process(process: asyncio.subprocess.Process, grace: float) -> int:
+    """SIGTERM to the process group, SIGKILL after ``grace`` seconds; the exit code."""
+    if process.returncode is not None:
+        return process.returncode
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        return await asyncio.wait_for(process.wait(), grace)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return await process.wait()
+
+
+class ContainerSources:
+    """The running ContainerSources of one data plane."""
+
+    def __init__(
+        self,
+        feed: ResourceFeed,
+        *,
+        functions_dir: Path,
+        logs_dir: Path,
+        backoff: float = FIRST_BACKOFF,
+        max_backoff: float = MAX_BACKOFF,
+    ) -> None:
+        self._feed = feed
+        self.functions_dir = functions_dir
+        self.logs_dir = logs_dir
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._sources = SourceTasks[ContainerSpec](KIND, self._supervise)
+        self.restarts: dict[tuple[str, str], int] = {}
+
+    def apply(self, spec: ContainerSpec) -> None:
+        """Start a source, or restart its processes when its spec or sink changed."""
+        self._sources.apply((spec.namespace, spec.name), spec)
+
+    def remove(self, key: tuple[str, str]) -> None:
+        """Stop a source's processes (in the background: SIGTERM, then SIGKILL)."""
+        self._sources.remove(key)
+
+    async def aclose(self) -> None:
+        """Stop every source and wait for its processes to end."""
+        await self._sources.aclose()
+
+    async def _supervise(self, spec: ContainerSpec) -> None:
+        injected = spec.injected
+        try:
+            programs = [
+                plan_program(container, spec.annotations, self.functions_dir, injected)
+                for container in spec.containers
+            ]
+        except BulutError as error:
+            await self._report(spec, "False", "ProgramNotFound", str(error))
+            return
+        running: set[str] = set()
+        await asyncio.gather(
+            *(self._keep_running(spec, p, running, len(programs)) for p in programs)
+        )
+
+    async def _keep_running(
+        self, spec: ContainerSpec, program: Program, running: set[str], total: int
+    ) -> None:
+        key = (spec.namespace, spec.name)
+        logfile = self.logs_dir / spec.namespace / f"{spec.name}.log"
+        logfile.parent.mkdir(parents=True, exist_ok=True)
+        delay = self.backoff
+        while True:
+            started = time.monotonic()
+            with logfile.open("ab") as output:
+                process = await asyncio.create_subprocess_exec(
+                    *program.argv,
+                    cwd=program.cwd,
+                    env={**base_environment(), **program.env},
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=asyncio.subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            running.add(program.name)
+            if len(running) == total:
+                await self._report(spec, "True")
+            try:
+                code = await process.wait()
+            except asyncio.CancelledError:
+                await stop_process(process, spec.grace)
+                raise
+            running.discard(program.name)
+            if time.monotonic() - started >= STEADY_SECONDS:
+                delay = self.backoff
+            self.restarts[key] = self.restarts.get(key, 0) + 1
+            message = (
+                f"container {program.name} exited with code {code}; restarting in {delay:g} s "
+                "(back-off)"
+            )
+            log.warning("containersource %s/%s: %s", spec.namespace, spec.name, message)
+            await self._report(spec, "Unknown", "DeploymentUnavailable", message)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_backoff)
+
+    async def _report(
+        self, spec: ContainerSpec, status: str, reason: str = "", message: str = ""
+    ) -> None:
+        condition = {"type": CONDITION, "status": status, "reason": reason, "message": message}
+        try:
+            await self._feed.report(KIND, spec.namespace, spec.name, {"conditions": [condition]})
+        except Exception as error:  # the source may be gone already
+            log.info("containersource %s/%s: report failed: %s", spec.namespace, spec.name, error)
