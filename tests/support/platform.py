@@ -62,8 +62,11 @@ async def running_platform(settings: Settings, **options: Any) -> AsyncIterator[
 
 
 @asynccontextmanager
-async def sample_app(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlatform]:
-    """A platform with gitops/overlays/dev applied and every Service Ready (builds cached)."""
+async def sample_app(
+    tmp_path: Path, repo_root: Path, **overrides: Any
+) -> AsyncIterator[LocalPlatform]:
+    """A platform with gitops/overlays/dev applied and every Service Ready (builds cached);
+    ``overrides`` are more Settings (auth, for one)."""
     vault = repo_root / "gitops" / "platform" / "vault"
     settings = local_settings(
         tmp_path,
@@ -71,6 +74,7 @@ async def sample_app(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlat
         functions_dir=repo_root / "functions",
         vault_policies_dir=vault / "policies",
         vault_seed=vault / "dev-seed.yaml",
+        **overrides,
     )
     async with running_platform(settings) as local:
         await local.apply_paths([repo_root / "gitops" / "overlays" / "dev"], kustomize=True)

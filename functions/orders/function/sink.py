@@ -3,6 +3,11 @@
 ``K_SINK`` is the URL to POST to (the broker, locally or on a cluster); ``K_CE_OVERRIDES``
 is JSON such as ``{"extensions": {"env": "dev"}}`` whose extensions are set on every event.
 Events go out in binary mode. Without ``K_SINK`` nothing is sent and a warning is logged.
+
+With Knative's ``authentication-oidc`` on, the SinkBinding projects a token for the sink's
+audience into the pod at ``/oidc/token`` (locally the file ``K_OIDC_TOKEN_FILE`` names); it is
+re-read for every event (it is rewritten before it expires) and sent as
+``Authorization: Bearer``. Without the file no token is sent.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 
 import httpx
 from cloudevents.core.bindings.http import to_binary_event
@@ -17,14 +23,21 @@ from cloudevents.core.v1.event import CloudEvent
 
 log = logging.getLogger(__name__)
 
+CLUSTER_TOKEN_FILE = "/oidc/token"
+
 
 class Sink:
     def __init__(
-        self, url: str | None, extensions: Mapping[str, str] | None = None, timeout: float = 10.0
+        self,
+        url: str | None,
+        extensions: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+        token_file: Path | None = None,
     ) -> None:
         self.url = url or None
         self.extensions = dict(extensions or {})
         self.timeout = timeout
+        self.token_file = token_file
         self._client: httpx.Client | None = None
 
     @property
@@ -53,7 +66,18 @@ class Sink:
             except (ValueError, AttributeError):
                 log.warning('K_CE_OVERRIDES is not JSON like {"extensions": {...}}; ignored')
         timeout = float(cfg.get("K_SINK_TIMEOUT") or 10.0)
-        return cls(cfg.get("K_SINK"), extensions, timeout)
+        token_file = Path(cfg.get("K_OIDC_TOKEN_FILE") or CLUSTER_TOKEN_FILE)
+        return cls(cfg.get("K_SINK"), extensions, timeout, token_file)
+
+    def authorization(self) -> dict[str, str]:
+        """``Authorization`` with the projected token, or nothing when there is none."""
+        if self.token_file is None:
+            return {}
+        try:
+            token = self.token_file.read_text().strip()
+        except OSError:
+            return {}
+        return {"authorization": f"Bearer {token}"} if token else {}
 
     def build(self, attributes: dict[str, str], data: object) -> CloudEvent:
         """A JSON event with the K_CE_OVERRIDES extensions applied."""
@@ -66,6 +90,7 @@ class Sink:
             log.warning("K_SINK is not set: not emitting %s %s", event.get_type(), event.get_id())
             return False
         message = to_binary_event(event)
-        response = self.client.post(self.url, headers=dict(message.headers), content=message.body)
+        headers = {**message.headers, **self.authorization()}
+        response = self.client.post(self.url, headers=headers, content=message.body)
         response.raise_for_status()
         return True

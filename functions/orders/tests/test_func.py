@@ -59,6 +59,35 @@ async def test_an_accepted_order_emits_order_created_in_binary_mode_with_overrid
     assert "email" not in data  # personal data stays in the orders database
 
 
+async def test_the_projected_oidc_token_goes_with_each_event_and_is_reread(
+    database_url, sink, tmp_path
+):
+    """Knative's SinkBinding with authentication-oidc: the token file's current content."""
+    token_file = tmp_path / "oidc" / "token"
+    token_file.parent.mkdir()
+    token_file.write_text("first-token\n")
+    f = new()
+    f.start(
+        {"DATABASE_URL": database_url, "K_SINK": sink.url, "K_OIDC_TOKEN_FILE": str(token_file)}
+    )
+    try:
+        transport = httpx.ASGITransport(app=f.handle)
+        async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
+            await place(client)
+            token_file.write_text("renewed-token")
+            await place(client)
+    finally:
+        f.stop()
+    sent = [headers.get("authorization") for headers, _ in sink.requests]
+    assert sent == ["Bearer first-token", "Bearer renewed-token"]
+
+
+async def test_without_a_token_file_no_authorization_is_sent(client, sink):
+    await place(client)
+    [(headers, _)] = sink.requests
+    assert "authorization" not in headers
+
+
 async def test_invalid_orders_get_422_naming_each_field(client, sink):
     response = await client.post(
         "/orders",
@@ -199,4 +228,3 @@ def test_readiness_needs_a_started_function(database_url):
     assert f.ready() == (True, "Ready")
     assert f.alive() == (True, "Alive")
     f.stop()
-

@@ -30,10 +30,13 @@ FAILED = {
 }
 
 
-def addressing(port: int = 8080) -> Addressing:
+def addressing(port: int = 8080, *, oidc: bool = False) -> Addressing:
     counter = itertools.count(1)
     return Addressing(
-        data_port=port, now=lambda: "2026-01-01T00:00:00Z", new_uid=lambda: f"uid-{next(counter)}"
+        data_port=port,
+        now=lambda: "2026-01-01T00:00:00Z",
+        new_uid=lambda: f"uid-{next(counter)}",
+        oidc=oidc,
     )
 
 
@@ -60,8 +63,8 @@ def resource(api_version: str, kind: str, name: str, spec: dict[str, Any]) -> di
 class Namespace:
     """A namespace driven like the control plane drives it: admit, reconcile, report."""
 
-    def __init__(self, port: int = 8080) -> None:
-        self.addressing = addressing(port)
+    def __init__(self, port: int = 8080, *, oidc: bool = False) -> None:
+        self.addressing = addressing(port, oidc=oidc)
         self.objects: Objects = {}
 
     def apply(self, *documents: dict[str, Any]) -> Namespace:

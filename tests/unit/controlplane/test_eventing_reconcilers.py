@@ -9,6 +9,7 @@ from .factories import Namespace, resource, service
 EVENTING = "eventing.knative.dev/v1"
 SOURCES = "sources.knative.dev/v1"
 KSVC_REF = {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "orders"}
+BROKER_REF = {"apiVersion": EVENTING, "kind": "Broker", "name": "default"}
 
 
 def broker(name: str = "default", **spec: Any) -> dict[str, Any]:
@@ -136,3 +137,55 @@ def test_sinkbinding_resolves_its_sink_and_checks_a_local_subject() -> None:
     assert ns.condition("SinkBinding", "b", "BindingAvailable")[:2] == ("False", "SubjectMissing")
     ns.apply(service())
     assert ns.condition("SinkBinding", "b") == ("True", "", "")
+
+
+def test_without_oidc_senders_have_no_identity_and_say_why() -> None:
+    ns = Namespace().apply(service(), broker(), trigger())
+    assert "auth" not in ns.status("Trigger", "t")
+    assert "audience" not in ns.status("Broker", "default")["address"]
+    assert "subscriberAudience" not in ns.status("Trigger", "t")
+    assert ns.condition("Trigger", "t", "OIDCIdentityCreated")[:2] == (
+        "True",
+        "authentication-oidc feature disabled",
+    )
+
+
+def test_with_oidc_each_sender_has_an_identity_and_each_address_an_audience() -> None:
+    """authentication-oidc (auth on): status.auth per sender, audiences per addressable."""
+    dead_letter = {"deadLetterSink": {"ref": KSVC_REF}}
+    ping = resource(SOURCES, "PingSource", "p", {"sink": {"ref": BROKER_REF}})
+    binding = resource(
+        SOURCES,
+        "SinkBinding",
+        "b",
+        {"subject": {**KSVC_REF}, "sink": {"ref": BROKER_REF}},
+    )
+    ns = Namespace(oidc=True).apply(
+        service(), broker(), trigger(delivery=dead_letter), ping, binding
+    )
+    broker_audience = "eventing.knative.dev/broker/default/default"
+    assert ns.status("Broker", "default")["address"]["audience"] == broker_audience
+    status = ns.status("Trigger", "t")
+    assert status["auth"] == {"serviceAccountName": "t-oidc-eventing.knative.dev-trigger"}
+    assert status["subscriberAudience"] == "serving.knative.dev/service/default/orders"
+    assert status["deadLetterSinkAudience"] == "serving.knative.dev/service/default/orders"
+    assert ns.condition("Trigger", "t", "OIDCIdentityCreated") == ("True", "", "")
+    assert ns.status("PingSource", "p")["auth"] == {
+        "serviceAccountName": "p-oidc-sources.knative.dev-pingsource"
+    }
+    assert ns.status("PingSource", "p")["sinkAudience"] == broker_audience
+    assert ns.status("SinkBinding", "b")["auth"] == {
+        "serviceAccountName": "b-oidc-sources.knative.dev-sinkbinding"
+    }
+    assert ns.status("SinkBinding", "b")["sinkAudience"] == broker_audience
+
+
+def test_with_oidc_an_outside_sink_has_an_audience_only_when_its_destination_names_one() -> None:
+    named = {"uri": "http://hooks.example.com/x", "audience": "hooks"}
+    ns = Namespace(oidc=True).apply(
+        broker(),
+        trigger("named", subscriber=named),
+        trigger("bare", subscriber={"uri": "http://hooks.example.com/x"}),
+    )
+    assert ns.status("Trigger", "named")["subscriberAudience"] == "hooks"
+    assert "subscriberAudience" not in ns.status("Trigger", "bare")

@@ -8,9 +8,15 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from bulut.edge import AccessPolicy, EdgeMiddleware, JWKSource, RateLimiter, TokenVerifier
-
-from .keys import AUDIENCE, ISSUER, Issuer
+from bulut.edge import (
+    AccessPolicy,
+    EdgeMiddleware,
+    JWKSource,
+    PlatformIssuer,
+    RateLimiter,
+    TokenVerifier,
+)
+from tests.support.issuer import AUDIENCE, ISSUER, Issuer
 
 
 async def echo_subject(scope: Scope, receive: Receive, send: Send) -> None:
@@ -85,3 +91,36 @@ async def test_over_the_rate_a_client_gets_429_with_retry_after(
         limited = await client.get("/open")
     assert statuses == [200, 200, 429]
     assert limited.headers["retry-after"] == "2"
+
+
+def _platform_edge(issuer: Issuer, tmp_path: Path, platform: PlatformIssuer) -> EdgeMiddleware:
+    policy = AccessPolicy.from_mapping({"rules": [{"path": "/", "scopes": ["bulut.write"]}]})
+    verifier = TokenVerifier(ISSUER, AUDIENCE, JWKSource(str(issuer.write_jwks(tmp_path / "k"))))
+    return EdgeMiddleware(echo_subject, policy=policy, verifier=verifier, platform=platform)
+
+
+async def test_a_platform_token_is_accepted_for_the_receivers_own_audience_only(
+    issuer: Issuer, tmp_path: Path
+) -> None:
+    """authentication-oidc: the audience is the receiver's (Host, then path), never the rule's;
+    scopes are for user tokens."""
+    platform = PlatformIssuer("http://127.0.0.1:8081/oidc")
+    sender = "system:serviceaccount:shop:t-oidc-eventing.knative.dev-trigger"
+    for_audit = platform.token(sender, "serving.knative.dev/service/shop/audit").token
+    for_broker = platform.token(sender, "eventing.knative.dev/broker/shop/default").token
+    edge = _platform_edge(issuer, tmp_path, platform)
+    async with _client(edge) as client:
+        audit = {"host": "audit.shop.localhost:8080"}
+        delivered = await client.post(
+            "/", headers={**audit, "authorization": f"Bearer {for_audit}"}
+        )
+        misdirected = await client.post(
+            "/", headers={**audit, "authorization": f"Bearer {for_broker}"}
+        )
+        posted = await client.post(
+            "/shop/default", headers={"authorization": f"Bearer {for_broker}"}
+        )
+    assert (delivered.status_code, delivered.text) == (200, sender)
+    assert misdirected.status_code == 401
+    assert "is for audience 'eventing.knative.dev/broker/shop/default'" in misdirected.text
+    assert (posted.status_code, posted.text) == (200, sender)

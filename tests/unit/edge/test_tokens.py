@@ -8,8 +8,7 @@ import pytest
 
 from bulut.edge.tokens import JWKSource, TokenVerifier
 from bulut.errors import UnauthorizedError
-
-from .keys import AUDIENCE, ISSUER, Issuer
+from tests.support.issuer import AUDIENCE, ISSUER, Issuer
 
 
 @pytest.fixture(scope="module")

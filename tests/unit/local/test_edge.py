@@ -14,8 +14,7 @@ from bulut.serving.front import Front
 from bulut.serving.router import Router
 from bulut.serving.traffic import Split
 from bulut.settings import Settings
-
-from ..edge.keys import AUDIENCE, ISSUER, Issuer
+from tests.support.issuer import AUDIENCE, ISSUER, Issuer
 
 
 async def ok(scope: Scope, receive: Receive, send: Send) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bulut.edge import PlatformIssuer
 from bulut.errors import InvalidResourceError, NotFoundError, SecretUnavailableError
 from bulut.secrets.devserver import DevServer
 from bulut.secrets.vault import Vault
@@ -459,3 +460,41 @@ async def test_release_revokes_the_revisions_vault_token(tmp_path: Path, vault: 
     except SecretUnavailableError:
         return
     raise AssertionError("the released revision's token still reads its secret")
+
+
+# -- the SinkBinding's OIDC token (authentication-oidc) -------------------------------------
+async def test_a_bound_revision_gets_its_bindings_token_in_a_private_file(tmp_path: Path) -> None:
+    """Knative mounts it at /oidc/token; locally K_OIDC_TOKEN_FILE names a 0600 file (never
+    mapped as a pod path, though the state directory may be under /tmp)."""
+    issuer = PlatformIssuer("http://127.0.0.1:1/oidc")
+    hooks = PodSpecHooks(NO_VAULT, ConfigMapReader(InMemoryControlPlane({})), issuer=issuer)
+    broker = "eventing.knative.dev/broker/shop-dev/default"
+    bound = {
+        "K_SINK": "http://127.0.0.1:8080/shop-dev/default",
+        "K_AUDIENCE": broker,
+        "K_OIDC_SERVICE_ACCOUNT": "orders-oidc-sources.knative.dev-sinkbinding",
+    }
+    try:
+        env = await hooks.prepare(revision(), bound, workdir_in(tmp_path))
+        token_file = Path(env["K_OIDC_TOKEN_FILE"])
+        assert token_file == workdir_in(tmp_path) / "oidc" / "token"
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        claims = issuer.verify(token_file.read_text(), broker)
+        assert claims["sub"] == (
+            "system:serviceaccount:shop-dev:orders-oidc-sources.knative.dev-sinkbinding"
+        )
+    finally:
+        await hooks.aclose()
+
+
+async def test_without_an_issuer_or_a_binding_identity_there_is_no_token_file(
+    tmp_path: Path,
+) -> None:
+    issuer = PlatformIssuer("http://127.0.0.1:1/oidc")
+    with_issuer = PodSpecHooks(NO_VAULT, ConfigMapReader(InMemoryControlPlane({})), issuer=issuer)
+    env = await with_issuer.prepare(revision(), {"K_SINK": "http://x/"}, workdir_in(tmp_path))
+    assert "K_OIDC_TOKEN_FILE" not in env
+    bound = {"K_SINK": "http://x/", "K_AUDIENCE": "a", "K_OIDC_SERVICE_ACCOUNT": "b"}
+    env = await hooks_with().prepare(revision(), bound, workdir_in(tmp_path))
+    assert "K_OIDC_TOKEN_FILE" not in env
+    assert not (workdir_in(tmp_path) / "oidc").exists()

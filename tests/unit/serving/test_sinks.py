@@ -46,3 +46,14 @@ def test_the_env_carries_the_sink_and_the_overrides() -> None:
     env = sink_env(a_revision(), [a_binding({"kind": "Service", "name": "orders"})])
 
     assert env == {"K_SINK": "http://broker", "K_CE_OVERRIDES": '{"extensions":{"team":"a"}}'}
+
+
+def test_with_oidc_the_bindings_identity_and_the_sinks_audience_are_passed_on() -> None:
+    """From the binding's status (the control plane writes it when authentication-oidc is on)."""
+    binding = a_binding({"kind": "Service", "name": "orders"})
+    assert "K_AUDIENCE" not in sink_env(a_revision(), [binding])
+    binding["status"]["sinkAudience"] = "eventing.knative.dev/broker/default/default"
+    binding["status"]["auth"] = {"serviceAccountName": "b-oidc-sources.knative.dev-sinkbinding"}
+    env = sink_env(a_revision(), [binding])
+    assert env["K_AUDIENCE"] == "eventing.knative.dev/broker/default/default"
+    assert env["K_OIDC_SERVICE_ACCOUNT"] == "b-oidc-sources.knative.dev-sinkbinding"

@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from uuid import uuid4
 
+from bulut.edge.identity import receiver_audience
 from bulut.settings import Settings
 
 
@@ -35,6 +36,8 @@ class Addressing:
     api_server: str = "http://127.0.0.1:8081"  # the Kubernetes API's URL (sources' `source`)
     now: Callable[[], str] = field(default=_utc_now, compare=False)
     new_uid: Callable[[], str] = field(default=_random_uid, compare=False)
+    oidc: bool = False
+    """``authentication-oidc`` on (auth on): senders get identities, addressables audiences."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Addressing:
@@ -44,7 +47,19 @@ class Addressing:
             host=settings.host,
             data_port=settings.data_port,
             api_server=settings.control_url,
+            oidc=settings.auth_issuer is not None,
         )
+
+    def audience_of(self, url: str) -> str | None:
+        """The audience of a URL this data plane answers (a Service or a Broker), else None."""
+        parts = urlsplit(url)
+        hostname = (parts.hostname or "").lower()
+        own = hostname in {self.host, "localhost", "127.0.0.1"} and (parts.port or 80) == (
+            self.data_port
+        )
+        if not (own or hostname.endswith("." + self.domain)):
+            return None
+        return receiver_audience(hostname, parts.path or "/", self.domain)
 
     @property
     def _port(self) -> str:

@@ -4,6 +4,8 @@ The same :class:`EdgeMiddleware` wraps the data plane (service routes, broker in
 the control plane API; what each route needs is data (:class:`AccessPolicy`), not code.
 """
 
+from .identity import Identity
+from .issuer import Issued, PlatformIssuer
 from .middleware import EdgeMiddleware
 from .policy import AccessPolicy, Rule
 from .ratelimit import RateLimiter, TokenBucket
@@ -13,7 +15,10 @@ __all__ = [
     "AccessPolicy",
     "Claims",
     "EdgeMiddleware",
+    "Identity",
+    "Issued",
     "JWKSource",
+    "PlatformIssuer",
     "RateLimiter",
     "Rule",
     "TokenBucket",

@@ -4,6 +4,11 @@ Order per request: pick the route's rule → rate limit (by token subject when t
 valid token, else by client address) → token check when the rule requires one. Failures
 answer problem+json: 401 with ``WWW-Authenticate: Bearer``, 403, or 429 with
 ``Retry-After``. Verified claims are put in ``scope["bulut.claims"]``.
+
+The platform's own traffic (deliveries, sources, functions posting to ``K_SINK``) carries
+tokens of :class:`~.issuer.PlatformIssuer`: such a token is accepted only for the audience of
+the receiver it reached (:func:`~.identity.receiver_audience`), as Knative's
+``authentication-oidc`` addressables do; rule scopes apply to user tokens only.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from bulut.errors import (
     problem_response,
 )
 
+from .identity import receiver_audience
+from .issuer import PlatformIssuer
 from .policy import AccessPolicy, Rule
 from .ratelimit import RateLimiter, parse_rate
 from .tokens import Claims, TokenVerifier
@@ -42,8 +49,12 @@ class EdgeMiddleware:
         policy: AccessPolicy,
         verifier: TokenVerifier | None = None,
         limiter: RateLimiter | None = None,
+        platform: PlatformIssuer | None = None,
+        domain: str = "localhost",
     ) -> None:
         self.app = app
+        self.platform = platform
+        self.domain = domain
         self.policy = policy
         self.verifier = verifier
         self.limiter = limiter
@@ -75,7 +86,7 @@ class EdgeMiddleware:
         headers = scope.get("headers", [])
         host = _header(headers, b"host") or ""
         rule = self.policy.rule_for(host, scope.get("path", "/"), scope.get("method", "GET"))
-        claims = await self._claims(headers, rule)
+        claims = await self._claims(headers, rule, host, scope.get("path", "/"))
         limiter = self._limiter_for(rule)
         if limiter is not None:
             client = scope.get("client") or ("unknown", 0)
@@ -89,10 +100,19 @@ class EdgeMiddleware:
         if claims is not None:
             scope["bulut.claims"] = claims
 
-    async def _claims(self, headers: Iterable[tuple[bytes, bytes]], rule: Rule) -> Claims | None:
+    async def _claims(
+        self, headers: Iterable[tuple[bytes, bytes]], rule: Rule, host: str, path: str
+    ) -> Claims | None:
         authorization = _header(headers, b"authorization")
         if rule.auth == "none" and authorization is None:
             return None
+        if (
+            self.platform is not None
+            and authorization is not None
+            and authorization[:7].lower() == "bearer "
+            and self.platform.owns(token := authorization[7:].strip())
+        ):
+            return self.platform.verify(token, receiver_audience(host, path, self.domain))
         if self.verifier is None:
             if rule.auth == "none":
                 return None

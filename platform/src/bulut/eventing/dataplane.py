@@ -5,7 +5,8 @@ Service, Namespace) and
 keeps the pieces in step with it. ``ingress_app`` answers the data plane's
 ``/<ns>/<broker>``: a native ``bulut.httpd`` handler (the gateway's fallback), also
 callable as ASGI; ``admin_app`` is the ASGI app the control plane mounts at ``/eventing``.
-``observe`` (a constructor parameter) sees every event, attempt and delivery record.
+``observe`` (a constructor parameter) sees every event, attempt and delivery record;
+``issuer`` (auth on) gives every sender a token for its target's audience.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from bulut.edge.identity import Identity
+from bulut.edge.issuer import PlatformIssuer
 from bulut.errors import BulutError
 from bulut.events import CloudEvent, encode_binary
 from bulut.httpd import Client
@@ -72,6 +75,7 @@ class Eventing:
         tracer: Tracer | None = None,
         metrics: PlatformMetrics | None = None,
         observe: Observer | None = None,
+        issuer: PlatformIssuer | None = None,
     ) -> None:
         self.settings = settings
         self._observer = observe
@@ -81,7 +85,12 @@ class Eventing:
         self.capacity = Capacity(default_capacity)
         self.client = Client()  # keep-alive pools to subscribers and sinks
         self.deliverer = Deliverer(
-            self.client, self.capacity.gate, self._reinject, tracer=tracer, metrics=metrics
+            self.client,
+            self.capacity.gate,
+            self._reinject,
+            tracer=tracer,
+            metrics=metrics,
+            issuer=issuer,
         )
         self.dispatcher = Dispatcher(self.log, self.deliverer, self.resolve, observe=self._observe)
         self.ingress = Ingress(
@@ -201,8 +210,9 @@ class Eventing:
     async def _reinject(self, namespace: str, broker: str, event: CloudEvent) -> int:
         return await self.ingress.accept(namespace, broker, [event])
 
-    async def send_to_sink(self, url: str, event: CloudEvent) -> int:
-        """Send one event once (sources): into the log for a broker, else binary over HTTP."""
+    async def send_to_sink(self, url: str, event: CloudEvent, sender: Identity) -> int:
+        """Send one event once as ``sender`` (a source): into the log for a broker of this
+        data plane (no hop, so no token), else binary over HTTP with the sender's token."""
         try:
             target = self.resolve(url)
         except ValueError:
@@ -211,7 +221,7 @@ class Eventing:
             return await self.ingress.accept(target.broker[0], target.broker[1], [event])
         headers, body = encode_binary(event)
         raw = [(k.encode(), v.encode("latin-1")) for k, v in headers.items()]
-        attempt = await self.deliverer.send(target, raw, body, None)
+        attempt = await self.deliverer.send(target, raw, body, None, sender=sender)
         return attempt.status
 
     # -- observation

@@ -7,6 +7,13 @@ retry. After the last failed attempt the original event goes to the dead-letter
 sink with ``knativeerrordest``/``knativeerrorcode``/``knativeerrordata``. A reply
 CloudEvent gets the original TTL back and re-enters the broker. What an answer
 *means* is decided by :mod:`.replies`; the waits by :mod:`.delivery_spec`.
+
+Every request names its sender (an :class:`~bulut.edge.identity.Identity`: the Trigger,
+Subscription or source it is sent for). With an ``issuer`` (auth on: Knative's
+``authentication-oidc``) a request to a target with an audience carries
+``Authorization: Bearer`` with the sender's token for that audience; dead letters go with the
+same sender's token for the dead-letter sink. Every sender (channels, sources, sinks) goes
+through :meth:`Deliverer.send` or :meth:`Deliverer.deliver`, so none can forget it.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bulut.edge.identity import Identity
+from bulut.edge.issuer import PlatformIssuer
 from bulut.events import CloudEvent, encode_header_value
 from bulut.httpd import Client, Header, OriginError, OriginTimeout
 from bulut.observability.metrics import PlatformMetrics
@@ -96,18 +105,35 @@ class Deliverer:
         tracer: Tracer | None = None,
         metrics: PlatformMetrics | None = None,
         sleep: Sleep = asyncio.sleep,
+        issuer: PlatformIssuer | None = None,
     ) -> None:
         self._client = client
+        self.issuer = issuer
         self._gate = gate
         self._reinject = reinject
         self.tracer = tracer if tracer is not None else Tracer.disabled()
         self.metrics = metrics
         self.sleep = sleep  # how retries wait (a test's clock records the waits)
 
+    def credentials(self, sender: Identity | None, target: Target) -> list[Header]:
+        """``Authorization`` for ``sender`` to ``target`` (none without an issuer, a sender,
+        or an audience: Knative sends no token to a sink that announces no audience)."""
+        if self.issuer is None or sender is None or target.audience is None:
+            return []
+        issued = self.issuer.token(sender.subject, target.audience)
+        return [(b"authorization", b"Bearer " + issued.token.encode())]
+
     async def send(
-        self, target: Target, headers: list[Header], body: bytes, timeout: float | None
+        self,
+        target: Target,
+        headers: list[Header],
+        body: bytes,
+        timeout: float | None,
+        *,
+        sender: Identity | None,
     ) -> Attempt:
-        """One attempt, holding a capacity slot of the target while on the wire."""
+        """One attempt as ``sender``, holding a capacity slot of the target while on the wire."""
+        headers = [*headers, *self.credentials(sender, target)]
         async with self._gate(target):
             try:
                 pool = self._client.pool(target.connect_host, target.connect_port)
@@ -133,13 +159,16 @@ class Deliverer:
         spec: DeliverySpec,
         dead_letter: Target | None,
         observe: Observer | None = None,
+        *,
+        sender: Identity,
     ) -> Outcome:
-        """Deliver with retries; dead-letter on failure; forward a reply. Never raises."""
+        """Deliver as ``sender`` with retries; dead-letter on failure; forward a reply.
+        Never raises."""
         parent = event.trace or from_event(event.attributes)
         if not self.tracer.enabled:  # no span to record: only the hop's context
             context = child_of(parent)
             return await self._deliver(
-                event, trigger_key, target, spec, dead_letter, observe, context
+                event, trigger_key, target, spec, dead_letter, observe, context, sender
             )
         span = self.tracer.start_span(
             f"trigger.delivery {trigger_key}",
@@ -153,7 +182,7 @@ class Deliverer:
             kind="client",
         )
         outcome = await self._deliver(
-            event, trigger_key, target, spec, dead_letter, observe, span.context
+            event, trigger_key, target, spec, dead_letter, observe, span.context, sender
         )
         span.set_attribute("delivery.outcome", outcome.outcome)
         span.set_attribute("delivery.attempts", outcome.attempts)
@@ -170,6 +199,7 @@ class Deliverer:
         dead_letter: Target | None,
         observe: Observer | None,
         context: TraceContext,
+        sender: Identity,
     ) -> Outcome:
         # the logged headers are the event's own (ce-*, content-type), never a hop's
         headers = [*event.headers, *to_headers(context)]
@@ -181,7 +211,7 @@ class Deliverer:
         headers.append((b"kn-namespace", event.namespace.encode()))
         history: list[dict[str, Any]] = []
         answer, last = await self._attempts(
-            target, headers, body, spec, history, observe, event, trigger_key
+            target, headers, body, spec, history, observe, event, trigger_key, sender
         )
         if answer.verdict is Verdict.replied and answer.reply is not None:
             reply = answer.reply.with_attributes(**{TTL_ATTRIBUTE: event.ttl})
@@ -209,7 +239,15 @@ class Deliverer:
         ]
         dls_history: list[dict[str, Any]] = []
         dls_answer, _ = await self._attempts(
-            dead_letter, dls_headers, event.body, spec, dls_history, None, event, trigger_key
+            dead_letter,
+            dls_headers,
+            event.body,
+            spec,
+            dls_history,
+            None,
+            event,
+            trigger_key,
+            sender,
         )
         history.extend({**h, "deadLetter": True} for h in dls_history)
         if dls_answer.verdict in (Verdict.delivered, Verdict.replied):
@@ -236,12 +274,13 @@ class Deliverer:
         observe: Observer | None,
         event: StoredEvent,
         trigger_key: str,
+        sender: Identity,
     ) -> tuple[Answer, Attempt]:
         answer = Answer(Verdict.failed, NO_RESPONSE)
         attempt = Attempt(NO_RESPONSE, {}, b"", None)
         for index in range(spec.attempts):
             started = time.perf_counter()
-            attempt = await self.send(target, headers, body, spec.timeout)
+            attempt = await self.send(target, headers, body, spec.timeout, sender=sender)
             if self.metrics is not None:
                 self.metrics.dispatch_finished(
                     event.namespace,

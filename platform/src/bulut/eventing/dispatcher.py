@@ -15,10 +15,11 @@ import heapq
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bulut.apis.rules.duck import effective_delivery
+from bulut.edge import identity
 from bulut.events.filters import EventFilter, compile_trigger_filter
 
 from . import queries
@@ -288,6 +289,8 @@ class Dispatcher:
         if plan is None or plan.trigger is not trigger or plan.broker is not broker:
             assert trigger.subscriber_uri is not None
             target = self.resolve(trigger.subscriber_uri)
+            if trigger.subscriber_audience:  # spec.subscriber.audience (Destination.audience)
+                target = replace(target, audience=trigger.subscriber_audience)
             spec, dead_letter = self.spec_for(trigger)
             plan = _Plan(trigger, broker, target, spec, dead_letter)
             self._plans[trigger.key] = plan
@@ -297,7 +300,13 @@ class Dispatcher:
         """Deliver one event to one trigger's subscriber, per its effective spec."""
         plan = self.plan_for(trigger)
         return await self.deliverer.deliver(
-            event, trigger.key, plan.target, plan.spec, plan.dead_letter, self.observe
+            event,
+            trigger.key,
+            plan.target,
+            plan.spec,
+            plan.dead_letter,
+            self.observe,
+            sender=identity.trigger(trigger.namespace, trigger.name),
         )
 
     def notify_outcome(self, event: StoredEvent, outcome: Outcome) -> None:

@@ -55,6 +55,7 @@ class Trigger:
     delivery: Mapping[str, Any] | None = None
     dead_letter_sink_uri: str | None = None
     version: str = ""
+    subscriber_audience: str | None = None
 
     @property
     def key(self) -> str:
@@ -96,6 +97,7 @@ def parse_trigger(obj: Mapping[str, Any]) -> Trigger:
         delivery=spec.get("delivery") or None,
         dead_letter_sink_uri=status.get("deadLetterSinkUri"),
         version=version,
+        subscriber_audience=(spec.get("subscriber") or {}).get("audience") or None,
     )
 
 

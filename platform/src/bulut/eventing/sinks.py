@@ -6,6 +6,9 @@ needed. A URL naming a broker of this data plane (``http://<host>:<data_port>/<n
 or Knative's in-cluster ``broker-ingress.knative-eventing.svc.cluster.local``) is
 recognised so that replies and sources can enter the log without an HTTP hop; the
 effect is the same as posting to the ingress.
+
+Each resolved target of this data plane carries its audience (Knative's
+``status.address.audience``): the platform's senders present a token for it when auth is on.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bulut.edge.identity import broker_audience, service_audience
 from bulut.errors import InvalidValueError
 
 CLUSTER_BROKER_HOST = "broker-ingress.knative-eventing.svc.cluster.local"
@@ -29,6 +33,7 @@ class Target:
     path: str
     broker: tuple[str, str] | None = None
     service: tuple[str, str] | None = None
+    audience: str | None = None
 
 
 def resolve_sink(url: str, *, host: str, data_port: int, domain: str = "localhost") -> Target:
@@ -50,9 +55,11 @@ def resolve_sink(url: str, *, host: str, data_port: int, domain: str = "localhos
     if hostname.endswith(suffix):
         labels = hostname[: -len(suffix)].split(".")
         service = (labels[1], labels[0]) if len(labels) == 2 else None
-        return Target(url, host, data_port, parts.netloc, path, service=service)
+        audience = service_audience(*service) if service else None
+        return Target(url, host, data_port, parts.netloc, path, service=service, audience=audience)
     own = hostname in {host, "localhost", "127.0.0.1"} and port == data_port
     if (own or hostname == CLUSTER_BROKER_HOST) and len(segments) == 2:
         broker = (segments[0], segments[1])
-        return Target(url, host, data_port, parts.netloc, path, broker=broker)
+        audience = broker_audience(*broker)
+        return Target(url, host, data_port, parts.netloc, path, broker=broker, audience=audience)
     return Target(url, hostname, port, parts.netloc, path)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp
 
-from bulut.edge import AccessPolicy, EdgeMiddleware, JWKSource, RateLimiter, Rule, TokenVerifier
+from bulut.edge import (
+    AccessPolicy,
+    EdgeMiddleware,
+    JWKSource,
+    PlatformIssuer,
+    RateLimiter,
+    Rule,
+    TokenVerifier,
+)
 from bulut.edge.ratelimit import parse_rate
 from bulut.errors import ConfigError
 from bulut.settings import Settings
@@ -19,14 +27,30 @@ CONTROL_PLANE_DEFAULT = AccessPolicy(
 DATA_PLANE_DEFAULT = AccessPolicy(default=Rule(name="default", auth="required"))
 
 
+def platform_issuer(settings: Settings) -> PlatformIssuer | None:
+    """The issuer of the platform's own tokens when auth is on (``authentication-oidc``)."""
+    if settings.auth_issuer is None:
+        return None
+    return PlatformIssuer(f"http://{settings.host}:{settings.control_port}/oidc")
+
+
 def wrap(app: ASGIApp, settings: Settings, *, control_plane: bool) -> ASGIApp:
     """The app behind auth and rate limits, or unchanged when neither is configured."""
     edge = guard(app, settings, control_plane=control_plane)
     return app if edge is None else edge
 
 
-def guard(app: ASGIApp, settings: Settings, *, control_plane: bool) -> EdgeMiddleware | None:
-    """Auth and rate limits for one front door, or None when neither is configured."""
+def guard(
+    app: ASGIApp,
+    settings: Settings,
+    *,
+    control_plane: bool,
+    platform: PlatformIssuer | None = None,
+) -> EdgeMiddleware | None:
+    """Auth and rate limits for one front door, or None when neither is configured.
+
+    ``platform`` is the issuer whose tokens the front door accepts for its receivers'
+    audiences (the data plane: deliveries, sources, functions posting to ``K_SINK``)."""
     if settings.auth_issuer is None and settings.rate_limit is None:
         return None
     verifier = None
@@ -44,4 +68,11 @@ def guard(app: ASGIApp, settings: Settings, *, control_plane: bool) -> EdgeMiddl
     else:
         policy = CONTROL_PLANE_DEFAULT if control_plane else DATA_PLANE_DEFAULT
     limiter = RateLimiter(*parse_rate(settings.rate_limit)) if settings.rate_limit else None
-    return EdgeMiddleware(app, policy=policy, verifier=verifier, limiter=limiter)
+    return EdgeMiddleware(
+        app,
+        policy=policy,
+        verifier=verifier,
+        limiter=limiter,
+        platform=platform,
+        domain=settings.domain,
+    )

@@ -45,7 +45,7 @@ from bulut.serving.front import Front
 from bulut.serving.podspec import ConfigMapReader, PodSpecHooks
 from bulut.settings import Settings
 
-from .edge import guard
+from .edge import guard, platform_issuer
 from .layout import Layout
 from .servers import EmbeddedServer, bind, embedded_server
 from .stats import EventingStats, ServingStats
@@ -134,6 +134,8 @@ class LocalPlatform:
         await self._start_vault()
         self.control = ControlPlane(self.settings, check_images=self.check_images)
         await self.control.start()
+        # authentication-oidc: with auth on, the platform's own senders carry its tokens
+        issuer = platform_issuer(self.settings)
         self.eventing = Eventing(
             self.settings,
             self.control,
@@ -142,8 +144,9 @@ class LocalPlatform:
             tracer=self.telemetry.tracer,
             metrics=metrics,
             observe=metrics.observe_eventing,
+            issuer=issuer,
         )
-        self.pods = PodSpecHooks(self.vault, ConfigMapReader(self.control))
+        self.pods = PodSpecHooks(self.vault, ConfigMapReader(self.control), issuer=issuer)
         self.serving = Serving(
             self.settings,
             self.control,
@@ -186,7 +189,9 @@ class LocalPlatform:
         control_edge = guard(control_app, self.settings, control_plane=True)
         self._serve(HostGuard(control_edge or control_app, hosts), control_sock)
         # The data plane's gateway: no ASGI on the warm path; the edge checks every request.
-        edge = guard(self.serving.router.fallback, self.settings, control_plane=False)
+        edge = guard(
+            self.serving.router.fallback, self.settings, control_plane=False, platform=issuer
+        )
         metrics.watch(edge=EdgeRejections(control_edge, edge))
         self.front = Front(self.serving.router, sock=data_sock, guard=edge, hosts=hosts)
         await self.front.start()

@@ -10,7 +10,10 @@ Serving calls :class:`PodSpecHooks` before a revision's zygote starts (it is a
   revision's own directories, so two services never share a file by accident;
 - Vault Agent injection annotations are rendered into files (mode 0600), ``VAULT_ADDR`` points
   at the local server, files are re-rendered when secrets change and dynamic leases renewed;
-  everything is revoked and removed when the revision goes away.
+  everything is revoked and removed when the revision goes away;
+- with ``authentication-oidc`` on (an ``issuer``), a revision bound by a SinkBinding gets the
+  binding's token for its sink's audience in ``<volume>/oidc/token`` (mode 0600; Knative mounts
+  it at ``/oidc/token``), named by ``K_OIDC_TOKEN_FILE`` and rewritten before it expires.
 
 A Vault that cannot be reached raises :class:`~bulut.errors.SecretUnavailableError`; serving
 shows it as the revision's reason and retries until Vault is back.
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from bulut.edge.issuer import PlatformIssuer
 from bulut.errors import (
     BulutError,
     InvalidResourceError,
@@ -44,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 POD_TMP = "/tmp"
 RERENDER_SECONDS = 5.0
+TOKEN_FILE_ENV = "K_OIDC_TOKEN_FILE"
 
 
 class ResourceReader(Protocol):
@@ -91,6 +96,15 @@ def rewrite_pod_paths(env: Mapping[str, str], tmp_dir: Path, secrets_dir: Path) 
     return out
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Replace ``path`` atomically with a file only this user can read."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    partial = path.with_name(path.name + ".partial")
+    partial.touch(mode=0o600)
+    partial.write_text(text)
+    partial.replace(path)
+
+
 @dataclass
 class PodSpecHooks:
     """Serving's RevisionHooks for the local platform (`bulut up`)."""
@@ -98,7 +112,9 @@ class PodSpecHooks:
     vault: Vault
     configmaps: ConfigMapReader
     renderers: dict[tuple[str, str], SecretRenderer] = field(default_factory=dict)
+    issuer: PlatformIssuer | None = None
     _loops: dict[tuple[str, str], asyncio.Task[None]] = field(default_factory=dict)
+    _token_loops: dict[tuple[str, str], asyncio.Task[None]] = field(default_factory=dict)
 
     async def prepare(
         self, revision: dict[str, Any], env: dict[str, str], workdir: Path
@@ -123,11 +139,38 @@ class PodSpecHooks:
                 raise SecretUnavailableError(f"{error} (waiting for it to be written)") from None
             if "VAULT_ADDR" in resolved or plan.inject_token:
                 resolved["VAULT_ADDR"] = self.vault.addr
-        return rewrite_pod_paths(resolved, tmp_dir, secrets_dir)
+        pod_env = rewrite_pod_paths(resolved, tmp_dir, secrets_dir)
+        # a host path already (it may well be under /tmp): never mapped as a pod path
+        self._project_token(namespace, name, pod_env, workdir / "oidc" / "token")
+        return pod_env
+
+    def _project_token(self, namespace: str, name: str, env: dict[str, str], path: Path) -> None:
+        """The SinkBinding's token for its sink, kept fresh in ``path`` (Knative's /oidc)."""
+        account, audience = env.get("K_OIDC_SERVICE_ACCOUNT"), env.get("K_AUDIENCE")
+        key = (namespace, name)
+        old = self._token_loops.pop(key, None)
+        if old is not None:
+            old.cancel()
+        if self.issuer is None or not account or not audience:
+            return
+        subject = f"system:serviceaccount:{namespace}:{account}"
+        issuer = self.issuer
+        _write_private(path, issuer.token(subject, audience).token)
+        env[TOKEN_FILE_ENV] = str(path)
+
+        async def keep_fresh() -> None:
+            while True:
+                await asyncio.sleep(issuer.lifetime / 4)
+                _write_private(path, issuer.token(subject, audience).token)
+
+        self._token_loops[key] = asyncio.get_running_loop().create_task(keep_fresh())
 
     async def release(self, namespace: str, name: str) -> None:
         """Stop re-rendering, revoke leases and delete the files."""
         key = (namespace, name)
+        token_loop = self._token_loops.pop(key, None)
+        if token_loop is not None:
+            token_loop.cancel()
         loop = self._loops.pop(key, None)
         if loop is not None:
             loop.cancel()
@@ -142,7 +185,7 @@ class PodSpecHooks:
 
     async def aclose(self) -> None:
         """Release every revision (the platform is stopping)."""
-        for namespace, name in list(self.renderers):
+        for namespace, name in {*self.renderers, *self._token_loops}:
             await self.release(namespace, name)
 
     async def _render(

@@ -4,6 +4,12 @@ Knative mutates the subject's pod template; locally the matching revisions' inst
 get the variables in their environment. A subject names a Service, Configuration or
 Revision (``serving.knative.dev``) by name, or selects by ``matchLabels`` on the
 Revision's labels.
+
+With ``authentication-oidc`` on, the binding's status names its OIDC identity
+(``status.auth.serviceAccountName``) and the sink's audience (``status.sinkAudience``); they
+are passed on as ``K_OIDC_SERVICE_ACCOUNT`` and ``K_AUDIENCE`` (the names Knative gives a
+source adapter), from which the local kubelet (:mod:`bulut.serving.podspec`) projects the
+token file Knative mounts at ``/oidc/token``.
 """
 
 from __future__ import annotations
@@ -46,6 +52,11 @@ def sink_env(revision: Mapping[str, Any], bindings: Iterable[Mapping[str, Any]])
         sink = (binding.get("status") or {}).get("sinkUri")
         if sink:
             env["K_SINK"] = str(sink)
+        auth = (binding.get("status") or {}).get("auth") or {}
+        audience = (binding.get("status") or {}).get("sinkAudience")
+        if sink and audience and auth.get("serviceAccountName"):
+            env["K_AUDIENCE"] = str(audience)
+            env["K_OIDC_SERVICE_ACCOUNT"] = str(auth["serviceAccountName"])
         overrides = (binding.get("spec") or {}).get("ceOverrides")
         if overrides:
             env["K_CE_OVERRIDES"] = json.dumps(overrides, separators=(",", ":"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bulut.edge.identity import Identity, broker_audience, for_resource
 from bulut.manifests.feed import Resource
 
 from ..addresses import Addressing, resolve_destination
@@ -34,6 +35,39 @@ TRIGGER_DEPENDENTS = (
     "SubscriptionReady",
 )
 OIDC_DISABLED = "authentication-oidc feature disabled"
+
+
+def _identity(status: dict[str, Any], resource: Resource, addressing: Addressing, now: str) -> None:
+    """``status.auth.serviceAccountName`` and ``OIDCIdentityCreated`` (Knative's OIDC
+    ServiceAccount per sender); without OIDC, no identity and the condition says why."""
+    if not addressing.oidc:
+        status.pop("auth", None)
+        mark(status, "OIDCIdentityCreated", "True", OIDC_DISABLED, now=now)
+        return
+    meta = resource["metadata"]
+    sender: Identity = for_resource(
+        str(resource.get("kind", "")),
+        str(resource.get("apiVersion", "")),
+        str(meta["namespace"]),
+        str(meta["name"]),
+    )
+    status["auth"] = {"serviceAccountName": sender.service_account}
+    mark(status, "OIDCIdentityCreated", "True", now=now)
+
+
+def _audience(
+    status: dict[str, Any],
+    field_name: str,
+    destination: dict[str, Any],
+    uri: str | None,
+    addressing: Addressing,
+) -> None:
+    """``<field>Audience``: the destination's own ``audience``, else its address's (OIDC on)."""
+    audience = destination.get("audience") or (addressing.audience_of(uri) if uri else None)
+    if addressing.oidc and audience:
+        status[field_name] = audience
+    else:
+        status.pop(field_name, None)
 
 
 def _start(resource: Resource) -> tuple[Resource, dict[str, Any]]:
@@ -88,6 +122,8 @@ def reconcile_broker(broker: Resource, objects: Objects, addressing: Addressing)
     meta = result["metadata"]
     url = addressing.broker_url(meta["name"], meta["namespace"])
     status["address"] = {"name": "http", "url": url}
+    if addressing.oidc:
+        status["address"]["audience"] = broker_audience(meta["namespace"], meta["name"])
     for type_ in ("Addressable", "FilterReady", "IngressReady", "TriggerChannelReady"):
         mark(status, type_, "True", now=now)
     message = 'Default authz mode is "allow-same-namespace"'
@@ -124,18 +160,33 @@ def reconcile_trigger(trigger: Resource, objects: Objects, addressing: Addressin
     else:
         status["subscriberUri"] = uri
         mark(status, "SubscriberResolved", "True", now=now)
+    _audience(status, "subscriberAudience", spec.get("subscriber") or {}, uri, addressing)
     delivery = spec.get("delivery") or ((broker or {}).get("spec") or {}).get("delivery")
     _dead_letter(status, delivery, namespace, objects, now)
+    dead_letter = (delivery or {}).get("deadLetterSink") or {}
+    _audience(
+        status,
+        "deadLetterSinkAudience",
+        dead_letter,
+        status.get("deadLetterSinkUri"),
+        addressing,
+    )
     mark(status, "SubscriptionReady", "True", now=now)
     mark(status, "DependencyReady", "True", now=now)
-    mark(status, "OIDCIdentityCreated", "True", OIDC_DISABLED, now=now)
+    _identity(status, result, addressing, now)
     return _finish(result, status, TRIGGER_DEPENDENTS, now)
 
 
 def _sink(
-    status: dict[str, Any], spec: dict[str, Any], namespace: str, objects: Objects, now: str
+    status: dict[str, Any],
+    spec: dict[str, Any],
+    namespace: str,
+    objects: Objects,
+    now: str,
+    addressing: Addressing,
 ) -> None:
     uri, why = resolve_destination(spec.get("sink") or {}, namespace, objects)
+    _audience(status, "sinkAudience", spec.get("sink") or {}, uri, addressing)
     if uri is None:
         status.pop("sinkUri", None)
         mark(status, "SinkProvided", "False", "NotFound", why, now=now)
@@ -148,18 +199,24 @@ def reconcile_pingsource(source: Resource, objects: Objects, addressing: Address
     """sinkUri and SinkProvided/Deployed/OIDCIdentityCreated."""
     now = addressing.now()
     result, status = _start(source)
-    _sink(status, result.get("spec") or {}, result["metadata"]["namespace"], objects, now)
+    namespace = result["metadata"]["namespace"]
+    _sink(status, result.get("spec") or {}, namespace, objects, now, addressing)
     mark(status, "Deployed", "True", now=now)
-    mark(status, "OIDCIdentityCreated", "True", OIDC_DISABLED, now=now)
+    _identity(status, result, addressing, now)
     return _finish(result, status, ("Deployed", "OIDCIdentityCreated", "SinkProvided"), now)
 
 
 def reconcile_sinkbinding(binding: Resource, objects: Objects, addressing: Addressing) -> Resource:
-    """sinkUri, SinkProvided and BindingAvailable (the subject must exist locally)."""
+    """sinkUri, SinkProvided and BindingAvailable (the subject must exist locally); with OIDC
+    the binding's identity and the sink's audience (its subject's workloads post with them)."""
     now = addressing.now()
     result, status = _start(binding)
     spec = result.get("spec") or {}
-    _sink(status, spec, result["metadata"]["namespace"], objects, now)
+    _sink(status, spec, result["metadata"]["namespace"], objects, now, addressing)
+    if addressing.oidc:
+        _identity(status, result, addressing, now)
+    else:
+        status.pop("auth", None)
     subject = spec.get("subject") or {}
     if subject.get("apiVersion") == "serving.knative.dev/v1" and subject.get("name"):
         if (subject.get("kind"), subject.get("name")) in objects:

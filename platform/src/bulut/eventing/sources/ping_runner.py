@@ -7,14 +7,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from bulut.edge.identity import Identity, ping_source
 from bulut.events import CloudEvent
 
 from .ping import PingSpec, jitter, next_fire, ping_event
 
 log = logging.getLogger(__name__)
 
-SendToSink = Callable[[str, CloudEvent], Awaitable[int]]
-"""(sink URL, event) -> HTTP status (0 = no answer)."""
+SendToSink = Callable[[str, CloudEvent, Identity], Awaitable[int]]
+"""(sink URL, event, sender) -> HTTP status (0 = no answer)."""
 
 
 class PingRunner:
@@ -44,7 +45,8 @@ class PingRunner:
             if not spec.sink_uri:
                 log.warning("pingsource %s/%s has no sink yet", spec.namespace, spec.name)
                 continue
-            status = await self._send(spec.sink_uri, ping_event(spec, datetime.now(UTC)))
+            event = ping_event(spec, datetime.now(UTC))
+            status = await self._send(spec.sink_uri, event, ping_source(spec.namespace, spec.name))
             self.sent += 1
             if not 200 <= status < 300:
                 log.warning(
