@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
@@ -78,6 +80,16 @@ async def test_the_data_plane_refuses_a_foreign_host() -> None:
 def test_start_up_says_who_can_reach_what() -> None:
     (local,) = exposure(Settings())
     assert "this machine only" in local
-    exposed = exposure(Settings(host="0.0.0.0"))
+    exposed = exposure(Settings(host="0.0.0.0", state_dir=Path("/srv/bulut")))
     assert exposed[0].startswith("WARNING: listening on every interface")
-    assert "NO authentication" in exposed[1]
+    assert "requires the bearer token in /srv/bulut/controlplane/token" in exposed[1]
+    assert "WITHOUT authentication" in exposed[2]
+
+
+def test_off_loopback_with_an_issuer_both_planes_say_they_require_tokens() -> None:
+    """The control plane's own token (issue #14) and the data plane's JWTs (issue #20)."""
+    exposed = exposure(Settings(host="192.0.2.10", auth_issuer="https://issuer.test"))
+    assert exposed[0].startswith("WARNING: listening on 192.0.2.10")
+    assert "requires the bearer token" in exposed[1]
+    assert "requires a bearer token from https://issuer.test" in exposed[2]
+    assert not any("WITHOUT" in line or "NO authentication" in line for line in exposed)

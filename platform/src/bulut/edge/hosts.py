@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bulut.errors import BulutError, ForbiddenError, InvalidInputError, problem_response
-from bulut.settings import Settings
+from bulut.settings import Settings, is_loopback
 
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -147,25 +147,33 @@ class HostGuard:
         await self.app(scope, receive, send)
 
 
-def exposure(settings: Settings, *, control_token: bool = False) -> list[str]:
-    """Who can reach what, one line each, for `bulut up` to print at start."""
+def exposure(settings: Settings) -> list[str]:
+    """Who can reach what, one line each, for `bulut up` to print at start.
+
+    Off loopback the control plane always requires the bearer token it writes to the state
+    directory and the kubeconfig (``controlplane.access``, same loopback test); the data plane
+    requires tokens only with an issuer configured."""
     bound = settings.host.strip()
-    loopback = bound in ("localhost",) or (is_ip(bound) and ipaddress.ip_address(bound).is_loopback)
-    if loopback:
+    if is_loopback(bound):
         return [
             f"reachable from this machine only ({bound}): any local user can deploy code "
             f"through {settings.control_url} and send to {settings.data_url}; browsers "
             "of other sites cannot (Host and Origin checks)"
         ]
     where = "every interface" if bound in WILDCARDS else bound
-    control = (
-        "needs the bearer token of the kubeconfig"
-        if control_token
-        else "has NO authentication: anyone who can reach it can run code as this user"
-    )
+    if settings.auth_issuer is None:
+        data = (
+            "answers every service and broker WITHOUT authentication "
+            "(set BULUT_AUTH_ISSUER/BULUT_AUTH_JWKS to require tokens)"
+        )
+    else:
+        data = (
+            f"requires a bearer token from {settings.auth_issuer} "
+            "(the platform's own senders carry tokens of its own issuer)"
+        )
     return [
         f"WARNING: listening on {where}: other machines can reach both ports",
-        f"  control plane :{settings.control_port} {control}",
-        f"  data plane :{settings.data_port} answers every service and broker "
-        "(set BULUT_AUTH_ISSUER/BULUT_AUTH_JWKS to require tokens)",
+        f"  control plane :{settings.control_port} requires the bearer token in "
+        f"{settings.state_dir / 'controlplane' / 'token'} (in the kubeconfig; HTTPS)",
+        f"  data plane :{settings.data_port} {data}",
     ]
