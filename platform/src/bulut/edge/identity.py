@@ -62,6 +62,11 @@ def ping_source(namespace: str, name: str) -> Identity:
     return Identity(namespace, "sources.knative.dev", "PingSource", name)
 
 
+def api_server_source(namespace: str, name: str) -> Identity:
+    """An ApiServerSource's identity."""
+    return Identity(namespace, "sources.knative.dev", "ApiServerSource", name)
+
+
 def sink_binding(namespace: str, name: str) -> Identity:
     """A SinkBinding's identity (its subject's workloads post with it)."""
     return Identity(namespace, "sources.knative.dev", "SinkBinding", name)

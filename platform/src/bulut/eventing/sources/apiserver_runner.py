@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from bulut.edge.identity import Identity, api_server_source
 from bulut.events import CloudEvent
 from bulut.manifests.feed import ResourceFeed
 
@@ -25,7 +26,8 @@ from .tasks import SourceTasks
 
 log = logging.getLogger(__name__)
 
-SendToSink = Callable[[str, CloudEvent], Awaitable[int]]
+SendToSink = Callable[[str, CloudEvent, Identity], Awaitable[int]]
+"""(sink URL, event, sender) -> HTTP status (0 = no answer)."""
 Sleep = Callable[[float], Awaitable[None]]
 KIND = "ApiServerSource"
 RETRIES = 5
@@ -107,7 +109,9 @@ class ApiServerSources:
         for attempt in range(RETRIES + 1):
             if attempt:
                 await self._sleep(FIRST_BACKOFF * 2 ** (attempt - 1))
-            status = await self._send(spec.sink_uri, event)
+            status = await self._send(
+                spec.sink_uri, event, api_server_source(spec.namespace, spec.name)
+            )
             if 200 <= status < 300:
                 self.sent += 1
                 return True
