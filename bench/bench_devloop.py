@@ -11,6 +11,8 @@ Figures (all in one run, same machine):
     requests that failed meanwhile (should be 0);
   * baseline: the same edit made by stopping `bulut up`, editing, starting it again and
     deploying (what one does without a watch), over ``--restarts``;
+  * baseline: the same save loop with seeds off (``BULUT_ZYGOTE_SEEDS=false``: each new
+    revision's zygote a fresh interpreter, ADR 0014), in the same run;
   * push → serving: commit, `git push` to a local bare repository with Bulut's
     post-receive hook, call until the new code answers; p50 over ``--pushes``;
   * baseline: stop `bulut up --sync`, push, start it again, until the new code answers.
@@ -88,6 +90,7 @@ class Platform:
     state_dir: Path
     log: Path
     extra: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
     data_port: int = field(default_factory=free_port)
     control_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
@@ -101,11 +104,12 @@ class Platform:
             BULUT_CONTROL_PORT=str(self.control_port),
             BULUT_STATE_DIR=str(self.state_dir),
         )
+        environ.update(self.extra_env)
         return environ
 
     def start(self, cwd: Path) -> None:
         """Start it and wait until the control plane answers."""
-        command = [*BULUT, "up", "--no-sample", *self.extra]
+        command = [*BULUT, "up", "--no-sample", "--no-kubeconfig", *self.extra]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=self.environ,
@@ -182,14 +186,18 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
-def save_loop(work: Path, edits: int, restarts: int) -> tuple[list[float], int, list[float]]:
+def save_loop(
+    work: Path, edits: int, restarts: int, *, seeds: bool = True
+) -> tuple[list[float], int, list[float]]:
     """(save → serving times, failed calls, restart baseline times)."""
     work.mkdir(parents=True)
     project = work / "functions" / "greeter"
     subprocess.run([*BULUT, "func", "create", "greeter", "-t", "http", "--path", str(project)],
                    check=True, capture_output=True)  # fmt: skip
     set_version(project, 0)
-    platform = Platform(work / "state", work / "up.log")
+    platform = Platform(
+        work / "state", work / "up.log", extra_env={"BULUT_ZYGOTE_SEEDS": str(seeds).lower()}
+    )
     platform.start(work)
     deploy = [*BULUT, "func", "deploy", str(project), "-n", "bench"]
     watcher: subprocess.Popen[bytes] | None = None
@@ -284,11 +292,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-devloop-") as folder:
         work = Path(folder)
         print(f"load average at start: {os.getloadavg()[0]:.2f}")
+        unseeded, _, _ = save_loop(work / "save-unseeded", args.edits, 0, seeds=False)
         saves, failures, save_baseline = save_loop(work / "save", args.edits, args.restarts)
         pushes, push_baseline = push_loop(work / "push", args.pushes, args.restarts)
     print(f"\nsave → new code serving (`bulut func deploy --watch`), {len(saves)} edits:")
     print(f"  p50 {statistics.median(saves):.3f} s   p99 {percentile(saves, 0.99):.3f} s   "
           f"failed requests {failures}")  # fmt: skip
+    base = statistics.median(unseeded)
+    ratio = base / statistics.median(saves)
+    print(f"  baseline, seeds off (BULUT_ZYGOTE_SEEDS=false): p50 {base:.3f} s   "
+          f"p99 {percentile(unseeded, 0.99):.3f} s (x{ratio:.1f} slower)")  # fmt: skip
     base = statistics.median(save_baseline)
     print(f"  baseline, stop + edit + `bulut up` + `bulut func deploy`: p50 {base:.2f} s "
           f"(x{base / statistics.median(saves):.1f} slower)")  # fmt: skip

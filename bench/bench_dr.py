@@ -270,7 +270,7 @@ class SampleApp:
         if self.zygote_starts:
             environ["BULUT_ZYGOTE_STARTS"] = self.zygote_starts
         environ["BULUT_BUILDS_DIR"] = str(self.builds_dir)
-        command = [sys.executable, "-m", "bulut.cli.main", "up",
+        command = [sys.executable, "-m", "bulut.cli.main", "up", "--no-kubeconfig",
                    "--state-dir", str(self.state_dir), "--data-port", str(self.data_port),
                    "--control-port", str(self.control_port), "--wait", "600"]  # fmt: skip
         with self.log_path.open("ab") as log:

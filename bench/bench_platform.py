@@ -253,7 +253,8 @@ async def platform_run(args: argparse.Namespace, tracing: bool) -> dict[str, Any
     state = Path(tempfile.mkdtemp(prefix="bulut-bench-platform-"))
     environ = {**os.environ, "BULUT_TRACING": "true" if tracing else "false"}
     environ.pop("BULUT_BENCH_RUN", None)
-    command = [str(ROOT / ".venv" / "bin" / "bulut"), "up", "--state-dir", str(state)]
+    command = [str(ROOT / ".venv" / "bin" / "bulut"), "up", "--no-kubeconfig"]
+    command += ["--state-dir", str(state)]
     command += ["--data-port", str(data_port), "--control-port", str(control_port)]
     if args.builds_dir is not None:
         command += ["--builds-dir", str(args.builds_dir.resolve())]

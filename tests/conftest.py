@@ -19,6 +19,21 @@ from tests.support.postgres import (  # noqa: F401  (fixtures for every test)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def own_kubeconfig(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Every test but the cluster suite gets a kubeconfig of its own (none at first): the
+    user's current context never shapes a test, and no `bulut up` a test starts rewrites it."""
+    if "e2e" in request.node.path.parts:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("kube")
+        patch.setenv("KUBECONFIG", str(folder / "config"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The repository root."""

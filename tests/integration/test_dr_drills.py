@@ -4,6 +4,7 @@ database checked for every acknowledged event."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -29,5 +30,7 @@ def test_the_drill_recovers_with_no_acked_event_lost(scenario: str, tmp_path: Pa
     assert [c.name for c in report.checks if not c.ok] == [], markdown.read_text()
     assert report.passed, markdown.read_text()
     assert str(REPO) not in report.to_json() + report.to_markdown()  # no machine paths
+    # The drill's own `bulut up` never became the user's kubectl context.
+    assert not Path(os.environ["KUBECONFIG"]).exists()
     if drill.restore == "backup" and drill.shipping:
         assert report.replayed_events == drill.seed.after_backup

@@ -114,6 +114,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Zygotes importing at once (0: one per CPU); waiting requests go first.",
     )
+    zygote_seeds: bool = Field(
+        default=True,
+        description="Fork a new revision's zygote from a process that has its environment's "
+        "server and runtime library imported (ADR 0014); false: a fresh interpreter each time.",
+    )
     tracing: bool = Field(
         default=True, description="Record spans (traces.db, OTLP export); metrics stay on."
     )

@@ -17,6 +17,7 @@ class FakeZygote:
         self.pid = pid
         self.import_ms = 12.5
         self.pool_size = 1
+        self.seeded = False
         self.parked = {p: Parked(p, 0, socket.socket(), -1) for p in parked}
 
 
@@ -33,7 +34,7 @@ def test_parked_children_are_reported_beside_the_zygote_not_inside_it() -> None:
     launcher.refresh()
 
     facts: dict[str, Any] = launcher.facts or {}
-    assert facts["pid"] == me and facts["importMs"] == 12.5
+    assert facts["pid"] == me and facts["importMs"] == 12.5 and facts["seeded"] is False
     assert facts["pool"]["size"] == 1 and facts["pool"]["parked"] == [me]
     assert facts["pool"]["ussBytes"] > 0 and facts["ussBytes"] > 0
     for zygote in launcher._zygote.parked.values():  # type: ignore[union-attr]

@@ -34,6 +34,7 @@ from bulut.serving.launcher import StartQueue
 from bulut.serving.resources import first_container, readiness_path
 from bulut.serving.revisions import InstanceBudget, RevisionRuntime, RevisionSpec
 from bulut.serving.router import Router
+from bulut.serving.seeds import Seeds
 from bulut.serving.sinks import sink_env
 from bulut.serving.status import FALSE, UNKNOWN, condition
 from bulut.serving.traffic import host_table
@@ -100,6 +101,7 @@ class Serving:
         self.revisions: dict[Key, RevisionRuntime] = {}
         self.router = Router(self.revisions, fallback=fallback, tracer=tracer, metrics=metrics)
         self.start_queue = StartQueue(settings.zygote_starts)
+        self.seeds = Seeds(enabled=settings.zygote_seeds)
         self.budget = InstanceBudget(settings.max_instances)
         self._objects: dict[Key, Resource] = {}
         self._failed: dict[Key, tuple[dict[str, str], str]] = {}
@@ -233,6 +235,7 @@ class Serving:
             on_ready=self._instance_ready,
             tick_interval=self.tick_interval,
             start_queue=self.start_queue,
+            seeds=self.seeds,
             budget=self.budget,
         )
         self.revisions[key] = runtime
@@ -419,6 +422,7 @@ class Serving:
         runtimes = list(self.revisions.values())
         self.revisions.clear()
         await asyncio.gather(*(r.aclose() for r in runtimes), *self._closing)
+        await self.seeds.aclose()
 
 
 async def _drained(old: RevisionRuntime, stopping: asyncio.Event) -> None:

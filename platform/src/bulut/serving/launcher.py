@@ -18,6 +18,7 @@ from typing import Any
 
 from bulut.errors import InstanceError
 from bulut.serving.memory import Memory, memory_of
+from bulut.serving.seeds import Seeds
 from bulut.serving.zygote import FORK, POOL, SPAWN, Child, Workload, Zygote, spawn
 
 logger = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ class Launcher:
         start_timeout: float = 600.0,
         on_change: Callable[[], None] = lambda: None,
         start_queue: StartQueue | None = None,
+        seeds: Seeds | None = None,
     ) -> None:
         self.workload = workload
         self.env = dict(env)
@@ -175,6 +177,8 @@ class Launcher:
         self.facts: dict[str, Any] | None = None
         self._on_change = on_change
         self.start_queue = start_queue
+        self.seeds = seeds
+        self.seeded = False  # the zygote was forked from its environment's seed
         self.urgent = False  # a request is waiting for this revision's first instance (wanted())
         self._zygote: Zygote | None = None
         self._task: asyncio.Task[Zygote | None] | None = None
@@ -208,8 +212,10 @@ class Launcher:
         )
         queue = self.start_queue
         try:
+            seed = self.seeds.ready_for(self.workload) if self.seeds is not None else None
             async with queue.turn(self, zygote) if queue is not None else contextlib.nullcontext():
-                await zygote.start(timeout=self.start_timeout)
+                await zygote.start(timeout=self.start_timeout, seed=seed)
+            self.seeded = seed is not None and zygote.seeded
         except (InstanceError, TimeoutError) as error:
             logger.warning("no zygote for %s (%s); spawning fresh", self.workload.project, error)
             self.facts = {"pid": None, "error": str(error)}
@@ -221,6 +227,8 @@ class Launcher:
             await zygote.close()
             raise
         self._zygote = zygote
+        if self.seeds is not None:  # the next revision of this environment forks from it
+            self.seeds.plant(self.workload)
         self.refresh()
         self._on_change()
         return zygote
@@ -240,6 +248,7 @@ class Launcher:
             self.facts = {
                 "pid": zygote.pid,
                 "importMs": zygote.import_ms,
+                "seeded": zygote.seeded,
                 **memory_facts(memory_of(zygote.pid)),
                 "pool": {"size": zygote.pool_size, "parked": parked, **memory_facts(pool)},
             }

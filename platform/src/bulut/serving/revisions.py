@@ -24,6 +24,7 @@ from bulut.serving.activator import Activator
 from bulut.serving.autoscaler import Autoscaler, ConcurrencyTracker, DeciderSpec
 from bulut.serving.instances import Instance, State
 from bulut.serving.launcher import Launcher, StartQueue
+from bulut.serving.seeds import Seeds
 from bulut.serving.status import RevisionFacts, report
 from bulut.serving.zygote import POOL, Child, Workload
 
@@ -114,6 +115,7 @@ class RevisionRuntime:
         on_ready: Callable[[RevisionSpec, Instance], None] | None = None,
         tick_interval: float = 2.0,
         start_queue: StartQueue | None = None,
+        seeds: Seeds | None = None,
         budget: InstanceBudget | None = None,
     ) -> None:
         self.spec = spec
@@ -138,6 +140,7 @@ class RevisionRuntime:
             on_change=self._changed,
             pool_source=POOL,
             start_queue=start_queue,
+            seeds=seeds,
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._desired = 0

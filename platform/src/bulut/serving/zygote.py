@@ -17,16 +17,20 @@ import contextlib
 import json
 import os
 import select
+import signal
 import socket
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bulut.errors import InstanceError
 from bulut.functions.environments import Environment
 from bulut.functions.project import FunctionProject
+
+if TYPE_CHECKING:
+    from .seeds import Seed
 
 HOST_PROGRAM = Path(__file__).with_name("zygote_host.py")
 
@@ -205,6 +209,39 @@ class Parked:
             os.close(self.go)
 
 
+class Forked:
+    """A zygote forked by a seed: not the runtime's child, so it is watched via a pidfd."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._exited = asyncio.get_running_loop().create_future()
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self._pidfd = -1
+            self._gone()
+            return
+        asyncio.get_running_loop().add_reader(self._pidfd, self._gone)
+
+    def _gone(self) -> None:
+        if self._pidfd >= 0:
+            asyncio.get_running_loop().remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = -1
+        if self.returncode is None:
+            self.returncode = -1  # its exit status is the seed's to read
+        if not self._exited.done():
+            self._exited.set_result(self.returncode)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    async def wait(self) -> int:
+        return int(await asyncio.shield(self._exited))
+
+
 class Zygote:
     """The runtime's handle on one template process and its pool of parked children."""
 
@@ -223,12 +260,13 @@ class Zygote:
         self.pool_size = pool_size
         self.pid: int | None = None
         self.import_ms: float = 0.0
+        self.seeded = False  # forked from its environment's seed (ADR 0014)
         self.parked: dict[int, Parked] = {}  # oldest first
         self._on_pool_change = on_pool_change
         self._notifications: Notifications | None = None
         self._pool: socket.socket | None = None
         self._gone: deque[int] = deque(maxlen=64)  # exits of pids not known (yet)
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: asyncio.subprocess.Process | Forked | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._pending: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -242,8 +280,12 @@ class Zygote:
         """True while the template runs and answers."""
         return self._process is not None and not self.closed.is_set()
 
-    async def start(self, timeout: float = 120.0) -> None:
-        """Start the template and wait until it is primed; InstanceError if it fails."""
+    async def start(self, timeout: float = 120.0, *, seed: Seed | None = None) -> None:
+        """Start the template and wait until it is primed; InstanceError if it fails.
+
+        With a ``seed`` of the workload's environment the template is forked from it (the
+        interpreter and libraries are loaded already); else, or if the seed fails, it is a
+        fresh process."""
         ours, theirs = socket.socketpair()
         pool_ours, pool_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         notifications = self._notifications = Notifications()
@@ -254,17 +296,22 @@ class Zygote:
             "BULUT_POOL_FD": str(pool_theirs.fileno()),
             "BULUT_NOTIFY_FD": str(notifications.write_fd),
         }
+        args = [*self.workload.host_args("zygote"), "--pool", str(self.pool_size)]
+        fds = [theirs.fileno(), pool_theirs.fileno(), notifications.write_fd]
         try:
-            self._process = await asyncio.create_subprocess_exec(
-                *self.workload.host_args("zygote"),
-                "--pool",
-                str(self.pool_size),
-                pass_fds=[theirs.fileno(), pool_theirs.fileno(), notifications.write_fd],
-                env=env,
-                cwd=self.cwd,
-                stdin=asyncio.subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            if seed is not None:
+                with contextlib.suppress(InstanceError):  # gone: start fresh instead
+                    self._process = Forked(await seed.fork(args[2:], env, self.cwd, fds))
+                    self.seeded = True
+            if self._process is None:
+                self._process = await asyncio.create_subprocess_exec(
+                    *args,
+                    pass_fds=fds,
+                    env=env,
+                    cwd=self.cwd,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    start_new_session=True,
+                )
         except BaseException:
             ours.close()
             pool_ours.close()

@@ -17,6 +17,15 @@ in-process ``GET /health/readiness``, and then obeys JSON lines on the control s
     <- {"event": "ready", "pid": P, "importMs": F}   <- {"event": "exit", "pid": P, "code": C}
     <- {"event": "failed", "message": "..."}         (the app could not be built)
 
+``seed`` (one per function environment and flavour) imports only the server and the
+runtime library, never the function, and forks zygotes on request (socket
+``BULUT_SEED_FD``, SOCK_SEQPACKET): each request is one JSON message ``{"argv": [...],
+"env": {...}, "cwd": "..."}`` with the zygote's control, pool and notification fds
+attached (SCM_RIGHTS); the child starts a new session, takes that env and cwd, and runs
+``zygote`` mode from the function's import on; the seed answers ``{"pid": P}``. A new
+revision's zygote then pays for importing the function only, not for the interpreter and
+its libraries (ADR 0014).
+
 ``fork`` forks a child onto a loopback socket the zygote bound and listened on *before*
 forking, so connections queue in the kernel until the child serves.
 
@@ -649,11 +658,91 @@ class Zygote:
         finish(0)
 
 
+# What a seed imports for each flavour: the server and the runtime library, no user code.
+SEED_MODULES: dict[str, tuple[str, ...]] = {
+    "cloudevents": ("func_python.cloudevent",),
+    "http": ("func_python.http",),
+    "functions-framework": ("functions_framework.aio",),
+}
+SERVER_MODULES = (
+    "asyncio",
+    "uvloop",
+    "httptools",
+    "uvicorn",
+    "uvicorn.config",
+    "uvicorn.server",
+    "uvicorn._compat",
+    "uvicorn.lifespan.on",
+    "uvicorn.protocols.http.httptools_impl",
+    "uvicorn.protocols.http.h11_impl",
+    "uvicorn.loops.uvloop",
+)
+SEED_REQUEST_BYTES = 1 << 20  # argv + env of one zygote, as JSON
+
+
+def preload(flavour: str) -> list[str]:
+    """Import what every zygote of ``flavour`` imports before the function; the names
+    imported (a module the environment lacks is skipped: the zygote will say so)."""
+    import importlib
+
+    loaded = []
+    for name in (*SERVER_MODULES, *SEED_MODULES.get(flavour, ())):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+        loaded.append(name)
+    return loaded
+
+
+def seed(requests: socket.socket) -> None:
+    """Fork a zygote for each request until the runtime closes the socket."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the zygotes
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(requests, SEED_REQUEST_BYTES, 3)
+        except InterruptedError:
+            continue
+        except OSError:
+            finish(0)
+        if not message:  # the runtime is gone
+            finish(0)
+        request = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            requests.close()
+            become_zygote(request, fds)
+        for fd in fds:
+            os.close(fd)
+        try:
+            requests.send(json.dumps({"pid": pid}).encode())
+        except OSError:
+            finish(0)
+
+
+def become_zygote(request: dict[str, Any], fds: list[int]) -> None:
+    """In a seed's child: take the revision's env, cwd and fds and run ``zygote`` mode."""
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # a zygote waits for its children
+        os.setsid()
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        names = ("BULUT_ZYGOTE_FD", "BULUT_POOL_FD", "BULUT_NOTIFY_FD")
+        for name, fd in zip(names, fds, strict=False):
+            os.set_inheritable(fd, True)
+            os.environ[name] = str(fd)
+        main(list(request["argv"]))
+    except BaseException:
+        traceback.print_exc()
+    finish(1)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: ``zygote`` or ``serve`` mode."""
+    """Entry point: ``zygote``, ``serve`` or ``seed`` mode."""
     parser = argparse.ArgumentParser(prog="zygote_host")
-    parser.add_argument("mode", choices=["zygote", "serve"])
-    parser.add_argument("--project", required=True)
+    parser.add_argument("mode", choices=["zygote", "serve", "seed"])
+    parser.add_argument("--project", default="")
     parser.add_argument("--flavour", default="cloudevents")
     parser.add_argument("--target", default="")
     parser.add_argument("--signature-type", default="cloudevent")
@@ -662,6 +751,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-prime", action="store_true", help="never call prime()")
     args = parser.parse_args(argv)
     die_with_parent()
+    if args.mode == "seed":
+        requests = socket.socket(fileno=int(os.environ.pop("BULUT_SEED_FD")))
+        preload(args.flavour)
+        gc.collect()
+        gc.freeze()
+        seed(requests)
+    if not args.project:
+        parser.error("--project is required")
     redirect_output("zygote" if args.mode == "zygote" else str(os.getpid()))
     started = time.perf_counter()
     control = None

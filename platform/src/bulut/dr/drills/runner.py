@@ -86,6 +86,7 @@ class PlatformProcess:
             "--control-port",
             str(self.control_port),
             "--no-sample",
+            "--no-kubeconfig",  # a drill's platform never becomes the user's kubectl context
             *source,
             "--wait",
             str(platform.start_timeout),
