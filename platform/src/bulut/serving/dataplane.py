@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -102,6 +102,9 @@ class Serving:
         self.router = Router(self.revisions, fallback=fallback, tracer=tracer, metrics=metrics)
         self.start_queue = StartQueue(settings.zygote_starts)
         self.seeds = Seeds(enabled=settings.zygote_seeds)
+        # How a revision waiting for a secret waits before it asks Vault again (a test's
+        # clock records the waits).
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.budget = InstanceBudget(settings.max_instances)
         self._objects: dict[Key, Resource] = {}
         self._failed: dict[Key, tuple[dict[str, str], str]] = {}
@@ -260,7 +263,7 @@ class Serving:
                 resources = condition("ResourcesAvailable", UNKNOWN, "Deploying")
                 self._pending[key] = {**self._pending[key], "conditions": [resources, waiting]}
                 self._dirty.set()
-                await asyncio.sleep(SECRET_RETRY_SECONDS)
+                await self.sleep(SECRET_RETRY_SECONDS)
 
     def _update_decider(self, runtime: RevisionRuntime, obj: Resource) -> None:
         try:
