@@ -21,7 +21,7 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.integration
 
 # The new revision's code: it reads its env and records who imported it, at import time.
-NEW_CODE = '''
+NEW_CODE = """
 import os
 
 GREETING = os.environ.get("GREETING", "unset").encode()
@@ -39,7 +39,7 @@ class Function:
         headers = [(b"content-type", b"text/plain"), (b"content-length", length)]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": GREETING})
-'''
+"""
 
 
 @pytest.fixture
