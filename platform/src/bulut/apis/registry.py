@@ -46,6 +46,8 @@ SERVED: tuple[Served, ...] = (
     Served("knative/serving-configuration-crd.yaml", "v1"),
     Served("knative/serving-revision-crd.yaml", "v1"),
     Served("knative/serving-route-crd.yaml", "v1"),
+    Served("knative/serving-domainmapping-crd.yaml", "v1beta1"),
+    Served("knative/serving-clusterdomainclaim-crd.yaml", "v1alpha1"),
     Served("knative/eventing-broker-crd.yaml", "v1"),
     Served("knative/eventing-trigger-crd.yaml", "v1"),
     Served("knative/eventing-pingsource-crd.yaml", "v1"),

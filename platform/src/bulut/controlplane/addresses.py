@@ -73,6 +73,11 @@ class Addressing:
         """``http://<tag>-<name>.<ns>.<domain>[:port]``."""
         return self.service_url(f"{tag}-{name}", namespace)
 
+    def domain_url(self, domain: str, *, https: bool = False) -> str:
+        """A DomainMapping's URL: ``http://<domain>[:port]`` (the data plane's port, where
+        a request with that Host arrives locally); ``https://<domain>`` with TLS."""
+        return f"https://{domain}" if https else f"http://{domain}{self._port}"
+
     def broker_url(self, name: str, namespace: str) -> str:
         """``http://<host>:<port>/<ns>/<broker>`` (the broker ingress path form)."""
         return f"http://{self.host}{self._port}/{namespace}/{name}"

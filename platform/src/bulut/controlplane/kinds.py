@@ -54,7 +54,6 @@ CLUSTER_ONLY: frozenset[str] = frozenset(
         "LimitRange",
         "ResourceQuota",
         "CustomResourceDefinition",
-        "DomainMapping",
         "KnativeServing",
         "KnativeEventing",
         "Application",

@@ -23,7 +23,7 @@ from bulut.apis.status import AlreadyExistsError, ApiError, bad_request, not_fou
 from bulut.errors import ConflictError, InvalidResourceError
 from bulut.manifests.feed import Resource, ResourceEvent
 
-from . import namespaces
+from . import domains, namespaces
 from .addresses import Addressing
 from .admission import Admitted
 from .reconcilers import reconcile_namespace
@@ -264,6 +264,7 @@ def store(
         staged[(resource.kind, name)] = final
     after = reconcile_namespace(staged, addressing) if namespace else staged
     events += tx.write(namespace, before, after)
+    events += domains.settle(tx, addressing)
     return after.get((resource.kind, name)), events
 
 
@@ -443,7 +444,8 @@ def delete(
                     orphan["metadata"].pop("ownerReferences", None)
                 staged[key] = orphan
     after = reconcile_namespace(staged, addressing)
-    return live, True, tx.write(namespace, before, after)
+    events = tx.write(namespace, before, after)
+    return live, True, events + domains.settle(tx, addressing)
 
 
 def encode_continue(resource_version: str, last: tuple[str, str]) -> str:

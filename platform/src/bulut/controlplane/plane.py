@@ -25,7 +25,7 @@ from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.feed import Resource, ResourceEvent, initial_order, key_of as _key_of
 from bulut.settings import Settings
 
-from . import access, kinds as registry, namespaces, operations
+from . import access, domains, kinds as registry, namespaces, operations
 from .addresses import Addressing
 from .admission import Admitted, admit, catalog_check, classify, in_document, result_of
 from .app import create_app
@@ -254,6 +254,7 @@ class ControlPlane:
                 stored.update({(k[0], ns, k[1]): v for k, v in after.items()})
             for ns in sorted({a.key[1] for a in admitted if a.info is not None}):
                 events += operations.ensure_namespace(tx, ns, self.addressing)
+            events += domains.settle(tx, self.addressing)
             return results, [stored.get(a.key, a.resource) for a in admitted], events
 
     def _admit_all(
@@ -320,7 +321,8 @@ class ControlPlane:
             if (kind, name) not in before:
                 raise NotFoundError(f'{kind} "{name}" not found in namespace {namespace!r}')
             staged = {k: v for k, v in before.items() if k != (kind, name)}
-            return tx.write(namespace, before, reconcile_namespace(staged, self.addressing))
+            events = tx.write(namespace, before, reconcile_namespace(staged, self.addressing))
+            return events + domains.settle(tx, self.addressing)
 
     def _report_sync(self, kind: str, namespace: str, name: str, runtime: dict[str, Any]) -> Events:
         with self._require_store().transaction() as tx:
@@ -342,6 +344,7 @@ class ControlPlane:
                     tx.write(ns, before, reconcile_namespace(before, self.addressing))
             for ns in {"default", *tx.namespaces()}:
                 operations.ensure_namespace(tx, ns, self.addressing)
+            domains.settle(tx, self.addressing)
 
     # -- the Kubernetes API's verbs ----------------------------------------
     async def kube_write(self, request: operations.WriteRequest) -> operations.WriteOutcome:

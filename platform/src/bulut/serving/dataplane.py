@@ -43,7 +43,7 @@ from bulut.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-KINDS = frozenset({"Revision", "Route", "SinkBinding", "ConfigMap"})
+KINDS = frozenset({"Revision", "Route", "SinkBinding", "ConfigMap", "DomainMapping"})
 SYSTEM_NAMESPACE = "knative-serving"
 ZYGOTE_ANNOTATION = "bulut.dev/zygote"
 PRIME_ANNOTATION = "bulut.dev/prime"  # "false": the zygote does not call the function's prime()
@@ -109,6 +109,7 @@ class Serving:
         self._objects: dict[Key, Resource] = {}
         self._failed: dict[Key, tuple[dict[str, str], str]] = {}
         self._routes: dict[Key, Resource] = {}
+        self._mappings: dict[Key, Resource] = {}
         self._bindings: dict[Key, Resource] = {}
         self._config: dict[str, dict[str, str]] = {}
         self._pending: dict[Key, dict[str, Any]] = {}
@@ -142,7 +143,13 @@ class Serving:
         key, deleted = (namespace, name), event["type"] == "DELETED"
         if kind == "Route":
             self._routes.pop(key, None) if deleted else self._routes.update({key: event["object"]})
-            self.router.table = host_table(self._routes.values())
+            self.router.table = host_table(self._routes.values(), self._mappings.values())
+        elif kind == "DomainMapping":
+            if deleted:
+                self._mappings.pop(key, None)
+            else:
+                self._mappings[key] = event["object"]
+            self.router.table = host_table(self._routes.values(), self._mappings.values())
         elif kind == "ConfigMap" and namespace == SYSTEM_NAMESPACE:
             data = event["object"].get("data") or {}
             self._config[name] = {} if deleted else {str(k): str(v) for k, v in data.items()}

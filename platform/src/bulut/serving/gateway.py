@@ -43,6 +43,7 @@ from bulut.observability.tracing import TraceContext, scan_lowercase_headers
 from bulut.serving.instances import Instance
 from bulut.serving.revisions import RevisionRuntime
 from bulut.serving.router import Router
+from bulut.serving.traffic import Split
 
 HEALTH_TARGETS = frozenset({b"/health/liveness", b"/health/readiness"})
 DROPPED = frozenset(  # hop-by-hop headers, the framing we redo, and the trace we replace
@@ -111,6 +112,16 @@ def serialise(request: Request, trace: TraceContext, via_activator: bool) -> byt
     body = request.body
     parts += [b"content-length: ", str(len(body)).encode(), b"\r\n\r\n", body]
     return b"".join(parts)
+
+
+def map_domain(request: Request, split: Split) -> None:
+    """A DomainMapping's request, as its KIngress forwards it: ``Host`` rewritten to the
+    target's host, ``K-Original-Host`` naming the mapped domain."""
+    target = split.target_host.encode()
+    headers = [(name, value) for name, value in request.headers if name != b"host"]
+    headers += [(b"host", target), (b"k-original-host", split.original_host.encode())]
+    request.headers = headers
+    request.host = target
 
 
 class Exchange:
@@ -399,6 +410,9 @@ class Gateway(Server):
         """True when ``host`` is not one of the platform's addresses (remembered per value)."""
         if self.hosts is None:
             return False
+        split = self.router.split_for(host)
+        if split is not None and split.original_host:
+            return False  # a DomainMapping's domain is an address this platform serves
         allowed = self._hosts_seen.get(host)
         if allowed is None:
             allowed = self.hosts.allows(host.decode("latin-1"))
@@ -492,6 +506,8 @@ class Gateway(Server):
             else:
                 self.answer(connection, request, router.fallback, scope)
             return
+        if split.original_host and request.host != split.target_host.encode():
+            map_domain(request, split)
         revision = router.choose(split, request.headers)
         runtime = router.runtime(split, revision)
         if runtime is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +25,10 @@ class Split:
     revisions: tuple[str, ...]
     cumulative: tuple[int, ...]
     tags: Mapping[str, str] = field(default_factory=dict)  # tag -> revision (header routing)
+    # A DomainMapping's host: the request goes on with ``Host: target_host`` and
+    # ``K-Original-Host: <the mapped domain>``, as Knative's KIngress rewrites it.
+    target_host: str = ""
+    original_host: str = ""
 
     @classmethod
     def of(
@@ -96,9 +100,44 @@ def route_hosts(route: Mapping[str, Any]) -> dict[str, Split]:
     return hosts
 
 
-def host_table(routes: Iterable[Mapping[str, Any]]) -> dict[str, Split]:
-    """The data plane's whole host table from every Route."""
+def host_table(
+    routes: Iterable[Mapping[str, Any]], mappings: Iterable[Mapping[str, Any]] = ()
+) -> dict[str, Split]:
+    """The data plane's whole host table from every Route, and every Ready DomainMapping's
+    domain routed as its target's host (:func:`mapped_hosts`)."""
     table: dict[str, Split] = {}
+    by_key: dict[tuple[str, str], str] = {}
     for route in routes:
         table.update(route_hosts(route))
+        meta = route.get("metadata", {})
+        key = (str(meta.get("namespace", "default")), str(meta.get("name", "")))
+        by_key[key] = host_of(str((route.get("status") or {}).get("url") or ""))
+    table.update(mapped_hosts(mappings, by_key, table))
     return table
+
+
+def _ready(resource: Mapping[str, Any]) -> bool:
+    conditions = (resource.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def mapped_hosts(
+    mappings: Iterable[Mapping[str, Any]],
+    route_hosts_by_key: Mapping[tuple[str, str], str],
+    table: Mapping[str, Split],
+) -> dict[str, Split]:
+    """Each Ready DomainMapping's domain -> the split of the Service's (or Route's) host:
+    a Knative Service's Route has the Service's name."""
+    mapped: dict[str, Split] = {}
+    for mapping in mappings:
+        if not _ready(mapping):
+            continue
+        meta = mapping.get("metadata", {})
+        namespace = str(meta.get("namespace", "default"))
+        ref = (mapping.get("spec") or {}).get("ref") or {}
+        target = route_hosts_by_key.get((namespace, str(ref.get("name", ""))), "")
+        split = table.get(target)
+        if split is not None:
+            domain = str(meta.get("name", "")).lower()
+            mapped[domain] = replace(split, target_host=target, original_host=domain)
+    return mapped

@@ -1,7 +1,7 @@
 """Every served kind's defaults, validation and update rules: one row per kind.
 
 The rules are pure functions grouped by API group (:mod:`.serving`, :mod:`.eventing`,
-:mod:`.sources`, :mod:`.core`; shared pieces in :mod:`.meta`, :mod:`.duck` and
+:mod:`.sources`, :mod:`.networking`, :mod:`.core`; shared pieces in :mod:`.meta`, :mod:`.duck` and
 :mod:`.paths`). Each group module has ``default_<kind>(resource) -> resource`` (filling in
 place the copy it is given), ``validate_<kind>(resource, ...)`` raising
 :class:`~bulut.errors.InvalidResourceError` naming the JSON path, and
@@ -23,7 +23,7 @@ from bulut.apis.patches import clone
 from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.knative import ServingConfig
 
-from . import core, eventing, serving, sources
+from . import core, eventing, networking, serving, sources
 
 Resource = dict[str, Any]
 
@@ -75,6 +75,7 @@ EVENTING = "eventing.knative.dev"
 SOURCES = "sources.knative.dev"
 CORE = ""
 NETWORKING = "networking.k8s.io"
+KNATIVE_NETWORKING = "networking.internal.knative.dev"
 
 RULES: Mapping[tuple[str, str], KindRules] = {
     (SERVING, "Service"): KindRules(
@@ -93,6 +94,12 @@ RULES: Mapping[tuple[str, str], KindRules] = {
         serving.check_revision_update,
     ),
     (SERVING, "Route"): KindRules(_ignoring_context(serving.validate_route), serving.default_route),
+    (SERVING, "DomainMapping"): KindRules(
+        _ignoring_context(serving.validate_domainmapping), serving.default_domainmapping
+    ),
+    (KNATIVE_NETWORKING, "ClusterDomainClaim"): KindRules(
+        _ignoring_context(networking.validate_clusterdomainclaim)
+    ),
     (EVENTING, "Broker"): KindRules(
         _ignoring_context(eventing.validate_broker), eventing.default_broker
     ),

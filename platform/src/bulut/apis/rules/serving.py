@@ -291,3 +291,52 @@ def max_scale(annotations: Mapping[str, Any]) -> int:
             except ValueError:
                 return 0
     return 0
+
+
+CLUSTER_LOCAL_DOMAIN = "cluster.local"
+
+
+def default_domainmapping(resource: dict[str, Any]) -> dict[str, Any]:
+    """``spec.ref.namespace`` defaults to the DomainMapping's own."""
+    ref = (resource.setdefault("spec", {}).get("ref")) or None
+    if isinstance(ref, dict) and not ref.get("namespace"):
+        ref["namespace"] = resource["metadata"].get("namespace", "default")
+    return resource
+
+
+def validate_domainmapping(resource: Mapping[str, Any]) -> None:
+    """A DomainMapping: its name is the domain (a fully qualified name, not under
+    cluster.local, no generateName); ``spec.ref`` in its own namespace; optional TLS secret."""
+    validate_metadata(resource, dns1035=False)
+    meta = resource.get("metadata") or {}
+    name = str(meta.get("name") or "")
+    if meta.get("generateName"):
+        fail("disallowed field", "metadata.generateName")
+    if "." not in name.strip("."):
+        fail(
+            f"invalid value: {name}: a DomainMapping's name is its domain and must be a fully "
+            "qualified domain name (e.g. shop.example.com)",
+            "metadata.name",
+        )
+    if name == CLUSTER_LOCAL_DOMAIN or name.endswith("." + CLUSTER_LOCAL_DOMAIN):
+        fail(
+            f"invalid value: {name}: must not be a subdomain of cluster local domain "
+            f'"{CLUSTER_LOCAL_DOMAIN}"',
+            "metadata.name",
+        )
+    spec = mapping_at(resource.get("spec"), "spec", required=True)
+    ref = mapping_at(spec.get("ref"), "spec.ref", required=True)
+    for key in ("name", "kind", "apiVersion"):
+        if not isinstance(ref.get(key), str) or not ref[key]:
+            fail("missing field(s)", f"spec.ref.{key}")
+    if ref.get("group"):
+        fail("disallowed field", "spec.ref.group")
+    namespace = meta.get("namespace", "default")
+    if ref.get("namespace") and ref["namespace"] != namespace:
+        fail(
+            f'mismatched namespaces: "{ref["namespace"]}" (ref) vs "{namespace}" (DomainMapping)',
+            "spec.ref.namespace",
+        )
+    tls = mapping_at(spec.get("tls"), "spec.tls")
+    if spec.get("tls") is not None and not tls.get("secretName"):
+        fail("missing field(s)", "spec.tls.secretName")

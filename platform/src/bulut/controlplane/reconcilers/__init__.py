@@ -7,7 +7,7 @@ the whole namespace in dependency order, and the caller stores only what changed
 from __future__ import annotations
 
 from ..addresses import Addressing
-from . import configuration, eventing, revision, route, service, sources
+from . import configuration, domains, eventing, revision, route, service, sources
 from .ownership import Objects, collect_garbage, of_kind
 
 __all__ = ["Objects", "reconcile_namespace"]
@@ -39,6 +39,10 @@ def reconcile_namespace(objects: Objects, addressing: Addressing) -> Objects:
     for svc in of_kind(result, "Service"):
         result[("Service", svc["metadata"]["name"])] = service.reconcile_status(
             svc, result, addressing
+        )
+    for mapping in of_kind(result, "DomainMapping"):
+        result[("DomainMapping", mapping["metadata"]["name"])] = domains.reconcile_domainmapping(
+            mapping, result, addressing
         )
     _reconcile_eventing(result, addressing)
     return result
