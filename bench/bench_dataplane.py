@@ -1,6 +1,7 @@
 """Warm overhead of the data plane, beside calling the instance directly in the same run.
 
     .venv/bin/python bench/bench_dataplane.py [--seconds 4] [--rounds 3] [--python-client]
+                                              [--observability]
 
 A trivial kn func http function (``tests/fixtures/functions/hello``) runs as one forked
 instance. The load generator (wrk when installed, else a raw-asyncio keep-alive client
@@ -12,6 +13,10 @@ so load from other processes on a shared machine moves a round, not the figure: 
 throughput as a ratio to direct at c=64 (target >= 0.75x), its added p50 at c=1 (target
 <= 50 us), every latency beside the direct one, and requests per CPU-second of the
 data-plane process.
+
+``--observability`` adds a third leg to every round: the same router with tracing (spans
+stored in SQLite under a temporary state dir, flushed every 0.5 s) and metrics on, as
+`bulut up` runs it (``Telemetry.create``), reported as its own ratio to direct.
 """
 
 from __future__ import annotations
@@ -107,9 +112,15 @@ def run_load(port: int, connections: int, seconds: float, use_wrk: bool) -> dict
 
 
 # -- the data plane under test ------------------------------------------------------------
-async def measure(seconds: float, use_wrk: bool, rounds_count: int) -> dict[str, Any]:
+async def measure(
+    seconds: float, use_wrk: bool, rounds_count: int, observability: bool = False
+) -> dict[str, Any]:
+    import tempfile
+
     from bulut.functions.environments import ensure_environment
     from bulut.functions.project import load_project
+    from bulut.observability.telemetry import Telemetry
+    from bulut.observability.tracer import Tracer
     from bulut.serving.autoscaler import DeciderSpec
     from bulut.serving.front import Front
     from bulut.serving.revisions import RevisionRuntime, RevisionSpec
@@ -127,6 +138,14 @@ async def measure(seconds: float, use_wrk: bool, rounds_count: int) -> dict[str,
     router.table = {HOST: Split.of("default", "hello", [("hello-00001", 100)])}
     front = Front(router)
     await front.start()
+    state = tempfile.TemporaryDirectory()
+    telemetry = Telemetry.create(Path(state.name), environ={})
+    telemetry.start()
+
+    def observed(on: bool) -> None:
+        router.tracer = telemetry.tracer if on else Tracer.disabled()
+        router.metrics = telemetry.metrics if on else None
+
     runtime.start()
     while not runtime.ready:
         await asyncio.sleep(0.01)
@@ -164,10 +183,18 @@ async def measure(seconds: float, use_wrk: bool, rounds_count: int) -> dict[str,
                 figures[f"routed{connections}"] = await run(
                     "through the router", front.port, connections
                 )
+                if observability:
+                    observed(True)
+                    figures[f"observed{connections}"] = await run(
+                        "router, tracing + metrics on", front.port, connections
+                    )
+                    observed(False)
             rounds.append(figures)
     finally:
         await runtime.aclose()
         await front.stop()
+        await telemetry.aclose()
+        state.cleanup()
     return summarise(rounds, seconds)
 
 
@@ -214,6 +241,23 @@ def summarise(rounds: list[dict[str, dict[str, Any]]], seconds: float) -> dict[s
         f"  rounds: added p50 {', '.join(f'{a:.0f}' for a in added)} us; ratio c=64 "
         f"{', '.join(f'{x:.2f}' for x in ratio)}; load average {os.getloadavg()[0]:.1f}"
     )
+    if "observed64" in rounds[0]:
+        observed = [r["observed64"]["rps"] / r["direct64"]["rps"] for r in rounds]
+        observed_added = [r["observed1"]["p50_us"] - r["direct1"]["p50_us"] for r in rounds]
+        observed_cpu = [
+            r["observed64"]["rps"] * seconds / max(r["observed64"]["router_cpu_s"], 1e-9)
+            for r in rounds
+        ]
+        result["observed_ratio_c64"] = round(median(observed), 3)
+        result["observed_added_p50_us"] = round(median(observed_added), 1)
+        result["observed_per_cpu_s"] = round(median(observed_cpu))
+        print(
+            f"  tracing + metrics on (as `bulut up`): {result['observed_ratio_c64']:.2f}x direct"
+            f" at c=64 (beside {result['ratio_c64']:.2f}x with them off), added p50"
+            f" {result['observed_added_p50_us']:.0f} us, {result['observed_per_cpu_s']:.0f}"
+            " requests per CPU-second; rounds "
+            f"{', '.join(f'{x:.2f}' for x in observed)}"
+        )
     return result
 
 
@@ -222,6 +266,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=3, help="alternating direct/routed rounds")
     parser.add_argument("--python-client", action="store_true", help="never use wrk")
+    parser.add_argument(
+        "--observability", action="store_true", help="also route with tracing and metrics on"
+    )
     parser.add_argument("--client", nargs=3, metavar=("PORT", "CONNECTIONS", "SECONDS"))
     args = parser.parse_args()
     if args.client:
@@ -237,7 +284,7 @@ def main() -> None:
         runner = None
     before = [round(value, 2) for value in os.getloadavg()]
     with asyncio.Runner(loop_factory=runner) as loop:
-        figures = loop.run(measure(args.seconds, use_wrk, args.rounds))
+        figures = loop.run(measure(args.seconds, use_wrk, args.rounds, args.observability))
     if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
         from bench.history import record
 

@@ -13,8 +13,10 @@ the same request (a binary CloudEvent with a ``traceparent``), bare and behind e
 
 Each figure is the best of ``--repeat`` rounds (variants take turns, so a busy moment hurts
 all of them) and is printed as µs per request and as a ratio to the bare app. Span flushing
-happens off the request path (a background task writes batches to SQLite); its cost per span
-is measured separately. Run: ``.venv/bin/python bench/bench_edge_tracing.py``.
+happens off the request path (a background task writes batches to SQLite); its CPU per span
+is measured separately, on an empty store and on one at its bound (``max_spans``), where every
+span written is later forgotten, as in a platform that has run a while. Run:
+``.venv/bin/python bench/bench_edge_tracing.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -34,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bulut.edge import AccessPolicy, EdgeMiddleware, JWKSource, RateLimiter, Rule, TokenVerifier
 from bulut.observability.metrics import PlatformMetrics
-from bulut.observability.spans import SpanStore
+from bulut.observability.spans import FinishedSpan, SpanStore
 from bulut.observability.tracer import Tracer
 from bulut.observability.tracing import from_raw_headers, span_attributes_from_headers, to_headers
 
@@ -196,20 +199,47 @@ async def round_of(app: ASGIApp, headers: list[tuple[bytes, bytes]], number: int
     return elapsed
 
 
+def spans_of(tracer: Tracer, count: int, first: int = 0) -> list[FinishedSpan]:
+    """``count`` ended spans, every other one with a CloudEvent id (looked up by it)."""
+    for index in range(first, first + count):
+        attributes = {"cloudevents.event_id": f"e-{index}"} if index % 2 else {}
+        tracer.start_span(f"s{index}", None, attributes).end()
+    return tracer.take()
+
+
 def flush_cost(tracer: Tracer, folder: Path, spans: int) -> float:
-    """µs per span to write a batch of ``spans`` to the SQLite store (off the request path)."""
-    for index in range(spans):
-        tracer.start_span(f"s{index}", None, {"cloudevents.event_id": f"e-{index}"}).end()
-    batch = tracer.take()
+    """CPU µs per span to write a batch of ``spans`` to an empty SQLite store."""
+    batch = spans_of(tracer, spans)
     store = SpanStore(folder / "traces.db")
-    started = time.perf_counter()
+    started = time.process_time()
     store.write(batch)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     store.close()
     return elapsed / len(batch) * 1e6
 
 
-async def main(number: int, repeat: int) -> None:
+def flush_cost_at_bound(tracer: Tracer, folder: Path, bound: int, batch: int = 2000) -> float:
+    """CPU µs per span written to a store at its bound: 5 bounds' worth in flush-size batches,
+    so every span written is also forgotten (the store's steady state)."""
+    store = SpanStore(folder / "bounded.db", max_spans=bound)
+    written = 0
+    while written < bound:  # fill it
+        store.write(spans_of(tracer, batch, written))
+        written += batch
+    started = time.process_time()
+    for _ in range(5 * bound // batch):
+        store.write(spans_of(tracer, batch, written))  # making them is timed too: subtracted
+        written += batch
+    elapsed = time.process_time() - started
+    making = time.process_time()
+    for _ in range(5 * bound // batch):
+        spans_of(tracer, batch)
+    elapsed -= time.process_time() - making
+    store.close()
+    return elapsed / (5 * bound) * 1e6
+
+
+async def main(number: int, repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         setup = await build(Path(tmp))
         best = dict.fromkeys(setup.variants, float("inf"))
@@ -223,7 +253,17 @@ async def main(number: int, repeat: int) -> None:
             micros = seconds / number * 1e6
             print(f"{name:<10} {micros:>11.2f} {micros - base:>9.2f} {micros / base:>7.2f}")
         per_span = flush_cost(Tracer(), Path(tmp), 10_000)
-        print(f"span flush to SQLite (background, per span): {per_span:.2f} µs")
+        at_bound = flush_cost_at_bound(Tracer(), Path(tmp), 20_000)
+        print(
+            f"span flush to SQLite (background, CPU per span): {per_span:.2f} µs into an empty"
+            f" store, {at_bound:.2f} µs into a store at its bound (each span later forgotten)"
+        )
+        return {
+            "us_per_request": {name: round(best[name] / number * 1e6, 2) for name in best},
+            "ratio_to_bare": {name: round(best[name] / best["bare"], 2) for name in best},
+            "span_flush_us": round(per_span, 2),
+            "span_flush_at_bound_us": round(at_bound, 2),
+        }
 
 
 if __name__ == "__main__":
@@ -231,4 +271,9 @@ if __name__ == "__main__":
     parser.add_argument("--number", type=int, default=5000, help="requests per round")
     parser.add_argument("--repeat", type=int, default=5, help="rounds; the best one counts")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.number, arguments.repeat))
+    load_before = [round(value, 2) for value in os.getloadavg()]
+    figures = asyncio.run(main(arguments.number, arguments.repeat))
+    if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
+        from bench.history import record
+
+        record("edge_tracing", figures, load_before)
