@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from prometheus_client import CollectorRegistry, generate_latest
 
 from bulut.observability import names
-from bulut.observability.metrics import PlatformMetrics
+from bulut.observability.metrics import MAX_REMEMBERED_EVENTS, PlatformMetrics
 from bulut.observability.stats import (
     BackupStats,
     BrokerStats,
@@ -145,6 +145,28 @@ def test_eventing_records_become_ingress_delivery_retry_and_dead_letter_counts()
     assert sample(metrics, "bulut_trigger_delivery_duration_seconds_sum", **dead) == 0.5
     audit = {names.NAMESPACE: "shop", names.TRIGGER: "audit", names.OUTCOME: "delivered"}
     assert sample(metrics, "bulut_trigger_delivery_duration_seconds_count", **audit) is None
+
+
+def test_delivery_times_are_kept_for_the_newest_events_only() -> None:
+    now = [0.0]
+    metrics = PlatformMetrics(clock=lambda: now[0])
+    total = MAX_REMEMBERED_EVENTS + 5
+    for seq in range(total):
+        metrics.observe_eventing({"kind": "event", "seq": seq, "type": "t", "namespace": "shop",
+                                  "broker": "default", "received": float(seq)})  # fmt: skip
+    now[0] = float(total)
+    for seq in (4, 5, total - 1):  # the five oldest are forgotten, the newest are timed
+        metrics.observe_eventing(
+            {"kind": "delivery", "seq": seq, "trigger": "shop/audit", "outcome": "delivered"}
+        )
+    timed = {names.NAMESPACE: "shop", names.TRIGGER: "audit", names.OUTCOME: "delivered"}
+    assert sample(metrics, "bulut_trigger_delivery_duration_seconds_count", **timed) == 2
+    assert (
+        sample(metrics, "bulut_trigger_delivery_duration_seconds_sum", **timed) == (total - 5) + 1
+    )
+    ingress = {names.NAMESPACE: "shop", names.BROKER: "default", names.EVENT_TYPE: "t",
+               names.STATUS_CODE: "202"}  # fmt: skip
+    assert sample(metrics, "bulut_broker_ingress_events_total", **ingress) == total
 
 
 def test_cold_starts_are_timed_by_source() -> None:
