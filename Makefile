@@ -76,6 +76,8 @@ test-functions: $(STAMP) ## Each function's own tests, in its own folder and env
 bench: $(STAMP) ## Benchmarks beside same-run baselines; figures to bench/history/<time>.json
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 	  || echo "wrk could not be installed: the data-plane bench uses its Python client"
+	@command -v haproxy >/dev/null || { apt-get update -qq && apt-get install -y -qq haproxy >/dev/null; } \
+	  || echo "haproxy could not be installed: bench_haproxy (ADR 0014) is skipped"
 	@set -e; run=bench/history/$$(date -u +%Y%m%dT%H%M%SZ).json; \
 	for b in bench/bench_*.py; do echo "== $$b"; \
 	  BULUT_BENCH_RUN=$$run $(BIN)/python -m bench.$$(basename $$b .py); done; \

@@ -204,6 +204,7 @@ def main() -> None:
     parser.add_argument("--watchers", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    load_before = [round(value, 2) for value in os.getloadavg()]
     old_source = base_tree(args.base) / "platform" / "src"
     with tempfile.TemporaryDirectory() as scratch:
         old = Plane("old", old_source, Path(scratch, "old"))
@@ -237,10 +238,16 @@ def main() -> None:
             results["old"][f"watch fan-out x{args.watchers}"] = fan["old"]
             results["new"][f"watch fan-out x{args.watchers}"] = fan["new"]
             print(f"\n{'operation':<24}{'old (ms)':>12}{'new (ms)':>12}{'old/new':>10}")
+            figures: dict[str, dict[str, float]] = {}
             for name in results["new"]:
                 before = statistics.median(results["old"][name]) * 1000
                 after = statistics.median(results["new"][name]) * 1000
                 print(f"{name:<24}{before:>12.1f}{after:>12.1f}{before / after:>10.2f}")
+                figures[name] = {
+                    "old_ms": round(before, 1),
+                    "new_ms": round(after, 1),
+                    "ratio_old_to_new": round(before / after, 2),
+                }
             home = Path(scratch, "home")
             home.mkdir()
             first = kubectl_apply(new, home)
@@ -249,6 +256,11 @@ def main() -> None:
                 f"\nkubectl apply -k gitops/overlays/dev (new only; the old routes serve no "
                 f"discovery): first {first:.2f} s, again (all unchanged) {again:.2f} s"
             )
+            figures["kubectl apply"] = {"first_s": round(first, 2), "again_s": round(again, 2)}
+            if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
+                from bench.history import record
+
+                record("controlplane", figures, load_before)
         finally:
             old.close()
             new.close()

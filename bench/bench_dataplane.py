@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -31,10 +32,15 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bulut.serving.front import Front
+from bulut.serving.router import Router
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION = ROOT / "tests" / "fixtures" / "functions" / "hello"
@@ -112,19 +118,22 @@ def run_load(port: int, connections: int, seconds: float, use_wrk: bool) -> dict
 
 
 # -- the data plane under test ------------------------------------------------------------
-async def measure(
-    seconds: float, use_wrk: bool, rounds_count: int, observability: bool = False
-) -> dict[str, Any]:
-    import tempfile
+@dataclass
+class HelloPlane:
+    """The trivial function on one forked instance, behind a router and its gateway."""
 
+    router: Router
+    front: Front
+    instance_port: int
+
+
+@contextlib.asynccontextmanager
+async def hello_plane() -> AsyncIterator[HelloPlane]:
+    """Start the instance and the gateway (Host ``hello.default.localhost``); stop both."""
     from bulut.functions.environments import ensure_environment
     from bulut.functions.project import load_project
-    from bulut.observability.telemetry import Telemetry
-    from bulut.observability.tracer import Tracer
     from bulut.serving.autoscaler import DeciderSpec
-    from bulut.serving.front import Front
     from bulut.serving.revisions import RevisionRuntime, RevisionSpec
-    from bulut.serving.router import Router
     from bulut.serving.traffic import Split
     from bulut.serving.zygote import Workload
 
@@ -138,6 +147,36 @@ async def measure(
     router.table = {HOST: Split.of("default", "hello", [("hello-00001", 100)])}
     front = Front(router)
     await front.start()
+    try:
+        runtime.start()
+        while not runtime.ready:
+            await asyncio.sleep(0.01)
+        yield HelloPlane(router, front, runtime.ready[0].port)
+    finally:
+        await runtime.aclose()
+        await front.stop()
+
+
+def process_cpu() -> float:
+    """CPU seconds of this process (the data plane's loop runs here)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def measure(
+    seconds: float, use_wrk: bool, rounds_count: int, observability: bool = False
+) -> dict[str, Any]:
+    async with hello_plane() as plane:
+        return await measure_plane(plane, seconds, use_wrk, rounds_count, observability)
+
+
+async def measure_plane(
+    plane: HelloPlane, seconds: float, use_wrk: bool, rounds_count: int, observability: bool
+) -> dict[str, Any]:
+    from bulut.observability.telemetry import Telemetry
+    from bulut.observability.tracer import Tracer
+
+    router, front, instance_port = plane.router, plane.front, plane.instance_port
     state = tempfile.TemporaryDirectory()
     telemetry = Telemetry.create(Path(state.name), environ={})
     telemetry.start()
@@ -146,23 +185,15 @@ async def measure(
         router.tracer = telemetry.tracer if on else Tracer.disabled()
         router.metrics = telemetry.metrics if on else None
 
-    runtime.start()
-    while not runtime.ready:
-        await asyncio.sleep(0.01)
-    instance_port = runtime.ready[0].port
     tool = "wrk" if use_wrk else "python asyncio client (separate process)"
     print(
         f"warm path, trivial kn func http function, load generator: {tool}, {os.cpu_count()} CPUs"
     )
 
-    def cpu() -> float:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
-
     async def run(label: str, port: int, connections: int) -> dict[str, Any]:
-        before = cpu()
+        before = process_cpu()
         result = await asyncio.to_thread(run_load, port, connections, seconds, use_wrk)
-        result["router_cpu_s"] = cpu() - before
+        result["router_cpu_s"] = process_cpu() - before
         print(
             f"  {label:<30} c={connections:<3} {result['rps']:9.0f} req/s  "
             f"p50 {result['p50_us']:7.0f} us  p99 {result['p99_us']:7.0f} us"
@@ -191,8 +222,6 @@ async def measure(
                     observed(False)
             rounds.append(figures)
     finally:
-        await runtime.aclose()
-        await front.stop()
         await telemetry.aclose()
         state.cleanup()
     return summarise(rounds, seconds)

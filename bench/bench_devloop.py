@@ -289,6 +289,7 @@ def main() -> None:
     parser.add_argument("--pushes", type=int, default=5)
     parser.add_argument("--restarts", type=int, default=3)
     args = parser.parse_args()
+    load_before = [round(value, 2) for value in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="bench-devloop-") as folder:
         work = Path(folder)
         print(f"load average at start: {os.getloadavg()[0]:.2f}")
@@ -312,6 +313,19 @@ def main() -> None:
     print(f"  baseline, stop + push + `bulut up --sync`: p50 {base:.2f} s "
           f"(x{base / statistics.median(pushes):.1f} slower)")  # fmt: skip
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
+        from bench.history import record
+
+        figures = {
+            "save_p50_s": round(statistics.median(saves), 3),
+            "save_p99_s": round(percentile(saves, 0.99), 3),
+            "save_failed_requests": failures,
+            "save_baseline_p50_s": round(statistics.median(save_baseline), 2),
+            "push_p50_s": round(statistics.median(pushes), 3),
+            "push_p99_s": round(percentile(pushes, 0.99), 3),
+            "push_baseline_p50_s": round(statistics.median(push_baseline), 2),
+        }
+        record("devloop", figures, load_before)
 
 
 if __name__ == "__main__":

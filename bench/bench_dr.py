@@ -156,8 +156,8 @@ def phases(result: RestoreResult | BackupResult) -> str:
 # -- part 1 -----------------------------------------------------------------------------
 
 
-def files_only(count: int, work: Path) -> None:
-    """Part 1 for one size."""
+def files_only(count: int, work: Path) -> dict[str, float]:
+    """Part 1 for one size; its figures."""
     state = work / f"state-{count}"
     first, last = fill_log(state / "eventing" / "broker.db", count)
     fill_audit(state / "volumes" / NAMESPACE / "audit" / "tmp" / "audit.db", first, last)
@@ -174,6 +174,14 @@ def files_only(count: int, work: Path) -> None:
         f", restore/back x{restored.seconds / back_s:4.1f}"
     )
     print(f"        restore phases: {phases(restored)}")
+    return {
+        "backup_s": round(backup.seconds, 3),
+        "restore_s": round(restored.seconds, 3),
+        "copy_s": round(copy_s, 3),
+        "copy_back_s": round(back_s, 3),
+        "backup_to_copy": round(backup.seconds / copy_s, 2),
+        "restore_to_copy_back": round(restored.seconds / back_s, 2),
+    }
 
 
 # -- part 2 -----------------------------------------------------------------------------
@@ -447,9 +455,10 @@ COPY = "plain copy: stop, copytree away, delete, copytree back, start"
 STOPPED = "stopped backup: delete, restore, start"
 
 
-def report(events: int, runs: list[list[Row]]) -> None:
+def report(events: int, runs: list[list[Row]]) -> dict[str, dict[str, float]]:
     """Median RTO per way back (min-max over the runs), with ratios to the restart and to
-    the plain copy of the same run; then each run's notes and start timeline."""
+    the plain copy of the same run; then each run's notes and start timeline. Returns the
+    medians and ratios per way back (named before its ``:``)."""
     by_name: dict[str, list[Row]] = {}
     for run in runs:
         for row in run:
@@ -472,6 +481,14 @@ def report(events: int, runs: list[list[Row]]) -> None:
             if row.note:
                 print(f"      {row.note}")
             print(f"      start (s after `bulut up`): {row.timeline}")
+    return {
+        name.split(":")[0]: {
+            "rto_s": round(median[name], 2),
+            "to_restart": round(median[name] / median[RESTART], 2),
+            "to_copy": round(median[name] / median[COPY], 2),
+        }
+        for name in by_name
+    }
 
 
 def main() -> None:
@@ -494,11 +511,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     sizes = sorted(map(int, args.sizes.split(",")))
+    load_before = [round(value, 2) for value in os.getloadavg()]
+    figures: dict[str, dict[str, object]] = {"files": {}, "rto": {}}
     with tempfile.TemporaryDirectory(prefix="bulut-bench-dr-") as temporary:
         print("== backup/restore vs plain copy (files only, same run, directory location)")
         for count in sizes:
-            files_only(count, Path(temporary))
+            figures["files"][str(count)] = files_only(count, Path(temporary))
     if args.skip_rto:
+        record(figures, load_before)
         return
     print("== local RTO of the sample app (disaster -> first good GET /orders/<id>)")
     # Under the project's .bulut/, not /tmp: instances see pod-private /tmp paths remapped.
@@ -508,11 +528,21 @@ def main() -> None:
         with sample_app(work, args.builds_in_state, args.zygote_starts) as (app, order_id):
             for count in sizes:
                 grow(app, order_id, count)
-                report(count, [once(app, order_id, work, f"{count}-{n}") for n in range(args.runs)])
+                runs = [once(app, order_id, work, f"{count}-{n}") for n in range(args.runs)]
+                figures["rto"][str(count)] = report(count, runs)
     except BaseException:
         print(f"failed: the platform's log and state are kept in {work}", file=sys.stderr)
         raise
     shutil.rmtree(work, ignore_errors=True)
+    record(figures, load_before)
+
+
+def record(figures: dict[str, dict[str, object]], load_before: list[float]) -> None:
+    """Add the figures to the bench history under `make bench` (nothing otherwise)."""
+    if os.environ.get("BULUT_BENCH_RUN"):
+        from bench import history
+
+        history.record("dr", figures, load_before)
 
 
 if __name__ == "__main__":

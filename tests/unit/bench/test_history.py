@@ -64,3 +64,16 @@ def test_compare_without_two_runs_says_so(
     monkeypatch.setattr(compare, "HISTORY", tmp_path)
     assert compare.main([]) == 0
     assert "fewer than two runs" in capsys.readouterr().out
+
+
+def test_every_benchmark_records_its_figures_under_its_own_name() -> None:
+    import re
+
+    folder = Path(history.__file__).parent
+    benchmarks = sorted(folder.glob("bench_*.py"))
+    silent = [
+        path.name
+        for path in benchmarks
+        if not re.search(rf'record\(\s*"{path.stem.removeprefix("bench_")}"', path.read_text())
+    ]
+    assert len(benchmarks) >= 10 and silent == []
