@@ -14,7 +14,7 @@ from .blocks import REPO, documents
 TABLE = REPO / "docs" / "figures.md"
 ROW = re.compile(r"^\| `(?P<name>[\w-]+)` \| (?P<value>[^|]+?) \| [^|]+ \| (?P<source>[^|]+) \|$")
 QUOTED = re.compile(
-    r"(?P<value>~?\d[\d.]*(?:–\d[\d.]*)? ?(?:ms|s))<!-- figure:(?P<name>[\w-]+) -->"
+    r"(?P<value>~?\d[\d.]*(?:–\d[\d.]*)? ?(?:ms|µs|s|x))<!-- figure:(?P<name>[\w-]+) -->"
 )
 # A figure stated as current: "RTO 1.8 s", "**RTO** ≈ 4 s", "cold start ... ~5 ms".
 STATED = (
