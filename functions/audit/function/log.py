@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from . import database
@@ -41,12 +41,7 @@ def connect(url: str, warm: WarmEngine | None = None) -> Engine:
 
 def prepare(engine: Engine) -> Engine:
     """``engine`` with the table created."""
-    try:
-        SQLModel.metadata.create_all(engine)
-    except DatabaseError:
-        # Another instance created the table between our check and our CREATE (instances
-        # start together); checking again finds it. A real failure fails again here.
-        SQLModel.metadata.create_all(engine)
+    database.create_tables(SQLModel.metadata, engine)
     return engine
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from . import database
@@ -61,11 +62,15 @@ def connect(url: str, warm: WarmEngine | None = None) -> Engine:
 
 
 def prepare(engine: Engine) -> Engine:
-    """``engine`` with the tables created and the catalogue seeded once."""
-    SQLModel.metadata.create_all(engine)
+    """``engine`` with the tables created and the catalogue seeded once (instances starting
+    together may both find it empty: the second one's insert fails and is dropped)."""
+    database.create_tables(SQLModel.metadata, engine)
     with Session(engine) as session:
         if session.exec(select(Product).limit(1)).first() is None:
             for sku, (name, price, stock) in SEED.items():
                 session.add(Product(sku=sku, name=name, price_cents=price, stock=stock))
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()  # another instance seeded it first
     return engine

@@ -60,8 +60,8 @@ def connect(url: str, warm: WarmEngine | None = None) -> Engine:
 
 
 def prepare(engine: Engine) -> Engine:
-    """``engine`` with the tables created."""
-    SQLModel.metadata.create_all(engine)
+    """``engine`` with the tables created (whichever instance starting with it does)."""
+    database.create_tables(SQLModel.metadata, engine)
     return engine
 
 

@@ -18,8 +18,9 @@ import itertools
 import os
 import sqlite3
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.pool import QueuePool
 
 _names = itertools.count()
@@ -74,3 +75,21 @@ def connect(url: str, warm: WarmEngine | None = None) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", lambda connection, _: tune(connection))
     return engine
+
+
+def create_tables(metadata: MetaData, engine: Engine) -> None:
+    """``metadata.create_all`` that survives instances starting together.
+
+    A new instance and the zygote's parked child, or two pods, each check for the tables and
+    create the missing ones: another may create one between this one's check and its
+    ``CREATE TABLE`` ("table ... already exists"). Each failed try means another instance
+    created a table, so checking again ends after at most one try per table; a real failure
+    fails every time and is raised.
+    """
+    for _ in range(len(metadata.tables)):
+        try:
+            metadata.create_all(engine)
+            return
+        except DatabaseError:
+            continue
+    metadata.create_all(engine)
