@@ -77,7 +77,7 @@ bench: $(STAMP) ## Benchmarks beside same-run baselines; figures to bench/histor
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 	  || echo "wrk could not be installed: the data-plane bench uses its Python client"
 	@command -v haproxy >/dev/null || { apt-get update -qq && apt-get install -y -qq haproxy >/dev/null; } \
-	  || echo "haproxy could not be installed: bench_haproxy (ADR 0014) is skipped"
+	  || echo "haproxy could not be installed: bench_haproxy (ADR 0015) is skipped"
 	@set -e; run=bench/history/$$(date -u +%Y%m%dT%H%M%SZ).json; \
 	for b in bench/bench_*.py; do echo "== $$b"; \
 	  BULUT_BENCH_RUN=$$run $(BIN)/python -m bench.$$(basename $$b .py); done; \

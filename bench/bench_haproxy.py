@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_haproxy [--seconds 4] [--rounds 3] [--python-client]
 
-The question of ADR 0014: would HAProxy (Debian's ``haproxy``, OpenShift's router) serving
+The question of ADR 0015: would HAProxy (Debian's ``haproxy``, OpenShift's router) serving
 the warm path, driven through its runtime API while Bulut keeps the activator and scaling
 (Knative's split between its ingress and its activator), reach the data-plane targets
 Bulut's own gateway misses? The trivial kn func http function runs as one forked instance
