@@ -18,6 +18,7 @@ from bulut import __version__
 
 from . import problems
 from .access import TokenGuard
+from .bodies import BodyLimit
 from .routes import apply, discovery, health, resources
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.control_plane = plane
+    app.add_middleware(BodyLimit)  # inside the token check: strangers get 401 first
     if plane.access is not None:
         app.add_middleware(TokenGuard, token=plane.access.token)
     problems.install(app)
