@@ -4,6 +4,7 @@ body, then checked 1.5 MiB)."""
 from __future__ import annotations
 
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 from bulut.controlplane.bodies import MAX_REQUEST_BYTES, BodyLimit
@@ -30,8 +31,8 @@ class Reads:
         self.left -= 1
         return {"type": "http.request", "body": self.chunk, "more_body": self.left > 0}
 
-    async def send(self, message: dict[str, Any]) -> None:
-        self.sent.append(message)
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        self.sent.append(dict(message))
 
     async def app(self, scope: Any, receive: Any, send: Any) -> None:
         body = b""

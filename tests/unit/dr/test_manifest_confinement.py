@@ -101,3 +101,10 @@ def test_a_backup_id_that_is_not_one_name_is_refused(backup_id: str) -> None:
     }  # fmt: skip
     with pytest.raises(BackupError, match="id"):
         Manifest.from_json(json.dumps(document))
+
+
+@pytest.mark.parametrize("text", ['""', "[]", "42", "null"])
+def test_a_manifest_that_is_not_a_json_object_is_a_damaged_backup_not_a_crash(text: str) -> None:
+    """Found by tests/fuzz/test_documents.py: it raised AttributeError."""
+    with pytest.raises(BackupError, match="damaged manifest"):
+        Manifest.from_json(text)

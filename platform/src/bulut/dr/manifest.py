@@ -132,6 +132,8 @@ class Manifest:
         """Parse ``manifest.json``; a damaged one is a BackupError naming ``where``."""
         try:
             document: dict[str, Any] = json.loads(text)
+            if not isinstance(document, dict):
+                raise BackupError(f"{where}: damaged manifest (not a JSON object)")
             if document.get("format") != FORMAT:
                 raise BackupError(
                     f"{where}: unknown backup format {document.get('format')!r} "
@@ -149,7 +151,7 @@ class Manifest:
                 notes=tuple(document.get("notes", ())),
                 sealed=tuple(str(path) for path in document.get("sealed", ())),
             )
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise BackupError(f"{where}: damaged manifest ({error})") from None
 
 
