@@ -1,13 +1,15 @@
-"""Bundle the CRD schemas the GitOps tree uses into the bulut package.
+"""Derive the compact schema bundle from the vendored CRDs (the one copy, ``bulut/apis/crds``).
 
-    python scripts/extract_schemas.py [SCHEMAS_DIR]
+    python scripts/extract_schemas.py [CRDS_DIR]
 
-Reads the verbatim CRD files in ``vendor/schemas`` (vendor/SOURCES.txt and each folder's
-SOURCES.txt name the upstream repository, tag and commit), keeps only the served versions of
-the kinds below, drops ``description`` texts, and writes one JSON file per kind to
-``platform/src/bulut/manifests/schemas/<group>_<version>_<kind>.json`` with its source noted.
-``bulut validate`` loads these at run time (inside the installed package, no repository needed).
-Re-run it after updating ``vendor/schemas``; a contract test fails when the bundle is stale.
+Reads the verbatim CRD files in ``platform/src/bulut/apis/crds`` (its one SOURCES.txt names
+the upstream repository, tag and commit), keeps only the served versions of the kinds below,
+drops ``description`` texts, and writes one JSON file per kind to
+``platform/src/bulut/manifests/schemas/<group>_<version>_<kind>.json`` with its source noted
+and the CRD's names, scope, subresources and printer columns (``crd``). ``bulut validate``
+loads these at run time, and the registry serves the cluster-only kinds from them (the
+multi-megabyte Argo and Tekton CRDs would take seconds to parse at every start). Re-run it
+after updating ``bulut/apis/crds``; a contract test fails when the bundle is stale.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -23,7 +26,7 @@ from bulut.manifests.schemas import schemas_in_crd, strip_descriptions
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "platform/src/bulut/manifests/schemas"
 
-# (file under vendor/schemas, kinds wanted from it)
+# (file under bulut/apis/crds, kinds wanted from it)
 WANTED: dict[str, tuple[str, ...]] = {
     "knative/serving-service-crd.yaml": ("Service",),
     "knative/eventing-broker-crd.yaml": ("Broker",),
@@ -38,6 +41,8 @@ WANTED: dict[str, tuple[str, ...]] = {
     "argo-cd/applicationset-crd.yaml": ("ApplicationSet",),
     "argo-cd/application-crd.yaml": ("Application",),
     "argo-workflows/argoproj.io_workflowtemplates.yaml": ("WorkflowTemplate",),
+    "argo-workflows/argoproj.io_workflows.yaml": ("Workflow",),
+    "argo-workflows/argoproj.io_clusterworkflowtemplates.yaml": ("ClusterWorkflowTemplate",),
     "argo-workflows/argoproj.io_cronworkflows.yaml": ("CronWorkflow",),
     # Argo Events' CRDs leave spec open (x-kubernetes-preserve-unknown-fields): they check
     # only the envelope, as the API server does.
@@ -46,6 +51,13 @@ WANTED: dict[str, tuple[str, ...]] = {
     "argo-events/argoproj.io_sensors.yaml": ("Sensor",),
     "tekton/300-pipeline.yaml": ("Pipeline",),
     "tekton/300-task.yaml": ("Task",),
+    "tekton/300-pipelinerun.yaml": ("PipelineRun",),
+    "tekton/300-taskrun.yaml": ("TaskRun",),
+    "velero/velero.io_backups.yaml": ("Backup",),
+    "velero/velero.io_volumesnapshotlocations.yaml": ("VolumeSnapshotLocation",),
+    "external-secrets/external-secrets.io_externalsecrets.yaml": ("ExternalSecret",),
+    "external-secrets/external-secrets.io_secretstores.yaml": ("SecretStore",),
+    "external-secrets/external-secrets.io_clustersecretstores.yaml": ("ClusterSecretStore",),
     "velero/velero.io_schedules.yaml": ("Schedule",),
     "velero/velero.io_backupstoragelocations.yaml": ("BackupStorageLocation",),
     "velero/velero.io_restores.yaml": ("Restore",),
@@ -53,26 +65,26 @@ WANTED: dict[str, tuple[str, ...]] = {
 }
 
 
-def upstream_of(schemas: Path, relative: str) -> str:
-    """The SOURCES.txt line (repository, path, ref, commit) for one file."""
-    folder, name = relative.split("/", 1)
-    for line in (schemas / folder / "SOURCES.txt").read_text().splitlines():
+def upstream_of(crds: Path, relative: str) -> str:
+    """The SOURCES.txt row (repository, path, ref, commit, license) of one vendored file."""
+    for line in (crds / "SOURCES.txt").read_text().splitlines():
         cells = [cell.strip() for cell in line.split("|")]
-        if cells and cells[0] == name:
-            return " | ".join(cells[1:])
-        words = line.split()
-        if words and words[0] == name and len(words) >= 3:
-            return f"github.com/{words[1]} | {words[2]} | {_commit_of(schemas / folder, words[1])}"
-    return f"vendor/schemas/{relative}"
+        if cells and cells[0] == relative and len(cells) == 7:
+            return " | ".join(cells[2:])
+    raise SystemExit(f"error: {relative} has no row in {crds / 'SOURCES.txt'}")
 
 
-def _commit_of(folder: Path, repository: str) -> str:
-    """The commit SOURCES.txt pins for a repository ("  knative/serving  <sha>  (...)")."""
-    for line in (folder / "SOURCES.txt").read_text().splitlines():
-        words = line.split()
-        if len(words) >= 2 and words[0] == repository and len(words[1]) == 40:
-            return f"{words[1]} | Apache-2.0"
-    return "commit: see SOURCES.txt"
+def crd_index(document: dict[str, Any], version: str) -> dict[str, Any]:
+    """What the registry needs besides the schema: group, names, scope, subresources, columns."""
+    spec = document["spec"]
+    served = next(v for v in spec["versions"] if v["name"] == version)
+    return {
+        "group": spec["group"],
+        "names": spec["names"],
+        "scope": spec.get("scope", "Namespaced"),
+        "subresources": served.get("subresources") or {},
+        "additionalPrinterColumns": served.get("additionalPrinterColumns") or [],
+    }
 
 
 def bundle(schemas: Path) -> dict[str, str]:
@@ -94,6 +106,8 @@ def bundle(schemas: Path) -> dict[str, str]:
                     "apiVersion": crd.api_version,
                     "kind": crd.kind,
                     "source": source,
+                    "vendored": relative,
+                    "crd": crd_index(document, version),
                     "openAPIV3Schema": strip_descriptions(crd.open_api),
                 }
                 files[name] = json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n"
@@ -101,7 +115,7 @@ def bundle(schemas: Path) -> dict[str, str]:
 
 
 def main() -> int:
-    schemas = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "vendor" / "schemas"
+    schemas = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "platform/src/bulut/apis/crds"
     if not schemas.is_dir():
         sys.stderr.write(f"error: {schemas} is not a folder of schemas\n")
         return 2

@@ -42,8 +42,14 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def vendor_dir() -> Path:
-    """`vendor/`: the upstream schemas and conformance cases the tests read (vendor/SOURCES.txt)."""
+    """`vendor/`: the CloudEvents conformance cases the tests read (vendor/SOURCES.txt)."""
     return REPO_ROOT / "vendor"
+
+
+@pytest.fixture(scope="session")
+def crds_dir() -> Path:
+    """The one vendored copy of the CRDs and schemas (``bulut/apis/crds``, its SOURCES.txt)."""
+    return REPO_ROOT / "platform" / "src" / "bulut" / "apis" / "crds"
 
 
 @pytest.fixture

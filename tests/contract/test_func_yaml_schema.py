@@ -20,8 +20,8 @@ KNOWN_GAP = (("build", "builder"), "host")
 
 
 @pytest.fixture(scope="module")
-def validator(vendor_dir: Path) -> Draft4Validator:
-    schema = json.loads((vendor_dir / "schemas" / "knative" / "func-yaml-schema.json").read_text())
+def validator(crds_dir: Path) -> Draft4Validator:
+    schema = json.loads((crds_dir / "knative" / "func-yaml-schema.json").read_text())
     return Draft4Validator(schema)
 
 

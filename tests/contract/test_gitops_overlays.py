@@ -27,11 +27,11 @@ CLUSTER = cluster_serving_config(REPO)
 
 
 @pytest.fixture(scope="module")
-def upstream_store(vendor_dir: Path) -> SchemaStore:
-    """The upstream CRDs the overlays need, straight from vendor/schemas (no bundle)."""
+def upstream_store(crds_dir: Path) -> SchemaStore:
+    """The upstream CRDs the overlays need, straight from bulut/apis/crds (no bundle)."""
     store = load_store(bundled=False)
     for area in ("knative", "openshift", "prometheus-operator", "argo-cd"):
-        store.add_directory(vendor_dir / "schemas" / area)
+        store.add_directory(crds_dir / area)
     return store
 
 

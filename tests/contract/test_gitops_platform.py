@@ -17,14 +17,14 @@ PLATFORM = REPO / "gitops" / "platform"
 RUNBOOK = re.compile(
     r"^https://github\.com/[^/]+/[^/]+/blob/main/disaster-recovery/runbooks/(\w+)\.md$"
 )
-# OLM and Knative-operator kinds: no schema in vendor/schemas (nor in the bundle).
+# OLM and Knative-operator kinds: no schema in bulut/apis/crds (nor in the bundle).
 UNSCHEMAED = {
     "operators.coreos.com/v1/OperatorGroup",
     "operators.coreos.com/v1alpha1/Subscription",
     "operator.knative.dev/v1beta1/KnativeServing",
     "operator.knative.dev/v1beta1/KnativeEventing",
     # Service mesh and logging operators ship their CRDs with the operator; no upstream copy in
-    # vendor/schemas, so they build but are not schema-checked (listed, never silently passed).
+    # bulut/apis/crds, so they build but are not schema-checked (listed, never silently passed).
     "maistra.io/v1/ServiceMeshMemberRoll",
     "networking.istio.io/v1beta1/Gateway",
     "security.istio.io/v1beta1/PeerAuthentication",

@@ -1,4 +1,4 @@
-"""Every rendered pipeline document validates against the upstream schemas in vendor/schemas.
+"""Every rendered pipeline document validates against the upstream schemas in bulut/apis/crds.
 
 Argo Workflows and Tekton: their CRDs' openAPIV3Schema, translated and closed (unknown
 fields are errors; reference/cluster-ops.md §7). Argo Events' CRDs are permissive, so its
@@ -77,9 +77,9 @@ def rendered() -> list[tuple[str, dict[str, Any]]]:
 
 @pytest.mark.parametrize(("where", "document"), rendered(), ids=lambda v: str(v)[:60])
 def test_every_rendered_document_is_valid(
-    vendor_dir: Path, where: str, document: dict[str, Any]
+    crds_dir: Path, where: str, document: dict[str, Any]
 ) -> None:
-    schemas = vendor_dir / "schemas"
+    schemas = crds_dir
     if document["kind"] in EVENTS:
         validator = events_validator(schemas, document["kind"])
         errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
@@ -92,19 +92,19 @@ def test_every_rendered_document_is_valid(
     assert [str(p) for p in report.problems] == []
 
 
-def test_a_misspelled_field_fails_validation(vendor_dir: Path) -> None:
+def test_a_misspelled_field_fails_validation(crds_dir: Path) -> None:
     template = next(d for _, d in rendered() if d["kind"] == "WorkflowTemplate")
     broken = copy.deepcopy(template)
     broken["spec"]["podGc"] = broken["spec"].pop("podGC")
-    report = Validator(store(vendor_dir / "schemas"), check_policy=False).check(
+    report = Validator(store(crds_dir), check_policy=False).check(
         [LoadedDocument("x", 0, broken)], "x"
     )
     assert any("podGc" in str(problem) for problem in report.problems)
 
 
-def test_a_misspelled_sensor_field_fails_validation(vendor_dir: Path) -> None:
+def test_a_misspelled_sensor_field_fails_validation(crds_dir: Path) -> None:
     (sensor,) = [d for _, d in rendered() if d["kind"] == "Sensor"]
     broken = copy.deepcopy(sensor)
     broken["spec"]["dependencies"][0]["eventSource"] = "git"
-    errors = list(events_validator(vendor_dir / "schemas", "Sensor").iter_errors(broken))
+    errors = list(events_validator(crds_dir, "Sensor").iter_errors(broken))
     assert any("eventSource" in error.message for error in errors)

@@ -2,7 +2,7 @@
 
 Each overlay is built with external-secrets in place of vault-injection (they are
 alternatives: never both); the SecretStore and
-ExternalSecret are validated against the upstream CRDs in vendor/schemas/external-secrets
+ExternalSecret are validated against the upstream CRDs in bulut/apis/crds/external-secrets
 and checked against kubernetes-auth-roles.txt and the
 Secret the generated payments ksvc reads.
 """
@@ -73,10 +73,10 @@ def eso(items: list[LoadedDocument], kind: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("overlay", sorted(NAMESPACES))
 def test_the_store_and_the_external_secret_validate_against_the_upstream_crds(
-    builds: dict[str, list[LoadedDocument]], overlay: str, vendor_dir: Path
+    builds: dict[str, list[LoadedDocument]], overlay: str, crds_dir: Path
 ) -> None:
     store = load_store(bundled=False)
-    store.add_directory(vendor_dir / "schemas" / "external-secrets")
+    store.add_directory(crds_dir / "external-secrets")
     items = [
         item
         for item in builds[overlay]
@@ -91,10 +91,10 @@ def test_the_store_and_the_external_secret_validate_against_the_upstream_crds(
 
 
 def test_a_misspelled_field_is_caught_so_the_validation_above_means_something(
-    vendor_dir: Path,
+    crds_dir: Path,
 ) -> None:
     store = load_store(bundled=False)
-    store.add_directory(vendor_dir / "schemas" / "external-secrets")
+    store.add_directory(crds_dir / "external-secrets")
     document = yaml.safe_load((COMPONENT / "externalsecret.yaml").read_text())
     document["spec"]["refreshIntervall"] = "1h"
     problems, known = Validator(store).schema_problems(LoadedDocument("x", 0, document))

@@ -1,7 +1,7 @@
 """disaster-recovery/velero validates against the Velero and OADP CRDs, closed objects.
 
-The CRD schemas come from vendor/schemas/velero (upstream files, vendor/SOURCES.txt), translated for
-a plain JSON-Schema validator with every object closed, so a misspelled field fails.
+The CRD schemas come from bulut/apis/crds/velero (upstream files, crds/SOURCES.txt),
+translated for a plain JSON-Schema validator with every object closed, so a misspelled field fails.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ VELERO = REPO / "disaster-recovery" / "velero"
 
 
 @pytest.fixture(scope="module")
-def store(vendor_dir: Path) -> SchemaStore:
-    return load_store(vendor_dir / "schemas" / "velero", bundled=False)
+def store(crds_dir: Path) -> SchemaStore:
+    return load_store(crds_dir / "velero", bundled=False)
 
 
 def _documents() -> list[tuple[str, dict[str, Any]]]:

@@ -34,9 +34,9 @@ def test_the_project_has_kn_funcs_layout(tmp_path: Path, template: Template) -> 
 
 @pytest.mark.parametrize("template", list(Template))
 def test_func_yaml_validates_against_the_published_schema(
-    tmp_path: Path, template: Template, vendor_dir: Path
+    tmp_path: Path, template: Template, crds_dir: Path
 ) -> None:
-    schema = json.loads((vendor_dir / "schemas" / "knative" / "func-yaml-schema.json").read_text())
+    schema = json.loads((crds_dir / "knative" / "func-yaml-schema.json").read_text())
     root = create("greeter", template=template, path=tmp_path / "g", now=NOW).root
     func_yaml = yaml.safe_load((root / "func.yaml").read_text())
     assert list(Draft4Validator(schema).iter_errors(func_yaml)) == []

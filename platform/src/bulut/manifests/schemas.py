@@ -9,10 +9,11 @@ schema is translated: ``x-kubernetes-int-or-string`` becomes ``anyOf [integer, s
 
 Sources of schemas, in the order a :class:`SchemaStore` is usually built:
 
-- the package's own bundle (``bulut/manifests/schemas/*.json``, produced by
-  ``scripts/extract_schemas.py``): just the kinds the GitOps tree uses;
+- the package's own bundle (``bulut/manifests/schemas/*.json``, derived from the vendored CRDs
+  by ``scripts/extract_schemas.py``): the kinds the GitOps tree uses;
 - any folder of CRD YAML files or bundle JSON files (``--schemas DIR``,
-  ``BULUT_SCHEMAS_DIR``), e.g. the repository's ``vendor/schemas`` (the upstream CRDs).
+  ``BULUT_SCHEMAS_DIR``), e.g. ``platform/src/bulut/apis/crds``: the upstream CRDs, vendored
+  once (the bundle is derived from them).
 """
 
 from __future__ import annotations
