@@ -345,3 +345,28 @@ def test_dry_run_stores_nothing(bulut: Bulut, tmp_path: Path) -> None:
     outcome = bulut("apply", "--dry-run", "-f", str(write(tmp_path / "app.yaml", SERVICE)))
     assert outcome.stdout.splitlines()[0] == "service.serving.knative.dev/orders created (dry run)"
     assert "No services found." in bulut("get", "ksvc").stdout
+
+
+def test_bulut_apply_stores_cluster_only_kinds_and_get_lists_them_not_reconciled(
+    bulut: Bulut,
+) -> None:
+    documents = """\
+        apiVersion: policy/v1
+        kind: PodDisruptionBudget
+        metadata: {name: orders, namespace: pdbs}
+        spec: {maxUnavailable: 1, selector: {matchLabels: {app: orders}}}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: token, namespace: pdbs}
+        stringData: {token: not-stored}
+        """
+    applied = bulut("apply", "-f", "-", stdin=textwrap.dedent(documents))
+    assert applied.code == 0, applied.stderr
+    assert applied.stdout.splitlines()[:2] == [
+        "poddisruptionbudget.policy/orders created",
+        "secret/token ignored (cluster only)",
+    ]
+    listed = bulut("get", "pdb", "-n", "pdbs").stdout.splitlines()
+    assert listed[0].split()[:3] == ["NAME", "READY", "REASON"]
+    assert listed[1].split()[:3] == ["orders", "Unknown", "NotReconciledLocally"]

@@ -337,3 +337,81 @@ def test_invalid_resources_print_the_field_and_leave_the_store_as_it_was(kubectl
     # The failing request changed nothing; the one before it (its own request) was applied.
     assert kubectl.stored(ksvc_path("atomic", "good")) == before
     assert kubectl.stored(ksvc_path("atomic", "second")) is not None
+
+
+CLUSTER_ONLY = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: clusterkinds}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: orders, namespace: clusterkinds}
+spec: {minAvailable: 1, selector: {matchLabels: {app: orders}}}
+---
+apiVersion: velero.io/v1
+kind: Schedule
+metadata: {name: daily, namespace: clusterkinds}
+spec: {schedule: "0 1 * * *", template: {includedNamespaces: [shop], ttl: 72h0m0s}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: clusterkinds-viewer}
+rules: [{apiGroups: [serving.knative.dev], resources: [services], verbs: [get]}]
+"""
+
+
+def test_cluster_only_kinds_are_stored_and_listed_as_not_reconciled_locally(
+    kubectl: Kubectl,
+) -> None:
+    applied = kubectl.ok("apply", "-f", "-", stdin=CLUSTER_ONLY).splitlines()
+    assert applied == [
+        "role.rbac.authorization.k8s.io/reader created",
+        "poddisruptionbudget.policy/orders created",
+        "schedule.velero.io/daily created",
+        "clusterrole.rbac.authorization.k8s.io/clusterkinds-viewer created",
+    ]
+    for resource in ("roles", "pdb", "schedules.velero.io"):
+        rows = kubectl.ok("get", resource, "-n", "clusterkinds").splitlines()
+        assert rows[0].split()[:3] == ["NAME", "READY", "REASON"], rows
+        assert rows[1].split()[1:3] == ["Unknown", "NotReconciledLocally"], rows
+    cluster_wide = kubectl.ok("get", "clusterroles").splitlines()
+    assert any(
+        line.split()[:3] == ["clusterkinds-viewer", "Unknown", "NotReconciledLocally"]
+        for line in cluster_wide
+    ), cluster_wide
+    stored = kubectl.stored("/apis/velero.io/v1/namespaces/clusterkinds/schedules/daily")
+    assert stored["spec"]["template"]["includedNamespaces"] == ["shop"]
+    (condition,) = stored["status"]["conditions"]
+    assert (condition["type"], condition["status"], condition["reason"]) == (
+        "Ready",
+        "Unknown",
+        "NotReconciledLocally",
+    )
+    again = kubectl.ok("apply", "-f", "-", stdin=CLUSTER_ONLY).splitlines()
+    assert all(line.endswith(" unchanged") for line in again), again
+
+
+def test_an_invalid_cluster_only_object_is_refused_naming_the_field(kubectl: Kubectl) -> None:
+    broken = CLUSTER_ONLY.replace("minAvailable: 1", "minAvailable: [1]").replace(
+        "clusterkinds", "brokenkinds"
+    )
+    done = kubectl("apply", "-f", "-", stdin=broken)
+    assert done.returncode != 0
+    assert "spec.minAvailable" in done.stderr
+    assert (
+        kubectl.stored("/apis/policy/v1/namespaces/brokenkinds/poddisruptionbudgets/orders") is None
+    )
+
+
+def test_apply_k_of_the_argo_cd_tree_lists_its_applications_as_not_reconciled(
+    kubectl: Kubectl, repo_root: Path
+) -> None:
+    tree = str(repo_root / "gitops" / "argocd")
+    applied = kubectl.ok("apply", "-k", tree).splitlines()
+    assert any(line.startswith("appproject.argoproj.io/") for line in applied), applied
+    printed = kubectl.ok("get", "appprojects.argoproj.io", "-A").splitlines()
+    assert printed[0].split()[:4] == ["NAMESPACE", "NAME", "READY", "REASON"]
+    assert all(row.split()[2:4] == ["Unknown", "NotReconciledLocally"] for row in printed[1:])
+    assert len(printed) > 1

@@ -123,3 +123,37 @@ def test_a_dry_run_delete_deletes_nothing(api: Any, tmp_path: Path) -> None:
     )
     kept = objects.get_namespaced_custom_object(GROUP, VERSION, "dryrun", "services", "keep")
     assert kept["metadata"]["name"] == "keep"
+
+
+def test_cluster_only_kinds_list_with_their_not_reconciled_condition(api: Any) -> None:
+    custom = client.CustomObjectsApi(api)
+    schedule = {
+        "apiVersion": "velero.io/v1",
+        "kind": "Schedule",
+        "metadata": {"name": "nightly"},
+        "spec": {"schedule": "0 2 * * *", "template": {"includedNamespaces": ["shop"]}},
+    }
+    custom.create_namespaced_custom_object("velero.io", "v1", "backups-ns", "schedules", schedule)
+    listed = custom.list_namespaced_custom_object("velero.io", "v1", "backups-ns", "schedules")
+    (item,) = listed["items"]
+    (condition,) = item["status"]["conditions"]
+    assert (condition["type"], condition["status"], condition["reason"]) == (
+        "Ready",
+        "Unknown",
+        "NotReconciledLocally",
+    )
+    roles = dynamic.DynamicClient(api).resources.get(
+        api_version="rbac.authorization.k8s.io/v1", kind="Role"
+    )
+    roles.create(
+        body={
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "reader"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+        },
+        namespace="backups-ns",
+    )
+    (role,) = roles.get(namespace="backups-ns").items
+    assert role.rules[0].verbs == ["get"]
+    assert role.status.conditions[0].reason == "NotReconciledLocally"

@@ -78,8 +78,7 @@ def test_trigger_broker_is_immutable() -> None:
     ("api_version", "kind", "note"),
     [
         ("v1", "Secret", "ignored (cluster only)"),
-        ("rbac.authorization.k8s.io/v1", "Role", "ignored (cluster only)"),
-        ("policy/v1", "PodDisruptionBudget", "ignored (cluster only)"),
+        ("operators.coreos.com/v1alpha1", "Subscription", "ignored (cluster only)"),
         ("route.openshift.io/v1", "Route", "ignored (cluster only)"),
         ("v1", "Service", "ignored (cluster only)"),
         ("example.com/v1", "Widget", "ignored (unknown kind example.com/v1/Widget)"),
@@ -128,3 +127,105 @@ def test_errors_in_a_batch_name_the_document() -> None:
     located = in_document(error, 1, service())
     assert located.field == "documents[1].spec.x"
     assert located.message == "document 2 (Service orders): bad: spec.x"
+
+
+NOT_RECONCILED = {
+    "type": "Ready",
+    "status": "Unknown",
+    "reason": "NotReconciledLocally",
+    "message": "Role acts only on a cluster: Bulut stores and validates it locally but does "
+    "not reconcile it",
+    "lastTransitionTime": "2026-01-01T00:00:00Z",
+}
+
+
+def role(**extra: object) -> dict[str, object]:
+    rules = [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "reader", "namespace": "shop"},
+        "rules": rules,
+        **extra,
+    }
+
+
+def test_a_cluster_only_kind_is_stored_saying_it_is_not_reconciled_locally() -> None:
+    admitted = admit(role(), None, addressing=addressing())
+    assert (admitted.info is not None, admitted.action, admitted.key) == (
+        True,
+        "created",
+        ("Role", "shop", "reader"),
+    )
+    assert admitted.resource["status"] == {"conditions": [NOT_RECONCILED], "observedGeneration": 1}
+    assert admitted.resource["rules"][0]["verbs"] == ["get"]
+
+
+def test_reapplying_a_cluster_only_object_is_unchanged_and_keeps_its_condition() -> None:
+    first = admit(role(), None, addressing=addressing()).resource
+    again = admit(role(), first, addressing=addressing())
+    assert again.action == "unchanged"
+    changed = admit(
+        role(rules=[{"verbs": ["list"], "resources": ["pods"]}]), first, addressing=addressing()
+    )
+    assert changed.action == "configured"
+    assert changed.resource["status"]["conditions"] == [NOT_RECONCILED]
+    assert changed.resource["status"]["observedGeneration"] == 2
+
+
+def test_a_cluster_scoped_cluster_only_kind_has_no_namespace() -> None:
+    document = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "ci", "namespace": "shop"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": "ci", "namespace": "shop"}],
+    }
+    admitted = admit(document, None, addressing=addressing(), default_namespace="shop")
+    assert admitted.key == ("ClusterRoleBinding", "", "ci")
+    assert "namespace" not in admitted.resource["metadata"]
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        (role(rules=[{"resources": ["pods"]}]), "rules[0]"),
+        (
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": "b"},
+                "subjects": [],
+            },
+            "spec",
+        ),
+        (
+            {
+                "apiVersion": "policy/v1",
+                "kind": "PodDisruptionBudget",
+                "metadata": {"name": "orders"},
+                "spec": {"minAvailable": [1]},
+            },
+            "spec.minAvailable",
+        ),
+        (
+            {
+                "apiVersion": "velero.io/v1",
+                "kind": "Schedule",
+                "metadata": {"name": "daily", "namespace": "velero"},
+                "spec": {"schedule": "0 1 * * *", "template": {"ttl": 3}},
+            },
+            "spec.template.ttl",
+        ),
+        (
+            {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "Bad_Name"}},
+            "metadata.name",
+        ),
+    ],
+)
+def test_a_cluster_only_object_is_checked_against_its_schema_naming_the_field(
+    document: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidResourceError) as caught:
+        admit(document, None, addressing=addressing())
+    assert caught.value.field == field

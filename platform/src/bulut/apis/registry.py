@@ -21,6 +21,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import orjson
 import yaml
 
 from bulut.errors import ConfigError, NotFoundError
@@ -32,12 +33,32 @@ SUBRESOURCE_VERBS = ("get", "patch", "update")
 
 @dataclass(frozen=True)
 class Served:
-    """One row of the table: a vendored CRD file and the version served from it."""
+    """One row of the table: a vendored CRD file and the version served from it.
+
+    ``kind`` picks one CRD from a file that holds several; ``cluster_only`` marks a kind that
+    acts only on a cluster: stored and validated here, listed by ``get``, never reconciled
+    (its objects carry a ``Ready: Unknown, NotReconciledLocally`` condition).
+    """
 
     crd: str
     version: str
     reconciled: bool = True
     builtin: bool = False  # a Kubernetes built-in kind (strategic merge patch, protobuf)
+    kind: str = ""
+    cluster_only: bool = False
+
+
+@dataclass(frozen=True)
+class ClusterOnly:
+    """A cluster-only kind served from the compact bundle (``bulut/manifests/schemas``).
+
+    The bundle is derived from the vendored CRD (``crds/<area>/...``) by
+    ``scripts/extract_schemas.py``; reading it is milliseconds where the multi-megabyte Argo
+    and Tekton CRDs take seconds to parse.
+    """
+
+    api_version: str
+    kind: str
 
 
 # The order is the order a watch lists existing objects in and `kubectl api-resources` shows.
@@ -61,6 +82,69 @@ SERVED: tuple[Served, ...] = (
 )
 
 
+def _builtin(crd: str, kind: str, version: str = "v1") -> Served:
+    return Served(crd, version, reconciled=False, builtin=True, kind=kind, cluster_only=True)
+
+
+def _operator(crd: str, kind: str, version: str) -> Served:
+    return Served(crd, version, reconciled=False, kind=kind, cluster_only=True)
+
+
+# Kinds that act only on a cluster. Kubernetes built-ins and operator kinds without an upstream
+# CRD are described in crds/core (written here, CRD-shaped); the others come
+# from their vendored upstream CRDs through the compact bundle. A kind whose name a Knative kind
+# already uses (core v1 Service, OpenShift Route, OLM Subscription) is not among them: the
+# store keys objects by kind, so those stay "ignored (cluster only)".
+CLUSTER_ONLY_SERVED: tuple[Served, ...] = (
+    _builtin("core/rbac.yaml", "Role"),
+    _builtin("core/rbac.yaml", "RoleBinding"),
+    _builtin("core/rbac.yaml", "ClusterRole"),
+    _builtin("core/rbac.yaml", "ClusterRoleBinding"),
+    _builtin("core/workloads.yaml", "Deployment"),
+    _builtin("core/workloads.yaml", "StatefulSet"),
+    _builtin("core/workloads.yaml", "DaemonSet"),
+    _builtin("core/workloads.yaml", "Job"),
+    _builtin("core/workloads.yaml", "CronJob"),
+    _builtin("core/policy.yaml", "PodDisruptionBudget"),
+    _builtin("core/policy.yaml", "HorizontalPodAutoscaler", "v2"),
+    _builtin("core/policy.yaml", "PersistentVolumeClaim"),
+    _builtin("core/policy.yaml", "LimitRange"),
+    _builtin("core/policy.yaml", "ResourceQuota"),
+    _builtin("core/policy.yaml", "Ingress"),
+    _operator("core/operators.yaml", "OperatorGroup", "v1"),
+    _operator("core/operators.yaml", "KnativeServing", "v1beta1"),
+    _operator("core/operators.yaml", "KnativeEventing", "v1beta1"),
+)
+CLUSTER_ONLY_BUNDLED: tuple[ClusterOnly, ...] = (
+    ClusterOnly("argoproj.io/v1alpha1", "Application"),
+    ClusterOnly("argoproj.io/v1alpha1", "ApplicationSet"),
+    ClusterOnly("argoproj.io/v1alpha1", "AppProject"),
+    ClusterOnly("argoproj.io/v1alpha1", "Workflow"),
+    ClusterOnly("argoproj.io/v1alpha1", "WorkflowTemplate"),
+    ClusterOnly("argoproj.io/v1alpha1", "ClusterWorkflowTemplate"),
+    ClusterOnly("argoproj.io/v1alpha1", "CronWorkflow"),
+    ClusterOnly("argoproj.io/v1alpha1", "EventBus"),
+    ClusterOnly("argoproj.io/v1alpha1", "EventSource"),
+    ClusterOnly("argoproj.io/v1alpha1", "Sensor"),
+    ClusterOnly("tekton.dev/v1", "Pipeline"),
+    ClusterOnly("tekton.dev/v1", "Task"),
+    ClusterOnly("tekton.dev/v1", "PipelineRun"),
+    ClusterOnly("tekton.dev/v1", "TaskRun"),
+    ClusterOnly("velero.io/v1", "Schedule"),
+    ClusterOnly("velero.io/v1", "Backup"),
+    ClusterOnly("velero.io/v1", "Restore"),
+    ClusterOnly("velero.io/v1", "BackupStorageLocation"),
+    ClusterOnly("velero.io/v1", "VolumeSnapshotLocation"),
+    ClusterOnly("oadp.openshift.io/v1alpha1", "DataProtectionApplication"),
+    ClusterOnly("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ClusterOnly("monitoring.coreos.com/v1", "PodMonitor"),
+    ClusterOnly("monitoring.coreos.com/v1", "PrometheusRule"),
+    ClusterOnly("external-secrets.io/v1", "ExternalSecret"),
+    ClusterOnly("external-secrets.io/v1", "SecretStore"),
+    ClusterOnly("external-secrets.io/v1", "ClusterSecretStore"),
+)
+
+
 @dataclass(frozen=True)
 class PrinterColumn:
     """One ``additionalPrinterColumns`` entry."""
@@ -71,6 +155,13 @@ class PrinterColumn:
     description: str = ""
     format: str = ""
     priority: int = 0
+
+
+# A cluster-only kind's own columns stay; these two show it is not reconciled locally.
+NOT_RECONCILED_COLUMNS = (
+    PrinterColumn("Ready", "string", '.status.conditions[?(@.type=="Ready")].status'),
+    PrinterColumn("Reason", "string", '.status.conditions[?(@.type=="Ready")].reason'),
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +182,7 @@ class ApiResource:
     source: str = ""
     reconciled: bool = True
     builtin: bool = False
+    cluster_only: bool = False
 
     @property
     def api_version(self) -> str:
@@ -152,6 +244,9 @@ class Registry:
     def __init__(self, served: tuple[ApiResource, ...]) -> None:
         self.resources = served
         self.by_kind = {r.kind: r for r in served}
+        if len(self.by_kind) != len(served):
+            twice = sorted({r.kind for r in served if [s.kind for s in served].count(r.kind) > 1})
+            raise ConfigError(f"kinds served twice (objects are stored by kind): {twice}")
         self._by_path = {(r.group, r.version, r.plural): r for r in served}
 
     def __iter__(self) -> Iterator[ApiResource]:
@@ -185,17 +280,51 @@ class Registry:
         return resource
 
 
-def _read_crd(path: str) -> Mapping[str, Any]:
+def _read_crd(path: str, kind: str = "") -> Mapping[str, Any]:
     folder = resources.files("bulut.apis").joinpath("crds")
     text = folder.joinpath(path).read_text(encoding="utf-8")
     for document in yaml.load_all(text, Loader=_Loader):
-        if isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition":
-            return document
-    raise ConfigError(f"{path} holds no CustomResourceDefinition")
+        is_crd = isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition"
+        if is_crd and (not kind or document["spec"]["names"]["kind"] == kind):
+            found: Mapping[str, Any] = document
+            return found
+    raise ConfigError(f"{path} holds no CustomResourceDefinition {kind}".rstrip())
+
+
+def _bundled(row: ClusterOnly) -> ApiResource:
+    """A cluster-only kind from its compact bundle entry (see :class:`ClusterOnly`)."""
+    group, version = row.api_version.split("/")
+    name = f"{group}_{version}_{row.kind}.json".lower()
+    entry = orjson.loads(resources.files("bulut.manifests").joinpath("schemas", name).read_bytes())
+    index = entry["crd"]
+    crd = {
+        "spec": {
+            "group": index["group"],
+            "names": index["names"],
+            "scope": index["scope"],
+            "versions": [
+                {
+                    "name": version,
+                    "subresources": index["subresources"],
+                    "additionalPrinterColumns": index["additionalPrinterColumns"],
+                    "schema": {"openAPIV3Schema": entry["openAPIV3Schema"]},
+                }
+            ],
+        }
+    }
+    return from_crd(
+        crd, version, source=str(entry["vendored"]), reconciled=False, cluster_only=True
+    )
 
 
 def from_crd(
-    crd: Mapping[str, Any], version: str, *, source: str, reconciled: bool, builtin: bool = False
+    crd: Mapping[str, Any],
+    version: str,
+    *,
+    source: str,
+    reconciled: bool,
+    builtin: bool = False,
+    cluster_only: bool = False,
 ) -> ApiResource:
     """The ApiResource for one version of a CRD."""
     spec = crd["spec"]
@@ -216,6 +345,9 @@ def from_crd(
     )
     if not columns:
         columns = (PrinterColumn("Age", "date", ".metadata.creationTimestamp"),)
+    if cluster_only:
+        own = {column.name for column in columns}
+        columns = (*(c for c in NOT_RECONCILED_COLUMNS if c.name not in own), *columns)
     return ApiResource(
         group=str(spec.get("group") or ""),
         version=version,
@@ -231,21 +363,22 @@ def from_crd(
         source=source,
         reconciled=reconciled,
         builtin=builtin,
+        cluster_only=cluster_only,
     )
 
 
 @cache
 def registry() -> Registry:
     """The served kinds (read once from the vendored CRDs)."""
-    return Registry(
-        tuple(
-            from_crd(
-                _read_crd(row.crd),
-                row.version,
-                source=row.crd,
-                reconciled=row.reconciled,
-                builtin=row.builtin,
-            )
-            for row in SERVED
+    rows = tuple(
+        from_crd(
+            _read_crd(row.crd, row.kind),
+            row.version,
+            source=row.crd,
+            reconciled=row.reconciled,
+            builtin=row.builtin,
+            cluster_only=row.cluster_only,
         )
+        for row in (*SERVED, *CLUSTER_ONLY_SERVED)
     )
+    return Registry((*rows, *(_bundled(row) for row in CLUSTER_ONLY_BUNDLED)))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bulut.apis.rules import Context, rules_for, with_defaults
+from bulut.apis.rules.cluster import CONDITION_TYPE, not_reconciled
 from bulut.errors import (
     ConflictError,
     FunctionProjectError,
@@ -35,8 +36,11 @@ from .patching import clone
 
 ImageCheck = Callable[[str, Mapping[str, str]], None]
 
-# Fields the user owns; everything else (status, uid, generation...) the platform owns.
-_USER_FIELDS = ("spec", "data", "binaryData", "immutable")
+# The user owns every top-level field but these (and, in metadata, _USER_METADATA); the
+# platform owns status, uid, generation... Changing a field other than a ConfigMap's data bumps
+# the generation (RBAC's rules, roleRef and subjects are top-level fields, like spec).
+_PLATFORM_FIELDS = ("apiVersion", "kind", "metadata", "status")
+_NO_GENERATION = ("data", "binaryData", "immutable")
 _USER_METADATA = ("labels", "annotations", "finalizers", "ownerReferences")
 
 
@@ -51,9 +55,10 @@ class Admitted:
 
     @property
     def key(self) -> tuple[str, str, str]:
-        """(kind, namespace, name)."""
+        """(kind, namespace, name); the namespace is "" for a cluster-scoped kind."""
         meta = self.resource.get("metadata") or {}
-        namespace = str(meta.get("namespace") or "")
+        scoped = self.info is None or self.info.namespaced
+        namespace = str(meta.get("namespace") or "") if scoped else ""
         return (str(self.resource.get("kind")), namespace, str(meta.get("name")))
 
 
@@ -135,20 +140,40 @@ def admit(
     incoming = clone(dict(document))
     incoming.setdefault("metadata", {})
     if isinstance(incoming["metadata"], dict):
-        incoming["metadata"].setdefault("namespace", default_namespace)
+        if info.namespaced:
+            incoming["metadata"].setdefault("namespace", default_namespace)
+        else:
+            incoming["metadata"].pop("namespace", None)
         incoming["metadata"].pop("managedFields", None)
-    rules = rules_for(info.group, info.kind)
-    rules.validate(incoming, Context(autoscaler, serving or ServingConfig()))
+    rules = rules_for(info.group, info.kind, cluster_only=info.cluster_only)
+    rules.validate(incoming, Context(autoscaler, serving or ServingConfig(), info.schema))
     if check_image is not None:
         _check_images(incoming, check_image)
     desired = with_defaults(incoming)
+    if not info.namespaced:
+        desired["metadata"].pop("namespace", None)
     if existing is None:
-        return Admitted(info, _created(desired, addressing), "created")
+        created = _created(desired, addressing)
+        if info.cluster_only:
+            _mark_not_reconciled(created, addressing.now())
+        return Admitted(info, created, "created")
     _check_resource_version(existing, desired)
     rules.check_update(existing, desired)
     merged = _merged(existing, desired)
+    if info.cluster_only:
+        _mark_not_reconciled(merged, addressing.now())
     action: Action = "unchanged" if _user_view(merged) == _user_view(existing) else "configured"
     return Admitted(info, merged if action == "configured" else existing, action)
+
+
+def _mark_not_reconciled(resource: Resource, now: str) -> None:
+    """A cluster-only object says it is not reconciled here (kept as it is once there)."""
+    status = resource.setdefault("status", {})
+    conditions = [c for c in status.get("conditions") or [] if isinstance(c, dict)]
+    if not any(c.get("type") == CONDITION_TYPE for c in conditions):
+        conditions.append(not_reconciled(str(resource.get("kind")), now))
+    status["conditions"] = conditions
+    status["observedGeneration"] = resource["metadata"].get("generation", 1)
 
 
 def catalog_check(functions_dir: Path) -> ImageCheck:
@@ -211,9 +236,9 @@ def _merged(existing: Resource, desired: Resource) -> Resource:
         else:
             meta.pop(key, None)
     spec_changed = False
-    for key in _USER_FIELDS:
+    for key in _user_fields(existing, desired):
         if desired.get(key) != existing.get(key):
-            spec_changed = spec_changed or key == "spec"
+            spec_changed = spec_changed or key not in _NO_GENERATION
             if key in desired:
                 merged[key] = clone(desired[key])
             else:
@@ -223,11 +248,16 @@ def _merged(existing: Resource, desired: Resource) -> Resource:
     return merged
 
 
+def _user_fields(*resources: Resource) -> list[str]:
+    keys = {key for resource in resources for key in resource if key not in _PLATFORM_FIELDS}
+    return sorted(keys)
+
+
 def _user_view(resource: Resource) -> tuple[Any, ...]:
     meta = resource.get("metadata") or {}
     return (
         *(meta.get(key) or None for key in _USER_METADATA),
-        *(resource.get(key) for key in _USER_FIELDS),
+        *((key, resource[key]) for key in _user_fields(resource)),
     )
 
 

@@ -292,8 +292,9 @@ class ControlPlane:
             str(meta.get("namespace") or namespace),
             str(meta.get("name")),
         )
-        if namespaces.is_namespace(document):
-            key = ("Namespace", "", key[2])
+        served = registry.for_document(str(document.get("apiVersion")), str(document.get("kind")))
+        if namespaces.is_namespace(document) or (served is not None and not served.namespaced):
+            key = (key[0], "", key[2])
         existing = staged.get(key) or tx.get(*key)
         if mode == "create" and existing is not None:
             raise ConflictError(f'{key[0]} "{key[2]}" already exists in namespace {key[1]!r}')

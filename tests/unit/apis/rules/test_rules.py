@@ -7,18 +7,36 @@ from typing import Any
 import pytest
 
 from bulut.apis.registry import registry
-from bulut.apis.rules import OBJECT_META_ONLY, RULES, Context, group_of, rules_for, with_defaults
+from bulut.apis.rules import (
+    CLUSTER_OBJECT,
+    OBJECT_META_ONLY,
+    RULES,
+    Context,
+    group_of,
+    rules_for,
+    with_defaults,
+)
 from bulut.errors import InvalidResourceError
 
 
 def test_every_served_kind_has_a_rules_row() -> None:
-    served = {(resource.group, resource.kind) for resource in registry()}
-    assert served - set(RULES) == set()
+    reconciled = {(r.group, r.kind) for r in registry() if not r.cluster_only}
+    assert reconciled - set(RULES) == set()
+    for resource in registry():
+        row = rules_for(resource.group, resource.kind, cluster_only=resource.cluster_only)
+        assert row is not OBJECT_META_ONLY or (resource.group, resource.kind) in RULES, resource
 
 
 def test_every_row_is_a_served_kind() -> None:
     served = {(resource.group, resource.kind) for resource in registry()}
     assert set(RULES) - served == set()
+
+
+def test_cluster_only_kinds_share_the_schema_row() -> None:
+    cluster_only = [r for r in registry() if r.cluster_only]
+    assert len(cluster_only) > 30
+    for resource in cluster_only:
+        assert rules_for(resource.group, resource.kind, cluster_only=True) is CLUSTER_OBJECT
 
 
 def test_a_kind_is_found_by_its_group_not_only_its_name() -> None:

@@ -9,8 +9,8 @@ place the copy it is given), ``validate_<kind>(resource, ...)`` raising
 
 :data:`RULES` maps ``(group, kind)`` to a :class:`KindRules` row; the control plane's
 admission reads it (:func:`rules_for`) and nothing else decides what a kind's defaults and
-rules are. A kind without a row gets :data:`OBJECT_META_ONLY`; a contract test requires a row
-for every kind the registry serves.
+rules are. Cluster-only kinds (:mod:`.cluster`) share one row, :data:`CLUSTER_OBJECT`: their
+schema and ObjectMeta. A test requires a row for every other kind the registry serves.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bulut.apis.patches import clone
 from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.knative import ServingConfig
 
-from . import core, eventing, networking, serving, sources
+from . import cluster, core, eventing, networking, serving, sources
 
 Resource = dict[str, Any]
 
@@ -36,6 +36,8 @@ class Context:
 
     autoscaler: AutoscalerConfig | None = None
     serving: ServingConfig = field(default_factory=ServingConfig)
+    schema: Mapping[str, Any] | None = None
+    """The kind's ``openAPIV3Schema`` (from the registry), for the rules that check it."""
 
 
 Defaulter = Callable[[Resource], Resource]
@@ -69,6 +71,8 @@ class KindRules:
 
 
 OBJECT_META_ONLY = KindRules(_ignoring_context(core.validate_object_meta))
+CLUSTER_OBJECT = KindRules(lambda r, c: cluster.validate_cluster_object(r, c.schema))
+"""Every cluster-only kind: ObjectMeta and its schema; no defaults, no update rules."""
 
 SERVING = "serving.knative.dev"
 EVENTING = "eventing.knative.dev"
@@ -132,9 +136,13 @@ def group_of(api_version: str) -> str:
     return api_version.rpartition("/")[0]
 
 
-def rules_for(group: str, kind: str) -> KindRules:
-    """The row of one kind (:data:`OBJECT_META_ONLY` when it has none)."""
-    return RULES.get((group, kind), OBJECT_META_ONLY)
+def rules_for(group: str, kind: str, *, cluster_only: bool = False) -> KindRules:
+    """The row of one kind: its own, else :data:`CLUSTER_OBJECT` for a cluster-only kind,
+    else :data:`OBJECT_META_ONLY`."""
+    row = RULES.get((group, kind))
+    if row is not None:
+        return row
+    return CLUSTER_OBJECT if cluster_only else OBJECT_META_ONLY
 
 
 def with_defaults(resource: Mapping[str, Any]) -> Resource:
@@ -146,6 +154,7 @@ def with_defaults(resource: Mapping[str, Any]) -> Resource:
 
 
 __all__ = [
+    "CLUSTER_OBJECT",
     "OBJECT_META_ONLY",
     "RULES",
     "Context",
