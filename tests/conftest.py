@@ -19,6 +19,15 @@ from tests.support.postgres import (  # noqa: F401  (fixtures for every test)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis judges properties, not speed: no per-example deadline and no health check
+    on how fast examples are generated (both measure the machine's load, not the code)."""
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("bulut", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("bulut")
+
+
 @pytest.fixture(autouse=True)
 def own_kubeconfig(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
