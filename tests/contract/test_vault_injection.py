@@ -237,12 +237,14 @@ def test_the_injected_overlays_still_validate_and_meet_restricted_v2(
         assert known and found == []
 
 
-def test_the_dev_seed_loads_and_covers_every_kv_path_the_dev_overlay_reads(
-    injected: dict[str, list[dict[str, Any]]],
+@pytest.mark.parametrize("overlay", sorted(NAMESPACES))
+def test_the_local_seed_covers_every_kv_path_and_transit_key_each_overlay_reads(
+    injected: dict[str, list[dict[str, Any]]], overlay: str
 ) -> None:
+    """`bulut up -k gitops/overlays/<any>` finds every secret and key its functions read."""
     seed = Seed.load(VAULT / "dev-seed.yaml")
     seeded = {path for path, _ in seed.secrets}
-    for service in injected_services(injected["dev"]).values():
+    for service in injected_services(injected[overlay]).values():
         annotations = template_annotations(service)
         for key, value in annotations.items():
             if key.startswith(PREFIX + "agent-inject-secret-") and value.startswith("secret/data/"):
@@ -250,9 +252,18 @@ def test_the_dev_seed_loads_and_covers_every_kv_path_the_dev_overlay_reads(
             if key.startswith(PREFIX + "agent-inject-template-"):
                 for path in WITH_SECRET.findall(value):
                     assert path.removeprefix("secret/data/") in seeded, path
-    assert dict(seed.secrets)["shop-dev/payments/provider"] == ("api_key",)
-    env = container_env(services(injected["dev"])["orders"])
-    assert env["PII_TRANSIT_KEY"] in seed.transit_keys == ("orders-pii",)
+    namespace = NAMESPACES[overlay]
+    assert dict(seed.secrets)[f"{namespace}/payments/provider"] == ("api_key",)
+    env = container_env(services(injected[overlay])["orders"])
+    assert env["PII_TRANSIT_KEY"] in seed.transit_keys
+
+
+def test_the_local_seed_makes_the_transit_keys_the_cluster_configures() -> None:
+    listed = [
+        line.split("#", 1)[0].strip()
+        for line in (VAULT / "transit-keys.txt").read_text().splitlines()
+    ]
+    assert Seed.load(VAULT / "dev-seed.yaml").transit_keys == tuple(k for k in listed if k)
 
 
 def test_the_vault_platform_folder_ships_every_policy_and_a_restricted_job() -> None:

@@ -236,3 +236,58 @@ async def test_diff_shows_what_a_sync_would_change(
     assert str(ref) == "ConfigMap shop/settings"
     assert "-  value: by hand" in text
     assert "+  value: '1'" in text
+
+
+async def test_a_sync_stores_the_clusters_knative_gates_first_as_bulut_up_does(
+    controller: GitOpsController, plane: ControlPlane, repo: Path
+) -> None:
+    """A Service that needs a gate the repository's KnativeServing CR turns on is admitted:
+    the sync stores the CR's config-features before its dry run (the same function as
+    `bulut up -k`), and leaves it out of the application's objects."""
+    write(
+        repo,
+        "gitops/platform/openshift-serverless/kustomization.yaml",
+        "resources: [knativeserving.yaml]\n",
+    )
+    write(
+        repo,
+        "gitops/platform/openshift-serverless/knativeserving.yaml",
+        """\
+        apiVersion: operator.knative.dev/v1beta1
+        kind: KnativeServing
+        metadata: {name: knative-serving, namespace: knative-serving}
+        spec:
+          config:
+            features:
+              kubernetes.podspec-nodeselector: enabled
+    """,
+    )
+    write(
+        repo,
+        "deploy/pinned.yaml",
+        """\
+        apiVersion: serving.knative.dev/v1
+        kind: Service
+        metadata: {name: pinned}
+        spec:
+          template:
+            spec:
+              nodeSelector: {disktype: ssd}
+              containers: [{image: registry.example.com/pinned}]
+    """,
+    )
+    write(
+        repo,
+        "deploy/kustomization.yaml",
+        "namespace: shop\nresources: [settings.yaml, broker.yaml, pinned.yaml]\n",
+    )
+    commit(repo, "a pinned service under the cluster's gates")
+    controller.add(Application(name="shop", repo=str(repo), path="deploy", revision="main"))
+    record = await controller.sync("shop")
+    assert record.succeeded, record.detail
+    features = await plane.get("ConfigMap", "knative-serving", "config-features")
+    assert features["data"]["kubernetes.podspec-nodeselector"] == "enabled"
+    pinned = await plane.get("Service", "shop", "pinned")
+    assert pinned["spec"]["template"]["spec"]["nodeSelector"] == {"disktype": "ssd"}
+    status = await controller.status("shop")
+    assert "ConfigMap knative-serving/config-features" not in {str(o.ref) for o in status.objects}

@@ -2,8 +2,9 @@
 
 ``local_settings`` are Settings for a platform in ``tmp_path`` on ephemeral ports with no
 Vault policies or seed unless given; ``running_platform`` starts one and always closes it;
-``sample_app`` applies gitops/overlays/dev and waits until every Service is Ready (builds
-are cached in the repository's .bulut/test-builds).
+``sample_app`` applies gitops/overlays/dev (or the overlays it is given, side by side) and
+waits until every Service of each overlay's namespace is Ready (builds are cached in the
+repository's .bulut/test-builds).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.support.waiting import eventually
 
 NAMESPACE = "shop-dev"
 ORDERS_HOST = {"host": f"orders.{NAMESPACE}.localhost"}
+OVERLAY_NAMESPACES = {"dev": "shop-dev", "staging": "shop-staging", "prod": "shop-prod"}
 READY_WITHIN = 240.0
 
 
@@ -63,10 +65,11 @@ async def running_platform(settings: Settings, **options: Any) -> AsyncIterator[
 
 @asynccontextmanager
 async def sample_app(
-    tmp_path: Path, repo_root: Path, **overrides: Any
+    tmp_path: Path, repo_root: Path, overlays: tuple[str, ...] = ("dev",), **overrides: Any
 ) -> AsyncIterator[LocalPlatform]:
-    """A platform with gitops/overlays/dev applied and every Service Ready (builds cached);
-    ``overrides`` are more Settings (auth, for one)."""
+    """A platform with gitops/overlays/<each> applied (as `bulut up -k ... -k ...`) and every
+    Service of their namespaces Ready (builds cached); ``overrides`` are more Settings (auth,
+    for one)."""
     vault = repo_root / "gitops" / "platform" / "vault"
     settings = local_settings(
         tmp_path,
@@ -76,24 +79,30 @@ async def sample_app(
         vault_seed=vault / "dev-seed.yaml",
         **overrides,
     )
+    paths = [repo_root / "gitops" / "overlays" / overlay for overlay in overlays]
+    namespaces = [OVERLAY_NAMESPACES[overlay] for overlay in overlays]
     async with running_platform(settings) as local:
-        await local.apply_paths([repo_root / "gitops" / "overlays" / "dev"], kustomize=True)
+        await local.apply_paths(paths, kustomize=True)
 
         async def all_ready() -> list[dict[str, Any]]:
-            services = await local.control.list("Service", NAMESPACE)
+            services = [s for ns in namespaces for s in await local.control.list("Service", ns)]
             return services if services and all(is_ready(s) for s in services) else []
 
         await eventually(
-            all_ready, f"every Service in {NAMESPACE} to be Ready", timeout=READY_WITHIN
+            all_ready, f"every Service in {', '.join(namespaces)} to be Ready", timeout=READY_WITHIN
         )
         yield local
 
 
-async def decided_order(client: httpx.AsyncClient, order_id: str) -> dict[str, Any]:
+async def decided_order(
+    client: httpx.AsyncClient, order_id: str, namespace: str = NAMESPACE
+) -> dict[str, Any]:
     """The sample app's order once its saga decided it (no longer pending or reserved)."""
 
     async def decided() -> dict[str, Any] | None:
-        response = await client.get(f"/orders/{order_id}", headers=ORDERS_HOST)
+        response = await client.get(
+            f"/orders/{order_id}", headers={"host": f"orders.{namespace}.localhost"}
+        )
         order: dict[str, Any] = response.json()
         return order if order.get("status") not in (None, "pending", "reserved") else None
 

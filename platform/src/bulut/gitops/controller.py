@@ -9,9 +9,14 @@ every ``interval`` seconds (a push can also ask for a sync at once: :meth:`poke`
 3. rewrites relative ``bulut.dev/function-path`` annotations to the checkout and stamps each
    function's revision template with the git tree id of its folder, so a commit that changes
    a function's code makes a new Revision (as a new image digest does on a cluster);
-4. admits every document with a dry run (all or nothing), then applies the objects that are
+4. stores the cluster's Knative gates and limits first when the path does not carry them
+   (the KnativeServing CR's ConfigMaps, the same decision as `bulut up -k`:
+   :func:`bulut.manifests.validate.serving_configmaps_first`; platform configuration, so not
+   tracked or pruned by the application), so the dry run judges the commit as the cluster's
+   webhook would;
+5. admits every document with a dry run (all or nothing), then applies the objects that are
    out of sync, wave by wave, waiting for each wave to be healthy before the next;
-5. prunes the objects it manages that the commit no longer has.
+6. prunes the objects it manages that the commit no longer has.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from bulut.errors import BulutError, ConflictError, InvalidInputError, NotFoundError
 from bulut.manifests.loading import kustomize_build
+from bulut.manifests.validate import serving_configmaps_first
 
 from .application import Application, ApplicationStore, SyncRecord
 from .health import Assessment, HealthCheck
@@ -98,6 +104,7 @@ class _Rendered:
 
     commit: Commit
     documents: list[dict[str, Any]]
+    serving_config: list[dict[str, Any]] = field(default_factory=list)
 
 
 class GitOpsController:
@@ -308,6 +315,8 @@ class GitOpsController:
             rendered = await self._render(app, fetch=not fetched)
             commit = rendered.commit
             plan = await self._plan(app, rendered.documents)
+            if rendered.serving_config:
+                await self.cluster.apply(rendered.serving_config)
             await self.cluster.apply(plan.to_apply, namespace=app.namespace, dry_run=True)
             for wave, documents in plan.waves:
                 changed = [
@@ -375,7 +384,8 @@ class GitOpsController:
             )
             for item in loaded
         ]
-        rendered = _Rendered(commit, documents)
+        serving_config = await asyncio.to_thread(serving_configmaps_first, folder, documents)
+        rendered = _Rendered(commit, documents, serving_config)
         self._rendered[app.name] = rendered
         return rendered
 

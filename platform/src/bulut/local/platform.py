@@ -30,14 +30,14 @@ from bulut.gitops.application import Application
 from bulut.gitops.controller import GitOpsController
 from bulut.gitops.health import HealthCheck
 from bulut.gitops.routes import create_router as gitops_routes
-from bulut.manifests.knative.config import is_serving_configmap
 from bulut.manifests.loading import kustomize_build, load_documents
-from bulut.manifests.validate import cluster_serving_configmaps
+from bulut.manifests.validate import serving_configmaps_first
 from bulut.observability.exposition import metrics_route
 from bulut.observability.logfiles import logs_root
 from bulut.observability.stats import EdgeRejections, LastBackups
 from bulut.observability.telemetry import Telemetry
 from bulut.secrets import DevServer, Vault
+from bulut.secrets.authroles import AuthRoles
 from bulut.secrets.bootstrap import BootstrapReport, Seed, bootstrap
 from bulut.secrets.connection import forget, remember
 from bulut.serving import Serving
@@ -45,6 +45,7 @@ from bulut.serving.front import Front
 from bulut.serving.podspec import ConfigMapReader, PodSpecHooks
 from bulut.settings import Settings
 
+from .databases import LocalPostgres
 from .edge import guard, platform_issuer
 from .layout import Layout
 from .servers import EmbeddedServer, bind, embedded_server
@@ -59,9 +60,9 @@ def load_paths(paths: Sequence[Path], *, kustomize: bool) -> list[dict[str, Any]
     for path in paths:
         loaded = kustomize_build(path) if kustomize else load_documents(path)
         documents.extend(item.document for item in loaded)
-    if kustomize and paths and not any(is_serving_configmap(d) for d in documents):
+    if kustomize and paths:
         # An overlay runs under the cluster's Knative gates and limits (its KnativeServing CR).
-        documents[:0] = cluster_serving_configmaps(paths[0])
+        documents[:0] = serving_configmaps_first(paths[0], documents)
     return documents
 
 
@@ -85,6 +86,7 @@ class LocalPlatform:
     backups: LastBackups = field(init=False)
     dashboard: Any = field(init=False)
     pods: PodSpecHooks = field(init=False)
+    databases: LocalPostgres = field(init=False)
     control: ControlPlane = field(init=False)
     serving: Serving = field(init=False)
     eventing: Eventing = field(init=False)
@@ -146,7 +148,14 @@ class LocalPlatform:
             observe=metrics.observe_eventing,
             issuer=issuer,
         )
-        self.pods = PodSpecHooks(self.vault, ConfigMapReader(self.control), issuer=issuer)
+        self.databases = LocalPostgres(self.layout.root / "postgres")
+        self.pods = PodSpecHooks(
+            self.vault,
+            ConfigMapReader(self.control),
+            roles=self._auth_roles(),
+            databases=self.databases,
+            issuer=issuer,
+        )
         self.serving = Serving(
             self.settings,
             self.control,
@@ -196,6 +205,12 @@ class LocalPlatform:
         self.front = Front(self.serving.router, sock=data_sock, guard=edge, hosts=hosts)
         await self.front.start()
         await asyncio.gather(*(server.until_started() for server in self._servers))
+
+    def _auth_roles(self) -> AuthRoles:
+        """The Kubernetes auth roles beside the Vault policies (kubernetes-auth-roles.txt), so
+        a pod's token carries its namespace's policy; none when there is no such file."""
+        table = self.settings.vault_policies_dir.parent / "kubernetes-auth-roles.txt"
+        return AuthRoles.load(table) if table.is_file() else AuthRoles()
 
     def _gitops_controller(self) -> GitOpsController:
         """The local Argo CD, with the repository's Lua health check when there is one, and
@@ -346,7 +361,7 @@ class LocalPlatform:
             server.should_exit = True
         if self.front is not None:
             await self.front.stop(grace=5.0)
-        for part in ("serving", "pods", "eventing"):
+        for part in ("serving", "pods", "eventing", "databases"):
             await self._close(part)
         for task in self._tasks:
             task.cancel()

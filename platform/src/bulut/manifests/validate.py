@@ -40,7 +40,7 @@ from bulut.errors import BulutError
 from . import policy
 from .cluster import ClusterProblem, Inventory, Source, check as check_cluster
 from .knative import ServingConfig, serving_config_from_knativeserving, validate_revision_spec
-from .knative.config import configmaps_from_knativeserving
+from .knative.config import configmaps_from_knativeserving, is_serving_configmap
 from .kube.objects import validate_object
 from .kustomize import is_kustomization, kustomization_file, kustomization_roots
 from .loading import LoadedDocument, kustomize_build, load_documents
@@ -351,10 +351,7 @@ def cluster_serving_config(root: Path | None) -> ServingConfig:
 
 def cluster_serving_configmaps(path: Path) -> list[dict[str, Any]]:
     """The ``config-features``/``config-defaults`` ConfigMaps the cluster's KnativeServing CR
-    makes, for the project ``path`` belongs to (none outside a project or without a CR).
-
-    A local run of an overlay stores them first, so its admission uses the cluster's gates.
-    """
+    makes, for the project ``path`` belongs to (none outside a project or without a CR)."""
     root = find_project_root(path)
     folder = root / SERVING_PLATFORM if root is not None else None
     if folder is None or not is_kustomization(folder):
@@ -363,6 +360,21 @@ def cluster_serving_configmaps(path: Path) -> list[dict[str, Any]]:
         if item.document.get("kind") == "KnativeServing":
             return configmaps_from_knativeserving(item.document)
     return []
+
+
+def serving_configmaps_first(
+    kustomization: Path, documents: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """What a local run of ``kustomization`` stores before ``documents``: the cluster's
+    Knative gates and limits (:func:`cluster_serving_configmaps`), so admission judges the
+    overlay as the cluster's webhook would; nothing when the documents carry their own.
+
+    The one decision `bulut up -k` (``bulut.local.load_paths``) and a GitOps sync
+    (``bulut.gitops.controller``) both take.
+    """
+    if any(is_serving_configmap(document) for document in documents):
+        return []
+    return cluster_serving_configmaps(kustomization)
 
 
 def cluster_problems(report: Report, root: Path | None) -> list[ClusterProblem]:

@@ -9,7 +9,8 @@ rewritten to that directory, so a function configured for the cluster runs uncha
 
 Annotations honoured (vault.hashicorp.com/...): ``agent-inject``, ``role``,
 ``agent-inject-secret-<name>``, ``agent-inject-template-<name>``, ``agent-inject-file-<name>``,
-``agent-inject-token``.
+``agent-inject-token``, ``auth-path`` (which role table the token's policies come from:
+:mod:`bulut.secrets.authroles`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class InjectionPlan:
     role: str
     files: tuple[SecretFile, ...]
     inject_token: bool = False
+    auth_path: str | None = None
 
     @classmethod
     def from_annotations(cls, annotations: Mapping[str, str]) -> InjectionPlan | None:
@@ -76,7 +78,8 @@ class InjectionPlan:
             filename = annotations.get(PREFIX + f"agent-inject-file-{name}", name)
             files.append(SecretFile(name, path, template, filename))
         token = annotations.get(PREFIX + "agent-inject-token", "").lower() == "true"
-        return cls(role=role, files=tuple(files), inject_token=token)
+        auth_path = annotations.get(PREFIX + "auth-path") or None
+        return cls(role=role, files=tuple(files), inject_token=token, auth_path=auth_path)
 
 
 def rewrite_env(env: Mapping[str, str], secrets_dir: Path) -> dict[str, str]:
@@ -102,18 +105,22 @@ def kv_path_for(namespace: str, secret: str) -> str:
 
 @dataclass
 class SecretRenderer:
-    """Renders one instance's secrets with the role's own token, and cleans up after it."""
+    """Renders one instance's secrets with the role's own token, and cleans up after it.
+
+    The token carries ``policies`` (what the role's login would give: :mod:`.authroles`),
+    by default the policy named after the role."""
 
     vault: Vault
     plan: InjectionPlan
     directory: Path
+    policies: tuple[str, ...] = ()
     _token: str = field(default="", init=False, repr=False)
     _leases: dict[str, Lease] = field(default_factory=dict, init=False, repr=False)
     _rendered: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def _client(self) -> Vault:
         if not self._token:
-            self._token = self.vault.create_token([self.plan.role])
+            self._token = self.vault.create_token(list(self.policies or (self.plan.role,)))
         return self.vault.with_token(self._token)
 
     def _read(self, path: str) -> Mapping[str, Any]:

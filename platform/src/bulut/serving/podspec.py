@@ -6,11 +6,14 @@ Serving calls :class:`PodSpecHooks` before a revision's zygote starts (it is a
 - ``envFrom`` and ``valueFrom`` are resolved as a kubelet would: ConfigMaps from the control
   plane, Secrets from the local Vault's KV at ``<namespace>/<secret>`` (a Kubernetes Secret
   ``payments-env`` in ``shop-dev`` is ``bulut secrets get shop-dev/payments-env``);
+- PostgreSQL URLs that name a cluster Service (``orders-db.shop-prod.svc``) are pointed at the
+  local database that stands for it (``databases``: :mod:`bulut.serving.databases`);
 - paths that are private to a pod on a cluster (``/tmp``, ``/vault/secrets``) are mapped to the
   revision's own directories, so two services never share a file by accident;
-- Vault Agent injection annotations are rendered into files (mode 0600), ``VAULT_ADDR`` points
-  at the local server, files are re-rendered when secrets change and dynamic leases renewed;
-  everything is revoked and removed when the revision goes away;
+- Vault Agent injection annotations are rendered into files (mode 0600) with a token carrying
+  the policy the pod's Kubernetes auth role gives in its namespace (``roles``), ``VAULT_ADDR``
+  points at the local server, files are re-rendered when secrets change and dynamic leases
+  renewed; everything is revoked and removed when the revision goes away;
 - with ``authentication-oidc`` on (an ``issuer``), a revision bound by a SinkBinding gets the
   binding's token for its sink's audience in ``<volume>/oidc/token`` (mode 0600; Knative mounts
   it at ``/oidc/token``), named by ``K_OIDC_TOKEN_FILE`` and rewritten before it expires.
@@ -36,6 +39,7 @@ from bulut.errors import (
     NotFoundError,
     SecretUnavailableError,
 )
+from bulut.secrets.authroles import AuthRoles
 from bulut.secrets.injection import (
     InjectionPlan,
     SecretRenderer,
@@ -43,6 +47,8 @@ from bulut.secrets.injection import (
     rewrite_env,
 )
 from bulut.secrets.vault import Vault
+
+from .databases import DatabaseServer, cluster_database
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +117,8 @@ class PodSpecHooks:
 
     vault: Vault
     configmaps: ConfigMapReader
+    roles: AuthRoles = field(default_factory=AuthRoles)
+    databases: DatabaseServer | None = None
     renderers: dict[tuple[str, str], SecretRenderer] = field(default_factory=dict)
     issuer: PlatformIssuer | None = None
     _loops: dict[tuple[str, str], asyncio.Task[None]] = field(default_factory=dict)
@@ -126,6 +134,11 @@ class PodSpecHooks:
         resolved = await self._env_from(namespace, container.get("envFrom") or [])
         resolved.update(env)
         resolved.update(await self._value_from(namespace, container.get("env") or []))
+        if self.databases is not None:
+            for key, value in resolved.items():
+                database = cluster_database(value, namespace)
+                if database is not None:
+                    resolved[key] = await self.databases.url_for(value, database)
         service = str((meta.get("labels") or {}).get("serving.knative.dev/service") or name)
         # Secret files are per revision (they follow its annotations); the pod's /tmp is per
         # service, so a new revision keeps the service's SQLite files.
@@ -197,7 +210,8 @@ class PodSpecHooks:
             await asyncio.to_thread(old.render)
             return
         await self.release(namespace, name)
-        renderer = SecretRenderer(self.vault, plan, directory)
+        policies = tuple(self.roles.policies(namespace, plan.role, plan.auth_path))
+        renderer = SecretRenderer(self.vault, plan, directory, policies)
         try:
             await asyncio.to_thread(renderer.render)
         except BulutError:
