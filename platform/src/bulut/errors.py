@@ -148,6 +148,12 @@ class ForbiddenError(BulutError):
     title = "Forbidden"
 
 
+class NetworkPolicyRefusedError(ForbiddenError):
+    """The namespace's NetworkPolicies refuse Knative's data path into the revision's pods."""
+
+    title = "Refused by NetworkPolicy"
+
+
 class RateLimitedError(BulutError):
     """A client that exceeded its rate; ``retry_after`` is in whole seconds."""
 

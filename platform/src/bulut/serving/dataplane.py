@@ -31,6 +31,7 @@ from bulut.serving.autoscaler import AutoscalerConfig, DeciderSpec, decider_spec
 from bulut.serving.hijack import strip_hijacking
 from bulut.serving.instances import Instance
 from bulut.serving.launcher import StartQueue
+from bulut.serving.networkpolicy import NetworkPolicies
 from bulut.serving.resources import first_container, readiness_path
 from bulut.serving.revisions import InstanceBudget, RevisionRuntime, RevisionSpec
 from bulut.serving.router import Router
@@ -43,7 +44,9 @@ from bulut.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-KINDS = frozenset({"Revision", "Route", "SinkBinding", "ConfigMap", "DomainMapping"})
+KINDS = frozenset(
+    {"Revision", "Route", "SinkBinding", "ConfigMap", "DomainMapping", "NetworkPolicy", "Namespace"}
+)
 SYSTEM_NAMESPACE = "knative-serving"
 ZYGOTE_ANNOTATION = "bulut.dev/zygote"
 PRIME_ANNOTATION = "bulut.dev/prime"  # "false": the zygote does not call the function's prime()
@@ -100,6 +103,8 @@ class Serving:
         self.hooks = hooks
         self.revisions: dict[Key, RevisionRuntime] = {}
         self.router = Router(self.revisions, fallback=fallback, tracer=tracer, metrics=metrics)
+        self.network = NetworkPolicies()
+        self.router.refusals = self.network.refusals  # the same dict: kept up to date
         self.start_queue = StartQueue(settings.zygote_starts)
         self.seeds = Seeds(enabled=settings.zygote_seeds)
         # How a revision waiting for a secret waits before it asks Vault again (a test's
@@ -141,6 +146,8 @@ class Serving:
         """Apply one watch event."""
         kind, namespace, name = key_of(event["object"])
         key, deleted = (namespace, name), event["type"] == "DELETED"
+        if kind in ("NetworkPolicy", "Namespace", "Revision"):
+            self.network.apply(kind, event["object"], deleted)
         if kind == "Route":
             self._routes.pop(key, None) if deleted else self._routes.update({key: event["object"]})
             self.router.table = host_table(self._routes.values(), self._mappings.values())

@@ -26,7 +26,12 @@ import time
 from typing import Any, Protocol
 
 from bulut.edge.hosts import HostPolicy, MisdirectedHostError
-from bulut.errors import BulutError, InvalidCloudEventError, problem_response
+from bulut.errors import (
+    BulutError,
+    InvalidCloudEventError,
+    NetworkPolicyRefusedError,
+    problem_response,
+)
 from bulut.events import decode, headers_from_asgi
 from bulut.httpd import (
     ClientConnection,
@@ -522,6 +527,10 @@ class Gateway(Server):
                 connection.respond_text(503, f"revision {revision} is not available")
             return
         spec = runtime.spec
+        if router.refusals and (spec.namespace, spec.name) in router.refusals:
+            refused = NetworkPolicyRefusedError(router.refusals[(spec.namespace, spec.name)])
+            connection.respond(*problem_response(refused, instance=request.path))
+            return
         headers = request.headers
         if spec.workload.validates_events and request.raw_path not in HEALTH_TARGETS:
             try:

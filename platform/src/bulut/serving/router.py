@@ -44,6 +44,9 @@ class Router:
         self.fallback = fallback  # an ASGI app or a native handler (see gateway)
         self.default: Split | None = None  # every other host (`bulut func run`)
         self.tag_header_routing = False
+        # (namespace, revision) -> why NetworkPolicies refuse Knative's data path into its
+        # pods (bulut.serving.networkpolicy; usually empty: one truthiness test per request)
+        self.refusals: dict[tuple[str, str], str] = {}
         # Revisions whose runtime is being made (set when done), and those a request awaits.
         self.building: dict[tuple[str, str], asyncio.Event] = {}
         self.wanted: set[tuple[str, str]] = set()
