@@ -1,9 +1,10 @@
 """What each pipeline step calls on the cluster, declared next to the steps and rendered.
 
 Each template (Argo) or Task (Tekton) carries the annotation :data:`ANNOTATION`: one line per
-need, ``<verbs> <resource>[.<group>][/<subresource>] [--name <object>] [-n <namespace> |
---cluster-scoped]``
-(without ``-n`` the pipeline's own namespace). ``bulut validate gitops`` evaluates every need
+need, ``<verbs> <resource>[.<group>][/<subresource>] [--name <object>] [-n <namespace>
+[--restored-from <namespace>] | --cluster-scoped]``
+(without ``-n`` the pipeline's own namespace; ``--restored-from``: a namespace the step makes
+by a Velero restore, whose RBAC is the source's, copied by the restore). ``bulut validate gitops`` evaluates every need
 against the Roles and bindings of the step's ServiceAccount (rule ``pipeline-step-rbac``), so a
 step that calls ``oc get applications`` without a RoleBinding to read them fails offline,
 not on its first run. Argo's executor needs (``workflowtaskresults``) are implied.
@@ -35,8 +36,8 @@ NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
             f"create,get backups.velero.io -n {VELERO_NAMESPACE}",
             f"create,get,delete restores.velero.io -n {VELERO_NAMESPACE}",
             f"list {DRILL_COMPARED} -n {DRILL_SOURCE}",
-            f"get,list {DRILL_COMPARED} -n {DRILL_TARGET}",
-            f"get services/proxy -n {DRILL_TARGET}",
+            f"get,list {DRILL_COMPARED} -n {DRILL_TARGET} --restored-from {DRILL_SOURCE}",
+            f"get services/proxy -n {DRILL_TARGET} --restored-from {DRILL_SOURCE}",
             f"delete namespaces --name {DRILL_TARGET} --cluster-scoped",
         ),
     },

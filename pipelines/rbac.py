@@ -11,8 +11,12 @@ One ServiceAccount per pipeline (reference/cluster-ops.md §2.4):
 - ``dr-drill`` drives Velero in the OADP namespace (Backups, Restores, and deleting its
   Restores), lists the kept objects of the drilled namespace, and reads and deletes the
   ``<namespace>-drill`` namespace the restore creates. That namespace does not exist before
-  the drill, so no RoleBinding can be placed in it: its access is a ClusterRole, read-only
-  (Secrets included: the drill compares them) and limited to deleting that one namespace.
+  the drill, so no RoleBinding can be placed in it ahead of time: the Role ``dr-drill-source``
+  in the drilled namespace (read of the compared kinds, GET through ``services/proxy``) and
+  its RoleBinding are *restored* into it by the drill's own Velero restore (Roles and
+  RoleBindings are in its first restore), so the drill holds there exactly what it holds in
+  the source. The only cluster-scoped grant is deleting that one namespace. (Session 2
+  replaced a cluster-wide read ClusterRole, Secrets of every namespace included.)
 
 Secrets (``registry-credentials``, ``gitops-token``, ``github-webhook``) are not in Git:
 create them out of band or with External Secrets from Vault.
@@ -165,16 +169,16 @@ def manifests() -> list[Manifest]:
             "verbs": ["get", "list"],
         },
     ]
-    drill_target = [
+    drill_source = [
         *compared,
         {"apiGroups": [""], "resources": ["services/proxy"], "verbs": ["get"]},
-        {
-            "apiGroups": [""],
-            "resources": ["namespaces"],
-            "resourceNames": [f"{DRILL_SOURCE}-drill"],
-            "verbs": ["delete"],
-        },
     ]
+    delete_drill_namespace = {
+        "apiGroups": [""],
+        "resources": ["namespaces"],
+        "resourceNames": [f"{DRILL_SOURCE}-drill"],
+        "verbs": ["delete"],
+    }
     return [
         namespace(),
         *(service_account(n) for n in (RUNNER, BUILDER, PROMOTER, DISPATCHER, SENSOR, DRILL)),
@@ -191,7 +195,7 @@ def manifests() -> list[Manifest]:
         *grant(SENSOR, [create_workflows]),
         *grant(DRILL, [EXECUTOR_RULE]),
         *grant(f"{DRILL}-velero", velero, subject=DRILL, namespace=VELERO_NAMESPACE),
-        *grant(f"{DRILL}-source", compared, subject=DRILL, namespace=DRILL_SOURCE),
-        cluster_role(f"{DRILL}-target", drill_target),
+        *grant(f"{DRILL}-source", drill_source, subject=DRILL, namespace=DRILL_SOURCE),
+        cluster_role(f"{DRILL}-target", [delete_drill_namespace]),
         cluster_binding(f"{DRILL}-target", DRILL),
     ]

@@ -183,3 +183,43 @@ def test_no_two_steps_that_may_run_at_once_share_the_readwriteonce_workspace() -
 def test_every_pipeline_step_holds_the_rbac_it_declares() -> None:
     sources = [REPO / "gitops/platform/argo-workflows", REPO / "gitops/platform/tekton"]
     assert broken("pipeline-step-rbac", *sources) == []
+
+
+def _drill_rbac() -> list[dict[str, Any]]:
+    return [
+        d
+        for d in build(REPO / "gitops/platform/argo-workflows").documents
+        if str(d.get("apiVersion", "")).startswith("rbac.") and "dr-drill" in d["metadata"]["name"]
+    ]
+
+
+def test_the_drill_reads_no_namespace_cluster_wide_and_no_secret_outside_its_two() -> None:
+    """Issue #15 review: the drill's only cluster-scoped grant is deleting its target."""
+    cluster_rules = [r for d in _drill_rbac() if d["kind"] == "ClusterRole" for r in d["rules"]]
+    assert cluster_rules == [
+        {
+            "apiGroups": [""],
+            "resources": ["namespaces"],
+            "resourceNames": ["shop-dev-drill"],
+            "verbs": ["delete"],
+        }
+    ]
+    secrets = {
+        d["metadata"]["namespace"]
+        for d in _drill_rbac()
+        if d["kind"] == "Role" and any("secrets" in r["resources"] for r in d["rules"])
+    }
+    assert secrets == {"shop-dev"}  # restored with the namespace into shop-dev-drill
+
+
+def test_the_drill_target_is_read_through_the_rbac_its_restore_copies() -> None:
+    """Without the source's Role (the one the restore copies), the drill's reads of
+    shop-dev-drill are not granted: the rule names them."""
+    workflows = build(REPO / "gitops/platform/argo-workflows")
+    without_source = Source(
+        workflows.name,
+        [d for d in workflows.documents if d["metadata"]["name"] != "dr-drill-source"],
+    )
+    check, _ = RULES["pipeline-step-rbac"]
+    problems = [str(p) for p in check(Inventory([without_source], root=REPO))]
+    assert any("in shop-dev-drill (restored from shop-dev)" in p for p in problems), problems

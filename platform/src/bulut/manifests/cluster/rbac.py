@@ -25,6 +25,9 @@ class Need:
     """One API call a step makes: verbs on ``group``/``resource`` in ``namespace``.
 
     An empty ``namespace`` is a cluster-scoped resource; ``name`` an object it names.
+    ``restored_from``: the namespace does not exist before the step, which makes it by a
+    Velero restore of that namespace (namespace mapping), so its Roles and RoleBindings are
+    the source's, copied by the restore: the need is evaluated against those.
     """
 
     verbs: tuple[str, ...]
@@ -32,16 +35,20 @@ class Need:
     resource: str
     namespace: str
     name: str = ""
+    restored_from: str = ""
 
     def __str__(self) -> str:
         where = f" in {self.namespace}" if self.namespace else " (cluster-scoped)"
+        if self.restored_from:
+            where += f" (restored from {self.restored_from})"
         qualified = f"{self.resource}.{self.group}" if self.group else self.resource
         named = f" {self.name}" if self.name else ""
         return f"{','.join(self.verbs)} {qualified}{named}{where}"
 
 
 def parse_needs(text: str, default_namespace: str) -> list[Need]:
-    """``<verbs> <resources> [--name <n>] [-n <ns> | --cluster-scoped]`` lines into Needs."""
+    """``<verbs> <resources> [--name <n>] [-n <ns> [--restored-from <ns>] | --cluster-scoped]``
+    lines into Needs."""
     needs: list[Need] = []
     for line in text.splitlines():
         words = line.split()
@@ -53,12 +60,14 @@ def parse_needs(text: str, default_namespace: str) -> list[Need]:
         if "--cluster-scoped" in words:
             namespace = ""
         name = words[words.index("--name") + 1] if "--name" in words else ""
+        source = words[words.index("--restored-from") + 1] if "--restored-from" in words else ""
         for qualified in words[1].split(","):
             resource, _, group = qualified.partition(".")
             if "/" in group:  # resource.group/subresource
                 group, _, sub = group.partition("/")
                 resource = f"{resource}/{sub}"
-            needs.append(Need(tuple(words[0].split(",")), group, resource, namespace, name))
+            verbs = tuple(words[0].split(","))
+            needs.append(Need(verbs, group, resource, namespace, name, source))
     return needs
 
 
@@ -82,14 +91,15 @@ def _subject_is(subject: Mapping[str, Any], account: str, namespace: str, bindin
 
 
 def holds(inventory: Inventory, account: str, namespace: str, need: Need) -> list[str]:
-    """The verbs of ``need`` that ServiceAccount ``namespace/account`` is not granted."""
+    """The verbs of ``need`` that ServiceAccount ``namespace/account`` is not granted (in a
+    restored namespace: by the RoleBindings the restore copies there)."""
     roles = {(namespace_of(d), name_of(d)): d for _, d in inventory.of_kind(RBAC, "Role")}
     cluster_roles = {name_of(d): d for _, d in inventory.of_kind(RBAC, "ClusterRole")}
     granted: list[Mapping[str, Any]] = []
     for kind in ("RoleBinding", "ClusterRoleBinding"):
         for _, binding in inventory.of_kind(RBAC, kind):
             where = namespace_of(binding)
-            if kind == "RoleBinding" and where != need.namespace:
+            if kind == "RoleBinding" and where != (need.restored_from or need.namespace):
                 continue
             if not any(
                 _subject_is(s, account, namespace, where) for s in binding.get("subjects") or []
