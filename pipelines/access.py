@@ -4,8 +4,9 @@ Each template (Argo) or Task (Tekton) carries the annotation :data:`ANNOTATION`:
 need, ``<verbs> <resource>[.<group>][/<subresource>] [--name <object>] [-n <namespace>
 [--restored-from <namespace>] | --cluster-scoped]``
 (without ``-n`` the pipeline's own namespace; ``--restored-from``: a namespace the step makes
-by a Velero restore, whose RBAC is the source's, copied by the restore). ``bulut validate gitops`` evaluates every need
-against the Roles and bindings of the step's ServiceAccount (rule ``pipeline-step-rbac``), so a
+by a Velero restore, whose RBAC is the source's, copied by the restore).
+``bulut validate gitops`` evaluates every need against the Roles and bindings of the step's
+ServiceAccount (rule ``pipeline-step-rbac``), so a
 step that calls ``oc get applications`` without a RoleBinding to read them fails offline,
 not on its first run. Argo's executor needs (``workflowtaskresults``) are implied.
 """
