@@ -1,8 +1,14 @@
-"""The dev overlay on a real Knative cluster: deploy, wait for Ready, run the order flow.
+"""Each overlay on a real Knative cluster: apply it, wait for Ready, run the order flow.
 
 Needs a kubeconfig for a cluster with Knative Serving (Kourier) and Eventing (MT broker), and
 the function images pushed to ``BULUT_E2E_REGISTRY`` (``<registry>/<function>:<tag>``, tag
-``BULUT_E2E_TAG``, default ``e2e``); .github/workflows/e2e.yml does both on kind.
+``BULUT_E2E_TAG``, default ``e2e``); .github/workflows/e2e.yml does both on kind for dev.
+``BULUT_E2E_OVERLAYS`` (default ``dev,staging,prod``) picks the overlays. staging and prod
+need what their overlays name and a cluster provides: Knative's
+``kubernetes.podspec-topologyspreadconstraints`` gate on (the KnativeServing CR of
+gitops/platform/openshift-serverless), the PostgreSQL Service ``orders-db`` in their
+namespace, and Vault with its Agent Injector configured by gitops/platform/vault; each test
+skips, saying which, when one is missing.
 """
 
 from __future__ import annotations
@@ -28,14 +34,17 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-NAMESPACE = "shop-dev"
+NAMESPACES = {"dev": "shop-dev", "staging": "shop-staging", "prod": "shop-prod"}
+OVERLAYS = [
+    name.strip() for name in os.environ.get("BULUT_E2E_OVERLAYS", "dev,staging,prod").split(",")
+]
 TERMINAL = {"paid", "cancelled", "rejected"}
 READY_TIMEOUT_S = int(os.environ.get("BULUT_E2E_READY_TIMEOUT", "600"))
 
 
-def dev_overlay(registry: str, tag: str) -> list[dict[str, Any]]:
-    """The dev overlay, with each function's image pointed at the registry the CI pushed to."""
-    documents = [item.document for item in kustomize_build(REPO / "gitops" / "overlays" / "dev")]
+def overlay(name: str, registry: str, tag: str) -> list[dict[str, Any]]:
+    """An overlay, with each function's image pointed at the registry the CI pushed to."""
+    documents = [item.document for item in kustomize_build(REPO / "gitops" / "overlays" / name)]
     for document in documents:
         if document["kind"] == "Service" and document["apiVersion"].startswith("serving."):
             container = document["spec"]["template"]["spec"]["containers"][0]
@@ -43,8 +52,28 @@ def dev_overlay(registry: str, tag: str) -> list[dict[str, Any]]:
     return documents
 
 
-@pytest.fixture(scope="module")
-def deployed() -> Iterator[str]:
+def missing_for(name: str, namespace: str) -> str | None:
+    """What the cluster lacks for an overlay beyond Knative (None: nothing)."""
+    if name == "dev":
+        return None
+    features = cluster.kubectl(
+        "get", "configmap", "config-features", "-n", "knative-serving", "-o", "json", check=False
+    )
+    gate = "kubernetes.podspec-topologyspreadconstraints"
+    if features.returncode != 0 or json.loads(features.stdout)["data"].get(gate) != "enabled":
+        return f"{name} spreads over zones: enable {gate} (gitops/platform/openshift-serverless)"
+    if cluster.kubectl("get", "service", "orders-db", "-n", namespace, check=False).returncode:
+        return f"{name}'s orders use PostgreSQL: create the Service orders-db in {namespace}"
+    webhook = cluster.kubectl("get", "mutatingwebhookconfigurations", "-o", "name", check=False)
+    if "vault-agent-injector" not in webhook.stdout:
+        return f"{name} reads secrets through Vault Agent: install Vault (gitops/platform/vault)"
+    return None
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def deployed(request: pytest.FixtureRequest) -> Iterator[str]:
+    name = str(request.param)
+    namespace = NAMESPACES[name]
     registry = os.environ.get("BULUT_E2E_REGISTRY")
     if not registry:
         pytest.skip("set BULUT_E2E_REGISTRY to the registry holding the function images")
@@ -53,7 +82,10 @@ def deployed() -> Iterator[str]:
     )
     if crds.returncode != 0:
         pytest.skip(f"the cluster has no Knative Serving/Eventing: {crds.stderr.strip()}")
-    cluster.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}])
+    missing = missing_for(name, namespace)
+    if missing is not None:
+        pytest.skip(missing)
+    cluster.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])
     # The provider key is never in Git: create the Secret func.yaml's {{ env:... }} maps to.
     secret = cluster.kubectl(
         "create",
@@ -61,25 +93,26 @@ def deployed() -> Iterator[str]:
         "generic",
         "payments-env",
         "-n",
-        NAMESPACE,
+        namespace,
         "--from-literal=PAYMENTS_PROVIDER_KEY=e2e-test-key",
         "--dry-run=client",
         "-o",
         "yaml",
     ).stdout
     cluster.kubectl("apply", "-f", "-", stdin=secret)
-    cluster.apply(dev_overlay(registry, os.environ.get("BULUT_E2E_TAG", "e2e")))
-    yield NAMESPACE
+    cluster.apply(overlay(name, registry, os.environ.get("BULUT_E2E_TAG", "e2e")))
+    yield namespace
     if os.environ.get("BULUT_E2E_KEEP") != "1":
-        cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
+        cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 
 
 @pytest.fixture(autouse=True)
 def dump_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        text = cluster.diagnostics(NAMESPACE)
+    namespace = getattr(request.node, "funcargs", {}).get("deployed")
+    if report is not None and report.failed and namespace:
+        text = cluster.diagnostics(str(namespace))
         artifacts = REPO / "tests" / "artifacts" / "e2e"
         artifacts.mkdir(parents=True, exist_ok=True)
         (artifacts / f"{request.node.name}.txt").write_text(text)
