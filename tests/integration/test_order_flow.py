@@ -15,7 +15,13 @@ import httpx
 import pytest
 
 from bulut.local import LocalPlatform
-from tests.support.platform import NAMESPACE, decided_order, sample_app
+from tests.support.platform import (
+    NAMESPACE,
+    assert_paid_through_the_saga,
+    decided_order,
+    place_order,
+    sample_app,
+)
 from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("function-builds")]
@@ -27,30 +33,11 @@ async def platform(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlatfo
         yield local
 
 
-async def _order(client: httpx.AsyncClient, sku: str, card: str = "tok_ok") -> str:
-    response = await client.post(
-        "/orders",
-        headers={"host": f"orders.{NAMESPACE}.localhost"},
-        json={
-            "customer": "ada",
-            "email": "ada@example.com",
-            "card_token": card,
-            "items": [{"sku": sku, "quantity": 1}],
-        },
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 async def test_an_order_is_reserved_paid_and_audited(platform: LocalPlatform) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.data_port}") as client:
-        order_id = await _order(client, "WIDGET-1")
+        order_id = await place_order(client, "WIDGET-1")
         order = await decided_order(client, order_id)
-    assert order["status"] == "paid", order
-    seen = [step["type"] for step in order["history"]]
-    assert seen[0] == "com.example.order.created"
-    assert "com.example.inventory.reserved" in seen
-    assert "com.example.payment.authorized" in seen
+    assert_paid_through_the_saga(order)
 
 
 async def _settled_deliveries(
@@ -82,7 +69,7 @@ async def test_a_paid_order_settles_with_no_retry_and_no_dead_letter(
     data_url = f"http://127.0.0.1:{platform.data_port}"
     control_url = f"http://127.0.0.1:{platform.control_port}"
     async with httpx.AsyncClient(base_url=data_url) as client:
-        order_id = await _order(client, "WIDGET-1")
+        order_id = await place_order(client, "WIDGET-1")
         order = await decided_order(client, order_id)
     assert order["status"] == "paid", order
     event_ids = [step["id"] for step in order["history"]]
@@ -116,7 +103,7 @@ async def test_a_declined_payment_cancels_the_order_and_releases_stock(
     platform: LocalPlatform,
 ) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.data_port}") as client:
-        order_id = await _order(client, "DELUXE-9")
+        order_id = await place_order(client, "DELUXE-9")
         order = await decided_order(client, order_id)
     assert order["status"] in ("cancelled", "declined"), order
     assert "com.example.payment.declined" in [step["type"] for step in order["history"]]

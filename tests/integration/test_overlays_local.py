@@ -20,7 +20,12 @@ import pytest
 import pytest_asyncio
 
 from bulut.local import LocalPlatform
-from tests.support.platform import decided_order, sample_app
+from tests.support.platform import (
+    assert_paid_through_the_saga,
+    decided_order,
+    place_order,
+    sample_app,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -41,33 +46,14 @@ async def platform(
         yield local
 
 
-async def _order(client: httpx.AsyncClient, namespace: str, sku: str) -> str:
-    response = await client.post(
-        "/orders",
-        headers={"host": f"orders.{namespace}.localhost"},
-        json={
-            "customer": "ada",
-            "email": "ada@example.com",
-            "card_token": "tok_ok",
-            "items": [{"sku": sku, "quantity": 1}],
-        },
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 @pytest.mark.parametrize("namespace", ["shop-staging", "shop-prod"])
 async def test_an_order_is_reserved_paid_and_audited_in_each_namespace(
     platform: LocalPlatform, namespace: str
 ) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.data_port}") as client:
-        order_id = await _order(client, namespace, "WIDGET-1")
+        order_id = await place_order(client, "WIDGET-1", namespace=namespace)
         order = await decided_order(client, order_id, namespace)
-    assert order["status"] == "paid", order
-    seen = [step["type"] for step in order["history"]]
-    assert seen[0] == "com.example.order.created"
-    assert "com.example.inventory.reserved" in seen
-    assert "com.example.payment.authorized" in seen
+    assert_paid_through_the_saga(order)
 
 
 async def test_each_namespace_keeps_its_orders_in_its_own_postgresql_database(
@@ -75,8 +61,8 @@ async def test_each_namespace_keeps_its_orders_in_its_own_postgresql_database(
 ) -> None:
     """The order of each namespace is a row of that namespace's database only."""
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.data_port}") as client:
-        staging = await _order(client, "shop-staging", "WIDGET-1")
-        prod = await _order(client, "shop-prod", "WIDGET-1")
+        staging = await place_order(client, "WIDGET-1", namespace="shop-staging")
+        prod = await place_order(client, "WIDGET-1", namespace="shop-prod")
     databases = platform.databases
     assert databases is not None
     rows: dict[str, set[str]] = {}

@@ -107,3 +107,30 @@ async def decided_order(
         return order if order.get("status") not in (None, "pending", "reserved") else None
 
     return await eventually(decided, f"order {order_id} to be decided", timeout=60, interval=0.2)
+
+
+async def place_order(
+    client: httpx.AsyncClient, sku: str, card: str = "tok_ok", namespace: str = NAMESPACE
+) -> str:
+    """POST an order for one ``sku`` to the sample app's orders in ``namespace``; its id."""
+    response = await client.post(
+        "/orders",
+        headers={"host": f"orders.{namespace}.localhost"},
+        json={
+            "customer": "ada",
+            "email": "ada@example.com",
+            "card_token": card,
+            "items": [{"sku": sku, "quantity": 1}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def assert_paid_through_the_saga(order: dict[str, Any]) -> None:
+    """The order was created, reserved and paid, in that order of events."""
+    assert order["status"] == "paid", order
+    seen = [step["type"] for step in order["history"]]
+    assert seen[0] == "com.example.order.created"
+    assert "com.example.inventory.reserved" in seen
+    assert "com.example.payment.authorized" in seen
