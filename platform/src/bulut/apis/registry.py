@@ -75,6 +75,7 @@ SERVED: tuple[Served, ...] = (
     Served("knative/eventing-sinkbinding-crd.yaml", "v1"),
     Served("knative/eventing-apiserversource-crd.yaml", "v1"),
     Served("knative/eventing-containersource-crd.yaml", "v1"),
+    Served("knative/eventing-jobsink-crd.yaml", "v1alpha1"),
     Served("core/configmaps.yaml", "v1", builtin=True),
     Served("core/namespaces.yaml", "v1", builtin=True),
     Served("core/serviceaccounts.yaml", "v1", reconciled=False, builtin=True),

@@ -26,6 +26,9 @@ def _random_uid() -> str:
     return str(uuid4())
 
 
+JOBSINK_HOST = "job-sink.knative-eventing"
+
+
 @dataclass(frozen=True)
 class Addressing:
     """Where resources are reachable, plus the clock and uid source reconcilers use."""
@@ -77,6 +80,11 @@ class Addressing:
         """A DomainMapping's URL: ``http://<domain>[:port]`` (the data plane's port, where
         a request with that Host arrives locally); ``https://<domain>`` with TLS."""
         return f"https://{domain}" if https else f"http://{domain}{self._port}"
+
+    def jobsink_url(self, name: str, namespace: str) -> str:
+        """``http://job-sink.knative-eventing.<domain>[:port]/<ns>/<name>``: Knative's one
+        job-sink Service, by Host on the data plane, then the path form."""
+        return f"http://{JOBSINK_HOST}.{self.domain}{self._port}/{namespace}/{name}"
 
     def broker_url(self, name: str, namespace: str) -> str:
         """``http://<host>:<port>/<ns>/<broker>`` (the broker ingress path form)."""

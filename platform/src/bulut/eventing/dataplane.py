@@ -32,7 +32,9 @@ from .admin import build_admin_app, describe_event
 from .capacity import DEFAULT_CAPACITY, Capacity
 from .delivery import Deliverer, Observer
 from .dispatcher import Dispatcher
+from .hosts import HostRoutes
 from .ingress import DEFAULT_MAX_EVENT_BYTES, Ingress
+from .jobsink import HOST as JOBSINK_HOST, JobSinks
 from .log import EventLog
 from .records import Outcome, Retention
 from .resources import key_of, parse_broker, parse_trigger
@@ -55,6 +57,7 @@ KINDS = frozenset(
         "ApiServerSource",
         "ContainerSource",
         "Namespace",
+        "JobSink",
     }
 )
 
@@ -108,7 +111,12 @@ class Eventing:
             functions_dir=settings.functions_dir,
             logs_dir=state_dir / "logs" / "containersources",
         )
-        self.ingress_app = self.ingress
+        self.jobsinks = JobSinks(
+            feed, functions_dir=settings.functions_dir, state_dir=state_dir / "jobsink"
+        )
+        # The data plane's fallback: the job-sink host, else the broker ingress.
+        self.ingress_app = HostRoutes(self.ingress)
+        self.ingress_app.add(f"{JOBSINK_HOST}.{settings.domain}", self.jobsinks)
         self.admin_app = build_admin_app(self)
         self._opened = False
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -140,6 +148,7 @@ class Eventing:
         await self.pings.aclose()
         await self.apiservers.aclose()
         await self.containers.aclose()
+        await self.jobsinks.aclose()
         await self.dispatcher.aclose()
         for task in list(self._tasks):
             task.cancel()
@@ -193,6 +202,11 @@ class Eventing:
                 self.containers.remove(key)
             else:
                 self.containers.apply(parse_containersource(obj))
+        elif kind == "JobSink":
+            if deleted:
+                self.jobsinks.remove(key)
+            else:
+                self.jobsinks.apply(obj)
         elif kind == "Namespace":
             self.apiservers.set_namespace(obj, deleted=deleted)
 

@@ -1,10 +1,11 @@
 """Every served kind's defaults, validation and update rules: one row per kind.
 
 The rules are pure functions grouped by API group (:mod:`.serving`, :mod:`.eventing`,
-:mod:`.sources`, :mod:`.networking`, :mod:`.core`; shared pieces in :mod:`.meta`, :mod:`.duck` and
-:mod:`.paths`). Each group module has ``default_<kind>(resource) -> resource`` (filling in
-place the copy it is given), ``validate_<kind>(resource, ...)`` raising
-:class:`~bulut.errors.InvalidResourceError` naming the JSON path, and
+:mod:`.sources`, :mod:`.sinks`, :mod:`.networking`, :mod:`.core`; shared pieces in
+:mod:`.meta`, :mod:`.duck` and :mod:`.paths`). Each group module has
+``default_<kind>(resource) -> resource`` (filling in place the copy it is given),
+``validate_<kind>(resource, ...)`` raising :class:`~bulut.errors.InvalidResourceError`
+naming the JSON path, and
 ``check_<kind>_update(existing, desired)`` where the kind has immutable fields.
 
 :data:`RULES` maps ``(group, kind)`` to a :class:`KindRules` row; the control plane's
@@ -23,7 +24,7 @@ from bulut.apis.patches import clone
 from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.knative import ServingConfig
 
-from . import cluster, core, eventing, networking, serving, sources
+from . import cluster, core, eventing, networking, serving, sinks, sources
 
 Resource = dict[str, Any]
 
@@ -80,6 +81,7 @@ SOURCES = "sources.knative.dev"
 CORE = ""
 NETWORKING = "networking.k8s.io"
 KNATIVE_NETWORKING = "networking.internal.knative.dev"
+SINKS = "sinks.knative.dev"
 
 RULES: Mapping[tuple[str, str], KindRules] = {
     (SERVING, "Service"): KindRules(
@@ -122,6 +124,7 @@ RULES: Mapping[tuple[str, str], KindRules] = {
     (SOURCES, "ContainerSource"): KindRules(
         _ignoring_context(sources.validate_containersource), sources.default_containersource
     ),
+    (SINKS, "JobSink"): KindRules(_ignoring_context(sinks.validate_jobsink), sinks.default_jobsink),
     (CORE, "ConfigMap"): KindRules(_ignoring_context(core.validate_configmap)),
     (CORE, "Namespace"): KindRules(
         _ignoring_context(core.validate_namespace), core.default_namespace

@@ -7,7 +7,7 @@ the whole namespace in dependency order, and the caller stores only what changed
 from __future__ import annotations
 
 from ..addresses import Addressing
-from . import configuration, domains, eventing, revision, route, service, sources
+from . import configuration, domains, eventing, revision, route, service, sinks, sources
 from .ownership import Objects, collect_garbage, of_kind
 
 __all__ = ["Objects", "reconcile_namespace"]
@@ -73,3 +73,6 @@ def _reconcile_eventing(result: Objects, addressing: Addressing) -> None:
         result[("ContainerSource", name)] = sources.reconcile_containersource(
             container, result, addressing
         )
+    for sink in of_kind(result, "JobSink"):
+        name = sink["metadata"]["name"]
+        result[("JobSink", name)] = sinks.reconcile_jobsink(sink, result, addressing)

@@ -1,0 +1,150 @@
+"""JobSink on the whole local platform: one run of the job per event, with the event
+mounted; a failing job is retried up to its backoffLimit, then Failed."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bulut.local import LocalPlatform
+from tests.support.platform import condition, local_settings, running_platform
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+JOB = textwrap.dedent(
+    """
+    import os, pathlib, sys
+
+    event = pathlib.Path(os.environ["K_EVENT_PATH"], "event").read_text()
+    out = pathlib.Path(os.environ["OUT"])
+    out.mkdir(parents=True, exist_ok=True)
+    runs = len(list(out.iterdir()))
+    (out / f"run-{runs}.json").write_text(event)
+    sys.exit(int(os.environ.get("EXIT", "0")))
+    """
+)
+
+
+@pytest.fixture
+def functions_dir(tmp_path: Path) -> Path:
+    program = tmp_path / "functions" / "mailer"
+    program.mkdir(parents=True)
+    (program / "__main__.py").write_text(JOB)
+    return tmp_path / "functions"
+
+
+@pytest.fixture
+async def platform(tmp_path: Path, functions_dir: Path) -> AsyncIterator[LocalPlatform]:
+    settings = local_settings(tmp_path, functions_dir=functions_dir)
+    async with running_platform(settings, check_images=False) as local:
+        local.eventing.jobsinks.backoff = 0.05  # the Job controller's back-off, shrunk
+        yield local
+
+
+def jobsink(name: str, out: Path, *, exit_code: int = 0, backoff_limit: int = 6) -> dict[str, Any]:
+    env = [{"name": "OUT", "value": str(out)}, {"name": "EXIT", "value": str(exit_code)}]
+    container = {"name": "mailer", "image": "ghcr.io/acme/mailer:1", "env": env}
+    return {
+        "apiVersion": "sinks.knative.dev/v1alpha1",
+        "kind": "JobSink",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "job": {
+                "spec": {
+                    "backoffLimit": backoff_limit,
+                    "template": {"spec": {"restartPolicy": "Never", "containers": [container]}},
+                }
+            }
+        },
+    }
+
+
+def event(event_id: str) -> dict[str, str]:
+    return {
+        "ce-specversion": "1.0",
+        "ce-id": event_id,
+        "ce-source": "/orders",
+        "ce-type": "order.placed",
+        "content-type": "application/json",
+    }
+
+
+async def address(platform: LocalPlatform, name: str) -> str:
+    async def ready() -> str | None:
+        found = await platform.control.get("JobSink", "default", name)
+        ok = condition(found, "Ready").get("status") == "True"
+        return str(found["status"]["address"]["url"]) if ok else None
+
+    return await eventually(ready, f"JobSink {name} Ready with an address")
+
+
+async def runs(platform: LocalPlatform, name: str, state: str) -> list[dict[str, Any]] | None:
+    found = await platform.control.get("JobSink", "default", name)
+    jobs = found.get("status", {}).get("jobs") or []
+    return jobs if jobs and all(j["status"] == state for j in jobs) else None
+
+
+async def test_each_event_runs_the_job_once_with_the_event_mounted(
+    platform: LocalPlatform, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    await platform.control.apply([jobsink("mail", out)])
+    url = await address(platform, "mail")
+    assert url == f"http://job-sink.knative-eventing.localhost:{platform.data_port}/default/mail"
+    data = f"http://127.0.0.1:{platform.data_port}"
+    host = {"host": f"job-sink.knative-eventing.localhost:{platform.data_port}"}
+    async with httpx.AsyncClient() as http:
+        first = await http.post(
+            f"{data}/default/mail", headers={**event("o-1"), **host}, content=b'{"order": 1}'
+        )
+        again = await http.post(
+            f"{data}/default/mail", headers={**event("o-1"), **host}, content=b'{"order": 1}'
+        )
+        second = await http.post(
+            f"{data}/default/mail", headers={**event("o-2"), **host}, content=b'{"order": 2}'
+        )
+        jobs = await eventually(lambda: runs(platform, "mail", "Complete"), "two Complete runs")
+        polled = await http.get(f"{data}{first.headers['location']}", headers=host)
+        unknown = await http.post(
+            f"{data}/default/nope", headers={**event("x"), **host}, content=b"{}"
+        )
+
+    assert (first.status_code, again.status_code, second.status_code) == (202, 202, 202)
+    assert (
+        first.headers["location"]
+        == again.headers["location"]
+        == ("/namespaces/default/name/mail/sources/%2Forders/ids/o-1")
+    )
+    assert (polled.status_code, polled.headers["reason"]) == (200, "Complete")
+    assert unknown.status_code == 400
+    assert len(jobs) == 2 and {j["id"] for j in jobs} == {"o-1", "o-2"}
+    mounted = sorted(json.loads(p.read_text())["id"] for p in out.iterdir())
+    assert mounted == ["o-1", "o-2"]  # one run per event: the re-sent o-1 did not run again
+    first_event = json.loads((out / "run-0.json").read_text())
+    assert first_event["type"] == "order.placed" and first_event["source"] == "/orders"
+
+
+async def test_a_failing_job_is_retried_up_to_its_backoff_limit_then_failed(
+    platform: LocalPlatform, tmp_path: Path
+) -> None:
+    out = tmp_path / "failing"
+    await platform.control.apply([jobsink("flaky", out, exit_code=1, backoff_limit=2)])
+    await address(platform, "flaky")
+    data = f"http://127.0.0.1:{platform.data_port}"
+    host = {"host": "job-sink.knative-eventing.localhost"}
+    async with httpx.AsyncClient() as http:
+        accepted = await http.post(
+            f"{data}/default/flaky", headers={**event("f-1"), **host}, content=b"{}"
+        )
+        jobs = await eventually(lambda: runs(platform, "flaky", "Failed"), "a Failed run")
+        polled = await http.get(f"{data}{accepted.headers['location']}", headers=host)
+    assert jobs[0]["failed"] == 3 and jobs[0]["reason"] == "BackoffLimitExceeded"
+    assert len(list(out.iterdir())) == 3  # the first try and backoffLimit (2) retries
+    assert (polled.status_code, polled.headers["reason"]) == (400, "Failed")
