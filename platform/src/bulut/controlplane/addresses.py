@@ -86,6 +86,11 @@ class Addressing:
         job-sink Service, by Host on the data plane, then the path form."""
         return f"http://{JOBSINK_HOST}.{self.domain}{self._port}/{namespace}/{name}"
 
+    def channel_url(self, host_label: str, namespace: str) -> str:
+        """``http://<name>-kn-channel.<ns>.<domain>[:port]`` (an InMemoryChannel's address;
+        ``host_label`` is ``<name>-kn-channel``, shortened as kmeta.ChildName does)."""
+        return self.service_url(host_label, namespace)
+
     def broker_url(self, name: str, namespace: str) -> str:
         """``http://<host>:<port>/<ns>/<broker>`` (the broker ingress path form)."""
         return f"http://{self.host}{self._port}/{namespace}/{name}"

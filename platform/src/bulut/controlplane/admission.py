@@ -16,6 +16,7 @@ from typing import Any
 
 from bulut.apis.rules import Context, rules_for, with_defaults
 from bulut.apis.rules.cluster import CONDITION_TYPE, not_reconciled
+from bulut.apis.rules.messaging import ChannelDefaults
 from bulut.errors import (
     ConflictError,
     FunctionProjectError,
@@ -117,6 +118,7 @@ def admit(
     default_namespace: str = "default",
     autoscaler: AutoscalerConfig | None = None,
     serving: ServingConfig | None = None,
+    channels: ChannelDefaults | None = None,
 ) -> Admitted:
     """Validate, default and merge one document with what is stored.
 
@@ -124,6 +126,8 @@ def admit(
     ``allow-zero-initial-scale`` are checked as Knative's webhook checks them. ``serving`` is
     the stored ``config-features`` and ``config-defaults`` (Knative's defaults without):
     the pod spec fields their gates allow, and the timeout and concurrency limits.
+    ``channels`` is the stored ``default-ch-webhook`` (the channel template Channel,
+    Sequence and Parallel get when they name none).
     """
     ignored = classify(document, default_namespace)
     if ignored is not None:
@@ -146,7 +150,12 @@ def admit(
             incoming["metadata"].pop("namespace", None)
         incoming["metadata"].pop("managedFields", None)
     rules = rules_for(info.group, info.kind, cluster_only=info.cluster_only)
-    rules.validate(incoming, Context(autoscaler, serving or ServingConfig(), info.schema))
+    context = Context(
+        autoscaler, serving or ServingConfig(), info.schema, channels or ChannelDefaults()
+    )
+    if rules.configured_default is not None and _defaultable(incoming):
+        incoming = rules.configured_default(incoming, context)
+    rules.validate(incoming, context)
     if check_image is not None:
         _check_images(incoming, check_image)
     desired = with_defaults(incoming)
@@ -174,6 +183,11 @@ def _mark_not_reconciled(resource: Resource, now: str) -> None:
         conditions.append(not_reconciled(str(resource.get("kind")), now))
     status["conditions"] = conditions
     status["observedGeneration"] = resource["metadata"].get("generation", 1)
+
+
+def _defaultable(resource: Mapping[str, Any]) -> bool:
+    """Whether metadata and spec are objects (validation names whichever is not)."""
+    return isinstance(resource.get("metadata"), dict) and isinstance(resource.get("spec", {}), dict)
 
 
 def catalog_check(functions_dir: Path) -> ImageCheck:

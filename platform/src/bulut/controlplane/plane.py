@@ -14,10 +14,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import yaml
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from bulut.apis.registry import ApiResource
+from bulut.apis.rules.messaging import DEFAULT_CH_CONFIGMAP, DEFAULT_CH_KEY, ChannelDefaults
 from bulut.apis.rules.serving import serving_config as serving_config_from
 from bulut.apis.status import ApiError
 from bulut.errors import ConfigError, ConflictError, InvalidInputError, NotFoundError
@@ -48,6 +50,16 @@ Mode = Literal["apply", "create", "replace"]
 _AUTOSCALER = ("ConfigMap", "knative-serving", "config-autoscaler")
 _FEATURES = ("ConfigMap", "knative-serving", "config-features")
 _DEFAULTS = ("ConfigMap", "knative-serving", "config-defaults")
+_DEFAULT_CH = ("ConfigMap", *DEFAULT_CH_CONFIGMAP)
+
+
+def _channel_defaults(configmap: Resource | None) -> ChannelDefaults:
+    """The stored ``default-ch-webhook`` (InMemoryChannel when absent or unreadable)."""
+    text = ((configmap or {}).get("data") or {}).get(DEFAULT_CH_KEY)
+    try:
+        return ChannelDefaults.from_config(yaml.safe_load(str(text)) if text else None)
+    except yaml.YAMLError:
+        return ChannelDefaults()
 
 
 def _autoscaler_config(configmap: Resource | None) -> AutoscalerConfig:
@@ -314,6 +326,7 @@ class ControlPlane:
                 staged.get(_FEATURES) or tx.get(*_FEATURES),
                 staged.get(_DEFAULTS) or tx.get(*_DEFAULTS),
             ),
+            channels=_channel_defaults(staged.get(_DEFAULT_CH) or tx.get(*_DEFAULT_CH)),
         )
 
     def _delete_sync(self, kind: str, namespace: str, name: str) -> Events:

@@ -1,10 +1,10 @@
-"""The eventing data plane: ingress, durable log, dispatcher, sources, admin API.
+"""The eventing data plane: ingress, durable log, dispatcher, channels, sources, admin API.
 
 ``Eventing`` consumes a ``ResourceFeed`` (Broker, Trigger, PingSource, ApiServerSource,
-Service, Namespace) and
-keeps the pieces in step with it. ``ingress_app`` answers the data plane's
-``/<ns>/<broker>``: a native ``bulut.httpd`` handler (the gateway's fallback), also
-callable as ASGI; ``admin_app`` is the ASGI app the control plane mounts at ``/eventing``.
+ContainerSource, InMemoryChannel, Service, Namespace, ConfigMap) and keeps the pieces in
+step with it. ``ingress_app`` (:mod:`.front`) answers the data plane's ``/<ns>/<broker>``
+and channel hosts: a native ``bulut.httpd`` handler (the gateway's fallback);
+``admin_app`` is the ASGI app the control plane mounts at ``/eventing``.
 ``observe`` (a constructor parameter) sees every event, attempt and delivery record;
 ``issuer`` (auth on) gives every sender a token for its target's audience.
 """
@@ -30,8 +30,11 @@ from bulut.settings import Settings
 from . import queries
 from .admin import build_admin_app, describe_event
 from .capacity import DEFAULT_CAPACITY, Capacity
+from .channel import ChannelDef, ChannelDispatcher, parse_channel
 from .delivery import Deliverer, Observer
 from .dispatcher import Dispatcher
+from .eventtypes import FEATURES, Create, EventTypeCatalog
+from .front import EventingFront
 from .hosts import HostRoutes
 from .ingress import DEFAULT_MAX_EVENT_BYTES, Ingress
 from .jobsink import HOST as JOBSINK_HOST, JobSinks
@@ -58,6 +61,8 @@ KINDS = frozenset(
         "ContainerSource",
         "Namespace",
         "JobSink",
+        "InMemoryChannel",
+        "ConfigMap",
     }
 )
 
@@ -79,7 +84,9 @@ class Eventing:
         metrics: PlatformMetrics | None = None,
         observe: Observer | None = None,
         issuer: PlatformIssuer | None = None,
+        create: Create | None = None,
     ) -> None:
+        """``create`` stores a new object (EventTypes auto-created when the feature is on)."""
         self.settings = settings
         self._observer = observe
         self.feed = feed
@@ -104,6 +111,11 @@ class Eventing:
             observe=self._observe,
             tracer=tracer,
         )
+        self.eventtypes = EventTypeCatalog(create)
+        self.channels = ChannelDispatcher(
+            self.deliverer, self.resolve, observe=self._observe, on_event=self._channel_event
+        )
+        self.front = EventingFront(self.ingress, self.channels)
         self.pings = PingRunner(self.send_to_sink)
         self.apiservers = ApiServerSources(feed, self.send_to_sink, api_server=settings.control_url)
         self.containers = ContainerSources(
@@ -114,8 +126,8 @@ class Eventing:
         self.jobsinks = JobSinks(
             feed, functions_dir=settings.functions_dir, state_dir=state_dir / "jobsink"
         )
-        # The data plane's fallback: the job-sink host, else the broker ingress.
-        self.ingress_app = HostRoutes(self.ingress)
+        # The data plane's fallback: the job-sink host, else channels and the broker ingress.
+        self.ingress_app = HostRoutes(self.front)
         self.ingress_app.add(f"{JOBSINK_HOST}.{settings.domain}", self.jobsinks)
         self.admin_app = build_admin_app(self)
         self._opened = False
@@ -149,6 +161,8 @@ class Eventing:
         await self.apiservers.aclose()
         await self.containers.aclose()
         await self.jobsinks.aclose()
+        await self.channels.aclose()
+        await self.eventtypes.aclose()
         await self.dispatcher.aclose()
         for task in list(self._tasks):
             task.cancel()
@@ -171,6 +185,8 @@ class Eventing:
         kind = obj.get("kind")
         key = key_of(obj)
         deleted = change == "DELETED"
+        if kind in ("Broker", "InMemoryChannel"):
+            self.eventtypes.remember(obj, deleted)
         if kind == "Broker":
             if deleted:
                 self.dispatcher.remove_broker(key)
@@ -187,6 +203,11 @@ class Eventing:
                 self.pings.remove(key)
             else:
                 self.pings.apply(parse_ping_source(obj))
+        elif kind == "InMemoryChannel":
+            if deleted:
+                self.channels.remove_channel(key)
+            else:
+                self.channels.set_channel(parse_channel(obj))
         elif kind == "Service":
             if deleted:
                 self.capacity.remove_service(key)
@@ -209,6 +230,8 @@ class Eventing:
                 self.jobsinks.apply(obj)
         elif kind == "Namespace":
             self.apiservers.set_namespace(obj, deleted=deleted)
+        elif kind == "ConfigMap" and key == FEATURES:
+            self.eventtypes.apply_features(obj, deleted)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
@@ -238,9 +261,18 @@ class Eventing:
         attempt = await self.deliverer.send(target, raw, body, None, sender=sender)
         return attempt.status
 
+    def _channel_event(self, channel: ChannelDef, event: CloudEvent, _: object) -> None:
+        """An event arrived at a channel: catalogue it unless a Broker owns the channel."""
+        if self.eventtypes.enabled and channel.owner_kind != "Broker":
+            self.eventtypes.received(
+                "InMemoryChannel", channel.namespace, channel.name, event.attributes
+            )
+
     # -- observation
     def _observe(self, record: Record) -> None:
         """Every event, attempt and delivery record: the live tail, then ``observe``."""
+        if self.eventtypes.enabled and record.get("kind") == "event" and "channel" not in record:
+            self.eventtypes.received("Broker", record["namespace"], record["broker"], record)
         if self.tail.watched:
             self.tail.publish(record)
         if self._observer is not None:

@@ -14,6 +14,11 @@ Subscription or source it is sent for). With an ``issuer`` (auth on: Knative's
 ``Authorization: Bearer`` with the sender's token for that audience; dead letters go with the
 same sender's token for the dead-letter sink. Every sender (channels, sources, sinks) goes
 through :meth:`Deliverer.send` or :meth:`Deliverer.deliver`, so none can forget it.
+
+A channel's subscriber (:mod:`.channel`) is delivered to by the same machinery with a
+:class:`ChannelReply`: its 2xx answers without a CloudEvent are successes, and its reply
+goes to the subscription's reply destination (dropped without one) with the same retries;
+a reply that cannot be delivered dead-letters the *original* event, naming the reply URL.
 """
 
 from __future__ import annotations
@@ -22,13 +27,13 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bulut.edge.identity import Identity
 from bulut.edge.issuer import PlatformIssuer
-from bulut.events import CloudEvent, encode_header_value
+from bulut.events import CloudEvent, encode_binary, encode_header_value
 from bulut.httpd import Client, Header, OriginError, OriginTimeout
 from bulut.observability.metrics import PlatformMetrics
 from bulut.observability.tracer import Tracer
@@ -55,6 +60,25 @@ Observer = Callable[[dict[str, Any]], None]
 Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_TIMEOUT = 300.0
+_REPLY_HEADERS_KEPT = ("x-request-id", "retry-after")
+_REPLY_PREFIXES_KEPT = ("knative-", "x-b3-")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelReply:
+    """Where a channel subscriber's reply goes (``None``: the reply is dropped)."""
+
+    target: Target | None
+
+
+def passthrough_headers(headers: Mapping[str, str]) -> list[Header]:
+    """The headers a channel keeps from a sender or a reply: ``x-request-id``,
+    ``retry-after`` and names starting ``knative-`` or ``x-b3-`` (lower-case names)."""
+    return [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in headers.items()
+        if name in _REPLY_HEADERS_KEPT or name.startswith(_REPLY_PREFIXES_KEPT)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,28 +185,52 @@ class Deliverer:
         observe: Observer | None = None,
         *,
         sender: Identity,
+        channel: ChannelReply | None = None,
     ) -> Outcome:
         """Deliver as ``sender`` with retries; dead-letter on failure; forward a reply.
-        Never raises."""
+        Never raises.
+
+        ``channel`` set: the delivery is a channel subscriber's (``event.broker`` is then
+        the channel's name, ``trigger_key`` the subscription's ``<ns>/<name>``).
+        """
         parent = event.trace or from_event(event.attributes)
         if not self.tracer.enabled:  # no span to record: only the hop's context
             context = child_of(parent)
             return await self._deliver(
-                event, trigger_key, target, spec, dead_letter, observe, context, sender
+                event,
+                trigger_key,
+                target,
+                spec,
+                dead_letter,
+                observe,
+                context,
+                sender,
+                channel,
             )
+        hop = "channel" if channel is not None else "broker"
         span = self.tracer.start_span(
-            f"trigger.delivery {trigger_key}",
+            f"{'subscription' if channel is not None else 'trigger'}.delivery {trigger_key}",
             parent,
             {
                 "k8s.namespace.name": event.namespace,
-                "kn.broker.name": event.broker,
-                "kn.trigger.name": trigger_key.partition("/")[2],
+                f"kn.{hop}.name": event.broker,
+                f"kn.{'subscription' if channel is not None else 'trigger'}.name": (
+                    trigger_key.partition("/")[2]
+                ),
                 **span_attributes_from_event(event.attributes),
             },
             kind="client",
         )
         outcome = await self._deliver(
-            event, trigger_key, target, spec, dead_letter, observe, span.context, sender
+            event,
+            trigger_key,
+            target,
+            spec,
+            dead_letter,
+            observe,
+            span.context,
+            sender,
+            channel,
         )
         span.set_attribute("delivery.outcome", outcome.outcome)
         span.set_attribute("delivery.attempts", outcome.attempts)
@@ -200,6 +248,7 @@ class Deliverer:
         observe: Observer | None,
         context: TraceContext,
         sender: Identity,
+        channel: ChannelReply | None = None,
     ) -> Outcome:
         # the logged headers are the event's own (ce-*, content-type), never a hop's
         headers = [*event.headers, *to_headers(context)]
@@ -211,9 +260,36 @@ class Deliverer:
         headers.append((b"kn-namespace", event.namespace.encode()))
         history: list[dict[str, Any]] = []
         answer, last = await self._attempts(
-            target, headers, body, spec, history, observe, event, trigger_key, sender
+            target,
+            headers,
+            body,
+            spec,
+            history,
+            observe,
+            event,
+            trigger_key,
+            sender,
+            channel is not None,
         )
-        if answer.verdict is Verdict.replied and answer.reply is not None:
+        if channel is not None and answer.verdict is Verdict.replied and answer.reply is not None:
+            if channel.target is None:  # no reply destination: the reply is dropped
+                return self._outcome(event, trigger_key, "delivered", target, answer.code, history)
+            reply = answer.reply
+            if from_event(reply.attributes) is None:  # the saga stays one trace
+                reply = reply.with_attributes(**event_extension(context))
+            fields, reply_body = encode_binary(reply)
+            reply_headers = [(k.lower().encode(), v.encode("latin-1")) for k, v in fields.items()]
+            reply_headers += passthrough_headers(last.headers)
+            reply_headers.append((b"kn-namespace", event.namespace.encode()))
+            code = answer.code
+            answer, last = await self._attempts(
+                channel.target, reply_headers, reply_body, spec, history, observe, event,
+                trigger_key, sender, True,
+            )  # fmt: skip
+            if answer.verdict is not Verdict.failed:
+                return self._outcome(event, trigger_key, "replied", target, code, history)
+            target = channel.target  # knativeerrordest names the reply's destination
+        elif answer.verdict is Verdict.replied and answer.reply is not None:
             reply = answer.reply.with_attributes(**{TTL_ATTRIBUTE: event.ttl})
             if from_event(reply.attributes) is None:  # the saga stays one trace
                 reply = reply.with_attributes(**event_extension(context))
@@ -248,6 +324,7 @@ class Deliverer:
             event,
             trigger_key,
             sender,
+            channel is not None,
         )
         history.extend({**h, "deadLetter": True} for h in dls_history)
         if dls_answer.verdict in (Verdict.delivered, Verdict.replied):
@@ -275,6 +352,7 @@ class Deliverer:
         event: StoredEvent,
         trigger_key: str,
         sender: Identity,
+        any_body: bool = False,
     ) -> tuple[Answer, Attempt]:
         answer = Answer(Verdict.failed, NO_RESPONSE)
         attempt = Attempt(NO_RESPONSE, {}, b"", None)
@@ -292,7 +370,7 @@ class Deliverer:
             if attempt.status == NO_RESPONSE:
                 answer = Answer(Verdict.retry, NO_RESPONSE, message=attempt.error)
             else:
-                answer = classify(attempt.status, attempt.headers, attempt.body)
+                answer = classify(attempt.status, attempt.headers, attempt.body, any_body=any_body)
             record: dict[str, Any] = {
                 "attempt": index + 1,
                 "at": time.time(),

@@ -450,6 +450,8 @@ class Ingress:
 def _event_record(event: StoredEvent) -> dict[str, Any]:
     return {
         "kind": "event",
+        "dataschema": event.attributes.get("dataschema"),
+        "specversion": event.attributes.get("specversion"),
         "seq": event.seq,
         "id": event.id,
         "source": event.source,

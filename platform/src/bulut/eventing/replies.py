@@ -5,6 +5,9 @@ body is a CloudEvent (binary ``ce-*`` headers or a structured content type) is a
 success *and* a reply, which goes back into the broker; a 2xx with any other
 non-empty body, or a CloudEvent that does not parse, becomes **502** and is retried
 like any failure. Non-2xx answers are failures, retried when Knative retries them.
+
+A channel's fan-out is more lenient (``any_body``): a 2xx whose answer is not a
+CloudEvent is a success and its body is discarded.
 """
 
 from __future__ import annotations
@@ -47,14 +50,21 @@ def _looks_like_cloudevent(headers: Mapping[str, str]) -> bool:
     return content_type.startswith("application/cloudevents")
 
 
-def classify(status: int, headers: Mapping[str, str], body: bytes) -> Answer:
-    """Classify an HTTP answer; ``headers`` have lower-case names; 0 = no response."""
+def classify(
+    status: int, headers: Mapping[str, str], body: bytes, *, any_body: bool = False
+) -> Answer:
+    """Classify an HTTP answer; ``headers`` have lower-case names; 0 = no response.
+
+    ``any_body``: a 2xx that is not a CloudEvent is delivered (a channel's rule).
+    """
     if not 200 <= status < 300:
         verdict = Verdict.retry if is_retryable(status) else Verdict.failed
         return Answer(verdict, status, message=f"subscriber answered {status}")
     if not body and "ce-specversion" not in headers:
         return Answer(Verdict.delivered, status)
     if not _looks_like_cloudevent(headers):
+        if any_body:
+            return Answer(Verdict.delivered, status)
         return Answer(
             Verdict.retry,
             NOT_A_CLOUDEVENT,

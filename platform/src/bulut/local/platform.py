@@ -147,6 +147,7 @@ class LocalPlatform:
             metrics=metrics,
             observe=metrics.observe_eventing,
             issuer=issuer,
+            create=self.control.create,
         )
         self.databases = LocalPostgres(self.layout.root / "postgres")
         self.pods = PodSpecHooks(

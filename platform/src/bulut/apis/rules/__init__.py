@@ -24,7 +24,19 @@ from bulut.apis.patches import clone
 from bulut.manifests.autoscaling import AutoscalerConfig
 from bulut.manifests.knative import ServingConfig
 
-from . import cluster, core, eventing, networking, serving, sinks, sources
+from . import (
+    cluster,
+    core,
+    eventing,
+    eventtypes,
+    flows,
+    messaging,
+    networking,
+    serving,
+    sinks,
+    sources,
+)
+from .messaging import ChannelDefaults
 
 Resource = dict[str, Any]
 
@@ -32,18 +44,21 @@ Resource = dict[str, Any]
 @dataclass(frozen=True)
 class Context:
     """The platform configuration some rules read: ``config-autoscaler`` (None when not
-    stored: its two config-dependent rules are then skipped) and the ServingConfig of the
-    stored ``config-features`` and ``config-defaults``."""
+    stored: its two config-dependent rules are then skipped), the ServingConfig of the
+    stored ``config-features`` and ``config-defaults``, and the channel templates of
+    ``knative-eventing/default-ch-webhook``."""
 
     autoscaler: AutoscalerConfig | None = None
     serving: ServingConfig = field(default_factory=ServingConfig)
     schema: Mapping[str, Any] | None = None
     """The kind's ``openAPIV3Schema`` (from the registry), for the rules that check it."""
+    channels: ChannelDefaults = field(default_factory=ChannelDefaults)
 
 
 Defaulter = Callable[[Resource], Resource]
 Validator = Callable[[Mapping[str, Any], Context], None]
 UpdateCheck = Callable[[Mapping[str, Any], Mapping[str, Any]], None]
+ConfiguredDefaulter = Callable[[Resource, Context], Resource]
 
 
 def _unchanged(resource: Resource) -> Resource:
@@ -69,6 +84,9 @@ class KindRules:
     validate: Validator
     default: Defaulter = _unchanged
     check_update: UpdateCheck = _no_update_rules
+    # defaults that read the platform's configuration, applied before validation (as
+    # Knative's webhook defaults, then validates): a channelTemplate from default-ch-webhook
+    configured_default: ConfiguredDefaulter | None = None
 
 
 OBJECT_META_ONLY = KindRules(_ignoring_context(core.validate_object_meta))
@@ -82,6 +100,8 @@ CORE = ""
 NETWORKING = "networking.k8s.io"
 KNATIVE_NETWORKING = "networking.internal.knative.dev"
 SINKS = "sinks.knative.dev"
+MESSAGING = "messaging.knative.dev"
+FLOWS = "flows.knative.dev"
 
 RULES: Mapping[tuple[str, str], KindRules] = {
     (SERVING, "Service"): KindRules(
@@ -125,6 +145,30 @@ RULES: Mapping[tuple[str, str], KindRules] = {
         _ignoring_context(sources.validate_containersource), sources.default_containersource
     ),
     (SINKS, "JobSink"): KindRules(_ignoring_context(sinks.validate_jobsink), sinks.default_jobsink),
+    (MESSAGING, "InMemoryChannel"): KindRules(
+        _ignoring_context(messaging.validate_inmemorychannel), messaging.default_inmemorychannel
+    ),
+    (MESSAGING, "Channel"): KindRules(
+        _ignoring_context(messaging.validate_channel),
+        check_update=messaging.check_channel_update,
+        configured_default=lambda r, c: messaging.default_channel(r, c.channels),
+    ),
+    (MESSAGING, "Subscription"): KindRules(
+        _ignoring_context(messaging.validate_subscription),
+        check_update=messaging.check_subscription_update,
+        configured_default=lambda r, _: messaging.default_subscription(r),
+    ),
+    (FLOWS, "Sequence"): KindRules(
+        _ignoring_context(flows.validate_sequence),
+        configured_default=lambda r, c: flows.default_sequence(r, c.channels),
+    ),
+    (FLOWS, "Parallel"): KindRules(
+        _ignoring_context(flows.validate_parallel),
+        configured_default=lambda r, c: flows.default_parallel(r, c.channels),
+    ),
+    (EVENTING, "EventType"): KindRules(
+        _ignoring_context(eventtypes.validate_eventtype), eventtypes.default_eventtype
+    ),
     (CORE, "ConfigMap"): KindRules(_ignoring_context(core.validate_configmap)),
     (CORE, "Namespace"): KindRules(
         _ignoring_context(core.validate_namespace), core.default_namespace

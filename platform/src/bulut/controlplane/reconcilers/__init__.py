@@ -7,7 +7,19 @@ the whole namespace in dependency order, and the caller stores only what changed
 from __future__ import annotations
 
 from ..addresses import Addressing
-from . import configuration, domains, eventing, revision, route, service, sinks, sources
+from . import (
+    configuration,
+    domains,
+    eventing,
+    eventtypes,
+    flows,
+    messaging,
+    revision,
+    route,
+    service,
+    sinks,
+    sources,
+)
 from .ownership import Objects, collect_garbage, of_kind
 
 __all__ = ["Objects", "reconcile_namespace"]
@@ -52,6 +64,11 @@ def _reconcile_eventing(result: Objects, addressing: Addressing) -> None:
     for broker in of_kind(result, "Broker"):
         name = broker["metadata"]["name"]
         result[("Broker", name)] = eventing.reconcile_broker(broker, result, addressing)
+    # channels and flows: addressable targets for what follows (and brokers for them)
+    flows.flow_children(result, addressing)
+    collect_garbage(result)
+    messaging.reconcile_messaging(result, addressing, flows.flow_status)
+    flows.flow_status(result, addressing)
     for trigger in of_kind(result, "Trigger"):
         name = trigger["metadata"]["name"]
         result[("Trigger", name)] = eventing.reconcile_trigger(trigger, result, addressing)
@@ -76,3 +93,4 @@ def _reconcile_eventing(result: Objects, addressing: Addressing) -> None:
     for sink in of_kind(result, "JobSink"):
         name = sink["metadata"]["name"]
         result[("JobSink", name)] = sinks.reconcile_jobsink(sink, result, addressing)
+    eventtypes.reconcile_eventtypes(result, addressing)

@@ -85,7 +85,7 @@ def _finish(
     return result
 
 
-def _dead_letter(
+def dead_letter_status(
     status: dict[str, Any],
     delivery: dict[str, Any] | None,
     namespace: str,
@@ -129,7 +129,7 @@ def reconcile_broker(broker: Resource, objects: Objects, addressing: Addressing)
     message = 'Default authz mode is "allow-same-namespace"'
     mark(status, "EventPoliciesReady", "True", "DefaultAuthorizationMode", message, now=now)
     delivery = (result.get("spec") or {}).get("delivery")
-    _dead_letter(status, delivery, meta["namespace"], objects, now)
+    dead_letter_status(status, delivery, meta["namespace"], objects, now)
     return _finish(result, status, BROKER_DEPENDENTS, now)
 
 
@@ -162,7 +162,7 @@ def reconcile_trigger(trigger: Resource, objects: Objects, addressing: Addressin
         mark(status, "SubscriberResolved", "True", now=now)
     _audience(status, "subscriberAudience", spec.get("subscriber") or {}, uri, addressing)
     delivery = spec.get("delivery") or ((broker or {}).get("spec") or {}).get("delivery")
-    _dead_letter(status, delivery, namespace, objects, now)
+    dead_letter_status(status, delivery, namespace, objects, now)
     dead_letter = (delivery or {}).get("deadLetterSink") or {}
     _audience(
         status,

@@ -1,0 +1,303 @@
+"""`bulut channel|subscription|sequence|parallel|eventtype ...`, modelled on kn's commands.
+
+The documents and the list rows come from :mod:`bulut.manifests.kn_messaging`; this module
+parses, calls the control plane and prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any
+
+import typer
+
+from bulut.manifests.kn import resource
+from bulut.manifests.kn_messaging import (
+    CHANNEL_COLUMNS,
+    EVENTTYPE_COLUMNS,
+    EVENTTYPES,
+    FLOWS,
+    MESSAGING,
+    SINK_HELP,
+    SUBSCRIPTION_COLUMNS,
+    channel_row,
+    channel_spec,
+    eventtype_row,
+    eventtype_spec,
+    parallel_spec,
+    sequence_spec,
+    subscription_row,
+    subscription_spec,
+)
+
+from .groups import command_group
+from .invocation import settings_of
+from .output import OutputFormat, console, print_document, print_table
+from .resources import ControlPlaneClient, Namespace, Output, collection, print_listing, show
+
+ChannelType = Annotated[
+    str | None,
+    typer.Option("--type", help="imc or Group:Version:Kind (default: default-ch-webhook's)."),
+]
+Reply = Annotated[str | None, typer.Option("--reply", help=f"Where replies go: {SINK_HELP}.")]
+
+
+def channel_group() -> typer.Typer:
+    """`bulut channel ...` (kn channel)."""
+    return command_group(
+        "Channels (kn channel).",
+        {
+            "create": create_channel,
+            "list": (list_channels, "List Channels (kn's columns)."),
+            "describe": (describe_item, "Show a Channel: address, backing channel, subscribers."),
+            "delete": (delete_item, "Delete a Channel (and its backing channel)."),
+        },
+    )
+
+
+def subscription_group() -> typer.Typer:
+    """`bulut subscription ...` (kn subscription)."""
+    return command_group(
+        "Subscriptions (kn subscription).",
+        {
+            "create": create_subscription,
+            "list": (list_subscriptions, "List Subscriptions (kn's columns)."),
+            "describe": (describe_item, "Show a Subscription: resolved URIs and conditions."),
+            "delete": (delete_item, "Delete a Subscription."),
+        },
+    )
+
+
+def sequence_group() -> typer.Typer:
+    """`bulut sequence ...`."""
+    return command_group(
+        "Sequences (flows.knative.dev).",
+        {
+            "create": create_sequence,
+            "list": (list_items, "List Sequences."),
+            "describe": (describe_item, "Show a Sequence: address, channels, subscriptions."),
+            "delete": (delete_item, "Delete a Sequence (and its channels and subscriptions)."),
+        },
+    )
+
+
+def parallel_group() -> typer.Typer:
+    """`bulut parallel ...`."""
+    return command_group(
+        "Parallels (flows.knative.dev).",
+        {
+            "create": create_parallel,
+            "list": (list_items, "List Parallels."),
+            "describe": (describe_item, "Show a Parallel: address, branches and conditions."),
+            "delete": (delete_item, "Delete a Parallel (and its channels and subscriptions)."),
+        },
+    )
+
+
+def eventtype_group() -> typer.Typer:
+    """`bulut eventtype ...` (kn eventtype)."""
+    return command_group(
+        "Event types: the event catalogue (kn eventtype).",
+        {
+            "create": create_eventtype,
+            "list": (list_eventtypes, "List EventTypes (kn's columns)."),
+            "describe": (describe_item, "Show an EventType: attributes, reference, conditions."),
+            "delete": (delete_item, "Delete an EventType."),
+        },
+    )
+
+
+# -- create
+
+
+def create_channel(
+    ctx: typer.Context, name: str, channel_type: ChannelType = None, namespace: Namespace = None
+) -> None:
+    """Create a Channel (backed by an InMemoryChannel unless --type says otherwise)."""
+    client = ControlPlaneClient(settings_of(ctx))
+    spec = channel_spec(channel_type)
+    _create(client, resource(MESSAGING, "Channel", name, client.namespace, spec), "Channel")
+
+
+def create_subscription(
+    ctx: typer.Context,
+    name: str,
+    channel: Annotated[
+        str,
+        typer.Option("--channel", help="NAME (a Channel), imc:NAME or Group:Version:Kind:NAME."),
+    ],
+    sink: Annotated[str, typer.Option("--sink", "-s", help=f"The subscriber: {SINK_HELP}.")],
+    sink_reply: Annotated[
+        str | None, typer.Option("--sink-reply", help="Where the subscriber's replies go.")
+    ] = None,
+    sink_dead_letter: Annotated[
+        str | None, typer.Option("--sink-dead-letter", help="Dead letter sink.")
+    ] = None,
+    namespace: Namespace = None,
+) -> None:
+    """Subscribe a sink to a channel."""
+    client = ControlPlaneClient(settings_of(ctx))
+    spec = subscription_spec(channel, sink, sink_reply, sink_dead_letter)
+    document = resource(MESSAGING, "Subscription", name, client.namespace, spec)
+    _create(client, document, "Subscription")
+
+
+def create_sequence(
+    ctx: typer.Context,
+    name: str,
+    steps: Annotated[list[str], typer.Option("--step", help=f"A step, in order: {SINK_HELP}.")],
+    reply: Reply = None,
+    channel_type: ChannelType = None,
+    namespace: Namespace = None,
+) -> None:
+    """Create a Sequence: each step's reply goes to the next step, the last to --reply."""
+    client = ControlPlaneClient(settings_of(ctx))
+    spec = sequence_spec(steps, reply, channel_type)
+    _create(client, resource(FLOWS, "Sequence", name, client.namespace, spec), "Sequence")
+
+
+def create_parallel(
+    ctx: typer.Context,
+    name: str,
+    branches: Annotated[
+        list[str],
+        typer.Option("--branch", help="SUBSCRIBER[,filter=SINK][,reply=SINK], once per branch."),
+    ],
+    reply: Reply = None,
+    channel_type: ChannelType = None,
+    namespace: Namespace = None,
+) -> None:
+    """Create a Parallel: every branch gets each event its filter passes."""
+    client = ControlPlaneClient(settings_of(ctx))
+    spec = parallel_spec(branches, reply, channel_type)
+    _create(client, resource(FLOWS, "Parallel", name, client.namespace, spec), "Parallel")
+
+
+def create_eventtype(
+    ctx: typer.Context,
+    name: str,
+    event_type: Annotated[str, typer.Option("--type", "-t", help="The CloudEvent type.")],
+    source: Annotated[str | None, typer.Option("--source", help="The CloudEvent source.")] = None,
+    reference: Annotated[
+        str | None, typer.Option("--reference", "-r", help="broker:NAME, channel:NAME...")
+    ] = None,
+    broker: Annotated[str | None, typer.Option("--broker", "-b", help="A Broker name.")] = None,
+    description: Annotated[str | None, typer.Option("--description")] = None,
+    namespace: Namespace = None,
+) -> None:
+    """Create an EventType."""
+    client = ControlPlaneClient(settings_of(ctx))
+    target = f"broker:{broker}" if broker else reference
+    spec = eventtype_spec(event_type, source, target, description)
+    _create(client, resource(EVENTTYPES, "EventType", name, client.namespace, spec), "Eventtype")
+
+
+def _create(client: ControlPlaneClient, document: dict[str, Any], label: str) -> None:
+    ns = document["metadata"]["namespace"]
+    client.request("POST", collection(document["kind"], ns), json=document)
+    console().print(
+        f"{label} '{document['metadata']['name']}' successfully created in namespace '{ns}'."
+    )
+
+
+# -- list (kn's columns), describe, delete
+
+KINDS = {
+    "channel": ("channel", "Channel"),
+    "subscription": ("subscription", "Subscription"),
+    "sequence": ("sequence", "Sequence"),
+    "parallel": ("parallel", "Parallel"),
+    "eventtype": ("eventtype", "Eventtype"),
+}
+
+
+def _kind(ctx: typer.Context) -> tuple[str, str]:
+    group = ctx.parent.info_name if ctx.parent is not None else None
+    return KINDS[str(group)]
+
+
+def _list_with_rows(
+    client: ControlPlaneClient,
+    kind: str,
+    columns: Sequence[str],
+    row: Callable[[Mapping[str, Any]], list[str]],
+    output: OutputFormat,
+    all_namespaces: bool,
+) -> None:
+    namespace = None if all_namespaces else client.namespace
+    found = client.request("GET", collection(kind, namespace))
+    if output is not OutputFormat.table:
+        print_document(found, output)
+        return
+    items = found.get("items") or []
+    if not items:
+        console().print(f"No {kind}s found.")
+        return
+    rows = [row(item) for item in items]
+    if all_namespaces:
+        rows = [[i["metadata"].get("namespace", ""), *r] for i, r in zip(items, rows, strict=True)]
+        columns = ["NAMESPACE", *columns]
+    print_table(list(columns), rows)
+
+
+AllNamespaces = Annotated[
+    bool, typer.Option("--all-namespaces", "-A", help="List across every namespace.")
+]
+
+
+def list_channels(
+    ctx: typer.Context,
+    namespace: Namespace = None,
+    all_namespaces: AllNamespaces = False,
+    output: Output = OutputFormat.table,
+) -> None:
+    """List Channels: Name, Type, URL, Age, Ready, Reason."""
+    client = ControlPlaneClient(settings_of(ctx))
+    _list_with_rows(client, "channel", CHANNEL_COLUMNS, channel_row, output, all_namespaces)
+
+
+def list_subscriptions(
+    ctx: typer.Context,
+    namespace: Namespace = None,
+    all_namespaces: AllNamespaces = False,
+    output: Output = OutputFormat.table,
+) -> None:
+    """List Subscriptions: Name, Channel, Subscriber, Reply, Dead Letter Sink, Ready, Reason."""
+    client = ControlPlaneClient(settings_of(ctx))
+    _list_with_rows(
+        client, "subscription", SUBSCRIPTION_COLUMNS, subscription_row, output, all_namespaces
+    )
+
+
+def list_eventtypes(
+    ctx: typer.Context,
+    namespace: Namespace = None,
+    all_namespaces: AllNamespaces = False,
+    output: Output = OutputFormat.table,
+) -> None:
+    """List EventTypes: Name, Type, Source, Reference, Age, Ready."""
+    client = ControlPlaneClient(settings_of(ctx))
+    _list_with_rows(client, "eventtype", EVENTTYPE_COLUMNS, eventtype_row, output, all_namespaces)
+
+
+def list_items(
+    ctx: typer.Context, namespace: Namespace = None, output: Output = OutputFormat.table
+) -> None:
+    """List them (the CRD's printer columns, as kubectl prints them)."""
+    client = ControlPlaneClient(settings_of(ctx))
+    print_listing(client, _kind(ctx)[0], client.namespace, output)
+
+
+def describe_item(
+    ctx: typer.Context, name: str, namespace: Namespace = None, output: Output = OutputFormat.table
+) -> None:
+    """Show one: address, children and conditions."""
+    show(ControlPlaneClient(settings_of(ctx)), _kind(ctx)[0], name, output)
+
+
+def delete_item(ctx: typer.Context, name: str, namespace: Namespace = None) -> None:
+    """Delete one (what it owns goes with it)."""
+    client = ControlPlaneClient(settings_of(ctx))
+    kind, label = _kind(ctx)
+    client.request("DELETE", f"{collection(kind, client.namespace)}/{name}")
+    console().print(f"{label} '{name}' successfully deleted in namespace '{client.namespace}'.")

@@ -1,0 +1,84 @@
+"""The channel dispatcher's pure parts: reading an IMC, and who answers a Host or path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulut.eventing.channel import ChannelDispatcher, parse_channel
+from bulut.eventing.front import EventingFront
+from bulut.eventing.replies import Verdict, classify
+
+URL = "http://orders-kn-channel.shop.localhost:8080"
+
+
+def imc(ready: str = "True", **annotations: str) -> dict[str, Any]:
+    return {
+        "kind": "InMemoryChannel",
+        "metadata": {"name": "orders", "namespace": "shop", "annotations": annotations},
+        "spec": {
+            "subscribers": [
+                {
+                    "uid": "u1",
+                    "generation": 2,
+                    "name": "audit",
+                    "subscriberUri": "http://audit/",
+                    "replyUri": "http://reply/",
+                    "delivery": {"retry": 3},
+                }
+            ]
+        },
+        "status": {
+            "address": {"url": URL},
+            "conditions": [{"type": "Ready", "status": ready}],
+        },
+    }
+
+
+def test_an_imc_is_read_with_its_host_subscribers_and_mode() -> None:
+    channel = parse_channel(imc(**{"messaging.knative.dev/async-handler": "true"}))
+    assert channel.host == "orders-kn-channel.shop.localhost"
+    assert channel.ready and channel.async_handler
+    [entry] = channel.subscribers
+    assert (entry.name, entry.generation, entry.reply_uri) == ("audit", 2, "http://reply/")
+    assert entry.delivery == {"retry": 3}
+    assert not parse_channel(imc(ready="Unknown")).ready
+    assert not parse_channel(imc(**{"messaging.knative.dev/async-handler": "maybe"})).async_handler
+
+
+class _Brokers:
+    def __init__(self) -> None:
+        self.brokers = {("shop", "default"): object()}
+
+
+class _Ingress:
+    """Stands for the broker ingress: only its brokers are asked."""
+
+    def __init__(self) -> None:
+        self.dispatcher = _Brokers()
+
+
+def test_the_front_answers_channel_hosts_and_paths_no_broker_has() -> None:
+    channels = ChannelDispatcher(None, lambda url: None)  # type: ignore[arg-type,return-value]
+    channels.set_channel(parse_channel(imc()))
+    ingress: Any = _Ingress()
+    front = EventingFront(ingress, channels)
+    by_host = front.answerer("orders-kn-channel.shop.localhost", "/")
+    assert by_host is not ingress
+    assert front.answerer("127.0.0.1", "/shop/orders") is not ingress
+    assert front.answerer("127.0.0.1", "/shop/default") is ingress  # a broker keeps its path
+    assert front.answerer("127.0.0.1", "/shop/unknown") is ingress
+    channels.remove_channel(("shop", "orders"))
+    assert front.answerer("orders-kn-channel.shop.localhost", "/") is ingress
+
+
+def test_a_registered_route_is_asked_before_the_broker_ingress() -> None:
+    channels = ChannelDispatcher(None, lambda url: None)  # type: ignore[arg-type,return-value]
+    front = EventingFront(_Ingress(), channels)  # type: ignore[arg-type]
+    marker = object()
+    front.add_route(lambda host, path: marker if host == "job-sink.local" else None)  # type: ignore[arg-type,return-value]
+    assert front.answerer("job-sink.local", "/shop/j") is marker
+
+
+def test_a_channel_takes_a_2xx_that_is_not_a_cloudevent_as_delivered() -> None:
+    assert classify(200, {}, b"hello", any_body=True).verdict is Verdict.delivered
+    assert classify(200, {}, b"hello").verdict is Verdict.retry  # the broker's 502
