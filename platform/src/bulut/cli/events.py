@@ -19,6 +19,7 @@ from bulut.events import encode_binary, new_event
 
 from .groups import command_group
 from .invocation import settings_of
+from .messaging import list_eventtypes
 from .output import OutputFormat, console, print_document, print_table
 from .resources import Namespace
 
@@ -114,6 +115,10 @@ def group() -> typer.Typer:
             "get": get,
             "dead-letters": dead_letters,
             "redeliver": redeliver,
+            "types": (
+                list_eventtypes,
+                "The event catalogue: EventTypes (as bulut eventtype list).",
+            ),
         },
     )
 

@@ -234,7 +234,7 @@ def channel_row(channel: Mapping[str, Any], now: datetime | None = None) -> list
 
 
 def subscription_row(subscription: Mapping[str, Any]) -> list[str]:
-    """``kn subscription list``: Name, Channel, Subscriber, Reply, Dead Letter Sink, Ready, Reason."""
+    """``kn subscription list``: Name, Channel, Subscriber, Reply, DLS, Ready, Reason."""
     spec = subscription.get("spec") or {}
     channel = spec.get("channel") or {}
     ready, reason = _ready(subscription)
