@@ -33,6 +33,7 @@ WANTED: dict[str, tuple[str, ...]] = {
     "knative/eventing-trigger-crd.yaml": ("Trigger",),
     "knative/eventing-pingsource-crd.yaml": ("PingSource",),
     "knative/eventing-sinkbinding-crd.yaml": ("SinkBinding",),
+    "knative/eventing-sequence-crd.yaml": ("Sequence",),
     "openshift/routes.crd.yaml": ("Route",),
     "prometheus-operator/monitoring.coreos.com_servicemonitors.yaml": ("ServiceMonitor",),
     "prometheus-operator/monitoring.coreos.com_podmonitors.yaml": ("PodMonitor",),

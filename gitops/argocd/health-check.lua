@@ -1,4 +1,4 @@
--- Health of a Knative Eventing object (Broker, Trigger, PingSource, SinkBinding), from its
+-- Health of a Knative Eventing object (Broker, Trigger, PingSource, SinkBinding, Sequence), from its
 -- Ready condition. Argo CD has no built-in check for these kinds; without one a Broker counts
 -- as Healthy as soon as it exists, and sync waves would not wait for it.
 local hs = {}

@@ -194,3 +194,45 @@ def test_an_order_completes_the_saga_through_the_broker(deployed: str) -> None:
 
     order = eventually_blocking(decided, "the order to be decided", timeout=180, interval=5)
     assert order["status"] == "paid", order
+
+
+def test_the_order_enrichment_sequence_is_built_from_channels_and_subscriptions(
+    deployed: str,
+) -> None:
+    cluster.wait_ready("sequence", deployed, READY_TIMEOUT_S)
+    sequence = cluster.get_json("sequence", "order-enrichment", "-n", deployed)
+    address = sequence["status"]["address"]["url"]
+    assert address.startswith(f"http://order-enrichment-kn-sequence-0-kn-channel.{deployed}.")
+    channels = sorted(c["channel"]["name"] for c in sequence["status"]["channelStatuses"])
+    assert channels == ["order-enrichment-kn-sequence-0", "order-enrichment-kn-sequence-1"]
+    subscriptions = cluster.get_json("subscriptions", "-n", deployed)["items"]
+    replies = {s["metadata"]["name"]: s["spec"].get("reply") for s in subscriptions}
+    assert replies["order-enrichment-kn-sequence-0"]["ref"]["name"] == (
+        "order-enrichment-kn-sequence-1"
+    )
+    assert replies["order-enrichment-kn-sequence-1"]["ref"]["kind"] == "Broker"
+
+
+def test_an_order_posted_to_the_sequence_is_answered_after_both_steps(deployed: str) -> None:
+    for kind in ("ksvc", "sequence"):
+        cluster.wait_ready(kind, deployed, READY_TIMEOUT_S)
+    sequence = cluster.get_json("sequence", "order-enrichment", "-n", deployed)
+    order = {
+        "id": f"e2e-{uuid.uuid4()}",
+        "customer": "e2e",
+        "items": [{"sku": "WIDGET-1", "quantity": 1}],
+        "card_token": "tok_visa",
+        "status": "pending",
+    }
+    status = cluster.curl(
+        "default",
+        "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+        sequence["status"]["address"]["url"],
+        "-H", "ce-specversion: 1.0",
+        "-H", f"ce-id: e2e-{uuid.uuid4()}",
+        "-H", "ce-source: /e2e/checkout",
+        "-H", "ce-type: com.example.order.created",
+        "-H", "content-type: application/json",
+        "-d", json.dumps(order),
+    )  # fmt: skip
+    assert status.strip() == "202"

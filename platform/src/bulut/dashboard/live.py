@@ -16,9 +16,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bulut.apis.registry import registry
 from bulut.manifests.feed import Resource, ResourceEvent, ResourceFeed, key_of
 
-KINDS = frozenset({"Service", "Revision", "Route", "Broker", "Trigger", "PingSource"})
+KINDS = frozenset(
+    {
+        "Service",
+        "Revision",
+        "Route",
+        "Broker",
+        "Trigger",
+        "PingSource",
+        "SinkBinding",
+        "Channel",
+        "InMemoryChannel",
+        "Subscription",
+        "Sequence",
+        "Parallel",
+        "EventType",
+    }
+)
+SOURCES_GROUP = "sources.knative.dev"
+
+
+def source_kinds() -> frozenset[str]:
+    """Every served kind of ``sources.knative.dev`` (new source kinds appear by themselves)."""
+    return frozenset(r.kind for r in registry() if r.group == SOURCES_GROUP)
+
+
 MAX_POINTS = 2000
 Key = tuple[str, str]
 
@@ -51,7 +76,8 @@ class LiveState:
     def __init__(
         self, *, max_points: int = MAX_POINTS, clock: Callable[[], float] = time.time
     ) -> None:
-        self.objects: dict[str, dict[Key, Resource]] = {kind: {} for kind in KINDS}
+        self.kinds = KINDS | source_kinds()
+        self.objects: dict[str, dict[Key, Resource]] = {kind: {} for kind in self.kinds}
         self.series: dict[Key, deque[ScalePoint]] = {}
         self.version = 0
         self.closed = False
@@ -90,7 +116,7 @@ class LiveState:
 
     async def follow(self, feed: ResourceFeed) -> None:
         """Apply the feed's events until cancelled."""
-        async for event in feed.watch(KINDS):
+        async for event in feed.watch(self.kinds):
             self.apply(event)
 
     def close(self) -> None:

@@ -15,8 +15,9 @@ from typing import Any
 
 from .assets import SCRIPT, STYLE
 from .charts import scale_chart
-from .live import LiveState, scale_of
+from .live import LiveState, scale_of, source_kinds
 from .reports import DrillReport
+from .topology import catalogue, event_paths
 
 Counts = Mapping[tuple[str, str], int]
 
@@ -187,8 +188,54 @@ def eventing_tables(state: LiveState) -> str:
     )
 
 
+def topology_tables(state: LiveState) -> str:
+    """The event paths (sources, triggers, channels, flows) and the catalogue per broker."""
+    objects = {kind: state.items(kind) for kind in state.kinds}
+    rows = [
+        [escape(p.namespace), escape(p.source), escape(p.through), escape(p.target)]
+        for p in event_paths(objects, source_kinds())
+    ]
+    channels = [
+        [
+            escape(_meta(c)[0]),
+            f'<span class="name">{escape(_meta(c)[1])}</span>',
+            escape(str(c.get("kind", ""))),
+            escape(str(((c.get("status") or {}).get("address") or {}).get("url", ""))),
+            str(len((c.get("status") or {}).get("subscribers") or ())),
+            condition_badges(c),
+        ]
+        for kind in ("Channel", "Sequence", "Parallel")
+        for c in state.items(kind)
+    ]
+    catalogue_rows = [
+        [escape(ns), escape(owner), escape(event_type), escape(source)]
+        for (ns, owner), types in catalogue(state.items("EventType")).items()
+        for event_type, source in types
+    ]
+    return (
+        _table(
+            "event-paths",
+            ["Namespace", "From", "Through", "To"],
+            rows,
+            "no event paths",
+        )
+        + _table(
+            "channels",
+            ["Namespace", "Name", "Kind", "Address", "Subscribers", "Conditions"],
+            channels,
+            "no channels or flows",
+        )
+        + _table(
+            "event-catalogue",
+            ["Namespace", "Received by", "Type", "Source"],
+            catalogue_rows,
+            "no event types (eventtype-auto-create is off, or no events yet)",
+        )
+    )
+
+
 def resources_fragment(state: LiveState, requests: Counts) -> str:
-    """What ``#resources`` holds: services, revisions, brokers and triggers."""
+    """What ``#resources`` holds: services, revisions, brokers and triggers, the topology."""
     return (
         "<h2>Services</h2>"
         + services_table(state)
@@ -196,6 +243,8 @@ def resources_fragment(state: LiveState, requests: Counts) -> str:
         + revisions_table(state, requests)
         + "<h2>Brokers and triggers</h2>"
         + eventing_tables(state)
+        + "<h2>Event topology</h2>"
+        + topology_tables(state)
     )
 
 
