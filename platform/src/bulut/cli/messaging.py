@@ -42,68 +42,81 @@ ChannelType = Annotated[
 Reply = Annotated[str | None, typer.Option("--reply", help=f"Where replies go: {SINK_HELP}.")]
 
 
+def _group(
+    help: str,  # noqa: A002
+    create: Callable[..., None],
+    listing: Callable[..., None],
+    kind: str,
+    shows: str,
+    owns: str = "",
+) -> typer.Typer:
+    """create, list, describe and delete for one kind (kn's four verbs)."""
+    return command_group(
+        help,
+        {
+            "create": create,
+            "list": (listing, f"List {kind}s."),
+            "describe": (describe_item, f"Show a {kind}: {shows}."),
+            "delete": (delete_item, f"Delete a {kind}{owns}."),
+        },
+    )
+
+
 def channel_group() -> typer.Typer:
     """`bulut channel ...` (kn channel)."""
-    return command_group(
+    return _group(
         "Channels (kn channel).",
-        {
-            "create": create_channel,
-            "list": (list_channels, "List Channels (kn's columns)."),
-            "describe": (describe_item, "Show a Channel: address, backing channel, subscribers."),
-            "delete": (delete_item, "Delete a Channel (and its backing channel)."),
-        },
+        create_channel,
+        list_channels,
+        "Channel",
+        "address, backing channel, subscribers",
+        " (and its backing channel)",
     )
 
 
 def subscription_group() -> typer.Typer:
     """`bulut subscription ...` (kn subscription)."""
-    return command_group(
+    return _group(
         "Subscriptions (kn subscription).",
-        {
-            "create": create_subscription,
-            "list": (list_subscriptions, "List Subscriptions (kn's columns)."),
-            "describe": (describe_item, "Show a Subscription: resolved URIs and conditions."),
-            "delete": (delete_item, "Delete a Subscription."),
-        },
+        create_subscription,
+        list_subscriptions,
+        "Subscription",
+        "resolved URIs and conditions",
     )
 
 
 def sequence_group() -> typer.Typer:
     """`bulut sequence ...`."""
-    return command_group(
+    return _group(
         "Sequences (flows.knative.dev).",
-        {
-            "create": create_sequence,
-            "list": (list_items, "List Sequences."),
-            "describe": (describe_item, "Show a Sequence: address, channels, subscriptions."),
-            "delete": (delete_item, "Delete a Sequence (and its channels and subscriptions)."),
-        },
+        create_sequence,
+        list_items,
+        "Sequence",
+        "address, channels, subscriptions",
+        " (and its channels and subscriptions)",
     )
 
 
 def parallel_group() -> typer.Typer:
     """`bulut parallel ...`."""
-    return command_group(
+    return _group(
         "Parallels (flows.knative.dev).",
-        {
-            "create": create_parallel,
-            "list": (list_items, "List Parallels."),
-            "describe": (describe_item, "Show a Parallel: address, branches and conditions."),
-            "delete": (delete_item, "Delete a Parallel (and its channels and subscriptions)."),
-        },
+        create_parallel,
+        list_items,
+        "Parallel",
+        "address, branches and conditions",
+        " (and its channels and subscriptions)",
     )
 
 
 def eventtype_group() -> typer.Typer:
     """`bulut eventtype ...` (kn eventtype)."""
-    return command_group(
+    return _group(
         "Event types: the event catalogue (kn eventtype).",
-        {
-            "create": create_eventtype,
-            "list": (list_eventtypes, "List EventTypes (kn's columns)."),
-            "describe": (describe_item, "Show an EventType: attributes, reference, conditions."),
-            "delete": (delete_item, "Delete an EventType."),
-        },
+        create_eventtype,
+        list_eventtypes,
+        "EventType",
+        "attributes, reference, conditions",
     )
 
 

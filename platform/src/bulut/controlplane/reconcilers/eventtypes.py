@@ -3,22 +3,18 @@ reconciler reports it (reference knative-kinds §9.1)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bulut.manifests.feed import Resource
 
 from ..addresses import Addressing
 from ..conditions import mark, mark_ready_from
-from ..patching import clone
+from .messaging import start_status
 from .ownership import Objects, of_kind
 
 
 def reconcile_eventtype(eventtype: Resource, objects: Objects, addressing: Addressing) -> Resource:
     """True when the referenced object exists; True "ReferenceNotSet" without a reference."""
     now = addressing.now()
-    result = clone(eventtype)
-    status: dict[str, Any] = clone(result.get("status") or {})
-    status["observedGeneration"] = result["metadata"].get("generation", 1)
+    result, status = start_status(eventtype)
     reference = (result.get("spec") or {}).get("reference") or {}
     if not reference:
         mark(status, "ReferenceExists", "True", "ReferenceNotSet", now=now)

@@ -32,6 +32,7 @@ from .messaging import (
     channel_reference,
     create_channel,
     mark_event_policies,
+    start_status,
 )
 from .ownership import Objects, is_controlled_by, of_kind, upsert_child
 
@@ -237,19 +238,12 @@ def _mark_flow(
     mark_ready_from(status, list(FLOW_DEPENDENTS), now=now)
 
 
-def _start(resource: Resource) -> tuple[Resource, dict[str, Any]]:
-    result = clone(resource)
-    status: dict[str, Any] = clone(result.get("status") or {})
-    status["observedGeneration"] = result["metadata"].get("generation", 1)
-    return result, status
-
-
 def reconcile_sequence_status(
     sequence: Resource, objects: Objects, addressing: Addressing
 ) -> Resource:
     """address (channel 0's), channelStatuses, subscriptionStatuses and conditions."""
     now = addressing.now()
-    result, status = _start(sequence)
+    result, status = start_status(sequence)
     meta, spec = result["metadata"], result.get("spec") or {}
     name, ns = meta["name"], meta["namespace"]
     template = spec.get("channelTemplate") or {}
@@ -273,7 +267,7 @@ def reconcile_parallel_status(
 ) -> Resource:
     """address (the ingress channel's), ingressChannelStatus, branchStatuses, conditions."""
     now = addressing.now()
-    result, status = _start(parallel)
+    result, status = start_status(parallel)
     meta, spec = result["metadata"], result.get("spec") or {}
     name, ns = meta["name"], meta["namespace"]
     template = spec.get("channelTemplate") or {}

@@ -57,7 +57,8 @@ OIDC_OFF_MESSAGE = 'Feature "authentication-oidc" must be enabled to support Aut
 RETRY_FIELDS = ("retry", "backoffPolicy", "backoffDelay", "timeout", "retryAfterMax")
 
 
-def _start(resource: Resource) -> tuple[Resource, dict[str, Any]]:
+def start_status(resource: Resource) -> tuple[Resource, dict[str, Any]]:
+    """A copy of ``resource`` and of its status, ``observedGeneration`` set."""
     result = clone(resource)
     status: dict[str, Any] = clone(result.get("status") or {})
     status["observedGeneration"] = result["metadata"].get("generation", 1)
@@ -134,7 +135,7 @@ def channel_children(channel: Resource, objects: Objects, addressing: Addressing
 def reconcile_imc(imc: Resource, objects: Objects, addressing: Addressing) -> Resource:
     """Address, dead-letter sink and conditions of an InMemoryChannel."""
     now = addressing.now()
-    result, status = _start(imc)
+    result, status = start_status(imc)
     meta = result["metadata"]
     host = child_name(meta["name"], CHANNEL_HOST_SUFFIX)
     status["address"] = {"name": "http", "url": addressing.channel_url(host, meta["namespace"])}
@@ -163,7 +164,7 @@ def reconcile_imc(imc: Resource, objects: Objects, addressing: Addressing) -> Re
 def reconcile_channel(channel: Resource, objects: Objects, addressing: Addressing) -> Resource:
     """A Channel's status from its backing channel."""
     now = addressing.now()
-    result, status = _start(channel)
+    result, status = start_status(channel)
     meta = result["metadata"]
     template = (result.get("spec") or {}).get("channelTemplate") or {}
     backing = objects.get((IMC_KIND, meta["name"]))
@@ -288,7 +289,7 @@ def resolve_subscription(
     """A Subscription with ReferencesResolved and physicalSubscription, its backing
     channel, and the entry to write into that channel (None when unresolved)."""
     now = addressing.now()
-    result, status = _start(subscription)
+    result, status = start_status(subscription)
     meta, spec = result["metadata"], result.get("spec") or {}
     namespace = meta["namespace"]
     mark(status, "OIDCIdentityCreated", "True", OIDC_DISABLED, now=now)
