@@ -120,10 +120,18 @@ def _create(
 
 KINDS = {"broker": ("broker", "Broker"), "trigger": ("trigger", "Trigger")}
 KINDS["ping"] = ("pingsource", "Ping source")
+# the groups of bulut.cli.messaging share these commands
+KINDS |= {
+    "channel": ("channel", "Channel"),
+    "subscription": ("subscription", "Subscription"),
+    "sequence": ("sequence", "Sequence"),
+    "parallel": ("parallel", "Parallel"),
+    "eventtype": ("eventtype", "Eventtype"),
+}
 
 
 def _kind(ctx: typer.Context) -> tuple[str, str]:
-    """(kind alias, label) of the group the command runs in (broker, trigger, ping)."""
+    """(kind alias, label) of the group the command runs in (broker, trigger, ping, channel...)."""
     group = ctx.parent.info_name if ctx.parent is not None else None
     return KINDS[str(group)]
 

@@ -30,10 +30,11 @@ from bulut.manifests.kn_messaging import (
     subscription_spec,
 )
 
+from .eventing import delete_item, describe_item, list_items
 from .groups import command_group
 from .invocation import settings_of
 from .output import OutputFormat, console, print_document, print_table
-from .resources import ControlPlaneClient, Namespace, Output, collection, print_listing, show
+from .resources import ControlPlaneClient, Namespace, Output, collection
 
 ChannelType = Annotated[
     str | None,
@@ -213,20 +214,7 @@ def _create(client: ControlPlaneClient, document: dict[str, Any], label: str) ->
     )
 
 
-# -- list (kn's columns), describe, delete
-
-KINDS = {
-    "channel": ("channel", "Channel"),
-    "subscription": ("subscription", "Subscription"),
-    "sequence": ("sequence", "Sequence"),
-    "parallel": ("parallel", "Parallel"),
-    "eventtype": ("eventtype", "Eventtype"),
-}
-
-
-def _kind(ctx: typer.Context) -> tuple[str, str]:
-    group = ctx.parent.info_name if ctx.parent is not None else None
-    return KINDS[str(group)]
+# -- list (kn's columns); describe and delete are bulut.cli.eventing's
 
 
 def _list_with_rows(
@@ -291,26 +279,3 @@ def list_eventtypes(
     """List EventTypes: Name, Type, Source, Reference, Age, Ready."""
     client = ControlPlaneClient(settings_of(ctx))
     _list_with_rows(client, "eventtype", EVENTTYPE_COLUMNS, eventtype_row, output, all_namespaces)
-
-
-def list_items(
-    ctx: typer.Context, namespace: Namespace = None, output: Output = OutputFormat.table
-) -> None:
-    """List them (the CRD's printer columns, as kubectl prints them)."""
-    client = ControlPlaneClient(settings_of(ctx))
-    print_listing(client, _kind(ctx)[0], client.namespace, output)
-
-
-def describe_item(
-    ctx: typer.Context, name: str, namespace: Namespace = None, output: Output = OutputFormat.table
-) -> None:
-    """Show one: address, children and conditions."""
-    show(ControlPlaneClient(settings_of(ctx)), _kind(ctx)[0], name, output)
-
-
-def delete_item(ctx: typer.Context, name: str, namespace: Namespace = None) -> None:
-    """Delete one (what it owns goes with it)."""
-    client = ControlPlaneClient(settings_of(ctx))
-    kind, label = _kind(ctx)
-    client.request("DELETE", f"{collection(kind, client.namespace)}/{name}")
-    console().print(f"{label} '{name}' successfully deleted in namespace '{client.namespace}'.")
