@@ -33,7 +33,13 @@ from tests.support.waiting import eventually_blocking
 
 from .blocks import REPO, Block, shell_blocks
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(3600)]
+# One worker runs every block, in document order, against the one platform it started.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.timeout(3600),
+    pytest.mark.xdist_group("documented-commands"),
+]
 
 BLOCK_SECONDS = 600.0
 READY_SECONDS = 900.0

@@ -25,6 +25,8 @@ from sqlalchemy.pool import QueuePool
 
 _names = itertools.count()
 
+CREATE_RETRIES = 20  # lost races tolerated while the schema is created
+
 
 def tune(connection: sqlite3.Connection) -> None:
     """WAL journal, and no fsync per commit (one at each checkpoint)."""
@@ -82,14 +84,21 @@ def create_tables(metadata: MetaData, engine: Engine) -> None:
 
     A new instance and the zygote's parked child, or two pods, each check for the tables and
     create the missing ones: another may create one between this one's check and its
-    ``CREATE TABLE`` ("table ... already exists"). Each failed try means another instance
-    created a table, so checking again ends after at most one try per table; a real failure
-    fails every time and is raised.
+    ``CREATE TABLE`` ("table ... already exists"; PostgreSQL may also report the row type's
+    "duplicate key"), or hold the SQLite file's lock for a moment ("database is locked"). Such
+    a lost race is tried again, a bounded number of times; any other failure is raised.
     """
-    for _ in range(len(metadata.tables)):
+    for _ in range(CREATE_RETRIES):
         try:
             metadata.create_all(engine)
             return
-        except DatabaseError:
-            continue
+        except DatabaseError as error:
+            if not lost_a_race(error):
+                raise
     metadata.create_all(engine)
+
+
+def lost_a_race(error: DatabaseError) -> bool:
+    """Whether ``error`` says another instance was creating the same schema at once."""
+    text = str(error.orig).lower()
+    return any(sign in text for sign in ("already exists", "duplicate key", "locked"))
