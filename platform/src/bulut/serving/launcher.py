@@ -178,7 +178,6 @@ class Launcher:
         self._on_change = on_change
         self.start_queue = start_queue
         self.seeds = seeds
-        self.seeded = False  # the zygote was forked from its environment's seed
         self.urgent = False  # a request is waiting for this revision's first instance (wanted())
         self._zygote: Zygote | None = None
         self._task: asyncio.Task[Zygote | None] | None = None
@@ -215,7 +214,6 @@ class Launcher:
             seed = self.seeds.ready_for(self.workload) if self.seeds is not None else None
             async with queue.turn(self, zygote) if queue is not None else contextlib.nullcontext():
                 await zygote.start(timeout=self.start_timeout, seed=seed)
-            self.seeded = seed is not None and zygote.seeded
         except (InstanceError, TimeoutError) as error:
             logger.warning("no zygote for %s (%s); spawning fresh", self.workload.project, error)
             self.facts = {"pid": None, "error": str(error)}
