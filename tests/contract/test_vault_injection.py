@@ -206,6 +206,29 @@ def test_orders_gets_a_vault_token_the_cluster_address_and_its_environments_tran
 
 
 @pytest.mark.parametrize("overlay", sorted(NAMESPACES))
+def test_card_tokens_use_one_key_that_orders_only_encrypts_and_payments_only_decrypts(
+    injected: dict[str, list[dict[str, Any]]], overlay: str
+) -> None:
+    found = services(injected[overlay])
+    orders, payments = container_env(found["orders"]), container_env(found["payments"])
+    key = orders["CARD_TRANSIT_KEY"]
+    assert payments["CARD_TRANSIT_KEY"] == key
+    assert key in Seed.load(VAULT / "dev-seed.yaml").transit_keys
+    assert payments["VAULT_ADDR"] == "http://vault.vault.svc:8200"
+    assert payments["VAULT_TOKEN_FILE"] == "/vault/secrets/token"
+    plan = InjectionPlan.from_annotations(template_annotations(found["payments"]))
+    assert plan is not None and plan.inject_token
+    roles = {(n, a): p for n, a, p in auth_roles()}
+    namespace = NAMESPACES[overlay]
+    orders_hcl = (POLICIES / f"{roles[(namespace, 'orders')]}.hcl").read_text()
+    payments_hcl = (POLICIES / f"{roles[(namespace, 'payments')]}.hcl").read_text()
+    assert f'"transit/encrypt/{key}"' in orders_hcl
+    assert f'"transit/decrypt/{key}"' not in orders_hcl
+    assert f'"transit/decrypt/{key}"' in payments_hcl
+    assert "transit/encrypt" not in payments_hcl
+
+
+@pytest.mark.parametrize("overlay", sorted(NAMESPACES))
 def test_the_agent_logs_in_with_an_audience_bound_token_and_functions_keep_no_api_token(
     injected: dict[str, list[dict[str, Any]]], overlay: str
 ) -> None:

@@ -55,7 +55,8 @@ class OrderAccepted(BaseModel):
 def order_data(order: Order) -> dict[str, Any]:
     """The data of com.example.order.created: the order as accepted.
 
-    The e-mail address (personal data) stays in the orders database and is not sent.
+    The e-mail address (personal data) stays in the orders database and is not sent; the
+    card token is the Transit ciphertext stored (only payments may decrypt it).
     """
     return {
         "id": order.id,
@@ -92,16 +93,19 @@ def order_view(order: Order, history: list[OrderEvent], email: str | None) -> di
 
 
 class Services:
-    """What the routes use: the store, the sink and the cipher of one instance.
+    """What the routes use: the store, the sink and the ciphers of one instance.
 
     The app (its routes and models, slow to build) can be made before them: Bulut's zygote
     builds it once in ``prime()``, and each instance fills its own services in ``start(cfg)``.
     """
 
-    def __init__(self, store: Any = None, sink: Any = None, cipher: Any = None) -> None:
+    def __init__(
+        self, store: Any = None, sink: Any = None, cipher: Any = None, cards: Any = None
+    ) -> None:
         self.store: OrderStore = store
         self.sink: Sink = sink
         self.cipher: Any = cipher or pii.PlainText()
+        self.cards: Any = cards or pii.PlainText()
 
 
 def create_app(services: Services) -> FastAPI:
@@ -115,7 +119,7 @@ def create_app(services: Services) -> FastAPI:
             id=str(uuid.uuid4()),
             customer=request.customer,
             email=cipher.encrypt(request.email),
-            card_token=request.card_token,
+            card_token=services.cards.encrypt(request.card_token),
             items=[item.model_dump() for item in request.items],
             status=saga.PENDING,
         )

@@ -7,7 +7,8 @@ Configuration (read in ``start(cfg)``, which func-python calls with a copy of th
     K_SINK           where order.created events go (the broker); unset → not emitted, warned
     K_CE_OVERRIDES   {"extensions": {...}} set on every emitted event
     K_SINK_TIMEOUT   seconds to wait for the sink (default 10)
-    VAULT_ADDR, VAULT_TOKEN_FILE, PII_TRANSIT_KEY   Transit encryption of e-mail (see pii.py)
+    VAULT_ADDR, VAULT_TOKEN_FILE, PII_TRANSIT_KEY, CARD_TRANSIT_KEY
+                     Transit encryption of the e-mail and the card token (see pii.py)
 
 ``prime()`` is Bulut's hook (its zygote calls it once, before any instance exists): it builds
 the FastAPI app and sends it an order, a lookup and a saga event against a private in-memory
@@ -42,6 +43,7 @@ class Function:
         self.store = None
         self.app = None
         self.cipher = None
+        self.cards = None
         self.services = None
         self.warm = None
 
@@ -59,10 +61,12 @@ class Function:
         url = cfg.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         self.store = OrderStore(connect(url, self.warm))
         self.cipher = pii.from_config(cfg)
+        self.cards = pii.cards_from_config(cfg)
         if self.app is None:
             self.services = Services()
             self.app = create_app(self.services)
         self.services.store, self.services.cipher = self.store, self.cipher
+        self.services.cards = self.cards
         self.services.sink = Sink.from_config(cfg)
         logging.info("orders started")
 
@@ -71,8 +75,9 @@ class Function:
             self.store.engine.dispose()
         if self.services is not None and self.services.sink is not None:
             self.services.sink.close()
-        if isinstance(self.cipher, pii.Transit):
-            self.cipher.close()
+        for cipher in (self.cipher, self.cards):
+            if isinstance(cipher, pii.Transit):
+                cipher.close()
         logging.info("orders stopped")
 
     async def handle(self, scope, receive, send):

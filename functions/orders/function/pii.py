@@ -1,13 +1,19 @@
-"""Customer PII (the e-mail address) encrypted with Vault Transit before it is stored.
+"""Customer PII and card tokens encrypted with Vault Transit before they are stored or sent.
 
 On a cluster, Vault Agent (annotation ``vault.hashicorp.com/agent-inject-token: "true"``)
 writes a token to ``/vault/secrets/token`` and ``VAULT_ADDR`` names the server; Bulut's
-local runtime does the same. The key never leaves Vault: the function only ever holds
+local runtime does the same. The keys never leave Vault: the function only ever holds
 ``vault:vN:...`` ciphertext, and rotation + rewrap need no code change here.
 
-    VAULT_ADDR         Vault/OpenBao address; unset → e-mail stored in clear (warned once)
+Two keys, two grants: the e-mail address under ``PII_TRANSIT_KEY`` (orders encrypts and
+decrypts it: the API shows it masked), the card token under ``CARD_TRANSIT_KEY`` (orders may
+only encrypt; payments alone may decrypt, when it charges). The card token therefore reaches
+the orders database, the events, the broker's log and every backup as ciphertext only.
+
+    VAULT_ADDR         Vault/OpenBao address; unset → both stored in clear (warned once)
     VAULT_TOKEN_FILE   token file (default /vault/secrets/token), re-read on every call
-    PII_TRANSIT_KEY    Transit key name (default orders-pii)
+    PII_TRANSIT_KEY    Transit key of the e-mail address (default orders-pii)
+    CARD_TRANSIT_KEY   Transit key of card tokens (default card-tokens)
 """
 
 import base64
@@ -20,6 +26,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TOKEN_FILE = "/vault/secrets/token"
 DEFAULT_KEY = "orders-pii"
+DEFAULT_CARD_KEY = "card-tokens"
 
 
 class PlainText:
@@ -34,7 +41,7 @@ class PlainText:
         return value
 
     def ready(self):
-        return True, "PII stored in clear: VAULT_ADDR is not set"
+        return True, "PII and card tokens stored in clear: VAULT_ADDR is not set"
 
 
 class Transit:
@@ -85,16 +92,21 @@ class Transit:
 
 
 def from_config(cfg):
-    """Transit when VAULT_ADDR is set, else clear text (with a warning)."""
+    """The e-mail cipher: Transit when VAULT_ADDR is set, else clear text (with a warning)."""
+    return _cipher(cfg, cfg.get("PII_TRANSIT_KEY") or DEFAULT_KEY, "customer e-mail addresses")
+
+
+def cards_from_config(cfg):
+    """The card-token cipher (orders only encrypts with it)."""
+    return _cipher(cfg, cfg.get("CARD_TRANSIT_KEY") or DEFAULT_CARD_KEY, "card tokens")
+
+
+def _cipher(cfg, key, what):
     addr = cfg.get("VAULT_ADDR")
     if not addr:
-        log.warning("VAULT_ADDR is not set: customer e-mail addresses are stored in clear")
+        log.warning("VAULT_ADDR is not set: %s are stored and sent in clear", what)
         return PlainText()
-    return Transit(
-        addr,
-        cfg.get("VAULT_TOKEN_FILE") or DEFAULT_TOKEN_FILE,
-        cfg.get("PII_TRANSIT_KEY") or DEFAULT_KEY,
-    )
+    return Transit(addr, cfg.get("VAULT_TOKEN_FILE") or DEFAULT_TOKEN_FILE, key)
 
 
 def mask(email):

@@ -1,7 +1,8 @@
 """The orders database (SQLModel): orders and the history of saga events seen for each.
 
 The customer's e-mail address is personal data and lives in exactly one column,
-``order.email``, so that encrypting it (Vault Transit) later touches one place.
+``order.email``; with Vault configured it and ``order.card_token`` hold Transit ciphertext
+(``vault:vN:...``), never the clear value (see pii.py).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class Order(SQLModel, table=True):
     id: str = Field(primary_key=True)
     customer: str
     email: str | None = None  # PII: the only place it is stored
-    card_token: str
+    card_token: str  # Transit ciphertext under CARD_TRANSIT_KEY (payments decrypts it)
     items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     status: str
     amount_cents: int | None = None

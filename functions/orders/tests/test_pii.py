@@ -1,4 +1,4 @@
-"""PII: the customer's e-mail is stored only as Vault Transit ciphertext."""
+"""PII and card tokens: stored and sent only as Vault Transit ciphertext."""
 
 import base64
 import http.server
@@ -29,14 +29,15 @@ class _TransitHandler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         self.server.calls.append(self.path)
+        key = self.path.rsplit("/", 1)[-1]
         if self.headers.get("x-vault-token") != self.server.token:
             self.send_response(403)
             self.end_headers()
             return
         if "/encrypt/" in self.path:
-            data = {"ciphertext": "vault:v1:" + body["plaintext"][::-1]}
+            data = {"ciphertext": f"vault:v1:{key}:" + body["plaintext"][::-1]}
         else:
-            data = {"plaintext": body["ciphertext"].removeprefix("vault:v1:")[::-1]}
+            data = {"plaintext": body["ciphertext"].removeprefix(f"vault:v1:{key}:")[::-1]}
         payload = json.dumps({"data": data}).encode()
         self.send_response(200)
         self.send_header("content-length", str(len(payload)))
@@ -59,7 +60,9 @@ def transit(tmp_path):
     server.server_close()
 
 
-async def test_the_email_is_stored_only_as_transit_ciphertext(transit, database_url, sink):
+async def test_the_email_and_card_token_are_stored_and_sent_only_as_ciphertext(
+    transit, database_url, sink
+):
     server, token_file = transit
     f = new()
     f.start(
@@ -77,18 +80,48 @@ async def test_the_email_is_stored_only_as_transit_ciphertext(transit, database_
             json={
                 "customer": "ada",
                 "email": "ada@example.com",
-                "card_token": "tok_ok",
+                "card_token": "tok_secret_card",
                 "items": [{"sku": "WIDGET-1", "quantity": 1}],
             },
         )
         order_id = created.json()["id"]
         shown = await client.get(f"/orders/{order_id}")
     with Session(create_engine(database_url)) as session:
-        stored = session.get(Order, order_id).email
-    assert stored.startswith("vault:v1:") and "ada@example.com" not in stored
-    assert base64.b64decode(stored.removeprefix("vault:v1:")[::-1]) == b"ada@example.com"
+        stored = session.get(Order, order_id)
+    assert stored.email.startswith("vault:v1:orders-pii:")
+    assert "ada@example.com" not in stored.email
+    plain = base64.b64decode(stored.email.removeprefix("vault:v1:orders-pii:")[::-1])
+    assert plain == b"ada@example.com"
+    assert stored.card_token.startswith("vault:v1:card-tokens:")
     assert shown.json()["email"] == "a***@example.com"
-    assert b"ada@example.com" not in b"".join(body for _, body in sink.requests)
+    assert "card_token" not in shown.json()
+    [(_, event_body)] = sink.requests
+    assert json.loads(event_body)["card_token"] == stored.card_token
+    sent = b"".join(body for _, body in sink.requests)
+    assert b"ada@example.com" not in sent and b"tok_secret_card" not in sent
+    # orders encrypts card tokens and never decrypts one: only payments may
+    assert "/v1/transit/encrypt/card-tokens" in server.calls
+    assert "/v1/transit/decrypt/card-tokens" not in server.calls
+    f.stop()
+
+
+async def test_the_card_transit_key_comes_from_the_environment(transit, database_url, sink):
+    server, token_file = transit
+    f = new()
+    f.start(
+        {
+            "DATABASE_URL": database_url,
+            "K_SINK": sink.url,
+            "VAULT_ADDR": f"http://127.0.0.1:{server.server_address[1]}",
+            "VAULT_TOKEN_FILE": token_file,
+            "CARD_TRANSIT_KEY": "shop-prod-card-tokens",
+        }
+    )
+    transport = httpx.ASGITransport(app=f.handle)
+    async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
+        order = {"customer": "ada", "card_token": "tok_ok", "items": [{"sku": "W", "quantity": 1}]}
+        assert (await client.post("/orders", json=order)).status_code == 201
+    assert "/v1/transit/encrypt/shop-prod-card-tokens" in server.calls
     f.stop()
 
 

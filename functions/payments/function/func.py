@@ -11,9 +11,12 @@ Configuration (``start(cfg)``):
                                  re-read until it appears, so readiness follows the file
     PAYMENTS_LIMIT_CENTS         largest amount the provider authorizes (default 100000)
     DATABASE_URL                 default sqlite:///payments.db in the working directory
+    VAULT_ADDR, VAULT_TOKEN_FILE, CARD_TRANSIT_KEY
+                                 Transit decryption of card tokens (see cards.py)
 
-Without a key the function is not ready (``ready()`` is False with the reason) and an event
-gets a 503, so Knative retries it.
+Without a key (or, with Vault configured, without its Vault token) the function is not ready
+(``ready()`` is False with the reason) and an event gets a 503, so Knative retries it; so does
+an event whose card token Vault cannot decrypt right now.
 
 ``prime()`` is Bulut's hook (its zygote calls it once, before any instance exists): it charges
 one order with a stand-in key on a private in-memory database, so an instance's first event
@@ -26,6 +29,7 @@ import os
 
 from cloudevents.core.v1.event import CloudEvent
 
+from . import cards
 from .database import WarmEngine
 from .payments import INVENTORY_RESERVED, SOURCE, Payments
 from .provider import DEFAULT_LIMIT_CENTS, Provider, ProviderKeyMissing, load_key
@@ -46,6 +50,7 @@ class Function:
         self.provider = None
         self.problem = "not started"
         self.warm = None
+        self.cards = None
 
     def prime(self):
         """Warm an engine on a scratch database with one charge (a stand-in key)."""
@@ -60,12 +65,15 @@ class Function:
         self.cfg = dict(cfg)
         url = cfg.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         self.payments = Payments(connect(url, self.warm))
+        self.cards = cards.from_config(cfg)
         self._load_provider()
         logging.info("payments started (ready: %s)", self.provider is not None)
 
     def stop(self):
         if self.payments is not None:
             self.payments.engine.dispose()
+        if self.cards is not None:
+            self.cards.close()
 
     def _load_provider(self):
         if self.provider is not None or self.cfg is None:
@@ -83,17 +91,14 @@ class Function:
             self.start(dict(os.environ))
         provider = self._load_provider()
         if provider is None:
-            body = f"payments not ready: {self.problem}".encode()
-            await send.http(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [(b"content-type", b"text/plain")],
-                }
-            )
-            await send.http({"type": "http.response.body", "body": body})
+            await unavailable(send, f"payments not ready: {self.problem}")
             return
-        reply = self.payments.process(scope["event"], provider)
+        try:
+            reply = self.payments.process(scope["event"], provider, self.cards)
+        except cards.CardsUnavailable as error:
+            logging.warning("retry later: %s", error)
+            await unavailable(send, f"payments not ready: {error}")
+            return
         if reply is None:
             await send.http({"type": "http.response.start", "status": 204, "headers": []})
             await send.http({"type": "http.response.body", "body": b""})
@@ -116,4 +121,13 @@ class Function:
             return False, "not started"
         if self._load_provider() is None:
             return False, self.problem
-        return True, "Ready"
+        cards_ready, reason = self.cards.ready()
+        return (True, "Ready") if cards_ready else (False, reason)
+
+
+async def unavailable(send, message):
+    """503 with ``message``: Knative retries the event."""
+    await send.http(
+        {"type": "http.response.start", "status": 503, "headers": [(b"content-type", b"text/plain")]}
+    )
+    await send.http({"type": "http.response.body", "body": message.encode()})

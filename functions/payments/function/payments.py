@@ -1,4 +1,8 @@
-"""Charging reserved orders, once per event (source, id) and once per order."""
+"""Charging reserved orders, once per event (source, id) and once per order.
+
+The card token in the event is Transit ciphertext (see cards.py): it is decrypted only for a
+new charge, handed to the provider and never stored.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from .provider import Provider
+from .cards import ClearCards, NotEncrypted
+from .provider import Charge, Provider
 from .store import Payment, ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -27,7 +32,10 @@ class Payments:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def process(self, event: Any, provider: Provider) -> Reply | None:
+    def process(self, event: Any, provider: Provider, cards: Any = None) -> Reply | None:
+        """The reply to ``event`` (None when there is none); raises cards.CardsUnavailable
+        when Vault cannot decrypt the card now (nothing is recorded: a retry charges it)."""
+        cards = cards or ClearCards()
         source, event_id = event.get_source(), event.get_id()
         with Session(self.engine, expire_on_commit=False) as session:
             seen = session.get(ProcessedEvent, (source, event_id))
@@ -35,7 +43,7 @@ class Payments:
                 return seen.reply
             reply = None
             if event.get_type() == INVENTORY_RESERVED:
-                reply = self._charge(session, event, provider)
+                reply = self._charge(session, event, provider, cards)
             session.add(ProcessedEvent(source=source, event_id=event_id, reply=reply))
             try:
                 session.commit()
@@ -45,7 +53,7 @@ class Payments:
                 return seen.reply if seen else None
             return reply
 
-    def _charge(self, session: Session, event: Any, provider: Provider) -> Reply:
+    def _charge(self, session: Session, event: Any, provider: Provider, cards: Any) -> Reply:
         data = event.get_data() if isinstance(event.get_data(), dict) else {}
         order_id = str(data.get("order_id") or event.get_subject() or "")
         payment = session.get(Payment, order_id)
@@ -53,12 +61,18 @@ class Payments:
             amount = data.get("amount_cents")
             amount = amount if isinstance(amount, int) and not isinstance(amount, bool) else 0
             currency = str(data.get("currency") or "EUR")
-            charge = provider.charge(
-                card_token=str(data.get("card_token") or ""),
-                amount_cents=amount,
-                currency=currency,
-                idempotency_key=order_id,
-            )
+            try:
+                card = cards.reveal(data.get("card_token") or "")
+            except NotEncrypted as error:
+                log.warning("order %s declined: %s", order_id, error)
+                charge = Charge(authorized=False, reason="card_token_not_encrypted")
+            else:
+                charge = provider.charge(
+                    card_token=str(card),
+                    amount_cents=amount,
+                    currency=currency,
+                    idempotency_key=order_id,
+                )
             payment = Payment(
                 order_id=order_id,
                 payment_id=charge.payment_id,

@@ -8,3 +8,9 @@ path "transit/encrypt/orders-pii" {
 path "transit/decrypt/orders-pii" {
   capabilities = ["update"]
 }
+
+# Card tokens: encrypt only. The ciphertext goes into the database and the events; only
+# payments may decrypt it (policies/payments.hcl).
+path "transit/encrypt/card-tokens" {
+  capabilities = ["update"]
+}
