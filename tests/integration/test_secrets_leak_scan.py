@@ -5,15 +5,18 @@ revisions as `bulut get revisions -o yaml` reads them, a /metrics scrape, the da
 a problem response from the broker, the eventing admin API, and a few failures on purpose
 (their exception messages). Captured: the platform's stdout/stderr and log records, every
 file under the state directory (instance logs, bao.log, the broker log, databases), every
-HTTP body and every exception message and repr.
+HTTP body and every exception message and repr, and a backup of the state directory taken
+while the platform runs (what `bulut dr backup` writes).
 
 Secrets: the payments provider key (from Vault), the dev server's root token and unseal key,
-orders' own Vault token, and the customer's e-mail address (which orders may store only as
-Transit ciphertext). Each may appear only where it must live; a leak fails with its location.
+orders' own Vault token, the customer's e-mail address and the card token (which orders may
+store and send only as Transit ciphertext; payments decrypts the card token only to charge
+it). Each may appear only where it must live; a leak fails with its location.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import secrets
@@ -25,6 +28,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bulut.dr.locations import DirectoryLocation
+from bulut.dr.snapshot import take_backup
 from bulut.errors import BulutError
 from bulut.local import LocalPlatform
 from bulut.secrets.vault import Vault
@@ -33,6 +38,7 @@ from tests.support.platform import NAMESPACE, decided_order, sample_app
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("function-builds")]
 
 EMAIL = f"leak-scan-{secrets.token_hex(4)}@example.com"
+CARD = f"tok_leak_{secrets.token_hex(6)}"
 
 
 @dataclass
@@ -102,7 +108,7 @@ async def place_an_order(data: httpx.AsyncClient, evidence: Evidence) -> dict[st
         json={
             "customer": "ada",
             "email": EMAIL,
-            "card_token": "tok_ok",
+            "card_token": CARD,
             "items": [{"sku": "WIDGET-1", "quantity": 1}],
         },
     )
@@ -195,12 +201,15 @@ async def test_no_secret_value_appears_in_anything_the_platform_produced(
         api_key = platform.vault.kv_get(f"{NAMESPACE}/payments/provider")["api_key"]
 
         state = platform.layout.root
+        backup = tmp_path / "backup"
+        await asyncio.to_thread(take_backup, state, DirectoryLocation(backup))
     # stopped: every process the platform ran has exited and flushed what it wrote
     out, err = capfd.readouterr()
     evidence.add("platform stdout", out)
     evidence.add("platform stderr", err)
     evidence.add("platform log records", caplog.text)
     files = evidence.add_tree(state, "state")
+    backed_up = evidence.add_tree(backup, "backup")
     volumes = state / "volumes"
     secret_files = {
         f"state/{path.relative_to(state)}" for path in files if "vault-secrets" in path.parts
@@ -209,13 +218,21 @@ async def test_no_secret_value_appears_in_anything_the_platform_produced(
     assert dev_vault.log_path in instance_logs and len(instance_logs) > 1, instance_logs
     assert len(evidence.pieces) > 50, "the run produced suspiciously little to scan"
 
+    # without a backup key, Vault's keys go into the backup as they are (0600 files in 0700
+    # folders; docs/security.md): sealed with a backup key (BULUT_BACKUP_KEY_FILE) otherwise
+    vault_keys = {f"backup/{path.relative_to(backup)}" for path in backed_up}
+    vault_keys = {path for path in vault_keys if path.endswith("/vault/init.json")}
     leaks = evidence.leaks(
         {
             "customer e-mail": (EMAIL, set()),
+            "card token": (CARD, set()),
             "payments api_key": (api_key, only(secret_files, "/payments-", "/provider")),
             "orders' Vault token": (orders_token, only(secret_files, "/orders-", "/token")),
-            "root token": (dev_vault.token, {"state/vault/init.json", "state/vault/token"}),
-            "unseal key": (dev_vault._unseal_key, {"state/vault/init.json"}),
+            "root token": (
+                dev_vault.token,
+                {"state/vault/init.json", "state/vault/token", *vault_keys},
+            ),
+            "unseal key": (dev_vault._unseal_key, {"state/vault/init.json", *vault_keys}),
         }
     )
     if leaks:
@@ -226,3 +243,11 @@ async def test_no_secret_value_appears_in_anything_the_platform_produced(
     stored = b"".join(path.read_bytes() for path in databases)
     assert b"vault:v1:" in stored, "orders did not store a Transit ciphertext"
     assert EMAIL.encode() not in stored
+    # not vacuous: the order's events are in the broker's log and in the backup, encrypted
+    for root in (state, backup):
+        log = b"".join(
+            path.read_bytes()
+            for path in [*files, *backed_up]
+            if path.name.startswith("broker.db") and path.is_relative_to(root)
+        )
+        assert order["id"].encode() in log and b"vault:v1:" in log, f"no encrypted order in {root}"

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     rate_limit: str | None = Field(
         default=None, description='Per-client rate limit, e.g. "100/s,burst=200".'
     )
+    request_limits: bool = Field(
+        default=True,
+        description="The data plane's request limits (URL, header block and count, body by "
+        "Content-Length, per-event size with attributes, batch size and count); false turns "
+        "them off, to measure their cost (bench/bench_limits.py), never to serve with.",
+    )
 
     # -- behaviour ---------------------------------------------------------
     zygote_starts: int = Field(

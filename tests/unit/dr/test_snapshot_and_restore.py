@@ -67,6 +67,22 @@ def test_a_backup_records_every_component_and_the_log_position(state: Path, tmp_
     assert manifest.vault == "none" and manifest.database == "sqlite"
 
 
+def test_a_backup_leaves_out_the_secrets_and_tokens_projected_into_revisions(
+    state: Path, tmp_path: Path
+) -> None:
+    revision = state / "volumes" / "shop" / ".revisions" / "payments-00001"
+    for projected in ("vault-secrets/provider", "vault-secrets/token", "oidc/token"):
+        (revision / projected).parent.mkdir(parents=True, exist_ok=True)
+        (revision / projected).write_text("sk_secret")
+    (state / "volumes" / "shop" / "payments" / "oidc").mkdir(parents=True)
+    (state / "volumes" / "shop" / "payments" / "oidc" / "notes.txt").write_text("function data")
+    backups = tmp_path / "backups"
+    paths = {entry.path for entry in take_backup(state, DirectoryLocation(backups)).manifest.files}
+    assert not any(".revisions" in path for path in paths), paths
+    assert "volumes/shop/payments/oidc/notes.txt" in paths, "a function's own folder is kept"
+    assert not [p for p in backups.rglob("*") if p.is_file() and b"sk_secret" in p.read_bytes()]
+
+
 def test_a_backup_keeps_the_recipes_recorded_when_builds_live_outside_the_state_dir(
     state: Path, tmp_path: Path
 ) -> None:

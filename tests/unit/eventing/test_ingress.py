@@ -1,14 +1,22 @@
-"""The ingress's pure parts: broker paths, arrival time, the logged binary headers."""
+"""The ingress's pure parts: broker paths, arrival time, the logged binary headers, limits."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import pytest
 
 from bulut.errors import InvalidCloudEventError, NotFoundError
-from bulut.eventing.ingress import arrival_time, binary_headers, broker_of
+from bulut.eventing.ingress import (
+    DEFAULT_MAX_EVENT_BYTES,
+    Ingress,
+    PayloadTooLargeError,
+    arrival_time,
+    binary_headers,
+    broker_of,
+)
 from bulut.events import CloudEvent, encode_binary, new_event
 
 
@@ -55,3 +63,22 @@ def test_logged_headers_are_what_encode_binary_writes(event: CloudEvent) -> None
     headers, _ = encode_binary(event)
     expected = [(name.encode(), value.encode("latin-1")) for name, value in headers.items()]
     assert binary_headers(event.attributes) == expected
+
+
+class _Brokers:
+    """The one thing decode_request reads of the dispatcher."""
+
+    brokers = frozenset({("default", "default")})
+
+
+def test_with_limits_off_an_event_above_the_size_limit_is_decoded() -> None:
+    big = b'{"data":"' + b"x" * DEFAULT_MAX_EVENT_BYTES + b'"}'
+    headers = [(b"ce-specversion", b"1.0"), (b"ce-id", b"1"), (b"ce-source", b"/s"),
+               (b"ce-type", b"t"), (b"content-type", b"application/json")]  # fmt: skip
+    limited = Ingress(cast(Any, None), cast(Any, _Brokers()))
+    unlimited = Ingress(cast(Any, None), cast(Any, _Brokers()), limits=False)
+    with pytest.raises(PayloadTooLargeError):
+        limited.decode_request("default", "default", headers, big)
+    events, _ = unlimited.decode_request("default", "default", headers, big)
+    assert len(events) == 1
+    assert unlimited.body_limit(b"", b"/default/default", headers) > len(big)

@@ -139,3 +139,19 @@ async def test_an_upgrade_or_connect_gets_exactly_one_501(server: int, raw: byte
     received = await exchange(server, raw)
     assert received.count(b"HTTP/1.1 ") == 1, received
     assert status_of(received) == 501
+
+
+async def test_with_limits_off_the_server_takes_what_it_otherwise_refuses() -> None:
+    """``Settings.request_limits = false``: the baseline bench/bench_limits.py measures."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    unlimited = Server(streaming_app, limits=False)
+    await unlimited.start(sock)
+    port = int(sock.getsockname()[1])
+    try:
+        long_url = b"GET /" + b"a" * MAX_URL_BYTES + b" HTTP/1.1\r\nhost: x\r\n"
+        many = b"".join(b"x-%d: 1\r\n" % n for n in range(MAX_HEADERS + 1))
+        received = await exchange(port, long_url + many + b"connection: close\r\n\r\n")
+    finally:
+        await unlimited.stop(grace=1.0)
+    assert status_of(received) == 200

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from bulut.apis.status import status
+from bulut.edge import discovery
 from bulut.settings import Settings, is_loopback
 
 Scope = MutableMapping[str, Any]
@@ -37,7 +38,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# health, and the platform issuer's public keys (bulut.edge.discovery)
+OPEN_PATHS = frozenset({"/healthz", "/readyz", *discovery.PATHS})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,10 @@ Order matters for a running platform (docs/adr/0010-backup-format.md):
 
 1. the control plane (SQLite backup API, or ``pg_dump``);
 2. the broker log with its delivery outcomes and cursors (SQLite backup API);
-3. each function's own files under ``volumes/`` (SQLite backup API for databases);
+3. each function's own files under ``volumes/`` (SQLite backup API for databases), without
+   what the runtime projects into a revision's pod (``.revisions/<rev>/vault-secrets`` and
+   ``oidc``: Vault Agent's and the kubelet's memory volumes on a cluster, rendered again at
+   every start: secrets and tokens never go into a backup);
 4. revision builds as recipes (the marker and the function's source, not the venv);
 5. Vault (a Raft snapshot of the running node, or its files when stopped).
 
@@ -56,6 +59,14 @@ from .vaultdata import INIT, materialise, snapshot_vault
 
 Progress = Callable[[str], None]
 SKIPPED_SOURCE_DIRS = frozenset({"__pycache__", ".venv", "node_modules", ".pytest_cache"})
+# under volumes/<ns>/.revisions/<revision>/: rendered secrets and projected tokens
+PROJECTED_DIRS = frozenset({"vault-secrets", "oidc"})
+
+
+def projected(relative: Path) -> bool:
+    """Whether a path under ``volumes/`` is a secret or token the runtime projected."""
+    parts = relative.parts
+    return len(parts) > 3 and parts[1] == ".revisions" and parts[3] in PROJECTED_DIRS
 
 
 @dataclass(frozen=True)
@@ -79,12 +90,14 @@ def timed(phases: dict[str, float] | None, name: str) -> Iterator[None]:
             phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
 
 
-def _stage_tree(source: Path, staging: Path, prefix: str) -> None:
+def _stage_tree(
+    source: Path, staging: Path, prefix: str, skip: Callable[[Path], bool] = lambda _: False
+) -> None:
     """Copy a folder: SQLite files through the backup API, other files as they are."""
     if not source.is_dir():
         return
     for path in sorted(source.rglob("*")):
-        if not path.is_file() or is_side_file(path):
+        if not path.is_file() or is_side_file(path) or skip(path.relative_to(source)):
             continue
         target = staging / prefix / path.relative_to(source)
         if is_sqlite(path):
@@ -149,7 +162,7 @@ def stage(
         log = position(logs[0]) if logs else LogPosition()
     say("function data")
     with timed(phases, "function data"):
-        _stage_tree(state_dir / "volumes", staging, "volumes")
+        _stage_tree(state_dir / "volumes", staging, "volumes", skip=projected)
     say("revision build recipes")
     with timed(phases, "build recipes"):
         _stage_recipes(state_dir, staging)

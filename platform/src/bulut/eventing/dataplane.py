@@ -108,6 +108,7 @@ class Eventing:
             self.dispatcher,
             sync_fanout=sync_fanout,
             max_event_bytes=max_event_bytes,
+            limits=settings.request_limits,
             observe=self._observe,
             tracer=tracer,
         )
@@ -122,6 +123,8 @@ class Eventing:
             feed,
             functions_dir=settings.functions_dir,
             logs_dir=state_dir / "logs" / "containersources",
+            issuer=issuer,
+            tokens_dir=state_dir / "oidc" / "containersources",
         )
         self.jobsinks = JobSinks(
             feed, functions_dir=settings.functions_dir, state_dir=state_dir / "jobsink"

@@ -43,6 +43,7 @@ from bulut.events import (
     headers_from_asgi,
 )
 from bulut.httpd import Header, Reply, Request
+from bulut.httpd.server import UNLIMITED
 from bulut.observability.tracer import Span, Tracer
 from bulut.observability.tracing import (
     TraceContext,
@@ -194,14 +195,18 @@ class Ingress:
         fanout_timeout: float = FANOUT_TIMEOUT,
         observe: Observer | None = None,
         tracer: Tracer | None = None,
+        limits: bool = True,
     ) -> None:
+        """``limits=False`` lifts the size and count limits (a measurement's baseline)."""
         self.tracer = tracer if tracer is not None else Tracer.disabled()
         self.log = log
         self.dispatcher = dispatcher
         self.sync_fanout = sync_fanout
         self.max_ttl = max_ttl
-        self.max_event_bytes = max_event_bytes
-        self.max_batch_bytes = max_batch_bytes
+        self.limits = limits
+        self.max_event_bytes = max_event_bytes if limits else UNLIMITED
+        self.max_batch_bytes = max_batch_bytes if limits else UNLIMITED
+        self.max_batch_events: int | None = MAX_BATCH_EVENTS if limits else None
         self.fanout_timeout = fanout_timeout
         self.observe = observe
         self.accepted = 0
@@ -235,12 +240,12 @@ class Ingress:
             raise PayloadTooLargeError(
                 f"the request body is larger than {self.max_event_bytes} bytes"
             )
-        elif len(body) + _attribute_bytes(headers) > self.max_event_bytes:
+        elif self.limits and len(body) + _attribute_bytes(headers) > self.max_event_bytes:
             raise PayloadTooLargeError(
                 f"the event (data and ce- attributes) is larger than {self.max_event_bytes} bytes"
             )
         text = _text_headers(headers)
-        decoded = decode(text, body, max_batch_events=MAX_BATCH_EVENTS)
+        decoded = decode(text, body, max_batch_events=self.max_batch_events)
         events = decoded if isinstance(decoded, list) else [decoded]
         get = text.get  # the hop's traceparent wins over the event's (ce-traceparent)
         parent = parse_traceparent(

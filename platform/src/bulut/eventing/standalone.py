@@ -32,7 +32,7 @@ class EventingServer(Server):
     """``/eventing/...`` to the admin app (ASGI), everything else to the native ingress."""
 
     def __init__(self, eventing: Eventing) -> None:
-        super().__init__(eventing.ingress_app)
+        super().__init__(eventing.ingress_app, limits=eventing.settings.request_limits)
         self.eventing = eventing
 
     def body_limit(self, host: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> int:

@@ -27,6 +27,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_URL_BYTES = 8 * 1024  # request target; 414 above (nginx's 8 KiB header buffer)
 MAX_HEADER_BYTES = 60 * 1024  # request line + headers; 431 above (Envoy's 60 KiB)
 MAX_HEADERS = 100  # header fields; 431 above (Envoy's max_headers_count)
+UNLIMITED = sys.maxsize  # every limit, with limits off (Settings.request_limits)
 
 
 @functools.cache
@@ -61,12 +62,17 @@ class Server:
         max_url_bytes: int = MAX_URL_BYTES,
         max_header_bytes: int = MAX_HEADER_BYTES,
         max_headers: int = MAX_HEADERS,
+        limits: bool = True,
     ) -> None:
+        """``limits=False`` lifts every limit (a measurement's baseline, never for serving)."""
         self.app = app
         self.max_body_bytes = max_body_bytes  # larger request bodies get 413 as they arrive
         self.max_url_bytes = max_url_bytes
         self.max_header_bytes = max_header_bytes
         self.max_headers = max_headers
+        if not limits:
+            self.max_body_bytes = self.max_url_bytes = UNLIMITED
+            self.max_header_bytes = self.max_headers = UNLIMITED
         self._trim: asyncio.TimerHandle | None = None
         self.connections: set[ClientConnection] = set()
         self.server: asyncio.AbstractServer | None = None

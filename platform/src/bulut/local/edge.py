@@ -13,6 +13,7 @@ from bulut.edge import (
     Rule,
     TokenVerifier,
 )
+from bulut.edge.discovery import ISSUER_PATH
 from bulut.edge.ratelimit import parse_rate
 from bulut.errors import ConfigError
 from bulut.settings import Settings
@@ -28,10 +29,11 @@ DATA_PLANE_DEFAULT = AccessPolicy(default=Rule(name="default", auth="required"))
 
 
 def platform_issuer(settings: Settings) -> PlatformIssuer | None:
-    """The issuer of the platform's own tokens when auth is on (``authentication-oidc``)."""
+    """The issuer of the platform's own tokens when auth is on (``authentication-oidc``): its
+    URL is the control plane's, where its discovery document and JWKS are served."""
     if settings.auth_issuer is None:
         return None
-    return PlatformIssuer(f"http://{settings.host}:{settings.control_port}/oidc")
+    return PlatformIssuer(settings.model_copy(update={"server": None}).control_url + ISSUER_PATH)
 
 
 def wrap(app: ASGIApp, settings: Settings, *, control_plane: bool) -> ASGIApp:

@@ -23,6 +23,7 @@ from bulut.controlplane.app import create_app
 from bulut.dashboard import create_dashboard
 from bulut.devloop.deploy import FUNCTION_PATH
 from bulut.devloop.watch import FunctionWatcher, Reload
+from bulut.edge.discovery import discovery_routes
 from bulut.edge.hosts import HostGuard, HostPolicy
 from bulut.errors import ConfigError, SecretUnavailableError
 from bulut.eventing import Eventing
@@ -187,7 +188,11 @@ class LocalPlatform:
         await self.dashboard.start()
         control_app = create_app(
             self.control,
-            routes=[metrics_route(metrics.registry), *gitops_routes(self.gitops).routes],
+            routes=[
+                metrics_route(metrics.registry),
+                *gitops_routes(self.gitops).routes,
+                *(discovery_routes(issuer) if issuer is not None else ()),
+            ],
             # the dashboard last: it answers every other path
             mounts=[Mount("/eventing", self.eventing.admin_app), Mount("/", self.dashboard)],
         )
@@ -203,7 +208,13 @@ class LocalPlatform:
             self.serving.router.fallback, self.settings, control_plane=False, platform=issuer
         )
         metrics.watch(edge=EdgeRejections(control_edge, edge))
-        self.front = Front(self.serving.router, sock=data_sock, guard=edge, hosts=hosts)
+        self.front = Front(
+            self.serving.router,
+            sock=data_sock,
+            guard=edge,
+            hosts=hosts,
+            limits=self.settings.request_limits,
+        )
         await self.front.start()
         await asyncio.gather(*(server.until_started() for server in self._servers))
 

@@ -22,11 +22,12 @@ class Front:
         guard: Guard | None = None,
         sock: socket.socket | None = None,
         hosts: HostPolicy | None = None,
+        limits: bool = True,
     ) -> None:
         self.sock = sock if sock is not None else listen(host, port)
         self.host = host
         self.port = int(self.sock.getsockname()[1])
-        self.gateway = Gateway(router, guard=guard, hosts=hosts)
+        self.gateway = Gateway(router, guard=guard, hosts=hosts, limits=limits)
 
     async def start(self) -> None:
         """Listen and serve; returns once the socket accepts connections."""

@@ -402,9 +402,14 @@ class Gateway(Server):
     """The data plane's server: the router decides, exchanges carry requests to revisions."""
 
     def __init__(
-        self, router: Router, *, guard: Guard | None = None, hosts: HostPolicy | None = None
+        self,
+        router: Router,
+        *,
+        guard: Guard | None = None,
+        hosts: HostPolicy | None = None,
+        limits: bool = True,
     ) -> None:
-        super().__init__(router.fallback)
+        super().__init__(router.fallback, limits=limits)
         self.router = router
         self.guard = guard
         self.hosts = hosts  # None: any Host (tests, `bulut func run`)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bulut.edge.issuer import PlatformIssuer
+from bulut.edge.projection import TOKEN_FILE_ENV, ProjectedToken
 from bulut.errors import (
     BulutError,
     InvalidResourceError,
@@ -54,7 +55,6 @@ logger = logging.getLogger(__name__)
 
 POD_TMP = "/tmp"
 RERENDER_SECONDS = 5.0
-TOKEN_FILE_ENV = "K_OIDC_TOKEN_FILE"
 
 
 class ResourceReader(Protocol):
@@ -100,15 +100,6 @@ def rewrite_pod_paths(env: Mapping[str, str], tmp_dir: Path, secrets_dir: Path) 
                     break
         out[name] = mapped
     return out
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Replace ``path`` atomically with a file only this user can read."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    partial = path.with_name(path.name + ".partial")
-    partial.touch(mode=0o600)
-    partial.write_text(text)
-    partial.replace(path)
 
 
 @dataclass
@@ -167,16 +158,10 @@ class PodSpecHooks:
         if self.issuer is None or not account or not audience:
             return
         subject = f"system:serviceaccount:{namespace}:{account}"
-        issuer = self.issuer
-        _write_private(path, issuer.token(subject, audience).token)
+        projected = ProjectedToken(self.issuer, subject, audience, path)
+        projected.write()
         env[TOKEN_FILE_ENV] = str(path)
-
-        async def keep_fresh() -> None:
-            while True:
-                await asyncio.sleep(issuer.lifetime / 4)
-                _write_private(path, issuer.token(subject, audience).token)
-
-        self._token_loops[key] = asyncio.get_running_loop().create_task(keep_fresh())
+        self._token_loops[key] = asyncio.get_running_loop().create_task(projected.keep_fresh())
 
     async def release(self, namespace: str, name: str) -> None:
         """Stop re-rendering, revoke leases and delete the files."""

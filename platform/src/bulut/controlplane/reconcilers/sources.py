@@ -125,16 +125,19 @@ def reconcile_containersource_children(
 def reconcile_containersource(
     source: Resource, objects: Objects, addressing: Addressing
 ) -> Resource:
-    """sinkUri from the SinkBinding, SinkBindingReady and ReceiveAdapterReady."""
+    """sinkUri, sinkAudience and auth from the SinkBinding (its programs post with the
+    binding's identity, as Knative's bound Deployment does), SinkBindingReady and
+    ReceiveAdapterReady."""
     now = addressing.now()
     result, status = _start(source)
     binding = objects.get(("SinkBinding", child_name(result["metadata"]["name"], "-sinkbinding")))
     mirror(status, "SinkBindingReady", binding, now=now)
-    sink_uri = ((binding or {}).get("status") or {}).get("sinkUri")
-    if sink_uri:
-        status["sinkUri"] = sink_uri
-    else:
-        status.pop("sinkUri", None)
+    bound = (binding or {}).get("status") or {}
+    for field_name in ("sinkUri", "sinkAudience", "auth"):
+        if bound.get(field_name):
+            status[field_name] = clone(bound[field_name])
+        else:
+            status.pop(field_name, None)
     _unless_reported(status, "ReceiveAdapterReady", "the source's program is not running yet", now)
     mark_ready_from(status, CONTAINER_DEPENDENTS, now=now)
     result["status"] = status

@@ -9,6 +9,11 @@ SIGKILL after the pod's grace period. Its output goes to
 ``<state>/logs/containersources/<ns>/<name>.log``. The source's ``ReceiveAdapterReady``
 is reported: True while every container runs, Unknown ``DeploymentUnavailable`` while one
 waits to restart, False ``ProgramNotFound`` when an image has no local folder.
+
+With ``authentication-oidc`` on (an ``issuer``), the programs post with the identity of the
+source's SinkBinding (``status.auth``) as Knative's bound Deployment does: a token for the
+sink's audience (``status.sinkAudience``) is kept fresh in
+``<tokens>/<ns>/<name>/token`` (0600) and named by ``K_OIDC_TOKEN_FILE``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bulut.edge.issuer import PlatformIssuer
+from bulut.edge.projection import TOKEN_FILE_ENV, ProjectedToken
 from bulut.errors import BulutError
 from bulut.manifests.feed import ResourceFeed
 
@@ -53,6 +60,15 @@ class ContainerSpec:
     sink_uri: str | None = None
     overrides: str | None = None  # K_CE_OVERRIDES (JSON)
     grace: float = DEFAULT_GRACE
+    service_account: str | None = None  # status.auth.serviceAccountName (OIDC on)
+    sink_audience: str | None = None  # status.sinkAudience (OIDC on)
+
+    @property
+    def subject(self) -> str | None:
+        """The ``sub`` of the programs' token, when the source has an identity."""
+        if not self.service_account:
+            return None
+        return f"system:serviceaccount:{self.namespace}:{self.service_account}"
 
     @property
     def injected(self) -> dict[str, str]:
@@ -71,6 +87,7 @@ def parse_containersource(obj: Mapping[str, Any]) -> ContainerSpec:
     pod = template.get("spec") or {}
     overrides = spec.get("ceOverrides")
     grace = pod.get("terminationGracePeriodSeconds")
+    status = obj.get("status") or {}
     return ContainerSpec(
         namespace=str(meta.get("namespace") or "default"),
         name=str(meta.get("name") or ""),
@@ -79,11 +96,13 @@ def parse_containersource(obj: Mapping[str, Any]) -> ContainerSpec:
             str(k): str(v)
             for k, v in ((template.get("metadata") or {}).get("annotations") or {}).items()
         },
-        sink_uri=(obj.get("status") or {}).get("sinkUri"),
+        sink_uri=status.get("sinkUri"),
         overrides=json.dumps(overrides, separators=(",", ":"), sort_keys=True)
         if overrides
         else None,
         grace=float(grace) if isinstance(grace, int | float) else DEFAULT_GRACE,
+        service_account=(status.get("auth") or {}).get("serviceAccountName"),
+        sink_audience=status.get("sinkAudience"),
     )
 
 
@@ -117,8 +136,12 @@ class ContainerSources:
         logs_dir: Path,
         backoff: float = FIRST_BACKOFF,
         max_backoff: float = MAX_BACKOFF,
+        issuer: PlatformIssuer | None = None,
+        tokens_dir: Path | None = None,
     ) -> None:
         self._feed = feed
+        self.issuer = issuer
+        self.tokens_dir = tokens_dir or logs_dir.parent / "oidc"
         self.functions_dir = functions_dir
         self.logs_dir = logs_dir
         self.backoff = backoff
@@ -138,8 +161,19 @@ class ContainerSources:
         """Stop every source and wait for its processes to end."""
         await self._sources.aclose()
 
+    def token(self, spec: ContainerSpec) -> ProjectedToken | None:
+        """The source's projected token (auth on, with an identity and a sink audience)."""
+        if self.issuer is None or spec.subject is None or not spec.sink_audience:
+            return None
+        path = self.tokens_dir / spec.namespace / spec.name / "token"
+        return ProjectedToken(self.issuer, spec.subject, spec.sink_audience, path)
+
     async def _supervise(self, spec: ContainerSpec) -> None:
         injected = spec.injected
+        token = self.token(spec)
+        if token is not None:
+            token.write()
+            injected[TOKEN_FILE_ENV] = str(token.path)
         try:
             programs = [
                 plan_program(container, spec.annotations, self.functions_dir, injected)
@@ -150,7 +184,8 @@ class ContainerSources:
             return
         running: set[str] = set()
         await asyncio.gather(
-            *(self._keep_running(spec, p, running, len(programs)) for p in programs)
+            *(self._keep_running(spec, p, running, len(programs)) for p in programs),
+            *([token.keep_fresh()] if token is not None else []),
         )
 
     async def _keep_running(
