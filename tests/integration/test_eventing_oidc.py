@@ -130,8 +130,8 @@ async def test_the_issuer_publishes_discovery_and_a_jwks_that_verifies_its_token
     token = issuer.token(sender.subject, BROKER_AUDIENCE).token
     # what a function or a sidecar does: PyJWT fetches the JWKS over HTTP and verifies
     # (in a thread: its client blocks, and this loop serves the control plane)
-    client = jwt.PyJWKClient(found.json()["jwks_uri"])
-    signing_key = await asyncio.to_thread(client.get_signing_key_from_jwt, token)
+    keyring = jwt.PyJWKClient(found.json()["jwks_uri"])
+    signing_key = await asyncio.to_thread(keyring.get_signing_key_from_jwt, token)
     claims = jwt.decode(
         token, signing_key.key, algorithms=["ES256"], audience=BROKER_AUDIENCE, issuer=issuer.issuer
     )
