@@ -60,9 +60,8 @@ def transit(tmp_path):
     server.server_close()
 
 
-async def test_the_email_and_card_token_are_stored_and_sent_only_as_ciphertext(
-    transit, database_url, sink
-):
+def with_transit(transit, database_url, sink, **cfg):
+    """A started orders function whose Vault is the stand-in."""
     server, token_file = transit
     f = new()
     f.start(
@@ -71,8 +70,17 @@ async def test_the_email_and_card_token_are_stored_and_sent_only_as_ciphertext(
             "K_SINK": sink.url,
             "VAULT_ADDR": f"http://127.0.0.1:{server.server_address[1]}",
             "VAULT_TOKEN_FILE": token_file,
+            **cfg,
         }
     )
+    return f
+
+
+async def test_the_email_and_card_token_are_stored_and_sent_only_as_ciphertext(
+    transit, database_url, sink
+):
+    server, _ = transit
+    f = with_transit(transit, database_url, sink)
     transport = httpx.ASGITransport(app=f.handle)
     async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
         created = await client.post(
@@ -106,17 +114,8 @@ async def test_the_email_and_card_token_are_stored_and_sent_only_as_ciphertext(
 
 
 async def test_the_card_transit_key_comes_from_the_environment(transit, database_url, sink):
-    server, token_file = transit
-    f = new()
-    f.start(
-        {
-            "DATABASE_URL": database_url,
-            "K_SINK": sink.url,
-            "VAULT_ADDR": f"http://127.0.0.1:{server.server_address[1]}",
-            "VAULT_TOKEN_FILE": token_file,
-            "CARD_TRANSIT_KEY": "shop-prod-card-tokens",
-        }
-    )
+    server, _ = transit
+    f = with_transit(transit, database_url, sink, CARD_TRANSIT_KEY="shop-prod-card-tokens")
     transport = httpx.ASGITransport(app=f.handle)
     async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
         order = {"customer": "ada", "card_token": "tok_ok", "items": [{"sku": "W", "quantity": 1}]}
