@@ -1,4 +1,5 @@
-"""The orders function encrypts e-mail with a real OpenBao's Transit; rotate + rewrap in place."""
+"""orders encrypts e-mail and card tokens with a real OpenBao's Transit (rotate + rewrap in
+place); payments decrypts the card token orders stored, each with a token of its own policy."""
 
 from __future__ import annotations
 
@@ -38,6 +39,44 @@ async def main(cfg):
 asyncio.run(main(json.loads(sys.argv[1])))
 """
 
+CHARGE = """
+import asyncio, json, sys
+from cloudevents.core.v1.event import CloudEvent
+from function import new
+
+class Send:
+    async def __call__(self, event, status=200):
+        print(json.dumps({"type": event.get_type(), "data": event.get_data()}))
+    async def http(self, message):
+        if message["type"] == "http.response.start":
+            print(json.dumps({"status": message["status"]}))
+
+cfg, card = json.loads(sys.argv[1]), sys.argv[2]
+f = new()
+f.start(cfg)
+event = CloudEvent(attributes={"type": "com.example.inventory.reserved", "source": "/inventory",
+    "id": "r-1", "subject": "o-1", "datacontenttype": "application/json"},
+    data={"order_id": "o-1", "amount_cents": 1999, "currency": "EUR", "card_token": card})
+asyncio.run(f.handle({"event": event}, None, Send()))
+f.stop()
+"""
+POLICIES = Path(__file__).resolve().parents[2] / "gitops" / "platform" / "vault" / "policies"
+
+
+def run_function(repo_root: Path, name: str, script: str, *args: str) -> str:
+    """The last line ``script`` prints, run in the function's own built environment."""
+    environment = ensure_environment(
+        load_project(repo_root / "functions" / name), repo_root / ".bulut" / "test-builds"
+    )
+    done = subprocess.run(
+        [str(environment.python), "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
 
 @pytest.fixture
 async def vault(tmp_path: Path) -> AsyncIterator[tuple[Vault, Path]]:
@@ -53,25 +92,37 @@ def test_orders_stores_ciphertext_that_survives_rotation_and_rewrap(
     vault: tuple[Vault, Path], tmp_path: Path, repo_root: Path
 ) -> None:
     client, token_file = vault
-    client.ensure_transit_key("orders-pii")
-    environment = ensure_environment(
-        load_project(repo_root / "functions" / "orders"), repo_root / ".bulut" / "test-builds"
-    )
+    for key in ("orders-pii", "card-tokens"):
+        client.ensure_transit_key(key)
+    for policy in ("orders", "payments"):
+        client.put_policy(policy, (POLICIES / f"{policy}.hcl").read_text())
+    token_file.write_text(client.create_token(["orders"]))
     database = f"sqlite:///{tmp_path / 'orders.db'}"
     cfg = {"DATABASE_URL": database, "VAULT_ADDR": client.addr, "VAULT_TOKEN_FILE": str(token_file)}
-    shown = subprocess.run(
-        [str(environment.python), "-c", PLACE_ORDER, json.dumps(cfg)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    order = json.loads(shown.stdout.strip().splitlines()[-1])
+    order = json.loads(run_function(repo_root, "orders", PLACE_ORDER, json.dumps(cfg)))
     assert order["email"] == "a***@example.com"
 
-    def stored() -> str:
+    def stored(column: str = "email") -> str:
         with sa.create_engine(database).connect() as connection:
-            return str(connection.execute(sa.text("SELECT email FROM orders")).scalar_one())
+            query = sa.text(f"SELECT {column} FROM orders")
+            return str(connection.execute(query).scalar_one())
+
+    card = stored("card_token")
+    assert card.startswith("vault:v1:") and "tok_ok" not in card
+    payments_token = tmp_path / "payments-token"
+    payments_token.write_text(client.create_token(["payments"]))
+    charge_cfg = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'payments.db'}",
+        "PAYMENTS_PROVIDER_KEY": "sk_test",
+        "VAULT_ADDR": client.addr,
+        "VAULT_TOKEN_FILE": str(payments_token),
+    }
+    charged = json.loads(run_function(repo_root, "payments", CHARGE, json.dumps(charge_cfg), card))
+    assert charged["type"] == "com.example.payment.authorized", charged
+    # the orders token may not decrypt what it encrypted: a 503 (retry), nothing charged
+    charge_cfg["VAULT_TOKEN_FILE"], charge_cfg["DATABASE_URL"] = str(token_file), "sqlite://"
+    refused = json.loads(run_function(repo_root, "payments", CHARGE, json.dumps(charge_cfg), card))
+    assert refused == {"status": 503}
 
     assert stored().startswith("vault:v1:")
     assert client.rotate("orders-pii") == 2
