@@ -205,3 +205,60 @@ async def test_without_a_token_the_broker_refuses_the_post(platform: LocalPlatfo
             content=b"{}",
         )
     assert anonymous.status_code == 401
+
+
+async def test_an_eventpolicy_admits_only_the_senders_it_names(platform: LocalPlatform) -> None:
+    issuer = platform.eventing.deliverer.issuer
+    assert issuer is not None
+    allowed = identity.ping_source(NAMESPACE, "tick")
+    refused = identity.trigger(NAMESPACE, "to-sink")
+    await platform.control.apply(
+        [
+            {
+                "apiVersion": "eventing.knative.dev/v1alpha1",
+                "kind": "EventPolicy",
+                "metadata": {"name": "only-tick", "namespace": NAMESPACE},
+                "spec": {
+                    "to": [{"ref": {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker",
+                                    "name": "default"}}],
+                    "from": [{"ref": {"apiVersion": "sources.knative.dev/v1",
+                                      "kind": "PingSource", "name": "tick"}}],
+                },
+            }
+        ]
+    )  # fmt: skip
+
+    async def post(sender: identity.Identity, event_id: str) -> httpx.Response:
+        token = issuer.token(sender.subject, BROKER_AUDIENCE).token
+        async with httpx.AsyncClient() as client:
+            return await client.post(
+                f"http://127.0.0.1:{platform.data_port}/{NAMESPACE}/default",
+                headers={
+                    "authorization": f"Bearer {token}",
+                    "ce-specversion": "1.0",
+                    "ce-id": event_id,
+                    "ce-source": "/policy",
+                    "ce-type": "t",
+                    "content-type": "application/json",
+                },
+                content=b"{}",
+            )
+
+    async def enforced() -> httpx.Response | None:
+        answer = await post(refused, "refused")
+        return answer if answer.status_code == 403 else None
+
+    forbidden = await eventually(enforced, "the EventPolicy to be enforced", timeout=15)
+    assert forbidden.headers["content-type"].startswith("application/problem+json")
+    assert refused.subject in forbidden.json()["detail"]
+    assert (await post(allowed, "allowed")).status_code == 202
+    found = await platform.control.get("EventPolicy", NAMESPACE, "only-tick")
+    assert found["status"]["from"] == [allowed.subject]
+    assert {c["type"]: c["status"] for c in found["status"]["conditions"]}["Ready"] == "True"
+
+    await platform.control.delete("EventPolicy", NAMESPACE, "only-tick")
+
+    async def lifted() -> bool:
+        return (await post(refused, "after")).status_code == 202
+
+    await eventually(lifted, "the broker to admit every sender again", timeout=15)

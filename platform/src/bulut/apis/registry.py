@@ -82,6 +82,7 @@ SERVED: tuple[Served, ...] = (
     Served("knative/eventing-sequence-crd.yaml", "v1"),
     Served("knative/eventing-parallel-crd.yaml", "v1"),
     Served("knative/eventing-eventtype-crd.yaml", "v1beta3"),
+    Served("knative/eventing-eventpolicy-crd.yaml", "v1alpha1"),
     Served("core/configmaps.yaml", "v1", builtin=True),
     Served("core/namespaces.yaml", "v1", builtin=True),
     Served("core/serviceaccounts.yaml", "v1", reconciled=False, builtin=True),

@@ -4,6 +4,7 @@ The same :class:`EdgeMiddleware` wraps the data plane (service routes, broker in
 the control plane API; what each route needs is data (:class:`AccessPolicy`), not code.
 """
 
+from .eventpolicy import Authorizer
 from .identity import Identity
 from .issuer import Issued, PlatformIssuer
 from .middleware import EdgeMiddleware
@@ -13,6 +14,7 @@ from .tokens import Claims, JWKSource, TokenVerifier
 
 __all__ = [
     "AccessPolicy",
+    "Authorizer",
     "Claims",
     "EdgeMiddleware",
     "Identity",

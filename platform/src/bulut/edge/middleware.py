@@ -8,7 +8,9 @@ answer problem+json: 401 with ``WWW-Authenticate: Bearer``, 403, or 429 with
 The platform's own traffic (deliveries, sources, functions posting to ``K_SINK``) carries
 tokens of :class:`~.issuer.PlatformIssuer`: such a token is accepted only for the audience of
 the receiver it reached (:func:`~.identity.receiver_audience`), as Knative's
-``authentication-oidc`` addressables do; rule scopes apply to user tokens only.
+``authentication-oidc`` addressables do; rule scopes apply to user tokens only. With an
+``authorizer`` (the EventPolicies of the eventing data plane), a sender that no policy
+applying to the receiver names is refused 403, whichever issuer its token came from.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bulut.errors import (
     problem_response,
 )
 
+from .eventpolicy import Authorizer
 from .identity import receiver_audience
 from .issuer import PlatformIssuer
 from .policy import AccessPolicy, Rule
@@ -51,9 +54,11 @@ class EdgeMiddleware:
         limiter: RateLimiter | None = None,
         platform: PlatformIssuer | None = None,
         domain: str = "localhost",
+        authorizer: Authorizer | None = None,
     ) -> None:
         self.app = app
         self.platform = platform
+        self.authorizer = authorizer
         self.domain = domain
         self.policy = policy
         self.verifier = verifier
@@ -87,6 +92,11 @@ class EdgeMiddleware:
         host = _header(headers, b"host") or ""
         rule = self.policy.rule_for(host, scope.get("path", "/"), scope.get("method", "GET"))
         claims = await self._claims(headers, rule, host, scope.get("path", "/"))
+        if self.authorizer is not None:
+            audience = receiver_audience(host, scope.get("path", "/"), self.domain)
+            self.authorizer.check(
+                audience, str(claims["sub"]) if claims and "sub" in claims else None
+            )
         limiter = self._limiter_for(rule)
         if limiter is not None:
             client = scope.get("client") or ("unknown", 0)

@@ -17,6 +17,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from bulut.edge.eventpolicy import Authorizer
 from bulut.edge.identity import Identity
 from bulut.edge.issuer import PlatformIssuer
 from bulut.errors import BulutError
@@ -39,6 +40,7 @@ from .hosts import HostRoutes
 from .ingress import DEFAULT_MAX_EVENT_BYTES, Ingress
 from .jobsink import HOST as JOBSINK_HOST, JobSinks
 from .log import EventLog
+from .policies import grants
 from .records import Outcome, Retention
 from .resources import key_of, parse_broker, parse_trigger
 from .sinks import Target, resolve_sink
@@ -63,6 +65,7 @@ KINDS = frozenset(
         "JobSink",
         "InMemoryChannel",
         "ConfigMap",
+        "EventPolicy",
     }
 )
 
@@ -113,6 +116,10 @@ class Eventing:
             tracer=tracer,
         )
         self.eventtypes = EventTypeCatalog(create)
+        # EventPolicies: the grants the data plane's edge checks senders against
+        self.authorizer = Authorizer()
+        self._brokers: dict[tuple[str, str], dict[str, Any]] = {}
+        self._policies: dict[tuple[str, str], dict[str, Any]] = {}
         self.channels = ChannelDispatcher(
             self.deliverer, self.resolve, observe=self._observe, on_event=self._channel_event
         )
@@ -190,6 +197,8 @@ class Eventing:
         deleted = change == "DELETED"
         if kind in ("Broker", "InMemoryChannel"):
             self.eventtypes.remember(obj, deleted)
+        if kind in ("Broker", "EventPolicy"):
+            self._policy_inputs(kind, key, obj, deleted)
         if kind == "Broker":
             if deleted:
                 self.dispatcher.remove_broker(key)
@@ -235,6 +244,17 @@ class Eventing:
             self.apiservers.set_namespace(obj, deleted=deleted)
         elif kind == "ConfigMap" and key == FEATURES:
             self.eventtypes.apply_features(obj, deleted)
+
+    def _policy_inputs(
+        self, kind: str, key: tuple[str, str], obj: dict[str, Any], deleted: bool
+    ) -> None:
+        """Recompile the EventPolicy grants the data plane's edge enforces."""
+        known = self._brokers if kind == "Broker" else self._policies
+        if deleted:
+            known.pop(key, None)
+        else:
+            known[key] = obj
+        self.authorizer.replace(grants(self._policies.values(), self._brokers.values()))
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)

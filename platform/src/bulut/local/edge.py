@@ -6,6 +6,7 @@ from starlette.types import ASGIApp
 
 from bulut.edge import (
     AccessPolicy,
+    Authorizer,
     EdgeMiddleware,
     JWKSource,
     PlatformIssuer,
@@ -48,11 +49,13 @@ def guard(
     *,
     control_plane: bool,
     platform: PlatformIssuer | None = None,
+    authorizer: Authorizer | None = None,
 ) -> EdgeMiddleware | None:
     """Auth and rate limits for one front door, or None when neither is configured.
 
     ``platform`` is the issuer whose tokens the front door accepts for its receivers'
-    audiences (the data plane: deliveries, sources, functions posting to ``K_SINK``)."""
+    audiences (the data plane: deliveries, sources, functions posting to ``K_SINK``);
+    ``authorizer`` the EventPolicies it enforces (with auth on)."""
     if settings.auth_issuer is None and settings.rate_limit is None:
         return None
     verifier = None
@@ -77,4 +80,5 @@ def guard(
         limiter=limiter,
         platform=platform,
         domain=settings.domain,
+        authorizer=authorizer if verifier is not None else None,
     )

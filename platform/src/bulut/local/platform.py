@@ -205,7 +205,11 @@ class LocalPlatform:
         self._serve(HostGuard(control_edge or control_app, hosts), control_sock)
         # The data plane's gateway: no ASGI on the warm path; the edge checks every request.
         edge = guard(
-            self.serving.router.fallback, self.settings, control_plane=False, platform=issuer
+            self.serving.router.fallback,
+            self.settings,
+            control_plane=False,
+            platform=issuer,
+            authorizer=self.eventing.authorizer,
         )
         metrics.watch(edge=EdgeRejections(control_edge, edge))
         self.front = Front(

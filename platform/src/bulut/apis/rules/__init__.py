@@ -28,6 +28,7 @@ from . import (
     cluster,
     core,
     eventing,
+    eventpolicies,
     eventtypes,
     flows,
     messaging,
@@ -145,6 +146,7 @@ RULES: Mapping[tuple[str, str], KindRules] = {
         _ignoring_context(sources.validate_containersource), sources.default_containersource
     ),
     (SINKS, "JobSink"): KindRules(_ignoring_context(sinks.validate_jobsink), sinks.default_jobsink),
+    (EVENTING, "EventPolicy"): KindRules(_ignoring_context(eventpolicies.validate_eventpolicy)),
     (MESSAGING, "InMemoryChannel"): KindRules(
         _ignoring_context(messaging.validate_inmemorychannel), messaging.default_inmemorychannel
     ),

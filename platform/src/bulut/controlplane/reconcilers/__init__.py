@@ -11,6 +11,7 @@ from . import (
     configuration,
     domains,
     eventing,
+    eventpolicies,
     eventtypes,
     flows,
     messaging,
@@ -94,3 +95,8 @@ def _reconcile_eventing(result: Objects, addressing: Addressing) -> None:
         name = sink["metadata"]["name"]
         result[("JobSink", name)] = sinks.reconcile_jobsink(sink, result, addressing)
     eventtypes.reconcile_eventtypes(result, addressing)
+    for policy in of_kind(result, "EventPolicy"):  # after the senders: it reads their identity
+        name = policy["metadata"]["name"]
+        result[("EventPolicy", name)] = eventpolicies.reconcile_eventpolicy(
+            policy, result, addressing
+        )
