@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,19 +29,26 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("bulut")
 
 
+@pytest.fixture(scope="session")
+def kubeconfig_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for every test's own kubeconfig file (a folder per test cost a directory
+    scan per test: ``mktemp`` numbers its folders by listing their parent)."""
+    return tmp_path_factory.mktemp("kube")
+
+
 @pytest.fixture(autouse=True)
-def own_kubeconfig(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
+def own_kubeconfig(request: pytest.FixtureRequest, kubeconfig_folder: Path) -> Iterator[None]:
     """Every test but the cluster suite gets a kubeconfig of its own (none at first): the
     user's current context never shapes a test, and no `bulut up` a test starts rewrites it."""
     if "e2e" in request.node.path.parts:
         yield
         return
     with pytest.MonkeyPatch.context() as patch:
-        folder = tmp_path_factory.mktemp("kube")
-        patch.setenv("KUBECONFIG", str(folder / "config"))
+        patch.setenv("KUBECONFIG", str(kubeconfig_folder / f"config-{next(_KUBECONFIGS)}"))
         yield
+
+
+_KUBECONFIGS = itertools.count()
 
 
 @pytest.fixture(scope="session")

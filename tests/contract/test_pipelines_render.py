@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,14 @@ WORKFLOW_KINDS = {"WorkflowTemplate", "CronWorkflow"}
 NETWORK_STEPS = {"checkout", "scan", "push", "publish", "rollback"}
 
 
+@functools.cache
 def documents() -> list[dict[str, Any]]:
+    """Every rendered document but the kustomizations, parsed once (the tests only read them)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return [
         doc
         for text in RENDERED.values()
-        for doc in yaml.safe_load_all(text)
+        for doc in yaml.load_all(text, Loader=loader)
         if doc and doc.get("kind") != "Kustomization"
     ]
 

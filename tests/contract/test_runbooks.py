@@ -8,16 +8,16 @@ every `make X` a real target, and every repository path and relative link exists
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
-import typer.main
 import yaml
 
-from bulut.cli.main import build_app
+from tests.support.cli import bulut_command
 
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOKS = REPO / "disaster-recovery" / "runbooks"
@@ -32,12 +32,15 @@ PATH = re.compile(
 )
 LINK = re.compile(r"\]\(([^)#:]+)(?:#[^)]*)?\)")
 
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+
+@functools.cache
 def _alerts() -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted((REPO / "gitops").rglob("*.yaml")):
         try:
-            documents = list(yaml.safe_load_all(path.read_text()))
+            documents = list(yaml.load_all(path.read_text(), Loader=LOADER))
         except yaml.YAMLError:
             continue
         for document in documents:
@@ -121,7 +124,7 @@ def _resolve(root: Any, words: list[str]) -> tuple[Any, list[str]]:
 
 @pytest.mark.parametrize("runbook", _runbooks(), ids=lambda p: p.name)
 def test_every_bulut_command_in_a_runbook_exists_with_its_options(runbook: Path) -> None:
-    root = typer.main.get_command(build_app())
+    root = bulut_command()
     assert _is_group(root)
     for words in _commands(runbook, "bulut"):
         command, rest = _resolve(root, words)

@@ -9,15 +9,13 @@ that exist in the repository or its rendered overlays.
 
 from __future__ import annotations
 
-import functools
 import re
 import subprocess
 from typing import Any
 
 import pytest
-import typer.main
 
-from bulut.cli.main import build_app
+from tests.support.cli import bulut_command
 
 from .blocks import CLUSTER_TOOLS, MARKERS, PROGRAMS, REPO, Block, all_blocks, shell_blocks
 from .names import KIND_ALIASES, namespaces, resources, vault_policies
@@ -89,9 +87,8 @@ def _is_group(command: Any) -> bool:
     return hasattr(command, "commands")
 
 
-@functools.cache
 def _root() -> Any:
-    return typer.main.get_command(build_app())
+    return bulut_command()
 
 
 @pytest.mark.parametrize("block", SHELL, ids=_ids(SHELL))

@@ -103,7 +103,12 @@ MANIFEST = st.fixed_dictionaries(
 
 @pytest.fixture(scope="module")
 def backups(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("fuzz-backups")
+    """A backup location three folders deep in a root of its own: an escaping path ("../x",
+    "volumes/../../x") lands inside the root, where the test looks, and the test never walks
+    the worker's whole temporary tree (other tests' virtual environments)."""
+    location = tmp_path_factory.mktemp("fuzz-root") / "a" / "b" / "backups"
+    location.mkdir(parents=True)
+    return location
 
 
 @FUZZ
@@ -116,12 +121,13 @@ def test_any_manifest_is_verified_or_refused_and_nothing_is_written_outside(
     (backup / "manifest.json").write_text(
         document if isinstance(document, str) else json.dumps(document)
     )
-    before = set(backups.parent.rglob("*"))
+    root = backups.parents[2]
+    before = set(root.rglob("*"))
     staging = backups / "staging"
     try:
         manifest = read_manifest(DirectoryLocation(backups), "b1")
         fetch_and_verify(DirectoryLocation(backups), manifest, staging)
     except BulutError:
         pass
-    after = set(backups.parent.rglob("*"))
+    after = set(root.rglob("*"))
     assert {p for p in after - before if not p.is_relative_to(staging)} == set()

@@ -7,15 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from bulut.cli.main import build_app
+from tests.support.cli import bulut_command, invoke
 
 
 def command_paths() -> Iterator[tuple[str, ...]]:
     """Every command and group of the tree, as argv prefixes."""
-    root = typer.main.get_command(build_app())
+    root = bulut_command()
 
     def walk(command: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
         yield path
@@ -40,7 +38,7 @@ def test_the_tree_has_every_group_and_its_commands() -> None:
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda path: " ".join(path) or "bulut")
 def test_help_works_and_boolean_flags_read_naturally(path: tuple[str, ...]) -> None:
-    result = CliRunner().invoke(build_app(), [*path, "--help"], env={"COLUMNS": "200"})
+    result = invoke([*path, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
     assert "--no-no-" not in result.output
@@ -48,7 +46,7 @@ def test_help_works_and_boolean_flags_read_naturally(path: tuple[str, ...]) -> N
 
 
 def test_up_says_sample_and_no_sample_and_names_the_environment_twins() -> None:
-    result = CliRunner().invoke(build_app(), ["up", "--help"], env={"COLUMNS": "200"})
+    result = invoke(["up", "--help"], env={"COLUMNS": "200"})
     assert "--sample" in result.output and "--no-sample" in result.output
     for twin in ("BULUT_STATE_DIR", "BULUT_DATA_PORT", "BULUT_CONTROL_PORT", "BULUT_HOST"):
         assert twin in result.output
