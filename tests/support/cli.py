@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import click
 import typer
@@ -19,8 +20,12 @@ from bulut.cli.main import build_app
 
 @functools.cache
 def bulut_command() -> click.Command:
-    """The root `bulut` command, converted once."""
-    return typer.main.get_command(build_app())
+    """The root `bulut` command, converted once.
+
+    Typer builds on its own vendored copy of Click; Click's runner only calls the command's
+    ``main()`` inside its stream isolation, which both copies share the shape of.
+    """
+    return cast("click.Command", typer.main.get_command(build_app()))
 
 
 def invoke(
