@@ -1,15 +1,20 @@
 """Entry point of the `bulut` console script.
 
 Each command is a module-level function in the module of its group; this module only
-attaches them (the table below) and builds the invocation's Settings once, in the root
-callback (see :mod:`bulut.cli.invocation`). Any :class:`~bulut.errors.BulutError` escaping
-a command becomes one line on stderr and exit code 2 (bad input) or 1 (everything else).
+attaches them (the tables below) and builds the invocation's Settings once, in the root
+callback (see :mod:`bulut.cli.invocation`). The tables name modules, not objects: a command's
+module is imported, and its Typer tree converted to Click, only when that command runs (or
+help lists it), so `bulut get` pays for `get` alone, not for every group's imports. Any
+:class:`~bulut.errors.BulutError` escaping a command becomes one line on stderr and exit
+code 2 (bad input) or 1 (everything else).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
@@ -19,55 +24,97 @@ from bulut import __version__
 from bulut.errors import BulutError, ConfigError, InvalidInputError, NotFoundError
 from bulut.kubeconfig import resolve
 
-from . import (
-    dr,
-    eventing,
-    events,
-    func,
-    gitops,
-    kubeconfig,
-    messaging,
-    pipeline,
-    render,
-    resources,
-    secrets,
-    service,
-    telemetry,
-    up,
-)
 from .invocation import load_settings, settings_of
 
 HELP = "Run Knative-style Python functions locally; ship them to Knative with GitOps."
 
-COMMANDS: tuple[tuple[str, Callable[..., Any]], ...] = (
-    ("up", up.up),
-    ("kubeconfig", kubeconfig.kubeconfig),
-    ("apply", resources.apply),
-    ("get", resources.get),
-    ("describe", resources.describe_resource),
-    ("delete", resources.delete),
-    ("render", render.render),
-    ("validate", render.validate),
-    ("trace", telemetry.trace),
-    ("logs", telemetry.logs),
+# (name, "module:function") of the commands, and (name, "module:factory") of the groups,
+# modules relative to bulut.cli; in the order `bulut --help` lists them.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("up", "up:up"),
+    ("kubeconfig", "kubeconfig:kubeconfig"),
+    ("apply", "resources:apply"),
+    ("get", "resources:get"),
+    ("describe", "resources:describe_resource"),
+    ("delete", "resources:delete"),
+    ("render", "render:render"),
+    ("validate", "render:validate"),
+    ("trace", "telemetry:trace"),
+    ("logs", "telemetry:logs"),
 )
-GROUPS: tuple[tuple[str, Callable[[], typer.Typer]], ...] = (
-    ("func", func.group),
-    ("service", service.group),
-    ("broker", eventing.broker_group),
-    ("trigger", eventing.trigger_group),
-    ("source", eventing.source_group),
-    ("channel", messaging.channel_group),
-    ("subscription", messaging.subscription_group),
-    ("sequence", messaging.sequence_group),
-    ("parallel", messaging.parallel_group),
-    ("eventtype", messaging.eventtype_group),
-    ("events", events.group),
-    ("secrets", secrets.group),
-    ("dr", dr.group),
-    ("pipeline", pipeline.group),
-    ("gitops", gitops.group),
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("func", "func:group"),
+    ("service", "service:group"),
+    ("broker", "eventing:broker_group"),
+    ("trigger", "eventing:trigger_group"),
+    ("source", "eventing:source_group"),
+    ("channel", "messaging:channel_group"),
+    ("subscription", "messaging:subscription_group"),
+    ("sequence", "messaging:sequence_group"),
+    ("parallel", "messaging:parallel_group"),
+    ("eventtype", "messaging:eventtype_group"),
+    ("events", "events:group"),
+    ("secrets", "secrets:group"),
+    ("dr", "dr:group"),
+    ("pipeline", "pipeline:group"),
+    ("gitops", "gitops:group"),
 )
+
+
+def _attribute(where: str) -> Any:
+    module, attribute = where.split(":")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+
+
+def load_command(name: str, where: str) -> Any:
+    """The Click command of the function at ``where`` (typer vendors click: typed Any)."""
+    single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    single.command(name)(_attribute(where))
+    return typer.main.get_command(single)
+
+
+def load_group(name: str, where: str) -> Any:
+    """The Click group the Typer factory at ``where`` builds, named ``name``."""
+    group = typer.main.get_group(_attribute(where)())
+    group.name = name
+    return group
+
+
+class LazyCommands(MutableMapping[str, Any]):
+    """A group's commands, each loaded on first access: listing names loads nothing."""
+
+    def __init__(self, loaded: dict[str, Any], loaders: dict[str, Callable[[], Any]]) -> None:
+        self._entries: dict[str, Any] = {**loaded}
+        self._loaders = loaders
+        for name in loaders:
+            self._entries.setdefault(name, None)
+
+    def __getitem__(self, name: str) -> Any:
+        command = self._entries[name]
+        if command is None:
+            command = self._entries[name] = self._loaders[name]()
+        return command
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._entries[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._entries[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _loaders() -> dict[str, Callable[[], Any]]:
+    loaders: dict[str, Callable[[], Any]] = {}
+    for name, where in COMMANDS:
+        loaders[name] = functools.partial(load_command, name, where)
+    for name, where in GROUPS:
+        loaders[name] = functools.partial(load_group, name, where)
+    return loaders
 
 
 # Commands that say where a platform runs instead of looking for one.
@@ -76,7 +123,12 @@ WITHOUT_CONTEXT = frozenset({"up", "kubeconfig"})
 
 class ContextOptionsGroup(TyperGroup):
     """The root group: ``--context``/``--server`` are accepted anywhere before ``--``
-    (``bulut get ksvc --context bulut``, like kubectl's global flags)."""
+    (``bulut get ksvc --context bulut``, like kubectl's global flags), and the commands of
+    the tables are loaded when first asked for."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = LazyCommands(dict(self.commands), _loaders())
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer vendors click
         return super().parse_args(ctx, hoist_global_options(args))
@@ -148,10 +200,6 @@ def build_app() -> typer.Typer:
     )
     app.callback()(root)
     app.command()(version)
-    for name, command in COMMANDS:
-        app.command(name)(command)
-    for name, group in GROUPS:
-        app.add_typer(group(), name=name)
     return app
 
 
