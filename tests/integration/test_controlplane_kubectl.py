@@ -112,9 +112,15 @@ def ksvc_path(namespace: str, name: str = "") -> str:
 
 def test_api_resources_lists_the_knative_kinds_with_short_names(kubectl: Kubectl) -> None:
     printed = kubectl.ok("api-resources", "-o", "wide")
-    row = next(line.split() for line in printed.splitlines() if line.startswith("services "))
-    assert row[:5] == ["services", "kservice,ksvc", SERVING, "true", "Service"]
-    assert "all,knative,serving" in row[-1]
+    rows = [line.split() for line in printed.splitlines() if line.startswith("services ")]
+    # the core v1 Service and Knative's: two rows, as kube-apiserver with Knative lists them
+    assert [row[:5] for row in rows] == [
+        ["services", "svc", "v1", "true", "Service"],
+        ["services", "kservice,ksvc", SERVING, "true", "Service"],
+    ]
+    assert "all,knative,serving" in rows[1][-1]
+    routes = [line.split()[:3] for line in printed.splitlines() if line.startswith("routes ")]
+    assert routes == [["routes", "route.openshift.io/v1", "true"], ["routes", "rt", SERVING]]
     names = kubectl.ok("api-resources", "-o", "name").split()
     assert {"namespaces", "configmaps", "triggers.eventing.knative.dev"} <= set(names)
 
@@ -391,6 +397,43 @@ def test_cluster_only_kinds_are_stored_and_listed_as_not_reconciled_locally(
     )
     again = kubectl.ok("apply", "-f", "-", stdin=CLUSTER_ONLY).splitlines()
     assert all(line.endswith(" unchanged") for line in again), again
+
+
+SAME_NAMES = """
+apiVersion: v1
+kind: Service
+metadata: {name: hello, namespace: samenames}
+spec: {selector: {app: hello}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: route.openshift.io/v1
+kind: Route
+metadata: {name: hello, namespace: samenames}
+spec: {to: {kind: Service, name: hello}}
+---
+apiVersion: operators.coreos.com/v1alpha1
+kind: Subscription
+metadata: {name: hello, namespace: samenames}
+spec: {name: hello, source: redhat-operators, sourceNamespace: openshift-marketplace}
+"""
+
+
+def test_core_services_openshift_routes_and_olm_subscriptions_live_beside_knative_s(
+    kubectl: Kubectl,
+) -> None:
+    applied = kubectl.ok("apply", "-f", "-", stdin=SAME_NAMES).splitlines()
+    assert applied == [
+        "service/hello created",
+        "route.route.openshift.io/hello created",
+        "subscription.operators.coreos.com/hello created",
+    ]
+    kubectl.ok("apply", "-f", "-", stdin=service("hello", "samenames"))
+    for resource in ("svc", "services.v1.", "routes.route.openshift.io", "subs"):
+        rows = kubectl.ok("get", resource, "-n", "samenames").splitlines()
+        assert rows[1].split()[:3] == ["hello", "Unknown", "NotReconciledLocally"], rows
+    knative = kubectl.ok("get", "ksvc", "hello", "-n", "samenames", "-o", "name")
+    assert knative.strip() == "service.serving.knative.dev/hello"
+    kubectl.ok("delete", "svc", "hello", "-n", "samenames")
+    assert kubectl.stored(f"{ksvc_path('samenames', 'hello')}") is not None
 
 
 def test_an_invalid_cluster_only_object_is_refused_naming_the_field(kubectl: Kubectl) -> None:

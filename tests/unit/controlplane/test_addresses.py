@@ -43,6 +43,8 @@ def test_destinations_resolve_like_knative(destination: dict[str, Any], expected
         (ref("Service", "ghost"), 'service "ghost" not found'),
         (ref("Service", "pending"), "does not have an address yet"),
         (ref("Service", "orders", namespace="shop"), "cross-namespace"),
+        # a core v1 Service is not the Knative Service of the same name
+        ({"ref": {"apiVersion": "v1", "kind": "Service", "name": "orders"}}, "not found"),
     ],
 )
 def test_unresolvable_destinations_say_why(destination: dict[str, Any], why: str) -> None:

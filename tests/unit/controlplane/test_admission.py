@@ -78,9 +78,6 @@ def test_trigger_broker_is_immutable() -> None:
     ("api_version", "kind", "note"),
     [
         ("v1", "Secret", "ignored (cluster only)"),
-        ("operators.coreos.com/v1alpha1", "Subscription", "ignored (cluster only)"),
-        ("route.openshift.io/v1", "Route", "ignored (cluster only)"),
-        ("v1", "Service", "ignored (cluster only)"),
         ("example.com/v1", "Widget", "ignored (unknown kind example.com/v1/Widget)"),
     ],
 )
@@ -90,6 +87,76 @@ def test_cluster_only_and_unknown_kinds_are_ignored_with_a_note(
     document = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}}
     admitted = admit(document, None, addressing=addressing())
     assert (admitted.info, admitted.action, admitted.note) == (None, "ignored", note)
+
+
+CLASHING = [
+    (
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "orders", "namespace": "shop"},
+            "spec": {"selector": {"app": "orders"}, "ports": [{"port": 80, "targetPort": 8080}]},
+        },
+        "Service.core",
+    ),
+    (
+        {
+            "apiVersion": "route.openshift.io/v1",
+            "kind": "Route",
+            "metadata": {"name": "orders", "namespace": "shop"},
+            "spec": {"to": {"kind": "Service", "name": "orders"}},
+        },
+        "Route.route.openshift.io",
+    ),
+    (
+        {
+            "apiVersion": "operators.coreos.com/v1alpha1",
+            "kind": "Subscription",
+            "metadata": {"name": "serverless-operator", "namespace": "openshift-serverless"},
+            "spec": {
+                "name": "serverless-operator",
+                "source": "redhat-operators",
+                "sourceNamespace": "openshift-marketplace",
+                "channel": "stable-1.38",
+            },
+        },
+        "Subscription.operators.coreos.com",
+    ),
+]
+
+
+@pytest.mark.parametrize(("document", "key"), CLASHING)
+def test_a_kind_whose_name_knative_uses_is_stored_under_its_group_as_not_reconciled(
+    document: dict[str, object], key: str
+) -> None:
+    admitted = admit(document, None, addressing=addressing())
+    assert (admitted.action, admitted.key[0], admitted.info is not None) == ("created", key, True)
+    (condition,) = admitted.resource["status"]["conditions"]
+    assert (condition["status"], condition["reason"]) == ("Unknown", "NotReconciledLocally")
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        ({**CLASHING[0][0], "spec": {"ports": [{"port": 0}]}}, "spec.ports[0].port"),
+        ({**CLASHING[0][0], "spec": {"type": "Public"}}, "spec.type"),
+        ({**CLASHING[1][0], "spec": {"host": "x"}}, "spec"),
+        ({**CLASHING[2][0], "spec": {"name": "x", "source": "y"}}, "spec"),
+        (
+            {
+                **CLASHING[2][0],
+                "spec": {"name": "x", "source": "y", "sourceNamespace": "z", "channel": 1},
+            },
+            "spec.channel",
+        ),
+    ],
+)
+def test_those_kinds_are_checked_against_their_own_schemas(
+    document: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidResourceError) as caught:
+        admit(document, None, addressing=addressing())
+    assert caught.value.field == field
 
 
 def test_a_knative_kind_with_the_wrong_api_version_is_refused() -> None:

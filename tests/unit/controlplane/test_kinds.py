@@ -31,8 +31,8 @@ def test_an_unknown_kind_is_not_found() -> None:
 
 
 def test_paths_are_a_clusters_paths() -> None:
-    assert kinds.BY_KIND["Service"].collection_path("default") == (
+    assert kinds.BY_KEY["Service"].collection_path("default") == (
         "/apis/serving.knative.dev/v1/namespaces/default/services"
     )
-    assert kinds.BY_KIND["ConfigMap"].collection_path(None) == "/api/v1/configmaps"
+    assert kinds.BY_KEY["ConfigMap"].collection_path(None) == "/api/v1/configmaps"
     assert kinds.by_path("sources.knative.dev", "v1", "pingsources").kind == "PingSource"

@@ -16,7 +16,7 @@ Nothing is read at import: :func:`registry` parses the files on first use and ca
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -101,9 +101,10 @@ def _operator(crd: str, kind: str, version: str) -> Served:
 # Kinds that act only on a cluster. Kubernetes built-ins and operator kinds without an upstream
 # CRD are described in crds/core (written here, CRD-shaped); the others come
 # from their vendored upstream CRDs through the compact bundle. A kind whose name a Knative kind
-# already uses (core v1 Service, OpenShift Route, OLM Subscription) is not among them: the
-# store keys objects by kind, so those stay "ignored (cluster only)".
+# already uses (core v1 Service, OpenShift Route, OLM Subscription) is stored under its
+# group-qualified key (see :attr:`ApiResource.key`).
 CLUSTER_ONLY_SERVED: tuple[Served, ...] = (
+    _builtin("core/services.yaml", "Service"),
     _builtin("core/rbac.yaml", "Role"),
     _builtin("core/rbac.yaml", "RoleBinding"),
     _builtin("core/rbac.yaml", "ClusterRole"),
@@ -120,10 +121,12 @@ CLUSTER_ONLY_SERVED: tuple[Served, ...] = (
     _builtin("core/policy.yaml", "ResourceQuota"),
     _builtin("core/policy.yaml", "Ingress"),
     _operator("core/operators.yaml", "OperatorGroup", "v1"),
+    _operator("core/operators.yaml", "Subscription", "v1alpha1"),
     _operator("core/operators.yaml", "KnativeServing", "v1beta1"),
     _operator("core/operators.yaml", "KnativeEventing", "v1beta1"),
 )
 CLUSTER_ONLY_BUNDLED: tuple[ClusterOnly, ...] = (
+    ClusterOnly("route.openshift.io/v1", "Route"),
     ClusterOnly("argoproj.io/v1alpha1", "Application"),
     ClusterOnly("argoproj.io/v1alpha1", "ApplicationSet"),
     ClusterOnly("argoproj.io/v1alpha1", "AppProject"),
@@ -191,6 +194,17 @@ class ApiResource:
     reconciled: bool = True
     builtin: bool = False
     cluster_only: bool = False
+    stored_as: str = ""  # the store key when it is not the bare kind (set by the Registry)
+
+    @property
+    def key(self) -> str:
+        """The kind's key in the store, the watch and a namespace's objects.
+
+        The bare ``Kind`` for the first served kind of that name (Knative's come first in the
+        table), ``Kind.group`` for a later one (``core`` for the core group): a core v1
+        Service is ``Service.core``, an OpenShift Route ``Route.route.openshift.io``.
+        """
+        return self.stored_as or self.kind
 
     @property
     def api_version(self) -> str:
@@ -240,6 +254,7 @@ class ApiResource:
     def names(self) -> frozenset[str]:
         """Every spelling that resolves to this kind (case-insensitive)."""
         spellings = {self.kind.lower(), self.plural, self.singular, *self.short_names}
+        spellings.add(self.key.lower())
         if self.group:
             spellings |= {f"{self.plural}.{self.group}", self.qualified}
             spellings.add(f"{self.kind.lower()}.{self.group}")
@@ -250,12 +265,21 @@ class Registry:
     """The served kinds, indexed the ways routes, clients and the planes look them up."""
 
     def __init__(self, served: tuple[ApiResource, ...]) -> None:
-        self.resources = served
-        self.by_kind = {r.kind: r for r in served}
-        if len(self.by_kind) != len(served):
-            twice = sorted({r.kind for r in served if [s.kind for s in served].count(r.kind) > 1})
-            raise ConfigError(f"kinds served twice (objects are stored by kind): {twice}")
-        self._by_path = {(r.group, r.version, r.plural): r for r in served}
+        named: set[str] = set()
+        keyed: list[ApiResource] = []
+        for resource in served:
+            if resource.kind in named:
+                resource = replace(resource, stored_as=qualified_key(resource.group, resource.kind))
+            named.add(resource.kind)
+            keyed.append(resource)
+        self.resources = tuple(keyed)
+        self.by_key = {r.key: r for r in self.resources}
+        self._by_group_kind = {(r.group, r.kind): r for r in self.resources}
+        if len(self._by_group_kind) != len(served):
+            pairs = [(r.group, r.kind) for r in served]
+            twice = sorted({qualified_key(*pair) for pair in pairs if pairs.count(pair) > 1})
+            raise ConfigError(f"kinds served twice: {twice}")
+        self._by_path = {(r.group, r.version, r.plural): r for r in self.resources}
 
     def __iter__(self) -> Iterator[ApiResource]:
         return iter(self.resources)
@@ -282,10 +306,36 @@ class Registry:
 
     def for_document(self, api_version: str, kind: str) -> ApiResource | None:
         """The served kind a document declares, None when its apiVersion/kind is not served."""
-        resource = self.by_kind.get(kind)
+        resource = self._by_group_kind.get((api_version.rpartition("/")[0], kind))
         if resource is None or resource.api_version != api_version:
             return None
         return resource
+
+    def of_kind(self, kind: str) -> list[ApiResource]:
+        """Every served kind of that name, in table order (Knative's first)."""
+        return [r for r in self.resources if r.kind == kind]
+
+    def key_for(self, api_version: str, kind: str) -> str:
+        """The store key of a document's kind (its group's, whatever its version).
+
+        An unserved kind keeps its bare name (nothing of it is stored).
+        """
+        return self.key_in(api_version.rpartition("/")[0], kind)
+
+    def key_in(self, group: str, kind: str) -> str:
+        """The store key of a kind of a group (the bare kind when it is not served)."""
+        resource = self._by_group_kind.get((group, kind))
+        return resource.key if resource is not None else kind
+
+    def key_of(self, document: Mapping[str, Any]) -> str:
+        """The store key of a document (see :meth:`key_for`)."""
+        return self.key_for(str(document.get("apiVersion") or ""), str(document.get("kind") or ""))
+
+
+def qualified_key(group: str, kind: str) -> str:
+    """``Kind.group``, with ``core`` for the core group: the key of a kind whose bare name
+    an earlier served kind already uses."""
+    return f"{kind}.{group or 'core'}"
 
 
 def _read_crd(path: str, kind: str = "") -> Mapping[str, Any]:

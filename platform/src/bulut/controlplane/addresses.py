@@ -17,6 +17,8 @@ from uuid import uuid4
 from bulut.edge.identity import receiver_audience
 from bulut.settings import Settings
 
+from .kinds import key_of_ref
+
 
 def _utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -104,7 +106,8 @@ def resolve_destination(
     """Resolve a duck Destination (ref and/or uri) to a URI, or (None, why not).
 
     ``ref`` must name an Addressable in ``objects`` (this namespace's resources by
-    (kind, name)); its ``status.address.url`` is the base. A ``uri`` alone is used as
+    (store key, name): a ``v1`` Service is not the Knative Service of its name); its
+    ``status.address.url`` is the base. A ``uri`` alone is used as
     given; ``ref`` plus ``uri`` resolves the uri against the ref's URL.
     """
     uri = destination.get("uri")
@@ -115,7 +118,7 @@ def resolve_destination(
     ref_ns = str(ref.get("namespace") or namespace)
     if ref_ns != namespace:
         return None, f"{kind} {ref_ns}/{name}: cross-namespace references are not supported"
-    target = objects.get((kind, name))
+    target = objects.get((key_of_ref(ref), name))
     if target is None:
         return None, f'failed to get object {namespace}/{name}: {kind.lower()} "{name}" not found'
     status = target.get("status") or {}

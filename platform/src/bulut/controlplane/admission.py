@@ -56,11 +56,16 @@ class Admitted:
 
     @property
     def key(self) -> tuple[str, str, str]:
-        """(kind, namespace, name); the namespace is "" for a cluster-scoped kind."""
+        """(store key, namespace, name); the namespace is "" for a cluster-scoped kind.
+
+        The store key is the kind's (:attr:`bulut.apis.registry.ApiResource.key`): the bare
+        kind, or ``Kind.group`` for a kind whose name a Knative kind already uses.
+        """
         meta = self.resource.get("metadata") or {}
         scoped = self.info is None or self.info.namespaced
         namespace = str(meta.get("namespace") or "") if scoped else ""
-        return (str(self.resource.get("kind")), namespace, str(meta.get("name")))
+        kind = self.info.key if self.info is not None else str(self.resource.get("kind"))
+        return (kind, namespace, str(meta.get("name")))
 
 
 def classify(document: Mapping[str, Any], default_namespace: str) -> Admitted | None:
@@ -133,7 +138,8 @@ def admit(
     if ignored is not None:
         return ignored
     check_size(document)
-    info = kinds.BY_KIND[str(document["kind"])]
+    info = kinds.for_document(str(document["apiVersion"]), str(document["kind"]))
+    assert info is not None  # classify returned None: the kind is served
     if namespaces.is_namespace(document):
         stored = namespaces.admit_namespace(
             clone(dict(document)), existing, uid=addressing.new_uid(), now=addressing.now()
@@ -277,7 +283,8 @@ def _user_view(resource: Resource) -> tuple[Any, ...]:
 
 def result_of(item: Admitted) -> ApplyResult:
     """The apply result for one admitted document."""
-    kind, namespace, name = item.key
+    _, namespace, name = item.key
+    kind = str(item.resource.get("kind"))
     api_version = str(item.resource.get("apiVersion", ""))
     return ApplyResult(
         kind=kind,

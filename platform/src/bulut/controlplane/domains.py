@@ -61,7 +61,7 @@ def settle(tx: Transaction, addressing: Addressing) -> list[ResourceEvent]:
 
 def _new_claim(domain: str, namespace: str, addressing: Addressing) -> dict[str, object]:
     return {
-        "apiVersion": kinds.BY_KIND[CLAIM].api_version,
+        "apiVersion": kinds.BY_KEY[CLAIM].api_version,
         "kind": CLAIM,
         "metadata": {
             "name": domain,

@@ -7,6 +7,7 @@ are the ones a cluster serves: ``/apis/<group>/<version>/namespaces/<ns>/<plural
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bulut.apis.registry import ApiResource, registry
@@ -22,31 +23,29 @@ KindInfo = ApiResource
 
 if TYPE_CHECKING:
     KINDS: tuple[KindInfo, ...]
-    BY_KIND: dict[str, KindInfo]
+    BY_KEY: dict[str, KindInfo]
 
 
 def __getattr__(name: str) -> Any:
-    """``KINDS`` and ``BY_KIND``, read from :mod:`bulut.apis` on first use."""
+    """``KINDS`` and ``BY_KEY`` (by store key, :attr:`ApiResource.key`), read from
+    :mod:`bulut.apis` on first use."""
     if name == "KINDS":
         return registry().resources
-    if name == "BY_KIND":
-        return registry().by_kind
+    if name == "BY_KEY":
+        return registry().by_key
     raise AttributeError(name)
 
 
 # Kinds that act only on a cluster and are not served here, so apply reports them as ignored:
-# Secrets (never stored locally: values come from Vault, docs/secrets.md), kinds whose name a
-# served Knative kind already uses (core v1 Service, OpenShift Route, OLM Subscription: objects
-# are stored by kind), CustomResourceDefinitions, and the ones no engineer serves yet. Every
-# other cluster-only kind (RBAC, Deployment, PDB, HPA, Argo CD, Argo Workflows and Events,
-# Tekton, Velero, OADP, ServiceMonitor, KnativeServing...) is served: stored, validated, listed,
-# with a "not reconciled locally" condition (bulut.apis.registry CLUSTER_ONLY_*).
+# Secrets (never stored locally: values come from Vault, docs/secrets.md),
+# CustomResourceDefinitions, and the ones no engineer serves yet. Every other cluster-only kind
+# (core v1 Service, OpenShift Route, OLM Subscription, RBAC, Deployment, PDB, HPA, Argo CD, Argo
+# Workflows and Events, Tekton, Velero, OADP, ServiceMonitor, KnativeServing...) is served:
+# stored, validated, listed, with a "not reconciled locally" condition (bulut.apis.registry
+# CLUSTER_ONLY_*).
 CLUSTER_ONLY: frozenset[str] = frozenset(
     {
         "Secret",
-        "Service",
-        "Route",
-        "Subscription",
         "CustomResourceDefinition",
         "CatalogSource",
         "ClusterServiceVersion",
@@ -63,7 +62,7 @@ CLUSTER_ONLY: frozenset[str] = frozenset(
     }
 )
 
-# apiVersions whose every kind is cluster only (core v1 Service, OpenShift Route...).
+# apiVersions whose every kind is cluster only (core v1, OpenShift Route...).
 CLUSTER_ONLY_GROUPS: frozenset[str] = frozenset(
     {
         "v1",
@@ -90,6 +89,14 @@ CLUSTER_ONLY_GROUPS: frozenset[str] = frozenset(
 )
 
 
+def key_of_ref(ref: Mapping[str, Any]) -> str:
+    """The store key a KReference (apiVersion, kind, name) points at: a ``v1`` Service's is
+    ``Service.core``, not the Knative Service of that name. Without an apiVersion, the bare
+    kind."""
+    api_version, kind = str(ref.get("apiVersion") or ""), str(ref.get("kind") or "")
+    return registry().key_for(api_version, kind) if api_version else kind
+
+
 def lookup(name: str) -> KindInfo:
     """Resolve a kind from its Kind, plural, singular, alias or ``plural.group`` form."""
     return registry().lookup(name)
@@ -104,15 +111,22 @@ def by_path(group: str, version: str, plural: str) -> KindInfo:
 
 
 def for_document(api_version: str, kind: str) -> KindInfo | None:
-    """The stored kind a document declares, None when Bulut does not store it."""
-    info = registry().by_kind.get(kind)
-    if info is None:
+    """The stored kind a document declares, None when Bulut does not store it.
+
+    A served kind under an apiVersion that serves no such kind is refused naming the one
+    that does (a ``serving.knative.dev/v1beta1`` Service), unless that apiVersion is a
+    cluster's (a ``v1`` Secret is ignored, not refused).
+    """
+    served = registry()
+    info = served.for_document(api_version, kind)
+    if info is not None:
+        return info
+    named = served.of_kind(kind)
+    if not named or api_version in CLUSTER_ONLY_GROUPS:
         return None
-    if api_version != info.api_version:
-        if api_version in CLUSTER_ONLY_GROUPS:
-            return None  # e.g. a core v1 Service, an OpenShift Route, an OLM Subscription
-        raise InvalidResourceError(
-            f"{kind} must have apiVersion {info.api_version!r}, got {api_version!r}",
-            field="apiVersion",
-        )
-    return info
+    group = api_version.rpartition("/")[0]
+    expected = next((r for r in named if r.group == group), named[0])
+    raise InvalidResourceError(
+        f"{kind} must have apiVersion {expected.api_version!r}, got {api_version!r}",
+        field="apiVersion",
+    )

@@ -11,7 +11,8 @@ Action = Literal["created", "configured", "unchanged", "ignored"]
 
 
 class ResourceRecord(SQLModel, table=True):
-    """One stored resource; ``body`` is its full Knative JSON."""
+    """One stored resource; ``body`` is its full Knative JSON, ``kind`` its kind's store key
+    (``Service``, or ``Service.core`` for a core v1 Service: bulut.apis.registry)."""
 
     __tablename__ = "resources"
     __table_args__ = (UniqueConstraint("kind", "namespace", "name", name="uq_resource_key"),)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bulut.apis import fields, patches, schema
-from bulut.apis.registry import ApiResource, registry
+from bulut.apis.registry import ApiResource
 from bulut.apis.rules import with_defaults
 from bulut.apis.selectors import field_selector, label_selector
 from bulut.apis.status import AlreadyExistsError, ApiError, bad_request, not_found
@@ -76,7 +76,7 @@ class Page:
 def _key(resource: ApiResource, document: Resource) -> tuple[str, str, str]:
     meta = document.get("metadata") or {}
     namespace = str(meta.get("namespace") or "") if resource.namespaced else ""
-    return (resource.kind, namespace, str(meta.get("name") or ""))
+    return (resource.key, namespace, str(meta.get("name") or ""))
 
 
 def _check_identity(request: WriteRequest, document: Any) -> Resource:
@@ -141,7 +141,7 @@ def _patched(request: WriteRequest, live: Resource) -> Resource:
 def _generate_name(tx: Transaction, resource: ApiResource, namespace: str, prefix: str) -> str:
     for _ in range(8):
         candidate = prefix[:58] + "".join(random.choices(_NAME_CHARS, k=5))
-        if tx.get(resource.kind, namespace, candidate) is None:
+        if tx.get(resource.key, namespace, candidate) is None:
             return candidate
     raise AlreadyExistsError(f"{resource.resource_name} could not generate a unique name")
 
@@ -259,13 +259,13 @@ def store(
     before = tx.load_namespace(namespace)
     staged: Objects = dict(before)
     if final is None:
-        staged.pop((resource.kind, name), None)
+        staged.pop((resource.key, name), None)
     else:
-        staged[(resource.kind, name)] = final
+        staged[(resource.key, name)] = final
     after = reconcile_namespace(staged, addressing) if namespace else staged
     events += tx.write(namespace, before, after)
     events += domains.settle(tx, addressing)
-    return after.get((resource.kind, name)), events
+    return after.get((resource.key, name)), events
 
 
 def write(
@@ -276,7 +276,7 @@ def write(
     now = addressing.now()
     live = None
     if request.name is not None:
-        live = tx.get(resource.kind, request.namespace, request.name)
+        live = tx.get(resource.key, request.namespace, request.name)
     if request.verb in ("update", "patch") and live is None:
         raise not_found(
             resource.resource_name, request.name or "", group=resource.group, plural=resource.plural
@@ -397,7 +397,7 @@ def delete(
     addressing: Addressing,
 ) -> tuple[Resource, bool, Events]:
     """Delete one object: (its last state, whether it is gone now, events)."""
-    live = tx.get(resource.kind, namespace, name)
+    live = tx.get(resource.key, namespace, name)
     if live is None:
         raise not_found(resource.resource_name, name, group=resource.group, plural=resource.plural)
     if propagation not in ("", "Background", "Foreground", "Orphan"):
@@ -430,7 +430,7 @@ def delete(
         )
 
     before = tx.load_namespace(namespace)
-    staged: Objects = {k: v for k, v in before.items() if k != (resource.kind, name)}
+    staged: Objects = {k: v for k, v in before.items() if k != (resource.key, name)}
     uid = live["metadata"].get("uid")
     if propagation == "Orphan":
         for key, obj in list(staged.items()):
@@ -483,7 +483,7 @@ def list_page(
         version, start = decode_continue(continue_token)
     scope = namespace if resource.namespaced else ""
     items = [
-        item for item in tx.find(resource.kind, scope) if label_match(item) and field_match(item)
+        item for item in tx.find(resource.key, scope) if label_match(item) and field_match(item)
     ]
     if start is not None:
         items = [
@@ -494,8 +494,3 @@ def list_page(
         token = encode_continue(version, (last.get("namespace", ""), last["name"]))
         return Page(items[:limit], version, token, len(items) - limit)
     return Page(items, version)
-
-
-def served(kind: str) -> ApiResource:
-    """The ApiResource of a stored kind name."""
-    return registry().by_kind[kind]

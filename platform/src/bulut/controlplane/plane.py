@@ -18,7 +18,7 @@ import yaml
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from bulut.apis.registry import ApiResource
+from bulut.apis.registry import ApiResource, registry as served_kinds
 from bulut.apis.rules.messaging import DEFAULT_CH_CONFIGMAP, DEFAULT_CH_KEY, ChannelDefaults
 from bulut.apis.rules.serving import serving_config as serving_config_from
 from bulut.apis.status import ApiError
@@ -131,7 +131,7 @@ class ControlPlane:
         """One resource; NotFoundError when absent."""
         info = registry.lookup(kind)
         found: Resource | None = await asyncio.to_thread(
-            self._read, lambda tx: tx.get(info.kind, namespace, name)
+            self._read, lambda tx: tx.get(info.key, namespace, name)
         )
         if found is None:
             raise NotFoundError(f'{info.qualified} "{name}" not found in namespace {namespace!r}')
@@ -140,7 +140,7 @@ class ControlPlane:
     async def list(self, kind: str, namespace: str | None = None) -> Resources:
         """Resources of one kind, in one namespace or (None) all of them."""
         info = registry.lookup(kind)
-        return await asyncio.to_thread(self._read, lambda tx: tx.find(info.kind, namespace))
+        return await asyncio.to_thread(self._read, lambda tx: tx.find(info.key, namespace))
 
     def _read(self, query: Callable[[Transaction], T]) -> T:
         with self._require_store().transaction() as tx:
@@ -195,7 +195,7 @@ class ControlPlane:
         """Delete one resource and what it owns (Knative's ownerReferences cascade)."""
         info = registry.lookup(kind)
         async with self._lock:
-            events = await asyncio.to_thread(self._delete_sync, info.kind, namespace, name)
+            events = await asyncio.to_thread(self._delete_sync, info.key, namespace, name)
         self._hub.publish(events)
 
     async def report(
@@ -206,7 +206,7 @@ class ControlPlane:
         check_report(runtime)  # 400 naming the field, before taking the lock
         async with self._lock:
             events = await asyncio.to_thread(
-                self._report_sync, info.kind, namespace, name, dict(runtime)
+                self._report_sync, info.key, namespace, name, dict(runtime)
             )
         self._hub.publish(events)
 
@@ -215,17 +215,19 @@ class ControlPlane:
         self, kinds: frozenset[str], *, existing: bool = True
     ) -> AsyncIterator[ResourceEvent]:
         """ADDED for every existing resource of these kinds (unless ``existing`` is False),
-        then every change."""
-        wanted = frozenset(registry.lookup(k).kind for k in kinds)
+        then every change. A kind is any name :func:`~bulut.controlplane.kinds.lookup`
+        resolves (``Service`` is Knative's; ``Service.core`` or ``svc`` the core v1 one)."""
+        wanted = frozenset(registry.lookup(k).key for k in kinds)
+        key_of = served_kinds().key_of
         current: Resources = []
         async with self._lock:
             subscription = self._hub.subscribe(wanted)
             if existing:
                 current = await asyncio.to_thread(
-                    self._read, lambda tx: [r for r in tx.find() if r["kind"] in wanted]
+                    self._read, lambda tx: [r for r in tx.find() if key_of(r) in wanted]
                 )
-        order = [info.kind for info in registry.KINDS]
-        current.sort(key=lambda r: (order.index(r["kind"]), *_key_of(r)[1:]))
+        order = [info.key for info in registry.KINDS]
+        current.sort(key=lambda r: (order.index(key_of(r)), *_key_of(r)[1:]))
         try:
             for resource in initial_order(current):
                 yield {"type": "ADDED", "object": resource}
@@ -299,19 +301,20 @@ class ControlPlane:
                 f"kind {document.get('kind')!r} is not served here", field="kind"
             )
         meta = document.get("metadata") or {}
+        kind = str(document.get("kind"))
+        served = registry.for_document(str(document.get("apiVersion")), kind)
         key = (
-            str(document.get("kind")),
+            served.key if served is not None else kind,
             str(meta.get("namespace") or namespace),
             str(meta.get("name")),
         )
-        served = registry.for_document(str(document.get("apiVersion")), str(document.get("kind")))
         if namespaces.is_namespace(document) or (served is not None and not served.namespaced):
             key = (key[0], "", key[2])
         existing = staged.get(key) or tx.get(*key)
         if mode == "create" and existing is not None:
-            raise ConflictError(f'{key[0]} "{key[2]}" already exists in namespace {key[1]!r}')
+            raise ConflictError(f'{kind} "{key[2]}" already exists in namespace {key[1]!r}')
         if mode == "replace" and existing is None:
-            raise NotFoundError(f'{key[0]} "{key[2]}" not found in namespace {key[1]!r}')
+            raise NotFoundError(f'{kind} "{key[2]}" not found in namespace {key[1]!r}')
         return admit(
             document,
             existing,
@@ -419,7 +422,7 @@ class ControlPlane:
             events: Events = []
             for item in page.items:
                 meta = item["metadata"]
-                if tx.get(resource.kind, meta.get("namespace", ""), meta["name"]) is None:
+                if tx.get(resource.key, meta.get("namespace", ""), meta["name"]) is None:
                     continue  # already collected with its owner
                 last, _, more = operations.delete(
                     tx,
@@ -443,7 +446,7 @@ class ControlPlane:
         """One object; 404 Status when absent."""
         scope = namespace if resource.namespaced else ""
         found: Resource | None = await asyncio.to_thread(
-            self._read, lambda tx: tx.get(resource.kind, scope, name)
+            self._read, lambda tx: tx.get(resource.key, scope, name)
         )
         if found is None:
             raise ApiError(
@@ -469,12 +472,12 @@ class ControlPlane:
         ``since`` None: ADDED for every current object. Else the events after that version;
         410 Expired when it is older than the hub's window.
         """
-        wanted = frozenset({resource.kind})
+        wanted = frozenset({resource.key})
         async with self._lock:
             version = await asyncio.to_thread(self._read, lambda tx: tx.resource_version())
             if since is None:
                 current = await asyncio.to_thread(
-                    self._read, lambda tx: tx.find(resource.kind, None)
+                    self._read, lambda tx: tx.find(resource.key, None)
                 )
                 first: list[ResourceEvent] = [{"type": "ADDED", "object": r} for r in current]
             else:

@@ -1,6 +1,12 @@
 """Queries and transactions over stored resources; the routes and reconcilers stay pure.
 
-A :class:`Transaction` loads a namespace as ``{(kind, name): resource}``, and
+Objects are filed under their kind's store key (:attr:`bulut.apis.registry.ApiResource.key`):
+the bare kind, or ``Kind.group`` for a kind whose name a Knative kind already uses, so a core
+v1 Service and a Knative Service of the same name live side by side. The key is derived from
+each stored body's apiVersion and kind; a record an older version filed under another key is
+refiled when its namespace is read (so stored state from before a kind was qualified loads).
+
+A :class:`Transaction` loads a namespace as ``{(key, name): resource}``, and
 ``write`` stores a reconciled namespace back, touching only what changed. Every change takes
 the next value of one counter as its ``metadata.resourceVersion`` (kube-apiserver's single
 increasing version: lists report it, watches resume from it); a deletion's event carries
@@ -15,6 +21,7 @@ from contextlib import contextmanager
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bulut.apis.registry import registry
 from bulut.manifests.feed import Resource, ResourceEvent
 
 from .models import Counter, ResourceRecord
@@ -47,7 +54,7 @@ class Transaction:
         return counter.value
 
     def get(self, kind: str, namespace: str, name: str) -> Resource | None:
-        """One resource, or None."""
+        """One resource (``kind`` is its store key), or None."""
         record = self._record(kind, namespace, name)
         return clone(record.body) if record else None
 
@@ -60,7 +67,7 @@ class Transaction:
         return self._session.exec(query).first()
 
     def find(self, kind: str | None = None, namespace: str | None = None) -> list[Resource]:
-        """Resources of a kind (all kinds when None), in one namespace or all of them."""
+        """Resources of a kind (a store key; all kinds when None), in one namespace or all."""
         query = select(ResourceRecord)
         if kind is not None:
             query = query.where(ResourceRecord.kind == kind)
@@ -75,8 +82,16 @@ class Transaction:
         return sorted(self._session.exec(query))
 
     def load_namespace(self, namespace: str) -> Objects:
-        """This namespace's resources keyed by (kind, name)."""
-        return {(r["kind"], r["metadata"]["name"]): r for r in self.find(namespace=namespace)}
+        """This namespace's resources keyed by (store key, name); misfiled records refiled."""
+        query = select(ResourceRecord).where(ResourceRecord.namespace == namespace)
+        objects: Objects = {}
+        for record in self._session.exec(query.order_by(col(ResourceRecord.name))):
+            key = registry().key_of(record.body)
+            if key != record.kind:
+                record.kind = key  # filed by an older version under another key
+                self._session.add(record)
+            objects[(key, record.name)] = record.body  # fresh dicts per transaction
+        return objects
 
     def write(self, namespace: str, before: Objects, after: Objects) -> list[ResourceEvent]:
         """Store ``after`` where it differs from ``before``; the events, in a stable order."""
@@ -93,7 +108,7 @@ class Transaction:
             elif new is not None and old is None:
                 version = self._next_version()
                 new["metadata"]["resourceVersion"] = str(version)
-                self._session.add(_to_record(new, version, namespace))
+                self._session.add(_to_record(key[0], new, version, namespace))
                 events.append({"type": "ADDED", "object": new})
             elif new is not None and old is not None and new != old:
                 events.append({"type": "MODIFIED", "object": self._update(namespace, key, new)})
@@ -105,7 +120,7 @@ class Transaction:
         version = self._next_version()
         new["metadata"]["resourceVersion"] = str(version)
         if record is None:
-            self._session.add(_to_record(new, version, namespace))
+            self._session.add(_to_record(key[0], new, version, namespace))
         else:
             record.resource_version = version
             record.uid = str(new["metadata"].get("uid", ""))
@@ -114,10 +129,10 @@ class Transaction:
         return new
 
 
-def _to_record(resource: Resource, version: int, namespace: str) -> ResourceRecord:
+def _to_record(key: str, resource: Resource, version: int, namespace: str) -> ResourceRecord:
     meta = resource["metadata"]
     return ResourceRecord(
-        kind=resource["kind"],
+        kind=key,
         namespace=namespace,
         name=meta["name"],
         uid=str(meta.get("uid", "")),

@@ -11,14 +11,21 @@ import asyncio
 from collections import deque
 from collections.abc import Iterable
 
+from bulut.apis.registry import registry
 from bulut.manifests.feed import ResourceEvent
 
 _CLOSED = None
 HISTORY = 10_000
 
 
+def _watched(event: ResourceEvent, keys: frozenset[str]) -> bool:
+    """Whether an event's object is of one of these kinds (store keys; all when empty)."""
+    return not keys or registry().key_of(event["object"]) in keys
+
+
 class Subscription:
-    """One watcher's queue of events for a set of kinds."""
+    """One watcher's queue of events for a set of kinds (store keys: ``Service`` is
+    Knative's, ``Service.core`` the core v1 one)."""
 
     def __init__(self, kinds: frozenset[str]) -> None:
         self.kinds = kinds
@@ -26,7 +33,7 @@ class Subscription:
 
     def offer(self, event: ResourceEvent) -> None:
         """Queue the event if its kind is watched."""
-        if not self.kinds or event["object"].get("kind") in self.kinds:
+        if _watched(event, self.kinds):
             self.queue.put_nowait(event)
 
     async def next(self) -> ResourceEvent | None:
@@ -74,11 +81,7 @@ class WatchHub:
         """Events of these kinds after ``version``; None when it is older than the window."""
         if version < self.oldest:
             return None
-        return [
-            e
-            for e in self._history
-            if version_of(e) > version and (not kinds or e["object"].get("kind") in kinds)
-        ]
+        return [e for e in self._history if version_of(e) > version and _watched(e, kinds)]
 
     def close(self) -> None:
         """End every watch."""

@@ -390,7 +390,7 @@ class GitOpsController:
         return rendered
 
     async def _plan(self, app: Application, desired: list[dict[str, Any]]) -> SyncPlan:
-        kinds = {str(d.get("kind")) for d in desired} | self._managed_kinds(app.name)
+        kinds = {ObjectRef.of(d).kind_key for d in desired} | self._managed_kinds(app.name)
         live: list[dict[str, Any]] = []
         for kind in sorted(kinds):
             with contextlib.suppress(NotFoundError, InvalidInputError):
@@ -398,10 +398,11 @@ class GitOpsController:
         return plan_sync(app.name, desired, live, prune=app.prune)
 
     def _managed_kinds(self, name: str) -> set[str]:
-        """Kinds the last syncs applied (so a kind dropped from the repository is pruned)."""
+        """Kinds (store keys) the last syncs applied (so a kind dropped from the repository is
+        pruned)."""
         kinds: set[str] = set()
         for record in self._store.history(name):
-            kinds.update(entry.split(" ", 1)[0].split(".", 1)[0] for entry in record.applied)
+            kinds.update(ObjectRef.parse(entry).kind_key for entry in record.applied)
         return kinds
 
     async def _wait_healthy(self, documents: Sequence[Mapping[str, Any]]) -> None:
@@ -428,7 +429,7 @@ class GitOpsController:
         return self._assess(live)
 
     async def _live(self, ref: ObjectRef) -> dict[str, Any] | None:
-        for item in await self.cluster.list(ref.kind, ref.namespace or None):
+        for item in await self.cluster.list(ref.kind_key, ref.namespace or None):
             if ObjectRef.of(item) == ref:
                 return dict(item)
         return None
@@ -443,7 +444,7 @@ class GitOpsController:
 
     async def _delete(self, ref: ObjectRef) -> None:
         with contextlib.suppress(NotFoundError):
-            await self.cluster.delete(ref.kind, ref.namespace, ref.name)
+            await self.cluster.delete(ref.kind_key, ref.namespace, ref.name)
 
     def _repository(self, app: Application) -> Repository:
         return Repository(app.repo, self.root / app.name)
@@ -478,7 +479,8 @@ def _localise(
     template = ((document.get("spec") or {}).get("template") or {}).get("metadata") or {}
     annotations = template.get("annotations") or {}
     relative = annotations.get(FUNCTION_PATH)
-    if document.get("kind") != "Service" or not isinstance(relative, str):
+    is_ksvc = ObjectRef.of(document).kind_key == "Service"
+    if not is_ksvc or not isinstance(relative, str):
         return document
     if PurePosixPath(relative).is_absolute() or not (checkout / relative).is_dir():
         return document

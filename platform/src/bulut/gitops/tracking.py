@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bulut.apis.registry import registry
 from bulut.errors import InvalidInputError
 
 TRACKING_ANNOTATION = "argocd.argoproj.io/tracking-id"
@@ -40,6 +41,20 @@ class ObjectRef:
             namespace=str(metadata.get("namespace") or ""),
             name=str(metadata.get("name") or ""),
         )
+
+    @classmethod
+    def parse(cls, text: str) -> ObjectRef:
+        """The reference :meth:`__str__` printed (``Service.serving.knative.dev shop/orders``)."""
+        qualified, _, where = text.partition(" ")
+        kind, _, group = qualified.partition(".")
+        namespace, _, name = where.rpartition("/")
+        return cls(group=group, kind=kind, namespace=namespace, name=name)
+
+    @property
+    def kind_key(self) -> str:
+        """The control plane's key for this kind: ``Service`` is Knative's, ``Service.core``
+        the core v1 one (:attr:`bulut.apis.registry.ApiResource.key`)."""
+        return registry().key_in(self.group, self.kind)
 
     def __str__(self) -> str:
         where = f"{self.namespace}/" if self.namespace else ""

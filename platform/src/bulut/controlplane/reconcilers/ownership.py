@@ -61,7 +61,7 @@ def upsert_child(
         return None
     if current is None:
         child: Resource = {
-            "apiVersion": kinds.BY_KIND[kind].api_version,
+            "apiVersion": kinds.BY_KEY[kind].api_version,
             "kind": kind,
             "metadata": {
                 "name": name,

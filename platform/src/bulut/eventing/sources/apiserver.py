@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bulut.apis.registry import registry
 from bulut.apis.selectors import Matcher, label_selector, selector_text
 from bulut.events import CloudEvent, new_event
 
@@ -65,8 +66,8 @@ class ApiServerSpec:
 
     @property
     def kinds(self) -> frozenset[str]:
-        """The kinds to watch."""
-        return frozenset(r.kind for r in self.resources)
+        """The kinds to watch, as store keys (a ``v1`` Service is ``Service.core``)."""
+        return frozenset(registry().key_for(r.api_version, r.kind) for r in self.resources)
 
     def namespaces(self, labels_by_namespace: Mapping[str, Mapping[str, str]]) -> list[str]:
         """The watched namespaces, sorted (``status.namespaces``)."""
