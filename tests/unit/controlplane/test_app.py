@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import httpx
-import pytest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
@@ -14,7 +10,6 @@ from starlette.types import Receive, Scope, Send
 
 from bulut.controlplane import ControlPlane
 from bulut.controlplane.app import create_app
-from bulut.settings import Settings
 
 
 async def metrics(_request: Request) -> PlainTextResponse:
@@ -23,14 +18,6 @@ async def metrics(_request: Request) -> PlainTextResponse:
 
 async def page(scope: Scope, receive: Receive, send: Send) -> None:
     await PlainTextResponse(f"page {scope['path']}")(scope, receive, send)
-
-
-@pytest.fixture
-async def control(tmp_path: Path) -> AsyncIterator[ControlPlane]:
-    plane = ControlPlane(Settings(state_dir=tmp_path, functions_dir=tmp_path), check_images=False)
-    await plane.start()
-    yield plane
-    await plane.aclose()
 
 
 async def test_routes_and_mounts_answer_after_the_api(control: ControlPlane) -> None:

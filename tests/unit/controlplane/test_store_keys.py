@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import httpx
-import pytest
 
 from bulut.controlplane import ControlPlane
 from bulut.manifests.feed import ResourceEvent
@@ -43,16 +42,8 @@ OLM_SUBSCRIPTION: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-async def plane(tmp_path: Path) -> AsyncIterator[ControlPlane]:
-    control = ControlPlane(Settings(state_dir=tmp_path, functions_dir=tmp_path), check_images=False)
-    await control.start()
-    yield control
-    await control.aclose()
-
-
-def api(plane: ControlPlane) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=plane.app), base_url="http://cp")
+def api(control: ControlPlane) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=control.app), base_url="http://cp")
 
 
 def condition(resource: dict[str, Any]) -> tuple[str, str]:
@@ -61,17 +52,17 @@ def condition(resource: dict[str, Any]) -> tuple[str, str]:
 
 
 async def test_same_named_kinds_of_two_groups_are_stored_side_by_side(
-    plane: ControlPlane,
+    control: ControlPlane,
 ) -> None:
     documents = [KNATIVE_SERVICE, CORE_SERVICE, OPENSHIFT_ROUTE, OLM_SUBSCRIPTION]
-    results = await plane.apply(documents)
+    results = await control.apply(documents)
     assert [(r.qualified, r.action) for r in results] == [
         ("service.serving.knative.dev/orders", "created"),
         ("service/orders", "created"),
         ("route.route.openshift.io/orders", "created"),
         ("subscription.operators.coreos.com/orders", "created"),
     ]
-    async with api(plane) as http:
+    async with api(control) as http:
         core = (await http.get("/api/v1/namespaces/shop/services/orders")).json()
         knative = await http.get("/apis/serving.knative.dev/v1/namespaces/shop/services/orders")
         route = (await http.get("/apis/route.openshift.io/v1/namespaces/shop/routes/orders")).json()
@@ -84,32 +75,32 @@ async def test_same_named_kinds_of_two_groups_are_stored_side_by_side(
     # Knative's own Route for the ksvc is reconciled beside OpenShift's, not replaced by it
     assert knative_route.json()["metadata"]["ownerReferences"][0]["kind"] == "Service"
     assert [(i["apiVersion"], i["metadata"]["name"]) for i in listed["items"]] == [("v1", "orders")]
-    assert [s["apiVersion"] for s in await plane.list("subscriptions.operators.coreos.com")] == [
+    assert [s["apiVersion"] for s in await control.list("subscriptions.operators.coreos.com")] == [
         "operators.coreos.com/v1alpha1"
     ]
-    assert await plane.list("subscriptions", "shop") == []  # Eventing's: none
+    assert await control.list("subscriptions", "shop") == []  # Eventing's: none
 
 
-async def test_deleting_the_core_service_leaves_the_knative_one(plane: ControlPlane) -> None:
-    await plane.apply([KNATIVE_SERVICE, CORE_SERVICE])
-    await plane.delete("svc", "shop", "orders")
-    assert [s["apiVersion"] for s in await plane.list("services", "shop")] == [
+async def test_deleting_the_core_service_leaves_the_knative_one(control: ControlPlane) -> None:
+    await control.apply([KNATIVE_SERVICE, CORE_SERVICE])
+    await control.delete("svc", "shop", "orders")
+    assert [s["apiVersion"] for s in await control.list("services", "shop")] == [
         "serving.knative.dev/v1"
     ]
-    assert await plane.list("svc", "shop") == []
+    assert await control.list("svc", "shop") == []
 
 
 async def next_event(events: AsyncIterator[ResourceEvent]) -> ResourceEvent:
     return await asyncio.wait_for(anext(events), timeout=5)
 
 
-async def test_a_watch_of_one_group_s_kind_sees_only_that_group(plane: ControlPlane) -> None:
-    await plane.apply([CORE_SERVICE])
-    knative = cast(AsyncGenerator[ResourceEvent], plane.watch(frozenset({"Service"})))
-    core = cast(AsyncGenerator[ResourceEvent], plane.watch(frozenset({"svc"})))
+async def test_a_watch_of_one_group_s_kind_sees_only_that_group(control: ControlPlane) -> None:
+    await control.apply([CORE_SERVICE])
+    knative = cast(AsyncGenerator[ResourceEvent], control.watch(frozenset({"Service"})))
+    core = cast(AsyncGenerator[ResourceEvent], control.watch(frozenset({"svc"})))
     first = await next_event(core)
     assert (first["type"], first["object"]["apiVersion"]) == ("ADDED", "v1")
-    await plane.apply([KNATIVE_SERVICE])
+    await control.apply([KNATIVE_SERVICE])
     added = await next_event(knative)
     assert (added["type"], added["object"]["apiVersion"]) == ("ADDED", "serving.knative.dev/v1")
     await knative.aclose()
