@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from bulut.errors import ManifestError
-from bulut.manifests.loading import kustomize_build, load_documents, parse_documents
+from bulut.manifests.loading import (
+    KustomizeBuilds,
+    kustomize_build,
+    load_documents,
+    parse_documents,
+)
 
 SERVICE = """\
 apiVersion: serving.knative.dev/v1
@@ -116,3 +121,32 @@ def test_kustomize_errors_carry_kubectls_message(tmp_path: Path) -> None:
     write(tmp_path / "kustomization.yaml", "resources:\n  - missing.yaml\n")
     with pytest.raises(ManifestError, match=r"missing\.yaml"):
         kustomize_build(tmp_path)
+
+
+def _kustomization(folder: Path, prefix: str) -> Path:
+    folder.mkdir()
+    write(folder / "service.yaml", SERVICE)
+    write(folder / "kustomization.yaml", f"namePrefix: {prefix}-\nresources:\n  - service.yaml\n")
+    return folder
+
+
+def test_one_runs_builds_build_each_kustomization_once_and_hand_out_copies(tmp_path: Path) -> None:
+    folders = [_kustomization(tmp_path / name, name) for name in ("dev", "prod")]
+    builds = KustomizeBuilds()
+    builds.prefetch(folders)
+    write(folders[0] / "kustomization.yaml", "namePrefix: edited-\nresources:\n  - service.yaml\n")
+    (first,) = builds(folders[0])
+    assert first.document["metadata"]["name"] == "dev-orders"  # built before the edit, once
+    first.document["metadata"]["name"] = "changed by a check"
+    (again,) = builds(tmp_path / "dev" / ".." / "dev")
+    assert again.document["metadata"]["name"] == "dev-orders"
+    assert builds(folders[1])[0].document["metadata"]["name"] == "prod-orders"
+
+
+def test_a_failing_build_among_several_raises_kubectls_message(tmp_path: Path) -> None:
+    good = _kustomization(tmp_path / "good", "good")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    write(bad / "kustomization.yaml", "resources:\n  - missing.yaml\n")
+    with pytest.raises(ManifestError, match=r"missing\.yaml"):
+        KustomizeBuilds().prefetch([good, bad])

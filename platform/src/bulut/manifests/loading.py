@@ -15,10 +15,12 @@ and the path.
 
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -249,3 +251,35 @@ def kustomize_build(directory: Path) -> list[LoadedDocument]:
         message = done.stderr.strip() or f"exit code {done.returncode}"
         raise ManifestError(f"kustomize {directory}: {message}")
     return parse_documents(done.stdout, f"kustomize {directory}")
+
+
+class KustomizeBuilds:
+    """The kustomizations of one run (a ``bulut validate``), each built once, several at a
+    time: ``kubectl kustomize`` is a process of its own, so builds overlap on every core.
+
+    Callers get their own copy of the documents: checks may default them in place.
+    """
+
+    def __init__(self) -> None:
+        self._built: dict[Path, list[LoadedDocument]] = {}
+
+    def prefetch(self, folders: Iterable[Path]) -> None:
+        """Build every folder not built yet, in parallel (the first failure is raised)."""
+        missing = {Path(f).resolve(): Path(f) for f in folders}
+        for known in self._built.keys() & missing.keys():
+            del missing[known]
+        if not missing:
+            return
+        with ThreadPoolExecutor(max_workers=min(BUILDS_AT_ONCE, len(missing))) as pool:
+            built = pool.map(kustomize_build, missing.values())
+            self._built.update(zip(missing, built, strict=True))
+
+    def __call__(self, directory: Path) -> list[LoadedDocument]:
+        """What ``kustomize_build(directory)`` returns, built at most once."""
+        folder = Path(directory).resolve()
+        if folder not in self._built:
+            self._built[folder] = kustomize_build(Path(directory))
+        return copy.deepcopy(self._built[folder])
+
+
+BUILDS_AT_ONCE = 8

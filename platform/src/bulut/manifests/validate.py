@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -43,7 +43,7 @@ from .knative import ServingConfig, serving_config_from_knativeserving, validate
 from .knative.config import configmaps_from_knativeserving, is_serving_configmap
 from .kube.objects import validate_object
 from .kustomize import is_kustomization, kustomization_file, kustomization_roots
-from .loading import LoadedDocument, kustomize_build, load_documents
+from .loading import KustomizeBuilds, LoadedDocument, kustomize_build, load_documents
 from .schemas import SchemaStore, apply_defaults
 
 DEFAULT_KUBE_VERSION = "1.33"  # OpenShift 4.20 (the newest OCP OpenShift Serverless 1.38 lists)
@@ -297,7 +297,9 @@ def _is_manifest(path: Path) -> bool:
     )
 
 
-def validate_path(path: Path, validator: Validator) -> Report:
+def validate_path(
+    path: Path, validator: Validator, build: Callable[[Path], list[LoadedDocument]] | None = None
+) -> Report:
     """Validate a YAML file, a kustomization, or every kustomization and YAML file below a folder.
 
     Each kustomization is built with ``kubectl kustomize`` and its output validated; YAML
@@ -307,8 +309,12 @@ def validate_path(path: Path, validator: Validator) -> Report:
     if path.is_file():
         report.extend(validator.check(load_documents(path), str(path)))
         return report
-    for root in kustomization_roots(path):
-        report.extend(validator.check(kustomize_build(root), str(root)))
+    builds = build or KustomizeBuilds()
+    roots = list(kustomization_roots(path))
+    if isinstance(builds, KustomizeBuilds):
+        builds.prefetch(roots)
+    for root in roots:
+        report.extend(validator.check(builds(root), str(root)))
     for file in _loose_yaml_files(path):
         report.extend(validator.check(load_documents(file), str(file)))
     return report
@@ -336,7 +342,9 @@ def serving_config_from(
     return None
 
 
-def cluster_serving_config(root: Path | None) -> ServingConfig:
+def cluster_serving_config(
+    root: Path | None, build: Callable[[Path], list[LoadedDocument]] = kustomize_build
+) -> ServingConfig:
     """What the cluster's Knative runs with: the KnativeServing CR of the project's platform.
 
     Without a project (a lone file) it is Knative's own defaults.
@@ -344,7 +352,7 @@ def cluster_serving_config(root: Path | None) -> ServingConfig:
     folder = root / SERVING_PLATFORM if root is not None else None
     if folder is None or not is_kustomization(folder):
         return ServingConfig()
-    items = kustomize_build(folder)
+    items = build(folder)
     found = serving_config_from((item.document for item in items), str(folder))
     return found or ServingConfig()
 
@@ -377,7 +385,11 @@ def serving_configmaps_first(
     return cluster_serving_configmaps(kustomization)
 
 
-def cluster_problems(report: Report, root: Path | None) -> list[ClusterProblem]:
+def cluster_problems(
+    report: Report,
+    root: Path | None,
+    build: Callable[[Path], list[LoadedDocument]] = kustomize_build,
+) -> list[ClusterProblem]:
     """The named cross-object rules over everything the run rendered."""
 
     def render(relative: str) -> list[dict[str, Any]]:
@@ -385,7 +397,7 @@ def cluster_problems(report: Report, root: Path | None) -> list[ClusterProblem]:
         folder = root / relative
         try:
             if is_kustomization(folder):
-                return [item.document for item in kustomize_build(folder)]
+                return [item.document for item in build(folder)]
             return [item.document for item in load_documents(folder)]
         except BulutError:
             return []
@@ -421,13 +433,14 @@ def validate_project(
     """Validate ``path`` as :func:`validate_path` does, under the cluster's Serving config,
     then run the cross-object rules over everything it rendered."""
     root = find_project_root(path)
+    builds = KustomizeBuilds()
     validator = Validator(
         store,
         kube_version=kube_version,
         check_policy=check_policy,
-        serving=serving or cluster_serving_config(root),
+        serving=serving or cluster_serving_config(root, builds),
     )
-    report = validate_path(path, validator)
+    report = validate_path(path, validator, builds)
     if cluster_checks:
-        report.cluster = cluster_problems(report, root)
+        report.cluster = cluster_problems(report, root, builds)
     return report
