@@ -13,8 +13,12 @@ off, ...), so a burst of load from another process moves one round and not the f
 round's ratio is taken against the other variant's adjacent round. Printed: events/s and p50 /
 p99 latency per variant (medians of the rounds) and the median ratio on / off.
 
-Run: ``.venv/bin/python bench/bench_limits.py`` (about a minute). Everything stays on
-127.0.0.1; every loop is bounded in count.
+The warm path is measured the same way: the trivial function on one forked instance behind
+two gateways on one router (``bench_dataplane``'s plane), one with limits on and one off, with
+the load generator in another process (wrk when installed) in alternating rounds at c=64.
+
+Run: ``.venv/bin/python -m bench.bench_limits`` (about two minutes; ``--skip-warm-path`` for
+the broker alone). Everything stays on 127.0.0.1; every loop is bounded in count.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -102,7 +107,64 @@ async def round_of(
     }
 
 
+async def warm_path(args: argparse.Namespace) -> dict[str, Any]:
+    """Requests/s and p50/p99 through a gateway with limits on and one with them off."""
+    from bench.bench_dataplane import hello_plane, run_load
+    from bulut.serving.front import Front
+
+    use_wrk = shutil.which("wrk") is not None
+    rounds: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
+    async with hello_plane() as plane:
+        unlimited = Front(plane.router, limits=False)
+        await unlimited.start()
+        try:
+            ports = {"on": plane.front.port, "off": unlimited.port}
+            for port in ports.values():  # warm-up
+                await asyncio.to_thread(run_load, port, 64, 1.0, use_wrk)
+            for n in range(args.rounds):
+                for name in ("on", "off") if n % 2 == 0 else ("off", "on"):
+                    rounds[name].append(
+                        await asyncio.to_thread(
+                            run_load, ports[name], 64, args.warm_seconds, use_wrk
+                        )
+                    )
+        finally:
+            await unlimited.stop()
+    pairs = list(zip(rounds["on"], rounds["off"], strict=True))
+    figures: dict[str, Any] = {
+        name: {f: round(statistics.median(r[f] for r in rounds[name]), 1)
+               for f in ("rps", "p50_us", "p99_us")}
+        for name in ("on", "off")
+    }  # fmt: skip
+    figures["ratio_on_off"] = {
+        f: round(statistics.median(on[f] / off[f] for on, off in pairs), 3)
+        for f in ("rps", "p50_us", "p99_us")
+    }
+    figures["loadGenerator"] = "wrk" if use_wrk else "python"
+    for name in ("on", "off"):
+        shown = figures[name]
+        print(
+            f"warm path, limits {name:>3}: {shown['rps']:,.0f} req/s, "
+            f"p50 {shown['p50_us']:.0f} us, p99 {shown['p99_us']:.0f} us "
+            f"(median of {args.rounds} rounds of {args.warm_seconds:g} s, c=64, "
+            f"{figures['loadGenerator']})"
+        )
+    ratios = figures["ratio_on_off"]
+    print(
+        f"warm path on / off, median of the rounds: throughput {ratios['rps']:.3f}x, "
+        f"p50 {ratios['p50_us']:.3f}x, p99 {ratios['p99_us']:.3f}x"
+    )
+    return figures
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
+    figures = await broker(args)
+    if not args.skip_warm_path:
+        figures["warm_path"] = await warm_path(args)
+    return figures
+
+
+async def broker(args: argparse.Namespace) -> dict[str, Any]:
     pool = Client()
     rounds: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
     with tempfile.TemporaryDirectory(prefix="bench-limits-") as folder:
@@ -160,6 +222,8 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=5_000, help="Events per round.")
     parser.add_argument("--rounds", type=int, default=6, help="Rounds per variant.")
     parser.add_argument("--concurrency", type=int, default=32, help="Requests in flight.")
+    parser.add_argument("--warm-seconds", type=float, default=3.0, help="Warm-path round length.")
+    parser.add_argument("--skip-warm-path", action="store_true", help="Measure the broker only.")
     before = [round(value, 2) for value in os.getloadavg()]
     results = uvloop.run(main(parser.parse_args()))
     if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
