@@ -68,6 +68,29 @@ def test_subscription_create_and_list_as_kn(bulut: Bulut) -> None:
     ]
     stored = json.loads(bulut("subscription", "describe", "audit", "-o", "json").stdout)
     assert stored["status"]["physicalSubscription"]["subscriberUri"] == "http://audit.example.com/"
+    updated = bulut(
+        "subscription", "update", "audit", "--sink", "http://audit2.example.com/",
+        "--sink-reply", "http://reply.example.com/",
+    )  # fmt: skip
+    assert updated.code == 0, updated.stderr
+    assert updated.stdout.strip() == "Subscription 'audit' updated in namespace 'default'."
+    stored = json.loads(bulut("subscription", "describe", "audit", "-o", "json").stdout)
+    physical = stored["status"]["physicalSubscription"]
+    assert physical["subscriberUri"] == "http://audit2.example.com/"
+    assert physical["replyUri"] == "http://reply.example.com/"
+    assert physical["deadLetterSinkUri"] == "http://dls.example.com/"
+    moved = bulut("subscription", "update", "audit", "--channel", "other")
+    assert moved.code == 2 and "spec.channel" in moved.stderr, moved.stderr
+
+
+def test_channel_list_types_shows_the_served_channel_kinds_as_kn(bulut: Bulut) -> None:
+    listing = bulut("channel", "list-types")
+    assert listing.code == 0, listing.stderr
+    lines = listing.stdout.splitlines()
+    assert lines[0].split() == ["TYPE", "NAME", "DESCRIPTION"]
+    rows = {line.split()[0]: line.split()[1] for line in lines[1:]}
+    assert rows["InMemoryChannel"] == "inmemorychannels.messaging.knative.dev"
+    assert "Channel" not in rows
 
 
 def test_sequence_and_parallel_create_their_flows(bulut: Bulut) -> None:

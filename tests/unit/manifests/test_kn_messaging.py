@@ -11,6 +11,7 @@ from bulut.manifests.kn_messaging import (
     age,
     channel_reference,
     channel_row,
+    channel_type_rows,
     channel_spec,
     eventtype_row,
     parallel_spec,
@@ -18,6 +19,7 @@ from bulut.manifests.kn_messaging import (
     sink,
     subscription_row,
     subscription_spec,
+    updated_subscription,
 )
 
 NOW = datetime(2026, 1, 1, 1, 0, 0, tzinfo=UTC)
@@ -107,3 +109,43 @@ def test_rows_are_the_columns_kn_prints() -> None:
     }
     assert eventtype_row(eventtype, NOW) == ["et", "t", "/s", "Broker:default", "2d", "<unknown>"]
     assert age(None) == "" and age("2026-01-01T00:59:30Z", NOW) == "30s"
+
+
+def test_subscription_update_replaces_only_the_flags_given() -> None:
+    current = {
+        "metadata": {"name": "s", "resourceVersion": "7"},
+        "spec": {
+            "channel": {"apiVersion": "messaging.knative.dev/v1", "kind": "Channel", "name": "c"},
+            "subscriber": {"uri": "http://old/"},
+            "reply": {"uri": "http://reply/"},
+            "delivery": {"retry": 3},
+        },
+    }
+    updated = updated_subscription(current, subscriber="ksvc:audit", dead_letter="http://dls/")
+    assert updated["spec"]["subscriber"]["ref"]["name"] == "audit"
+    assert updated["spec"]["reply"] == {"uri": "http://reply/"}
+    assert updated["spec"]["delivery"] == {"retry": 3, "deadLetterSink": {"uri": "http://dls/"}}
+    assert updated["metadata"]["resourceVersion"] == "7"
+    assert current["spec"]["subscriber"] == {"uri": "http://old/"}  # the input is untouched
+    assert updated_subscription(current, channel="imc:d")["spec"]["channel"]["name"] == "d"
+    with pytest.raises(InvalidInputError) as raised:
+        updated_subscription(current, reply="kafka:x")
+    assert raised.value.field == "--sink-reply"
+    with pytest.raises(InvalidInputError, match="nothing to update"):
+        updated_subscription(current)
+
+
+def test_channel_types_are_the_channel_category_but_the_generic_channel() -> None:
+    resources = [
+        {"name": "channels", "kind": "Channel", "categories": ["all", "channel"]},
+        {"name": "inmemorychannels", "kind": "InMemoryChannel", "categories": ["channel"]},
+        {"name": "inmemorychannels/status", "kind": "InMemoryChannel"},
+        {"name": "subscriptions", "kind": "Subscription", "categories": ["messaging"]},
+    ]
+    assert channel_type_rows("messaging.knative.dev", resources) == [
+        [
+            "InMemoryChannel",
+            "inmemorychannels.messaging.knative.dev",
+            "The events are stored in memory",
+        ]
+    ]

@@ -16,6 +16,8 @@ from .invocation import settings_of
 from .output import OutputFormat, console
 from .resources import ControlPlaneClient, Namespace, Output, collection, print_listing, show
 
+EVENTING = "eventing.knative.dev/v1"
+SOURCES = "sources.knative.dev/v1"
 Sink = Annotated[str, typer.Option("--sink", "-s", help="ksvc:NAME, broker:NAME or a URL.")]
 
 
@@ -69,11 +71,7 @@ def create_broker(
     namespace: Namespace = None,
 ) -> None:
     """Create a Broker (default delivery: retry 10, exponential, PT0.2S)."""
-    client = ControlPlaneClient(settings_of(ctx))
-    document = resource(
-        "eventing.knative.dev/v1", "Broker", name, client.namespace, broker_spec(dl_sink)
-    )
-    _create(client, "broker", document, "Broker")
+    create_resource(ctx, EVENTING, "Broker", name, broker_spec(dl_sink))
 
 
 def create_trigger(
@@ -85,10 +83,7 @@ def create_trigger(
     namespace: Namespace = None,
 ) -> None:
     """Create a Trigger that delivers a Broker's events to a sink."""
-    client = ControlPlaneClient(settings_of(ctx))
-    spec = trigger_spec(broker, filters, sink)
-    document = resource("eventing.knative.dev/v1", "Trigger", name, client.namespace, spec)
-    _create(client, "trigger", document, "Trigger")
+    create_resource(ctx, EVENTING, "Trigger", name, trigger_spec(broker, filters, sink))
 
 
 def create_ping(
@@ -100,20 +95,26 @@ def create_ping(
     namespace: Namespace = None,
 ) -> None:
     """Create a PingSource."""
-    client = ControlPlaneClient(settings_of(ctx))
     spec = ping_spec(schedule, data, sink)
-    document = resource("sources.knative.dev/v1", "PingSource", name, client.namespace, spec)
-    _create(client, "pingsource", document, "Ping source")
+    create_resource(ctx, SOURCES, "PingSource", name, spec, label="Ping source")
 
 
-def _create(
-    client: ControlPlaneClient, kind_alias: str, document: dict[str, Any], label: str
+def create_resource(
+    ctx: typer.Context,
+    api_version: str,
+    kind: str,
+    name: str,
+    spec: dict[str, Any],
+    *,
+    label: str | None = None,
 ) -> None:
-    ns = document["metadata"]["namespace"]
-    client.request("POST", collection(kind_alias, ns), json=document)
-    console().print(
-        f"{label} '{document['metadata']['name']}' successfully created in namespace '{ns}'."
-    )
+    """POST one resource to the command's namespace and print kn's sentence
+    (``<Kind> 'NAME' successfully created in namespace 'NS'.``): every kn-style create."""
+    client = ControlPlaneClient(settings_of(ctx))
+    ns = client.namespace
+    document = resource(api_version, kind, name, ns, spec)
+    client.request("POST", collection(kind, ns), json=document)
+    console().print(f"{label or kind} '{name}' successfully created in namespace '{ns}'.")
 
 
 # -- list, describe, delete: one command each, for the kind of the group they run in

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from bulut.manifests.kn import resource
 from bulut.manifests.kn_messaging import (
     CHANNEL_COLUMNS,
+    CHANNEL_TYPE_COLUMNS,
     EVENTTYPE_COLUMNS,
     EVENTTYPES,
     FLOWS,
@@ -22,20 +22,23 @@ from bulut.manifests.kn_messaging import (
     SUBSCRIPTION_COLUMNS,
     channel_row,
     channel_spec,
+    channel_type_rows,
     eventtype_row,
     eventtype_spec,
     parallel_spec,
     sequence_spec,
     subscription_row,
     subscription_spec,
+    updated_subscription,
 )
 
-from .eventing import delete_item, describe_item, list_items
+from .eventing import create_resource, delete_item, describe_item, list_items
 from .groups import command_group
 from .invocation import settings_of
 from .output import OutputFormat, console, print_document, print_table
 from .resources import ControlPlaneClient, Namespace, Output, collection
 
+MESSAGING_GROUP = MESSAGING.partition("/")[0]
 ChannelType = Annotated[
     str | None,
     typer.Option("--type", help="imc or Group:Version:Kind (default: default-ch-webhook's)."),
@@ -50,8 +53,10 @@ def _group(
     kind: str,
     shows: str,
     owns: str = "",
+    **more: Callable[..., None],
 ) -> typer.Typer:
-    """create, list, describe and delete for one kind (kn's four verbs)."""
+    """create, list, describe and delete for one kind (kn's four verbs), and ``more``
+    (``list_types`` is the command ``list-types``)."""
     return command_group(
         help,
         {
@@ -59,6 +64,7 @@ def _group(
             "list": (listing, f"List {kind}s."),
             "describe": (describe_item, f"Show a {kind}: {shows}."),
             "delete": (delete_item, f"Delete a {kind}{owns}."),
+            **{verb.replace("_", "-"): command for verb, command in more.items()},
         },
     )
 
@@ -72,6 +78,7 @@ def channel_group() -> typer.Typer:
         "Channel",
         "address, backing channel, subscribers",
         " (and its backing channel)",
+        list_types=list_channel_types,
     )
 
 
@@ -83,6 +90,7 @@ def subscription_group() -> typer.Typer:
         list_subscriptions,
         "Subscription",
         "resolved URIs and conditions",
+        update=update_subscription,
     )
 
 
@@ -121,39 +129,56 @@ def eventtype_group() -> typer.Typer:
     )
 
 
-# -- create
+# -- create and update
 
 
 def create_channel(
     ctx: typer.Context, name: str, channel_type: ChannelType = None, namespace: Namespace = None
 ) -> None:
     """Create a Channel (backed by an InMemoryChannel unless --type says otherwise)."""
-    client = ControlPlaneClient(settings_of(ctx))
-    spec = channel_spec(channel_type)
-    _create(client, resource(MESSAGING, "Channel", name, client.namespace, spec), "Channel")
+    create_resource(ctx, MESSAGING, "Channel", name, channel_spec(channel_type))
+
+
+_CHANNEL = typer.Option("--channel", help="NAME (a Channel), imc:NAME or Group:Version:Kind:NAME.")
+_SINK = typer.Option("--sink", "-s", help=f"The subscriber: {SINK_HELP}.")
+SinkReply = Annotated[
+    str | None, typer.Option("--sink-reply", help="Where the subscriber's replies go.")
+]
+SinkDeadLetter = Annotated[str | None, typer.Option("--sink-dead-letter", help="Dead letter sink.")]
 
 
 def create_subscription(
     ctx: typer.Context,
     name: str,
-    channel: Annotated[
-        str,
-        typer.Option("--channel", help="NAME (a Channel), imc:NAME or Group:Version:Kind:NAME."),
-    ],
-    sink: Annotated[str, typer.Option("--sink", "-s", help=f"The subscriber: {SINK_HELP}.")],
-    sink_reply: Annotated[
-        str | None, typer.Option("--sink-reply", help="Where the subscriber's replies go.")
-    ] = None,
-    sink_dead_letter: Annotated[
-        str | None, typer.Option("--sink-dead-letter", help="Dead letter sink.")
-    ] = None,
+    channel: Annotated[str, _CHANNEL],
+    sink: Annotated[str, _SINK],
+    sink_reply: SinkReply = None,
+    sink_dead_letter: SinkDeadLetter = None,
     namespace: Namespace = None,
 ) -> None:
     """Subscribe a sink to a channel."""
-    client = ControlPlaneClient(settings_of(ctx))
     spec = subscription_spec(channel, sink, sink_reply, sink_dead_letter)
-    document = resource(MESSAGING, "Subscription", name, client.namespace, spec)
-    _create(client, document, "Subscription")
+    create_resource(ctx, MESSAGING, "Subscription", name, spec)
+
+
+def update_subscription(
+    ctx: typer.Context,
+    name: str,
+    channel: Annotated[str | None, _CHANNEL] = None,
+    sink: Annotated[str | None, _SINK] = None,
+    sink_reply: SinkReply = None,
+    sink_dead_letter: SinkDeadLetter = None,
+    namespace: Namespace = None,
+) -> None:
+    """Update a Subscription's subscriber, reply or dead letter sink (kn subscription update)."""
+    client = ControlPlaneClient(settings_of(ctx))
+    path = f"{collection('Subscription', client.namespace)}/{name}"
+    current = client.request("GET", path)
+    document = updated_subscription(
+        current, channel=channel, subscriber=sink, reply=sink_reply, dead_letter=sink_dead_letter
+    )
+    client.request("PUT", path, json=document)
+    console().print(f"Subscription '{name}' updated in namespace '{client.namespace}'.")
 
 
 def create_sequence(
@@ -165,9 +190,7 @@ def create_sequence(
     namespace: Namespace = None,
 ) -> None:
     """Create a Sequence: each step's reply goes to the next step, the last to --reply."""
-    client = ControlPlaneClient(settings_of(ctx))
-    spec = sequence_spec(steps, reply, channel_type)
-    _create(client, resource(FLOWS, "Sequence", name, client.namespace, spec), "Sequence")
+    create_resource(ctx, FLOWS, "Sequence", name, sequence_spec(steps, reply, channel_type))
 
 
 def create_parallel(
@@ -182,9 +205,7 @@ def create_parallel(
     namespace: Namespace = None,
 ) -> None:
     """Create a Parallel: every branch gets each event its filter passes."""
-    client = ControlPlaneClient(settings_of(ctx))
-    spec = parallel_spec(branches, reply, channel_type)
-    _create(client, resource(FLOWS, "Parallel", name, client.namespace, spec), "Parallel")
+    create_resource(ctx, FLOWS, "Parallel", name, parallel_spec(branches, reply, channel_type))
 
 
 def create_eventtype(
@@ -200,18 +221,9 @@ def create_eventtype(
     namespace: Namespace = None,
 ) -> None:
     """Create an EventType."""
-    client = ControlPlaneClient(settings_of(ctx))
     target = f"broker:{broker}" if broker else reference
     spec = eventtype_spec(event_type, source, target, description)
-    _create(client, resource(EVENTTYPES, "EventType", name, client.namespace, spec), "Eventtype")
-
-
-def _create(client: ControlPlaneClient, document: dict[str, Any], label: str) -> None:
-    ns = document["metadata"]["namespace"]
-    client.request("POST", collection(document["kind"], ns), json=document)
-    console().print(
-        f"{label} '{document['metadata']['name']}' successfully created in namespace '{ns}'."
-    )
+    create_resource(ctx, EVENTTYPES, "EventType", name, spec, label="Eventtype")
 
 
 # -- list (kn's columns); describe and delete are bulut.cli.eventing's
@@ -268,6 +280,21 @@ def list_subscriptions(
     _list_with_rows(
         client, "subscription", SUBSCRIPTION_COLUMNS, subscription_row, output, all_namespaces
     )
+
+
+def list_channel_types(ctx: typer.Context, output: Output = OutputFormat.table) -> None:
+    """List the channel types the platform serves: Type, Name, Description (kn's columns)."""
+    client = ControlPlaneClient(settings_of(ctx))
+    group = client.request("GET", f"/apis/{MESSAGING_GROUP}")
+    rows: list[list[str]] = []
+    for version in group.get("versions") or ():
+        found = client.request("GET", f"/apis/{version['groupVersion']}")
+        rows += channel_type_rows(MESSAGING_GROUP, found.get("resources") or [])
+    if output is not OutputFormat.table:
+        types = [dict(zip(("type", "name", "description"), row, strict=True)) for row in rows]
+        print_document({"items": types}, output)
+        return
+    print_table(list(CHANNEL_TYPE_COLUMNS), rows)
 
 
 def list_eventtypes(

@@ -12,6 +12,7 @@ list``: Name, Type, Source, Reference, Age, Ready).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,6 +102,35 @@ def subscription_spec(
     if dead_letter:
         spec["delivery"] = {"deadLetterSink": sink(dead_letter, "--sink-dead-letter")}
     return spec
+
+
+def updated_subscription(
+    subscription: Mapping[str, Any],
+    *,
+    channel: str | None = None,
+    subscriber: str | None = None,
+    reply: str | None = None,
+    dead_letter: str | None = None,
+) -> dict[str, Any]:
+    """The Subscription with the flags given replaced (kn subscription update); the rest
+    of its spec is kept. ``channel`` is immutable on the server: a new one is refused there."""
+    if channel is subscriber is reply is dead_letter is None:
+        raise InvalidInputError(
+            "nothing to update: give --channel, --sink, --sink-reply or --sink-dead-letter",
+            field="--sink",
+        )
+    result = deepcopy(dict(subscription))
+    spec: dict[str, Any] = result.setdefault("spec", {})
+    if channel is not None:
+        spec["channel"] = channel_reference(channel)
+    if subscriber is not None:
+        spec["subscriber"] = sink(subscriber, "--sink")
+    if reply is not None:
+        spec["reply"] = sink(reply, "--sink-reply")
+    if dead_letter is not None:
+        delivery = spec.setdefault("delivery", {})
+        delivery["deadLetterSink"] = sink(dead_letter, "--sink-dead-letter")
+    return result
 
 
 def sequence_spec(steps: list[str], reply: str | None, channel_type: str | None) -> dict[str, Any]:
@@ -220,6 +250,12 @@ SUBSCRIPTION_COLUMNS = (
     "REASON",
 )
 EVENTTYPE_COLUMNS = ("NAME", "TYPE", "SOURCE", "REFERENCE", "AGE", "READY")
+CHANNEL_TYPE_COLUMNS = ("TYPE", "NAME", "DESCRIPTION")
+CHANNEL_CATEGORY = "channel"
+CHANNEL_DESCRIPTIONS = {
+    "InMemoryChannel": "The events are stored in memory",
+    "KafkaChannel": "The events are stored in a durable log (Kafka on a cluster)",
+}
 
 
 def channel_row(channel: Mapping[str, Any], now: datetime | None = None) -> list[str]:
@@ -231,6 +267,22 @@ def channel_row(channel: Mapping[str, Any], now: datetime | None = None) -> list
     ready, reason = _ready(channel)
     url = str((status.get("address") or {}).get("url") or "")
     return [meta["name"], kind, url, age(meta.get("creationTimestamp"), now), ready, reason]
+
+
+def channel_type_rows(group: str, resources: list[Mapping[str, Any]]) -> list[list[str]]:
+    """``kn channel list-types``: Type, Name (the CRD's), Description, for every kind of the
+    discovery ``resources`` of ``group`` in the category ``channel`` but the generic Channel
+    (a channel type is a kind a Channel's template may name)."""
+    rows = []
+    for resource in resources:
+        kind = str(resource.get("kind") or "")
+        plural = str(resource.get("name") or "")
+        if "/" in plural or kind == "Channel":  # subresources; the generic Channel
+            continue
+        if CHANNEL_CATEGORY not in (resource.get("categories") or ()):
+            continue
+        rows.append([kind, f"{plural}.{group}", CHANNEL_DESCRIPTIONS.get(kind, "")])
+    return sorted(rows)
 
 
 def subscription_row(subscription: Mapping[str, Any]) -> list[str]:
