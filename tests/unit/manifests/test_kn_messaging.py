@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -11,8 +13,8 @@ from bulut.manifests.kn_messaging import (
     age,
     channel_reference,
     channel_row,
-    channel_type_rows,
     channel_spec,
+    channel_type_rows,
     eventtype_row,
     parallel_spec,
     sequence_spec,
@@ -112,7 +114,7 @@ def test_rows_are_the_columns_kn_prints() -> None:
 
 
 def test_subscription_update_replaces_only_the_flags_given() -> None:
-    current = {
+    current: dict[str, Any] = {
         "metadata": {"name": "s", "resourceVersion": "7"},
         "spec": {
             "channel": {"apiVersion": "messaging.knative.dev/v1", "kind": "Channel", "name": "c"},
@@ -136,7 +138,7 @@ def test_subscription_update_replaces_only_the_flags_given() -> None:
 
 
 def test_channel_types_are_the_channel_category_but_the_generic_channel() -> None:
-    resources = [
+    resources: list[Mapping[str, Any]] = [
         {"name": "channels", "kind": "Channel", "categories": ["all", "channel"]},
         {"name": "inmemorychannels", "kind": "InMemoryChannel", "categories": ["channel"]},
         {"name": "inmemorychannels/status", "kind": "InMemoryChannel"},
