@@ -162,3 +162,16 @@ def test_an_eventtype_lists_the_required_attributes_and_a_local_reference() -> N
     assert stored["spec"]["reference"]["namespace"] == "default"
     elsewhere = eventtype(reference={**reference, "namespace": "other"})
     assert refused(elsewhere) == "spec.reference.namespace"
+
+
+def test_a_kafka_channel_gets_knative_kafkas_topic_defaults_and_positive_sizes() -> None:
+    kafka = resource("messaging.knative.dev/v1beta1", "KafkaChannel", "orders", {})
+    spec = admitted(kafka)["spec"]
+    assert spec == {"numPartitions": 1, "replicationFactor": 1, "retentionDuration": "PT168H"}
+    for field, value in (("numPartitions", 0), ("replicationFactor", True)):
+        bad = resource("messaging.knative.dev/v1beta1", "KafkaChannel", "o", {field: value})
+        assert refused(bad) == f"spec.{field}"
+    late = resource(
+        "messaging.knative.dev/v1beta1", "KafkaChannel", "o", {"retentionDuration": "7d"}
+    )
+    assert refused(late) == "spec.retentionDuration"

@@ -50,13 +50,32 @@ def test_a_long_channel_name_gets_a_shortened_host() -> None:
 
 
 def test_a_channel_of_a_kind_not_served_locally_is_not_ready() -> None:
-    kafka = {"apiVersion": "messaging.knative.dev/v1beta1", "kind": "KafkaChannel"}
-    ns = Namespace().apply(channel(channelTemplate=kafka))
-    assert ns.names("InMemoryChannel") == []
+    natss = {"apiVersion": "messaging.knative.dev/v1alpha1", "kind": "NatssChannel"}
+    ns = Namespace().apply(channel(channelTemplate=natss))
+    assert ns.names("InMemoryChannel") == [] and ns.names("KafkaChannel") == []
     ready, reason, message = ns.condition("Channel", "events", "BackingChannelReady")
     assert (ready, reason) == ("False", "ChannelFailure")
-    assert "KafkaChannel" in message
+    assert "NatssChannel" in message and "KafkaChannel" in message
     assert ns.condition("Channel", "events")[0] == "False"
+
+
+def test_a_kafka_channel_template_backs_the_channel_with_a_durable_kafka_channel() -> None:
+    kafka = {
+        "apiVersion": "messaging.knative.dev/v1beta1",
+        "kind": "KafkaChannel",
+        "spec": {"numPartitions": 3},
+    }
+    ns = Namespace().apply(channel(channelTemplate=kafka), subscription())
+    backing = ns["KafkaChannel", "events"]
+    assert backing["apiVersion"] == "messaging.knative.dev/v1beta1"
+    assert backing["spec"]["numPartitions"] == 3
+    assert backing["spec"]["retentionDuration"] == "PT168H"
+    assert backing["spec"]["subscribers"][0]["subscriberUri"] == "http://sub.example.com/"
+    url = "http://events-kn-channel.default.localhost:8080"
+    assert ns.status("Channel", "events")["channel"]["kind"] == "KafkaChannel"
+    assert ns.status("Channel", "events")["address"]["url"] == url
+    assert ns.condition("Channel", "events") == ("True", "", "")
+    assert ns.condition("Subscription", "s")[0] == "True"
 
 
 def test_a_subscription_joins_the_backing_channel_with_its_effective_delivery() -> None:
@@ -124,6 +143,31 @@ def test_a_sequence_builds_a_channel_and_subscription_per_step() -> None:
     assert ns.names("InMemoryChannel") == ["seq-kn-sequence-0"]
     assert ns.names("Subscription") == ["seq-kn-sequence-0"]
     assert "reply" not in ns["Subscription", "seq-kn-sequence-0"]["spec"]
+
+
+def test_flows_of_a_kafka_channel_template_are_built_from_kafka_channels() -> None:
+    kafka = {"apiVersion": "messaging.knative.dev/v1beta1", "kind": "KafkaChannel"}
+    steps = [{"uri": "http://a/"}, {"uri": "http://b/"}]
+    seq = resource(FLOWS, "Sequence", "seq", {"steps": steps, "channelTemplate": kafka})
+    par = resource(
+        FLOWS,
+        "Parallel",
+        "par",
+        {"branches": [{"subscriber": {"uri": "http://s/"}}], "channelTemplate": kafka},
+    )
+    ns = Namespace().apply(seq, par)
+    assert ns.names("InMemoryChannel") == []
+    assert ns.names("KafkaChannel") == [
+        "par-kn-parallel",
+        "par-kn-parallel-0",
+        "seq-kn-sequence-0",
+        "seq-kn-sequence-1",
+    ]
+    assert ns["Subscription", "seq-kn-sequence-0"]["spec"]["reply"]["ref"]["kind"] == "KafkaChannel"
+    assert ns.condition("Sequence", "seq") == ("True", "", "")
+    assert ns.condition("Parallel", "par") == ("True", "", "")
+    ns.apply(resource(FLOWS, "Sequence", "seq", {"steps": steps[:1], "channelTemplate": kafka}))
+    assert "seq-kn-sequence-1" not in ns.names("KafkaChannel")
 
 
 def test_a_parallel_builds_an_ingress_channel_and_per_branch_subscriptions() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bulut.eventing.channel import ChannelDispatcher, parse_channel
+from bulut.eventing.channel_log import log_name, subscriber_trigger
 from bulut.eventing.front import EventingFront
 from bulut.eventing.replies import Verdict, classify
 
@@ -82,3 +83,19 @@ def test_a_registered_route_is_asked_before_the_broker_ingress() -> None:
 def test_a_channel_takes_a_2xx_that_is_not_a_cloudevent_as_delivered() -> None:
     assert classify(200, {}, b"hello", any_body=True).verdict is Verdict.delivered
     assert classify(200, {}, b"hello").verdict is Verdict.retry  # the broker's 502
+
+
+def test_a_kafka_channels_subscribers_are_queues_in_the_log_apart_from_triggers() -> None:
+    kafka = {**imc(), "kind": "KafkaChannel"}
+    kafka["spec"]["subscribers"][0]["delivery"]["deadLetterSink"] = {"uri": "http://dls/"}
+    kafka["spec"]["subscribers"].append({"uid": "u2", "name": "echo", "replyUri": "http://r/"})
+    channel = parse_channel(kafka)
+    assert channel.durable and not parse_channel(imc()).durable
+    assert log_name(channel) == "kafkachannel/orders"
+    audit, echo = (subscriber_trigger(channel, entry) for entry in channel.subscribers)
+    assert (audit.broker, audit.name, audit.subscription) == ("kafkachannel/orders", "audit", True)
+    assert audit.key == "shop/kafkachannel/orders/audit"  # never a Trigger's "shop/audit"
+    assert (audit.subscriber_uri, audit.reply_uri) == ("http://audit/", "http://reply/")
+    assert audit.dead_letter_sink_uri == "http://dls/" and audit.delivery is not None
+    assert audit.delivery["retry"] == 3
+    assert (echo.subscriber_uri, echo.reply_uri) == ("http://r/", None)  # the event is the reply

@@ -77,6 +77,7 @@ SERVED: tuple[Served, ...] = (
     Served("knative/eventing-containersource-crd.yaml", "v1"),
     Served("knative/eventing-jobsink-crd.yaml", "v1alpha1"),
     Served("knative/eventing-inmemorychannel-crd.yaml", "v1"),
+    Served("knative/eventing-kafkachannel-crd.yaml", "v1beta1"),
     Served("knative/eventing-channel-crd.yaml", "v1"),
     Served("knative/eventing-subscription-crd.yaml", "v1"),
     Served("knative/eventing-sequence-crd.yaml", "v1"),

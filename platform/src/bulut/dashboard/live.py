@@ -30,6 +30,7 @@ KINDS = frozenset(
         "SinkBinding",
         "Channel",
         "InMemoryChannel",
+        "KafkaChannel",
         "Subscription",
         "Sequence",
         "Parallel",

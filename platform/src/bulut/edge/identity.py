@@ -18,6 +18,7 @@ from dataclasses import dataclass
 MAX_NAME = 63
 BROKER_GROUP = "eventing.knative.dev"
 SERVICE_GROUP = "serving.knative.dev"
+MESSAGING_GROUP = "messaging.knative.dev"
 
 
 def child_name(parent: str, suffix: str) -> str:
@@ -55,6 +56,11 @@ class Identity:
 def trigger(namespace: str, name: str) -> Identity:
     """A Trigger's identity (broker deliveries and their dead letters)."""
     return Identity(namespace, BROKER_GROUP, "Trigger", name)
+
+
+def subscription(namespace: str, name: str) -> Identity:
+    """A Subscription's identity (a channel's deliveries to its subscriber and reply)."""
+    return Identity(namespace, MESSAGING_GROUP, "Subscription", name)
 
 
 def ping_source(namespace: str, name: str) -> Identity:

@@ -52,7 +52,6 @@ from .tail import delivery_record
 log = logging.getLogger(__name__)
 
 ASYNC_ANNOTATION = "messaging.knative.dev/async-handler"
-MESSAGING_GROUP = "messaging.knative.dev"
 FANOUT_TIMEOUT = 15 * 60.0
 _OK_OUTCOMES = frozenset({"delivered", "replied", "dead-lettered"})
 _OPTIONS_HEADERS = [(b"webhook-allowed-origin", b"*"), (b"webhook-allowed-rate", b"*")]
@@ -61,6 +60,9 @@ _TRUE = frozenset({"1", "t", "T", "true", "TRUE", "True"})  # Go's strconv.Parse
 
 Resolve = Callable[[str], Target]
 EventSeen = Callable[["ChannelDef", CloudEvent, "ChannelSubscriber | None"], None]
+Durable = Callable[["ChannelDef", CloudEvent, Reply, str], None]
+"""Takes a durable channel's event and answers its sender (:class:`.channel_log.ChannelLog`)."""
+DURABLE_KINDS = frozenset({"KafkaChannel"})
 
 
 class ChannelFailure(BulutError):
@@ -93,6 +95,12 @@ class ChannelDef:
     async_handler: bool
     subscribers: tuple[ChannelSubscriber, ...] = ()
     owner_kind: str = ""
+    kind: str = "InMemoryChannel"
+
+    @property
+    def durable(self) -> bool:
+        """Served from the durable log (a KafkaChannel) rather than fanned out in memory."""
+        return self.kind in DURABLE_KINDS
 
     @property
     def key(self) -> Key:
@@ -135,6 +143,7 @@ def parse_channel(obj: Mapping[str, Any]) -> ChannelDef:
         async_handler=str(annotations.get(ASYNC_ANNOTATION, "")) in _TRUE,
         subscribers=subscribers,
         owner_kind=str(owners[0].get("kind") or "") if owners else "",
+        kind=str(obj.get("kind") or "InMemoryChannel"),
     )
 
 
@@ -160,12 +169,14 @@ class ChannelDispatcher:
         *,
         observe: Observer | None = None,
         on_event: EventSeen | None = None,
+        durable: Durable | None = None,
         fanout_timeout: float = FANOUT_TIMEOUT,
     ) -> None:
         self.deliverer = deliverer
         self.resolve = resolve
         self.observe = observe
         self.on_event = on_event  # EventType auto-creation sees what channels receive
+        self.durable = durable
         self.fanout_timeout = fanout_timeout
         self.channels: dict[Key, ChannelDef] = {}
         self._by_host: dict[str, Key] = {}
@@ -217,7 +228,7 @@ class ChannelDispatcher:
         target = self._resolve(entry.subscriber_uri)
         reply = ChannelReply(self._resolve(entry.reply_uri))
         dead_letter = self._resolve(spec.dead_letter_sink_uri)
-        sender = identity.Identity(channel.namespace, MESSAGING_GROUP, "Subscription", entry.name)
+        sender = identity.subscription(channel.namespace, entry.name)
         return _Plan(entry, target, spec, dead_letter, reply, sender)
 
     def _resolve(self, url: str | None) -> Target | None:
@@ -245,6 +256,12 @@ class ChannelDispatcher:
             event = self.decode(request.headers, request.body)
         except BulutError as error:
             reply.respond(*problem_response(error, instance=path))
+            return
+        if channel.durable and self.durable is not None:
+            self.accepted += 1
+            if self.on_event is not None:
+                self.on_event(channel, event, None)
+            self.durable(channel, event, reply, path)
             return
         kept = passthrough_headers(_text_headers(request.headers))
         task = asyncio.get_running_loop().create_task(

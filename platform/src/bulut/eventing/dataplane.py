@@ -32,6 +32,7 @@ from . import queries
 from .admin import build_admin_app, describe_event
 from .capacity import DEFAULT_CAPACITY, Capacity
 from .channel import ChannelDef, ChannelDispatcher, parse_channel
+from .channel_log import ChannelLog
 from .delivery import Deliverer, Observer
 from .dispatcher import Dispatcher
 from .eventtypes import FEATURES, Create, EventTypeCatalog
@@ -64,10 +65,12 @@ KINDS = frozenset(
         "Namespace",
         "JobSink",
         "InMemoryChannel",
+        "KafkaChannel",
         "ConfigMap",
         "EventPolicy",
     }
 )
+CHANNEL_KINDS = ("InMemoryChannel", "KafkaChannel")
 
 
 class Eventing:
@@ -120,8 +123,13 @@ class Eventing:
         self.authorizer = Authorizer()
         self._brokers: dict[tuple[str, str], dict[str, Any]] = {}
         self._policies: dict[tuple[str, str], dict[str, Any]] = {}
+        self.channel_log = ChannelLog(self.ingress)
         self.channels = ChannelDispatcher(
-            self.deliverer, self.resolve, observe=self._observe, on_event=self._channel_event
+            self.deliverer,
+            self.resolve,
+            observe=self._observe,
+            on_event=self._channel_event,
+            durable=self.channel_log.accept,
         )
         self.front = EventingFront(self.ingress, self.channels)
         self.pings = PingRunner(self.send_to_sink)
@@ -172,6 +180,7 @@ class Eventing:
         await self.containers.aclose()
         await self.jobsinks.aclose()
         await self.channels.aclose()
+        await self.channel_log.aclose()
         await self.eventtypes.aclose()
         await self.dispatcher.aclose()
         for task in list(self._tasks):
@@ -195,7 +204,7 @@ class Eventing:
         kind = obj.get("kind")
         key = key_of(obj)
         deleted = change == "DELETED"
-        if kind in ("Broker", "InMemoryChannel"):
+        if kind == "Broker" or kind in CHANNEL_KINDS:
             self.eventtypes.remember(obj, deleted)
         if kind in ("Broker", "EventPolicy"):
             self._policy_inputs(kind, key, obj, deleted)
@@ -215,11 +224,16 @@ class Eventing:
                 self.pings.remove(key)
             else:
                 self.pings.apply(parse_ping_source(obj))
-        elif kind == "InMemoryChannel":
+        elif kind in CHANNEL_KINDS:
+            channel = parse_channel(obj)
             if deleted:
                 self.channels.remove_channel(key)
             else:
-                self.channels.set_channel(parse_channel(obj))
+                self.channels.set_channel(channel)
+            if channel.durable and deleted:
+                self.channel_log.remove_channel(channel)
+            elif channel.durable:
+                self.channel_log.set_channel(channel)
         elif kind == "Service":
             if deleted:
                 self.capacity.remove_service(key)
@@ -288,13 +302,17 @@ class Eventing:
         """An event arrived at a channel: catalogue it unless a Broker owns the channel."""
         if self.eventtypes.enabled and channel.owner_kind != "Broker":
             self.eventtypes.received(
-                "InMemoryChannel", channel.namespace, channel.name, event.attributes
+                channel.kind, channel.namespace, channel.name, event.attributes
             )
 
     # -- observation
     def _observe(self, record: Record) -> None:
         """Every event, attempt and delivery record: the live tail, then ``observe``."""
-        if self.eventtypes.enabled and record.get("kind") == "event" and "channel" not in record:
+        if (
+            self.eventtypes.enabled
+            and record.get("kind") == "event"
+            and "/" not in record["broker"]  # a durable channel's: catalogued on arrival
+        ):
             self.eventtypes.received("Broker", record["namespace"], record["broker"], record)
         if self.tail.watched:
             self.tail.publish(record)

@@ -23,7 +23,7 @@ from bulut.edge import identity
 from bulut.events.filters import EventFilter, compile_trigger_filter
 
 from . import queries
-from .delivery import Deliverer, Observer
+from .delivery import ChannelReply, Deliverer, Observer
 from .delivery_spec import DeliverySpec, parse_delivery
 from .log import EventLog
 from .records import Outcome, StoredEvent
@@ -47,6 +47,8 @@ class _Plan:
     target: Target
     spec: DeliverySpec
     dead_letter: Target | None
+    sender: identity.Identity
+    reply: ChannelReply | None  # a durable channel's subscriber: where its reply goes
 
 
 class TriggerQueue:
@@ -292,7 +294,13 @@ class Dispatcher:
             if trigger.subscriber_audience:  # spec.subscriber.audience (Destination.audience)
                 target = replace(target, audience=trigger.subscriber_audience)
             spec, dead_letter = self.spec_for(trigger)
-            plan = _Plan(trigger, broker, target, spec, dead_letter)
+            if trigger.subscription:
+                sender = identity.subscription(trigger.namespace, trigger.name)
+                reply_to = self.resolve(trigger.reply_uri) if trigger.reply_uri else None
+                reply: ChannelReply | None = ChannelReply(reply_to)
+            else:
+                sender, reply = identity.trigger(trigger.namespace, trigger.name), None
+            plan = _Plan(trigger, broker, target, spec, dead_letter, sender, reply)
             self._plans[trigger.key] = plan
         return plan
 
@@ -306,7 +314,8 @@ class Dispatcher:
             plan.spec,
             plan.dead_letter,
             self.observe,
-            sender=identity.trigger(trigger.namespace, trigger.name),
+            sender=plan.sender,
+            channel=plan.reply,
         )
 
     def notify_outcome(self, event: StoredEvent, outcome: Outcome) -> None:

@@ -56,10 +56,17 @@ class Trigger:
     dead_letter_sink_uri: str | None = None
     version: str = ""
     subscriber_audience: str | None = None
+    reply_uri: str | None = None
+    subscription: bool = False
+    """A durable channel's subscriber (:mod:`.channel_log`): ``broker`` is the channel's name
+    in the log, ``name`` the Subscription's; the reply goes to ``reply_uri``, not back in."""
 
     @property
     def key(self) -> str:
-        """``<namespace>/<name>``, the trigger's name in the log."""
+        """``<namespace>/<name>``, the trigger's name in the log (a subscription's:
+        ``<namespace>/<channel's log name>/<name>``, so it never meets a Trigger's)."""
+        if self.subscription:
+            return f"{self.namespace}/{self.broker}/{self.name}"
         return f"{self.namespace}/{self.name}"
 
 

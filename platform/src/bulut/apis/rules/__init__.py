@@ -150,6 +150,9 @@ RULES: Mapping[tuple[str, str], KindRules] = {
     (MESSAGING, "InMemoryChannel"): KindRules(
         _ignoring_context(messaging.validate_inmemorychannel), messaging.default_inmemorychannel
     ),
+    (MESSAGING, "KafkaChannel"): KindRules(
+        _ignoring_context(messaging.validate_kafkachannel), messaging.default_kafkachannel
+    ),
     (MESSAGING, "Channel"): KindRules(
         _ignoring_context(messaging.validate_channel),
         check_update=messaging.check_channel_update,

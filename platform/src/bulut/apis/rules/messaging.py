@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bulut.manifests.durations import iso8601_seconds
+
 from .duck import check_destination, validate_delivery
 from .meta import validate_metadata
 from .paths import fail, list_at, mapping_at
@@ -100,6 +102,23 @@ def default_inmemorychannel(resource: dict[str, Any]) -> dict[str, Any]:
     return resource
 
 
+KAFKA_DEFAULTS: dict[str, Any] = {
+    "numPartitions": 1,
+    "replicationFactor": 1,
+    "retentionDuration": "PT168H",
+}
+
+
+def default_kafkachannel(resource: dict[str, Any]) -> dict[str, Any]:
+    """KafkaChannel: as an InMemoryChannel, plus the topic defaults of Knative Kafka's
+    ``config-kafka-channel`` (1 partition, replication 1, retained 7 days)."""
+    default_inmemorychannel(resource)
+    spec = resource["spec"]
+    for key, value in KAFKA_DEFAULTS.items():
+        spec.setdefault(key, value)
+    return resource
+
+
 def default_subscription(resource: dict[str, Any]) -> dict[str, Any]:
     """Subscription: ref namespaces of subscriber, reply and dead-letter sink."""
     namespace = resource["metadata"].setdefault("namespace", "default")
@@ -169,6 +188,25 @@ def validate_inmemorychannel(resource: Mapping[str, Any]) -> None:
             fail("expected at least one, got none", f"{path}.replyUri, {path}.subscriberUri")
         validate_delivery(entry.get("delivery"), f"{path}.delivery")
     validate_delivery(spec.get("delivery"), "spec.delivery")
+
+
+def validate_kafkachannel(resource: Mapping[str, Any]) -> None:
+    """KafkaChannel: an InMemoryChannel's rules, positive partitions and replication, an
+    ISO-8601 retention."""
+    validate_inmemorychannel(resource)
+    spec = resource.get("spec") or {}
+    for key in ("numPartitions", "replicationFactor"):
+        value = spec.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value <= 0
+        ):
+            fail(f"expected a positive integer, got {value!r}", f"spec.{key}")
+    retention = spec.get("retentionDuration")
+    if retention is not None:
+        try:
+            iso8601_seconds(str(retention), field="spec.retentionDuration")
+        except ValueError:
+            fail(f"not an ISO-8601 duration: {retention!r}", "spec.retentionDuration")
 
 
 def validate_subscription(resource: Mapping[str, Any]) -> None:

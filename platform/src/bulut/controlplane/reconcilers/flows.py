@@ -29,6 +29,7 @@ from ..conditions import ConditionStatus, find, mark, mark_ready_from
 from ..patching import clone
 from .messaging import (
     IMC_KIND,
+    LOCAL_CHANNELS,
     channel_reference,
     create_channel,
     mark_event_policies,
@@ -54,6 +55,11 @@ def parallel_channel_name(parallel: str, branch: int | None = None) -> str:
 def parallel_filter_name(parallel: str, branch: int) -> str:
     """``<parallel>-kn-parallel-filter-<i>``."""
     return f"{parallel}-kn-parallel-filter-{branch}"
+
+
+def _kind(template: Mapping[str, Any]) -> str:
+    """The kind of a flow's channels (its template's; InMemoryChannel when unset)."""
+    return str(template.get("kind") or IMC_KIND)
 
 
 def _channel_ref(template: Mapping[str, Any], name: str, namespace: str) -> dict[str, str]:
@@ -104,7 +110,7 @@ def _subscription(
 
 def _prune(objects: Objects, owner: Resource, wanted: set[tuple[str, str]]) -> None:
     for key, obj in list(objects.items()):
-        wanted_kind = key[0] in (IMC_KIND, "Subscription")
+        wanted_kind = key[0] in LOCAL_CHANNELS or key[0] == "Subscription"
         if wanted_kind and key not in wanted and is_controlled_by(obj, owner):
             del objects[key]
 
@@ -131,7 +137,7 @@ def sequence_children(sequence: Resource, objects: Objects, addressing: Addressi
             step.get("delivery"),
         )
         _subscription(objects, sequence, channel, sub_spec, addressing)
-        wanted |= {(IMC_KIND, channel), ("Subscription", channel)}
+        wanted |= {(_kind(template), channel), ("Subscription", channel)}
     _prune(objects, sequence, wanted)
 
 
@@ -142,7 +148,7 @@ def parallel_children(parallel: Resource, objects: Objects, addressing: Addressi
     template = spec.get("channelTemplate") or {}
     ingress = parallel_channel_name(name)
     create_channel(objects, parallel, ingress, template, addressing)
-    wanted: set[tuple[str, str]] = {(IMC_KIND, ingress)}
+    wanted: set[tuple[str, str]] = {(_kind(template), ingress)}
     ingress_ref = _channel_ref(template, ingress, namespace)
     for index, branch in enumerate(spec.get("branches") or ()):
         channel = parallel_channel_name(name, index)
@@ -161,7 +167,11 @@ def parallel_children(parallel: Resource, objects: Objects, addressing: Addressi
             branch_ref, _destination(branch.get("subscriber")), reply, branch.get("delivery")
         )
         _subscription(objects, parallel, channel, subscriber_spec, addressing)
-        wanted |= {(IMC_KIND, channel), ("Subscription", filter_name), ("Subscription", channel)}
+        wanted |= {
+            (_kind(template), channel),
+            ("Subscription", filter_name),
+            ("Subscription", channel),
+        }
     _prune(objects, parallel, wanted)
 
 
@@ -173,7 +183,7 @@ def _ready_condition(obj: Mapping[str, Any] | None) -> dict[str, str]:
 def _channel_status(
     objects: Objects, template: Mapping[str, Any], name: str, ns: str
 ) -> dict[str, Any]:
-    channel = objects.get((IMC_KIND, name))
+    channel = objects.get((_kind(template), name))
     reference = channel_reference(channel) if channel else _channel_ref(template, name, ns)
     return {"channel": reference, "ready": _ready_condition(channel)}
 
@@ -191,8 +201,8 @@ def _subscription_status(objects: Objects, name: str, ns: str) -> dict[str, Any]
     return {"subscription": reference, "ready": _ready_condition(subscription)}
 
 
-def _address(objects: Objects, status: dict[str, Any], channel: str) -> bool:
-    address = ((objects.get((IMC_KIND, channel)) or {}).get("status") or {}).get("address")
+def _address(objects: Objects, status: dict[str, Any], kind: str, channel: str) -> bool:
+    address = ((objects.get((kind, channel)) or {}).get("status") or {}).get("address")
     if address and address.get("url"):
         status["address"] = clone(address)
         return True
@@ -256,7 +266,7 @@ def reconcile_sequence_status(
     subs_ok = bool(names) and all(
         s["ready"].get("status") == "True" for s in status["subscriptionStatuses"]
     )
-    addressable = bool(names) and _address(objects, status, names[0])
+    addressable = bool(names) and _address(objects, status, _kind(template), names[0])
     _mark_flow(status, "Unknown", channels_ok, subs_ok, addressable, now)
     result["status"] = status
     return result
@@ -290,12 +300,12 @@ def reconcile_parallel_status(
         branches.append(entry)
     status["branchStatuses"] = branches
     has_address = [
-        bool(((objects.get((IMC_KIND, c)) or {}).get("status") or {}).get("address"))
+        bool(((objects.get((_kind(template), c)) or {}).get("status") or {}).get("address"))
         for c in channels
     ]
     channels_ok = all(has_address)
     subs_ok = bool(subscriptions) and all(s["ready"].get("status") == "True" for s in subscriptions)
-    addressable = _address(objects, status, ingress)
+    addressable = _address(objects, status, _kind(template), ingress)
     _mark_flow(status, "False", channels_ok, subs_ok, addressable, now)
     result["status"] = status
     return result

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bulut.apis.rules.messaging import KAFKA_DEFAULTS
 from bulut.manifests.feed import Resource
 
 from ..addresses import Addressing, resolve_destination
@@ -31,6 +32,10 @@ from .ownership import Objects, child_name, is_controlled_by, of_kind, owner_ref
 
 IMC_API_VERSION = "messaging.knative.dev/v1"
 IMC_KIND = "InMemoryChannel"
+KAFKA_KIND = "KafkaChannel"
+LOCAL_CHANNELS = {IMC_KIND: IMC_API_VERSION, KAFKA_KIND: "messaging.knative.dev/v1beta1"}
+"""The channel kinds the local data plane serves (KafkaChannel from the durable log, ADR 0016)
+and the apiVersion of each."""
 CHANNEL_HOST_SUFFIX = "-kn-channel"
 IMC_DEPENDENTS = (
     "Addressable",
@@ -82,8 +87,10 @@ def channel_reference(channel: Mapping[str, Any]) -> dict[str, str]:
 
 
 def is_local_channel_template(template: Mapping[str, Any]) -> bool:
-    """Whether the local data plane serves channels of this template (InMemoryChannel)."""
-    return template.get("kind") == IMC_KIND and template.get("apiVersion") == IMC_API_VERSION
+    """Whether the local data plane serves channels of this template (InMemoryChannel,
+    KafkaChannel)."""
+    kind = str(template.get("kind") or "")
+    return kind in LOCAL_CHANNELS and template.get("apiVersion") == LOCAL_CHANNELS[kind]
 
 
 def create_channel(
@@ -97,16 +104,19 @@ def create_channel(
 ) -> Resource | None:
     """Create (never update) a controlled channel of ``template``; None when the name is
     someone else's or the template's kind is not served locally."""
-    current = objects.get((IMC_KIND, name))
+    kind = str(template.get("kind") or IMC_KIND)
+    current = objects.get((kind, name))
     if current is not None:
         return current if is_controlled_by(current, owner) else None
     if not is_local_channel_template(template):
         return None
     spec = clone(dict(template.get("spec") or {}))
     spec.update(clone(dict(extra_spec or {})))
+    if kind == KAFKA_KIND:  # what the webhook defaults (the child is not admitted again)
+        spec = {**KAFKA_DEFAULTS, **spec}
     channel: Resource = {
-        "apiVersion": IMC_API_VERSION,
-        "kind": IMC_KIND,
+        "apiVersion": LOCAL_CHANNELS[kind],
+        "kind": kind,
         "metadata": {
             "name": name,
             "namespace": owner["metadata"]["namespace"],
@@ -118,7 +128,7 @@ def create_channel(
         },
         "spec": spec,
     }
-    objects[(IMC_KIND, name)] = channel
+    objects[(kind, name)] = channel
     return channel
 
 
@@ -167,17 +177,19 @@ def reconcile_channel(channel: Resource, objects: Objects, addressing: Addressin
     result, status = start_status(channel)
     meta = result["metadata"]
     template = (result.get("spec") or {}).get("channelTemplate") or {}
-    backing = objects.get((IMC_KIND, meta["name"]))
+    backing = objects.get((str(template.get("kind") or IMC_KIND), meta["name"]))
     if backing is None or not is_controlled_by(backing, result):
         for key in ("address", "channel", "subscribers", "deadLetterSinkUri"):
             status.pop(key, None)
         if not is_local_channel_template(template):
             message = (
-                f"the local data plane serves {IMC_KIND} channels only, not "
-                f"{template.get('apiVersion')}/{template.get('kind')}"
+                f"the local data plane serves {' and '.join(LOCAL_CHANNELS)} channels only, "
+                f"not {template.get('apiVersion')}/{template.get('kind')}"
             )
         else:
-            message = f'{IMC_KIND} "{meta["name"]}" exists and is not owned by this Channel'
+            message = (
+                f'{template.get("kind")} "{meta["name"]}" exists and is not owned by this Channel'
+            )
         mark(status, "BackingChannelReady", "False", "ChannelFailure", message, now=now)
         mark(
             status, "Addressable", "False", "EmptyHostname", "hostname is the empty string", now=now
@@ -254,7 +266,7 @@ def backing_channel(
     found = objects.get((kind, name))
     if found is None or str(found.get("apiVersion")) != str(ref.get("apiVersion")):
         return None, f'channel "{name}" ({ref.get("apiVersion")}, {kind}) not found'
-    if kind == IMC_KIND:
+    if kind in LOCAL_CHANNELS:
         return found, ""
     if kind == "Channel":
         status = found.get("status") or {}
@@ -400,24 +412,26 @@ def reconcile_messaging(
     """
     for channel in of_kind(objects, "Channel"):
         channel_children(channel, objects, addressing)
-    for imc in of_kind(objects, IMC_KIND):
-        objects[(IMC_KIND, imc["metadata"]["name"])] = reconcile_imc(imc, objects, addressing)
+    for kind in LOCAL_CHANNELS:
+        for imc in of_kind(objects, kind):
+            objects[(kind, imc["metadata"]["name"])] = reconcile_imc(imc, objects, addressing)
     for channel in of_kind(objects, "Channel"):
         objects[("Channel", channel["metadata"]["name"])] = reconcile_channel(
             channel, objects, addressing
         )
     if addresses is not None:
         addresses(objects, addressing)
-    entries: dict[str, list[dict[str, Any]]] = {}
+    entries: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for subscription in of_kind(objects, "Subscription"):
         resolved, backing, entry = resolve_subscription(subscription, objects, addressing)
         objects[("Subscription", subscription["metadata"]["name"])] = resolved
         if backing is not None and entry is not None:
-            entries.setdefault(backing["metadata"]["name"], []).append(entry)
-    for imc in of_kind(objects, IMC_KIND):
-        name = imc["metadata"]["name"]
-        updated = set_subscribers(imc, entries.get(name, []))
-        objects[(IMC_KIND, name)] = reconcile_imc(updated, objects, addressing)
+            entries.setdefault((backing["kind"], backing["metadata"]["name"]), []).append(entry)
+    for kind in LOCAL_CHANNELS:
+        for imc in of_kind(objects, kind):
+            name = imc["metadata"]["name"]
+            updated = set_subscribers(imc, entries.get((kind, name), []))
+            objects[(kind, name)] = reconcile_imc(updated, objects, addressing)
     for channel in of_kind(objects, "Channel"):
         objects[("Channel", channel["metadata"]["name"])] = reconcile_channel(
             channel, objects, addressing
