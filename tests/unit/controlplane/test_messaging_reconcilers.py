@@ -238,3 +238,35 @@ def test_an_eventtype_is_ready_when_its_reference_exists() -> None:
     assert ns.condition("EventType", "bound")[:2] == ("False", "ResourceDoesNotExist")
     ns.apply(channel())
     assert ns.condition("EventType", "bound") == ("True", "", "")
+
+
+def test_with_oidc_channels_announce_audiences_and_subscriptions_resolve_them() -> None:
+    kafka = {"apiVersion": "messaging.knative.dev/v1beta1", "kind": "KafkaChannel"}
+    dls = {"ref": {"apiVersion": MESSAGING, "kind": "Channel", "name": "dead"}}
+    ns = Namespace(oidc=True).apply(
+        channel(),
+        channel("dead", channelTemplate=kafka),
+        subscription(
+            subscriber={"ref": KSVC},
+            reply={"ref": {"apiVersion": MESSAGING, "kind": "Channel", "name": "dead"}},
+            delivery={"deadLetterSink": dls},
+        ),
+        service(),
+    )
+    imc_audience = "messaging.knative.dev/inmemorychannel/default/events"
+    kafka_audience = "messaging.knative.dev/kafkachannel/default/dead"
+    assert ns.status("InMemoryChannel", "events")["address"]["audience"] == imc_audience
+    assert ns.status("Channel", "events")["address"]["audience"] == imc_audience  # mirrored
+    assert ns.status("Channel", "dead")["address"]["audience"] == kafka_audience
+    status = ns.status("Subscription", "s")
+    assert status["auth"] == {"serviceAccountName": "s-oidc-messaging.knative.dev-subscription"}
+    physical = status["physicalSubscription"]
+    assert physical["subscriberAudience"] == "serving.knative.dev/service/default/orders"
+    assert physical["replyAudience"] == kafka_audience
+    assert physical["deadLetterSinkAudience"] == kafka_audience
+    [entry] = ns["InMemoryChannel", "events"]["spec"]["subscribers"]
+    assert entry["subscriberAudience"] == physical["subscriberAudience"]
+    assert entry["replyAudience"] == kafka_audience
+    assert entry["delivery"]["deadLetterSink"]["audience"] == kafka_audience
+    without = Namespace().apply(channel())
+    assert "audience" not in without.status("Channel", "events")["address"]

@@ -99,3 +99,18 @@ def test_a_kafka_channels_subscribers_are_queues_in_the_log_apart_from_triggers(
     assert audit.dead_letter_sink_uri == "http://dls/" and audit.delivery is not None
     assert audit.delivery["retry"] == 3
     assert (echo.subscriber_uri, echo.reply_uri) == ("http://r/", None)  # the event is the reply
+
+
+def test_the_front_names_the_audience_of_the_channel_that_answers() -> None:
+    announced = imc()
+    announced["status"]["address"]["audience"] = "messaging.knative.dev/inmemorychannel/shop/orders"
+    announced["spec"]["subscribers"][0]["replyAudience"] = "messaging.knative.dev/x/shop/next"
+    channels = ChannelDispatcher(None, lambda url: None)  # type: ignore[arg-type,return-value]
+    channel = parse_channel(announced)
+    assert channel.subscribers[0].reply_audience == "messaging.knative.dev/x/shop/next"
+    channels.set_channel(channel)
+    front = EventingFront(_Ingress(), channels)  # type: ignore[arg-type]
+    audience = "messaging.knative.dev/inmemorychannel/shop/orders"
+    assert front.audience("orders-kn-channel.shop.localhost:8080", "/") == audience
+    assert front.audience("127.0.0.1:8080", "/shop/orders") == audience  # the path form
+    assert front.audience("audit.shop.localhost", "/") is None  # a Service: not a channel

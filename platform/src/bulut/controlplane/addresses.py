@@ -98,6 +98,28 @@ class Addressing:
         return f"http://{self.host}{self._port}/{namespace}/{name}"
 
 
+def destination_audience(
+    destination: Mapping[str, Any],
+    namespace: str,
+    objects: Mapping[tuple[str, str], Mapping[str, Any]],
+    uri: str | None,
+    addressing: Addressing,
+) -> str | None:
+    """Whom a token for ``destination`` is for: its own ``audience``, else its ref's
+    ``status.address.audience`` (a channel, a flow, a Broker), else the audience of the URI
+    on this data plane (a Service, a Broker); None with OIDC off."""
+    if not addressing.oidc:
+        return None
+    if destination.get("audience"):
+        return str(destination["audience"])
+    ref = destination.get("ref") or {}
+    target = objects.get((str(ref.get("kind", "")), str(ref.get("name", "")))) if ref else None
+    audience = (((target or {}).get("status") or {}).get("address") or {}).get("audience")
+    if audience:
+        return str(audience)
+    return addressing.audience_of(uri) if uri else None
+
+
 def resolve_destination(
     destination: Mapping[str, Any],
     namespace: str,

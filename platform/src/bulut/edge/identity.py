@@ -89,6 +89,12 @@ def broker_audience(namespace: str, name: str) -> str:
     return f"{BROKER_GROUP}/broker/{namespace}/{name}"
 
 
+def channel_audience(kind: str, namespace: str, name: str) -> str:
+    """A channel's audience (``messaging.knative.dev/inmemorychannel/<ns>/<name>``, or the
+    kind's), as Knative writes it in the channel's ``status.address.audience``."""
+    return f"{MESSAGING_GROUP}/{kind.lower()}/{namespace}/{name}"
+
+
 def service_audience(namespace: str, name: str) -> str:
     """A Knative Service's audience on the local data plane."""
     return f"{SERVICE_GROUP}/service/{namespace}/{name}"

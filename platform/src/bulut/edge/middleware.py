@@ -15,7 +15,7 @@ applying to the receiver names is refused 403, whichever issuer its token came f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -33,6 +33,10 @@ from .issuer import PlatformIssuer
 from .policy import AccessPolicy, Rule
 from .ratelimit import RateLimiter, parse_rate
 from .tokens import Claims, TokenVerifier
+
+Audiences = Callable[[str, str], "str | None"]
+"""(Host, path) -> the audience its receiver announces, or None (then the Host's Service or
+the path's Broker is the receiver)."""
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
@@ -55,11 +59,13 @@ class EdgeMiddleware:
         platform: PlatformIssuer | None = None,
         domain: str = "localhost",
         authorizer: Authorizer | None = None,
+        audiences: Audiences | None = None,
     ) -> None:
         self.app = app
         self.platform = platform
         self.authorizer = authorizer
         self.domain = domain
+        self.audiences = audiences
         self.policy = policy
         self.verifier = verifier
         self.limiter = limiter
@@ -93,7 +99,7 @@ class EdgeMiddleware:
         rule = self.policy.rule_for(host, scope.get("path", "/"), scope.get("method", "GET"))
         claims = await self._claims(headers, rule, host, scope.get("path", "/"))
         if self.authorizer is not None:
-            audience = receiver_audience(host, scope.get("path", "/"), self.domain)
+            audience = self.receiver(host, scope.get("path", "/"))
             self.authorizer.check(
                 audience, str(claims["sub"]) if claims and "sub" in claims else None
             )
@@ -122,7 +128,7 @@ class EdgeMiddleware:
             and authorization[:7].lower() == "bearer "
             and self.platform.owns(token := authorization[7:].strip())
         ):
-            return self.platform.verify(token, receiver_audience(host, path, self.domain))
+            return self.platform.verify(token, self.receiver(host, path))
         if self.verifier is None:
             if rule.auth == "none":
                 return None
@@ -138,6 +144,13 @@ class EdgeMiddleware:
             if missing:
                 raise ForbiddenError(f"token lacks scope {' '.join(missing)} for {rule.name!r}")
         return claims
+
+    def receiver(self, host: str, path: str) -> str | None:
+        """The audience of whatever answers ``host`` + ``path``: ``audiences`` first (the
+        addressables that announce their own, such as channels), else the Host's Service or
+        the path's Broker."""
+        found = self.audiences(host, path) if self.audiences is not None else None
+        return found or receiver_audience(host, path, self.domain)
 
     def rejection(
         self, error: BulutError, path: str

@@ -30,7 +30,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -82,6 +82,8 @@ class ChannelSubscriber:
     subscriber_uri: str | None
     reply_uri: str | None
     delivery: Mapping[str, Any] = field(default_factory=dict)
+    subscriber_audience: str | None = None
+    reply_audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class ChannelDef:
     subscribers: tuple[ChannelSubscriber, ...] = ()
     owner_kind: str = ""
     kind: str = "InMemoryChannel"
+    audience: str | None = None  # status.address.audience (authentication-oidc on)
 
     @property
     def durable(self) -> bool:
@@ -121,7 +124,8 @@ def parse_channel(obj: Mapping[str, Any]) -> ChannelDef:
     meta = obj.get("metadata") or {}
     annotations = meta.get("annotations") or {}
     spec = obj.get("spec") or {}
-    url = ((obj.get("status") or {}).get("address") or {}).get("url") or ""
+    address = (obj.get("status") or {}).get("address") or {}
+    url = address.get("url") or ""
     owners = meta.get("ownerReferences") or []
     subscribers = tuple(
         ChannelSubscriber(
@@ -131,6 +135,8 @@ def parse_channel(obj: Mapping[str, Any]) -> ChannelDef:
             subscriber_uri=entry.get("subscriberUri") or None,
             reply_uri=entry.get("replyUri") or None,
             delivery=entry.get("delivery") or {},
+            subscriber_audience=entry.get("subscriberAudience") or None,
+            reply_audience=entry.get("replyAudience") or None,
         )
         for entry in spec.get("subscribers") or ()
         if isinstance(entry, Mapping)
@@ -144,6 +150,7 @@ def parse_channel(obj: Mapping[str, Any]) -> ChannelDef:
         subscribers=subscribers,
         owner_kind=str(owners[0].get("kind") or "") if owners else "",
         kind=str(obj.get("kind") or "InMemoryChannel"),
+        audience=address.get("audience") or None,
     )
 
 
@@ -225,19 +232,23 @@ class ChannelDispatcher:
         except ValueError as error:
             log.warning("channel %s/%s: %s", channel.namespace, entry.name, error)
             spec = DeliverySpec()
-        target = self._resolve(entry.subscriber_uri)
-        reply = ChannelReply(self._resolve(entry.reply_uri))
-        dead_letter = self._resolve(spec.dead_letter_sink_uri)
+        target = self._resolve(entry.subscriber_uri, entry.subscriber_audience)
+        reply = ChannelReply(self._resolve(entry.reply_uri, entry.reply_audience))
+        dls_audience = (entry.delivery.get("deadLetterSink") or {}).get("audience")
+        dead_letter = self._resolve(spec.dead_letter_sink_uri, dls_audience)
         sender = identity.subscription(channel.namespace, entry.name)
         return _Plan(entry, target, spec, dead_letter, reply, sender)
 
-    def _resolve(self, url: str | None) -> Target | None:
+    def _resolve(self, url: str | None, audience: str | None = None) -> Target | None:
+        """The target of ``url``; ``audience`` (the Subscription's resolved one) wins over
+        what the URL's host suggests (a channel's host looks like a Service's)."""
         if not url:
             return None
         try:
-            return self.resolve(url)
+            target = self.resolve(url)
         except ValueError:
             return None
+        return replace(target, audience=audience) if audience else target
 
     # -- HTTP (native handler of bulut.httpd)
     def handle(self, channel: ChannelDef | None, request: Request, reply: Reply) -> None:

@@ -41,8 +41,9 @@ def subscriber_trigger(channel: ChannelDef, entry: ChannelSubscriber) -> Trigger
     delivery = dict(entry.delivery)
     dead_letter = (delivery.get("deadLetterSink") or {}).get("uri")
     subscriber, reply = entry.subscriber_uri, entry.reply_uri
+    audience, reply_audience = entry.subscriber_audience, entry.reply_audience
     if subscriber is None:
-        subscriber, reply = reply, None
+        subscriber, reply, audience, reply_audience = reply, None, reply_audience, None
     return Trigger(
         namespace=channel.namespace,
         name=entry.name,
@@ -50,8 +51,14 @@ def subscriber_trigger(channel: ChannelDef, entry: ChannelSubscriber) -> Trigger
         subscriber_uri=subscriber,
         delivery=delivery or None,
         dead_letter_sink_uri=dead_letter,
-        version=json.dumps([entry.generation, subscriber, reply, delivery], sort_keys=True),
+        version=json.dumps(
+            [entry.generation, subscriber, reply, delivery, audience, reply_audience],
+            sort_keys=True,
+        ),
         reply_uri=reply,
+        subscriber_audience=audience,
+        reply_audience=reply_audience,
+        dead_letter_audience=(delivery.get("deadLetterSink") or {}).get("audience"),
         subscription=True,
     )
 

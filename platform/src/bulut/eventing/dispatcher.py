@@ -282,6 +282,8 @@ class Dispatcher:
             log.warning("trigger %s: %s; delivering without retries", trigger.key, error)
             spec = DeliverySpec(dead_letter_sink_uri=dls)
         dead_letter = self.resolve(spec.dead_letter_sink_uri) if spec.dead_letter_sink_uri else None
+        if dead_letter is not None and trigger.dead_letter_audience:
+            dead_letter = replace(dead_letter, audience=trigger.dead_letter_audience)
         return spec, dead_letter
 
     def plan_for(self, trigger: Trigger) -> _Plan:
@@ -297,6 +299,8 @@ class Dispatcher:
             if trigger.subscription:
                 sender = identity.subscription(trigger.namespace, trigger.name)
                 reply_to = self.resolve(trigger.reply_uri) if trigger.reply_uri else None
+                if reply_to is not None and trigger.reply_audience:
+                    reply_to = replace(reply_to, audience=trigger.reply_audience)
                 reply: ChannelReply | None = ChannelReply(reply_to)
             else:
                 sender, reply = identity.trigger(trigger.namespace, trigger.name), None

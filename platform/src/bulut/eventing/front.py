@@ -73,6 +73,18 @@ class EventingFront:
                 return _ChannelAnswer(self.channels, "", path)
         return self.ingress
 
+    def audience(self, host: str, path: str) -> str | None:
+        """The ``status.address.audience`` of the channel that answers this Host (port
+        ignored) or path, if one does: the data plane's edge checks platform tokens against
+        it (a channel's Host looks like a Service's)."""
+        bare = host.rsplit(":", 1)[0].lower() if host.count(":") == 1 else host.lower()
+        answer = self.answerer(bare, path)
+        return (
+            answer.channel.audience
+            if isinstance(answer, _ChannelAnswer) and answer.channel
+            else None
+        )
+
     def body_limit(self, host: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> int:
         """The broker ingress's limits apply to every event sent here."""
         return self.ingress.body_limit(host, target, headers)

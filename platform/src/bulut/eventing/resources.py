@@ -57,6 +57,8 @@ class Trigger:
     version: str = ""
     subscriber_audience: str | None = None
     reply_uri: str | None = None
+    reply_audience: str | None = None
+    dead_letter_audience: str | None = None
     subscription: bool = False
     """A durable channel's subscriber (:mod:`.channel_log`): ``broker`` is the channel's name
     in the log, ``name`` the Subscription's; the reply goes to ``reply_uri``, not back in."""
@@ -104,7 +106,10 @@ def parse_trigger(obj: Mapping[str, Any]) -> Trigger:
         delivery=spec.get("delivery") or None,
         dead_letter_sink_uri=status.get("deadLetterSinkUri"),
         version=version,
-        subscriber_audience=(spec.get("subscriber") or {}).get("audience") or None,
+        subscriber_audience=(spec.get("subscriber") or {}).get("audience")
+        or status.get("subscriberAudience")
+        or None,
+        dead_letter_audience=status.get("deadLetterSinkAudience") or None,
     )
 
 

@@ -15,6 +15,7 @@ from bulut.edge import (
     TokenVerifier,
 )
 from bulut.edge.discovery import ISSUER_PATH
+from bulut.edge.middleware import Audiences
 from bulut.edge.ratelimit import parse_rate
 from bulut.errors import ConfigError
 from bulut.settings import Settings
@@ -50,6 +51,7 @@ def guard(
     control_plane: bool,
     platform: PlatformIssuer | None = None,
     authorizer: Authorizer | None = None,
+    audiences: Audiences | None = None,
 ) -> EdgeMiddleware | None:
     """Auth and rate limits for one front door, or None when neither is configured.
 
@@ -81,4 +83,5 @@ def guard(
         platform=platform,
         domain=settings.domain,
         authorizer=authorizer if verifier is not None else None,
+        audiences=audiences,
     )

@@ -210,6 +210,7 @@ class LocalPlatform:
             control_plane=False,
             platform=issuer,
             authorizer=self.eventing.authorizer,
+            audiences=self.eventing.front.audience,  # channels announce their own
         )
         metrics.watch(edge=EdgeRejections(control_edge, edge))
         self.front = Front(

@@ -13,7 +13,7 @@ from typing import Any
 from bulut.edge.identity import Identity, broker_audience, for_resource
 from bulut.manifests.feed import Resource
 
-from ..addresses import Addressing, resolve_destination
+from ..addresses import Addressing, destination_audience, resolve_destination
 from ..conditions import mark, mark_ready_from, mirror
 from ..patching import clone
 from .ownership import Objects
@@ -61,10 +61,13 @@ def _audience(
     destination: dict[str, Any],
     uri: str | None,
     addressing: Addressing,
+    objects: Objects,
+    namespace: str,
 ) -> None:
-    """``<field>Audience``: the destination's own ``audience``, else its address's (OIDC on)."""
-    audience = destination.get("audience") or (addressing.audience_of(uri) if uri else None)
-    if addressing.oidc and audience:
+    """``<field>Audience``: the destination's own ``audience``, else its ref's or its
+    address's (OIDC on)."""
+    audience = destination_audience(destination, namespace, objects, uri, addressing)
+    if audience:
         status[field_name] = audience
     else:
         status.pop(field_name, None)
@@ -160,7 +163,15 @@ def reconcile_trigger(trigger: Resource, objects: Objects, addressing: Addressin
     else:
         status["subscriberUri"] = uri
         mark(status, "SubscriberResolved", "True", now=now)
-    _audience(status, "subscriberAudience", spec.get("subscriber") or {}, uri, addressing)
+    _audience(
+        status,
+        "subscriberAudience",
+        spec.get("subscriber") or {},
+        uri,
+        addressing,
+        objects,
+        namespace,
+    )
     delivery = spec.get("delivery") or ((broker or {}).get("spec") or {}).get("delivery")
     dead_letter_status(status, delivery, namespace, objects, now)
     dead_letter = (delivery or {}).get("deadLetterSink") or {}
@@ -170,6 +181,8 @@ def reconcile_trigger(trigger: Resource, objects: Objects, addressing: Addressin
         dead_letter,
         status.get("deadLetterSinkUri"),
         addressing,
+        objects,
+        namespace,
     )
     mark(status, "SubscriptionReady", "True", now=now)
     mark(status, "DependencyReady", "True", now=now)
@@ -186,7 +199,7 @@ def _sink(
     addressing: Addressing,
 ) -> None:
     uri, why = resolve_destination(spec.get("sink") or {}, namespace, objects)
-    _audience(status, "sinkAudience", spec.get("sink") or {}, uri, addressing)
+    _audience(status, "sinkAudience", spec.get("sink") or {}, uri, addressing, objects, namespace)
     if uri is None:
         status.pop("sinkUri", None)
         mark(status, "SinkProvided", "False", "NotFound", why, now=now)

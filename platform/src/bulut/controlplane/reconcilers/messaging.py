@@ -22,9 +22,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bulut.apis.rules.messaging import KAFKA_DEFAULTS
+from bulut.edge import identity
+from bulut.edge.identity import channel_audience
 from bulut.manifests.feed import Resource
 
-from ..addresses import Addressing, resolve_destination
+from ..addresses import Addressing, destination_audience, resolve_destination
 from ..conditions import find, mark, mark_ready_from
 from ..patching import clone
 from .eventing import OIDC_DISABLED, dead_letter_status
@@ -149,6 +151,9 @@ def reconcile_imc(imc: Resource, objects: Objects, addressing: Addressing) -> Re
     meta = result["metadata"]
     host = child_name(meta["name"], CHANNEL_HOST_SUFFIX)
     status["address"] = {"name": "http", "url": addressing.channel_url(host, meta["namespace"])}
+    if addressing.oidc:  # authentication-oidc: senders need a token for this audience
+        kind = str(result.get("kind") or IMC_KIND)
+        status["address"]["audience"] = channel_audience(kind, meta["namespace"], meta["name"])
     for type_ in ("Addressable", "ChannelServiceReady", "EndpointsReady", "ServiceReady"):
         mark(status, type_, "True", now=now)
     mark(status, "DispatcherReady", "True", now=now)
@@ -304,7 +309,13 @@ def resolve_subscription(
     result, status = start_status(subscription)
     meta, spec = result["metadata"], result.get("spec") or {}
     namespace = meta["namespace"]
-    mark(status, "OIDCIdentityCreated", "True", OIDC_DISABLED, now=now)
+    if addressing.oidc:
+        sender = identity.subscription(namespace, meta["name"])
+        status["auth"] = {"serviceAccountName": sender.service_account}
+        mark(status, "OIDCIdentityCreated", "True", now=now)
+    else:
+        status.pop("auth", None)
+        mark(status, "OIDCIdentityCreated", "True", OIDC_DISABLED, now=now)
     channel, why = backing_channel(result, objects)
     entry: dict[str, Any] | None = None
     if channel is None:
@@ -339,6 +350,7 @@ def resolve_subscription(
             status.pop("physicalSubscription", None)
             mark(status, "ReferencesResolved", "False", failed[0], failed[1], now=now)
         else:
+            _audiences(physical, spec, namespace, objects, addressing)
             status["physicalSubscription"] = physical
             mark(status, "ReferencesResolved", "True", now=now)
             entry = {
@@ -349,11 +361,38 @@ def resolve_subscription(
             }
             if physical.get("replyUri"):
                 entry["replyUri"] = physical["replyUri"]
+            for key in ("subscriberAudience", "replyAudience"):
+                if physical.get(key):
+                    entry[key] = physical[key]
             delivery = effective_delivery(result, channel, physical.get("deadLetterSinkUri"))
+            if delivery.get("deadLetterSink") and physical.get("deadLetterSinkAudience"):
+                delivery["deadLetterSink"]["audience"] = physical["deadLetterSinkAudience"]
             if delivery:
                 entry["delivery"] = delivery
     result["status"] = status
     return result, channel, entry
+
+
+def _audiences(
+    physical: dict[str, Any],
+    spec: Mapping[str, Any],
+    namespace: str,
+    objects: Objects,
+    addressing: Addressing,
+) -> None:
+    """``subscriberAudience``, ``replyAudience`` and ``deadLetterSinkAudience`` of a
+    physicalSubscription (OIDC on), as Knative resolves them with the URIs."""
+    own_dls = (spec.get("delivery") or {}).get("deadLetterSink") or {}
+    for field_name, destination, uri in (
+        ("subscriberAudience", spec.get("subscriber") or {}, physical.get("subscriberUri")),
+        ("replyAudience", spec.get("reply") or {}, physical.get("replyUri")),
+        ("deadLetterSinkAudience", own_dls, physical.get("deadLetterSinkUri")),
+    ):
+        audience = (
+            destination_audience(destination, namespace, objects, uri, addressing) if uri else None
+        )
+        if audience:
+            physical[field_name] = audience
 
 
 def set_subscribers(channel: Resource, entries: list[dict[str, Any]]) -> Resource:
