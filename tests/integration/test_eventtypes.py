@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from bulut.local import LocalPlatform
-from tests.support.messaging import NS, channel, event_headers, post, ready
+from tests.support.eventing import Answer, Received, subscriber
+from tests.support.messaging import NS, channel, event_headers, post, ready, subscription
 from tests.support.platform import local_settings, running_platform
 from tests.support.waiting import eventually
 
@@ -35,6 +36,7 @@ def features(value: str) -> list[dict[str, Any]]:
     ]
 
 
+BROKER_REF = {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "name": "default"}
 BROKER = {
     "apiVersion": "eventing.knative.dev/v1",
     "kind": "Broker",
@@ -55,17 +57,60 @@ async def send_both(local: LocalPlatform, event_type: str) -> None:
     assert answer.status_code == 202
 
 
+def trigger(name: str, subscriber_uri: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Trigger",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {"broker": "default", "subscriber": {"uri": subscriber_uri}, **spec},
+    }
+
+
+def replying(event_type: str) -> Callable[[Received, int], Answer]:
+    """A subscriber that answers each event with a reply of ``event_type``."""
+
+    def respond(request: Received, n: int) -> Answer:
+        reply = {**event_headers(event_type), "ce-source": "/replier"}
+        return 200, [(k.encode(), v.encode()) for k, v in reply.items()], b"{}"
+
+    return respond
+
+
 async def test_eventtypes_appear_for_broker_and_channel_events_when_auto_create_is_on(
     local: LocalPlatform,
 ) -> None:
-    await local.apply_documents([*features("enabled"), BROKER, channel("orders")])
-    await send_both(local, "com.example.order.created")
+    async with (
+        subscriber(respond=replying("com.example.order.priced")) as pricer,
+        subscriber(respond=replying("com.example.order.audited")) as auditor,
+    ):
+        created = {"filter": {"attributes": {"type": "com.example.order.created"}}}
+        await local.apply_documents(
+            [
+                *features("enabled"),
+                BROKER,
+                channel("orders"),
+                trigger("pricer", pricer.url, created),
+                subscription("auditor", "orders", auditor.url, reply={"ref": BROKER_REF}),
+            ]
+        )
+        await ready(local, "Trigger", "pricer")
+        await ready(local, "Subscription", "auditor")
+        await send_both(local, "com.example.order.created")
 
-    async def both() -> list[dict[str, Any]] | None:
-        found = await local.control.list("EventType", NS)
-        return found if len(found) == 2 else None
+        async def all_four() -> list[dict[str, Any]] | None:
+            found = await local.control.list("EventType", NS)
+            return found if len(found) == 4 else None
 
-    eventtypes = await eventually(both, "two EventTypes", timeout=10)
+        everything = await eventually(all_four, "four EventTypes", timeout=10)
+    catalogue = {(_type_of(e), e["spec"]["reference"]["kind"]) for e in everything}
+    # the replies of a trigger's and of a subscription's subscriber, into the broker
+    assert catalogue == {
+        ("com.example.order.created", "Broker"),
+        ("com.example.order.created", "InMemoryChannel"),
+        ("com.example.order.priced", "Broker"),
+        ("com.example.order.audited", "Broker"),
+    }
+    eventtypes = [e for e in everything if _type_of(e) == "com.example.order.created"]
     by_kind = {e["spec"]["reference"]["kind"]: e for e in eventtypes}
     broker_type = by_kind["Broker"]
     assert broker_type["metadata"]["name"].startswith("et-default-")
@@ -79,12 +124,18 @@ async def test_eventtypes_appear_for_broker_and_channel_events_when_auto_create_
     ready_type = await ready(local, "EventType", broker_type["metadata"]["name"])
     assert ready_type["status"]["conditions"]
 
-    # the same type again creates nothing new; deleting the broker deletes its EventType
+    # the same type again creates nothing new; deleting the broker deletes its EventTypes
+    await local.control.delete("Trigger", NS, "pricer")
+    await local.control.delete("Subscription", NS, "auditor")
     await send_both(local, "com.example.order.created")
-    assert len(await local.control.list("EventType", NS)) == 2
+    assert len(await local.control.list("EventType", NS)) == 4
     await local.control.delete("Broker", NS, "default")
     remaining = await local.control.list("EventType", NS)
     assert [e["spec"]["reference"]["kind"] for e in remaining] == ["InMemoryChannel"]
+
+
+def _type_of(eventtype: dict[str, Any]) -> str:
+    return str(next(a["value"] for a in eventtype["spec"]["attributes"] if a["name"] == "type"))
 
 
 async def test_no_eventtypes_are_created_when_auto_create_is_off(local: LocalPlatform) -> None:
