@@ -14,7 +14,7 @@ import pytest
 
 from bulut.local import LocalPlatform
 from tests.support.eventing import Received, subscriber
-from tests.support.messaging import NS, event_headers, post, ready
+from tests.support.messaging import NS, appending, event_headers, post, ready, sequence
 from tests.support.platform import condition, local_settings, running_platform
 
 pytestmark = pytest.mark.asyncio
@@ -26,24 +26,6 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 async def local(tmp_path: Path) -> AsyncIterator[LocalPlatform]:
     async with running_platform(local_settings(tmp_path, domain="localhost")) as platform:
         yield platform
-
-
-def appending(step: str) -> Callable[[Received, int], Answer]:
-    """A step that replies with the event's data plus its own name in ``steps``."""
-
-    def respond(request: Received, n: int) -> Answer:
-        data = json.loads(request.body or b"{}")
-        data["steps"] = [*data.get("steps", []), step]
-        headers = [
-            (b"ce-specversion", b"1.0"),
-            (b"ce-id", f"{step}-{n}".encode()),
-            (b"ce-source", f"/{step}".encode()),
-            (b"ce-type", request.ce["type"].encode()),
-            (b"content-type", b"application/json"),
-        ]
-        return 200, headers, json.dumps(data).encode()
-
-    return respond
 
 
 def passing(event_type: str) -> Callable[[Received, int], Answer]:
@@ -67,16 +49,8 @@ async def test_an_event_posted_to_a_sequence_passes_each_step_in_order_and_reach
         subscriber(respond=appending("price")) as third,
         subscriber() as reply,
     ):
-        sequence = {
-            "apiVersion": "flows.knative.dev/v1",
-            "kind": "Sequence",
-            "metadata": {"name": "orders", "namespace": NS},
-            "spec": {
-                "steps": [{"uri": first.url}, {"uri": second.url}, {"uri": third.url}],
-                "reply": {"uri": reply.url},
-            },
-        }
-        await local.apply_documents([sequence])
+        steps = [first.url, second.url, third.url]
+        await local.apply_documents([sequence("orders", steps, reply.url)])
         found = await ready(local, "Sequence", "orders")
         port = local.settings.data_port
         address = f"http://orders-kn-sequence-0-kn-channel.{NS}.localhost:{port}"
@@ -152,7 +126,7 @@ async def test_a_parallel_with_a_filter_sends_only_matching_events_down_that_bra
 async def test_a_sequence_is_not_ready_while_a_step_cannot_be_resolved(
     local: LocalPlatform,
 ) -> None:
-    sequence = {
+    broken = {
         "apiVersion": "flows.knative.dev/v1",
         "kind": "Sequence",
         "metadata": {"name": "broken", "namespace": NS},
@@ -162,7 +136,7 @@ async def test_a_sequence_is_not_ready_while_a_step_cannot_be_resolved(
             ]
         },
     }
-    await local.apply_documents([sequence])
+    await local.apply_documents([broken])
     found = await local.control.get("Sequence", NS, "broken")
     assert condition(found, "SubscriptionsReady") == {
         **condition(found, "SubscriptionsReady"),

@@ -5,7 +5,7 @@ channel without a valid token for its audience is refused."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import cast
 
@@ -13,9 +13,9 @@ import pytest
 
 from bulut.edge import EdgeMiddleware, identity
 from bulut.local import LocalPlatform
-from tests.support.eventing import Answer, Received, subscriber
+from tests.support.eventing import subscriber
 from tests.support.issuer import ISSUER, Issuer
-from tests.support.messaging import NS, event_headers, post, ready
+from tests.support.messaging import NS, appending, event_headers, post, ready, sequence
 from tests.support.platform import local_settings, running_platform
 
 pytestmark = pytest.mark.asyncio
@@ -36,16 +36,6 @@ async def local(tmp_path: Path, users: Issuer) -> AsyncIterator[LocalPlatform]:
         yield platform
 
 
-def appending(step: str) -> Callable[[Received, int], Answer]:
-    def respond(request: Received, n: int) -> Answer:
-        data = json.loads(request.body)
-        body = json.dumps({**data, "steps": [*data.get("steps", []), step]}).encode()
-        headers = [(f"ce-{k}".encode(), v.encode()) for k, v in request.ce.items()]
-        return 200, [*headers, (b"content-type", b"application/json")], body
-
-    return respond
-
-
 def _edge(local: LocalPlatform) -> EdgeMiddleware:
     assert local.front is not None
     return cast(EdgeMiddleware, local.front.gateway.guard)
@@ -59,16 +49,7 @@ async def test_a_sequence_runs_with_auth_on_and_channels_refuse_other_audiences(
         subscriber(respond=appending("price")) as second,
         subscriber() as reply,
     ):
-        sequence = {
-            "apiVersion": "flows.knative.dev/v1",
-            "kind": "Sequence",
-            "metadata": {"name": "orders", "namespace": NS},
-            "spec": {
-                "steps": [{"uri": first.url}, {"uri": second.url}],
-                "reply": {"uri": reply.url},
-            },
-        }
-        await local.apply_documents([sequence])
+        await local.apply_documents([sequence("orders", [first.url, second.url], reply.url)])
         found = await ready(local, "Sequence", "orders")
         audience = f"messaging.knative.dev/inmemorychannel/{NS}/{CHANNEL_0}"
         assert found["status"]["address"]["audience"] == audience

@@ -7,12 +7,15 @@ Builders for the documents, ``ready`` (wait for a kind's Ready condition) and ``
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from bulut.local import LocalPlatform
+from tests.support.eventing import Answer, Received
 from tests.support.platform import is_ready
 from tests.support.waiting import eventually
 
@@ -39,6 +42,16 @@ def subscription(
             "subscriber": {"uri": subscriber_uri},
             **spec,
         },
+    }
+
+
+def sequence(name: str, step_uris: list[str], reply_uri: str) -> dict[str, Any]:
+    """A Sequence of subscriber URIs whose last reply goes to ``reply_uri``."""
+    return {
+        "apiVersion": "flows.knative.dev/v1",
+        "kind": "Sequence",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {"steps": [{"uri": uri} for uri in step_uris], "reply": {"uri": reply_uri}},
     }
 
 
@@ -71,3 +84,21 @@ async def post(
     url = f"http://127.0.0.1:{local.settings.data_port}/"
     async with httpx.AsyncClient(timeout=60) as client:
         return await client.post(url, headers={**headers, "host": host}, content=body)
+
+
+def appending(step: str) -> Callable[[Received, int], Answer]:
+    """A step that replies with the event's data plus its own name in ``steps``."""
+
+    def respond(request: Received, n: int) -> Answer:
+        data = json.loads(request.body or b"{}")
+        data["steps"] = [*data.get("steps", []), step]
+        headers = [
+            (b"ce-specversion", b"1.0"),
+            (b"ce-id", f"{step}-{n}".encode()),
+            (b"ce-source", f"/{step}".encode()),
+            (b"ce-type", request.ce["type"].encode()),
+            (b"content-type", b"application/json"),
+        ]
+        return 200, headers, json.dumps(data).encode()
+
+    return respond
