@@ -182,9 +182,13 @@ class Subject:
     def readiness(self) -> str:
         return readiness_path({}, self.project.flavour.is_kn_func)
 
-    def workload(self, *, prime: bool = True) -> Workload:
+    def workload(self, *, prime: bool = True, reprime: bool = True) -> Workload:
         return Workload.of(
-            self.project, self.environment, readiness_path=self.readiness, prime=prime
+            self.project,
+            self.environment,
+            readiness_path=self.readiness,
+            prime=prime,
+            reprime=reprime,
         )
 
 
@@ -234,17 +238,20 @@ class Phases:
 class Revision:
     """One function as a revision behind a router, with hooks that time its cold starts."""
 
-    def __init__(self, function: Subject, how: str, *, prime: bool = True) -> None:
+    def __init__(
+        self, function: Subject, how: str, *, prime: bool = True, reprime: bool = True
+    ) -> None:
         self.function = function
         self.how = how
-        logs = function.cwd / "logs" / (how if prime else f"{how}-unprimed")
+        kind = ("" if reprime else "-zygote-only") if prime else "-unprimed"
+        logs = function.cwd / "logs" / f"{how}{kind}"
         shutil.rmtree(logs, ignore_errors=True)  # one file per instance: keep only this run's
         logs.mkdir(parents=True)
-        revision = f"{function.name}-0000{1 if prime else 2}"
+        revision = f"{function.name}-0000{(1 if reprime else 3) if prime else 2}"
         spec = RevisionSpec(
             "bench",
             revision,
-            function.workload(prime=prime),
+            function.workload(prime=prime, reprime=reprime),
             function.cwd,
             service=function.name,
             use_zygote=how != "spawn",
@@ -351,18 +358,21 @@ async def cold_starts(
 
 async def with_phases(function: Subject, trivial: Subject, runs: int) -> dict[str, Any]:
     """Cold starts of ``function`` with phases and its warm latency, beside the same function
-    without its prime hook and the trivial function's cold start, in alternating rounds."""
+    primed in the zygote only (not again in its parked children), without its prime hook,
+    and the trivial function's cold start, in alternating rounds."""
     cold: list[Phases] = []
     warm: list[float] = []
     unprimed: list[float] = []
+    zygote_only: list[Phases] = []
     trivial_cold: list[float] = []
     trivial_cpu: list[float] = []
     async with (
         Revision(function, "pool") as tested,
+        Revision(function, "pool", reprime=False) as once,
         Revision(function, "pool", prime=False) as plain,
         Revision(trivial, "pool") as echo,
     ):
-        for revision in (tested, plain, echo):
+        for revision in (tested, once, plain, echo):
             await exchange(revision.front.port, revision.request())
 
         async def one_cold() -> None:
@@ -374,12 +384,15 @@ async def with_phases(function: Subject, trivial: Subject, runs: int) -> dict[st
             phases = await plain.cold()
             unprimed.append((phases.answered - phases.sent) * 1000)
 
+        async def one_zygote_only() -> None:
+            zygote_only.append(await once.cold())
+
         async def one_trivial() -> None:
             phases = await echo.cold()
             trivial_cold.append((phases.answered - phases.sent) * 1000)
             trivial_cpu.append(phases.instance_cpu)
 
-        await alternating(runs, [one_cold, one_unprimed, one_trivial])
+        await alternating(runs, [one_cold, one_zygote_only, one_unprimed, one_trivial])
     total = [(p.answered - p.sent) * 1000 for p in cold]
     phases = {name: [p.durations()[name] for p in cold] for name in PHASES}
     return {
@@ -388,6 +401,8 @@ async def with_phases(function: Subject, trivial: Subject, runs: int) -> dict[st
         "instanceCpuMs": summary([p.instance_cpu for p in cold]),
         "warm": summary(warm),
         "unprimedCold": summary(unprimed),
+        "zygoteOnlyCold": summary([(p.answered - p.sent) * 1000 for p in zygote_only]),
+        "zygoteOnlyInstanceCpuMs": summary([p.instance_cpu for p in zygote_only]),
         "trivialCold": summary(trivial_cold),
         "trivialInstanceCpuMs": summary(trivial_cpu),
     }
@@ -526,6 +541,12 @@ def report_function(name: str, figures: dict[str, Any], inside: dict[str, Any]) 
     print(
         f"  without its prime hook, same rounds: p50 {plain['p50']:.1f} ms  p99 "
         f"{plain['p99']:.1f} ms -> primed / unprimed p50 = {cold['p50'] / plain['p50']:.2f}x"
+    )
+    once, once_cpu = figures["zygoteOnlyCold"], figures["zygoteOnlyInstanceCpuMs"]
+    print(
+        f"  primed in the zygote only (not in its parked children), same rounds: p50 "
+        f"{once['p50']:.1f} ms  p99 {once['p99']:.1f} ms, instance CPU p50 "
+        f"{once_cpu['p50']:.1f} ms -> both / zygote only p50 = {cold['p50'] / once['p50']:.2f}x"
     )
     print(
         f"  trivial echo cold, same rounds: p50 {trivial['p50']:.1f} ms  p99 {trivial['p99']:.1f}"

@@ -1,6 +1,6 @@
-"""A function's prime hook, with real processes: run once in the zygote, inherited by every
-instance (which still runs its own ``start(cfg)``), and refused when it keeps a file or a
-thread that instances would share."""
+"""A function's prime hook, with real processes: run in the zygote, inherited by every
+instance (which still runs its own ``start(cfg)``), run again in each parked child before it
+can be taken, and refused when it keeps a file or a thread that instances would share."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from bulut.errors import InstanceError
-from bulut.serving.zygote import Child, Workload, Zygote
+from bulut.serving.zygote import FORK, POOL, Child, Workload, Zygote
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -40,21 +41,45 @@ async def answer(child: Child) -> dict[str, Any]:
     return found
 
 
-async def test_prime_runs_once_in_the_zygote_and_each_instance_starts_itself(
-    workload: Workload, tmp_path: Path
-) -> None:
+async def pooled_then_forked(workload: Workload, tmp_path: Path) -> tuple[int, list[Any]]:
+    """The zygote's pid, and the answers of its parked child and of a child forked on demand."""
     zygote = Zygote(workload, {}, tmp_path, pool_size=1)
     await zygote.start(timeout=60)
+    children: list[Child] = []
     try:
+        await eventually(lambda: len(zygote.parked) == 1, "a parked child")
         children = [await zygote.fork(), await zygote.fork()]  # one pooled, one forked
+        assert [child.source for child in children] == [POOL, FORK]
         answers = [await answer(child) for child in children]
     finally:
         for child in children:
             os.kill(child.pid, signal.SIGTERM)
         await zygote.close()
-
-    assert [a["primed"] for a in answers] == [[zygote.pid], [zygote.pid]]
+    assert zygote.pid is not None
     assert [a["started"] for a in answers] == [child.pid for child in children]
+    return zygote.pid, [
+        (child.pid, found["primed"]) for child, found in zip(children, answers, strict=True)
+    ]
+
+
+async def test_prime_runs_in_the_zygote_again_in_its_parked_child_and_each_instance_starts_itself(
+    workload: Workload, tmp_path: Path
+) -> None:
+    zygote, ((pooled, pooled_primed), (_, forked_primed)) = await pooled_then_forked(
+        workload, tmp_path
+    )
+
+    assert pooled_primed == [zygote, pooled]  # rehearsed before it could be taken
+    assert forked_primed == [zygote]  # forked on demand: nothing more on its cold path
+
+
+async def test_prime_in_the_zygote_only_is_inherited_as_it_is(
+    workload: Workload, tmp_path: Path
+) -> None:
+    """What the annotation ``bulut.dev/prime: "zygote"`` asks for."""
+    zygote, answers = await pooled_then_forked(replace(workload, reprime=False), tmp_path)
+
+    assert [primed for _, primed in answers] == [[zygote], [zygote]]
 
 
 async def test_a_workload_without_prime_never_calls_it(workload: Workload, tmp_path: Path) -> None:

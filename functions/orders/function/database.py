@@ -87,7 +87,11 @@ def create_tables(metadata: MetaData, engine: Engine) -> None:
     ``CREATE TABLE`` ("table ... already exists"; PostgreSQL may also report the row type's
     "duplicate key"), or hold the SQLite file's lock for a moment ("database is locked"). Such
     a lost race is tried again, a bounded number of times; any other failure is raised.
+    A SQLite database that has every table already is left alone after one query (what
+    ``create_all`` would find with one check per table, on each instance's start).
     """
+    if has_every_table(metadata, engine):
+        return
     for _ in range(CREATE_RETRIES):
         try:
             metadata.create_all(engine)
@@ -96,6 +100,17 @@ def create_tables(metadata: MetaData, engine: Engine) -> None:
             if not lost_a_race(error):
                 raise
     metadata.create_all(engine)
+
+
+def has_every_table(metadata: MetaData, engine: Engine) -> bool:
+    """Whether a SQLite database already has every table of ``metadata`` (False elsewhere:
+    other databases get ``create_all``'s own checks)."""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as connection:
+        found = connection.exec_driver_sql("select name from sqlite_master where type = 'table'")
+        names = {row[0] for row in found}
+    return set(metadata.tables) <= names
 
 
 def lost_a_race(error: DatabaseError) -> bool:

@@ -39,7 +39,7 @@ from bulut.serving.seeds import Seeds
 from bulut.serving.sinks import sink_env
 from bulut.serving.status import FALSE, UNKNOWN, condition
 from bulut.serving.traffic import host_table
-from bulut.serving.zygote import Workload
+from bulut.serving.zygote import Workload, prime_modes
 from bulut.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,8 @@ KINDS = frozenset(
 )
 SYSTEM_NAMESPACE = "knative-serving"
 ZYGOTE_ANNOTATION = "bulut.dev/zygote"
-PRIME_ANNOTATION = "bulut.dev/prime"  # "false": the zygote does not call the function's prime()
+# "false": prime() is never called; "zygote": only in the zygote, not again in each parked child
+PRIME_ANNOTATION = "bulut.dev/prime"
 REPORT_INTERVAL = 1.0
 Key = tuple[str, str]
 
@@ -372,11 +373,13 @@ class Serving:
         namespace = str(meta.get("namespace", "default"))
         cwd = self.volumes_dir / namespace / (service or str(meta.get("name", "")))
         cwd.mkdir(parents=True, exist_ok=True)
+        prime, reprime = prime_modes(annotations.get(PRIME_ANNOTATION, "true"))
         workload = Workload.of(
             project,
             environment,
             readiness_path=readiness_path(container, project.flavour.is_kn_func),
-            prime=str(annotations.get(PRIME_ANNOTATION, "true")).lower() != "false",
+            prime=prime,
+            reprime=reprime,
         )
         spec = obj.get("spec") or {}
         defaults = self._defaults()

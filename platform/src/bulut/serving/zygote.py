@@ -42,6 +42,14 @@ SPAWN = "spawn"  # a fresh process
 BACKLOG = 1024  # an instance's listen backlog until its server re-listens
 
 
+def prime_modes(annotation: object) -> tuple[bool, bool]:
+    """``(prime, reprime)`` for a revision's ``bulut.dev/prime`` annotation: ``"false"``
+    never calls the function's prime(); ``"zygote"`` calls it in the zygote only; anything
+    else (``"true"``, the default) in the zygote and again in each parked child (ADR 0016)."""
+    mode = str(annotation).strip().lower()
+    return mode != "false", mode not in ("false", "zygote")
+
+
 @dataclass(frozen=True)
 class Workload:
     """What to run for a revision: the function's Python, its folder and its flavour."""
@@ -53,6 +61,7 @@ class Workload:
     signature_type: str = "cloudevent"
     readiness_path: str = "/health/readiness"
     prime: bool = True  # call the function's prime() hook in the zygote (ADR 0013)
+    reprime: bool = True  # and again in each parked child before it is parked (ADR 0016)
 
     @classmethod
     def of(
@@ -62,6 +71,7 @@ class Workload:
         *,
         readiness_path: str,
         prime: bool = True,
+        reprime: bool = True,
     ) -> Workload:
         """The workload of a function project built into ``environment``."""
         return cls(
@@ -72,6 +82,7 @@ class Workload:
             signature_type=project.signature_type or "cloudevent",
             readiness_path=readiness_path,
             prime=prime,
+            reprime=reprime,
         )
 
     @property
@@ -98,6 +109,7 @@ class Workload:
             "--readiness",
             self.readiness_path,
             *([] if self.prime else ["--no-prime"]),
+            *([] if self.reprime else ["--no-reprime"]),
         ]
 
 

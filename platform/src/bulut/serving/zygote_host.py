@@ -61,6 +61,7 @@ if sys.path and sys.path[0] and __file__.startswith(sys.path[0]):
 import argparse
 import contextlib
 import ctypes
+import functools
 import gc
 import json
 import os
@@ -69,6 +70,7 @@ import signal
 import socket
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -334,12 +336,36 @@ async def rehearse(config: Any) -> None:
     gc.freeze()  # what is left is this child's own: keep the collector off it
 
 
+def rehearse_function(reprime: Callable[[], object]) -> None:
+    """Run the function's prime hook again in a parked child, before it is parked.
+
+    The zygote's prime warmed what instances inherit, but each instance then writes to
+    those inherited pages (reference counts, caches, the engine's pool) and pays a
+    copy-on-write fault per page on its start and first request. Rehearsing the same
+    work here copies those pages before the child can be taken, and leaves the child
+    its own warm objects (a fresh scratch engine whose statements it compiled). It runs
+    before ``start(cfg)``, with the same checks as in the zygote; best effort: a child
+    whose rehearsal fails still serves, as a child of the zygote's prime would.
+    """
+    try:
+        reprime()
+    except Exception:
+        traceback.print_exc()
+
+
 def serve(
-    config: Any, sock: socket.socket, notify: int = -1, *, go: int = -1, warm: int = -1
+    config: Any,
+    sock: socket.socket,
+    notify: int = -1,
+    *,
+    go: int = -1,
+    warm: int = -1,
+    reprime: Callable[[], object] | None = None,
 ) -> int:
     """Serve on ``sock`` until SIGTERM; the process exit code.
 
-    A parked child (``go``) runs its event loop first: it rehearses, writes a byte to
+    A parked child (``go``) first runs ``reprime`` (the function's prime hook, with its
+    checks) when given, then its event loop: it rehearses, writes a byte to
     ``warm``, and enters the server, which waits for a go line on the pipe ``go`` just
     before the ASGI lifespan (the function's ``start(cfg)``) and listening. It leaves if
     the pipe closes first, or on SIGTERM. ``notify`` hears this pid once it listens.
@@ -382,6 +408,8 @@ def serve(
                 parked.get_loop().call_soon_threadsafe(stop_waiting, parked)
 
     server = Server(config)
+    if go >= 0 and reprime is not None:
+        rehearse_function(reprime)
 
     async def run() -> None:
         if go >= 0:
@@ -456,9 +484,11 @@ class Zygote:
         pool: socket.socket | None = None,
         pool_size: int = 0,
         notify: int = -1,
+        reprime: Callable[[], object] | None = None,
     ) -> None:
         self.control = control
         self.config = config
+        self.reprime = reprime  # run again in each parked child before it is parked
         self.pool = pool
         self.pool_size = pool_size if pool is not None else 0
         self.notify = notify
@@ -644,7 +674,7 @@ class Zygote:
         code = 1
         try:
             self.enter_child(zygote_pid, port)
-            code = serve(self.config, sock, self.notify, go=go, warm=warm)
+            code = serve(self.config, sock, self.notify, go=go, warm=warm, reprime=self.reprime)
         except BaseException:
             traceback.print_exc()
         finish(code)
@@ -749,6 +779,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--readiness", default=READINESS_PATH)
     parser.add_argument("--pool", type=int, default=0)
     parser.add_argument("--no-prime", action="store_true", help="never call prime()")
+    parser.add_argument("--no-reprime", action="store_true", help="call prime() in the zygote only")
     args = parser.parse_args(argv)
     die_with_parent()
     if args.mode == "seed":
@@ -766,12 +797,13 @@ def main(argv: list[str] | None = None) -> None:
         control = socket.socket(fileno=int(os.environ.pop("BULUT_ZYGOTE_FD")))
     notify = int(os.environ.pop("BULUT_NOTIFY_FD", "-1"))
     pool_fd = int(os.environ.pop("BULUT_POOL_FD", "-1"))
+    primed = False
     try:
         app = build_app(args.project, args.flavour, args.target, args.signature_type)
         config = server_config(app)
         if args.mode == "zygote":
             if not args.no_prime:
-                prime_function(app, args.flavour, args.project)
+                primed = prime_function(app, args.flavour, args.project)
             prime(config, prime_path(args.flavour, args.signature_type, args.readiness))
     except BaseException as error:
         traceback.print_exc()
@@ -784,7 +816,12 @@ def main(argv: list[str] | None = None) -> None:
         finish(serve(config, sock, notify))
     assert control is not None
     pool = socket.socket(fileno=pool_fd) if pool_fd >= 0 else None
-    zygote = Zygote(control, config, pool=pool, pool_size=max(args.pool, 0), notify=notify)
+    reprime = None
+    if primed and not args.no_reprime:
+        reprime = functools.partial(prime_function, app, args.flavour, args.project)
+    zygote = Zygote(
+        control, config, pool=pool, pool_size=max(args.pool, 0), notify=notify, reprime=reprime
+    )
     import_ms = (time.perf_counter() - started) * 1000
     zygote.emit(event="ready", pid=os.getpid(), importMs=round(import_ms, 1))
     zygote.run()
