@@ -24,8 +24,10 @@ that function the same way (pool path), with each run's phases: ``take`` (reques
 runtime has an instance: activator, autoscaler poke, the zygote's parked child), ``start``
 (→ the instance listens: its ASGI lifespan, i.e. the function's ``start(cfg)``), ``probe``
 (→ its readiness probe passed) and ``request`` (→ the response: forwarding and the first
-request's own work); beside it, in the same run, the warm latency of the same request and the
-trivial echo function's cold start (the ratio is what a busy machine cannot blur). Then, in
+request's own work); beside it, in the same run, the warm latency of the same request, the
+same function primed in its zygote only (``bulut.dev/prime: "zygote"``: parked children not
+rehearsed, ADR 0016), without its prime hook, and the trivial echo function's cold start
+(the ratio is what a busy machine cannot blur). Then, in
 one process of the function's own Python, where its time goes on the CPU
 (``bench/function_phases.py``: import, prime, start, ready, first, warm).
 """

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Insert, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
@@ -48,19 +48,25 @@ def prepare(engine: Engine) -> Engine:
 class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.insert_once = insert_once(engine)
 
     def append(self, event: Any) -> bool:
         """Append ``event``; False when (source, id) is already in the log."""
         attributes = {k: _text(v) for k, v in event.get_attributes().items()}
-        entry = AuditEntry(
-            source=event.get_source(),
-            event_id=event.get_id(),
-            type=event.get_type(),
-            subject=event.get_subject(),
-            time=attributes.get("time"),
-            attributes=json.dumps(attributes, sort_keys=True),
-            data=_data(event.get_data()),
-        )
+        row = {
+            "source": event.get_source(),
+            "event_id": event.get_id(),
+            "type": event.get_type(),
+            "subject": event.get_subject(),
+            "time": attributes.get("time"),
+            "attributes": json.dumps(attributes, sort_keys=True),
+            "data": _data(event.get_data()),
+            "received_at": utcnow(),
+        }
+        if self.insert_once is not None:  # one statement: the unique key decides
+            with self.engine.begin() as connection:
+                return connection.execute(self.insert_once, row).rowcount == 1
+        entry = AuditEntry(**row)
         with Session(self.engine) as session:
             exists = session.exec(
                 select(AuditEntry.seq).where(
@@ -80,6 +86,20 @@ class AuditLog:
     def entries(self) -> list[AuditEntry]:
         with Session(self.engine) as session:
             return list(session.exec(select(AuditEntry).order_by(AuditEntry.seq)).all())
+
+
+def insert_once(engine: Engine) -> Insert | None:
+    """``INSERT ... ON CONFLICT (source, event_id) DO NOTHING`` on SQLite and PostgreSQL (a
+    redelivered event inserts no row); None elsewhere (the ORM checks first)."""
+    name = engine.dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        return None
+    table = AuditEntry.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["source", "event_id"])
 
 
 def _text(value: Any) -> Any:

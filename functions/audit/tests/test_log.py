@@ -3,7 +3,8 @@ parked child, or two pods) each create it, and none of them fails."""
 
 import multiprocessing
 
-from function.log import connect
+from cloudevents.core.v1.event import CloudEvent
+from function.log import AuditLog, connect
 
 INSTANCES = 4
 ROUNDS = 6
@@ -35,3 +36,14 @@ def test_instances_creating_the_schema_at_once_all_start(tmp_path):
     while not failures.empty():
         found.append(failures.get())
     assert found == []
+
+
+def test_two_instances_logging_the_same_event_keep_one_row(tmp_path):
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    first, second = AuditLog(connect(url)), AuditLog(connect(url))
+    event = CloudEvent(attributes={"type": "t", "source": "/s", "id": "e-1"}, data={"n": 1})
+
+    assert [first.append(event), second.append(event)] == [True, False]
+    assert [(e.source, e.event_id) for e in first.entries()] == [("/s", "e-1")]
+    first.engine.dispose()
+    second.engine.dispose()
