@@ -1,4 +1,4 @@
-"""A Channel backed by a KafkaChannel keeps its events across a platform restart (ADR 0016).
+"""A Channel backed by a KafkaChannel keeps its events across a platform restart (ADR 0017).
 
 The same YAML runs on a cluster with Knative Kafka; locally the KafkaChannel is served from the
 durable event log: the sender gets 202 once the event is fsync'd, and an event its subscriber

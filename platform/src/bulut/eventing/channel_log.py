@@ -1,4 +1,4 @@
-"""KafkaChannel: a channel whose events are kept in the durable log (ADR 0016).
+"""KafkaChannel: a channel whose events are kept in the durable log (ADR 0017).
 
 Knative's KafkaChannel answers a sender once Kafka holds the event and delivers it to each
 subscriber at least once, from that subscriber's own offset. Locally the broker's event log

@@ -36,7 +36,7 @@ IMC_API_VERSION = "messaging.knative.dev/v1"
 IMC_KIND = "InMemoryChannel"
 KAFKA_KIND = "KafkaChannel"
 LOCAL_CHANNELS = {IMC_KIND: IMC_API_VERSION, KAFKA_KIND: "messaging.knative.dev/v1beta1"}
-"""The channel kinds the local data plane serves (KafkaChannel from the durable log, ADR 0016)
+"""The channel kinds the local data plane serves (KafkaChannel from the durable log, ADR 0017)
 and the apiVersion of each."""
 CHANNEL_HOST_SUFFIX = "-kn-channel"
 IMC_DEPENDENTS = (
