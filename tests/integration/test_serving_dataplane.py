@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.clock import RecordingSleep
 from tests.support.eventing import binary_headers
 from tests.support.serving import (
     SERVE_MODE,
@@ -145,6 +146,25 @@ async def test_a_crashed_instance_answers_502_and_is_replaced(plane: DataPlane) 
     again = await plane.client.get("/", headers=plane.host("crashy"))  # at once: no waiting
     assert again.status_code == 200
     assert again.json()["pid"] != first
+
+
+async def test_a_crash_looping_revision_restarts_with_the_kubelets_back_off(
+    plane: DataPlane,
+) -> None:
+    waits = RecordingSleep()  # records the back-off, waits none of it
+    plane.serving.sleep = waits
+    name = await deploy(plane, revision("crashy", env={"CRASH_ON_START": "3"}))
+
+    await plane.wait_for(
+        lambda: plane.feed.revision_report(name).get("restarts", 0) >= 4, "four restarts"
+    )
+
+    assert waits.waits[:3] == [10.0, 20.0, 40.0]  # the first restart was at once
+    health = next(
+        c for c in plane.feed.revision_report(name)["conditions"] if c["type"] == "ContainerHealthy"
+    )
+    assert (health["status"], health["reason"]) == ("False", "ExitCode3")
+    assert "(CrashLoopBackOff: back-off " in health["message"]
 
 
 async def test_containerconcurrency_one_never_lets_two_requests_in(plane: DataPlane) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bulut.processes.backoff import CrashLoop
 from bulut.serving.status import RevisionFacts, conditions, exit_reason, report
 
 
@@ -33,6 +34,32 @@ def test_a_crash_with_nothing_ready_is_an_unhealthy_container_with_its_exit_code
     assert found["ContainerHealthy"]["status"] == "False"
     assert found["ContainerHealthy"]["reason"] == "ExitCode1"
     assert "boom" in found["ContainerHealthy"]["message"]
+
+
+def test_a_crash_loop_says_its_back_off_and_restarts_as_the_kubelet_does() -> None:
+    facts = RevisionFacts(
+        last_exit_code=3,
+        last_exit_message="instance 42 exited with 3",
+        crash_loop=CrashLoop(restarts=3, back_off=20.0),
+    )
+
+    health = by_type(facts)["ContainerHealthy"]
+    body = report(facts)
+
+    assert (health["status"], health["reason"]) == ("False", "ExitCode3")
+    assert health["message"] == (
+        "Container failed with: instance 42 exited with 3 (CrashLoopBackOff: back-off 20s "
+        "restarting failed container=user-container, restarts 3)"
+    )
+    assert body["restarts"] == 3
+    assert body["crashLoop"] == {"reason": "CrashLoopBackOff", "backOffSeconds": 20.0}
+
+
+def test_the_first_restart_is_not_a_back_off() -> None:
+    facts = RevisionFacts(last_exit_code=1, crash_loop=CrashLoop(restarts=1, back_off=0.0))
+
+    assert "CrashLoopBackOff" not in by_type(facts)["ContainerHealthy"]["message"]
+    assert report(facts)["restarts"] == 1 and "crashLoop" not in report(facts)
 
 
 def test_signals_read_as_kubernetes_exit_codes() -> None:

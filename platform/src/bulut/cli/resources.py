@@ -172,6 +172,7 @@ def describe(resource: dict[str, Any]) -> None:
         ("Sink", status.get("sinkUri")),
         ("Dead letter", status.get("deadLetterSinkUri")),
         ("Replicas", _replicas(status)),
+        ("Restarts", _restarts(status)),
         ("Generation", meta.get("generation")),
         ("Created", meta.get("creationTimestamp")),
     ]
@@ -196,6 +197,16 @@ def _replicas(status: dict[str, Any]) -> str | None:
     return (
         f"{status.get('actualReplicas', '-')} actual / {status.get('desiredReplicas', '-')} desired"
     )
+
+
+def _restarts(status: dict[str, Any]) -> str | None:
+    """A revision's instance restarts, and its CrashLoopBackOff while it waits."""
+    runtime = status.get("bulut") or {}
+    if not runtime.get("restarts"):
+        return None
+    loop = runtime.get("crashLoop") or {}
+    waiting = f" ({loop['reason']}, back-off {loop['backOffSeconds']:g}s)" if loop else ""
+    return f"{runtime['restarts']}{waiting}"
 
 
 def _ok(condition: dict[str, Any]) -> str:

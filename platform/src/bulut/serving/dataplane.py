@@ -108,8 +108,9 @@ class Serving:
         self.router.refusals = self.network.refusals  # the same dict: kept up to date
         self.start_queue = StartQueue(settings.zygote_starts)
         self.seeds = Seeds(enabled=settings.zygote_seeds)
-        # How a revision waiting for a secret waits before it asks Vault again (a test's
-        # clock records the waits).
+        # How a revision waiting for a secret waits before it asks Vault again, and a
+        # crash-looping revision before it restarts an instance (a test's clock records the
+        # waits).
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.budget = InstanceBudget(settings.max_instances)
         self._objects: dict[Key, Resource] = {}
@@ -255,6 +256,7 @@ class Serving:
             start_queue=self.start_queue,
             seeds=self.seeds,
             budget=self.budget,
+            sleep=self.sleep,
         )
         self.revisions[key] = runtime
         if key in self.router.wanted:  # a request already waits: no queueing for its zygote

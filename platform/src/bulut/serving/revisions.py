@@ -14,12 +14,13 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from bulut.errors import InstanceError
+from bulut.processes.backoff import KUBELET, BackOff, CrashLoop, after_exit
 from bulut.serving.activator import Activator
 from bulut.serving.autoscaler import Autoscaler, ConcurrencyTracker, DeciderSpec
 from bulut.serving.instances import Instance, State
@@ -31,7 +32,6 @@ from bulut.serving.zygote import POOL, Child, Workload
 logger = logging.getLogger(__name__)
 
 PROXY = "Proxy"
-MAX_RESTART_BACKOFF = 10.0
 
 
 class Ticket(Protocol):
@@ -117,6 +117,9 @@ class RevisionRuntime:
         start_queue: StartQueue | None = None,
         seeds: Seeds | None = None,
         budget: InstanceBudget | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        backoff: BackOff = KUBELET,
     ) -> None:
         self.spec = spec
         self.budget = budget if budget is not None else InstanceBudget()
@@ -145,7 +148,11 @@ class RevisionRuntime:
         self._tasks: set[asyncio.Task[None]] = set()
         self._desired = 0
         self._round_robin = itertools.count()
-        self._failures = 0
+        # The kubelet's CrashLoopBackOff: an instance that exits is restarted at once, then
+        # after 10 s, 20 s... up to 5 min (bulut.processes.backoff); a 10-minute run resets it.
+        self._sleep, self._clock, self._backoff = sleep, clock, backoff
+        self.crash_loop = CrashLoop()
+        self._last_start = clock()
         self._closed = False
 
     # -- lifecycle -----------------------------------------------------------
@@ -208,18 +215,22 @@ class RevisionRuntime:
                 if not self.budget.take():
                     return
                 self._launching += 1
+                self._last_start = self._clock()
                 try:
                     child, how = await self.launcher.launch()
                 except InstanceError as error:
                     self.budget.give()
-                    self.facts.last_exit_code, self.facts.last_exit_message = 1, str(error)
-                    self._changed()
-                    return
+                    failed: str | None = str(error)
+                else:
+                    failed = None
+                    instance = self._started(child, how)
                 finally:
                     self._launching -= 1
-                instance = self._started(child, how)
         finally:
             self._queued -= 1
+        if failed is not None:
+            self._crashed(1, failed)  # no process to exit: Kubernetes' exit code 1
+            return
         deadline = time.monotonic() + self.autoscaler.spec.progress_deadline
         if await instance.wait_ready(self.spec.workload.readiness_path, deadline):
             if instance.state is State.STARTING and not instance.stopping:
@@ -244,7 +255,6 @@ class RevisionRuntime:
         if first:
             instance.ready_at = time.monotonic()
             self.facts.ever_ready, self.facts.last_exit_code = True, None
-            self._failures = 0
             if self._on_ready is not None:
                 self._on_ready(self.spec, instance)
         while self.activator.held and instance.breaker.try_acquire():
@@ -282,17 +292,37 @@ class RevisionRuntime:
         instance.breaker.fail_waiters(_Reroute())
         if not instance.stopping and not self._closed:
             logger.warning("revision %s: instance %d exited %d", self.spec.name, instance.pid, code)
-            self.facts.last_exit_code = code
-            self.facts.last_exit_message = f"instance {instance.pid} exited with {code}"
-            self._failures += 1
-            if self.instance_count() < self._desired:
-                self._spawn_task(self._replace_after(min(0.1 * 2**self._failures, 10.0)))
+            self._crashed(code, f"instance {instance.pid} exited with {code}")
         self._changed()
 
-    async def _replace_after(self, delay: float) -> None:
-        await asyncio.sleep(delay)
-        if self.instance_count() + self._queued < self._desired and not self._closed:
-            self._launch()
+    def _crashed(self, code: int, message: str) -> None:
+        """An instance exited, or could not start: restart it after the crash loop's back-off.
+
+        The restart counts as a queued launch while it waits, so the autoscaler's ticks do
+        not start another in its place (the back-off holds, as the kubelet's does).
+        """
+        self.facts.last_exit_code, self.facts.last_exit_message = code, message
+        self.crash_loop = after_exit(
+            self.crash_loop, self._clock() - self._last_start, self._backoff
+        )
+        self.facts.crash_loop = self.crash_loop
+        if self.crash_loop.backing_off:
+            logger.warning(
+                "revision %s: CrashLoopBackOff, %s", self.spec.name, self.crash_loop.message()
+            )
+        if self.instance_count() + self._queued < self._desired:
+            self._queued += 1
+            self._spawn_task(self._restart_after(self.crash_loop.back_off))
+        self._changed()
+
+    async def _restart_after(self, delay: float) -> None:
+        try:
+            if delay > 0:
+                await self._sleep(delay)
+        except BaseException:
+            self._queued -= 1
+            raise
+        await self._run_instance()  # its turn; it gives the queued launch back
 
     async def _drain(self, instance: Instance) -> None:
         instance.stopping = True

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bulut.processes.backoff import REASON as CRASH_LOOP_BACK_OFF, CrashLoop
+
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
 
 
@@ -30,6 +32,7 @@ class RevisionFacts:
     cold_starts: dict[str, int] = field(default_factory=lambda: {"pool": 0, "fork": 0, "spawn": 0})
     instances: list[dict[str, Any]] = field(default_factory=list)
     held: int = 0
+    crash_loop: CrashLoop = field(default_factory=CrashLoop)
 
 
 def condition(type_: str, status: str, reason: str = "", message: str = "") -> dict[str, str]:
@@ -61,12 +64,11 @@ def conditions(facts: RevisionFacts) -> list[dict[str, str]]:
     else:
         resources = condition("ResourcesAvailable", UNKNOWN, "Deploying")
     if facts.last_exit_code is not None and facts.ready == 0:
-        health = condition(
-            "ContainerHealthy",
-            FALSE,
-            exit_reason(facts.last_exit_code),
-            f"Container failed with: {facts.last_exit_message}".strip(),
-        )
+        message = f"Container failed with: {facts.last_exit_message}".strip()
+        if facts.crash_loop.backing_off:
+            loop = facts.crash_loop
+            message += f" ({CRASH_LOOP_BACK_OFF}: {loop.message()}, restarts {loop.restarts})"
+        health = condition("ContainerHealthy", FALSE, exit_reason(facts.last_exit_code), message)
     elif facts.ever_ready:
         health = condition("ContainerHealthy", TRUE)
     else:
@@ -88,4 +90,9 @@ def report(facts: RevisionFacts) -> dict[str, Any]:
     }
     if facts.zygote is not None:
         body["zygote"] = dict(facts.zygote)
+    if facts.crash_loop.restarts:
+        loop = facts.crash_loop
+        body["restarts"] = loop.restarts
+        if loop.backing_off:
+            body["crashLoop"] = {"reason": CRASH_LOOP_BACK_OFF, "backOffSeconds": loop.back_off}
     return body

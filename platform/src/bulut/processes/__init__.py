@@ -1,0 +1,1 @@
+"""Supervising local processes the way Kubernetes supervises containers (pure decisions)."""
