@@ -167,6 +167,39 @@ async def test_a_crash_looping_revision_restarts_with_the_kubelets_back_off(
     assert "(CrashLoopBackOff: back-off " in health["message"]
 
 
+def with_routing_state(rev: dict[str, Any], state: str) -> dict[str, Any]:
+    """The Revision as the control plane labels it once its routes change."""
+    labels = {**rev["metadata"]["labels"], "serving.knative.dev/routingState": state}
+    return {**rev, "metadata": {**rev["metadata"], "labels": labels}}
+
+
+async def test_a_revision_no_route_sends_traffic_to_releases_its_zygote(plane: DataPlane) -> None:
+    zero = {"autoscaling.knative.dev/initial-scale": "0"}
+    first = revision("echo", 1, annotations=zero)
+    name = await deploy(plane, first)
+    await plane.wait_for(lambda: "zygote" in plane.feed.revision_report(name), "the zygote")
+    zygote = plane.feed.revision_report(name)["zygote"]["pid"]
+
+    second = await deploy(plane, revision("echo", 2, annotations=zero))  # all traffic moves
+    plane.feed.put(with_routing_state(first, "reserve"), "MODIFIED")
+
+    await plane.wait_for(lambda: not pid_alive(zygote), "the unrouted revision's zygote to exit")
+    assert "zygote" not in plane.feed.revision_report(name)
+
+    plane.feed.put(with_routing_state(first, "active"), "MODIFIED")  # routed again
+    plane.feed.put(route("echo", [(name, 100, "")]), "MODIFIED")
+    reply = await plane.client.post(
+        "/", headers={**plane.host("echo"), **EVENT_HEADERS}, content=b"1"
+    )
+    assert reply.status_code == 200 and reply.json()["data"]["revision"] == name
+    assert plane.feed.revision_report(name)["zygote"]["pid"] not in (None, zygote)
+
+    await plane.wait_for(lambda: "zygote" in plane.feed.revision_report(second), "its zygote")
+    deleted = plane.feed.revision_report(second)["zygote"]["pid"]
+    plane.feed.put(revision("echo", 2, annotations=zero), "DELETED")
+    await plane.wait_for(lambda: not pid_alive(deleted), "the deleted revision's zygote to exit")
+
+
 async def test_containerconcurrency_one_never_lets_two_requests_in(plane: DataPlane) -> None:
     await deploy(plane, revision("slow", container_concurrency=1))
 

@@ -48,6 +48,7 @@ KINDS = frozenset(
     {"Revision", "Route", "SinkBinding", "ConfigMap", "DomainMapping", "NetworkPolicy", "Namespace"}
 )
 SYSTEM_NAMESPACE = "knative-serving"
+ROUTING_STATE = "serving.knative.dev/routingState"
 ZYGOTE_ANNOTATION = "bulut.dev/zygote"
 # "false": prime() is never called; "zygote": only in the zygote, not again in each parked child
 PRIME_ANNOTATION = "bulut.dev/prime"
@@ -284,7 +285,7 @@ class Serving:
 
     def _update_decider(self, runtime: RevisionRuntime, obj: Resource) -> None:
         try:
-            runtime.autoscaler.update_spec(self._decider(obj))
+            runtime.update_decider(self._decider(obj))
         except BulutError as error:
             logger.warning("revision %s keeps its autoscaling: %s", runtime.spec.name, error)
 
@@ -357,8 +358,17 @@ class Serving:
 
     def _decider(self, obj: Resource) -> DeciderSpec:
         config = AutoscalerConfig.from_configmap(self._config.get("config-autoscaler", {}))
-        annotations = (obj.get("metadata") or {}).get("annotations") or {}
-        spec = decider_spec(config, annotations, container_concurrency(obj, self._defaults()))
+        meta = obj.get("metadata") or {}
+        annotations = meta.get("annotations") or {}
+        # Knative's PodAutoscaler reachability: a revision routes used to send traffic to and
+        # no longer do (routingState reserve) is unreachable (scaled to zero, zygote released).
+        reserve = (meta.get("labels") or {}).get(ROUTING_STATE) == "reserve"
+        spec = decider_spec(
+            config,
+            annotations,
+            container_concurrency(obj, self._defaults()),
+            reachable=not reserve,
+        )
         # admitted before a ceiling existed, or fed without admission: clamped, not refused
         return spec.within(replace(config, scale_ceiling=self.settings.max_scale).ceiling)
 

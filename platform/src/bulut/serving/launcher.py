@@ -252,7 +252,13 @@ class Launcher:
             }
 
     async def launch(self) -> tuple[Child, str]:
-        """A new instance process and how it was made (``pool_source``, fork or spawn)."""
+        """A new instance process and how it was made (``pool_source``, fork or spawn).
+
+        After :meth:`release` the first launch starts the zygote again (from the seed of its
+        environment when one is planted: ~0.2 s) and forks from it.
+        """
+        if self._task is None and self.use_zygote and not self._closed:
+            self.start()
         zygote = await self.zygote()
         if zygote is not None and zygote.alive:
             child = await zygote.fork()
@@ -261,6 +267,27 @@ class Launcher:
             self._zygote = None
             self._task = asyncio.get_running_loop().create_task(self._start_zygote())
         return await spawn(self.workload, self.env, self.cwd), SPAWN
+
+    @property
+    def holds_zygote(self) -> bool:
+        """Whether a zygote runs or starts (False after :meth:`release`)."""
+        return self._task is not None
+
+    async def release(self) -> None:
+        """Stop the zygote and its parked children until an instance is wanted again.
+
+        For a revision no route sends traffic to: its instances are gone (they would die
+        with the zygote), and the memory of an import nothing uses goes back to the machine.
+        """
+        task, zygote = self._task, self._zygote
+        if task is None:
+            return
+        self._task, self._zygote, self.facts, self.urgent = None, None, None, False
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        if zygote is not None:
+            await zygote.close()
+        self._on_change()
 
     async def aclose(self) -> None:
         """Stop the zygote (its children, parked or not, die with it)."""

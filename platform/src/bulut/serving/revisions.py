@@ -157,8 +157,12 @@ class RevisionRuntime:
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
-        """Start the zygote and the autoscaler (which brings initial-scale instances)."""
-        self.launcher.start()
+        """Start the zygote and the autoscaler (which brings initial-scale instances).
+
+        An unrouted revision starts no zygote: the first launch, once it is routed, does.
+        """
+        if self.autoscaler.spec.reachable:
+            self.launcher.start()
         self._spawn_task(self.autoscaler.run())
 
     def _spawn_task(self, coroutine: object) -> None:
@@ -175,6 +179,23 @@ class RevisionRuntime:
         self.activator.fail_all(InstanceError("revision is shutting down"))
         await asyncio.gather(*(self._stop(i) for i in list(self.instances)))
         await self.launcher.aclose()
+
+    def update_decider(self, decider: DeciderSpec) -> None:
+        """Autoscale by a new spec from the next tick (annotations, config or routing changed).
+
+        A revision no route sends traffic to (``reachable`` False: Knative's routingState
+        ``reserve``) scales to zero whatever its min-scale, and then releases its zygote.
+        """
+        self.autoscaler.update_spec(decider)
+        self._release_if_unrouted()
+
+    def _release_if_unrouted(self) -> None:
+        if self._closed or self.autoscaler.spec.reachable or not self.launcher.holds_zygote:
+            return
+        if self.instances or self._queued or self._launching:
+            return  # its instances run on the zygote: release once they are gone
+        logger.info("revision %s is not routed: its zygote is released", self.spec.name)
+        self._spawn_task(self.launcher.release())
 
     # -- ScaleTarget -----------------------------------------------------------
     def ready_instances(self) -> int:
@@ -293,6 +314,7 @@ class RevisionRuntime:
         if not instance.stopping and not self._closed:
             logger.warning("revision %s: instance %d exited %d", self.spec.name, instance.pid, code)
             self._crashed(code, f"instance {instance.pid} exited with {code}")
+        self._release_if_unrouted()
         self._changed()
 
     def _crashed(self, code: int, message: str) -> None:
