@@ -2,33 +2,35 @@
 
 A real control plane, eventing plane and a recording sink on loopback: the source's watch
 runs in-process on the control plane's watch hub, and its events go through eventing's
-delivery path to the sink's URL.
+delivery path to the sink's URL. One platform serves the module; each test has its own
+source and sink.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from bulut.local import LocalPlatform
 from tests.support.eventing import Subscriber, subscriber
-from tests.support.platform import condition, local_settings, running_platform
+from tests.support.platform import condition
+from tests.support.programs import programs_platform
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 
-@pytest.fixture
-async def platform(tmp_path: Path) -> AsyncIterator[LocalPlatform]:
-    async with running_platform(local_settings(tmp_path), check_images=False) as local:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalPlatform]:
+    async with programs_platform(tmp_path_factory.mktemp("apiserversource")) as local:
         yield local
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def sink() -> AsyncIterator[Subscriber]:
     async with subscriber() as recording:
         yield recording

@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from bulut.local import LocalPlatform
 from tests.support.eventing import Subscriber, subscriber
-from tests.support.platform import condition, local_settings, running_platform
+from tests.support.platform import condition
+from tests.support.programs import programs_platform
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 HEARTBEAT = textwrap.dedent(
     """
@@ -43,23 +45,14 @@ HEARTBEAT = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def functions_dir(tmp_path: Path) -> Path:
-    program = tmp_path / "functions" / "heartbeats"
-    program.mkdir(parents=True)
-    (program / "__main__.py").write_text(HEARTBEAT)
-    return tmp_path / "functions"
-
-
-@pytest.fixture
-async def platform(tmp_path: Path, functions_dir: Path) -> AsyncIterator[LocalPlatform]:
-    settings = local_settings(tmp_path, functions_dir=functions_dir)
-    async with running_platform(settings, check_images=False) as local:
-        local.eventing.containers.backoff = 0.2  # the kubelet's back-off, shrunk
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalPlatform]:
+    tmp_path = tmp_path_factory.mktemp("containersource")
+    async with programs_platform(tmp_path, {"heartbeats": HEARTBEAT}) as local:
         yield local
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def sink() -> AsyncIterator[Subscriber]:
     async with subscriber() as recording:
         yield recording

@@ -11,12 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 
 from bulut.local import LocalPlatform
-from tests.support.platform import condition, local_settings, running_platform
+from tests.support.platform import condition
+from tests.support.programs import programs_platform
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 JOB = textwrap.dedent(
     """
@@ -32,19 +34,9 @@ JOB = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def functions_dir(tmp_path: Path) -> Path:
-    program = tmp_path / "functions" / "mailer"
-    program.mkdir(parents=True)
-    (program / "__main__.py").write_text(JOB)
-    return tmp_path / "functions"
-
-
-@pytest.fixture
-async def platform(tmp_path: Path, functions_dir: Path) -> AsyncIterator[LocalPlatform]:
-    settings = local_settings(tmp_path, functions_dir=functions_dir)
-    async with running_platform(settings, check_images=False) as local:
-        local.eventing.jobsinks.backoff = 0.05  # the Job controller's back-off, shrunk
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalPlatform]:
+    async with programs_platform(tmp_path_factory.mktemp("jobsink"), {"mailer": JOB}) as local:
         yield local
 
 

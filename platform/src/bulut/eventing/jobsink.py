@@ -7,7 +7,8 @@ directory) and ``K_EXECUTION_MODE=batch``; the answer is 202 with a ``Location``
 ``GET`` polls (200 Complete, 400 Failed, 202 running). The same (source, id) again is 202
 with the same Location and no new run; an unknown JobSink or a bad event is 400.
 
-Locally a run is the job's containers as processes (:mod:`bulut.eventing.programs`) with
+Locally a run is the job's containers as processes (:mod:`bulut.eventing.programs`, run by
+:mod:`bulut.processes.supervise`) with
 the event file in ``<state>/jobsink/<ns>/<job>/event`` and ``K_EVENT_PATH`` naming that
 directory. A failed pod is retried as the Job controller does, up to ``backoffLimit``
 failures (default 6) with its back-off (10 s doubling, at most 6 min); then the run is
@@ -30,9 +31,9 @@ from bulut.errors import BulutError, problem_response
 from bulut.events import decode, encode_structured
 from bulut.httpd import Request
 from bulut.manifests.feed import ResourceFeed
+from bulut.processes import supervise as processes
 
-from .programs import plan_program
-from .sources.container import base_environment, stop_process
+from .programs import Program, plan_program
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,7 @@ KIND = "JobSink"
 HOST = "job-sink.knative-eventing"
 EVENT_FILE = "event"
 DEFAULT_BACKOFF_LIMIT = 6
-FIRST_BACKOFF = 10.0
-MAX_BACKOFF = 360.0
+STOP_GRACE = 5.0
 REPORTED_RUNS = 20
 MAX_EVENT_BYTES = 4 * 1024 * 1024
 RUNNING, COMPLETE, FAILED = "Running", "Complete", "Failed"
@@ -160,8 +160,8 @@ class JobSinks:
         *,
         functions_dir: Path,
         state_dir: Path,
-        backoff: float = FIRST_BACKOFF,
-        max_backoff: float = MAX_BACKOFF,
+        backoff: float = processes.JOB_FIRST_BACKOFF,
+        max_backoff: float = processes.JOB_MAX_BACKOFF,
     ) -> None:
         self._feed = feed
         self.functions_dir = functions_dir
@@ -276,7 +276,7 @@ class JobSinks:
             self._finish(run, FAILED, f"ProgramNotFound: {error}")
             await self._report(spec)
             return
-        delay = self.backoff
+        backoff = processes.Restarts(self.backoff, self.max_backoff, steady=None)
         while True:
             codes = await asyncio.gather(*(self._once(p, folder) for p in programs))
             if all(code == 0 for code in codes):
@@ -288,26 +288,15 @@ class JobSinks:
                 self._finish(run, FAILED, "BackoffLimitExceeded")
                 break
             await self._report(spec)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.max_backoff)
+            await asyncio.sleep(backoff.next_delay())
         await self._report(spec)
 
-    async def _once(self, program: Any, folder: Path) -> int:
-        with (folder / f"{program.name}.log").open("ab") as output:
-            process = await asyncio.create_subprocess_exec(
-                *program.argv,
-                cwd=program.cwd,
-                env={**base_environment(), **program.env},
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=output,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            return await process.wait()
-        except asyncio.CancelledError:
-            await stop_process(process, 5.0)
-            raise
+    @staticmethod
+    async def _once(program: Program, folder: Path) -> int:
+        log = folder / f"{program.name}.log"
+        return await processes.run(
+            program.argv, cwd=program.cwd, env=program.env, log=log, grace=STOP_GRACE
+        )
 
     @staticmethod
     def _finish(run: Run, state: str, reason: str = "") -> None:

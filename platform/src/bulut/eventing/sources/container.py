@@ -3,9 +3,9 @@
 Knative makes a Deployment ``<name>-deployment`` from ``spec.template`` and a SinkBinding
 that injects ``K_SINK`` and ``K_CE_OVERRIDES``; the program posts CloudEvents to
 ``$K_SINK`` itself. Locally each container is a process (:mod:`bulut.eventing.programs`)
-with the same variables, restarted when it exits with the kubelet's crash-loop back-off
-(10 s doubling to 5 min, reset after 10 min of running), stopped with SIGTERM then
-SIGKILL after the pod's grace period. Its output goes to
+with the same variables, run by :mod:`bulut.processes.supervise`: restarted when it exits with the
+kubelet's crash-loop back-off (10 s doubling to 5 min, reset after 10 min of running),
+stopped with SIGTERM then SIGKILL after the pod's grace period. Its output goes to
 ``<state>/logs/containersources/<ns>/<name>.log``. The source's ``ReceiveAdapterReady``
 is reported: True while every container runs, Unknown ``DeploymentUnavailable`` while one
 waits to restart, False ``ProgramNotFound`` when an image has no local folder.
@@ -19,11 +19,8 @@ sink's audience (``status.sinkAudience``) is kept fresh in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import os
-import signal
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +31,7 @@ from bulut.edge.issuer import PlatformIssuer
 from bulut.edge.projection import TOKEN_FILE_ENV, ProjectedToken
 from bulut.errors import BulutError
 from bulut.manifests.feed import ResourceFeed
+from bulut.processes import supervise as processes
 
 from ..programs import Program, plan_program
 from .tasks import SourceTasks
@@ -42,11 +40,7 @@ log = logging.getLogger(__name__)
 
 KIND = "ContainerSource"
 CONDITION = "ReceiveAdapterReady"
-FIRST_BACKOFF = 10.0
-MAX_BACKOFF = 300.0
-STEADY_SECONDS = 600.0
 DEFAULT_GRACE = 30.0
-BASE_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 
 @dataclass(frozen=True)
@@ -106,25 +100,6 @@ def parse_containersource(obj: Mapping[str, Any]) -> ContainerSpec:
     )
 
 
-def base_environment() -> dict[str, str]:
-    """The few host variables a process needs to run at all (a pod inherits nothing)."""
-    return {key: os.environ[key] for key in BASE_ENVIRONMENT if key in os.environ}
-
-
-async def stop_process(process: asyncio.subprocess.Process, grace: float) -> int:
-    """SIGTERM to the process group, SIGKILL after ``grace`` seconds; the exit code."""
-    if process.returncode is not None:
-        return process.returncode
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        return await asyncio.wait_for(process.wait(), grace)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        return await process.wait()
-
-
 class ContainerSources:
     """The running ContainerSources of one data plane."""
 
@@ -134,8 +109,8 @@ class ContainerSources:
         *,
         functions_dir: Path,
         logs_dir: Path,
-        backoff: float = FIRST_BACKOFF,
-        max_backoff: float = MAX_BACKOFF,
+        backoff: float = processes.KUBELET_FIRST_BACKOFF,
+        max_backoff: float = processes.KUBELET_MAX_BACKOFF,
         issuer: PlatformIssuer | None = None,
         tokens_dir: Path | None = None,
     ) -> None:
@@ -193,31 +168,25 @@ class ContainerSources:
     ) -> None:
         key = (spec.namespace, spec.name)
         logfile = self.logs_dir / spec.namespace / f"{spec.name}.log"
-        logfile.parent.mkdir(parents=True, exist_ok=True)
-        delay = self.backoff
-        while True:
-            started = time.monotonic()
-            with logfile.open("ab") as output:
-                process = await asyncio.create_subprocess_exec(
-                    *program.argv,
-                    cwd=program.cwd,
-                    env={**base_environment(), **program.env},
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=output,
-                    stderr=asyncio.subprocess.STDOUT,
-                    start_new_session=True,
-                )
+        backoff = processes.Restarts(self.backoff, self.max_backoff)
+
+        async def started() -> None:
             running.add(program.name)
             if len(running) == total:
                 await self._report(spec, "True")
-            try:
-                code = await process.wait()
-            except asyncio.CancelledError:
-                await stop_process(process, spec.grace)
-                raise
+
+        while True:
+            began = time.monotonic()
+            code = await processes.run(
+                program.argv,
+                cwd=program.cwd,
+                env=program.env,
+                log=logfile,
+                grace=spec.grace,
+                started=started,
+            )
             running.discard(program.name)
-            if time.monotonic() - started >= STEADY_SECONDS:
-                delay = self.backoff
+            delay = backoff.next_delay(time.monotonic() - began)
             self.restarts[key] = self.restarts.get(key, 0) + 1
             message = (
                 f"container {program.name} exited with code {code}; restarting in {delay:g} s "
@@ -226,7 +195,6 @@ class ContainerSources:
             log.warning("containersource %s/%s: %s", spec.namespace, spec.name, message)
             await self._report(spec, "Unknown", "DeploymentUnavailable", message)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, self.max_backoff)
 
     async def _report(
         self, spec: ContainerSpec, status: str, reason: str = "", message: str = ""
