@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bulut.controlplane.reconcilers.domains import claim
-from bulut.errors import InvalidResourceError
+from bulut.controlplane.reconcilers.domains import claim, orphaned_claims
+from bulut.errors import InvalidResourceError, NotFoundError
 from tests.unit.controlplane.factories import Namespace, service
 
 NOW = "2026-01-01T00:00:03Z"
@@ -77,3 +77,62 @@ def _condition(resource: dict[str, Any], type_: str) -> tuple[str, str]:
         if found["type"] == type_:
             return found["status"], found.get("reason", "")
     raise AssertionError(type_)
+
+
+def owned_claim(domain: str, namespace: str, uid: str) -> dict[str, Any]:
+    owner: dict[str, Any] = {"apiVersion": "serving.knative.dev/v1beta1", "kind": "DomainMapping"}
+    owner |= {"name": domain, "uid": uid, "controller": True}
+    return {
+        "kind": "ClusterDomainClaim",
+        "metadata": {"name": domain, "ownerReferences": [owner]},
+        "spec": {"namespace": namespace},
+    }
+
+
+def test_a_claim_is_orphaned_when_the_mapping_that_created_it_is_gone() -> None:
+    live = mapping("live.example.com")
+    live["metadata"]["uid"] = "u-live"
+    made_by_hand = {"kind": "ClusterDomainClaim", "metadata": {"name": "hand.example.com"}}
+    made_by_hand["spec"] = {"namespace": "default"}
+    claims = [
+        owned_claim("live.example.com", "default", "u-live"),
+        owned_claim("gone.example.com", "default", "u-gone"),
+        owned_claim("live.example.com", "other", "u-live"),  # another namespace's mapping
+        made_by_hand,
+    ]
+    orphans = orphaned_claims(claims, [live])
+    assert [(o["metadata"]["name"], o["spec"]["namespace"]) for o in orphans] == [
+        ("gone.example.com", "default"),
+        ("live.example.com", "other"),
+    ]
+
+
+async def test_deleting_a_mapping_deletes_the_claim_it_auto_created_only(
+    local_control_plane: Any,
+) -> None:
+    plane = local_control_plane
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "config-network", "namespace": "knative-serving"},
+        "data": {"autocreate-cluster-domain-claims": "true"},
+    }
+    by_hand = {
+        "apiVersion": "networking.internal.knative.dev/v1alpha1",
+        "kind": "ClusterDomainClaim",
+        "metadata": {"name": "kept.example.com"},
+        "spec": {"namespace": "default"},
+    }
+    await plane.apply([config, by_hand, mapping("shop.example.com"), mapping("kept.example.com")])
+    created = await plane.get("ClusterDomainClaim", "", "shop.example.com")
+    stored = await plane.get("DomainMapping", "default", "shop.example.com")
+    assert created["metadata"]["ownerReferences"][0]["uid"] == stored["metadata"]["uid"]
+
+    await plane.delete("DomainMapping", "default", "shop.example.com")
+    await plane.delete("DomainMapping", "default", "kept.example.com")
+
+    with pytest.raises(NotFoundError):
+        await plane.get("ClusterDomainClaim", "", "shop.example.com")
+    assert (await plane.get("ClusterDomainClaim", "", "kept.example.com"))["spec"] == {
+        "namespace": "default"
+    }

@@ -12,7 +12,7 @@ after the namespace's reconcile (:mod:`bulut.controlplane.domains`); until then
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bulut.manifests.feed import Resource
@@ -103,3 +103,29 @@ def claim(
     mark_ready_from(status, DEPENDENTS, now=now)
     result["status"] = status
     return result, create
+
+
+def orphaned_claims(claims: Sequence[Resource], mappings: Sequence[Resource]) -> list[Resource]:
+    """The ClusterDomainClaims a DomainMapping auto-created (its controller ownerReference)
+    whose mapping is gone: same name, in the claim's namespace, with the owner's uid."""
+    alive = {
+        (
+            str(m["metadata"].get("namespace")),
+            str(m["metadata"]["name"]),
+            str(m["metadata"].get("uid")),
+        )
+        for m in mappings
+    }
+    orphans = []
+    for found in claims:
+        owners = [
+            o
+            for o in found["metadata"].get("ownerReferences") or []
+            if o.get("kind") == "DomainMapping" and o.get("controller")
+        ]
+        namespace = str((found.get("spec") or {}).get("namespace") or "")
+        if owners and all(
+            (namespace, str(o.get("name")), str(o.get("uid"))) not in alive for o in owners
+        ):
+            orphans.append(found)
+    return orphans
