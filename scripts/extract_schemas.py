@@ -34,6 +34,8 @@ WANTED: dict[str, tuple[str, ...]] = {
     "knative/eventing-pingsource-crd.yaml": ("PingSource",),
     "knative/eventing-sinkbinding-crd.yaml": ("SinkBinding",),
     "knative/eventing-sequence-crd.yaml": ("Sequence",),
+    "knative/eventing-apiserversource-crd.yaml": ("ApiServerSource",),
+    "knative/serving-domainmapping-crd.yaml": ("DomainMapping",),
     "openshift/routes.crd.yaml": ("Route",),
     "prometheus-operator/monitoring.coreos.com_servicemonitors.yaml": ("ServiceMonitor",),
     "prometheus-operator/monitoring.coreos.com_podmonitors.yaml": ("PodMonitor",),

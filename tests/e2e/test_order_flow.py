@@ -236,3 +236,50 @@ def test_an_order_posted_to_the_sequence_is_answered_after_both_steps(deployed: 
         "-d", json.dumps(order),
     )  # fmt: skip
     assert status.strip() == "202"
+
+
+PUBLIC_HOSTS = {
+    "shop-dev": "shop.dev.example.com",
+    "shop-staging": "shop.staging.example.com",
+    "shop-prod": "shop.example.com",
+}
+INGRESS = os.environ.get("BULUT_E2E_INGRESS", "http://kourier.kourier-system.svc.cluster.local")
+
+
+def test_the_apiserversource_watches_the_shop_s_services_with_just_its_role(
+    deployed: str,
+) -> None:
+    """gitops/bases/functions/audit/apiserversource.yaml: Ready on a cluster means Knative
+    checked that audit-watcher may get, list and watch Services (SufficientPermissions)."""
+    cluster.wait_ready("ksvc", deployed, READY_TIMEOUT_S)
+    cluster.wait_ready("apiserversource", deployed, READY_TIMEOUT_S)
+    source = cluster.get_json("apiserversource", "shop-changes", "-n", deployed)
+    conditions = {c["type"]: c["status"] for c in source["status"]["conditions"]}
+    assert conditions.get("SufficientPermissions") == "True", source["status"]
+    assert source["status"]["sinkUri"].startswith("http://audit."), source["status"]
+    role = cluster.get_json("role", "audit-watcher", "-n", deployed)
+    assert role["rules"] == [
+        {"apiGroups": ["serving.knative.dev"], "resources": ["services"],
+         "verbs": ["get", "list", "watch"]},
+    ]  # fmt: skip
+
+
+def test_the_shop_s_public_host_reaches_orders_through_its_domainmapping(deployed: str) -> None:
+    """gitops/overlays/<env>/public-host: its claim is made by the cluster when
+    autocreate-cluster-domain-claims is on (OpenShift Serverless's default)."""
+    network = cluster.kubectl(
+        "get", "configmap", "config-network", "-n", "knative-serving", "-o", "json", check=False
+    )
+    data = json.loads(network.stdout).get("data", {}) if network.returncode == 0 else {}
+    if data.get("autocreate-cluster-domain-claims") != "true":
+        pytest.skip(
+            'the DomainMapping needs autocreate-cluster-domain-claims: "true" in '
+            "knative-serving/config-network (gitops/platform/openshift-serverless sets it)"
+        )
+    host = PUBLIC_HOSTS[deployed]
+    cluster.wait_ready("ksvc", deployed, READY_TIMEOUT_S)
+    cluster.wait_ready("domainmapping", deployed, READY_TIMEOUT_S)
+    claim = cluster.get_json("clusterdomainclaim", host)
+    assert claim["spec"]["namespace"] == deployed
+    answer = cluster.curl("default", "-H", f"Host: {host}", f"{INGRESS}/orders/none")
+    assert json.loads(answer) == {"detail": "order none not found"}  # orders answered

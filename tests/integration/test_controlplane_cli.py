@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from bulut.cli.main import build_app, exit_code_for
+from bulut.cli.main import exit_code_for
 from bulut.cli.resources import ControlPlaneClient
 from bulut.errors import BulutError, InvalidInputError
 from bulut.manifests.kn import ServiceFlags, destination, new_service, update_service
 from bulut.settings import Settings
+from tests.support.cli import invoke
 from tests.support.controlplane import serve
 from tests.support.network import free_port
 
@@ -56,11 +56,10 @@ class Bulut:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
-        self.runner = CliRunner()
-        self.app = build_app()
 
     def __call__(self, *args: str, stdin: str | None = None) -> Outcome:
-        result = self.runner.invoke(self.app, list(args), env=self.env, input=stdin)
+        # the tree converted once per process (typer converts it again on every invoke)
+        result = invoke(args, env=self.env, stdin=stdin)
         if isinstance(result.exception, BulutError):  # what main.run() does
             return Outcome(
                 exit_code_for(result.exception), result.stdout, f"error: {result.exception}\n"

@@ -77,6 +77,17 @@ async def address(platform: LocalPlatform, name: str) -> str:
     return await eventually(ready, f"JobSink {name} Ready with an address")
 
 
+async def batch_jobs(platform: LocalPlatform, jobsink_name: str) -> list[dict[str, Any]]:
+    """The JobSink's batch/v1 Jobs as kubectl lists them (the Kubernetes API, a label selector)."""
+    url = f"{platform.settings.control_url}/apis/batch/v1/namespaces/default/jobs"
+    selector = {"labelSelector": f"sinks.knative.dev/job-sink-name={jobsink_name}"}
+    async with httpx.AsyncClient() as http:
+        response = await http.get(url, params=selector)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
 async def runs(platform: LocalPlatform, name: str, state: str) -> list[dict[str, Any]] | None:
     found = await platform.control.get("JobSink", "default", name)
     jobs = found.get("status", {}).get("jobs") or []
@@ -122,6 +133,16 @@ async def test_each_event_runs_the_job_once_with_the_event_mounted(
     first_event = json.loads((out / "run-0.json").read_text())
     assert first_event["type"] == "order.placed" and first_event["source"] == "/orders"
 
+    jobs_api = await batch_jobs(platform, "mail")
+    assert sorted(j["metadata"]["name"] for j in jobs_api) == sorted(j["name"] for j in jobs)
+    job = jobs_api[0]
+    assert job["metadata"]["labels"]["sinks.knative.dev/job-sink-name"] == "mail"
+    assert job["metadata"]["ownerReferences"][0]["kind"] == "JobSink"
+    assert [c["type"] for c in job["status"]["conditions"]] == ["Complete"]
+    assert job["status"]["succeeded"] == 1
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "K_EVENT_PATH", "value": "/etc/jobsink-event"} in container["env"]
+
 
 async def test_a_failing_job_is_retried_up_to_its_backoff_limit_then_failed(
     platform: LocalPlatform, tmp_path: Path
@@ -140,3 +161,9 @@ async def test_a_failing_job_is_retried_up_to_its_backoff_limit_then_failed(
     assert jobs[0]["failed"] == 3 and jobs[0]["reason"] == "BackoffLimitExceeded"
     assert len(list(out.iterdir())) == 3  # the first try and backoffLimit (2) retries
     assert (polled.status_code, polled.headers["reason"]) == (400, "Failed")
+
+    (job,) = await batch_jobs(platform, "flaky")
+    assert (job["status"]["failed"], job["status"]["conditions"][0]["reason"]) == (
+        3,
+        "BackoffLimitExceeded",
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -23,9 +24,11 @@ from bulut.local import LocalPlatform
 from tests.support.platform import (
     assert_paid_through_the_saga,
     decided_order,
+    is_ready,
     place_order,
     sample_app,
 )
+from tests.support.waiting import eventually
 
 pytestmark = [
     pytest.mark.integration,
@@ -74,3 +77,42 @@ async def test_each_namespace_keeps_its_orders_in_its_own_postgresql_database(
         rows[namespace] = {str(row[0]) for row in found}
     assert staging in rows["shop-staging"] and staging not in rows["shop-prod"], rows
     assert prod in rows["shop-prod"] and prod not in rows["shop-staging"], rows
+
+
+async def test_the_shop_s_service_changes_reach_audit_through_the_apiserversource(
+    platform: LocalPlatform,
+) -> None:
+    """gitops/bases/functions/audit/apiserversource.yaml: a change to a shop Service is an
+    event that audit accepts (the adapter counts only 2xx answers as sent)."""
+    watching = await platform.control.get("ApiServerSource", "shop-prod", "shop-changes")
+    assert is_ready(watching), watching.get("status")
+    sources = platform.eventing.apiservers
+    before = sources.sent
+    orders = await platform.control.get("Service", "shop-prod", "orders")
+    orders["metadata"].setdefault("annotations", {})["shop.example.com/audited"] = "yes"
+    await platform.control.apply([orders])
+    await eventually(lambda: sources.sent > before, "audit to accept the ref.update event")
+    assert sources.dropped == 0
+
+
+async def test_the_shop_s_public_host_reaches_orders_through_its_domainmapping(
+    platform: LocalPlatform,
+) -> None:
+    """gitops/overlays/prod/domainmapping.yaml, its claim auto-created as OpenShift
+    Serverless creates it (the KnativeServing CR's config-network)."""
+    mapping = await eventually(
+        lambda: _ready_mapping(platform, "shop-prod", "shop.example.com"), "the mapping Ready"
+    )
+    claim = await platform.control.get("ClusterDomainClaim", "", "shop.example.com")
+    assert claim["spec"] == {"namespace": "shop-prod"}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.data_port}") as client:
+        response = await client.get("/orders/none", headers={"host": "shop.example.com"})
+    assert mapping["status"]["url"] == f"http://shop.example.com:{platform.data_port}"
+    assert response.json() == {"detail": "order none not found"}  # orders itself answered
+
+
+async def _ready_mapping(
+    platform: LocalPlatform, namespace: str, name: str
+) -> dict[str, Any] | None:
+    found = await platform.control.get("DomainMapping", namespace, name)
+    return found if is_ready(found) else None

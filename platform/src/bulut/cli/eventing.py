@@ -5,20 +5,33 @@ The documents are built by :mod:`bulut.manifests.kn` (``--sink`` syntax, filters
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 import typer
 
 from bulut.manifests.kn import broker_spec, ping_spec, resource, trigger_spec
+from bulut.manifests.kn_sources import (
+    APISERVER_COLUMNS,
+    CONTAINER_COLUMNS,
+    DOMAIN_COLUMNS,
+    JOBSINK_COLUMNS,
+    apiserver_row,
+    container_row,
+    domain_row,
+    jobsink_row,
+)
 
 from .groups import command_group
 from .invocation import settings_of
-from .output import OutputFormat, console
+from .output import OutputFormat, console, print_document, print_table
 from .resources import ControlPlaneClient, Namespace, Output, collection, print_listing, show
 
 EVENTING = "eventing.knative.dev/v1"
 SOURCES = "sources.knative.dev/v1"
-Sink = Annotated[str, typer.Option("--sink", "-s", help="ksvc:NAME, broker:NAME or a URL.")]
+Sink = Annotated[
+    str, typer.Option("--sink", "-s", help="ksvc:NAME, broker:NAME, jobsink:NAME or a URL.")
+]
 
 
 def broker_group() -> typer.Typer:
@@ -47,9 +60,9 @@ def trigger_group() -> typer.Typer:
     )
 
 
-def source_group() -> typer.Typer:
-    """`bulut source ping ...` (kn source ping)."""
-    ping = command_group(
+def ping_group() -> typer.Typer:
+    """`bulut source ping ...` (kn source ping); `bulut source` is bulut.cli.sources'."""
+    return command_group(
         "PingSources (kn source ping).",
         {
             "create": create_ping,
@@ -58,7 +71,6 @@ def source_group() -> typer.Typer:
             "delete": (delete_item, "Delete a PingSource."),
         },
     )
-    return command_group("Event sources (kn source).", {}, ping=ping)
 
 
 # -- create
@@ -117,10 +129,33 @@ def create_resource(
     console().print(f"{label or kind} '{name}' successfully created in namespace '{ns}'.")
 
 
+def update_resource(
+    client: ControlPlaneClient,
+    kind: str,
+    name: str,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    label: str,
+) -> None:
+    """Read a stored resource, replace its spec with ``change(spec)``, write it back (kn's
+    update: the flags given replace what they name)."""
+    path = f"{collection(kind, client.namespace)}/{name}"
+    stored = client.request("GET", path)
+    stored["spec"] = change(stored.get("spec") or {})
+    client.request("PUT", path, json=stored)
+    console().print(f"{label} '{name}' updated in namespace '{client.namespace}'.")
+
+
 # -- list, describe, delete: one command each, for the kind of the group they run in
 
 KINDS = {"broker": ("broker", "Broker"), "trigger": ("trigger", "Trigger")}
 KINDS["ping"] = ("pingsource", "Ping source")
+# the groups of bulut.cli.sources, bulut.cli.domains and bulut.cli.jobsinks share them too
+KINDS |= {
+    "apiserver": ("apiserversource", "ApiServer source"),
+    "container": ("containersource", "Container source"),
+    "domain": ("domainmapping", "Domain mapping"),
+    "jobsink": ("jobsink", "JobSink"),
+}
 # the groups of bulut.cli.messaging share these commands
 KINDS |= {
     "channel": ("channel", "Channel"),
@@ -143,6 +178,56 @@ def list_items(
     """List them."""
     client = ControlPlaneClient(settings_of(ctx))
     print_listing(client, _kind(ctx)[0], client.namespace, output)
+
+
+def list_rows(
+    client: ControlPlaneClient,
+    kind: str,
+    columns: Sequence[str],
+    row: Callable[[Mapping[str, Any]], list[str]],
+    output: OutputFormat,
+    all_namespaces: bool,
+) -> None:
+    """A collection in kn's columns (a NAMESPACE column first with ``-A``), or as YAML/JSON."""
+    namespace = None if all_namespaces else client.namespace
+    found = client.request("GET", collection(kind, namespace))
+    if output is not OutputFormat.table:
+        print_document(found, output)
+        return
+    items = found.get("items") or []
+    if not items:
+        console().print(f"No {kind}s found.")
+        return
+    rows = [row(item) for item in items]
+    if all_namespaces:
+        rows = [[i["metadata"].get("namespace", ""), *r] for i, r in zip(items, rows, strict=True)]
+        columns = ["NAMESPACE", *columns]
+    print_table(list(columns), rows)
+
+
+AllNamespaces = Annotated[
+    bool, typer.Option("--all-namespaces", "-A", help="List across every namespace.")
+]
+# kn's columns and row of the groups whose `list` prints them client-side (kn_sources)
+KN_ROWS: dict[str, tuple[Sequence[str], Callable[[Mapping[str, Any]], list[str]]]] = {
+    "apiserver": (APISERVER_COLUMNS, apiserver_row),
+    "container": (CONTAINER_COLUMNS, container_row),
+    "domain": (DOMAIN_COLUMNS, domain_row),
+    "jobsink": (JOBSINK_COLUMNS, jobsink_row),
+}
+
+
+def list_kn_rows(
+    ctx: typer.Context,
+    namespace: Namespace = None,
+    all_namespaces: AllNamespaces = False,
+    output: Output = OutputFormat.table,
+) -> None:
+    """List them in kn's columns."""
+    client = ControlPlaneClient(settings_of(ctx))
+    group = ctx.parent.info_name if ctx.parent is not None else None
+    columns, row = KN_ROWS[str(group)]
+    list_rows(client, _kind(ctx)[0], columns, row, output, all_namespaces)
 
 
 def describe_item(

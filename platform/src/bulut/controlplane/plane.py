@@ -35,7 +35,7 @@ from .db import create_db_engine, create_schema
 from .models import ApplyResult
 from .patching import merge_patch
 from .reconcilers import reconcile_namespace
-from .reconcilers.reports import apply_runtime_report
+from .reconcilers.reports import apply_runtime_report, runtime_children
 from .reconcilers.revision import check_report
 from .store import Store, Transaction
 from .watch import Subscription, WatchHub
@@ -348,9 +348,9 @@ class ControlPlane:
             if current is None:
                 raise NotFoundError(f'{kind} "{name}" not found in namespace {namespace!r}')
             staged = dict(before)
-            staged[(kind, name)] = apply_runtime_report(
-                kind, current, runtime, now=self.addressing.now()
-            )
+            reported = apply_runtime_report(kind, current, runtime, now=self.addressing.now())
+            staged[(kind, name)] = reported
+            staged.update(runtime_children(kind, reported, runtime, staged, self.addressing))
             return tx.write(namespace, before, reconcile_namespace(staged, self.addressing))
 
     def _reconcile_all(self) -> None:

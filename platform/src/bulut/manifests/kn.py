@@ -145,11 +145,13 @@ _SINK_KINDS = {
     "ksvc": ("serving.knative.dev/v1", "Service"),
     "broker": ("eventing.knative.dev/v1", "Broker"),
     "route": ("serving.knative.dev/v1", "Route"),
+    "jobsink": ("sinks.knative.dev/v1alpha1", "JobSink"),
 }
 
 
 def destination(sink: str) -> dict[str, Any]:
-    """A Destination from kn's sink syntax: ``ksvc:NAME``, ``broker:NAME`` or a URI."""
+    """A Destination from kn's sink syntax: ``ksvc:NAME``, ``broker:NAME``, ``jobsink:NAME``
+    or a URI."""
     if "://" in sink:
         return {"uri": sink}
     prefix, sep, name = sink.partition(":")
@@ -157,7 +159,8 @@ def destination(sink: str) -> dict[str, Any]:
         prefix, name = "ksvc", sink
     if prefix not in _SINK_KINDS or not name:
         raise InvalidInputError(
-            f"--sink {sink!r}: expected ksvc:NAME, broker:NAME or a URL", field="--sink"
+            f"--sink {sink!r}: expected ksvc:NAME, broker:NAME, jobsink:NAME or a URL",
+            field="--sink",
         )
     api_version, kind = _SINK_KINDS[prefix]
     return {"ref": {"apiVersion": api_version, "kind": kind, "name": name}}

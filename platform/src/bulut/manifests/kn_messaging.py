@@ -30,8 +30,12 @@ SINK_KINDS = {
     "imc": (MESSAGING, "InMemoryChannel"),
     "sequence": (FLOWS, "Sequence"),
     "parallel": (FLOWS, "Parallel"),
+    "jobsink": ("sinks.knative.dev/v1alpha1", "JobSink"),
 }
-SINK_HELP = "ksvc:NAME, broker:NAME, channel:NAME, imc:NAME, sequence:NAME, parallel:NAME or a URL"
+SINK_HELP = (
+    "ksvc:NAME, broker:NAME, channel:NAME, imc:NAME, sequence:NAME, parallel:NAME, "
+    "jobsink:NAME or a URL"
+)
 
 
 def sink(value: str, flag: str = "--sink") -> dict[str, Any]:
@@ -205,7 +209,8 @@ def eventtype_spec(
 # -- kn's list rows
 
 
-def _ready(obj: Mapping[str, Any]) -> tuple[str, str]:
+def ready_of(obj: Mapping[str, Any]) -> tuple[str, str]:
+    """(status, reason) of the Ready condition; ``<unknown>`` without one."""
     for condition in (obj.get("status") or {}).get("conditions") or ():
         if condition.get("type") == "Ready":
             return str(condition.get("status") or "<unknown>"), str(condition.get("reason") or "")
@@ -227,7 +232,8 @@ def age(timestamp: str | None, now: datetime | None = None) -> str:
     return f"{seconds}s"
 
 
-def _destination_text(destination: Mapping[str, Any] | None) -> str:
+def destination_text(destination: Mapping[str, Any] | None) -> str:
+    """A Destination as kn prints it: ``ksvc:NAME``, ``broker:NAME``... or its URI."""
     if not destination:
         return ""
     ref = destination.get("ref")
@@ -264,7 +270,7 @@ def channel_row(channel: Mapping[str, Any], now: datetime | None = None) -> list
     kind = str(channel.get("kind"))
     if kind == "Channel":
         kind = str((spec.get("channelTemplate") or {}).get("kind") or "")
-    ready, reason = _ready(channel)
+    ready, reason = ready_of(channel)
     url = str((status.get("address") or {}).get("url") or "")
     return [meta["name"], kind, url, age(meta.get("creationTimestamp"), now), ready, reason]
 
@@ -289,13 +295,13 @@ def subscription_row(subscription: Mapping[str, Any]) -> list[str]:
     """``kn subscription list``: Name, Channel, Subscriber, Reply, DLS, Ready, Reason."""
     spec = subscription.get("spec") or {}
     channel = spec.get("channel") or {}
-    ready, reason = _ready(subscription)
+    ready, reason = ready_of(subscription)
     return [
         subscription["metadata"]["name"],
         f"{channel.get('kind')}:{channel.get('name')}",
-        _destination_text(spec.get("subscriber")),
-        _destination_text(spec.get("reply")),
-        _destination_text((spec.get("delivery") or {}).get("deadLetterSink")),
+        destination_text(spec.get("subscriber")),
+        destination_text(spec.get("reply")),
+        destination_text((spec.get("delivery") or {}).get("deadLetterSink")),
         ready,
         reason,
     ]
@@ -307,7 +313,7 @@ def eventtype_row(eventtype: Mapping[str, Any], now: datetime | None = None) -> 
     values = {a.get("name"): a.get("value") or "" for a in spec.get("attributes") or ()}
     reference = spec.get("reference") or {}
     ref_text = f"{reference.get('kind')}:{reference.get('name')}" if reference else ""
-    ready, _ = _ready(eventtype)
+    ready, _ = ready_of(eventtype)
     return [
         meta["name"],
         str(values.get("type", "")),

@@ -3,7 +3,7 @@
 A Revision's report has its own rules (:mod:`.revision`). Any other kind takes the
 reported conditions (kept until the next report) and the status fields its data plane
 owns: an ApiServerSource's ``namespaces`` (from its namespace selector), a JobSink's
-``jobs`` (its recent runs).
+``jobs`` (its recent runs, which also become its batch/v1 Jobs: :func:`runtime_children`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from typing import Any
 
 from bulut.manifests.feed import Resource
 
+from ..addresses import Addressing
 from ..conditions import mark
 from ..patching import clone
-from . import revision
+from . import revision, sinks
+from .ownership import Objects
 
 REPORTED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "ApiServerSource": ("namespaces",),
@@ -47,3 +49,17 @@ def apply_runtime_report(
             status[key] = clone(runtime[key])
     result["status"] = status
     return result
+
+
+def runtime_children(
+    kind: str,
+    resource: Resource,
+    runtime: Mapping[str, Any],
+    objects: Objects,
+    addressing: Addressing,
+) -> Objects:
+    """Objects a report makes or updates besides ``resource``: a JobSink's reported runs
+    are its batch/v1 Jobs (:func:`bulut.controlplane.reconcilers.sinks.run_jobs`)."""
+    if kind == "JobSink" and "jobs" in runtime:
+        return sinks.run_jobs(resource, runtime.get("jobs") or [], objects, addressing)
+    return {}

@@ -18,6 +18,7 @@ from .features import Features
 NAMESPACE = "knative-serving"
 FEATURES = "config-features"
 DEFAULTS = "config-defaults"
+NETWORK = "config-network"
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,17 @@ def serving_config_from_knativeserving(resource: Mapping[str, Any], source: str)
 
 
 def configmaps_from_knativeserving(resource: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The ``config-features`` and ``config-defaults`` ConfigMaps a KnativeServing CR makes.
+    """The ``config-features``, ``config-defaults`` and ``config-network`` ConfigMaps a
+    KnativeServing CR makes.
 
     What the Knative (and OpenShift Serverless) operator writes into knative-serving from
-    ``spec.config.features`` and ``spec.config.defaults``; the local platform stores them so
-    its admission runs with the cluster's gates and limits.
+    ``spec.config.features``, ``spec.config.defaults`` and ``spec.config.network``; the local
+    platform stores them so its admission runs with the cluster's gates and limits, and its
+    DomainMappings claim domains as the cluster's do (``autocreate-cluster-domain-claims``).
     """
     config = (resource.get("spec") or {}).get("config") or {}
     maps: list[dict[str, Any]] = []
-    for name, key in ((FEATURES, "features"), (DEFAULTS, "defaults")):
+    for name, key in ((FEATURES, "features"), (DEFAULTS, "defaults"), (NETWORK, "network")):
         data = config.get(key) or {}
         maps.append(
             {
