@@ -6,8 +6,8 @@ parses, calls the control plane and prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
@@ -32,7 +32,14 @@ from bulut.manifests.kn_messaging import (
     updated_subscription,
 )
 
-from .eventing import create_resource, delete_item, describe_item, list_items
+from .eventing import (
+    AllNamespaces,
+    create_resource,
+    delete_item,
+    describe_item,
+    list_items,
+    list_rows,
+)
 from .groups import command_group
 from .invocation import settings_of
 from .output import OutputFormat, console, print_document, print_table
@@ -229,35 +236,6 @@ def create_eventtype(
 # -- list (kn's columns); describe and delete are bulut.cli.eventing's
 
 
-def _list_with_rows(
-    client: ControlPlaneClient,
-    kind: str,
-    columns: Sequence[str],
-    row: Callable[[Mapping[str, Any]], list[str]],
-    output: OutputFormat,
-    all_namespaces: bool,
-) -> None:
-    namespace = None if all_namespaces else client.namespace
-    found = client.request("GET", collection(kind, namespace))
-    if output is not OutputFormat.table:
-        print_document(found, output)
-        return
-    items = found.get("items") or []
-    if not items:
-        console().print(f"No {kind}s found.")
-        return
-    rows = [row(item) for item in items]
-    if all_namespaces:
-        rows = [[i["metadata"].get("namespace", ""), *r] for i, r in zip(items, rows, strict=True)]
-        columns = ["NAMESPACE", *columns]
-    print_table(list(columns), rows)
-
-
-AllNamespaces = Annotated[
-    bool, typer.Option("--all-namespaces", "-A", help="List across every namespace.")
-]
-
-
 def list_channels(
     ctx: typer.Context,
     namespace: Namespace = None,
@@ -266,7 +244,7 @@ def list_channels(
 ) -> None:
     """List Channels: Name, Type, URL, Age, Ready, Reason."""
     client = ControlPlaneClient(settings_of(ctx))
-    _list_with_rows(client, "channel", CHANNEL_COLUMNS, channel_row, output, all_namespaces)
+    list_rows(client, "channel", CHANNEL_COLUMNS, channel_row, output, all_namespaces)
 
 
 def list_subscriptions(
@@ -277,7 +255,7 @@ def list_subscriptions(
 ) -> None:
     """List Subscriptions: Name, Channel, Subscriber, Reply, Dead Letter Sink, Ready, Reason."""
     client = ControlPlaneClient(settings_of(ctx))
-    _list_with_rows(
+    list_rows(
         client, "subscription", SUBSCRIPTION_COLUMNS, subscription_row, output, all_namespaces
     )
 
@@ -305,4 +283,4 @@ def list_eventtypes(
 ) -> None:
     """List EventTypes: Name, Type, Source, Reference, Age, Ready."""
     client = ControlPlaneClient(settings_of(ctx))
-    _list_with_rows(client, "eventtype", EVENTTYPE_COLUMNS, eventtype_row, output, all_namespaces)
+    list_rows(client, "eventtype", EVENTTYPE_COLUMNS, eventtype_row, output, all_namespaces)
