@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 
 from bulut.local import LocalPlatform
 from tests.support.platform import (
@@ -24,12 +25,21 @@ from tests.support.platform import (
 )
 from tests.support.waiting import eventually
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("function-builds")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("function-builds"),
+    pytest.mark.asyncio(loop_scope="module"),
+]
 
 
-@pytest.fixture
-async def platform(tmp_path: Path, repo_root: Path) -> AsyncIterator[LocalPlatform]:
-    async with sample_app(tmp_path, repo_root) as local:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def platform(
+    tmp_path_factory: pytest.TempPathFactory, repo_root: Path
+) -> AsyncIterator[LocalPlatform]:
+    """One sample app for the module: each test places its own orders and reads only its
+    own events (the dead-letter list is empty whatever else ran: no path dead-letters)."""
+    async with sample_app(tmp_path_factory.mktemp("order-flow"), repo_root) as local:
         yield local
 
 
