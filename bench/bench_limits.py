@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from typing import Any
 
 import uvloop
 
+from bench.bench_broker import free_port, wait_listening
 from bulut.httpd import Client
 
 HEADERS = [
@@ -53,13 +53,6 @@ BODY = b'{"order":{"id":"ord-1029","items":[{"sku":"WIDGET-1","quantity":2}],"to
 BROKER = [{"kind": "Broker", "metadata": {"name": "default", "namespace": "default"}, "spec": {}}]
 
 
-def free_port() -> int:
-    """An ephemeral loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_broker(state: Path, port: int, limits: bool) -> subprocess.Popen[bytes]:
     """One eventing data plane with the request limits on or off."""
     state.mkdir(parents=True, exist_ok=True)
@@ -69,14 +62,12 @@ def start_broker(state: Path, port: int, limits: bool) -> subprocess.Popen[bytes
     command = [sys.executable, "-m", "bulut.eventing.standalone", "--resources", str(resources),
                "--state-dir", str(state), "--port", str(port)]  # fmt: skip
     process = subprocess.Popen(command, env=env)
-    deadline = time.monotonic() + 20.0
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return process
-        time.sleep(0.01)
-    process.kill()
-    raise RuntimeError(f"the broker on {port} did not listen")
+    try:
+        wait_listening(port)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process
 
 
 async def round_of(
