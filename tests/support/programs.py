@@ -13,9 +13,11 @@ from __future__ import annotations
 import textwrap
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from bulut.local import LocalPlatform
+from bulut.processes.backoff import JOB_CONTROLLER, KUBELET
 from tests.support.platform import local_settings, running_platform
 
 BACKOFF = 0.05
@@ -38,6 +40,6 @@ async def programs_platform(
     functions = program_folders(tmp_path / "functions", programs or {})
     settings = local_settings(tmp_path, functions_dir=functions)
     async with running_platform(settings, check_images=False) as local:
-        local.eventing.containers.backoff = backoff
-        local.eventing.jobsinks.backoff = backoff
+        local.eventing.containers.backoff = replace(KUBELET, initial=backoff)
+        local.eventing.jobsinks.backoff = replace(JOB_CONTROLLER, initial=backoff)
         yield local

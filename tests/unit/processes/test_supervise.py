@@ -10,32 +10,34 @@ from pathlib import Path
 import pytest
 
 from bulut.processes import supervise as processes
-from bulut.processes.supervise import Restarts, backoff_delay
+from bulut.processes.backoff import JOB_CONTROLLER, KUBELET
+from bulut.processes.supervise import Restarts
 from tests.support.waiting import eventually
 
 
-def test_the_kubelets_crash_loop_waits_double_from_10_s_up_to_5_minutes() -> None:
-    backoff = Restarts()
-    waits = [backoff.next_delay() for _ in range(7)]
-    assert waits == [10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0]
+def test_the_kubelets_crash_loop_restarts_at_once_then_waits_double_from_10_s_to_5_min() -> None:
+    backoff = Restarts(KUBELET)
+    waits = [backoff.next_delay() for _ in range(8)]
+    assert waits == [0.0, 10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0]
 
 
 def test_ten_minutes_of_running_resets_the_back_off() -> None:
-    backoff = Restarts()
+    backoff = Restarts(KUBELET)
     for _ in range(4):
         backoff.next_delay(ran_for=1.0)
-    assert backoff.next_delay(ran_for=600.0) == 10.0
+    assert backoff.next_delay(ran_for=600.0) == 0.0
+    assert backoff.next_delay(ran_for=1.0) == 10.0
 
 
-def test_the_job_controllers_back_off_caps_at_6_minutes_and_never_resets() -> None:
-    backoff = Restarts(processes.JOB_FIRST_BACKOFF, processes.JOB_MAX_BACKOFF, steady=None)
+def test_the_job_controller_waits_before_its_first_retry_caps_at_6_minutes_never_resets() -> None:
+    backoff = Restarts(JOB_CONTROLLER)
     waits = [backoff.next_delay(ran_for=3600.0) for _ in range(7)]
     assert waits == [10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 360.0]
 
 
 def test_the_delay_of_a_huge_restart_count_is_the_cap() -> None:
-    assert backoff_delay(10_000, 10.0, 300.0) == 300.0
-    assert backoff_delay(0, 10.0, 5.0) == 5.0
+    assert KUBELET.delay(10_000) == 300.0
+    assert JOB_CONTROLLER.delay(10_000) == 360.0
 
 
 async def test_a_run_gives_the_exit_code_and_appends_its_output_to_the_log(

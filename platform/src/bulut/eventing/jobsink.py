@@ -32,6 +32,7 @@ from bulut.events import decode, encode_structured
 from bulut.httpd import Request
 from bulut.manifests.feed import ResourceFeed
 from bulut.processes import supervise as processes
+from bulut.processes.backoff import JOB_CONTROLLER, BackOff
 
 from .programs import Program, plan_program
 
@@ -160,14 +161,12 @@ class JobSinks:
         *,
         functions_dir: Path,
         state_dir: Path,
-        backoff: float = processes.JOB_FIRST_BACKOFF,
-        max_backoff: float = processes.JOB_MAX_BACKOFF,
+        backoff: BackOff = JOB_CONTROLLER,
     ) -> None:
         self._feed = feed
         self.functions_dir = functions_dir
         self.state_dir = state_dir
         self.backoff = backoff
-        self.max_backoff = max_backoff
         self.specs: dict[tuple[str, str], JobSinkSpec] = {}
         self.runs: dict[tuple[str, str, str, str], Run] = {}  # (ns, jobsink, source, id)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -276,7 +275,7 @@ class JobSinks:
             self._finish(run, FAILED, f"ProgramNotFound: {error}")
             await self._report(spec)
             return
-        backoff = processes.Restarts(self.backoff, self.max_backoff, steady=None)
+        backoff = processes.Restarts(self.backoff)
         while True:
             codes = await asyncio.gather(*(self._once(p, folder) for p in programs))
             if all(code == 0 for code in codes):

@@ -7,11 +7,15 @@ the wait after each further exit (20 s, 40 s, ...) up to 5 minutes; once a conta
 ``Waiting`` with reason ``CrashLoopBackOff`` and the message ``back-off 40s restarting failed
 container``.
 
+The Job controller retries a failed pod the same way but waits before the first retry too
+(10 s, 20 s, ... at most 6 minutes, never reset): :data:`JOB_CONTROLLER`.
+
 Pure: the caller measures time and sleeps (tests inject both).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 REASON = "CrashLoopBackOff"
@@ -24,16 +28,19 @@ class BackOff:
     initial: float = 10.0
     cap: float = 300.0
     reset_after: float = 600.0
+    immediate_first: bool = True
 
     def delay(self, restarts: int) -> float:
         """The wait before the next restart when ``restarts`` already happened in this loop
-        (0 before the first: it is immediate)."""
-        if restarts <= 0:
+        (0 before the first, which is immediate unless ``immediate_first`` is off)."""
+        doublings = restarts - 1 if self.immediate_first else restarts
+        if doublings < 0:
             return 0.0
-        return float(min(self.initial * 2 ** (restarts - 1), self.cap))
+        return float(min(self.initial * 2.0 ** min(doublings, 64), self.cap))
 
 
 KUBELET = BackOff()
+JOB_CONTROLLER = BackOff(initial=10.0, cap=360.0, reset_after=math.inf, immediate_first=False)
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,9 @@ What a ContainerSource's Deployment and a JobSink's Job do with their pods, loca
   (:func:`base_environment`) under the program's own, its output appended to a log file;
 - :func:`stop` sends SIGTERM to the group, then SIGKILL once the grace period passes;
 - :func:`run` is one whole run: spawn, wait for the exit code, stop when cancelled;
-- :class:`Restarts` is the wait before each restart of a program that keeps exiting (a
-  ContainerSource's: 10 s doubling to 5 min, reset after 10 min of running; a JobSink run's
-  retries, the Job controller's: 10 s doubling to 6 min), on the pure :func:`backoff_delay`.
-  (Serving's CrashLoopBackOff, whose first restart is immediate, is :mod:`.backoff`.)
+- :class:`Restarts` counts the restarts of a program that keeps exiting and gives the wait
+  before each, by a policy of :mod:`.backoff` (a ContainerSource's: the kubelet's, the one a
+  revision's instances follow too; a JobSink run's retries: the Job controller's).
 """
 
 from __future__ import annotations
@@ -23,36 +22,23 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .backoff import KUBELET, BackOff
+
 BASE_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
-KUBELET_FIRST_BACKOFF = 10.0
-KUBELET_MAX_BACKOFF = 300.0
-KUBELET_STEADY_SECONDS = 600.0
-JOB_FIRST_BACKOFF = 10.0
-JOB_MAX_BACKOFF = 360.0
-
-
-def backoff_delay(restarts: int, first: float, cap: float) -> float:
-    """The wait before the next start after ``restarts`` earlier restarts: ``first`` doubled
-    each time, at most ``cap`` (pure)."""
-    if restarts <= 0:
-        return min(first, cap)
-    return min(first * 2.0 ** min(restarts, 64), cap)
 
 
 @dataclass
 class Restarts:
-    """A crash loop's restart delays; a run of at least ``steady`` seconds starts over."""
+    """A crash loop's restart delays under ``policy``; a long enough run starts over."""
 
-    first: float = KUBELET_FIRST_BACKOFF
-    cap: float = KUBELET_MAX_BACKOFF
-    steady: float | None = KUBELET_STEADY_SECONDS
+    policy: BackOff = KUBELET
     restarts: int = 0
 
     def next_delay(self, ran_for: float = 0.0) -> float:
         """The wait before starting again after a run of ``ran_for`` seconds (counts it)."""
-        if self.steady is not None and ran_for >= self.steady:
+        if ran_for >= self.policy.reset_after:
             self.restarts = 0
-        delay = backoff_delay(self.restarts, self.first, self.cap)
+        delay = self.policy.delay(self.restarts)
         self.restarts += 1
         return delay
 
@@ -116,7 +102,6 @@ async def run(
 
 __all__ = [
     "Restarts",
-    "backoff_delay",
     "base_environment",
     "run",
     "spawn",

@@ -32,6 +32,7 @@ from bulut.edge.projection import TOKEN_FILE_ENV, ProjectedToken
 from bulut.errors import BulutError
 from bulut.manifests.feed import ResourceFeed
 from bulut.processes import supervise as processes
+from bulut.processes.backoff import KUBELET, BackOff
 
 from ..programs import Program, plan_program
 from .tasks import SourceTasks
@@ -109,8 +110,7 @@ class ContainerSources:
         *,
         functions_dir: Path,
         logs_dir: Path,
-        backoff: float = processes.KUBELET_FIRST_BACKOFF,
-        max_backoff: float = processes.KUBELET_MAX_BACKOFF,
+        backoff: BackOff = KUBELET,
         issuer: PlatformIssuer | None = None,
         tokens_dir: Path | None = None,
     ) -> None:
@@ -120,7 +120,6 @@ class ContainerSources:
         self.functions_dir = functions_dir
         self.logs_dir = logs_dir
         self.backoff = backoff
-        self.max_backoff = max_backoff
         self._sources = SourceTasks[ContainerSpec](KIND, self._supervise)
         self.restarts: dict[tuple[str, str], int] = {}
 
@@ -168,7 +167,7 @@ class ContainerSources:
     ) -> None:
         key = (spec.namespace, spec.name)
         logfile = self.logs_dir / spec.namespace / f"{spec.name}.log"
-        backoff = processes.Restarts(self.backoff, self.max_backoff)
+        backoff = processes.Restarts(self.backoff)
 
         async def started() -> None:
             running.add(program.name)
