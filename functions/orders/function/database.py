@@ -90,8 +90,12 @@ def create_tables(metadata: MetaData, engine: Engine) -> None:
     A SQLite database that has every table already is left alone after one query (what
     ``create_all`` would find with one check per table, on each instance's start).
     """
-    if has_every_table(metadata, engine):
-        return
+    try:
+        if has_every_table(metadata, engine):
+            return
+    except DatabaseError as error:  # the look itself met another instance's lock
+        if not lost_a_race(error):
+            raise
     for _ in range(CREATE_RETRIES):
         try:
             metadata.create_all(engine)
