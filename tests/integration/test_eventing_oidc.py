@@ -22,6 +22,7 @@ import pytest_asyncio
 
 from bulut.edge import identity
 from bulut.local import LocalPlatform
+from bulut.processes.backoff import BackOff
 from tests.support.eventing import Subscriber, subscriber
 from tests.support.issuer import ISSUER, Issuer
 from tests.support.platform import local_settings, running_platform
@@ -85,7 +86,8 @@ async def platform(
         auth_jwks=str(users.write_jwks(root / "jwks.json")),
     )
     async with running_platform(settings, check_images=False) as local:
-        local.eventing.containers.backoff = 30.0  # one post per test is enough
+        # one post per test is enough: the program's restart waits 30 s
+        local.eventing.containers.backoff = BackOff(initial=30.0, immediate_first=False)
         await local.control.apply(
             [
                 {
