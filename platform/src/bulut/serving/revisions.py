@@ -166,6 +166,11 @@ class RevisionRuntime:
         self._spawn_task(self.autoscaler.run())
 
     def _spawn_task(self, coroutine: object) -> None:
+        if self._closed:  # shutting down: a restart or release now would outlive aclose()
+            close = getattr(coroutine, "close", None)
+            if close is not None:
+                close()
+            return
         task = asyncio.ensure_future(coroutine)  # type: ignore[call-overload]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
