@@ -11,6 +11,14 @@ from typing import Annotated, Any
 import typer
 
 from bulut.manifests.kn import broker_spec, ping_spec, resource, trigger_spec
+from bulut.manifests.kn_messaging import (
+    CHANNEL_COLUMNS,
+    EVENTTYPE_COLUMNS,
+    SUBSCRIPTION_COLUMNS,
+    channel_row,
+    eventtype_row,
+    subscription_row,
+)
 from bulut.manifests.kn_sources import (
     APISERVER_COLUMNS,
     CONTAINER_COLUMNS,
@@ -163,6 +171,7 @@ KINDS |= {
     "sequence": ("sequence", "Sequence"),
     "parallel": ("parallel", "Parallel"),
     "eventtype": ("eventtype", "Eventtype"),
+    "events": ("eventtype", "Eventtype"),  # `bulut events types`
 }
 
 
@@ -208,9 +217,14 @@ def list_rows(
 AllNamespaces = Annotated[
     bool, typer.Option("--all-namespaces", "-A", help="List across every namespace.")
 ]
-# kn's columns and row of the groups whose `list` prints them client-side (kn_sources)
+# kn's columns and row of the groups whose `list` prints them client-side (kn_sources,
+# kn_messaging); `bulut events types` lists EventTypes as `bulut eventtype list` does
 KN_ROWS: dict[str, tuple[Sequence[str], Callable[[Mapping[str, Any]], list[str]]]] = {
     "apiserver": (APISERVER_COLUMNS, apiserver_row),
+    "channel": (CHANNEL_COLUMNS, channel_row),
+    "subscription": (SUBSCRIPTION_COLUMNS, subscription_row),
+    "eventtype": (EVENTTYPE_COLUMNS, eventtype_row),
+    "events": (EVENTTYPE_COLUMNS, eventtype_row),
     "container": (CONTAINER_COLUMNS, container_row),
     "domain": (DOMAIN_COLUMNS, domain_row),
     "jobsink": (JOBSINK_COLUMNS, jobsink_row),

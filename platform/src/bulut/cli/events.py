@@ -17,9 +17,9 @@ import typer
 from bulut.errors import BulutError, InvalidInputError, NotFoundError
 from bulut.events import encode_binary, new_event
 
+from .eventing import list_kn_rows
 from .groups import command_group
 from .invocation import settings_of
-from .messaging import list_eventtypes
 from .output import OutputFormat, console, print_document, print_table
 from .resources import Namespace
 
@@ -116,7 +116,7 @@ def group() -> typer.Typer:
             "dead-letters": dead_letters,
             "redeliver": redeliver,
             "types": (
-                list_eventtypes,
+                list_kn_rows,
                 "The event catalogue: EventTypes (as bulut eventtype list).",
             ),
         },

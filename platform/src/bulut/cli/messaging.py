@@ -12,33 +12,26 @@ from typing import Annotated
 import typer
 
 from bulut.manifests.kn_messaging import (
-    CHANNEL_COLUMNS,
     CHANNEL_TYPE_COLUMNS,
-    EVENTTYPE_COLUMNS,
     EVENTTYPES,
     FLOWS,
     MESSAGING,
     SINK_HELP,
-    SUBSCRIPTION_COLUMNS,
-    channel_row,
     channel_spec,
     channel_type_rows,
-    eventtype_row,
     eventtype_spec,
     parallel_spec,
     sequence_spec,
-    subscription_row,
     subscription_spec,
     updated_subscription,
 )
 
 from .eventing import (
-    AllNamespaces,
     create_resource,
     delete_item,
     describe_item,
     list_items,
-    list_rows,
+    list_kn_rows,
 )
 from .groups import command_group
 from .invocation import settings_of
@@ -81,7 +74,7 @@ def channel_group() -> typer.Typer:
     return _group(
         "Channels (kn channel).",
         create_channel,
-        list_channels,
+        list_kn_rows,
         "Channel",
         "address, backing channel, subscribers",
         " (and its backing channel)",
@@ -94,7 +87,7 @@ def subscription_group() -> typer.Typer:
     return _group(
         "Subscriptions (kn subscription).",
         create_subscription,
-        list_subscriptions,
+        list_kn_rows,
         "Subscription",
         "resolved URIs and conditions",
         update=update_subscription,
@@ -130,7 +123,7 @@ def eventtype_group() -> typer.Typer:
     return _group(
         "Event types: the event catalogue (kn eventtype).",
         create_eventtype,
-        list_eventtypes,
+        list_kn_rows,
         "EventType",
         "attributes, reference, conditions",
     )
@@ -233,31 +226,7 @@ def create_eventtype(
     create_resource(ctx, EVENTTYPES, "EventType", name, spec, label="Eventtype")
 
 
-# -- list (kn's columns); describe and delete are bulut.cli.eventing's
-
-
-def list_channels(
-    ctx: typer.Context,
-    namespace: Namespace = None,
-    all_namespaces: AllNamespaces = False,
-    output: Output = OutputFormat.table,
-) -> None:
-    """List Channels: Name, Type, URL, Age, Ready, Reason."""
-    client = ControlPlaneClient(settings_of(ctx))
-    list_rows(client, "channel", CHANNEL_COLUMNS, channel_row, output, all_namespaces)
-
-
-def list_subscriptions(
-    ctx: typer.Context,
-    namespace: Namespace = None,
-    all_namespaces: AllNamespaces = False,
-    output: Output = OutputFormat.table,
-) -> None:
-    """List Subscriptions: Name, Channel, Subscriber, Reply, Dead Letter Sink, Ready, Reason."""
-    client = ControlPlaneClient(settings_of(ctx))
-    list_rows(
-        client, "subscription", SUBSCRIPTION_COLUMNS, subscription_row, output, all_namespaces
-    )
+# -- list (kn's columns: eventing.list_kn_rows); describe and delete are bulut.cli.eventing's
 
 
 def list_channel_types(ctx: typer.Context, output: Output = OutputFormat.table) -> None:
@@ -273,14 +242,3 @@ def list_channel_types(ctx: typer.Context, output: Output = OutputFormat.table) 
         print_document({"items": types}, output)
         return
     print_table(list(CHANNEL_TYPE_COLUMNS), rows)
-
-
-def list_eventtypes(
-    ctx: typer.Context,
-    namespace: Namespace = None,
-    all_namespaces: AllNamespaces = False,
-    output: Output = OutputFormat.table,
-) -> None:
-    """List EventTypes: Name, Type, Source, Reference, Age, Ready."""
-    client = ControlPlaneClient(settings_of(ctx))
-    list_rows(client, "eventtype", EVENTTYPE_COLUMNS, eventtype_row, output, all_namespaces)
