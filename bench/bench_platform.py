@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.bench_platform [--seconds 10] [--orders 40] [--connections 64]
 
 Starts `bulut up` (own free ports, a temporary state dir, the function environments from
-the usual cache) with the sample app, twice: tracing on (the default) and off
-(``BULUT_TRACING=false``; metrics stay on). Each time:
+the usual cache) with the sample app three times: observability on (the default), tracing
+off (``BULUT_TRACING=false``) and both tracing and metrics off (``BULUT_METRICS=false`` too);
+the differences are their shares of the platform process's CPU. Each time:
 
 1. **events**: wrk posts binary CloudEvents of a type only the sample's catch-all audit
    trigger matches to the broker (``/shop-dev/default``) at ``--connections`` for
@@ -15,13 +16,19 @@ the usual cache) with the sample app, twice: tracing on (the default) and off
    when its status is final);
 3. **CPU split** over both: the platform process (gateway, broker ingress and delivery,
    control plane, tracing and metrics all share its one loop), each function's processes
-   (zygote, parked child, instances), the Vault dev server, per accepted event.
+   (zygote, parked child, instances), the Vault dev server, per accepted event; with
+   ``--profile DIR`` py-spy samples the platform and audit during the event load and the
+   platform's CPU is split further (ingress, delivery, the gateway hop to the function,
+   tracing, metrics, HTTP parsing, control plane).
+
+``--baseline OTHER_CHECKOUT --rounds 2`` alternates this checkout and another (old code
+against new, observability on) and prints the means and new ÷ old.
 
 Beside it, in the same run: the broker alone (``bulut.eventing.standalone``, one catch-all
 trigger to a trivial subscriber) under the same wrk load; the platform's figures are
 reported as ratios to it. Targets (issue #17): >= 10k accepted events/s into the sample
 app's broker with the catch-all trigger delivering; observability <= 15% of the platform's
-CPU (tracing on against off).
+CPU (on against off).
 """
 
 from __future__ import annotations
@@ -247,21 +254,35 @@ async def drive_orders(data_port: int, count: int, concurrency: int = 8) -> dict
 
 
 # -- the platform -----------------------------------------------------------------------------
-async def platform_run(args: argparse.Namespace, tracing: bool) -> dict[str, Any]:
-    """`bulut up` with the sample app: events, orders and the CPU split."""
+MODES = {  # name -> (BULUT_TRACING, BULUT_METRICS)
+    "observability on": (True, True),
+    "tracing off": (False, True),
+    "observability off": (False, False),
+}
+
+
+async def platform_run(
+    args: argparse.Namespace, mode: str, root: Path = ROOT, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """`bulut up` of the checkout at ``root`` with its sample app (``env`` added to its
+    environment): events, orders and the CPU split."""
+    tracing, metrics = MODES[mode]
     data_port, control_port = free_port(), free_port()
     state = Path(tempfile.mkdtemp(prefix="bulut-bench-platform-"))
-    environ = {**os.environ, "BULUT_TRACING": "true" if tracing else "false"}
+    environ = {**os.environ, "BULUT_TRACING": str(tracing).lower()}
+    environ["BULUT_METRICS"] = str(metrics).lower()
+    environ.update(env or {})
     environ.pop("BULUT_BENCH_RUN", None)
-    command = [str(ROOT / ".venv" / "bin" / "bulut"), "up", "--no-kubeconfig"]
+    command = [str(root / ".venv" / "bin" / "bulut"), "up", "--no-kubeconfig"]
     command += ["--state-dir", str(state)]
     command += ["--data-port", str(data_port), "--control-port", str(control_port)]
     if args.builds_dir is not None:
         command += ["--builds-dir", str(args.builds_dir.resolve())]
     process = await asyncio.create_subprocess_exec(
-        *command, cwd=ROOT, env=environ, stdout=asyncio.subprocess.PIPE, stderr=subprocess.STDOUT
+        *command, cwd=root, env=environ, stdout=asyncio.subprocess.PIPE, stderr=subprocess.STDOUT
     )
     assert process.stdout is not None
+    profiles: list[Path] = []
     try:
         deadline = time.monotonic() + args.ready_within
         while time.monotonic() < deadline:
@@ -276,8 +297,11 @@ async def platform_run(args: argparse.Namespace, tracing: bool) -> dict[str, Any
             await drive_orders(data_port, 2)  # every function's first cold start, off the clock
             meter = CpuMeter(process.pid)
             meter.start()
+            spies, profiles = profile(process.pid, args, mode) if args.profile else ([], [])
             events = await drive_events(data_port, control, args.connections, args.seconds)
             events_cpu = await meter.stop()
+            for spy in spies:
+                await asyncio.to_thread(spy.wait, 60)
             meter = CpuMeter(process.pid)
             meter.start()
             orders = await drive_orders(data_port, args.orders)
@@ -294,13 +318,82 @@ async def platform_run(args: argparse.Namespace, tracing: bool) -> dict[str, Any
         shutil.rmtree(state, ignore_errors=True)
     accepted = max(events["accepted"], 1)
     per_event = {group: round(s / accepted * 1e6) for group, s in events_cpu.items()}
-    return {
+    run = {
         "events": events,
         "eventsCpuSeconds": events_cpu,
         "eventsCpuUsPerEvent": per_event,
         "orders": orders,
         "ordersCpuSeconds": orders_cpu,
     }
+    platform_profile = [path for path in profiles if path.name.startswith("platform-")]
+    if platform_profile and platform_profile[0].is_file():
+        shares = platform_split(platform_profile[0].read_text())
+        run["platformSplitUsPerEvent"] = {
+            part: round(share * per_event.get("platform", 0)) for part, share in shares.items()
+        }
+    return run
+
+
+def profile(
+    platform: int, args: argparse.Namespace, mode: str
+) -> tuple[list[subprocess.Popen[bytes]], list[Path]]:
+    """py-spy on the platform and on every process of the audit function for the event load:
+    collapsed stacks in ``--profile DIR``/<group>-<mode>-<pid>.txt."""
+    spy = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
+    args.profile.mkdir(parents=True, exist_ok=True)
+    spies, paths = [], []
+    for pid in [platform, *descendants(platform)]:
+        group = group_of(pid, platform)
+        if group not in ("platform", "function audit"):
+            continue
+        out = args.profile / f"{group.replace(' ', '-')}-{mode.replace(' ', '-')}-{pid}.txt"
+        command = [spy, "record", "-p", str(pid), "-d", str(round(args.seconds)), "-f", "raw"]
+        command += ["--nonblocking", "-r", "100", "-o", str(out)]
+        paths.append(out)
+        spies.append(
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
+    return spies, paths
+
+
+# What a frame of the platform's stacks belongs to: the innermost observability frame wins
+# (a span made inside the ingress is tracing's), else the innermost plane's frame, else HTTP.
+INNER_PARTS = (
+    ("tracing", ("bulut/observability/tracer.py", "bulut/observability/spans.py",
+                 "bulut/observability/tracing.py", "bulut/observability/otlp.py")),
+    ("metrics", ("bulut/observability/metrics.py", "prometheus_client/")),
+)  # fmt: skip
+OUTER_PARTS = (
+    ("ingress", ("bulut/eventing/ingress.py", "bulut/eventing/log.py",
+                 "bulut/eventing/front.py", "bulut/eventing/hosts.py", "bulut/events/")),
+    ("delivery", ("bulut/eventing/delivery.py", "bulut/eventing/dispatcher.py")),
+    ("gateway hop to the function", ("bulut/serving/gateway.py",)),
+    ("control plane and status", ("bulut/controlplane/", "bulut/serving/dataplane.py",
+                                  "bulut/serving/launcher.py", "bulut/serving/revisions.py",
+                                  "bulut/gitops/", "bulut/dashboard/")),
+    ("HTTP parsing and writes", ("bulut/httpd/",)),
+)  # fmt: skip
+
+
+def frame_part(stack: list[str]) -> str:
+    """The part of the platform one sampled stack (root first) is spent in."""
+    for parts in (INNER_PARTS, OUTER_PARTS):
+        for frame in reversed(stack):
+            for part, markers in parts:
+                if any(marker in frame for marker in markers):
+                    return part
+    return "event loop and other"
+
+
+def platform_split(collapsed: str) -> dict[str, float]:
+    """Share of the platform's sampled CPU per part, from py-spy's collapsed stacks."""
+    counts: Counter[str] = Counter()
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            counts[frame_part(stack.split(";"))] += int(count)
+    total = sum(counts.values()) or 1
+    return {part: count / total for part, count in counts.most_common()}
 
 
 async def _drain(stream: asyncio.StreamReader) -> None:
@@ -364,7 +457,7 @@ def report(figures: dict[str, Any]) -> None:
         f"{alone['accepted_per_s']:,}/s, delivered {alone['delivered_per_s']:,}/s, broker CPU "
         f"{alone['brokerCpuUsPerEvent']} us/event"
     )
-    for mode in ("tracing on", "tracing off"):
+    for mode in MODES:
         run = figures[mode]
         events, orders = run["events"], run["orders"]
         print(f"bulut up with the sample app, {mode}:")
@@ -376,34 +469,82 @@ def report(figures: dict[str, Any]) -> None:
         )
         split = ", ".join(f"{g} {us} us" for g, us in run["eventsCpuUsPerEvent"].items())
         print(f"  CPU per accepted event: {split}")
+        if "platformSplitUsPerEvent" in run:
+            parts = ", ".join(f"{p} {us}" for p, us in run["platformSplitUsPerEvent"].items())
+            print(f"  the platform's CPU per event by part (py-spy), us: {parts}")
         print(
             f"  orders: {orders['completions_per_s']} saga completions/s "
             f"({orders['statuses']}); CPU s: {run['ordersCpuSeconds']}"
         )
-    on = figures["tracing on"]["eventsCpuSeconds"].get("platform", 0.0)
-    off = figures["tracing off"]["eventsCpuSeconds"].get("platform", 0.0)
-    on_events = max(figures["tracing on"]["events"]["accepted"], 1)
-    off_events = max(figures["tracing off"]["events"]["accepted"], 1)
-    share = 1 - (off / off_events) / max(on / on_events, 1e-9)
-    figures["tracingShareOfPlatformCpu"] = round(share, 3)
+    per_event = {mode: platform_us(figures[mode]) for mode in MODES}
+    on = max(per_event["observability on"], 1e-9)
+    shares = {
+        "tracing": (per_event["observability on"] - per_event["tracing off"]) / on,
+        "metrics": (per_event["tracing off"] - per_event["observability off"]) / on,
+        "observability": (per_event["observability on"] - per_event["observability off"]) / on,
+    }
+    figures["shareOfPlatformCpu"] = {name: round(share, 3) for name, share in shares.items()}
     print(
-        f"tracing's share of the platform process's CPU per event: {share:.0%} (target: "
-        f"observability <= 15%; metrics cannot be turned off and are in both runs)"
+        "share of the platform process's CPU per event (on against off): "
+        + ", ".join(f"{name} {share:.0%}" for name, share in shares.items())
+        + " (target: observability <= 15%)"
     )
-    accepted = figures["tracing on"]["events"]["accepted_per_s"]
+    accepted = figures["observability on"]["events"]["accepted_per_s"]
     print(
         f"target >= 10k accepted events/s with the catch-all trigger delivering: {accepted:,}/s "
         f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
 
 
+def platform_us(run: dict[str, Any]) -> float:
+    """The platform process's CPU per accepted event, in µs."""
+    accepted: int = max(run["events"]["accepted"], 1)
+    return float(run["eventsCpuSeconds"].get("platform", 0.0)) / accepted * 1e6
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("bench_platform.py needs wrk: apt-get install wrk (make bench does)")
     figures: dict[str, Any] = {"standalone": await standalone_run(args)}
-    figures["tracing on"] = await platform_run(args, tracing=True)
-    figures["tracing off"] = await platform_run(args, tracing=False)
+    if args.baseline is not None:
+        figures["baseline"] = await compare(args)
+        return figures
+    for mode in MODES:
+        figures[mode] = await platform_run(args, mode)
     report(figures)
+    return figures
+
+
+async def compare(args: argparse.Namespace) -> dict[str, Any]:
+    """This checkout against ``--baseline`` (another checkout with its own .venv), with
+    observability on, alternating (ABBA) for ``--rounds`` rounds each: means and new ÷ old."""
+    runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
+    trees = {"old": args.baseline.resolve(), "new": ROOT}
+    for index in range(args.rounds):
+        order = ("old", "new") if index % 2 == 0 else ("new", "old")
+        for name in order:
+            env = dict(item.split("=", 1) for item in args.baseline_env) if name == "old" else {}
+            run = await platform_run(args, "observability on", trees[name], env)
+            runs[name].append(run)
+            events = run["events"]
+            print(
+                f"round {index + 1} {name}: accepted {events['accepted_per_s']:,}/s, delivered "
+                f"{events['delivered_per_s']:,}/s, CPU us/event {run['eventsCpuUsPerEvent']}",
+                flush=True,
+            )
+    figures: dict[str, Any] = {"runs": runs}
+    for label, value in (
+        ("accepted/s", lambda r: r["events"]["accepted_per_s"]),
+        ("delivered/s", lambda r: r["events"]["delivered_per_s"]),
+        ("platform us/event", platform_us),
+        ("audit us/event", lambda r: r["eventsCpuUsPerEvent"].get("function audit", 0)),
+        ("saga completions/s", lambda r: r["orders"]["completions_per_s"]),
+    ):
+        old = sum(value(r) for r in runs["old"]) / len(runs["old"])
+        new = sum(value(r) for r in runs["new"]) / len(runs["new"])
+        figures[label] = {"old": round(old, 1), "new": round(new, 1)}
+        print(f"{label}: old {old:,.1f}, new {new:,.1f}, new/old {new / max(old, 1e-9):.2f}x")
+    print(f"load average {os.getloadavg()} on {os.cpu_count()} CPUs")
     return figures
 
 
@@ -413,6 +554,23 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--orders", type=int, default=40, help="orders through the saga")
     parser.add_argument("--ready-within", type=float, default=900.0, help="seconds")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy the platform and audit under the event load into DIR"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (with its .venv) to alternate with, observability on",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per tree with --baseline")
+    parser.add_argument(
+        "--baseline-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment of the baseline's runs (e.g. --baseline . --baseline-env "
+        "BULUT_TRACES_PER_SECOND=0: this checkout with a setting changed)",
+    )
     parser.add_argument("--builds-dir", type=Path, help="function environments (default: cache)")
     arguments = parser.parse_args()
     before = [round(value, 2) for value in os.getloadavg()]

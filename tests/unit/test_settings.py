@@ -69,3 +69,19 @@ def test_tracing_is_on_unless_bulut_tracing_says_false(
     assert Settings().tracing is True
     monkeypatch.setenv("BULUT_TRACING", "false")
     assert Settings().tracing is False
+
+
+def test_metrics_are_recorded_unless_bulut_metrics_says_false(
+    clean_environ: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings().metrics is True
+    monkeypatch.setenv("BULUT_METRICS", "false")
+    assert Settings().metrics is False
+
+
+def test_a_hundred_new_traces_a_second_are_recorded_unless_configured(
+    clean_environ: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings().traces_per_second == 100
+    monkeypatch.setenv("BULUT_TRACES_PER_SECOND", "0")
+    assert Settings().traces_per_second == 0

@@ -2,6 +2,7 @@
 
 It subscribes to the broker without a filter, appends each event once per (source, id), and
 answers 204 with an empty body: no reply event, so it never feeds the broker (no loops).
+Events arriving together share one transaction; each is answered once it is committed.
 
 Configuration (``start(cfg)``): DATABASE_URL, default sqlite:///audit.db in the working directory.
 
@@ -52,7 +53,7 @@ class Function:
         if self.log is None:
             self.start(dict(os.environ))
         event = scope["event"]
-        if not self.log.append(event):
+        if not await self.log.append_soon(event):
             logging.info("audit: %s from %s already logged", event.get_id(), event.get_source())
         await send.http({"type": "http.response.start", "status": 204, "headers": []})
         await send.http({"type": "http.response.body", "body": b""})

@@ -1,7 +1,13 @@
-"""The audit log (SQLModel): one row per event, appended once per (source, id), never changed."""
+"""The audit log (SQLModel): one row per event, appended once per (source, id), never changed.
+
+Events that arrive together are committed together (:meth:`AuditLog.append_soon`): each
+request waits for the transaction holding its row, so every event is stored before it is
+answered, and a busy instance pays one transaction for many events instead of one each.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -49,23 +55,47 @@ class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.insert_once = insert_once(engine)
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
 
     def append(self, event: Any) -> bool:
-        """Append ``event``; False when (source, id) is already in the log."""
-        attributes = {k: _text(v) for k, v in event.get_attributes().items()}
-        row = {
-            "source": event.get_source(),
-            "event_id": event.get_id(),
-            "type": event.get_type(),
-            "subject": event.get_subject(),
-            "time": attributes.get("time"),
-            "attributes": json.dumps(attributes, sort_keys=True),
-            "data": _data(event.get_data()),
-            "received_at": utcnow(),
-        }
-        if self.insert_once is not None:  # one statement: the unique key decides
+        """Append ``event`` in a transaction of its own; False when (source, id) is already
+        in the log."""
+        return self.append_rows([row_of(event)])[0]
+
+    async def append_soon(self, event: Any) -> bool:
+        """Append ``event`` in one transaction with the events that arrived in the same turn
+        of the event loop; returns once that transaction committed (False: already logged).
+        If it fails, every request waiting on it gets the error (the broker delivers again)."""
+        loop = asyncio.get_running_loop()
+        if not self._waiting:  # the first of this turn commits everyone's, after the turn
+            loop.call_soon(self._commit_waiting)
+        done: asyncio.Future[bool] = loop.create_future()
+        self._waiting.append((row_of(event), done))
+        return await done
+
+    def _commit_waiting(self) -> None:
+        batch, self._waiting = self._waiting, []
+        try:
+            appended = self.append_rows([row for row, _ in batch])
+        except Exception as error:  # each waiting request fails with it
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(error)
+            return
+        for (_, done), added in zip(batch, appended, strict=True):
+            if not done.done():
+                done.set_result(added)
+
+    def append_rows(self, rows: list[dict[str, Any]]) -> list[bool]:
+        """Insert rows in one transaction; for each, whether it was new."""
+        if self.insert_once is not None:  # one statement each: the unique key decides
             with self.engine.begin() as connection:
-                return connection.execute(self.insert_once, row).rowcount == 1
+                execute = connection.execute
+                return [execute(self.insert_once, row).rowcount == 1 for row in rows]
+        return [self._append_entry(row) for row in rows]
+
+    def _append_entry(self, row: dict[str, Any]) -> bool:
+        """The ORM's way, for databases without ``ON CONFLICT``: look, then add."""
         entry = AuditEntry(**row)
         with Session(self.engine) as session:
             exists = session.exec(
@@ -86,6 +116,21 @@ class AuditLog:
     def entries(self) -> list[AuditEntry]:
         with Session(self.engine) as session:
             return list(session.exec(select(AuditEntry).order_by(AuditEntry.seq)).all())
+
+
+def row_of(event: Any) -> dict[str, Any]:
+    """The audit_log row of a CloudEvent."""
+    attributes = {k: _text(v) for k, v in event.get_attributes().items()}
+    return {
+        "source": event.get_source(),
+        "event_id": event.get_id(),
+        "type": event.get_type(),
+        "subject": event.get_subject(),
+        "time": attributes.get("time"),
+        "attributes": json.dumps(attributes, sort_keys=True),
+        "data": _data(event.get_data()),
+        "received_at": utcnow(),
+    }
 
 
 def insert_once(engine: Engine) -> Insert | None:

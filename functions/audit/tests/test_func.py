@@ -1,5 +1,6 @@
 """The audit function: every event appended once, no reply, nothing ever changed."""
 
+import asyncio
 import json
 
 from cloudevents.core.v1.event import CloudEvent
@@ -70,3 +71,54 @@ def test_readiness_follows_start(database_url):
     f.start({"DATABASE_URL": database_url})
     assert f.ready() == (True, "Ready")
     f.stop()
+
+
+class CheckingSender(Sender):
+    """Looks in the log when the answer starts: the event must be stored by then."""
+
+    def __init__(self, function, event_id):
+        super().__init__()
+        self.function, self.event_id = function, event_id
+        self.stored_when_answered = None
+
+    async def http(self, message):
+        if message["type"] == "http.response.start":
+            ids = {entry.event_id for entry in self.function.log.entries()}
+            self.stored_when_answered = self.event_id in ids
+        await super().http(message)
+
+
+async def test_events_arriving_together_share_one_transaction_and_are_stored_before_answered(
+    function,
+):
+    from sqlalchemy import event as sqlalchemy_event
+
+    commits = []
+    sqlalchemy_event.listen(function.log.engine, "commit", lambda _: commits.append(1))
+    senders = [CheckingSender(function, f"e-{n}") for n in range(20)]
+    await asyncio.gather(
+        *(function.handle({"event": event(id=s.event_id)}, None, s) for s in senders)
+    )
+    assert [s.status for s in senders] == [204] * 20
+    assert all(s.stored_when_answered for s in senders)
+    assert len(function.log.entries()) == 20
+    assert len(commits) == 1
+
+
+async def test_a_failed_transaction_fails_every_request_waiting_on_it(function, monkeypatch):
+    def broken(rows):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(function.log, "append_rows", broken)
+    results = await asyncio.gather(
+        *(call(function, event(id=f"e-{n}")) for n in range(3)), return_exceptions=True
+    )
+    assert [str(r) for r in results] == ["disk full"] * 3
+    monkeypatch.undo()
+    assert function.log.entries() == []
+
+
+async def test_a_duplicate_within_one_transaction_is_logged_once(function):
+    senders = await asyncio.gather(*(call(function, event(id="same")) for _ in range(3)))
+    assert [s.status for s in senders] == [204] * 3
+    assert len(function.log.entries()) == 1

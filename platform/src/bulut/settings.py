@@ -128,6 +128,18 @@ class Settings(BaseSettings):
     tracing: bool = Field(
         default=True, description="Record spans (traces.db, OTLP export); metrics stay on."
     )
+    traces_per_second: float = Field(
+        default=100.0,
+        ge=0,
+        description="New traces recorded a second at most (a span follows its parent's "
+        "sampled flag, so recorded traces stay whole); 0 records every trace.",
+    )
+    metrics: bool = Field(
+        default=True,
+        description="Record per-request and per-event metrics (request, dispatch and delivery "
+        "histograms, event counters); false leaves /metrics with the gauges read at scrape "
+        "time only, to measure their cost (bench/bench_platform.py).",
+    )
     max_scale: int = Field(
         default=100,
         ge=1,

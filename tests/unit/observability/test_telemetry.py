@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prometheus_client import generate_latest
+
 from bulut.observability.spans import SpanStore
 from bulut.observability.telemetry import Telemetry
 
@@ -32,3 +34,27 @@ async def test_tracing_can_be_switched_off(tmp_path: Path) -> None:
     telemetry.tracer.start_span("x").end()
     await telemetry.aclose()
     assert not (tmp_path / "traces.db").exists()
+
+
+async def test_metrics_off_hands_the_planes_no_recorders_and_keeps_the_registry(
+    tmp_path: Path,
+) -> None:
+    on = Telemetry.create(tmp_path / "on", environ={})
+    off = Telemetry.create(tmp_path / "off", metrics=False, environ={})
+    assert on.recorders is on.metrics
+    assert off.recorders is None
+    assert b"kn_serving_invocation_duration" in generate_latest(off.metrics.registry)
+    await on.aclose()
+    await off.aclose()
+
+
+async def test_a_trace_budget_limits_the_new_traces_a_platform_records(tmp_path: Path) -> None:
+    limited = Telemetry.create(tmp_path / "limited", traces_per_second=5, environ={})
+    unlimited = Telemetry.create(tmp_path / "unlimited", environ={})
+    for telemetry in (limited, unlimited):
+        for _ in range(50):
+            telemetry.tracer.start_span("broker.ingress shop-dev/default").end()
+    assert len(limited.tracer.take()) == 5
+    assert len(unlimited.tracer.take()) == 50
+    await limited.aclose()
+    await unlimited.aclose()

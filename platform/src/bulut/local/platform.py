@@ -131,9 +131,15 @@ class LocalPlatform:
                 "control_port": control_sock.getsockname()[1],
             }
         )
-        self.telemetry = Telemetry.create(self.layout.root, tracing=self.settings.tracing)
+        self.telemetry = Telemetry.create(
+            self.layout.root,
+            tracing=self.settings.tracing,
+            metrics=self.settings.metrics,
+            traces_per_second=self.settings.traces_per_second,
+        )
         self.telemetry.start()
         metrics = self.telemetry.metrics
+        recorders = self.telemetry.recorders  # None with BULUT_METRICS=false
         await self._start_vault()
         self.control = ControlPlane(self.settings, check_images=self.check_images)
         await self.control.start()
@@ -145,8 +151,8 @@ class LocalPlatform:
             state_dir=self.layout.root,
             sync_fanout=self.sync_fanout,
             tracer=self.telemetry.tracer,
-            metrics=metrics,
-            observe=metrics.observe_eventing,
+            metrics=recorders,
+            observe=recorders.observe_eventing if recorders is not None else None,
             issuer=issuer,
             create=self.control.create,
         )
@@ -168,7 +174,7 @@ class LocalPlatform:
             fallback=self.eventing.ingress_app,
             hooks=self.pods,
             tracer=self.telemetry.tracer,
-            metrics=metrics,
+            metrics=recorders,
             logs_dir=logs_root(self.layout.root),
         )
         self.backups = LastBackups()

@@ -4,6 +4,8 @@ Ending a span only appends it to a list (cheap enough for the request path); the
 tracer's ``run()`` loop flushes that list every ``flush_interval`` to the span store (one
 SQLite transaction, off the event loop) and, when configured, to an OTLP exporter. A
 disabled tracer still hands out spans (so call sites need no branches) but keeps nothing.
+With a :class:`~.sampling.TraceBudget` only so many new traces a second are recorded; a span
+follows its parent's ``sampled`` flag, so a trace is recorded whole or not at all.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from .sampling import TraceBudget
 from .spans import AttributeValue, FinishedSpan, SpanKind, SpanStore
-from .tracing import TraceContext, child_of, parse_traceparent
+from .tracing import TraceContext, child_of, new_root, parse_traceparent
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +102,10 @@ class Tracer:
         enabled: bool = True,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         clock_ns: Callable[[], int] = time.time_ns,
+        budget: TraceBudget | None = None,
     ) -> None:
         self.service = service
+        self.budget = budget  # None: every new trace is recorded
         self.store = store
         self.exporter = exporter
         self.enabled = enabled
@@ -122,10 +127,15 @@ class Tracer:
         *,
         kind: SpanKind = "internal",
     ) -> Span:
-        """Start a span under ``parent`` (a context or a ``traceparent`` value; None = root)."""
+        """Start a span under ``parent`` (a context or a ``traceparent`` value; None = root,
+        recorded when the budget allows; a child follows its parent's ``sampled`` flag)."""
         if isinstance(parent, str):
             parent = parse_traceparent(parent)
-        context = child_of(parent)
+        if parent is None:
+            budget = self.budget
+            context = new_root(budget is None or not self.enabled or budget.take())
+        else:
+            context = child_of(parent)
         return Span(
             self,
             name,
