@@ -544,6 +544,17 @@ async def compare(args: argparse.Namespace) -> dict[str, Any]:
         new = sum(value(r) for r in runs["new"]) / len(runs["new"])
         figures[label] = {"old": round(old, 1), "new": round(new, 1)}
         print(f"{label}: old {old:,.1f}, new {new:,.1f}, new/old {new / max(old, 1e-9):.2f}x")
+    for name in ("old", "new"):
+        splits = [
+            r["platformSplitUsPerEvent"] for r in runs[name] if "platformSplitUsPerEvent" in r
+        ]
+        if splits:
+            parts = sorted({part for split in splits for part in split})
+            mean = {
+                part: round(sum(s.get(part, 0) for s in splits) / len(splits)) for part in parts
+            }
+            figures[f"{name} platform split us/event"] = mean
+            print(f"{name}: the platform's CPU per event by part (py-spy), us: {mean}")
     print(f"load average {os.getloadavg()} on {os.cpu_count()} CPUs")
     return figures
 

@@ -68,3 +68,10 @@ def test_a_disabled_tracer_still_tells_the_next_hop_to_record() -> None:
     tracer = Tracer(enabled=False, budget=TraceBudget(1, clock=Clock()))
     spans = [tracer.start_span("root") for _ in range(3)]
     assert all(span.context.sampled for span in spans)
+
+
+def test_only_a_span_that_will_be_kept_is_recording() -> None:
+    tracer = Tracer(budget=TraceBudget(1, clock=Clock()))
+    kept, left_out = tracer.start_span("first"), tracer.start_span("second")
+    assert (kept.recording, left_out.recording) == (True, False)
+    assert Tracer.disabled().start_span("x").recording is False

@@ -211,16 +211,19 @@ class Deliverer:
         span = self.tracer.start_span(
             f"{'subscription' if channel is not None else 'trigger'}.delivery {trigger_key}",
             parent,
-            {
-                "k8s.namespace.name": event.namespace,
-                f"kn.{hop}.name": event.broker,
-                f"kn.{'subscription' if channel is not None else 'trigger'}.name": (
-                    trigger_key.partition("/")[2]
-                ),
-                **span_attributes_from_event(event.attributes),
-            },
             kind="client",
         )
+        if span.recording:  # a trace left out by the sampler needs no attributes
+            span.attributes.update(
+                {
+                    "k8s.namespace.name": event.namespace,
+                    f"kn.{hop}.name": event.broker,
+                    f"kn.{'subscription' if channel is not None else 'trigger'}.name": (
+                        trigger_key.partition("/")[2]
+                    ),
+                    **span_attributes_from_event(event.attributes),
+                }
+            )
         outcome = await self._deliver(
             event,
             trigger_key,

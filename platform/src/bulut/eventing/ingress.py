@@ -279,15 +279,16 @@ class Ingress:
             context: TraceContext | None = None
             if tracer.enabled:
                 span = tracer.start_span(
-                    f"broker.ingress {namespace}/{broker}",
-                    trace or parent,
-                    {
-                        "k8s.namespace.name": namespace,
-                        "kn.broker.name": broker,
-                        **span_attributes_from_event(attributes),
-                    },
-                    kind="server",
+                    f"broker.ingress {namespace}/{broker}", trace or parent, kind="server"
                 )
+                if span.recording:  # a trace left out by the sampler needs no attributes
+                    span.attributes.update(
+                        {
+                            "k8s.namespace.name": namespace,
+                            "kn.broker.name": broker,
+                            **span_attributes_from_event(attributes),
+                        }
+                    )
                 spans.append(span)
                 context = span.context
             try:

@@ -64,6 +64,12 @@ class Span:
         self.ended = False
 
     @property
+    def recording(self) -> bool:
+        """Whether this span will be kept (tracing on and its trace sampled): attributes
+        that cost something to build are worth adding only then."""
+        return self._tracer.enabled and self.context.sampled
+
+    @property
     def traceparent(self) -> str:
         """This span as the parent of the next hop (a ``traceparent`` value)."""
         return self.context.traceparent
