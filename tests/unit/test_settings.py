@@ -63,25 +63,23 @@ def test_drill_reports_live_in_the_state_dir_unless_told(
     assert chosen.reports == tmp_path / "elsewhere"
 
 
-def test_tracing_is_on_unless_bulut_tracing_says_false(
-    clean_environ: None, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("field", "default", "variable", "value", "changed"),
+    [
+        ("tracing", True, "BULUT_TRACING", "false", False),
+        ("metrics", True, "BULUT_METRICS", "false", False),
+        ("traces_per_second", 100, "BULUT_TRACES_PER_SECOND", "0", 0),
+    ],
+)
+def test_observability_is_on_with_a_trace_budget_unless_the_environment_says_otherwise(
+    clean_environ: None,
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+    default: object,
+    variable: str,
+    value: str,
+    changed: object,
 ) -> None:
-    assert Settings().tracing is True
-    monkeypatch.setenv("BULUT_TRACING", "false")
-    assert Settings().tracing is False
-
-
-def test_metrics_are_recorded_unless_bulut_metrics_says_false(
-    clean_environ: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert Settings().metrics is True
-    monkeypatch.setenv("BULUT_METRICS", "false")
-    assert Settings().metrics is False
-
-
-def test_a_hundred_new_traces_a_second_are_recorded_unless_configured(
-    clean_environ: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert Settings().traces_per_second == 100
-    monkeypatch.setenv("BULUT_TRACES_PER_SECOND", "0")
-    assert Settings().traces_per_second == 0
+    assert getattr(Settings(), field) == default
+    monkeypatch.setenv(variable, value)
+    assert getattr(Settings(), field) == changed
