@@ -470,8 +470,16 @@ def report(figures: dict[str, Any]) -> None:
         split = ", ".join(f"{g} {us} us" for g, us in run["eventsCpuUsPerEvent"].items())
         print(f"  CPU per accepted event: {split}")
         if "platformSplitUsPerEvent" in run:
-            parts = ", ".join(f"{p} {us}" for p, us in run["platformSplitUsPerEvent"].items())
+            split_us = run["platformSplitUsPerEvent"]
+            parts = ", ".join(f"{p} {us}" for p, us in split_us.items())
             print(f"  the platform's CPU per event by part (py-spy), us: {parts}")
+            observed = split_us.get("tracing", 0) + split_us.get("metrics", 0)
+            run["observabilityShareSampled"] = round(observed / max(sum(split_us.values()), 1), 3)
+            print(
+                f"  tracing and metrics (py-spy): {observed} us per event, "
+                f"{run['observabilityShareSampled']:.0%} of the platform's CPU (trace context "
+                "propagation counts as tracing and stays when tracing is off)"
+            )
         print(
             f"  orders: {orders['completions_per_s']} saga completions/s "
             f"({orders['statuses']}); CPU s: {run['ordersCpuSeconds']}"
