@@ -6,6 +6,8 @@ the same request (a binary CloudEvent with a ``traceparent``), bare and behind e
 - ``metrics``: ``PlatformMetrics.request_finished`` per request (what the router records);
 - ``tracing``: the router's span work (parse ``traceparent``, start a server span with the
   CloudEvent attributes, rewrite the hop headers, end it) plus the metric;
+- ``tracing-out``: the same for a request whose trace is not recorded (``traceparent`` flag
+  ``00``: what every hop of a trace past the trace budget, ADR 0018, pays);
 - ``auth``: ``EdgeMiddleware`` with a policy that requires a token and a valid RS256 JWT
   (signature, ``iss``, ``aud``, ``exp`` checked on every request, key from a JWKS file);
 - ``auth+rate``: the same plus a per-subject token-bucket rate limit;
@@ -161,6 +163,7 @@ async def build(folder: Path) -> Setup:
         "bare": ok_app,
         "metrics": metered(ok_app, metrics),
         "tracing": traced(ok_app, tracer, metrics),
+        "tracing-out": traced(ok_app, tracer, metrics),
         "auth": edge(ok_app, limited=False),
         "auth+rate": edge(ok_app, limited=True),
         "all": edge(traced(ok_app, tracer, metrics), limited=True),
@@ -168,6 +171,9 @@ async def build(folder: Path) -> Setup:
     headers = {
         name: with_token if name.startswith(("auth", "all")) else HEADERS for name in variants
     }
+    headers["tracing-out"] = [
+        (name, value[:-2] + b"00" if name == b"traceparent" else value) for name, value in HEADERS
+    ]
     return Setup(variants, headers, tracer)
 
 
