@@ -16,10 +16,11 @@ the differences are their shares of the platform process's CPU. Each time:
    when its status is final);
 3. **CPU split** over both: the platform process (gateway, broker ingress and delivery,
    control plane, tracing and metrics all share its one loop), each function's processes
-   (zygote, parked child, instances), the Vault dev server, per accepted event; with
-   ``--profile DIR`` py-spy samples the platform and audit during the event load and the
-   platform's CPU is split further (ingress, delivery, the gateway hop to the function,
-   tracing, metrics, HTTP parsing, control plane).
+   (zygote, parked child, instances), the Vault dev server, per accepted event; when py-spy
+   is installed (``uv pip install py-spy``) it samples the platform and audit during the
+   event load and the platform's CPU is split further (ingress, delivery, the gateway hop to
+   the function, tracing, metrics, HTTP parsing, control plane); ``--profile DIR`` keeps the
+   samples (collapsed stacks), ``--no-profile`` skips them.
 
 ``--baseline OTHER_CHECKOUT --rounds 2`` alternates this checkout and another (old code
 against new, observability on) and prints the means and new ÷ old.
@@ -339,7 +340,8 @@ def profile(
 ) -> tuple[list[subprocess.Popen[bytes]], list[Path]]:
     """py-spy on the platform and on every process of the audit function for the event load:
     collapsed stacks in ``--profile DIR``/<group>-<mode>-<pid>.txt."""
-    spy = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
+    spy = py_spy()
+    assert spy is not None and args.profile is not None
     args.profile.mkdir(parents=True, exist_ok=True)
     spies, paths = [], []
     for pid in [platform, *descendants(platform)]:
@@ -356,8 +358,15 @@ def profile(
     return spies, paths
 
 
+def py_spy() -> str | None:
+    """The py-spy executable (on PATH or in the venv), or None."""
+    venv = ROOT / ".venv" / "bin" / "py-spy"
+    return shutil.which("py-spy") or (str(venv) if venv.is_file() else None)
+
+
 # What a frame of the platform's stacks belongs to: the innermost observability frame wins
-# (a span made inside the ingress is tracing's), else the innermost plane's frame, else HTTP.
+# (a span made inside the ingress is tracing's), else the innermost frame of a plane or of
+# bulut.httpd (a delivery's HTTP client call is HTTP's, its retry loop delivery's).
 INNER_PARTS = (
     ("tracing", ("bulut/observability/tracer.py", "bulut/observability/spans.py",
                  "bulut/observability/tracing.py", "bulut/observability/otlp.py")),
@@ -574,7 +583,13 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=40, help="orders through the saga")
     parser.add_argument("--ready-within", type=float, default=900.0, help="seconds")
     parser.add_argument(
-        "--profile", type=Path, help="py-spy the platform and audit under the event load into DIR"
+        "--profile",
+        type=Path,
+        help="keep py-spy's samples of the platform and audit under the event load in DIR "
+        "(default: sampled into a temporary directory whenever py-spy is installed)",
+    )
+    parser.add_argument(
+        "--no-profile", action="store_true", help="no py-spy samples, so no split by part"
     )
     parser.add_argument(
         "--baseline",
@@ -593,7 +608,16 @@ if __name__ == "__main__":
     parser.add_argument("--builds-dir", type=Path, help="function environments (default: cache)")
     arguments = parser.parse_args()
     before = [round(value, 2) for value in os.getloadavg()]
-    results = asyncio.run(main(arguments))
+    scratch = None
+    if arguments.no_profile or py_spy() is None:
+        arguments.profile = None
+    elif arguments.profile is None:
+        arguments.profile = scratch = Path(tempfile.mkdtemp(prefix="bench-platform-profile-"))
+    try:
+        results = asyncio.run(main(arguments))
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
         from bench.history import record
 
