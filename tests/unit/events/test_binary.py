@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, strategies as st
 
 from bulut.errors import InvalidCloudEventError
 from bulut.events import CloudEvent, canonical_string, decode_binary, encode_binary
+from bulut.events.binary import plain_binary_attributes
 
-from .strategies import events
+from .strategies import events, media_types, timestamps, uri_references
 
 HEADERS = {
     "ce-specversion": "1.0",
@@ -162,3 +163,37 @@ def test_long_header_names_are_checked_like_short_ones() -> None:
     assert caught.value.field == f"{long_name}_"
     long_type = "text/plain; charset=utf-8; " + "p=1; " * 40
     assert decode_binary({**HEADERS, "content-type": long_type}, b"x").datacontenttype == long_type
+
+
+plain_values = st.from_regex(r"[\x21\x23\x24\x26-\x7e]{1,20}", fullmatch=True)
+
+
+@given(
+    st.fixed_dictionaries(
+        {"ce-specversion": st.just("1.0"), "ce-id": plain_values, "ce-source": uri_references,
+         "ce-type": plain_values},
+        optional={"ce-subject": plain_values, "ce-time": timestamps, "ce-count": plain_values,
+                  "ce-knativebrokerttl": st.integers(0, 300).map(str),
+                  "content-type": media_types.filter(lambda value: " " not in value)},
+    )
+)  # fmt: skip
+def test_plain_attributes_are_what_decoding_reads(headers: dict[str, str]) -> None:
+    ce = [(name.encode(), value.encode()) for name, value in headers.items() if name[:3] == "ce-"]
+    content_type = headers.get("content-type")
+    plain = plain_binary_attributes(ce, None if content_type is None else content_type.encode())
+    try:
+        decoded = dict(decode_binary(headers, b"").attributes)
+    except InvalidCloudEventError:
+        assert plain is None, "the full decoder refuses it: the plain path must not take it"
+        return
+    assert plain == decoded
+    assert list(plain) == list(decoded)
+
+
+@pytest.mark.parametrize(
+    "value", [b"a b", b"a%20b", b'"a"', "\u00e9".encode(), b"tab\there", b"\x7f"]
+)
+def test_values_binary_mode_encodes_are_not_plain(value: bytes) -> None:
+    ce = [(f"ce-{name}".encode(), value.encode()) for name, value in HEADERS_AS_ATTRIBUTES.items()]
+    assert plain_binary_attributes(ce, None) is not None
+    assert plain_binary_attributes([*ce, (b"ce-subject", value)], None) is None

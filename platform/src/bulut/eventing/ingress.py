@@ -42,6 +42,7 @@ from bulut.events import (
     encode_header_value,
     headers_from_asgi,
 )
+from bulut.events.binary import plain_binary_attributes
 from bulut.httpd import Header, Reply, Request
 from bulut.httpd.server import UNLIMITED
 from bulut.observability.tracer import Span, Tracer
@@ -78,6 +79,11 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 _ENCODED_CHARS = frozenset(' "%')
 _HEADER_NAMES: dict[str, bytes] = {}  # attribute name -> ce- header name
 _MAX_HEADER_NAMES = 1024
+_CLOUDEVENTS_MEDIA = b"application/cloudevents"  # structured or batched, not binary
+_TTL_HEADER = b"ce-" + TTL_ATTRIBUTE.encode()
+_ARRIVAL_HEADER = b"ce-" + ARRIVAL_ATTRIBUTE.encode()
+_TRACEPARENT_HEADER = b"ce-traceparent"
+_TRACESTATE_HEADER = b"ce-tracestate"
 
 
 class PayloadTooLargeError(BulutError):
@@ -278,19 +284,7 @@ class Ingress:
             trace = from_event(attributes)  # the context the event says it was created in
             context: TraceContext | None = None
             if tracer.enabled:
-                span = tracer.start_span(
-                    f"broker.ingress {namespace}/{broker}", trace or parent, kind="server"
-                )
-                if span.recording:  # a trace left out by the sampler needs no attributes
-                    span.attributes.update(
-                        {
-                            "k8s.namespace.name": namespace,
-                            "kn.broker.name": broker,
-                            **span_attributes_from_event(attributes),
-                        }
-                    )
-                spans.append(span)
-                context = span.context
+                context = self._span(namespace, broker, trace or parent, attributes, spans)
             try:
                 ttl = ingress_ttl(attributes, self.max_ttl)
             except TTLExhaustedError as error:
@@ -321,6 +315,119 @@ class Ingress:
         for entry in stored:
             entry.seq = next_seq()
         return stored, spans
+
+    def _span(
+        self,
+        namespace: str,
+        broker: str,
+        parent: TraceContext | None,
+        attributes: Mapping[str, AttributeValue],
+        spans: list[Span],
+    ) -> TraceContext:
+        """Start the ingress span of one event (into ``spans``); its context."""
+        span = self.tracer.start_span(f"broker.ingress {namespace}/{broker}", parent, kind="server")
+        if span.recording:  # a trace left out by the sampler needs no attributes
+            span.attributes.update(
+                {
+                    "k8s.namespace.name": namespace,
+                    "kn.broker.name": broker,
+                    **span_attributes_from_event(attributes),
+                }
+            )
+        spans.append(span)
+        return span.context
+
+    def prepare_plain(
+        self, namespace: str, broker: str, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> tuple[StoredEvent, list[Span]] | None:
+        """:meth:`decode_request` and :meth:`prepare` at once for the usual request: one
+        binary-mode event whose ``ce-`` values need no decoding; None for any other.
+
+        The entry is the one those two make (same attributes, same logged headers, in the
+        same order), but the ``ce-`` headers are logged as they came instead of being
+        decoded and encoded again. None says nothing about the request: the full path then
+        decides it (and names what is wrong, if anything is).
+        """
+        if (namespace, broker) not in self.dispatcher.brokers:
+            return None
+        ce: list[tuple[bytes, bytes]] = []
+        content_type: bytes | None = None
+        hop_parent = hop_state = None
+        size = len(body)
+        types = 0
+        for pair in headers:
+            name = pair[0]
+            if name[:3] == b"ce-":
+                ce.append(pair)
+                size += len(name) + len(pair[1])
+            elif name == b"content-type":
+                content_type = pair[1]
+                types += 1
+            elif name == b"traceparent":
+                hop_parent = pair[1]
+            elif name == b"tracestate":
+                hop_state = pair[1]
+        if types > 1 or len(body) > self.max_event_bytes:
+            return None
+        if self.limits and size > self.max_event_bytes:
+            return None
+        if content_type is not None and content_type[:23].lower() == _CLOUDEVENTS_MEDIA:
+            return None
+        attributes = plain_binary_attributes(ce, content_type)
+        if attributes is None:
+            return None
+        trace = from_event(attributes)
+        if trace is None and ("traceparent" in attributes or "tracestate" in attributes):
+            return None  # an unreadable trace context is replaced: the full path does it
+        try:
+            ttl = ingress_ttl(attributes, self.max_ttl)
+        except TTLExhaustedError:
+            return None
+        parent = None
+        if trace is None and hop_parent:
+            state = hop_state.decode("latin-1") if hop_state else None
+            parent = parse_traceparent(hop_parent.decode("latin-1"), state)
+        spans: list[Span] = []
+        context = None
+        if self.tracer.enabled:
+            context = self._span(namespace, broker, trace or parent, attributes, spans)
+        arrived = arrival_time()
+        attributes.pop(TTL_ATTRIBUTE, None)
+        attributes[ARRIVAL_ATTRIBUTE] = arrived
+        stamp = arrived.encode()
+        wire: list[tuple[bytes, bytes]] = []
+        stamped = False
+        for pair in ce:
+            if pair[0] == _TTL_HEADER:
+                continue
+            if pair[0] == _ARRIVAL_HEADER:  # an event back from a subscriber: stamped anew
+                pair, stamped = (_ARRIVAL_HEADER, stamp), True
+            wire.append(pair)
+        if not stamped:
+            wire.append((_ARRIVAL_HEADER, stamp))
+        if trace is None:  # everything downstream joins this trace
+            trace = context or child_of(parent)
+            attributes.update(event_extension(trace))
+            wire.append((_TRACEPARENT_HEADER, trace.traceparent.encode()))
+            if trace.state:
+                wire.append((_TRACESTATE_HEADER, encode_header_value(trace.state).encode()))
+        if content_type is not None:
+            wire.append((b"content-type", content_type))
+        entry = StoredEvent(
+            self.log.next_seq(),
+            namespace,
+            broker,
+            attributes["id"],  # type: ignore[arg-type]  # validated strings
+            attributes["source"],  # type: ignore[arg-type]
+            attributes["type"],  # type: ignore[arg-type]
+            ttl,
+            attributes,
+            wire,
+            body,
+            time.time(),
+            trace,
+        )
+        return entry, spans
 
     def committed(
         self, stored: list[StoredEvent], spans: list[Span], *, want: bool
@@ -404,8 +511,14 @@ class Ingress:
         path = request.path
         try:
             namespace, broker = broker_of(path)
-            events, parent = self.decode_request(namespace, broker, request.headers, request.body)
-            stored, spans = self.prepare(namespace, broker, events, parent)
+            plain = self.prepare_plain(namespace, broker, request.headers, request.body)
+            if plain is not None:
+                stored, spans = [plain[0]], plain[1]
+            else:
+                events, parent = self.decode_request(
+                    namespace, broker, request.headers, request.body
+                )
+                stored, spans = self.prepare(namespace, broker, events, parent)
         except BulutError as error:
             reply.respond(*problem_response(error, instance=path))
             return

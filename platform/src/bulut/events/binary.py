@@ -7,7 +7,7 @@ and store the payload as is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
@@ -132,6 +132,60 @@ def decode_binary(
                 field="data",
             ) from None
     return CloudEvent._trusted(attrs, data)
+
+
+# The bytes a ce- header value may hold as it is: U+0021-U+007E except '"' and '%' (a value
+# of these alone needs no decoding, and binary mode writes it back unchanged).
+_PLAIN_BYTES = bytes(range(0x21, 0x7F)).translate(None, b'"%')
+
+
+@lru_cache(maxsize=128)
+def _raw_plan(header_names: tuple[bytes, ...]) -> _Plan | None:
+    """``_plan_of`` for raw ``ce-`` header names; None when they break a rule (or repeat)."""
+    if len(set(header_names)) != len(header_names):
+        return None  # a repeated header: joined by the full decoder
+    try:
+        return _plan_of(tuple(name.decode("latin-1") for name in header_names))
+    except InvalidCloudEventError:
+        return None
+
+
+def plain_binary_attributes(
+    ce_headers: Sequence[tuple[bytes, bytes]], content_type: bytes | None
+) -> dict[str, AttributeValue] | None:
+    """The attributes of a binary-mode message whose ``ce-`` values need no decoding.
+
+    ``ce_headers`` are the message's ``ce-`` headers as raw (lower-case name, value) pairs,
+    in order; ``content_type`` its Content-Type. The attributes are exactly what
+    :func:`decode_binary` reads (same order, ``datacontenttype`` last) when every value
+    is printable ASCII without space, ``"`` or ``%`` (so it is its own binary-mode
+    encoding), no header repeats, and every check passes. Anything else gives None, which
+    says nothing about the message: :func:`decode_binary` then decodes it, or names what
+    is wrong. A broker uses this to store the headers it received as they are.
+    """
+    names = tuple([name for name, _ in ce_headers])
+    if len(names) > 64 or any(len(name) > 64 for name in names):
+        return None  # not remembered (hostile input cannot pin memory): the full decoder
+    plan = _raw_plan(names)
+    if plan is None:
+        return None
+    raw = [value for _, value in ce_headers]
+    if b"".join(raw).translate(None, _PLAIN_BYTES):
+        return None  # something to decode (or to refuse)
+    attrs: dict[str, AttributeValue] = dict(
+        zip(plan.names, [value.decode("ascii") for value in raw], strict=True)
+    )
+    try:
+        for name, check in plan.checks:
+            check(name, attrs[name])  # type: ignore[arg-type]  # decoded strings
+        if content_type is not None:
+            text = content_type.decode("latin-1")
+            if not is_media_type(text):
+                return None
+            attrs["datacontenttype"] = text
+    except InvalidCloudEventError:
+        return None
+    return attrs
 
 
 def encode_binary(event: CloudEvent) -> tuple[dict[str, str], bytes]:
