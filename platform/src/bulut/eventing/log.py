@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import queue
@@ -33,6 +32,8 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
+
+from bulut.events.json_codec import dumps
 
 from .records import Outcome, Retention, StoredEvent, pack_headers
 
@@ -297,7 +298,7 @@ class EventLog:
         o = outcome
         self._outcomes.append(
             (o.seq, o.trigger, o.outcome, o.attempts, o.code, o.destination, o.detail,
-             json.dumps(list(o.history)), o.finished)
+             dumps(list(o.history)).decode(), o.finished)
         )  # fmt: skip
         self._kick()
 

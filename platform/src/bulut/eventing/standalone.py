@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import signal
@@ -58,6 +59,10 @@ async def serve(resources: Path, settings: Settings, sync: bool) -> None:
     eventing = Eventing(settings, feed, state_dir=settings.state_dir, sync_fanout=sync)
     await eventing.open()
     server = EventingServer(eventing)
+    # What start-up made (modules, settings, the data plane) lives as long as the process:
+    # out of the collector's sight, a full collection under load stalls the loop less
+    # (86 -> 33 ms measured at c=64; see docs/adr/0018-broker-ingest-fast-path.md).
+    gc.freeze()
     runner = asyncio.create_task(eventing.run())
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

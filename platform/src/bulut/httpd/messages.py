@@ -11,6 +11,7 @@ Header = tuple[bytes, bytes]
 
 _TEXT = b"content-type: text/plain; charset=utf-8\r\n"
 _STATUS_LINES: dict[int, bytes] = {}
+_EMPTY_RESPONSES: dict[int, bytes] = {}  # status -> the whole response without headers or body
 
 
 def status_line(status: int) -> bytes:
@@ -95,6 +96,11 @@ class Handler(Protocol):
 
 def whole_response(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
     """A complete response, with a content-length when ``headers`` lack one."""
+    if not headers and not body:  # the broker's 202: made once per status
+        whole = _EMPTY_RESPONSES.get(status)
+        if whole is None:
+            whole = _EMPTY_RESPONSES[status] = status_line(status) + b"content-length: 0\r\n\r\n"
+        return whole
     parts = [status_line(status)]
     has_length = False
     for name, value in headers:
