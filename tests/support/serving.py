@@ -11,10 +11,12 @@ from typing import Any
 
 import httpx
 
+from bulut.httpd import listen
 from bulut.manifests.feed import Resource, ResourceEvent, initial_order
 from bulut.serving import Serving
 from bulut.serving.dataplane import RevisionHooks
 from bulut.serving.front import Front
+from bulut.serving.kingress.controller import HAProxyIngress
 from bulut.settings import Settings
 from tests.support.waiting import eventually
 
@@ -160,6 +162,7 @@ class DataPlane:
     client: httpx.AsyncClient
     volumes_dir: Path
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    haproxy: HAProxyIngress | None = None  # on the client's port, the front behind it
 
     def host(self, service: str, namespace: str = "default", tag: str = "") -> dict[str, str]:
         """The Host header of a service (or of one of its tags)."""
@@ -208,8 +211,10 @@ async def start_data_plane(
     hooks: RevisionHooks | None = None,
     existing: Sequence[Resource] = (),
     settings: Settings | None = None,
+    ingress: str = "gateway",
 ) -> DataPlane:
-    """A Serving fed by a MemoryFeed, served on an ephemeral loopback port.
+    """A Serving fed by a MemoryFeed, served on an ephemeral loopback port (by the gateway,
+    or by HAProxy with the gateway behind it: ``ingress="haproxy"``).
 
     ``existing`` is in the feed before Serving watches it (what a restart finds stored).
     """
@@ -234,9 +239,18 @@ async def start_data_plane(
     )
     front = Front(serving.app)
     await front.start()
+    port, haproxy = front.port, None
+    if ingress == "haproxy":
+        listener = listen("127.0.0.1", 0)
+        port = int(listener.getsockname()[1])
+        haproxy = HAProxyIngress(
+            serving.router, listener, f"127.0.0.1:{front.port}", tmp_path / "haproxy"
+        )
+        serving.listeners.append(haproxy.wake)
+        await haproxy.start()
     runner = asyncio.get_running_loop().create_task(serving.run())
-    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{front.port}", timeout=30.0)
-    return DataPlane(serving, feed, front, client, volumes, [runner])
+    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30.0)
+    return DataPlane(serving, feed, front, client, volumes, [runner], haproxy)
 
 
 async def stop_data_plane(plane: DataPlane) -> None:
@@ -245,5 +259,7 @@ async def stop_data_plane(plane: DataPlane) -> None:
     for task in plane.tasks:
         task.cancel()
     await asyncio.gather(*plane.tasks, return_exceptions=True)
+    if plane.haproxy is not None:
+        await plane.haproxy.stop()
     await plane.serving.aclose()
     await plane.front.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,12 @@ class Settings(BaseSettings):
     )
     control_port: int = Field(
         default=8081, ge=0, le=65535, description="Control plane port (API, dashboard)."
+    )
+    ingress: Literal["gateway", "haproxy"] = Field(
+        default="gateway",
+        description="What serves the data-plane port: Bulut's gateway, or HAProxy on the warm "
+        "path with the gateway behind it as the activator (ADR 0015; falls back to the "
+        "gateway when haproxy is not installed).",
     )
     domain: str = Field(default="localhost", description="Route domain: <svc>.<ns>.<domain>.")
     namespace: str = Field(default="default", description="Default namespace for commands.")

@@ -188,6 +188,7 @@ def up(
     host: Annotated[str | None, setting("host")] = None,
     data_port: Annotated[int | None, setting("data_port")] = None,
     control_port: Annotated[int | None, setting("control_port")] = None,
+    ingress: Annotated[str | None, setting("ingress")] = None,
     kustomization: Annotated[
         list[Path] | None,
         typer.Option(

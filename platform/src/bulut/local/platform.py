@@ -31,6 +31,7 @@ from bulut.gitops.application import Application
 from bulut.gitops.controller import GitOpsController
 from bulut.gitops.health import HealthCheck
 from bulut.gitops.routes import create_router as gitops_routes
+from bulut.httpd import listen
 from bulut.manifests.loading import kustomize_build, load_documents
 from bulut.manifests.validate import serving_configmaps_first
 from bulut.observability.exposition import metrics_route
@@ -43,11 +44,14 @@ from bulut.secrets.bootstrap import BootstrapReport, Seed, bootstrap
 from bulut.secrets.connection import forget, remember
 from bulut.serving import Serving
 from bulut.serving.front import Front
+from bulut.serving.kingress.controller import HAProxyIngress
+from bulut.serving.kingress.haproxy import executable
 from bulut.serving.podspec import ConfigMapReader, PodSpecHooks
 from bulut.settings import Settings
 
 from .databases import LocalPostgres
 from .edge import guard, platform_issuer
+from .ingress import choose_ingress, haproxy_ingress
 from .layout import Layout
 from .servers import EmbeddedServer, bind, embedded_server
 from .stats import EventingStats, ServingStats
@@ -92,6 +96,7 @@ class LocalPlatform:
     serving: Serving = field(init=False)
     eventing: Eventing = field(init=False)
     front: Front | None = field(init=False, default=None)
+    haproxy: HAProxyIngress | None = field(init=False, default=None)
     gitops: GitOpsController = field(init=False)
     _servers: list[EmbeddedServer] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(init=False, default_factory=list)
@@ -219,14 +224,22 @@ class LocalPlatform:
             audiences=self.eventing.front.audience,  # channels announce their own
         )
         metrics.watch(edge=EdgeRejections(control_edge, edge))
+        ingress, why = choose_ingress(self.settings, executable())
+        if why:
+            logger.warning("ingress: the gateway serves the data plane: %s", why)
         self.front = Front(
             self.serving.router,
-            sock=data_sock,
+            # with HAProxy on the port, the gateway (the activator) listens on loopback behind it
+            sock=data_sock if ingress == "gateway" else listen("127.0.0.1", 0),
             guard=edge,
             hosts=hosts,
             limits=self.settings.request_limits,
         )
         await self.front.start()
+        if ingress == "haproxy":
+            self.haproxy = haproxy_ingress(self.front, data_sock, self.layout.root, self.settings)
+            self.serving.listeners.append(self.haproxy.wake)
+            await self.haproxy.start()
         await asyncio.gather(*(server.until_started() for server in self._servers))
 
     def _auth_roles(self) -> AuthRoles:
@@ -382,6 +395,8 @@ class LocalPlatform:
         await self._close("dashboard")
         for server in self._servers:
             server.should_exit = True
+        if self.haproxy is not None:
+            await self.haproxy.stop()
         if self.front is not None:
             await self.front.stop(grace=5.0)
         for part in ("serving", "pods", "eventing", "databases"):

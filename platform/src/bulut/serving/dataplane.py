@@ -125,6 +125,9 @@ class Serving:
         self._sent: dict[Key, dict[str, Any]] = {}
         self._built_env: dict[Key, dict[str, str]] = {}
         self._dirty = asyncio.Event()
+        # Called whenever a revision's runtime facts change (instances ready or gone): the
+        # HAProxy ingress follows readiness through it (bulut.serving.kingress).
+        self.listeners: list[Callable[[], None]] = []
         self._closing: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
 
@@ -251,7 +254,7 @@ class Serving:
         runtime = RevisionRuntime(
             spec,
             decider,
-            on_change=self._dirty.set,
+            on_change=self._changed,
             on_ready=self._instance_ready,
             tick_interval=self.tick_interval,
             start_queue=self.start_queue,
@@ -282,6 +285,11 @@ class Serving:
                 self._pending[key] = {**self._pending[key], "conditions": [resources, waiting]}
                 self._dirty.set()
                 await self.sleep(SECRET_RETRY_SECONDS)
+
+    def _changed(self) -> None:
+        self._dirty.set()
+        for listener in self.listeners:
+            listener()
 
     def _update_decider(self, runtime: RevisionRuntime, obj: Resource) -> None:
         try:

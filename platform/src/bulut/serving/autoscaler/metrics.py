@@ -32,6 +32,7 @@ class ConcurrencyTracker:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._in_flight = 0
+        self._outside = 0  # of them, those another proxy carries (observe_outside)
         self._reporting = False
         self._since = clock()
         self._area: dict[int, float] = {}
@@ -55,6 +56,17 @@ class ConcurrencyTracker:
         """A request left the revision (answered, failed or timed out)."""
         self._advance()
         self._in_flight = max(0, self._in_flight - 1)
+
+    def observe_outside(self, in_flight: int, started: int) -> None:
+        """Another proxy (HAProxy on the warm path) has ``in_flight`` requests in the revision
+        now and started ``started`` since its last report: the level moves to that."""
+        now = self._advance()
+        self._in_flight = max(0, self._in_flight + in_flight - self._outside)
+        self._outside = in_flight
+        if started:
+            second = math.floor(now)
+            self._area.setdefault(second, 0.0)
+            self._requests[second] = self._requests.get(second, 0) + started
 
     def observe_instances(self, ready: int) -> None:
         """``ready`` instances exist from now on; each reports a bucket every second."""
