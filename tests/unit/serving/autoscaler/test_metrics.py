@@ -134,3 +134,17 @@ def test_long_requests_are_accounted_without_unbounded_history() -> None:
     tracker.started()
     clock.advance(10_000.0)
     assert tracker.averages(3600, 360) == WindowAverages(stable=1.0, panic=1.0)
+
+
+def test_what_another_proxy_carries_adds_to_the_gateways_own(clock: FakeClock) -> None:
+    tracker = ConcurrencyTracker(clock)
+    tracker.started()  # one request through the gateway (the activator)
+    tracker.observe_outside(3, started=3)  # HAProxy reports three on the warm path
+    clock.advance(2.0)
+    tracker.observe_outside(1, started=0)  # two of them finished
+    clock.advance(2.0)
+
+    assert tracker.in_flight == 2
+    # buckets 1000-1001 at four in flight, 1002-1004 at two (the current one projected)
+    assert tracker.averages(5, 2) == WindowAverages(stable=2.8, panic=2.0)
+    assert tracker.averages(4, 4, metric="rps") is not None
