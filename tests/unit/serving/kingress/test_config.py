@@ -12,7 +12,6 @@ LAYOUT = Layout(
     admin_socket=Path("/s/admin-1.sock"),
     routes_map=Path("/s/routes.map"),
     tags_map=Path("/s/tags.map"),
-    log_socket=Path("/s/access.sock"),
     max_body_bytes=1024,
 )
 
@@ -67,10 +66,11 @@ def test_knatives_timeouts_become_the_backends() -> None:
     assert 'http-error status 504 content-type text/plain string "request timeout"' in backend
 
 
-def test_a_body_over_the_limit_is_refused_and_without_a_log_socket_nothing_is_logged() -> None:
-    quiet = Layout(**{**LAYOUT.__dict__, "log_socket": None, "max_body_bytes": 0})
+def test_a_body_over_the_limit_is_refused_and_without_the_access_log_nothing_is_logged() -> None:
+    quiet = Layout(**{**LAYOUT.__dict__, "access_log": False, "max_body_bytes": 0})
 
     assert "status 413" in "\n".join(section(render(LAYOUT, []), "frontend data_plane"))
+    assert "log ring@access len 4096 format raw local0" in render(LAYOUT, [])
     assert "log-format" not in render(quiet, [])
     assert "status 413" not in render(quiet, [])
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ACTIVATOR = "activator"
+RING = "access"  # the access log's ring buffer, read with `show events access -w -n`
+RING_BYTES = 8 * 1024 * 1024  # ~40k lines: what a reader polling every 0.1 s may lag
 TEXT = "content-type text/plain"
 
 # Regular expressions of the event filter. Single-quoted in the config (no expansion, no
@@ -107,7 +109,7 @@ class Layout:
     admin_socket: Path
     routes_map: Path
     tags_map: Path
-    log_socket: Path | None = None  # None: no access log (no spans, no request metrics)
+    access_log: bool = True  # False: no log ring (no spans, no request metrics)
     max_body_bytes: int = 0  # 0: no limit by Content-Length
     max_connections: int = 4096  # HAProxy needs two descriptors per connection
 
@@ -133,9 +135,10 @@ def render(layout: Layout, backends: Iterable[Backend]) -> str:
         "    tune.http.maxhdr 100",
         "    hard-stop-after 30s",
         f"    stats socket {layout.admin_socket} mode 600 level admin",
+        "    stats timeout 1d",  # the access log's reader keeps its `show events` open
     ]
-    if layout.log_socket is not None:
-        lines.append(f"    log unix@{layout.log_socket} len 4096 format raw local0")
+    if layout.access_log:
+        lines.append(f"    log ring@{RING} len 4096 format raw local0")
     lines += [
         "defaults",
         "    mode http",
@@ -152,7 +155,7 @@ def render(layout: Layout, backends: Iterable[Backend]) -> str:
         "    retries 3",
         "    option redispatch 1",
     ]
-    if layout.log_socket is not None:
+    if layout.access_log:
         lines += ["    log global", f'    log-format "{LOG_FORMAT}"']
     lines += [
         "frontend data_plane",
@@ -190,7 +193,14 @@ def render(layout: Layout, backends: Iterable[Backend]) -> str:
         f"    server gateway {layout.activator}",
     ]
     for backend in backends:
-        lines += _backend(backend, logged=layout.log_socket is not None)
+        lines += _backend(backend, logged=layout.access_log)
+    if layout.access_log:
+        lines += [
+            f"ring {RING}",
+            "    format raw",
+            "    maxlen 4096",
+            f"    size {RING_BYTES}",
+        ]
     return "\n".join(lines) + "\n"
 
 

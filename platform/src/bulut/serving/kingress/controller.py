@@ -23,7 +23,7 @@ from pathlib import Path
 from bulut.errors import BulutError
 from bulut.observability.metrics import PlatformMetrics
 from bulut.serving.kingress.access_log import AccessLog
-from bulut.serving.kingress.config import Layout, render
+from bulut.serving.kingress.config import RING, Layout, render
 from bulut.serving.kingress.haproxy import HAProxyProcess
 from bulut.serving.kingress.plan import Plan, RevisionView, commands, make_plan, parse_stat
 from bulut.serving.revisions import RevisionRuntime, RevisionSpec
@@ -84,7 +84,7 @@ class HAProxyIngress:
         self.process = HAProxyProcess(folder, listener, program)
         self.activator = activator
         self.max_body_bytes = max_body_bytes
-        self.log_path = folder / "access.sock" if access_log else None
+        self.access_log = access_log
         self._metrics = metrics if metrics is not None else (lambda: router.metrics)
         self.plan = Plan()
         self.applied = 0  # plans applied (a test waits on it)
@@ -96,10 +96,6 @@ class HAProxyIngress:
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
         """Start HAProxy with the current plan, then follow the router."""
-        if self.log_path is not None:
-            self.log = await AccessLog.listen(
-                self.log_path, self.revision_of, lambda: self.router.tracer, self._metrics
-            )
         await self._sync()
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -107,6 +103,9 @@ class HAProxyIngress:
             loop.create_task(self._routes_changed()),
             loop.create_task(self._poll_stats()),
         ]
+        if self.access_log:
+            self.log = AccessLog(self.revision_of, lambda: self.router.tracer, self._metrics)
+            self._tasks.append(loop.create_task(self.log.follow(lambda: self.process.admin, RING)))
 
     def wake(self) -> None:
         """Something the plan depends on changed: sync soon."""
@@ -118,8 +117,6 @@ class HAProxyIngress:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.process.stop()
-        if self.log is not None:
-            self.log.close()
 
     # -- the plan -------------------------------------------------------------------
     def views(self) -> list[RevisionView]:
@@ -138,7 +135,7 @@ class HAProxyIngress:
             admin_socket=self.process.admin_socket(),
             routes_map=self.folder / "routes.map",
             tags_map=self.folder / "tags.map",
-            log_socket=self.log_path,
+            access_log=self.access_log,
             max_body_bytes=self.max_body_bytes,
             max_connections=max_connections(),
         )

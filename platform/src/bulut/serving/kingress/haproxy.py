@@ -98,15 +98,17 @@ class HAProxyProcess:
         old = self.process
         if old is not None:
             args += ["-sf", str(old.pid)]
-        process = await asyncio.create_subprocess_exec(
-            *args,
-            pass_fds=(self.listener.fileno(),),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        errors = self.folder / f"haproxy-{generation}.log"  # its warnings and alerts
+        with errors.open("wb") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                *args,
+                pass_fds=(self.listener.fileno(),),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=stderr,
+            )
         try:
-            await self._until_answering(process, admin)
+            await self._until_answering(process, admin, errors)
         except BulutError:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
@@ -115,11 +117,13 @@ class HAProxyProcess:
         self.process, self.generation = process, generation
         if old is not None:
             self._retire(old)
-        for stale in self.folder.glob("haproxy-*.cfg"):
-            if stale != path:
+        for stale in [*self.folder.glob("haproxy-*.cfg"), *self.folder.glob("admin-*.sock")]:
+            if stale not in (path, admin):
                 stale.unlink(missing_ok=True)
 
-    async def _until_answering(self, process: asyncio.subprocess.Process, admin: Path) -> None:
+    async def _until_answering(
+        self, process: asyncio.subprocess.Process, admin: Path, errors: Path
+    ) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_SECONDS
         while loop.time() < deadline:
@@ -130,10 +134,7 @@ class HAProxyProcess:
                     if "Name: HAProxy" in await ask(admin, ["show info"]):
                         return
             await asyncio.sleep(0.01)
-        errors = b""
-        if process.returncode is not None and process.stderr is not None:
-            errors = await process.stderr.read()
-        message = errors.decode(errors="replace").strip().splitlines()[-3:]
+        message = errors.read_text(errors="replace").strip().splitlines()[-3:]
         raise ConfigError(f"haproxy did not start: {' / '.join(message) or 'no answer'}")
 
     def _retire(self, old: asyncio.subprocess.Process) -> None:
