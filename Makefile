@@ -15,7 +15,7 @@ BROWSER_PACKAGES := chromium chromium-driver
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install up test lint typecheck imports unit integration contract test-functions browser \
+.PHONY: help install up test lint typecheck imports unit integration contract test-functions browser haproxy \
         bench e2e render pipeline drill validate fmt clean
 
 help: ## Show this help
@@ -52,7 +52,7 @@ imports: $(STAMP) ## import-linter layer contracts
 # Each test module runs on one worker, in order: module-scoped platforms and the docs runner's
 # block sequence stay together. (pytest-xdist's `loadgroup` cannot group under pytest 9.2: it
 # renames items through an attribute pytest no longer reads, so `xdist_group` marks are ignored.)
-unit: $(STAMP) browser ## The pytest suite (unit, contract, integration; e2e skips without a cluster)
+unit: $(STAMP) browser haproxy ## The pytest suite (unit, contract, integration; e2e skips without a cluster)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -q
 
 browser: ## Debian's chromium and chromium-driver for the dashboard's browser test, when missing
@@ -65,10 +65,20 @@ browser: ## Debian's chromium and chromium-driver for the dashboard's browser te
 	    echo "note: the browser test needs: sudo apt-get install -y $(BROWSER_PACKAGES)"; \
 	  fi; }
 
+haproxy: ## Debian's haproxy for the HAProxy ingress's tests (bulut up --ingress haproxy), when missing
+	@command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing haproxy (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq haproxy >/dev/null; \
+	  else \
+	    echo "note: the HAProxy ingress tests need: sudo apt-get install -y haproxy"; \
+	  fi; }
+
 contract: $(STAMP) ## Only the contract tests
 	$(BIN)/pytest -q tests/contract
 
-integration: $(STAMP) browser ## Only the integration tests
+integration: $(STAMP) browser haproxy ## Only the integration tests
 	$(BIN)/pytest -q -m integration
 
 test-functions: $(STAMP) ## Each function's own tests, in its own folder and environment
