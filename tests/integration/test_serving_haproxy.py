@@ -270,7 +270,7 @@ async def test_the_autoscaler_counts_the_requests_haproxy_carries(plane: DataPla
     runtime = plane.serving.revisions[("default", "busy-00001")]
 
     requests = [
-        asyncio.ensure_future(plane.client.get("/?ms=2500", headers=plane.host("busy")))
+        asyncio.ensure_future(plane.client.get("/?ms=1500", headers=plane.host("busy")))
         for _ in range(3)
     ]
     await plane.wait_for(lambda: runtime.tracker.in_flight >= 3, "3 requests in flight", 2.0)
