@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -150,21 +151,32 @@ async def measure(seconds: float, use_wrk: bool, rounds_count: int) -> dict[str,
 async def rounds(
     plane: Any, haproxy: HAProxy, seconds: float, use_wrk: bool, count: int, switch: float
 ) -> dict[str, Any]:
-    legs = {
-        "direct": plane.instance_port,
-        "bulut": plane.front.port,
-        "haproxy": haproxy.port,
-    }
+    legs = {"direct": plane.instance_port, "bulut": plane.front.port, "haproxy": haproxy.port}
+    pid = haproxy.process.pid
+    measured = await alternate(legs, process_cpu, lambda: cpu_seconds(pid), seconds, use_wrk, count)
+    return summarise(measured, seconds, switch)
+
+
+async def alternate(
+    legs: dict[str, int],
+    bulut_cpu: Callable[[], float],
+    haproxy_cpu: Callable[[], float],
+    seconds: float,
+    use_wrk: bool,
+    count: int,
+) -> list[dict[str, dict[str, Any]]]:
+    """``count`` rounds of every leg (port) at c=1 then c=64, in turn, after a warm-up; the
+    CPU the Bulut process and HAProxy spent in each run."""
 
     async def run(leg: str, connections: int) -> dict[str, Any]:
-        pid = haproxy.process.pid
-        bulut, proxy = process_cpu(), cpu_seconds(pid)
+        bulut, proxy = bulut_cpu(), haproxy_cpu()
         result = await asyncio.to_thread(run_load, legs[leg], connections, seconds, use_wrk)
-        result["bulut_cpu_s"] = process_cpu() - bulut
-        result["haproxy_cpu_s"] = cpu_seconds(pid) - proxy
+        result["bulut_cpu_s"] = bulut_cpu() - bulut
+        result["haproxy_cpu_s"] = haproxy_cpu() - proxy
         print(
             f"  {leg:<8} c={connections:<3} {result['rps']:9.0f} req/s  "
-            f"p50 {result['p50_us']:7.0f} us  p99 {result['p99_us']:7.0f} us"
+            f"p50 {result['p50_us']:7.0f} us  p99 {result['p99_us']:7.0f} us  Bulut CPU"
+            f" {result['bulut_cpu_s']:.2f} s, HAProxy CPU {result['haproxy_cpu_s']:.2f} s"
         )
         return result
 
@@ -172,13 +184,13 @@ async def rounds(
         await asyncio.to_thread(run_load, port, 64, 1.0, use_wrk)
     measured: list[dict[str, dict[str, Any]]] = []
     for number in range(1, count + 1):
-        print(f"round {number}/{count} (direct, Bulut's gateway and HAProxy alternate):")
+        print(f"round {number}/{count} ({', '.join(legs)} alternate):")
         figures: dict[str, dict[str, Any]] = {}
         for connections in (1, 64):
             for leg in legs:
                 figures[f"{leg}{connections}"] = await run(leg, connections)
         measured.append(figures)
-    return summarise(measured, seconds, switch)
+    return measured
 
 
 def summarise(

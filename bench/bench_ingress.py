@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_broker import cpu_seconds, free_port
-from bench.bench_dataplane import run_load
-from bench.bench_haproxy import summarise
+from bench.bench_haproxy import alternate, summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO_SERVICE = """\
@@ -116,8 +115,17 @@ async def platform(seconds: float, use_wrk: bool, count: int) -> dict[str, Any]:
             f"bulut up --ingress haproxy: data plane :{data_port} (HAProxy pid {haproxy_pid}),"
             f" gateway behind it :{gateway}, the instance :{direct}"
         )
-        figures = await platform_rounds(legs, process.pid, haproxy_pid, seconds, use_wrk, count)
+        measured = await alternate(
+            legs,
+            lambda: cpu_seconds(process.pid),
+            lambda: cpu_seconds(haproxy_pid),
+            seconds,
+            use_wrk,
+            count,
+        )
         drain.cancel()
+        figures = summarise(measured, seconds, 0.0, platform_cpu=True)
+        figures.pop("runtime_api_switch_ms", None)
         return figures
     finally:
         if process.returncode is None:
@@ -133,41 +141,6 @@ async def platform(seconds: float, use_wrk: bool, count: int) -> dict[str, Any]:
 async def _drain(stream: asyncio.StreamReader) -> None:
     while await stream.readline():
         pass
-
-
-async def platform_rounds(
-    legs: dict[str, int],
-    platform_pid: int,
-    haproxy_pid: int,
-    seconds: float,
-    use_wrk: bool,
-    count: int,
-) -> dict[str, Any]:
-    async def run(leg: str, connections: int) -> dict[str, Any]:
-        bulut, proxy = cpu_seconds(platform_pid), cpu_seconds(haproxy_pid)
-        result = await asyncio.to_thread(run_load, legs[leg], connections, seconds, use_wrk)
-        result["bulut_cpu_s"] = cpu_seconds(platform_pid) - bulut
-        result["haproxy_cpu_s"] = cpu_seconds(haproxy_pid) - proxy
-        print(
-            f"  {leg:<8} c={connections:<3} {result['rps']:9.0f} req/s  "
-            f"p50 {result['p50_us']:7.0f} us  p99 {result['p99_us']:7.0f} us  platform CPU"
-            f" {result['bulut_cpu_s']:.2f} s, haproxy CPU {result['haproxy_cpu_s']:.2f} s"
-        )
-        return result
-
-    for port in legs.values():  # warm-up
-        await asyncio.to_thread(run_load, port, 64, 1.0, use_wrk)
-    measured: list[dict[str, dict[str, Any]]] = []
-    for number in range(1, count + 1):
-        print(f"round {number}/{count} (direct, the gateway and HAProxy alternate):")
-        figures: dict[str, dict[str, Any]] = {}
-        for connections in (1, 64):
-            for leg in legs:
-                figures[f"{leg}{connections}"] = await run(leg, connections)
-        measured.append(figures)
-    result = summarise(measured, seconds, 0.0, platform_cpu=True)
-    result.pop("runtime_api_switch_ms", None)
-    return result
 
 
 def main() -> None:

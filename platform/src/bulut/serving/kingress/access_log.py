@@ -91,6 +91,7 @@ class AccessLog:
     """
 
     POLL_SECONDS = 0.1
+    WAIT_SECONDS = 0.5  # how long a quiet read waits before looking for a new generation
 
     def __init__(
         self,
@@ -158,8 +159,10 @@ class AccessLog:
         span.end(status_code=record.status)
 
     async def follow(self, admin: Callable[[], Path], ring: str) -> None:
-        """Tail the ring of the running generation until cancelled (a new generation, or
-        a closed connection, reconnects: lines written in between are not recorded)."""
+        """Tail the ring of the running generation until cancelled (a new generation, or a
+        closed connection, reconnects: lines the old generation writes after that, and those
+        written while a connection was down, are not recorded)."""
+        followed: Path | None = None
         while True:
             path = admin()
             try:
@@ -167,12 +170,20 @@ class AccessLog:
             except OSError:
                 await asyncio.sleep(self.POLL_SECONDS)
                 continue
+            # A new generation's ring is read from its start (it holds only lines not read
+            # yet); the same one again (a dropped connection) from its end (-n).
+            skip = " -n" if path == followed else ""
+            followed = path
             try:
-                writer.write(f"show events {ring} -w -n\n".encode())
+                writer.write(f"show events {ring} -w{skip}\n".encode())
                 await writer.drain()
                 self._partial = b""
-                while admin() == path:
-                    data = await reader.read(1 << 22)  # what gathered while it slept
+                while admin() == path:  # a new generation: leave the old one (it can exit)
+                    try:
+                        async with asyncio.timeout(self.WAIT_SECONDS):
+                            data = await reader.read(1 << 22)  # what gathered while it slept
+                    except TimeoutError:
+                        continue
                     if not data:
                         break  # the generation stopped: follow the next one
                     self.feed(data)

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import shutil
 import socket
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -66,6 +67,10 @@ class HAProxyProcess:
             raise ConfigError("haproxy is not installed (apt-get install haproxy)")
         self.program = found
         self.folder = folder
+        # Unix socket paths are limited to 107 bytes: a deep state dir gets a short one.
+        self.sockets = folder
+        if len(str(folder / "admin-0000.sock")) > 100:
+            self.sockets = Path(tempfile.mkdtemp(prefix="bulut-haproxy-"))
         self.listener = listener
         self.generation = 0
         self.process: asyncio.subprocess.Process | None = None
@@ -79,7 +84,7 @@ class HAProxyProcess:
     def admin_socket(self, generation: int | None = None) -> Path:
         """The runtime API socket of a generation (the next one by default)."""
         number = self.generation + 1 if generation is None else generation
-        return self.folder / f"admin-{number}.sock"
+        return self.sockets / f"admin-{number}.sock"
 
     @property
     def admin(self) -> Path:
@@ -117,7 +122,7 @@ class HAProxyProcess:
         self.process, self.generation = process, generation
         if old is not None:
             self._retire(old)
-        for stale in [*self.folder.glob("haproxy-*.cfg"), *self.folder.glob("admin-*.sock")]:
+        for stale in [*self.folder.glob("haproxy-*.cfg"), *self.sockets.glob("admin-*.sock")]:
             if stale not in (path, admin):
                 stale.unlink(missing_ok=True)
 
@@ -180,3 +185,5 @@ class HAProxyProcess:
                     process.kill()
                 await process.wait()
         await asyncio.gather(*self._retiring, return_exceptions=True)
+        if self.sockets != self.folder:
+            shutil.rmtree(self.sockets, ignore_errors=True)
