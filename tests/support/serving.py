@@ -244,7 +244,11 @@ async def start_data_plane(
         listener = listen("127.0.0.1", 0)
         port = int(listener.getsockname()[1])
         haproxy = HAProxyIngress(
-            serving.router, listener, f"127.0.0.1:{front.port}", tmp_path / "haproxy"
+            serving.router,
+            listener,
+            f"127.0.0.1:{front.port}",
+            tmp_path / "haproxy",
+            traces_per_second=100.0,  # bulut up's default budget: the config must take it
         )
         serving.listeners.append(haproxy.wake)
         await haproxy.start()

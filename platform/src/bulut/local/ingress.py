@@ -39,4 +39,5 @@ def haproxy_ingress(
         state / "haproxy",
         max_scale=settings.max_scale,
         max_body_bytes=0 if body >= NO_LIMIT else body,
+        traces_per_second=settings.traces_per_second,
     )

@@ -80,3 +80,18 @@ def test_only_event_functions_requests_are_checked() -> None:
     checks = [line for line in frontend if "str(activator)" in line]
 
     assert checks and all(" if ce !health " in line for line in checks)
+
+
+def test_past_the_trace_budget_a_new_trace_is_sent_unsampled() -> None:
+    budgeted = Layout(**{**LAYOUT.__dict__, "traces_per_second": 100.0})
+
+    backend = section(render(budgeted, [Backend("b", 1)]), "backend b")
+
+    assert (
+        "http-request track-sc2 int(1) table trace_budget if !{ var(txn.tp) -m found }" in backend
+    )
+    assert (
+        "http-request set-var(txn.flags) str(00) if !{ var(txn.tp) -m found }"
+        " { sc2_http_req_rate(trace_budget) gt 100 }"
+    ) in backend
+    assert "track-sc2" not in render(LAYOUT, [Backend("b", 1)])  # 0: every trace recorded

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ACTIVATOR = "activator"
+TRACE_BUDGET = "trace_budget"  # a stick table counting the new traces of the last second
 RING = "access"  # the access log's ring buffer, read with `show events access -w -n`
 RING_BYTES = 8 * 1024 * 1024  # ~40k lines: what a reader polling every 0.1 s may lag
 TEXT = "content-type text/plain"
@@ -112,6 +113,7 @@ class Layout:
     access_log: bool = True  # False: no log ring (no spans, no request metrics)
     max_body_bytes: int = 0  # 0: no limit by Content-Length
     max_connections: int = 4096  # HAProxy needs two descriptors per connection
+    traces_per_second: float = 0.0  # new traces recorded a second at most; 0: every one
 
 
 def milliseconds(seconds: float) -> str:
@@ -192,8 +194,17 @@ def render(layout: Layout, backends: Iterable[Backend]) -> str:
         "    http-request set-log-level silent",  # the gateway records its own span and metrics
         f"    server gateway {layout.activator}",
     ]
+    budget = layout.traces_per_second
+    if budget > 0:
+        # The tracer's TraceBudget, as HAProxy can keep it: requests starting a trace are
+        # counted over the last second; past the budget their traceparent says 00 (not
+        # sampled), so no hop records any of that trace.
+        lines += [
+            f"backend {TRACE_BUDGET}",
+            "    stick-table type integer size 1 expire 10s store http_req_rate(1s)",
+        ]
     for backend in backends:
-        lines += _backend(backend, logged=layout.access_log)
+        lines += _backend(backend, logged=layout.access_log, budget=budget)
     if layout.access_log:
         lines += [
             f"ring {RING}",
@@ -204,7 +215,7 @@ def render(layout: Layout, backends: Iterable[Backend]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _backend(backend: Backend, *, logged: bool) -> list[str]:
+def _backend(backend: Backend, *, logged: bool, budget: float = 0.0) -> list[str]:
     cc = backend.container_concurrency
     limits = f" maxconn {cc}" if cc > 0 else ""
     lines = [
@@ -234,6 +245,15 @@ def _backend(backend: Backend, *, logged: bool) -> list[str]:
         "    http-request set-var(txn.flags) var(txn.tp),field(4,-) if { var(txn.tp) -m found }",
         "    http-request set-var(txn.trace) uuid,regsub(-,,g) if !{ var(txn.tp) -m found }",
         "    http-request set-var(txn.flags) str(01) if !{ var(txn.tp) -m found }",
+    ]
+    if budget > 0:
+        lines += [
+            f"    http-request track-sc2 int(1) table {TRACE_BUDGET}"
+            " if !{ var(txn.tp) -m found }",
+            f"    http-request set-var(txn.flags) str(00) if !{{ var(txn.tp) -m found }}"
+            f" {{ sc2_http_req_rate({TRACE_BUDGET}) gt {int(budget)} }}",
+        ]
+    lines += [
         "    http-request set-var(txn.span) uuid,regsub(-,,g),bytes(16,16)",
         "    http-request set-header traceparent"
         " 00-%[var(txn.trace)]-%[var(txn.span)]-%[var(txn.flags)]",

@@ -74,6 +74,7 @@ class HAProxyIngress:
         max_scale: int = 100,
         max_body_bytes: int = 0,
         access_log: bool = True,
+        traces_per_second: float = 0.0,
         metrics: Callable[[], PlatformMetrics | None] | None = None,
         program: str | None = None,
     ) -> None:
@@ -85,6 +86,7 @@ class HAProxyIngress:
         self.activator = activator
         self.max_body_bytes = max_body_bytes
         self.access_log = access_log
+        self.traces_per_second = traces_per_second
         self._metrics = metrics if metrics is not None else (lambda: router.metrics)
         self.plan = Plan()
         self.applied = 0  # plans applied (a test waits on it)
@@ -138,6 +140,7 @@ class HAProxyIngress:
             access_log=self.access_log,
             max_body_bytes=self.max_body_bytes,
             max_connections=max_connections(),
+            traces_per_second=self.traces_per_second,
         )
 
     def revision_of(self, backend: str) -> RevisionSpec | None:
