@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -49,6 +50,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import uvloop
 
 from bulut.functions.environments import Environment, ensure_environment
 from bulut.functions.project import FunctionProject, load_project
@@ -131,16 +134,32 @@ def raw_request(name: str, host: str, n: int) -> bytes:
 
 
 async def exchange(port: int, request: bytes) -> int:
-    """One request on a fresh connection; the status code."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    await reader.readexactly(length)
-    writer.close()
+    """One request on a fresh connection; the status code.
+
+    Plain non-blocking socket calls on the loop (no stream objects): the client shares the
+    runtime's event loop and CPU, so what it costs is kept small (``clientWarm`` measures it).
+    """
+    loop = asyncio.get_running_loop()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setblocking(False)
+        await loop.sock_connect(sock, ("127.0.0.1", port))
+        await loop.sock_sendall(sock, request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = await loop.sock_recv(sock, 65536)
+            if not chunk:
+                raise ConnectionError(f"port {port} closed the connection before answering")
+            data += chunk
+        head, body = data.split(b"\r\n\r\n", 1)
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        while len(body) < length:
+            chunk = await loop.sock_recv(sock, 65536)
+            if not chunk:
+                raise ConnectionError(f"port {port} closed the connection mid-answer")
+            body += chunk
     return int(head.split(b" ", 2)[1])
 
 
@@ -204,6 +223,15 @@ def subject(name: str, builds: Path) -> Subject:
     cwd = builds / "cwd" / name  # its database persists between runs, as a revision's does
     cwd.mkdir(parents=True, exist_ok=True)
     return Subject(name, project, environment, cwd, dict(ENVIRONMENT.get(name, {})))
+
+
+def waits_in_epoll(pid: int) -> bool:
+    """True when ``pid`` sleeps in epoll (a parked child waiting for its go line)."""
+    try:
+        with open(f"/proc/{pid}/wchan") as wchan:
+            return wchan.read() in ("do_epoll_wait", "ep_poll")
+    except OSError:
+        return True  # gone, or not Linux: nothing to wait for
 
 
 def cpu_ms(pid: int) -> float:
@@ -275,13 +303,17 @@ class Revision:
         async def timed_launch() -> tuple[Child, str]:
             child, source = await launch()
             self.phases.taken = time.perf_counter()
-            self.phases.pid, self.phases.cpu_at_take = child.pid, cpu_ms(child.pid)
+            self.phases.pid = child.pid
+            # A parked child's CPU does not move while it waits: read before, off the path.
+            parked = self.parked_cpu.get(child.pid)
+            self.phases.cpu_at_take = cpu_ms(child.pid) if parked is None else parked
             if child.listening is not None:
                 child.listening.add_done_callback(self._listening)
             return child, source
 
         self.runtime.launcher.launch = timed_launch  # type: ignore[method-assign]
         self.counter = int(time.time() * 1000)
+        self.parked_cpu: dict[int, float] = {}
 
     def _listening(self, _: object) -> None:
         self.phases.listening = time.perf_counter()
@@ -311,6 +343,12 @@ class Revision:
         zygote = await self.runtime.launcher.zygote()
         while zygote is not None and zygote.alive and len(zygote.parked) < zygote.pool_size:
             await asyncio.sleep(0.005)
+        if zygote is not None:
+            for _ in range(200):  # handed over once warm; it then enters the server and waits
+                if all(waits_in_epoll(pid) for pid in zygote.parked):
+                    break
+                await asyncio.sleep(0.005)
+            self.parked_cpu = {pid: cpu_ms(pid) for pid in zygote.parked}
 
     async def cold(self) -> Phases:
         """One cold start; its phases."""
@@ -325,10 +363,12 @@ class Revision:
             self.phases.listening = self.phases.ready or self.phases.taken
         return self.phases
 
-    async def warm(self) -> float:
-        """One request to a ready instance (ms)."""
+    async def warm(self, *, direct: bool = False) -> float:
+        """One request to a ready instance through the router, or ``direct`` to its port
+        (the client's and the function's own cost, no data plane), in ms."""
+        port = self.runtime.ready[0].port if direct else self.front.port
         started = time.perf_counter()
-        status = await exchange(self.front.port, self.request())
+        status = await exchange(port, self.request())
         assert 200 <= status < 300, f"{self.function.name}: {status}"
         return (time.perf_counter() - started) * 1000
 
@@ -358,56 +398,72 @@ async def cold_starts(
     return samples, sources
 
 
-async def with_phases(function: Subject, trivial: Subject, runs: int) -> dict[str, Any]:
-    """Cold starts of ``function`` with phases and its warm latency, beside the same function
-    primed in the zygote only (not again in its parked children), without its prime hook,
-    and the trivial function's cold start, in alternating rounds."""
+async def with_phases(
+    function: Subject, trivial: Subject, runs: int, *, variants: bool = True
+) -> dict[str, Any]:
+    """Cold starts of ``function`` with phases and its warm latency (through the router and
+    straight to the instance), beside, in alternating rounds, the trivial function's cold
+    start and (``variants``) the same function primed in the zygote only (not again in its
+    parked children) and without its prime hook."""
     cold: list[Phases] = []
     warm: list[float] = []
+    direct: list[float] = []
     unprimed: list[float] = []
     zygote_only: list[Phases] = []
     trivial_cold: list[float] = []
     trivial_cpu: list[float] = []
-    async with (
-        Revision(function, "pool") as tested,
-        Revision(function, "pool", reprime=False) as once,
-        Revision(function, "pool", prime=False) as plain,
-        Revision(trivial, "pool") as echo,
-    ):
-        for revision in (tested, once, plain, echo):
-            await exchange(revision.front.port, revision.request())
+    async with contextlib.AsyncExitStack() as stack:
+        tested = await stack.enter_async_context(Revision(function, "pool"))
+        steps: list[Callable[[], Awaitable[None]]] = []
 
         async def one_cold() -> None:
             phases = await tested.cold()
             cold.append(phases)
             warm.append(await tested.warm())  # the same instance, now warm
+            direct.append(await tested.warm(direct=True))
 
-        async def one_unprimed() -> None:
-            phases = await plain.cold()
-            unprimed.append((phases.answered - phases.sent) * 1000)
+        steps.append(one_cold)
+        if variants:
+            once = await stack.enter_async_context(Revision(function, "pool", reprime=False))
+            plain = await stack.enter_async_context(Revision(function, "pool", prime=False))
 
-        async def one_zygote_only() -> None:
-            zygote_only.append(await once.cold())
+            async def one_zygote_only() -> None:
+                zygote_only.append(await once.cold())
 
-        async def one_trivial() -> None:
-            phases = await echo.cold()
-            trivial_cold.append((phases.answered - phases.sent) * 1000)
-            trivial_cpu.append(phases.instance_cpu)
+            async def one_unprimed() -> None:
+                phases = await plain.cold()
+                unprimed.append((phases.answered - phases.sent) * 1000)
 
-        await alternating(runs, [one_cold, one_zygote_only, one_unprimed, one_trivial])
+            steps += [one_zygote_only, one_unprimed]
+        echo = tested
+        if function.name != trivial.name:
+            echo = await stack.enter_async_context(Revision(trivial, "pool"))
+
+            async def one_trivial() -> None:
+                phases = await echo.cold()
+                trivial_cold.append((phases.answered - phases.sent) * 1000)
+                trivial_cpu.append(phases.instance_cpu)
+
+            steps.append(one_trivial)
+        for revision in {tested, echo, *([once, plain] if variants else [])}:
+            await exchange(revision.front.port, revision.request())
+        await alternating(runs, steps)
     total = [(p.answered - p.sent) * 1000 for p in cold]
     phases = {name: [p.durations()[name] for p in cold] for name in PHASES}
-    return {
+    figures = {
         "cold": summary(total),
         "phases": {name: summary(values) for name, values in phases.items()},
         "instanceCpuMs": summary([p.instance_cpu for p in cold]),
         "warm": summary(warm),
-        "unprimedCold": summary(unprimed),
-        "zygoteOnlyCold": summary([(p.answered - p.sent) * 1000 for p in zygote_only]),
-        "zygoteOnlyInstanceCpuMs": summary([p.instance_cpu for p in zygote_only]),
-        "trivialCold": summary(trivial_cold),
-        "trivialInstanceCpuMs": summary(trivial_cpu),
+        "warmDirect": summary(direct),
+        "trivialCold": summary(trivial_cold or total),
+        "trivialInstanceCpuMs": summary(trivial_cpu or [p.instance_cpu for p in cold]),
     }
+    if variants:
+        figures["unprimedCold"] = summary(unprimed)
+        figures["zygoteOnlyCold"] = summary([(p.answered - p.sent) * 1000 for p in zygote_only])
+        figures["zygoteOnlyInstanceCpuMs"] = summary([p.instance_cpu for p in zygote_only])
+    return figures
 
 
 async def report_memory(revision: Revision) -> None:
@@ -538,18 +594,25 @@ def report_function(name: str, figures: dict[str, Any], inside: dict[str, Any]) 
         f"  p99 {used['p99']:.1f} ms (start, probe and request; load does not stretch it);"
         f" echo's: p50 {figures['trivialInstanceCpuMs']['p50']:.1f} ms"
     )
-    print(f"  warm   p50 {warm['p50']:7.1f} ms  p99 {warm['p99']:7.1f} ms  (same request)")
-    plain = figures["unprimedCold"]
+    direct = figures["warmDirect"]
     print(
-        f"  without its prime hook, same rounds: p50 {plain['p50']:.1f} ms  p99 "
-        f"{plain['p99']:.1f} ms -> primed / unprimed p50 = {cold['p50'] / plain['p50']:.2f}x"
+        f"  warm   p50 {warm['p50']:7.1f} ms  p99 {warm['p99']:7.1f} ms  (same request; straight"
+        f" to the instance, the client's and the function's own cost: p50 {direct['p50']:.2f} ms)"
+        f" -> cold / warm p50 = {cold['p50'] / warm['p50']:.2f}x"
     )
-    once, once_cpu = figures["zygoteOnlyCold"], figures["zygoteOnlyInstanceCpuMs"]
-    print(
-        f"  primed in the zygote only (not in its parked children), same rounds: p50 "
-        f"{once['p50']:.1f} ms  p99 {once['p99']:.1f} ms, instance CPU p50 "
-        f"{once_cpu['p50']:.1f} ms -> both / zygote only p50 = {cold['p50'] / once['p50']:.2f}x"
-    )
+    if "unprimedCold" in figures:
+        plain = figures["unprimedCold"]
+        print(
+            f"  without its prime hook, same rounds: p50 {plain['p50']:.1f} ms  p99 "
+            f"{plain['p99']:.1f} ms -> primed / unprimed p50 = {cold['p50'] / plain['p50']:.2f}x"
+        )
+        once, once_cpu = figures["zygoteOnlyCold"], figures["zygoteOnlyInstanceCpuMs"]
+        print(
+            f"  primed in the zygote only (not in its parked children), same rounds: p50 "
+            f"{once['p50']:.1f} ms  p99 {once['p99']:.1f} ms, instance CPU p50 "
+            f"{once_cpu['p50']:.1f} ms -> both / zygote only p50 = "
+            f"{cold['p50'] / once['p50']:.2f}x"
+        )
     print(
         f"  trivial echo cold, same rounds: p50 {trivial['p50']:.1f} ms  p99 {trivial['p99']:.1f}"
         f" ms -> {name} / echo p50 = {cold['p50'] / trivial['p50']:.2f}x"
@@ -562,13 +625,15 @@ def report_function(name: str, figures: dict[str, Any], inside: dict[str, Any]) 
         print(f"  modules still imported by an instance: {left}")
 
 
-def measure_functions(names: list[str], runs: int, builds: Path) -> dict[str, Any]:
+def measure_functions(
+    names: list[str], runs: int, builds: Path, *, variants: bool = True
+) -> dict[str, Any]:
     """``--function`` mode: each function beside the trivial one."""
     trivial = subject("echo", builds)
     results: dict[str, Any] = {}
     for name in names:
         function = subject(name, builds)
-        figures = asyncio.run(with_phases(function, trivial, runs))
+        figures = uvloop.run(with_phases(function, trivial, runs, variants=variants))
         inside = in_process_phases(function)
         report_function(name, figures, inside)
         results[name] = {**figures, "inProcess": {k: inside[k] for k in ("ms", "cpuMs")}}
@@ -590,9 +655,9 @@ def measure_trivial(runs: int, baseline_runs: int, builds: Path) -> dict[str, An
     """The default mode: the echo function by every path, beside fresh processes."""
     echo = subject("echo", builds)
     print(f"cold start, kn func cloudevents function (echo), {os.cpu_count()} CPUs")
-    pooled, pool_sources = asyncio.run(cold_starts(echo, runs, "pool", extras=True))
-    forked, _ = asyncio.run(cold_starts(echo, runs, "fork"))
-    spawned, _ = asyncio.run(cold_starts(echo, baseline_runs, "spawn"))
+    pooled, pool_sources = uvloop.run(cold_starts(echo, runs, "pool", extras=True))
+    forked, _ = uvloop.run(cold_starts(echo, runs, "fork"))
+    spawned, _ = uvloop.run(cold_starts(echo, baseline_runs, "spawn"))
     native = func_python_serve(echo, baseline_runs)
     print("revision at zero -> first response through the router:")
     print(line("zygote pool (Bulut)", pooled))
@@ -624,6 +689,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--sample-runs", type=int, default=20, help="cold starts per sample function"
     )
+    parser.add_argument(
+        "--no-variants",
+        action="store_true",
+        help="--function: leave out the zygote-only and unprimed variants (quicker)",
+    )
     parser.add_argument("--builds-dir", type=Path, default=ROOT / ".bulut" / "bench-builds")
     args = parser.parse_args(argv)
     builds = args.builds_dir.resolve()
@@ -633,7 +703,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if not names:  # the default (what `make bench` runs): the trivial one, then the samples
         results["trivial"] = measure_trivial(args.runs or 100, args.baseline_runs, builds)
         names = list(SAMPLES)
-    results["functions"] = measure_functions(names, args.runs or args.sample_runs, builds)
+    results["functions"] = measure_functions(
+        names, args.runs or args.sample_runs, builds, variants=not args.no_variants
+    )
     sys.stdout.flush()
     if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
         from bench.history import record

@@ -410,10 +410,23 @@ class RevisionRuntime:
                         continue
                     return instance
             else:
-                self.autoscaler.poke()
                 self.launcher.wanted()  # its zygote starts before idle revisions' ones
+                self._scale_from_zero()
+                self.autoscaler.poke()
             ticket.via_activator = True
             return await self.activator.hold()
+
+    def _scale_from_zero(self) -> None:
+        """A request waits and no instance runs or starts: launch one now, ahead of the
+        autoscaler's tick, which then finds it and decides the rest (Knative's activator
+        pokes its autoscaler the same way; at zero the answer is always at least one).
+        Its cold start then overlaps the tick instead of waiting for it."""
+        if self._closed or self._queued or self.instance_count():
+            return
+        if not self.autoscaler.spec.reachable:
+            return
+        self._desired = max(self._desired, 1)
+        self._launch()
 
     def release(self, instance: Instance) -> None:
         """A request on ``instance`` finished: its slot goes to a held request or is freed."""

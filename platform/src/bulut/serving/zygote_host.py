@@ -246,13 +246,16 @@ def tell_listening(notify: int) -> None:
             os.write(notify, b"%d\n" % os.getpid())
 
 
-async def wait_for_go(go: int) -> dict[str, str] | None:
-    """The env of the go message on pipe ``go``; None when the pipe closed without one."""
+def go_line(go: int) -> Any:
+    """A future of the go line's env, read from pipe ``go`` by the running loop's reader
+    (None when the pipe closes without one). Nothing but the reader runs on the way: the
+    future wakes the server's startup directly (SIGTERM resolves it with None too)."""
     import asyncio
 
     loop = asyncio.get_running_loop()
-    arrived: asyncio.Future[None] = loop.create_future()
+    arrived: asyncio.Future[dict[str, str] | None] = loop.create_future()
     buffer = bytearray()
+    watching = [True]
 
     def readable() -> None:
         try:
@@ -262,24 +265,27 @@ async def wait_for_go(go: int) -> dict[str, str] | None:
         except OSError:
             chunk = b""
         buffer.extend(chunk)
-        if (not chunk or b"\n" in buffer) and not arrived.done():
-            arrived.set_result(None)
+        if chunk and b"\n" not in buffer:
+            return
+        done()
+        if not arrived.done():
+            line = bytes(buffer).split(b"\n", 1)[0] if b"\n" in buffer else None
+            arrived.set_result(None if line is None else json.loads(line))
+
+    def done(_: object = None) -> None:
+        if watching:  # once: the fd's number may be another file's afterwards
+            watching.clear()
+            loop.remove_reader(go)
+            os.close(go)
 
     os.set_blocking(go, False)
     loop.add_reader(go, readable)
-    try:
-        await arrived
-    finally:
-        loop.remove_reader(go)
-        os.close(go)
-    if b"\n" not in buffer:
-        return None
-    env: dict[str, str] = json.loads(bytes(buffer).split(b"\n", 1)[0])
-    return env
+    arrived.add_done_callback(done)
+    return arrived
 
 
 def stop_waiting(parked: Any) -> None:
-    """Resolve ``parked`` (an asyncio future) unless it already is."""
+    """Resolve ``parked`` (an asyncio future) with None unless it already is."""
     if not parked.done():
         parked.set_result(None)
 
@@ -353,6 +359,67 @@ def rehearse_function(reprime: Callable[[], object]) -> None:
         traceback.print_exc()
 
 
+MADV_POPULATE_WRITE = 23  # Linux 5.14: fault pages in writable, as a write to each would
+PAGE_PRESENT = 1 << 63  # /proc/self/pagemap: the page is in memory
+PAGE_EXCLUSIVE = 1 << 56  # ... and mapped by this process only (already its own copy)
+
+
+def shared_runs(maps: str, pagemap: Any, page: int) -> list[tuple[int, int]]:
+    """``(address, length)`` runs of private writable pages this process still shares with
+    the zygote copy-on-write: present in memory, not yet exclusively its own.
+
+    ``maps`` is /proc/self/maps' text, ``pagemap`` that file opened for reading (binary).
+    Pages never touched are left out: a child that touches one gets a zero page, no copy.
+    """
+    runs: list[tuple[int, int]] = []
+    for row in maps.splitlines():
+        fields = row.split()
+        if len(fields) < 5 or not fields[1].startswith("rw") or fields[1][3] != "p":
+            continue
+        if len(fields) > 5 and fields[5].startswith("[") and fields[5] != "[heap]":
+            continue  # [stack] is this child's already; [vvar] and the like are not memory
+        start, end = (int(bound, 16) for bound in fields[0].split("-"))
+        pagemap.seek(start // page * 8)
+        entries = memoryview(pagemap.read((end - start) // page * 8)).cast("Q")
+        run_start = -1
+        for index, entry in enumerate(entries):
+            shared = entry & PAGE_PRESENT and not entry & PAGE_EXCLUSIVE
+            if shared and run_start < 0:
+                run_start = index
+            elif not shared and run_start >= 0:
+                runs.append((start + run_start * page, (index - run_start) * page))
+                run_start = -1
+        if run_start >= 0:
+            runs.append((start + run_start * page, (len(entries) - run_start) * page))
+    return runs
+
+
+def copy_shared_pages() -> int:
+    """Copy, now, every page this parked child still shares with the zygote; the number
+    of pages copied (0 where Linux cannot say or cannot do it).
+
+    Each instance writes to what it inherited (reference counts of every object its
+    start and first request use, caches, the allocator's free lists) and paid one
+    copy-on-write fault per page for it on the request's path; one madvise per run of
+    pages does all those copies here, while nobody waits, without a fault each (ADR 0018).
+    """
+    page = os.sysconf("SC_PAGE_SIZE")
+    try:
+        with open("/proc/self/maps") as maps, open("/proc/self/pagemap", "rb", 0) as pagemap:
+            runs = shared_runs(maps.read(), pagemap, page)
+        libc = ctypes.CDLL(None, use_errno=True)
+        madvise = libc.madvise
+        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    except (OSError, AttributeError):  # not Linux
+        return 0
+    copied = 0
+    for address, length in runs:
+        if madvise(address, length, MADV_POPULATE_WRITE) != 0:
+            return copied  # a kernel before 5.14 (EINVAL): the faults stay on the path
+        copied += length // page
+    return copied
+
+
 def serve(
     config: Any,
     sock: socket.socket,
@@ -376,11 +443,13 @@ def serve(
     from uvicorn._compat import asyncio_run
 
     class Server(uvicorn.Server):
-        parked: asyncio.Future[None] | None = None  # resolved by SIGTERM while parked
+        parked: asyncio.Future[dict[str, str] | None] | None = None  # the go line, while parked
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             if go >= 0:
-                env = await self.wait_for_go()
+                self.parked = go_line(go)
+                env = await self.parked
+                self.parked = None
                 if env is None:  # the pool was dropped, or SIGTERM: never serve
                     self.should_exit = True
                     return
@@ -389,17 +458,6 @@ def serve(
             await super().startup(sockets=sockets)
             if self.started:
                 tell_listening(notify)
-
-        async def wait_for_go(self) -> dict[str, str] | None:
-            self.parked = asyncio.get_running_loop().create_future()
-            line = asyncio.ensure_future(wait_for_go(go))
-            racing: set[asyncio.Future[Any]] = {line, self.parked}
-            await asyncio.wait(racing, return_when="FIRST_COMPLETED")
-            self.parked = None
-            if not line.done():
-                line.cancel()
-                return None
-            return line.result()
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             super().handle_exit(sig, frame)
@@ -417,6 +475,7 @@ def serve(
                 await asyncio.wait_for(rehearse(config), REHEARSAL_TIMEOUT)
             except Exception:  # best effort: a child that did not rehearse still serves
                 traceback.print_exc()
+            copy_shared_pages()
             with contextlib.suppress(OSError):
                 os.write(warm, b"w")
                 os.close(warm)
