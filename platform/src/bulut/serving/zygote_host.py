@@ -65,6 +65,7 @@ import functools
 import gc
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -360,64 +361,156 @@ def rehearse_function(reprime: Callable[[], object]) -> None:
 
 
 MADV_POPULATE_WRITE = 23  # Linux 5.14: fault pages in writable, as a write to each would
-PAGE_PRESENT = 1 << 63  # /proc/self/pagemap: the page is in memory
-PAGE_EXCLUSIVE = 1 << 56  # ... and mapped by this process only (already its own copy)
+MAX_REPORTED_RUNS = 8192  # runs in one report (16 bytes each: one datagram)
+LEARN_FROM = 3  # instances whose pages are learned; later ones need not report
+PROBE_HEADER = b"k-kubelet-probe"  # what marks the runtime's readiness probe
 
 
-def shared_runs(maps: str, pagemap: Any, page: int) -> list[tuple[int, int]]:
-    """``(address, length)`` runs of private writable pages this process still shares with
-    the zygote copy-on-write: present in memory, not yet exclusively its own.
-
-    ``maps`` is /proc/self/maps' text, ``pagemap`` that file opened for reading (binary).
-    Pages never touched are left out: a child that touches one gets a zero page, no copy.
-    """
-    runs: list[tuple[int, int]] = []
+def writable_regions(maps: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of the private writable mappings in /proc/self/maps' text (the
+    heap, anonymous memory, libraries' data), not [stack], [vvar] and the like."""
+    regions = []
     for row in maps.splitlines():
         fields = row.split()
         if len(fields) < 5 or not fields[1].startswith("rw") or fields[1][3] != "p":
             continue
         if len(fields) > 5 and fields[5].startswith("[") and fields[5] != "[heap]":
-            continue  # [stack] is this child's already; [vvar] and the like are not memory
+            continue
         start, end = (int(bound, 16) for bound in fields[0].split("-"))
-        pagemap.seek(start // page * 8)
-        entries = memoryview(pagemap.read((end - start) // page * 8)).cast("Q")
-        run_start = -1
-        for index, entry in enumerate(entries):
-            shared = entry & PAGE_PRESENT and not entry & PAGE_EXCLUSIVE
-            if shared and run_start < 0:
-                run_start = index
-            elif not shared and run_start >= 0:
-                runs.append((start + run_start * page, (index - run_start) * page))
-                run_start = -1
-        if run_start >= 0:
-            runs.append((start + run_start * page, (len(entries) - run_start) * page))
-    return runs
+        regions.append((start, end))
+    return regions
 
 
-def copy_shared_pages() -> int:
-    """Copy, now, every page this parked child still shares with the zygote; the number
-    of pages copied (0 where Linux cannot say or cannot do it).
+# A pagemap entry's top byte holds its flags: bit 7 present, bit 0 exclusively mapped.
+# These tables turn each top byte into 1 (wanted) or 0, so runs are found by a regex.
+OWN_PAGES = bytes(int(flags & 0x81 == 0x81) for flags in range(256))
+SHARED_PAGES = bytes(int(flags & 0x81 == 0x80) for flags in range(256))
+RUN = re.compile(b"\x01+")
 
-    Each instance writes to what it inherited (reference counts of every object its
-    start and first request use, caches, the allocator's free lists) and paid one
-    copy-on-write fault per page for it on the request's path; one madvise per run of
-    pages does all those copies here, while nobody waits, without a fault each (ADR 0018).
+
+def page_runs(
+    pagemap: Any, start: int, end: int, page: int, exclusive: bool
+) -> list[tuple[int, int]]:
+    """``(address, length)`` runs of the pages in ``[start, end)`` that are in memory and
+    this process's own copy (``exclusive``) or still shared copy-on-write (not)."""
+    pagemap.seek(start // page * 8)
+    entries = pagemap.read((end - start) // page * 8)
+    wanted = entries[7::8].translate(OWN_PAGES if exclusive else SHARED_PAGES)
+    return [
+        (start + found.start() * page, (found.end() - found.start()) * page)
+        for found in RUN.finditer(wanted)
+    ]
+
+
+def merge_runs(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``(address, length)`` runs sorted, with overlapping and adjacent ones joined."""
+    merged: list[tuple[int, int]] = []
+    for address, length in sorted(runs):
+        if merged and address <= merged[-1][0] + merged[-1][1]:
+            last, size = merged[-1]
+            merged[-1] = (last, max(size, address + length - last))
+        else:
+            merged.append((address, length))
+    return merged
+
+
+class Pages:
+    """The memory an instance of this revision writes on its way to its first response,
+    learned from the instances and copied ahead of time by each parked child (ADR 0018).
+
+    An instance inherits the zygote's warm objects copy-on-write, and its start and first
+    request write to many of them (reference counts, caches, the allocator's lists): one
+    page fault and one page copy each, on the request's path. After its first response an
+    instance reports the pages it owns by then (one datagram to the zygote); the zygote
+    keeps their union and every child it forks into the pool afterwards copies those of
+    them it still shares, with one madvise per run, before it says it is warm. Only pages
+    that instances touched are copied, so a parked child grows by that, not by the zygote.
     """
-    page = os.sysconf("SC_PAGE_SIZE")
-    try:
-        with open("/proc/self/maps") as maps, open("/proc/self/pagemap", "rb", 0) as pagemap:
-            runs = shared_runs(maps.read(), pagemap, page)
-        libc = ctypes.CDLL(None, use_errno=True)
-        madvise = libc.madvise
-        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    except (OSError, AttributeError):  # not Linux
-        return 0
-    copied = 0
-    for address, length in runs:
-        if madvise(address, length, MADV_POPULATE_WRITE) != 0:
-            return copied  # a kernel before 5.14 (EINVAL): the faults stay on the path
-        copied += length // page
-    return copied
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[int, int]] = []
+        self.reports = 0  # received; a child knows the count at its fork
+        self.inbox, self.outbox = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.inbox.setblocking(False)
+
+    def receive(self) -> None:
+        """In the zygote: take in the instances' reports."""
+        import array
+
+        while True:
+            try:
+                message = self.inbox.recv(1 << 18)
+            except (BlockingIOError, InterruptedError):
+                return
+            numbers = array.array("Q")
+            numbers.frombytes(message[: len(message) // 16 * 16])
+            reported = list(zip(numbers[::2], numbers[1::2], strict=True))
+            self.runs = merge_runs([*self.runs, *reported])
+            self.reports += 1
+
+    def in_child(self) -> None:
+        """Just forked: the inbox is the zygote's."""
+        self.inbox.close()
+
+    def report(self) -> None:
+        """In an instance, after its first response: tell the zygote what it owns now."""
+        import array
+
+        page = os.sysconf("SC_PAGE_SIZE")
+        runs: list[tuple[int, int]] = []
+        try:
+            with open("/proc/self/maps") as maps, open("/proc/self/pagemap", "rb", 0) as pagemap:
+                for start, end in writable_regions(maps.read()):
+                    runs += page_runs(pagemap, start, end, page, exclusive=True)
+        except OSError:  # not Linux
+            return
+        numbers = array.array("Q", [n for run in runs[:MAX_REPORTED_RUNS] for n in run])
+        with contextlib.suppress(OSError):
+            self.outbox.send(numbers.tobytes())
+
+    def copy(self) -> int:
+        """In a parked child: copy now the learned pages it still shares with the zygote,
+        while nobody waits; the number of pages copied (0 where Linux cannot do it)."""
+        page = os.sysconf("SC_PAGE_SIZE")
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            madvise = libc.madvise
+            madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+            pagemap = open("/proc/self/pagemap", "rb", 0)  # noqa: SIM115
+        except (OSError, AttributeError):  # not Linux
+            return 0
+        copied = 0
+        with pagemap:
+            for address, length in self.runs:
+                for run, size in page_runs(pagemap, address, address + length, page, False):
+                    if madvise(run, size, MADV_POPULATE_WRITE) == 0:
+                        copied += size // page
+                    elif ctypes.get_errno() == 22:  # EINVAL: before Linux 5.14
+                        return copied
+        return copied
+
+    def learn_from(self, app: Any) -> Any:
+        """``app``, which reports this instance's pages after its first request that is
+        not the runtime's readiness probe, while the zygote still learns (its first
+        ``LEARN_FROM`` instances); ``app`` itself afterwards."""
+        import threading
+
+        if self.reports >= LEARN_FROM:
+            return app
+        reported = False
+
+        async def learning(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            nonlocal reported
+            await app(scope, receive, send)
+            if reported or scope["type"] != "http":
+                return
+            if any(name == PROBE_HEADER for name, _ in scope.get("headers", ())):
+                return
+            reported = True
+            # Reading the page table takes the kernel a few ms; the loop goes on meanwhile.
+            threading.Thread(target=self.report, name="bulut-pages", daemon=True).start()
+
+        return learning
 
 
 def serve(
@@ -428,6 +521,7 @@ def serve(
     go: int = -1,
     warm: int = -1,
     reprime: Callable[[], object] | None = None,
+    pages: Pages | None = None,
 ) -> int:
     """Serve on ``sock`` until SIGTERM; the process exit code.
 
@@ -436,6 +530,9 @@ def serve(
     ``warm``, and enters the server, which waits for a go line on the pipe ``go`` just
     before the ASGI lifespan (the function's ``start(cfg)``) and listening. It leaves if
     the pipe closes first, or on SIGTERM. ``notify`` hears this pid once it listens.
+    With ``pages`` (a child of a zygote) a parked child copies the pages instances were
+    seen to write before it says it is warm, and an instance reports its own after its
+    first response.
     """
     import asyncio
 
@@ -475,10 +572,13 @@ def serve(
                 await asyncio.wait_for(rehearse(config), REHEARSAL_TIMEOUT)
             except Exception:  # best effort: a child that did not rehearse still serves
                 traceback.print_exc()
-            copy_shared_pages()
+            if pages is not None:
+                pages.copy()
             with contextlib.suppress(OSError):
                 os.write(warm, b"w")
                 os.close(warm)
+        if pages is not None:
+            config.loaded_app = pages.learn_from(config.loaded_app)
         await server.serve(sockets=[sock])
 
     asyncio_run(run(), loop_factory=config.get_loop_factory())
@@ -548,6 +648,7 @@ class Zygote:
         self.control = control
         self.config = config
         self.reprime = reprime  # run again in each parked child before it is parked
+        self.pages = Pages()  # what instances write first: parked children copy it ahead
         self.pool = pool
         self.pool_size = pool_size if pool is not None else 0
         self.notify = notify
@@ -581,8 +682,10 @@ class Zygote:
             timeout = None
             if self.pool_deficit() > 0:
                 timeout = max(0.0, self.refill_at - time.monotonic())
-            watched: list[Any] = [self.control, self.wake_r, *self.warming]
+            watched: list[Any] = [self.control, self.wake_r, self.pages.inbox, *self.warming]
             readable, _, _ = select.select(watched, [], [], timeout)
+            if self.pages.inbox in readable:
+                self.pages.receive()
             if self.wake_r in readable:
                 self.drain_wakeups()
                 self.reap()
@@ -709,6 +812,7 @@ class Zygote:
             self.pool.close()
         os.close(self.wake_r)
         os.close(self.wake_w)
+        self.pages.in_child()
         for sibling in self.warming.values():
             sibling.close()
         os.environ["PORT"] = str(port)
@@ -722,7 +826,7 @@ class Zygote:
             self.enter_child(zygote_pid, port)
             os.environ.update(env)
             redirect_output(str(os.getpid()))
-            code = serve(self.config, sock, self.notify)
+            code = serve(self.config, sock, self.notify, pages=self.pages)
         except BaseException:
             traceback.print_exc()
         finish(code)
@@ -733,7 +837,15 @@ class Zygote:
         code = 1
         try:
             self.enter_child(zygote_pid, port)
-            code = serve(self.config, sock, self.notify, go=go, warm=warm, reprime=self.reprime)
+            code = serve(
+                self.config,
+                sock,
+                self.notify,
+                go=go,
+                warm=warm,
+                reprime=self.reprime,
+                pages=self.pages,
+            )
         except BaseException:
             traceback.print_exc()
         finish(code)
