@@ -108,3 +108,35 @@ async def test_a_prime_that_keeps_a_file_or_a_thread_fails_the_zygote_naming_it(
     zygote = Zygote(workload, {"PRIME_LEAVES": leaves}, tmp_path)
     with pytest.raises(InstanceError, match=message):
         await zygote.start(timeout=60)
+
+
+async def test_children_parked_after_the_zygote_learned_still_start_and_connect_on_their_own(
+    workload: Workload, tmp_path: Path
+) -> None:
+    """Parked children copy the pages earlier instances wrote (ADR 0018); each instance
+    taken from them still runs its own start(cfg) and holds its own connection."""
+    accepted: list[int] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer.get_extra_info("peername")[1])
+
+    listener = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    zygote = Zygote(workload, {"PRIMED_CONNECT": str(port)}, tmp_path, pool_size=1)
+    await zygote.start(timeout=60)
+    answers: list[tuple[int, dict[str, Any]]] = []
+    try:
+        for _ in range(4):  # more than the instances a zygote learns from
+            await eventually(lambda: len(zygote.parked) == 1, "a parked child")
+            child = await zygote.fork()
+            assert child.source == POOL
+            answers.append((child.pid, await answer(child)))
+            os.kill(child.pid, signal.SIGTERM)
+            await asyncio.wait_for(child.exited, 30)
+    finally:
+        await zygote.close()
+        listener.close()
+
+    assert [found["started"] for _, found in answers] == [pid for pid, _ in answers]
+    connected = [found["connectedFrom"] for _, found in answers]
+    assert len(set(connected)) == 4 and sorted(connected) == sorted(accepted)
