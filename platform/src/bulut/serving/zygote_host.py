@@ -42,6 +42,12 @@ while a cold start still wants the CPU. On go the child runs the ASGI lifespan (
 function's ``start(cfg)``) and serves; a parked child whose pipe closes exits. A parked
 child that dies is replaced, with back-off.
 
+Instances teach the pool (:class:`Pages`, ADR 0018): after its first response an instance
+reports the memory pages it owns by then (one datagram on a socket pair the zygote made);
+the zygote keeps the union of the first reports, and each child it forks into the pool
+afterwards copies those pages it still shares before it says it is warm, so the next
+instance's start and first request do not pay a copy-on-write fault for each.
+
 Each instance writes its pid and a newline to the pipe ``BULUT_NOTIFY_FD`` once it
 listens, so the runtime need not poll for that. ``serve`` does the same in one fresh
 process on the socket ``BULUT_LISTEN_FD``. A child dies with its parent
