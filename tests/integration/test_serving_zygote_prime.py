@@ -113,7 +113,7 @@ async def test_a_prime_that_keeps_a_file_or_a_thread_fails_the_zygote_naming_it(
 async def test_children_parked_after_the_zygote_learned_still_start_and_connect_on_their_own(
     workload: Workload, tmp_path: Path
 ) -> None:
-    """Parked children copy the pages earlier instances wrote (ADR 0018); each instance
+    """Parked children copy the pages earlier instances wrote (ADR 0019); each instance
     taken from them still runs its own start(cfg) and holds its own connection."""
     accepted: list[int] = []
 

@@ -1,4 +1,4 @@
-"""Parked children copy ahead what instances write first (ADR 0018): which pages are found,
+"""Parked children copy ahead what instances write first (ADR 0019): which pages are found,
 how instances' reports are joined, and when an instance reports."""
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ while a cold start still wants the CPU. On go the child runs the ASGI lifespan (
 function's ``start(cfg)``) and serves; a parked child whose pipe closes exits. A parked
 child that dies is replaced, with back-off.
 
-Instances teach the pool (:class:`Pages`, ADR 0018): after its first response an instance
+Instances teach the pool (:class:`Pages`, ADR 0019): after its first response an instance
 reports the memory pages it owns by then (one datagram on a socket pair the zygote made);
 the zygote keeps the union of the first reports, and each child it forks into the pool
 afterwards copies those pages it still shares before it says it is warm, so the next
@@ -422,7 +422,7 @@ def merge_runs(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 class Pages:
     """The memory an instance of this revision writes on its way to its first response,
-    learned from the instances and copied ahead of time by each parked child (ADR 0018).
+    learned from the instances and copied ahead of time by each parked child (ADR 0019).
 
     An instance inherits the zygote's warm objects copy-on-write, and its start and first
     request write to many of them (reference counts, caches, the allocator's lists): one
