@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from bulut.serving.launcher import Launcher
 from bulut.serving.memory import Memory, memory_of
 from bulut.serving.zygote import Parked, Workload
+from tests.support.waiting import eventually
 
 
 class FakeZygote:
@@ -61,3 +63,28 @@ def test_memory_adds_up() -> None:
     both = one + Memory(rss=1, pss=2, uss=3)
 
     assert (both.rss, both.pss, both.uss) == (one.rss + 1, one.pss + 2, one.uss + 3)
+
+
+async def test_a_released_zygote_is_reported_gone_before_its_process_is_waited_for() -> None:
+    closing = asyncio.Event()
+    seen: list[object] = []
+
+    class Stopping(FakeZygote):
+        async def close(self) -> None:
+            await closing.wait()
+
+    launcher = Launcher(
+        Workload(python=Path("python"), project=Path(".")),
+        {},
+        Path("."),
+        on_change=lambda: seen.append(launcher.facts),
+    )
+    launcher._zygote = Stopping(os.getpid(), [])  # type: ignore[assignment]
+    launcher._task = asyncio.ensure_future(asyncio.sleep(0, launcher._zygote))
+    launcher.refresh()
+    releasing = asyncio.ensure_future(launcher.release())
+
+    await eventually(lambda: seen, "a report")
+    assert seen == [None] and not releasing.done()
+    closing.set()
+    await releasing

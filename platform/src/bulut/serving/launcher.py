@@ -283,6 +283,7 @@ class Launcher:
         if task is None:
             return
         self._task, self._zygote, self.facts, self.urgent = None, None, None, False
+        self._on_change()  # reported gone now, not once the process has been waited for
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         if zygote is not None:
