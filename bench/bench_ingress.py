@@ -11,7 +11,9 @@ tracing and metrics) and HAProxy on the data-plane port (the configuration, runt
 commands, access log and ``show stat`` polling of ``bulut.serving.kingress``). Reports the
 medians of each round's ratio to its own direct run at c=64 (target >= 0.75x), added p50 at
 c=1 (target <= 50 us), and CPU per request: the platform process for the gateway; HAProxy
-plus the platform process (its access log and polling) for HAProxy. Needs ``haproxy`` on
+plus the platform process (its access log and polling) for HAProxy. Then (with wrk) the
+broker ingress, which HAProxy hands to the gateway: binary JSON events to a Broker at c=64
+through the gateway's port and through HAProxy's, alternating, as a ratio. Needs ``haproxy`` on
 PATH (``make bench`` installs it with apt) and wrk (else a Python client).
 """
 
@@ -23,6 +25,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import tempfile
 import time
@@ -48,7 +51,65 @@ spec:
     spec:
       containers:
         - image: registry.local/hello:latest
+---
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata:
+  name: default
+  namespace: default
 """
+EVENTS = """
+counter = 0
+request = function()
+  counter = counter + 1
+  wrk.headers["ce-id"] = "bench-" .. counter .. "-" .. math.random(1000000000)
+  return wrk.format("POST", nil, nil, '{"hello":"world"}')
+end
+"""
+
+
+def broker_load(port: int, seconds: float, script: Path) -> float:
+    """Events/s wrk gets accepted by the broker at ``port`` (c=64, binary JSON events)."""
+    command = ["wrk", "-t1", "-c64", f"-d{round(seconds)}s", "-s", str(script)]
+    for header in (
+        "ce-specversion: 1.0",
+        "ce-source: /bench",
+        "ce-type: com.example.bench.ping",
+        "content-type: application/json",
+    ):
+        command += ["-H", header]
+    command.append(f"http://127.0.0.1:{port}/default/default")
+    text = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in text:
+        raise RuntimeError(f"the broker refused events:\n{text}")
+    return float(text.split("Requests/sec:")[1].split()[0])
+
+
+async def broker_rounds(gateway: int, haproxy: int, seconds: float, count: int) -> dict[str, Any]:
+    """The broker ingress through the gateway's port and through HAProxy (one hop more),
+    alternating; the ratio HAProxy's extra hop leaves."""
+    script = Path(tempfile.mkdtemp(prefix="bulut-bench-events-")) / "events.lua"
+    script.write_text(EVENTS)
+    ratios, rates = [], []
+    for number in range(1, count + 1):
+        through_gateway = await asyncio.to_thread(broker_load, gateway, seconds, script)
+        through_haproxy = await asyncio.to_thread(broker_load, haproxy, seconds, script)
+        print(
+            f"  broker round {number}/{count}: {through_gateway:.0f} events/s through the"
+            f" gateway, {through_haproxy:.0f} through HAProxy then the gateway"
+        )
+        ratios.append(through_haproxy / through_gateway)
+        rates.append((through_gateway, through_haproxy))
+    shutil.rmtree(script.parent, ignore_errors=True)
+    ratio = statistics.median(ratios)
+    print(
+        f"  broker ingest through HAProxy: {ratio:.2f}x the gateway's port"
+        f" [rounds {', '.join(f'{r:.2f}' for r in ratios)}]"
+    )
+    return {
+        "broker_ratio_haproxy_to_gateway": round(ratio, 3),
+        "broker_events_per_s": [[round(g), round(h)] for g, h in rates],
+    }
 
 
 def servers_state(admin: Path) -> dict[str, str]:
@@ -123,9 +184,11 @@ async def platform(seconds: float, use_wrk: bool, count: int) -> dict[str, Any]:
             use_wrk,
             count,
         )
-        drain.cancel()
         figures = summarise(measured, seconds, 0.0, platform_cpu=True)
         figures.pop("runtime_api_switch_ms", None)
+        if use_wrk:
+            figures.update(await broker_rounds(gateway, data_port, seconds, count))
+        drain.cancel()
         return figures
     finally:
         if process.returncode is None:
