@@ -9,7 +9,8 @@ in this process. Prints:
 2. durable ingest: the same events POSTed to the broker (fsync'd before 202), no trigger,
    with the broker's CPU time per event;
 3. batched ingest: 100 events per ``application/cloudevents-batch+json`` request;
-4. ingress latency at a paced 5,000 events/s (open loop), broker vs direct;
+4. ingress latency at a paced 5,000 events/s (open loop), broker vs direct (marked not
+   measured when the generator fell more than ``PACED_SLACK`` behind its schedule);
 5. end to end: 10 triggers with attribute filters, one matching, subscriber acks;
 6. recovery: ``kill -9`` with a backlog, restart, time to the first redelivery.
 
@@ -182,8 +183,16 @@ async def closed_loop(send: Sender, count: int, concurrency: int) -> tuple[float
     return count / elapsed, sorted(latencies)
 
 
-async def paced(send: Sender, rate: float, seconds: float) -> list[float]:
-    """Open loop: start one request every ``1/rate`` s for ``seconds``; sorted latencies."""
+PACED_SLACK = 0.05  # a paced run whose requests start later than this is no open loop
+
+
+async def paced(send: Sender, rate: float, seconds: float) -> tuple[list[float], float]:
+    """Open loop: start one request every ``1/rate`` s for ``seconds``; (sorted latencies,
+    how late the latest request started against its schedule, in seconds).
+
+    On a busy machine the generator itself falls behind: its requests then queue in this
+    process and the latencies measure the generator, not the server (see ``PACED_SLACK``).
+    """
     latencies: list[float] = []
     tasks: list[asyncio.Task[None]] = []
 
@@ -194,14 +203,27 @@ async def paced(send: Sender, rate: float, seconds: float) -> list[float]:
 
     begin = time.perf_counter()
     total = int(rate * seconds)
+    behind = 0.0
     for i in range(total):
         due = begin + i / rate
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        else:
+            behind = max(behind, -delay)
         tasks.append(asyncio.create_task(one(i)))
     await asyncio.gather(*tasks)
-    return sorted(latencies)
+    return sorted(latencies), behind
+
+
+def paced_verdict(behind: float) -> str | None:
+    """Why a paced run's figures are not valid (None: they are)."""
+    if behind <= PACED_SLACK:
+        return None
+    return (
+        f"not measured: the load generator fell {behind * 1000:.0f} ms behind its schedule "
+        f"(more than {PACED_SLACK * 1000:.0f} ms: the machine is too busy for an open loop)"
+    )
 
 
 def pct(latencies: list[float], q: float) -> float:
@@ -252,10 +274,13 @@ def targets(figures: dict[str, Any]) -> None:
     e2e = figures["endToEnd"]
     print(f"targets (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):")
     print(f"  durable ingest at c=64 >= 0.6x direct: {ingest['ratio']:.2f}x")
-    print(
-        f"  paced 5,000/s broker p99 <= 2x direct p99: {paced_['broker']['p99_ms']:.1f} ms"
-        f" beside {paced_['direct']['p99_ms']:.1f} ms -> {paced_['p99_ratio']:.2f}x"
-    )
+    if paced_["invalid"]:
+        print(f"  paced 5,000/s broker p99 <= 2x direct p99: {paced_['invalid']}")
+    else:
+        print(
+            f"  paced 5,000/s broker p99 <= 2x direct p99: {paced_['broker']['p99_ms']:.1f} ms"
+            f" beside {paced_['direct']['p99_ms']:.1f} ms -> {paced_['p99_ratio']:.2f}x"
+        )
     print(
         f"  end to end >= 15k delivered/s: {e2e['delivered_per_s']:,.0f}/s"
         f" ({e2e['ratio']:.2f}x direct posting)"
@@ -317,9 +342,11 @@ async def run_ingest_and_e2e(
         figures["batched"] = {"per_s": round(rate * 100), "ratio": round(median(batch_ratios), 3)}
         paced_p50: dict[str, list[float]] = {"direct": [], "broker": []}
         paced_p99: dict[str, list[float]] = {"direct": [], "broker": []}
+        behind = 0.0
         for _ in range(args.rounds):
             for name, send in (("direct", direct), ("broker", ingest)):
-                lat = await paced(send, 5000, args.seconds)
+                lat, late = await paced(send, 5000, args.seconds)
+                behind = max(behind, late)
                 paced_p50[name].append(pct(lat, 0.5))
                 paced_p99[name].append(pct(lat, 0.99))
         for name in ("direct", "broker"):
@@ -329,7 +356,11 @@ async def run_ingest_and_e2e(
                 f"[p99 rounds: {', '.join(f'{v:.1f}' for v in paced_p99[name])}]"
             )
         p99_ratios = [b / d for b, d in zip(paced_p99["broker"], paced_p99["direct"], strict=True)]
-        print(f"paced p99, broker / direct of the same round: {median(p99_ratios):.2f}x")
+        invalid = paced_verdict(behind)
+        print(
+            f"paced p99, broker / direct of the same round: {median(p99_ratios):.2f}x"
+            + (f" ({invalid})" if invalid else "")
+        )
         figures["paced"] = {
             name: {
                 "p50_ms": round(median(paced_p50[name]), 3),
@@ -338,6 +369,8 @@ async def run_ingest_and_e2e(
             for name in ("direct", "broker")
         }
         figures["paced"]["p99_ratio"] = round(median(p99_ratios), 3)
+        figures["paced"]["behind_ms"] = round(behind * 1000, 1)
+        figures["paced"]["invalid"] = invalid
     finally:
         stop(broker)
 
