@@ -61,7 +61,7 @@ async def serve(resources: Path, settings: Settings, sync: bool) -> None:
     server = EventingServer(eventing)
     # What start-up made (modules, settings, the data plane) lives as long as the process:
     # out of the collector's sight, a full collection under load stalls the loop less
-    # (86 -> 33 ms measured at c=64; see docs/adr/0019-broker-ingest-fast-path.md).
+    # (86 -> 33 ms measured at c=64; see docs/adr/0020-broker-ingest-fast-path.md).
     gc.freeze()
     runner = asyncio.create_task(eventing.run())
     stopping = asyncio.Event()

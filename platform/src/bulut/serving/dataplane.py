@@ -189,7 +189,14 @@ class Serving:
                 self._ensure(key, event["object"])
 
     def _ensure(self, key: Key, obj: Resource) -> None:
-        """Start (or restart, when its env changed) the runtime of a Revision."""
+        """Start (or restart, when its env changed) the runtime of a Revision.
+
+        Once serving stops nothing starts: the control plane's watches outlive it for a
+        moment (`bulut up` stops serving first), and a runtime started then would never be
+        closed.
+        """
+        if self._stopping.is_set():
+            return
         runtime = self.revisions.get(key)
         env = self._env_of(obj)
         if runtime is not None:
@@ -249,6 +256,8 @@ class Serving:
             self._dirty.set()
             return
         self._pending.pop(key, None)
+        if self._stopping.is_set():  # serving stopped while this build ran
+            return
         self._built_env[key] = env_before_hooks
         old = self.revisions.get(key)
         runtime = RevisionRuntime(
