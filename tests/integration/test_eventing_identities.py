@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 
 from bulut.edge import identity
 from bulut.local import LocalPlatform
@@ -22,7 +23,12 @@ from tests.support.issuer import ISSUER, Issuer
 from tests.support.platform import NAMESPACE, ORDERS_HOST, decided_order, sample_app
 from tests.support.waiting import eventually
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("function-builds")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("function-builds"),
+    pytest.mark.asyncio(loop_scope="module"),
+]
 
 AUDIT_HOST = {"host": f"audit.{NAMESPACE}.localhost"}
 EVENT = {
@@ -34,13 +40,17 @@ EVENT = {
 }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def users() -> Issuer:
     return Issuer.generate()
 
 
-@pytest.fixture
-async def platform(tmp_path: Path, repo_root: Path, users: Issuer) -> AsyncIterator[LocalPlatform]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def platform(
+    tmp_path_factory: pytest.TempPathFactory, repo_root: Path, users: Issuer
+) -> AsyncIterator[LocalPlatform]:
+    """One sample app with auth on for the module: each test reads or sends its own."""
+    tmp_path = tmp_path_factory.mktemp("identities")
     jwks = users.write_jwks(tmp_path / "jwks.json")
     async with sample_app(tmp_path, repo_root, auth_issuer=ISSUER, auth_jwks=str(jwks)) as local:
         yield local
