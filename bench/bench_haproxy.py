@@ -240,12 +240,18 @@ def summarise(
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+def rounds_arguments(description: str | None) -> argparse.Namespace:
+    """--seconds per leg, --rounds, --python-client (never wrk): bench_haproxy's and
+    bench_ingress's options."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0] if description else "")
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--python-client", action="store_true", help="never use wrk")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = rounds_arguments(__doc__)
     if shutil.which("haproxy") is None:
         print("skipped: haproxy is not installed (apt-get install haproxy; make bench does)")
         return

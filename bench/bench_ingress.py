@@ -19,11 +19,9 @@ PATH (``make bench`` installs it with apt) and wrk (else a Python client).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -33,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_broker import cpu_seconds, free_port
-from bench.bench_haproxy import alternate, summarise
+from bench.bench_haproxy import alternate, rounds_arguments, summarise
+from bench.bench_platform import LUA, stop_up
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO_SERVICE = """\
@@ -58,14 +57,6 @@ metadata:
   name: default
   namespace: default
 """
-EVENTS = """
-counter = 0
-request = function()
-  counter = counter + 1
-  wrk.headers["ce-id"] = "bench-" .. counter .. "-" .. math.random(1000000000)
-  return wrk.format("POST", nil, nil, '{"hello":"world"}')
-end
-"""
 
 
 def broker_load(port: int, seconds: float, script: Path) -> float:
@@ -89,7 +80,7 @@ async def broker_rounds(gateway: int, haproxy: int, seconds: float, count: int) 
     """The broker ingress through the gateway's port and through HAProxy (one hop more),
     alternating; the ratio HAProxy's extra hop leaves."""
     script = Path(tempfile.mkdtemp(prefix="bulut-bench-events-")) / "events.lua"
-    script.write_text(EVENTS)
+    script.write_text(LUA)  # bench_platform's events: a new ce-id each
     ratios, rates = [], []
     for number in range(1, count + 1):
         through_gateway = await asyncio.to_thread(broker_load, gateway, seconds, script)
@@ -191,14 +182,7 @@ async def platform(seconds: float, use_wrk: bool, count: int) -> dict[str, Any]:
         drain.cancel()
         return figures
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(process.wait(), 60)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        shutil.rmtree(state, ignore_errors=True)
+        await stop_up(process, state)
 
 
 async def _drain(stream: asyncio.StreamReader) -> None:
@@ -207,11 +191,7 @@ async def _drain(stream: asyncio.StreamReader) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--python-client", action="store_true", help="never use wrk")
-    args = parser.parse_args()
+    args = rounds_arguments(__doc__)
     if shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").exists():
         print("skipped: haproxy is not installed (apt-get install haproxy; make bench does)")
         return

@@ -87,6 +87,19 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error",
 """
 
 
+async def stop_up(process: asyncio.subprocess.Process, state: Path) -> None:
+    """Stop a `bulut up` as Ctrl-C does (SIGKILL if it has not stopped after 60 s), and
+    remove its state folder."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(process.wait(), 60)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+    shutil.rmtree(state, ignore_errors=True)
+
+
 def descendants(root: int) -> list[int]:
     """Every process under ``root`` (from /proc's parent links)."""
     children: dict[int, list[int]] = {}
@@ -309,14 +322,7 @@ async def platform_run(
             orders_cpu = await meter.stop()
         drain.cancel()
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(process.wait(), 60)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        shutil.rmtree(state, ignore_errors=True)
+        await stop_up(process, state)
     accepted = max(events["accepted"], 1)
     per_event = {group: round(s / accepted * 1e6) for group, s in events_cpu.items()}
     run = {
