@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -305,3 +306,38 @@ async def test_a_killed_zygote_takes_its_parked_children_along(zygote: Zygote) -
     await eventually(lambda: zygote.closed.is_set() and not zygote.parked, "the pool dropped")
     with pytest.raises(InstanceError):
         await zygote.fork()
+
+
+def both_lines_arrived(zygote: Zygote, lines: int) -> bool:
+    """``lines`` event lines wait unread in the zygote's control socket (read by peeking)."""
+    assert zygote._writer is not None
+    held = zygote._writer.get_extra_info("socket")
+    with socket.fromfd(held.fileno(), held.family, held.type) as sock:
+        try:
+            return sock.recv(65536, socket.MSG_PEEK | socket.MSG_DONTWAIT).count(b"\n") >= lines
+        except BlockingIOError:
+            return False
+
+
+async def test_a_forked_child_that_exits_before_its_fork_is_answered_is_reported_as_exited(
+    build_function: Callable[[str], Any], tmp_path: Path
+) -> None:
+    # A crash-looping function exits in start(): under load its exit line arrived in the same
+    # read as its "forked" line, before fork() registered the pid, and the instance then
+    # waited for an exit that had already been reported (the revision stopped restarting).
+    project, environment = build_function("crashy")
+    workload = Workload.of(project, environment, readiness_path="/health/readiness")
+    running = Zygote(workload, {}, tmp_path, pool_size=0)
+    await running.start(timeout=60)
+    try:
+        forking = asyncio.ensure_future(running.fork({"CRASH_ON_START": "3"}))
+        await asyncio.sleep(0)  # one step: the command is written, fork() awaits the answer
+        assert running._lock.locked()
+        deadline = time.monotonic() + 30
+        while not both_lines_arrived(running, 2) and time.monotonic() < deadline:
+            time.sleep(0.01)  # the loop is held on purpose: nothing reads the lines yet
+        assert both_lines_arrived(running, 2), "the zygote never said forked and exited"
+        child = await forking
+        assert await asyncio.wait_for(child.exited, 10) == 3
+    finally:
+        await running.close()

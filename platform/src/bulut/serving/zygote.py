@@ -19,7 +19,7 @@ import os
 import select
 import signal
 import socket
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +40,7 @@ FORK = "fork"  # forked from the zygote on demand
 SPAWN = "spawn"  # a fresh process
 
 BACKLOG = 1024  # an instance's listen backlog until its server re-listens
+GONE_KEPT = 64  # exits of pids not known yet, kept until their "forked" line is read
 
 
 def prime_modes(annotation: object) -> tuple[bool, bool]:
@@ -277,7 +278,9 @@ class Zygote:
         self._on_pool_change = on_pool_change
         self._notifications: Notifications | None = None
         self._pool: socket.socket | None = None
-        self._gone: deque[int] = deque(maxlen=64)  # exits of pids not known (yet)
+        # Exits of pids not known yet, with their codes: a parked child that died before it
+        # was handed over, or a forked one that exited before its "forked" line was read.
+        self._gone: OrderedDict[int, int] = OrderedDict()
         self._process: asyncio.subprocess.Process | Forked | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -422,7 +425,9 @@ class Zygote:
             return
         parked = self.parked.pop(pid, None)
         if parked is None:
-            self._gone.append(pid)
+            self._gone[pid] = code
+            while len(self._gone) > GONE_KEPT:
+                self._gone.popitem(last=False)
             return
         parked.close()
         self._on_pool_change()
@@ -441,8 +446,15 @@ class Zygote:
 
     def _child(self, pid: int, port: int, source: str) -> Child:
         exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        listening = None if self._notifications is None else self._notifications.future(pid)
-        self._children[pid] = exited
+        notifications = self._notifications
+        listening = None if notifications is None else notifications.future(pid)
+        code = self._gone.pop(pid, None)
+        if code is None:
+            self._children[pid] = exited
+        else:  # it exited before its "forked" line was read (a crash in start(), under load)
+            exited.set_result(code)
+            if notifications is not None:
+                notifications.forget(pid)
         return Child(pid, port, exited, source=source, listening=listening)
 
     def take(self, env: Mapping[str, str] | None = None) -> Child | None:
