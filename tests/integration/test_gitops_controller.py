@@ -291,3 +291,19 @@ async def test_a_sync_stores_the_clusters_knative_gates_first_as_bulut_up_does(
     assert pinned["spec"]["template"]["spec"]["nodeSelector"] == {"disktype": "ssd"}
     status = await controller.status("shop")
     assert "ConfigMap knative-serving/config-features" not in {str(o.ref) for o in status.objects}
+
+
+async def test_reading_the_status_while_the_first_sync_clones_breaks_neither(
+    controller: GitOpsController, repo: Path
+) -> None:
+    # `bulut gitops add` answers with the application's status while its loop's first sync
+    # clones the repository: both used to clone into the same mirror, and a sync then failed
+    # with "not a git repository".
+    controller.add(Application(name="shop", repo=str(repo), path="deploy", revision="main"))
+    outcomes = await asyncio.gather(
+        controller.sync("shop"), *(controller.status("shop") for _ in range(4))
+    )
+    record = outcomes[0]
+    assert record.succeeded, record.detail
+    assert all(status.revision is not None for status in outcomes[1:])
+    assert (await controller.sync("shop")).succeeded

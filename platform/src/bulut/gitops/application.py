@@ -55,7 +55,9 @@ class Application:
             raise InvalidInputError("the polling interval must be positive", field="interval")
 
     @classmethod
-    def from_spec(cls, spec: str, *, name: str | None = None) -> Application:
+    def from_spec(
+        cls, spec: str, *, name: str | None = None, interval: float = DEFAULT_INTERVAL
+    ) -> Application:
         """``REPO[#REVISION][:PATH]`` (``bulut up --sync``), named after the path's last folder."""
         repo, _, rest = spec.partition("#")
         revision, _, path = rest.partition(":") if rest else ("HEAD", "", ".")
@@ -66,6 +68,7 @@ class Application:
             repo=repo,
             revision=revision or "HEAD",
             path=path,
+            interval=interval,
         )
 
     def to_json(self) -> dict[str, Any]:

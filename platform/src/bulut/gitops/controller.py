@@ -127,6 +127,7 @@ class GitOpsController:
         self._rendered: dict[str, _Rendered] = {}
         self._errors: dict[str, str] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._repository_locks: dict[str, asyncio.Lock] = {}
         self._pokes: dict[str, asyncio.Event] = {}
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._running = False
@@ -287,10 +288,8 @@ class GitOpsController:
     async def _reconcile(self, app: Application, trigger: str) -> None:
         """Sync a new commit; else, with self-heal, revert drift."""
         async with self._lock(app.name):
-            repository = self._repository(app)
             try:
-                await asyncio.to_thread(repository.fetch)
-                commit = await asyncio.to_thread(repository.resolve, app.revision)
+                commit = await self._fetch(app)
             except BulutError as error:
                 self._errors[app.name] = error.message
                 return
@@ -362,32 +361,48 @@ class GitOpsController:
             self._synced.notify_all()
         return record
 
-    async def _render(self, app: Application, *, fetch: bool = True) -> _Rendered:
-        """Fetch, check out and build the application's path at its revision."""
+    async def _fetch(self, app: Application) -> Commit:
+        """Bring the mirror up to date and resolve the application's revision."""
+        async with self._repository_lock(app.name):
+            return await self._resolve(app, fetch=True)
+
+    async def _resolve(self, app: Application, *, fetch: bool) -> Commit:
+        """The commit the revision names, fetched first if asked (hold the repository's lock)."""
         repository = self._repository(app)
         if fetch:
             await asyncio.to_thread(repository.fetch)
-        commit = await asyncio.to_thread(repository.resolve, app.revision)
-        cached = self._rendered.get(app.name)
-        if cached is not None and cached.commit == commit:
-            return cached
-        checkout = await asyncio.to_thread(repository.checkout, commit)
-        folder = checkout / app.path
-        if not folder.is_dir():
-            raise InvalidInputError(
-                f"path {app.path!r} does not exist in {app.repo} at {commit.short}", field="path"
-            )
-        loaded = await asyncio.to_thread(kustomize_build, folder)
-        documents = [
-            await asyncio.to_thread(
-                _localise, item.document, app, checkout, lambda p: repository.tree_id(commit, p)
-            )
-            for item in loaded
-        ]
-        serving_config = await asyncio.to_thread(serving_configmaps_first, folder, documents)
-        rendered = _Rendered(commit, documents, serving_config)
-        self._rendered[app.name] = rendered
-        return rendered
+        return await asyncio.to_thread(repository.resolve, app.revision)
+
+    async def _render(self, app: Application, *, fetch: bool = True) -> _Rendered:
+        """Fetch, check out and build the application's path at its revision.
+
+        Syncs hold the application's lock; status and diff do not. The repository's own lock
+        keeps them from cloning, fetching or checking out in the same folders at once.
+        """
+        repository = self._repository(app)
+        async with self._repository_lock(app.name):
+            commit = await self._resolve(app, fetch=fetch)
+            cached = self._rendered.get(app.name)
+            if cached is not None and cached.commit == commit:
+                return cached
+            checkout = await asyncio.to_thread(repository.checkout, commit)
+            folder = checkout / app.path
+            if not folder.is_dir():
+                raise InvalidInputError(
+                    f"path {app.path!r} does not exist in {app.repo} at {commit.short}",
+                    field="path",
+                )
+            loaded = await asyncio.to_thread(kustomize_build, folder)
+            documents = [
+                await asyncio.to_thread(
+                    _localise, item.document, app, checkout, lambda p: repository.tree_id(commit, p)
+                )
+                for item in loaded
+            ]
+            serving_config = await asyncio.to_thread(serving_configmaps_first, folder, documents)
+            rendered = _Rendered(commit, documents, serving_config)
+            self._rendered[app.name] = rendered
+            return rendered
 
     async def _plan(self, app: Application, desired: list[dict[str, Any]]) -> SyncPlan:
         kinds = {ObjectRef.of(d).kind_key for d in desired} | self._managed_kinds(app.name)
@@ -451,6 +466,9 @@ class GitOpsController:
 
     def _lock(self, name: str) -> asyncio.Lock:
         return self._locks.setdefault(name, asyncio.Lock())
+
+    def _repository_lock(self, name: str) -> asyncio.Lock:
+        return self._repository_locks.setdefault(name, asyncio.Lock())
 
 
 def _desired_refs(plan: SyncPlan) -> set[ObjectRef]:
