@@ -74,6 +74,7 @@ async def platform(
         builds_dir=repo_root / ".bulut" / "test-builds",
         functions_dir=tmp_path / "none",
         gitops_health_check=repo_root / "gitops" / "argocd" / "health-check.lua",
+        gitops_interval=3600,  # no poll finds the push first: the hook alone syncs it
     )
     async with running_platform(
         settings, check_images=False, sync=[f"{origin[1]}#main:deploy"]

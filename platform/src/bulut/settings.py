@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         description="The Lua health check Argo CD runs for Knative kinds; local GitOps runs it "
         "too (absent: an object is healthy once its Ready condition is True).",
     )
+    gitops_interval: float = Field(
+        default=3.0,
+        gt=0,
+        description="Seconds between polls of each application `bulut up --sync` adds (Argo CD's "
+        "timeout.reconciliation); a push with Bulut's hook syncs at once either way.",
+    )
 
     dr_reports_dir: Path | None = Field(
         default=None,

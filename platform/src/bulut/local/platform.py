@@ -257,7 +257,7 @@ class LocalPlatform:
         controller.load()
         known = {app.name for app in controller.applications()}
         for spec in self.sync:
-            app = Application.from_spec(spec)
+            app = Application.from_spec(spec, interval=self.settings.gitops_interval)
             if app.name not in known:
                 controller.add(app)
         return controller
