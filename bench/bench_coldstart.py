@@ -19,7 +19,8 @@ sample function as ``--samples`` does. The trivial one:
   * 50 concurrent cold requests: errors and latency; memory of the zygote, its parked child
     and one instance.
 
-With ``--function NAME`` (a folder of functions/, or of tests/fixtures/functions/) it measures
+With ``--function NAME`` (a folder of functions/ or of tests/fixtures/functions/, or the path of
+a function's folder, e.g. an older copy to compare with in alternating invocations) it measures
 that function the same way (pool path), with each run's phases: ``take`` (request in → the
 runtime has an instance: activator, autoscaler poke, the zygote's parked child), ``start``
 (→ the instance listens: its ASGI lifespan, i.e. the function's ``start(cfg)``), ``probe``
@@ -213,16 +214,45 @@ class Subject:
         )
 
 
+def function_folder(name: str) -> Path:
+    """The folder of ``name``: functions/NAME, else tests/fixtures/functions/NAME, else
+    ``name`` itself when it is a function's folder (an older copy of a sample function, to
+    compare with in alternating runs); its last part names its request."""
+    for folder in (ROOT / "functions" / name, FIXTURES / name, Path(name)):
+        if folder.is_dir():
+            return folder.resolve()
+    raise SystemExit(f"--function {name}: no such function in functions/ or {FIXTURES}")
+
+
+def working_folder(builds: Path, name: str, folder: Path) -> Path:
+    """Where ``name``'s revisions run: one folder per function, and per copy of it."""
+    label = name if folder.name == name else f"{folder.name}@{folder.parent.parent.name}"
+    return builds / "cwd" / label
+
+
+def revision_folder(cwd: Path, how: str, *, prime: bool = True, reprime: bool = True) -> Path:
+    """A new, empty folder for one revision of a run (logs/ inside it).
+
+    Its database persists between that revision's cold starts, as a revision's does, and
+    starts new with each run: inventory's stock (100 widgets) would otherwise run out after
+    a few runs, and every later "reservation" would be a rejection, another code path.
+    """
+    kind = ("" if reprime else "-zygote-only") if prime else "-unprimed"
+    folder = cwd / f"{how}{kind}"
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "logs").mkdir(parents=True)  # one file per instance
+    return folder
+
+
 def subject(name: str, builds: Path) -> Subject:
-    """``name`` from functions/ or tests/fixtures/functions/, built (once) into ``builds``."""
-    folder = ROOT / "functions" / name
-    if not folder.is_dir():
-        folder = FIXTURES / name
+    """``name`` (see :func:`function_folder`), built (once) into ``builds``."""
+    folder = function_folder(name)
     project = load_project(folder)
     environment = ensure_environment(project, builds, progress=print)
-    cwd = builds / "cwd" / name  # its database persists between runs, as a revision's does
+    cwd = working_folder(builds, name, folder)
     cwd.mkdir(parents=True, exist_ok=True)
-    return Subject(name, project, environment, cwd, dict(ENVIRONMENT.get(name, {})))
+    env = dict(ENVIRONMENT.get(folder.name, {}))
+    return Subject(folder.name, project, environment, cwd, env)
 
 
 def waits_in_epoll(pid: int) -> bool:
@@ -273,19 +303,16 @@ class Revision:
     ) -> None:
         self.function = function
         self.how = how
-        kind = ("" if reprime else "-zygote-only") if prime else "-unprimed"
-        logs = function.cwd / "logs" / f"{how}{kind}"
-        shutil.rmtree(logs, ignore_errors=True)  # one file per instance: keep only this run's
-        logs.mkdir(parents=True)
+        cwd = revision_folder(function.cwd, how, prime=prime, reprime=reprime)
         revision = f"{function.name}-0000{(1 if reprime else 3) if prime else 2}"
         spec = RevisionSpec(
             "bench",
             revision,
             function.workload(prime=prime, reprime=reprime),
-            function.cwd,
+            cwd,
             service=function.name,
             use_zygote=how != "spawn",
-            env={**function.env, "BULUT_LOG_DIR": str(logs)},  # as `bulut up` does
+            env={**function.env, "BULUT_LOG_DIR": str(cwd / "logs")},  # as `bulut up` does
         )
         self.runtime = RevisionRuntime(
             spec,

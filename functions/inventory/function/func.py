@@ -8,9 +8,9 @@ Configuration (``start(cfg)``): DATABASE_URL, default sqlite:///inventory.db in 
 directory.
 
 ``prime()`` is Bulut's hook (its zygote calls it once, before any instance exists): it runs
-a reservation and a release on a private in-memory database, so an instance's first event
-finds the imports done and the statements compiled. It keeps no connection: ``start(cfg)``
-still connects each instance to its own database.
+a reservation, a release and an order out of stock on a private in-memory database, so an
+instance's first event finds the imports done and the statements compiled. It keeps no
+connection: ``start(cfg)`` still connects each instance to its own database.
 """
 
 import logging
@@ -36,12 +36,18 @@ class Function:
         self.warm = None
 
     def prime(self):
-        """Warm an engine on a scratch database with one reservation and one release."""
+        """Warm an engine on a scratch database: a reservation, its release, and an order
+        for more than the stock (the rejection reads the stock again)."""
         self.warm = WarmEngine()
         rehearsal = Inventory(prepare(self.warm.engine))
-        order = {"id": "prime", "items": [{"sku": next(iter(SEED)), "quantity": 1}]}
-        for type, data in ((ORDER_CREATED, order), (PAYMENT_DECLINED, {"order_id": "prime"})):
-            attributes = {"type": type, "source": "/prime", "id": type}
+        sku, (_, _, stock) = next(iter(SEED.items()))
+        events = (
+            (ORDER_CREATED, {"id": "prime", "items": [{"sku": sku, "quantity": 1}]}),
+            (PAYMENT_DECLINED, {"order_id": "prime"}),
+            (ORDER_CREATED, {"id": "prime-2", "items": [{"sku": sku, "quantity": stock + 1}]}),
+        )
+        for number, (type, data) in enumerate(events):
+            attributes = {"type": type, "source": "/prime", "id": f"prime-{number}"}
             rehearsal.process(CloudEvent(attributes=attributes, data=data))
         rehearsal.engine.dispose()
 

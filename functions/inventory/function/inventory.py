@@ -81,6 +81,7 @@ class Inventory:
                 update(Product)
                 .where(col(Product.sku) == sku, col(Product.stock) >= quantity)
                 .values(stock=col(Product.stock) - quantity)
+                .execution_options(synchronize_session=False)  # `product` is not read again
             )
             if taken.rowcount != 1:
                 session.rollback()
@@ -88,14 +89,16 @@ class Inventory:
                 return _reply(event, REJECTED, order_id, _rejected(order, reason))
             price = product.price_cents
             lines.append({"sku": sku, "quantity": quantity, "unit_price_cents": price})
-        reservation = Reservation(
-            order_id=order_id,
-            items=lines,
-            amount_cents=sum(line["quantity"] * line["unit_price_cents"] for line in lines),
-            status="reserved",
-        )
-        session.merge(reservation)
-        return _reply(event, RESERVED, order_id, _reserved_data(order, reservation))
+        amount = sum(line["quantity"] * line["unit_price_cents"] for line in lines)
+        if existing is None:
+            existing = Reservation(
+                order_id=order_id, items=lines, amount_cents=amount, status="reserved"
+            )
+            session.add(existing)
+        else:  # released before, reserved again
+            existing.items, existing.amount_cents, existing.status = lines, amount, "reserved"
+            existing.updated_at = utcnow()
+        return _reply(event, RESERVED, order_id, _reserved_data(order, existing))
 
     def _release(self, session: Session, event: Any, payment: dict[str, Any]) -> Reply | None:
         order_id = str(payment.get("order_id") or event.get_subject() or "")
@@ -109,6 +112,7 @@ class Inventory:
                     update(Product)
                     .where(col(Product.sku) == line["sku"])
                     .values(stock=col(Product.stock) + int(line["quantity"]))
+                    .execution_options(synchronize_session=False)  # no product is loaded
                 )
             reservation.status = "released"
             reservation.updated_at = utcnow()

@@ -132,6 +132,21 @@ async def test_a_second_decline_with_a_new_id_changes_nothing(function, database
     assert stock(database_url, "WIDGET-1") == 100
 
 
+async def test_a_released_order_created_again_is_reserved_again(function, database_url):
+    await call(function, order_created())
+    await call(function, payment_declined())
+    items = [{"sku": "WIDGET-1", "quantity": 3}]
+    send = await call(function, order_created(items=items, id="created-again"))
+    [(reply, _)] = send.events
+    assert reply.get_type() == "com.example.inventory.reserved"
+    assert reply.get_data()["amount_cents"] == 3 * 1999
+    assert stock(database_url, "WIDGET-1") == 97
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        row = db.execute("select status, amount_cents from reservations").fetchall()
+    assert row == [("reserved", 3 * 1999)]
+
+
 async def test_a_decline_without_reservation_answers_204_without_a_body(function):
     send = await call(function, payment_declined(order_id="ghost"))
     assert (send.events, send.status, send.body) == ([], 204, b"")

@@ -12,8 +12,8 @@ Configuration (read in ``start(cfg)``, which func-python calls with a copy of th
 
 ``prime()`` is Bulut's hook (its zygote calls it once, before any instance exists): it builds
 the FastAPI app and sends it an order, a lookup and a saga event against a private in-memory
-database, so an instance's first request finds the routes built, the imports done and the
-statements compiled. It keeps no connection and reads no secret: ``start(cfg)`` still gives
+database (and asks it what readiness asks), so an instance's first request finds the routes
+built, the imports done and the statements compiled. It keeps no connection and reads no secret: ``start(cfg)`` still gives
 each instance its own database, sink and cipher.
 """
 
@@ -53,6 +53,7 @@ class Function:
         self.services = Services(OrderStore(prepare(self.warm.engine)), RehearsalSink(None))
         self.app = create_app(self.services)
         asyncio.run(rehearse(self.app))
+        self.services.store.ping()  # what ready() asks the database
         self.services.store.engine.dispose()
         self.services.store = self.services.sink = None
 
