@@ -13,8 +13,8 @@ Configuration (read in ``start(cfg)``, which func-python calls with a copy of th
 ``prime()`` is Bulut's hook (its zygote calls it once, before any instance exists): it builds
 the FastAPI app and sends it an order, a lookup and a saga event against a private in-memory
 database (and asks it what readiness asks), so an instance's first request finds the routes
-built, the imports done and the statements compiled. It keeps no connection and reads no secret: ``start(cfg)`` still gives
-each instance its own database, sink and cipher.
+built, the imports done and the statements compiled. It keeps no connection and reads no
+secret: ``start(cfg)`` still gives each instance its own database, sink and cipher.
 """
 
 import asyncio
