@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_coldstart.py [--runs 100] [--sample-runs 20]
     .venv/bin/python bench/bench_coldstart.py --function inventory [--function orders ...]
     .venv/bin/python bench/bench_coldstart.py --samples          # every sample function
+    .venv/bin/python bench/bench_coldstart.py --samples --against /tmp/old/functions
+                                    # beside older copies, in the same alternating rounds
 
 By default it measures the trivial echo function (tests/fixtures/functions/echo), then every
 sample function as ``--samples`` does. The trivial one:
@@ -426,12 +428,18 @@ async def cold_starts(
 
 
 async def with_phases(
-    function: Subject, trivial: Subject, runs: int, *, variants: bool = True
+    function: Subject,
+    trivial: Subject,
+    runs: int,
+    *,
+    variants: bool = True,
+    against: Subject | None = None,
 ) -> dict[str, Any]:
     """Cold starts of ``function`` with phases and its warm latency (through the router and
     straight to the instance), beside, in alternating rounds, the trivial function's cold
-    start and (``variants``) the same function primed in the zygote only (not again in its
-    parked children) and without its prime hook."""
+    start, (``variants``) the same function primed in the zygote only (not again in its
+    parked children) and without its prime hook, and (``against``) another copy of it,
+    e.g. the code before a change."""
     cold: list[Phases] = []
     warm: list[float] = []
     direct: list[float] = []
@@ -439,6 +447,7 @@ async def with_phases(
     zygote_only: list[Phases] = []
     trivial_cold: list[float] = []
     trivial_cpu: list[float] = []
+    other: list[Phases] = []
     async with contextlib.AsyncExitStack() as stack:
         tested = await stack.enter_async_context(Revision(function, "pool"))
         steps: list[Callable[[], Awaitable[None]]] = []
@@ -472,7 +481,16 @@ async def with_phases(
                 trivial_cpu.append(phases.instance_cpu)
 
             steps.append(one_trivial)
-        for revision in {tested, echo, *([once, plain] if variants else [])}:
+        revisions = {tested, echo, *([once, plain] if variants else [])}
+        if against is not None:
+            copy = await stack.enter_async_context(Revision(against, "pool"))
+            revisions.add(copy)
+
+            async def one_against() -> None:
+                other.append(await copy.cold())
+
+            steps.append(one_against)
+        for revision in revisions:
             await exchange(revision.front.port, revision.request())
         await alternating(runs, steps)
     total = [(p.answered - p.sent) * 1000 for p in cold]
@@ -490,6 +508,9 @@ async def with_phases(
         figures["unprimedCold"] = summary(unprimed)
         figures["zygoteOnlyCold"] = summary([(p.answered - p.sent) * 1000 for p in zygote_only])
         figures["zygoteOnlyInstanceCpuMs"] = summary([p.instance_cpu for p in zygote_only])
+    if other:
+        figures["againstCold"] = summary([(p.answered - p.sent) * 1000 for p in other])
+        figures["againstInstanceCpuMs"] = summary([p.instance_cpu for p in other])
     return figures
 
 
@@ -640,6 +661,14 @@ def report_function(name: str, figures: dict[str, Any], inside: dict[str, Any]) 
             f"{once_cpu['p50']:.1f} ms -> both / zygote only p50 = "
             f"{cold['p50'] / once['p50']:.2f}x"
         )
+    if "againstCold" in figures:
+        copy, copy_cpu = figures["againstCold"], figures["againstInstanceCpuMs"]
+        print(
+            f"  against {figures['against']}, same rounds: p50 {copy['p50']:.1f} ms  p99 "
+            f"{copy['p99']:.1f} ms, instance CPU p50 {copy_cpu['p50']:.1f} ms -> this / that: "
+            f"p50 {cold['p50'] / copy['p50']:.2f}x, p99 {cold['p99'] / copy['p99']:.2f}x, "
+            f"instance CPU {used['p50'] / copy_cpu['p50']:.2f}x"
+        )
     print(
         f"  trivial echo cold, same rounds: p50 {trivial['p50']:.1f} ms  p99 {trivial['p99']:.1f}"
         f" ms -> {name} / echo p50 = {cold['p50'] / trivial['p50']:.2f}x"
@@ -653,14 +682,22 @@ def report_function(name: str, figures: dict[str, Any], inside: dict[str, Any]) 
 
 
 def measure_functions(
-    names: list[str], runs: int, builds: Path, *, variants: bool = True
+    names: list[str],
+    runs: int,
+    builds: Path,
+    *,
+    variants: bool = True,
+    against: Path | None = None,
 ) -> dict[str, Any]:
-    """``--function`` mode: each function beside the trivial one."""
+    """``--function`` mode: each function beside the trivial one (and ``against``/NAME)."""
     trivial = subject("echo", builds)
     results: dict[str, Any] = {}
     for name in names:
         function = subject(name, builds)
-        figures = uvloop.run(with_phases(function, trivial, runs, variants=variants))
+        copy = None if against is None else subject(str(against / function.name), builds)
+        figures = uvloop.run(with_phases(function, trivial, runs, variants=variants, against=copy))
+        if copy is not None:
+            figures["against"] = str(copy.project.path)
         inside = in_process_phases(function)
         report_function(name, figures, inside)
         results[name] = {**figures, "inProcess": {k: inside[k] for k in ("ms", "cpuMs")}}
@@ -721,6 +758,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         action="store_true",
         help="--function: leave out the zygote-only and unprimed variants (quicker)",
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="DIR",
+        help="--function: also DIR/NAME in the same alternating rounds (e.g. the code before a "
+        "change: mkdir /tmp/old; git archive main functions | tar -x -C /tmp/old; --against "
+        "/tmp/old/functions)",
+    )
     parser.add_argument("--builds-dir", type=Path, default=ROOT / ".bulut" / "bench-builds")
     args = parser.parse_args(argv)
     builds = args.builds_dir.resolve()
@@ -731,7 +776,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["trivial"] = measure_trivial(args.runs or 100, args.baseline_runs, builds)
         names = list(SAMPLES)
     results["functions"] = measure_functions(
-        names, args.runs or args.sample_runs, builds, variants=not args.no_variants
+        names,
+        args.runs or args.sample_runs,
+        builds,
+        variants=not args.no_variants,
+        against=args.against,
     )
     sys.stdout.flush()
     if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
