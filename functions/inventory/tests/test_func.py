@@ -1,5 +1,6 @@
 """The inventory function: reservations, rejections, compensation and idempotency."""
 
+import logging
 import os
 import sqlite3
 
@@ -192,4 +193,25 @@ async def test_a_primed_function_touches_no_database_until_started(database_url)
     f.start({"DATABASE_URL": database_url})
     await call(f, order_created())
     assert stock(database_url, "WIDGET-1") == 98
+    f.stop()
+
+
+def compiled_here(caplog):
+    """Statements SQLAlchemy compiled (rather than found in its cache) while caplog listened."""
+    return [r.getMessage() for r in caplog.records if "[generated in" in r.getMessage()]
+
+
+async def test_after_prime_an_instance_compiles_no_statement_of_its_own(database_url, caplog):
+    """prime() rehearses each path a first event takes, so none compiles on an instance's path."""
+    from function import new
+
+    f = new()
+    f.prime()
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine.Engine")
+    f.start({"DATABASE_URL": database_url})
+    assert f.ready() == (True, "Ready")
+    sold_out = order_created("o-2", [{"sku": "GIZMO-3", "quantity": 1}])
+    for event in (order_created(), order_created(), payment_declined(), sold_out):
+        await call(f, event)
+    assert compiled_here(caplog) == []
     f.stop()

@@ -1,6 +1,8 @@
 """The orders function: order intake, emitted events and the saga as seen from orders."""
 
+import asyncio
 import json
+import logging
 
 import httpx
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event, to_binary_event
@@ -227,4 +229,27 @@ def test_readiness_needs_a_started_function(database_url):
     f.start({"DATABASE_URL": database_url})
     assert f.ready() == (True, "Ready")
     assert f.alive() == (True, "Alive")
+    f.stop()
+
+
+def test_after_prime_an_instance_compiles_no_statement_of_its_own(database_url, caplog):
+    """prime() rehearses what readiness asks and what an order's requests run, so none of it
+    is compiled on an instance's path."""
+    f = new()
+    f.prime()  # as in the zygote: before any event loop of the instance
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine.Engine")
+    f.start({"DATABASE_URL": database_url})
+    assert f.ready() == (True, "Ready")
+
+    async def first_requests():
+        transport = httpx.ASGITransport(app=f.handle)
+        async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
+            order_id = await place(client)
+            assert (await client.get(f"/orders/{order_id}")).status_code == 200
+            reserved = await deliver(client, "com.example.inventory.reserved", order_id)
+            assert reserved.status_code == 204
+
+    asyncio.run(first_requests())
+    compiled = [r.getMessage() for r in caplog.records if "[generated in" in r.getMessage()]
+    assert compiled == []
     f.stop()
