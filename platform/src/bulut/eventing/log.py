@@ -2,8 +2,9 @@
 
 Every accepted event is a row in ``events`` before the ingress answers 202. Rows are
 written on the event loop (a WAL append costs microseconds) and made durable by one
-``fsync`` of the WAL file in a worker thread; while that fsync runs, new events queue
-up and go out together in the next group, so a burst of concurrent posts costs one
+``fsync`` of the WAL file in a helper process (:mod:`.walsync`: its completion reaches
+the loop as socket readiness, with no GIL hand-off); while that fsync runs, new events
+queue up and go out together in the next group, so a burst of concurrent posts costs one
 fsync, not one each. (SQLite's own ``synchronous=FULL`` does the same fsync, but a
 writer thread pays a GIL hand-off on every row, which made p50 latency several times
 worse under load; see docs/adr/0008-durable-broker-log.md.)
@@ -21,10 +22,8 @@ in the group (a poison-pill event once dropped a whole group and left its sender
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import queue
 import sqlite3
 import threading
 import time
@@ -36,6 +35,7 @@ from typing import Any, TypeVar
 from bulut.events.json_codec import dumps
 
 from .records import Outcome, Retention, StoredEvent, pack_headers
+from .walsync import WalSyncer
 
 SCHEMA = """
 create table if not exists events(
@@ -124,53 +124,6 @@ def _resolve(future: asyncio.Future[None], error: BaseException | None) -> None:
         future.set_exception(sqlite3.OperationalError(str(error)))
 
 
-Synced = Callable[[list[Committed], OSError | None], None]
-
-
-class _Syncer:
-    """Threads that fsync the WAL and call back into the loop once per group.
-
-    No coroutine, executor future or task per group: the loop puts a job on a queue,
-    a thread runs ``fsync`` (the GIL released) and schedules ``done`` on the loop,
-    from where the waiters' callbacks (the ingress's 202s) run.
-    """
-
-    def __init__(self, threads: int) -> None:
-        self._jobs: queue.SimpleQueue[
-            tuple[asyncio.AbstractEventLoop, int, list[Committed], Synced] | None
-        ] = queue.SimpleQueue()
-        self._threads = [
-            threading.Thread(target=self._run, name=f"event-log-sync-{n}", daemon=True)
-            for n in range(threads)
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def submit(
-        self, loop: asyncio.AbstractEventLoop, fd: int, waiters: list[Committed], done: Synced
-    ) -> None:
-        """fsync ``fd``, then ``done(waiters, error)`` on ``loop``."""
-        self._jobs.put((loop, fd, waiters, done))
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            loop, fd, waiters, done = job
-            error: OSError | None = None
-            try:
-                os.fsync(fd)
-            except OSError as failure:
-                error = failure
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                loop.call_soon_threadsafe(done, waiters, error)
-
-    def close(self) -> None:
-        """Stop the threads once the jobs queued so far are done."""
-        for _ in self._threads:
-            self._jobs.put(None)
-        for thread in self._threads:
-            thread.join()
-
-
 class EventLog:
     """Append events durably, record outcomes and cursors; queries live in :mod:`.queries`."""
 
@@ -187,9 +140,8 @@ class EventLog:
         self._waiters: list[Committed] = []
         self._sizes: list[int] = []  # how many of ``_events`` each waiter submitted
         self._flusher: asyncio.Task[None] | None = None
-        self._syncer: _Syncer | None = None
-        self._wal_fd: int | None = None
-        self._in_flight = 0  # fsyncs running in the syncer's threads
+        self._syncer: WalSyncer | None = None
+        self._in_flight = 0  # fsyncs running in the syncer's helper process
         self._slots: list[asyncio.Future[None]] = []  # woken whenever an fsync finishes
         self._checkpointer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None  # retention scans, off the loop
@@ -219,8 +171,10 @@ class EventLog:
         self._checkpointer = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False
         )
-        self._syncer = _Syncer(MAX_SYNCS_IN_FLIGHT)
-        self._checkpoints = asyncio.get_running_loop().create_task(self._checkpoint_forever())
+        loop = asyncio.get_running_loop()
+        self._syncer = WalSyncer(loop, f"{self.path}-wal", MAX_SYNCS_IN_FLIGHT, self._synced)
+        self._syncer.start()
+        self._checkpoints = loop.create_task(self._checkpoint_forever())
 
     async def _checkpoint_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -250,9 +204,6 @@ class EventLog:
         if self._syncer is not None:
             self._syncer.close()
             self._syncer = None
-        if self._wal_fd is not None:
-            os.close(self._wal_fd)
-            self._wal_fd = None
         with self._checkpointing:  # a checkpoint still running in its thread ends first
             if self._checkpointer is not None:
                 self._checkpointer.close()
@@ -326,7 +277,6 @@ class EventLog:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_groups())
 
     async def _flush_groups(self) -> None:
-        loop = asyncio.get_running_loop()
         while self._events or self._outcomes or self._cursors or self._drops or self._waiters:
             await asyncio.sleep(0)  # let this tick's appends join the group
             while self._in_flight >= MAX_SYNCS_IN_FLIGHT:
@@ -348,7 +298,7 @@ class EventLog:
             if synced:
                 # pipelined: a later fsync covers every earlier commit too, so a group never
                 # waits for the previous group's fsync to finish before starting its own
-                self._start_sync(loop, waiters)
+                self._start_sync(waiters)
 
     def _slot(self) -> asyncio.Future[None]:
         """A future resolved when the next fsync finishes."""
@@ -356,16 +306,10 @@ class EventLog:
         self._slots.append(slot)
         return slot
 
-    def _start_sync(self, loop: asyncio.AbstractEventLoop, waiters: list[Committed]) -> None:
+    def _start_sync(self, waiters: list[Committed]) -> None:
         assert self._syncer is not None, "EventLog.open() first"
-        if self._wal_fd is None:  # the WAL exists once a group was written; kept open
-            try:
-                self._wal_fd = os.open(f"{self.path}-wal", os.O_RDONLY)
-            except OSError as error:
-                _settle(waiters, error)
-                return
         self._in_flight += 1
-        self._syncer.submit(loop, self._wal_fd, waiters, self._synced)
+        self._syncer.submit(waiters)
 
     def _synced(self, waiters: list[Committed], error: OSError | None) -> None:
         self._in_flight -= 1
