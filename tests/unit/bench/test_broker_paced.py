@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from bench.bench_broker import PACED_SLACK, paced, paced_verdict
@@ -26,3 +27,14 @@ async def test_a_generator_that_cannot_keep_its_schedule_reports_how_late_it_was
     assert len(latencies) == 250
     assert behind > 0.2  # 250 requests of 2 ms each, scheduled within 50 ms
     assert paced_verdict(behind) is not None
+
+
+async def test_requests_a_slow_server_makes_wait_are_charged_from_when_they_were_due() -> None:
+    async def slow_send(_: int) -> int:
+        await asyncio.sleep(0.01)  # the server takes 10 ms; two connections carry 200/s
+        return 202
+
+    latencies, behind = await paced(slow_send, rate=1000, seconds=0.05, connections=2)
+    assert len(latencies) == 50
+    assert latencies[-1] > 0.15  # the last was due at 49 ms and sent after ~240 ms
+    assert paced_verdict(behind) is None  # the generator kept its schedule: the server did not
