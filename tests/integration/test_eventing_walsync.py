@@ -4,6 +4,7 @@ and never outlives the broker that started it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,18 @@ class Answers:
         return self.by_token
 
 
+@contextlib.contextmanager
+def helper_for(wal: Path) -> Iterator[tuple[WalSyncer, Answers]]:
+    """A started syncer of ``wal`` and what it answers; stopped afterwards."""
+    answers = Answers()
+    syncer = WalSyncer(asyncio.get_running_loop(), str(wal), 2, answers)
+    syncer.start()
+    try:
+        yield syncer, answers
+    finally:
+        syncer.close()
+
+
 def _gone(pid: int) -> bool:
     """The process has exited (reaped, or a zombie waiting for its new parent)."""
     try:
@@ -51,30 +65,20 @@ def _gone(pid: int) -> bool:
 async def test_each_group_is_answered_once_the_helper_has_synced_the_wal(tmp_path: Path) -> None:
     wal = tmp_path / "broker.db-wal"
     wal.write_bytes(b"frames")
-    answers = Answers()
-    syncer = WalSyncer(asyncio.get_running_loop(), str(wal), 2, answers)
-    syncer.start()
-    try:
+    with helper_for(wal) as (syncer, answers):
         for n in range(20):
             syncer.submit(f"group-{n}")
         assert await answers.wait_for(20) == {f"group-{n}": None for n in range(20)}
         assert syncer.pending == 0
-    finally:
-        syncer.close()
 
 
 async def test_a_wal_the_helper_cannot_open_fails_the_group_with_the_os_error(
     tmp_path: Path,
 ) -> None:
-    answers = Answers()
-    syncer = WalSyncer(asyncio.get_running_loop(), str(tmp_path / "missing-wal"), 2, answers)
-    syncer.start()
-    try:
+    with helper_for(tmp_path / "missing-wal") as (syncer, answers):
         syncer.submit("group")
         error = (await answers.wait_for(1))["group"]
         assert isinstance(error, FileNotFoundError)
-    finally:
-        syncer.close()
 
 
 async def test_groups_fail_when_the_helper_dies_and_the_next_group_starts_a_new_one(
@@ -82,10 +86,7 @@ async def test_groups_fail_when_the_helper_dies_and_the_next_group_starts_a_new_
 ) -> None:
     wal = tmp_path / "broker.db-wal"
     wal.write_bytes(b"frames")
-    answers = Answers()
-    syncer = WalSyncer(asyncio.get_running_loop(), str(wal), 2, answers)
-    syncer.start()
-    try:
+    with helper_for(wal) as (syncer, answers):
         first = syncer.helper_pid
         assert first is not None
         os.kill(first, signal.SIGKILL)
@@ -95,8 +96,6 @@ async def test_groups_fail_when_the_helper_dies_and_the_next_group_starts_a_new_
         syncer.submit("after")
         assert (await answers.wait_for(2))["after"] is None
         assert syncer.helper_pid not in (None, first)
-    finally:
-        syncer.close()
 
 
 BROKER = textwrap.dedent(
