@@ -75,7 +75,10 @@ class WalSyncer:
         try:
             command = [sys.executable, "-I", "-S", __file__, str(theirs.fileno()), self.wal,
                        str(self.threads)]  # fmt: skip
-            self._helper = subprocess.Popen(command, pass_fds=[theirs.fileno()])
+            self._helper = subprocess.Popen(  # stderr kept: a crash of the helper is seen
+                command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
         except BaseException:
             ours.close()
             raise
