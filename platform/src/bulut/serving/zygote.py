@@ -446,15 +446,12 @@ class Zygote:
 
     def _child(self, pid: int, port: int, source: str) -> Child:
         exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        notifications = self._notifications
-        listening = None if notifications is None else notifications.future(pid)
         code = self._gone.pop(pid, None)
-        if code is None:
-            self._children[pid] = exited
-        else:  # it exited before its "forked" line was read (a crash in start(), under load)
+        if code is not None:  # it exited before its "forked" line was read (a crash in start())
             exited.set_result(code)
-            if notifications is not None:
-                notifications.forget(pid)
+            return Child(pid, port, exited, source=source, listening=None)
+        listening = None if self._notifications is None else self._notifications.future(pid)
+        self._children[pid] = exited
         return Child(pid, port, exited, source=source, listening=listening)
 
     def take(self, env: Mapping[str, str] | None = None) -> Child | None:
