@@ -34,7 +34,7 @@ ENVIRONMENTS = ("shop-dev", "shop-staging", "shop-prod")
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[DevServer]:
-    dev = DevServer(tmp_path / "openbao")
+    dev = DevServer(tmp_path / "openbao", persistent=False)
     await dev.start()
     yield dev
     await dev.stop()
