@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Table, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, SQLModel
 
 from . import database
 from .database import WarmEngine
@@ -56,6 +56,16 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(default_factory=utcnow)
 
 
+PRODUCTS: Table = Product.__table__  # type: ignore[attr-defined]
+RESERVATIONS: Table = Reservation.__table__  # type: ignore[attr-defined]
+PROCESSED: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+ANY_PRODUCT = select(PRODUCTS.c.sku).limit(1)
+SEED_ROWS = [
+    {"sku": sku, "name": name, "price_cents": price, "stock": stock}
+    for sku, (name, price, stock) in SEED.items()
+]
+
+
 def connect(url: str, warm: WarmEngine | None = None) -> Engine:
     """An engine for ``url`` (``warm`` when it fits), prepared."""
     return prepare(database.connect(url, warm))
@@ -65,12 +75,11 @@ def prepare(engine: Engine) -> Engine:
     """``engine`` with the tables created and the catalogue seeded once (instances starting
     together may both find it empty: the second one's insert fails and is dropped)."""
     database.create_tables(SQLModel.metadata, engine)
-    with Session(engine) as session:
-        if session.exec(select(Product).limit(1)).first() is None:
-            for sku, (name, price, stock) in SEED.items():
-                session.add(Product(sku=sku, name=name, price_cents=price, stock=stock))
+    with engine.connect() as connection:
+        if connection.execute(ANY_PRODUCT).first() is None:
             try:
-                session.commit()
+                connection.execute(insert(PRODUCTS), SEED_ROWS)
+                connection.commit()
             except IntegrityError:
-                session.rollback()  # another instance seeded it first
+                connection.rollback()  # another instance seeded it first
     return engine

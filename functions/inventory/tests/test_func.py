@@ -105,6 +105,34 @@ async def test_a_redelivered_order_gets_the_same_reply_and_reserves_once(functio
     assert stock(database_url, "WIDGET-1") == 98
 
 
+async def test_a_redelivery_committed_first_elsewhere_wins_and_stock_is_taken_once(database_url):
+    """Two instances get the same event at once: the one that commits second undoes its
+    reservation and answers with the reply the first one stored."""
+    from function import new
+    from sqlalchemy import event as events
+
+    first, second = new(), new()
+    first.start({"DATABASE_URL": database_url})
+    second.start({"DATABASE_URL": database_url})
+    created = order_created()
+    replies = []
+
+    def other_instance_meanwhile(connection, cursor, statement, *args):
+        looked_up = statement.startswith("SELECT") and "FROM processed_events" in statement
+        if looked_up and not replies:  # second has just found the event new
+            replies.append(first.inventory.process(created))
+
+    events.listen(second.inventory.engine, "after_cursor_execute", other_instance_meanwhile)
+    send = await call(second, created)
+
+    [(reply, _)] = send.events
+    assert reply.get_id() == replies[0]["id"]
+    assert reply.get_data() == replies[0]["data"]
+    assert stock(database_url, "WIDGET-1") == 98
+    first.stop()
+    second.stop()
+
+
 async def test_a_declined_payment_releases_the_reservation(function, database_url):
     await call(function, order_created())
     send = await call(function, payment_declined())
