@@ -70,7 +70,9 @@ class Inventory:
         with self.engine.connect() as connection:
             seen = connection.execute(SEEN, key).first()
             if seen is not None:
-                log.info("event %s from %s seen before: same reply", key["seen_id"], key["seen_source"])
+                log.info(
+                    "event %s from %s seen before: same reply", key["seen_id"], key["seen_source"]
+                )
                 return seen.reply
             reply = self._decide(connection, event)
             try:
@@ -136,9 +138,7 @@ class Inventory:
             )
         return _reply(event, RESERVED, order_id, _reserved_data(order, order_id, reservation))
 
-    def _release(
-        self, connection: Connection, event: Any, payment: dict[str, Any]
-    ) -> Reply | None:
+    def _release(self, connection: Connection, event: Any, payment: dict[str, Any]) -> Reply | None:
         order_id = str(payment.get("order_id") or event.get_subject() or "")
         found = connection.execute(RESERVATION, {"order": order_id}).first()
         if found is None:

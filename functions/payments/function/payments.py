@@ -2,6 +2,10 @@
 
 The card token in the event is Transit ciphertext (see cards.py): it is decrypted only for a
 new charge, handed to the provider and never stored.
+
+The transaction is a few SQLAlchemy Core statements, each built once (below) and compiled
+once per engine, on one connection: the ORM's session and unit of work cost about twice as
+much CPU per event, on every instance's first event too.
 """
 
 from __future__ import annotations
@@ -10,13 +14,13 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from .cards import ClearCards, NotEncrypted
 from .provider import Charge, Provider
-from .store import Payment, ProcessedEvent
+from .store import PAYMENTS, PROCESSED, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,20 @@ DECLINED = "com.example.payment.declined"
 
 Reply = dict[str, Any]
 
+SEEN = select(PROCESSED.c.reply).where(
+    PROCESSED.c.source == bindparam("seen_source"),
+    PROCESSED.c.event_id == bindparam("seen_id"),
+)
+RECORD = insert(PROCESSED)
+PAYMENT = select(
+    PAYMENTS.c.payment_id,
+    PAYMENTS.c.amount_cents,
+    PAYMENTS.c.currency,
+    PAYMENTS.c.status,
+    PAYMENTS.c.reason,
+).where(PAYMENTS.c.order_id == bindparam("order"))
+ADD_PAYMENT = insert(PAYMENTS)
+
 
 class Payments:
     def __init__(self, engine: Engine) -> None:
@@ -36,28 +54,38 @@ class Payments:
         """The reply to ``event`` (None when there is none); raises cards.CardsUnavailable
         when Vault cannot decrypt the card now (nothing is recorded: a retry charges it)."""
         cards = cards or ClearCards()
-        source, event_id = event.get_source(), event.get_id()
-        with Session(self.engine, expire_on_commit=False) as session:
-            seen = session.get(ProcessedEvent, (source, event_id))
+        key = {"seen_source": event.get_source(), "seen_id": event.get_id()}
+        with self.engine.connect() as connection:
+            seen = connection.execute(SEEN, key).first()
             if seen is not None:
                 return seen.reply
             reply = None
             if event.get_type() == INVENTORY_RESERVED:
-                reply = self._charge(session, event, provider, cards)
-            session.add(ProcessedEvent(source=source, event_id=event_id, reply=reply))
+                reply = self._charge(connection, event, provider, cards)
             try:
-                session.commit()
+                connection.execute(
+                    RECORD,
+                    {
+                        "source": key["seen_source"],
+                        "event_id": key["seen_id"],
+                        "reply": reply,
+                        "processed_at": utcnow(),
+                    },
+                )
+                connection.commit()
             except IntegrityError:
-                session.rollback()
-                seen = session.get(ProcessedEvent, (source, event_id))
+                connection.rollback()
+                seen = connection.execute(SEEN, key).first()
                 return seen.reply if seen else None
             return reply
 
-    def _charge(self, session: Session, event: Any, provider: Provider, cards: Any) -> Reply:
+    def _charge(self, connection: Connection, event: Any, provider: Provider, cards: Any) -> Reply:
         data = event.get_data() if isinstance(event.get_data(), dict) else {}
         order_id = str(data.get("order_id") or event.get_subject() or "")
-        payment = session.get(Payment, order_id)
-        if payment is None:  # a new order: one charge per order, whatever the event id
+        found = connection.execute(PAYMENT, {"order": order_id}).first()
+        if found is not None:
+            payment = dict(found._mapping)
+        else:  # a new order: one charge per order, whatever the event id
             amount = data.get("amount_cents")
             amount = amount if isinstance(amount, int) and not isinstance(amount, bool) else 0
             currency = str(data.get("currency") or "EUR")
@@ -73,25 +101,26 @@ class Payments:
                     currency=currency,
                     idempotency_key=order_id,
                 )
-            payment = Payment(
-                order_id=order_id,
-                payment_id=charge.payment_id,
-                amount_cents=amount,
-                currency=currency,
-                status="authorized" if charge.authorized else "declined",
-                reason=charge.reason,
+            payment = {
+                "payment_id": charge.payment_id,
+                "amount_cents": amount,
+                "currency": currency,
+                "status": "authorized" if charge.authorized else "declined",
+                "reason": charge.reason,
+            }
+            connection.execute(
+                ADD_PAYMENT, {"order_id": order_id, **payment, "created_at": utcnow()}
             )
-            session.add(payment)
         outcome = {
             "order_id": order_id,
             "customer": data.get("customer"),
-            "amount_cents": payment.amount_cents,
-            "currency": payment.currency,
+            "amount_cents": payment["amount_cents"],
+            "currency": payment["currency"],
         }
-        if payment.status == "authorized":
-            authorized = {**outcome, "payment_id": payment.payment_id}
+        if payment["status"] == "authorized":
+            authorized = {**outcome, "payment_id": payment["payment_id"]}
             return _reply(event, AUTHORIZED, order_id, authorized)
-        return _reply(event, DECLINED, order_id, {**outcome, "reason": payment.reason})
+        return _reply(event, DECLINED, order_id, {**outcome, "reason": payment["reason"]})
 
 
 def _reply(event: Any, type: str, order_id: str, data: dict[str, Any]) -> Reply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
@@ -36,6 +36,10 @@ class ProcessedEvent(SQLModel, table=True):
     event_id: str = Field(primary_key=True)
     reply: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     processed_at: datetime = Field(default_factory=utcnow)
+
+
+PAYMENTS: Table = Payment.__table__  # type: ignore[attr-defined]
+PROCESSED: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
 
 
 def connect(url: str, warm: WarmEngine | None = None) -> Engine:

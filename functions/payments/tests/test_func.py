@@ -1,5 +1,6 @@
 """The payments function: authorizations, declines, readiness without a key, idempotency."""
 
+import logging
 import os
 import sqlite3
 
@@ -156,4 +157,23 @@ async def test_a_primed_function_reads_no_key_and_touches_no_database_until_star
     reply = (await call(f, reserved())).events[0][0]
     assert reply.get_type() == "com.example.payment.authorized"
     assert payments_rows(database_url) == [("o-1", "authorized")]
+    f.stop()
+
+
+def compiled_here(caplog):
+    """Statements SQLAlchemy compiled (rather than found in its cache) while caplog listened."""
+    return [r.getMessage() for r in caplog.records if "[generated in" in r.getMessage()]
+
+
+async def test_after_prime_an_instance_compiles_no_statement_of_its_own(database_url, caplog):
+    """prime() rehearses each path a first event takes, so none compiles on an instance's path."""
+    f = new()
+    f.prime()
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine.Engine")
+    f.start({"DATABASE_URL": database_url, "PAYMENTS_PROVIDER_KEY": "sk_test"})
+    assert f.ready() == (True, "Ready")
+    events = (reserved(), reserved(), reserved(id="again"), reserved("o-2", token="tok_decline"))
+    replies = [(await call(f, event)).events[0][0].get_type() for event in events]
+    assert replies[-1] == "com.example.payment.declined"
+    assert compiled_here(caplog) == []
     f.stop()
