@@ -16,6 +16,7 @@ import os
 
 from cloudevents.core.v1.event import CloudEvent
 
+from . import database
 from .database import WarmEngine
 from .log import AuditLog, connect, prepare
 
@@ -47,7 +48,7 @@ class Function:
 
     def stop(self):
         if self.log is not None:
-            self.log.engine.dispose()
+            database.release(self.log.engine)
 
     async def handle(self, scope, receive, send):
         if self.log is None:

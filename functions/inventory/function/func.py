@@ -18,6 +18,7 @@ import os
 
 from cloudevents.core.v1.event import CloudEvent
 
+from . import database
 from .database import WarmEngine
 from .inventory import ORDER_CREATED, PAYMENT_DECLINED, SOURCE, Inventory
 from .store import SEED, connect, prepare
@@ -58,7 +59,7 @@ class Function:
 
     def stop(self):
         if self.inventory is not None:
-            self.inventory.engine.dispose()
+            database.release(self.inventory.engine)
 
     async def handle(self, scope, receive, send):
         """Reply with the outcome event, or 204 with no body when there is none."""

@@ -1,5 +1,6 @@
 """The inventory function: reservations, rejections, compensation and idempotency."""
 
+import asyncio
 import logging
 import os
 import sqlite3
@@ -243,3 +244,30 @@ async def test_after_prime_an_instance_compiles_no_statement_of_its_own(database
         await call(f, event)
     assert compiled_here(caplog) == []
     f.stop()
+
+
+def test_a_stopped_instance_leaves_the_wal_to_the_next_one(database_url):
+    """stop() leaves SQLite's WAL in place when the instance's process exits (as a zygote's
+    child does: without closing anything), so the next instance's first commit appends to it
+    instead of creating it again and syncing it and its folder; every commit is kept."""
+    from function import new
+
+    path = database_url.removeprefix("sqlite:///")
+
+    def instance(order_id):
+        pid = os.fork()
+        if pid == 0:  # an instance in a process of its own
+            f = new()
+            f.start({"DATABASE_URL": database_url})
+            asyncio.run(call(f, order_created(order_id)))
+            f.stop()
+            os._exit(0)
+        assert os.waitpid(pid, 0)[1] == 0
+
+    instance("o-1")
+    left = os.stat(f"{path}-wal")
+    instance("o-2")
+    after = os.stat(f"{path}-wal")
+
+    assert (after.st_ino, after.st_size > left.st_size) == (left.st_ino, True)
+    assert stock(database_url, "WIDGET-1") == 96

@@ -24,7 +24,7 @@ import os
 
 from cloudevents.core.bindings.http import to_binary_event
 
-from . import pii, saga
+from . import database, pii, saga
 from .app import Services, create_app
 from .database import WarmEngine
 from .sink import Sink
@@ -73,7 +73,7 @@ class Function:
 
     def stop(self):
         if self.store is not None:
-            self.store.engine.dispose()
+            database.release(self.store.engine)
         if self.services is not None and self.services.sink is not None:
             self.services.sink.close()
         for cipher in (self.cipher, self.cards):

@@ -29,7 +29,7 @@ import os
 
 from cloudevents.core.v1.event import CloudEvent
 
-from . import cards
+from . import cards, database
 from .database import WarmEngine
 from .payments import INVENTORY_RESERVED, SOURCE, Payments
 from .provider import DEFAULT_LIMIT_CENTS, Provider, ProviderKeyMissing, load_key
@@ -71,7 +71,7 @@ class Function:
 
     def stop(self):
         if self.payments is not None:
-            self.payments.engine.dispose()
+            database.release(self.payments.engine)
         if self.cards is not None:
             self.cards.close()
 
