@@ -5,6 +5,8 @@
     .venv/bin/python bench/bench_coldstart.py --samples          # every sample function
     .venv/bin/python bench/bench_coldstart.py --samples --against /tmp/old/functions
                                     # beside older copies, in the same alternating rounds
+    .venv/bin/python bench/bench_coldstart.py --function echo --platform-against /tmp/old
+                                    # an older checkout's platform, rounds alternating
 
 By default it measures the trivial echo function (tests/fixtures/functions/echo), then every
 sample function as ``--samples`` does. The trivial one:
@@ -41,6 +43,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import shutil
 import socket
@@ -139,14 +142,17 @@ def raw_request(name: str, host: str, n: int) -> bytes:
 async def exchange(port: int, request: bytes) -> int:
     """One request on a fresh connection; the status code.
 
-    Plain non-blocking socket calls on the loop (no stream objects): the client shares the
-    runtime's event loop and CPU, so what it costs is kept small (``clientWarm`` measures it).
+    The client shares the runtime's event loop and CPU, so it does as little as a client can:
+    a blocking connect (on loopback the kernel completes it from the listener's backlog, with
+    no name lookup, no wait and no loop iteration; the gateway accepts it when its loop
+    next polls), one send, then non-blocking reads on the loop until the whole response is
+    in. ``warmDirect`` measures what the client and the function cost without the data plane.
     """
     loop = asyncio.get_running_loop()
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.connect(("127.0.0.1", port))
+        sock.sendall(request)
         sock.setblocking(False)
-        await loop.sock_connect(sock, ("127.0.0.1", port))
-        await loop.sock_sendall(sock, request)
         data = b""
         while b"\r\n\r\n" not in data:
             chunk = await loop.sock_recv(sock, 65536)
@@ -278,7 +284,8 @@ def cpu_ms(pid: int) -> float:
 @dataclass
 class Phases:
     """Timestamps of one cold start (perf_counter seconds), and the CPU time the instance
-    spent from being taken to its first response (what load does not stretch)."""
+    spent from being taken to its first response and the runtime's process (data plane
+    and client) from the request to the response (what load stretches least)."""
 
     sent: float = 0.0
     taken: float = 0.0
@@ -288,6 +295,7 @@ class Phases:
     pid: int = 0
     cpu_at_take: float = 0.0
     instance_cpu: float = 0.0
+    runtime_cpu: float = 0.0
 
     def durations(self) -> dict[str, float]:
         marks = [self.sent, self.taken, self.listening, self.ready, self.answered]
@@ -327,22 +335,35 @@ class Revision:
         router.table[function.host] = Split.of("bench", function.name, [(revision, 100)])
         self.front = Front(router)
         self.phases = Phases()
-        launch = self.runtime.launcher.launch
+        launcher = self.runtime.launcher
+        launch = launcher.launch
+        take = getattr(launcher, "take", lambda: None)  # older code (--against-platform)
 
         async def timed_launch() -> tuple[Child, str]:
             child, source = await launch()
-            self.phases.taken = time.perf_counter()
-            self.phases.pid = child.pid
-            # A parked child's CPU does not move while it waits: read before, off the path.
-            parked = self.parked_cpu.get(child.pid)
-            self.phases.cpu_at_take = cpu_ms(child.pid) if parked is None else parked
-            if child.listening is not None:
-                child.listening.add_done_callback(self._listening)
+            self._taken(child)
             return child, source
 
-        self.runtime.launcher.launch = timed_launch  # type: ignore[method-assign]
+        def timed_take() -> tuple[Child, str] | None:
+            taken = take()
+            if taken is not None:
+                self._taken(taken[0])
+            return taken
+
+        launcher.launch = timed_launch  # type: ignore[method-assign]
+        launcher.take = timed_take  # type: ignore[method-assign]
         self.counter = int(time.time() * 1000)
         self.parked_cpu: dict[int, float] = {}
+
+    def _taken(self, child: Child) -> None:
+        """The runtime has an instance (a parked child taken, or one forked or spawned)."""
+        self.phases.taken = time.perf_counter()
+        self.phases.pid = child.pid
+        # A parked child's CPU does not move while it waits: read before, off the path.
+        parked = self.parked_cpu.get(child.pid)
+        self.phases.cpu_at_take = cpu_ms(child.pid) if parked is None else parked
+        if child.listening is not None:
+            child.listening.add_done_callback(self._listening)
 
     def _listening(self, _: object) -> None:
         self.phases.listening = time.perf_counter()
@@ -382,14 +403,19 @@ class Revision:
     async def cold(self) -> Phases:
         """One cold start; its phases."""
         await self.at_zero()
+        request = self.request()
+        cpu = time.process_time()
         self.phases = Phases(sent=time.perf_counter())
-        status = await exchange(self.front.port, self.request())
+        status = await exchange(self.front.port, request)
         self.phases.answered = time.perf_counter()
+        self.phases.runtime_cpu = (time.process_time() - cpu) * 1000
         if self.phases.pid:
             self.phases.instance_cpu = cpu_ms(self.phases.pid) - self.phases.cpu_at_take
         assert 200 <= status < 300, f"{self.function.name}: {status}"
         if not self.phases.listening:  # a spawned process says so too; a TCP probe may not
             self.phases.listening = self.phases.ready or self.phases.taken
+        # Its word can come before the runtime waits for it: then it is ready at once.
+        self.phases.listening = min(self.phases.listening, self.phases.ready or math.inf)
         return self.phases
 
     async def warm(self, *, direct: bool = False) -> float:
@@ -499,6 +525,7 @@ async def with_phases(
         "cold": summary(total),
         "phases": {name: summary(values) for name, values in phases.items()},
         "instanceCpuMs": summary([p.instance_cpu for p in cold]),
+        "runtimeCpuMs": summary([p.runtime_cpu for p in cold]),
         "warm": summary(warm),
         "warmDirect": summary(direct),
         "trivialCold": summary(trivial_cold or total),
@@ -511,6 +538,7 @@ async def with_phases(
     if other:
         figures["againstCold"] = summary([(p.answered - p.sent) * 1000 for p in other])
         figures["againstInstanceCpuMs"] = summary([p.instance_cpu for p in other])
+        figures["againstRuntimeCpuMs"] = summary([p.runtime_cpu for p in other])
     return figures
 
 
@@ -642,6 +670,11 @@ def report_function(name: str, figures: dict[str, Any], inside: dict[str, Any]) 
         f"  p99 {used['p99']:.1f} ms (start, probe and request; load does not stretch it);"
         f" echo's: p50 {figures['trivialInstanceCpuMs']['p50']:.1f} ms"
     )
+    platform = figures["runtimeCpuMs"]
+    print(
+        f"  the runtime's CPU from request to response: p50 {platform['p50']:.1f} ms  p99"
+        f" {platform['p99']:.1f} ms (gateway, activator, taking the child, and the client)"
+    )
     direct = figures["warmDirect"]
     print(
         f"  warm   p50 {warm['p50']:7.1f} ms  p99 {warm['p99']:7.1f} ms  (same request; straight"
@@ -766,9 +799,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "change: mkdir /tmp/old; git archive main functions | tar -x -C /tmp/old; --against "
         "/tmp/old/functions)",
     )
+    parser.add_argument(
+        "--platform-against",
+        type=Path,
+        metavar="DIR",
+        help="--function: the same measure of an older checkout's platform (DIR/platform/src: "
+        "mkdir /tmp/old; git archive main platform | tar -x -C /tmp/old), this benchmark run "
+        "for each side in its own process, the sides alternating for --rounds rounds",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="--platform-against: rounds")
+    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)  # one side's figures
     parser.add_argument("--builds-dir", type=Path, default=ROOT / ".bulut" / "bench-builds")
     args = parser.parse_args(argv)
     builds = args.builds_dir.resolve()
+    if args.platform_against is not None:
+        return compare_platforms(args.platform_against, args.function or ["echo"], args)
     before = load_average()
     results: dict[str, Any] = {}
     names = [*args.function, *(SAMPLES if args.samples else ())]
@@ -783,11 +828,62 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         against=args.against,
     )
     sys.stdout.flush()
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps(results))
     if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
         from bench.history import record
 
         record("coldstart", results, before)
     return results
+
+
+SIDE_FIGURES = ("cold", "instanceCpuMs", "runtimeCpuMs")
+
+
+def compare_platforms(old: Path, names: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    """``--platform-against``: rounds of this benchmark on the older platform code, then on
+    this one, each in a process of its own (two versions of ``bulut`` cannot share one);
+    per round and function, each side's figures and this side's ratio to the older one."""
+    source = (old / "platform" / "src").resolve()
+    if not (source / "bulut").is_dir():
+        raise SystemExit(f"--platform-against {old}: no platform/src/bulut in it")
+    rounds: list[dict[str, Any]] = []
+    scratch = args.builds_dir.resolve() / "platform-against.json"
+    for number in range(1, args.rounds + 1):
+        row: dict[str, Any] = {}
+        for side, path in (("old", str(source)), ("new", "")):
+            command = [sys.executable, str(Path(__file__).resolve()), "--no-variants"]
+            command += [arg for name in names for arg in ("--function", name)]
+            command += ["--runs", str(args.runs or args.sample_runs), "--json-out", str(scratch)]
+            command += ["--builds-dir", str(args.builds_dir.resolve())]
+            environ = {**os.environ, "PYTHONPATH": path}
+            environ.pop("BULUT_BENCH_RUN", None)
+            load = os.getloadavg()[0]
+            subprocess.run(command, env=environ, check=True, stdout=subprocess.DEVNULL)
+            figures = json.loads(scratch.read_text())["functions"]
+            row[side] = {
+                name: {key: figures[name][key]["p50"] for key in SIDE_FIGURES} for name in names
+            }
+            row[side]["load"] = round(load, 2)
+            row[side]["p99"] = {name: figures[name]["cold"]["p99"] for name in names}
+        rounds.append(row)
+        for name in names:
+            was, now = row["old"][name], row["new"][name]
+            print(
+                f"round {number} {name}: cold p50 {was['cold']:.2f} -> {now['cold']:.2f} ms "
+                f"({now['cold'] / was['cold']:.2f}x), p99 {row['old']['p99'][name]:.1f} -> "
+                f"{row['new']['p99'][name]:.1f} ms, instance CPU {was['instanceCpuMs']:.2f} -> "
+                f"{now['instanceCpuMs']:.2f} ms, runtime CPU {was['runtimeCpuMs']:.2f} -> "
+                f"{now['runtimeCpuMs']:.2f} ms (load {row['old']['load']} / {row['new']['load']})"
+            )
+    scratch.unlink(missing_ok=True)
+    for name in names:
+        ratios = [r["new"][name]["cold"] / r["old"][name]["cold"] for r in rounds]
+        print(
+            f"{name}: new / old cold p50, median of {len(rounds)} rounds = "
+            f"{statistics.median(ratios):.2f}x (rounds: {', '.join(f'{x:.2f}' for x in ratios)})"
+        )
+    return {"platformAgainst": str(old), "rounds": rounds}
 
 
 def load_average() -> list[float]:

@@ -94,7 +94,7 @@ async def test_a_taken_child_serves_and_is_replaced(zygote: Zygote) -> None:
 
     assert (child.pid, child.source) == (first, POOL)
     assert child.listening is not None
-    await asyncio.wait_for(child.listening, 10)
+    assert await asyncio.wait_for(child.listening, 10) is True  # its own readiness passed
     assert (await readiness(child.port)).startswith(b"HTTP/1.1 200")
     second = await parked_pid(zygote)
     assert second != first
@@ -288,12 +288,35 @@ async def test_a_tcp_probed_function_is_ready_once_its_taken_child_listens(
 
         assert await instance.wait_ready("", time.monotonic() + 10) is True
 
-        assert how == POOL and child.listening is not None and child.listening.done()
+        assert how == POOL and child.listening is not None and child.listening.result()
         assert child.port in listening_ports()
         await stop(child)
         instance.upstream.close()
     finally:
         await launcher.aclose()
+
+
+async def test_a_function_whose_readiness_fails_at_first_is_probed_until_it_passes(
+    build_function: Callable[[str], Any], tmp_path: Path
+) -> None:
+    project, environment = build_function("slow")
+    workload = Workload.of(project, environment, readiness_path="/health/readiness")
+    zygote = Zygote(workload, {"READY_AFTER": "0.3"}, tmp_path, pool_size=1)
+    await zygote.start(timeout=60)
+    try:
+        await parked_pid(zygote)
+        child = await zygote.fork()
+        instance = Instance(child, container_concurrency=0, cold_start=POOL)
+        taken = time.monotonic()
+
+        assert await instance.wait_ready("/health/readiness", taken + 10) is True
+
+        assert child.listening is not None and child.listening.result() is False
+        assert time.monotonic() - taken >= 0.3  # ready only once its ready() said so
+        await stop(child)
+        instance.upstream.close()
+    finally:
+        await zygote.close()
 
 
 async def test_a_killed_zygote_takes_its_parked_children_along(zygote: Zygote) -> None:

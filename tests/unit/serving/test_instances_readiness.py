@@ -1,8 +1,10 @@
-"""Readiness: an HTTP probe goes at once, a TCP probe waits for the process's word."""
+"""Readiness: a process that says its own probe passed is ready without a probe from the
+runtime (ADR 0023); otherwise the runtime probes, as queue-proxy does."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -21,78 +23,115 @@ async def listener() -> AsyncIterator[socket.socket]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
+    sock.setblocking(False)
     yield sock
     sock.close()
 
 
-def child_on(sock: socket.socket, *, listening: bool | None) -> Child:
+@pytest.fixture
+async def origin() -> AsyncIterator[tuple[int, list[bytes]]]:
+    """A server answering readiness probes: 503 to the first, 200 to the others."""
+    probes: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while head := await reader.readuntil(b"\r\n\r\n"):
+            probes.append(head)
+            status = b"503 Service Unavailable" if len(probes) == 1 else b"200 OK"
+            writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-length: 2\r\n\r\nOK")
+            await writer.drain()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    yield int(server.sockets[0].getsockname()[1]), probes
+    server.close()
+
+
+def child_on(port: int, *, says: bool | None) -> Child:
+    """A child on ``port`` that can say it listens (``says`` not None), already has (True)."""
     loop = asyncio.get_running_loop()
-    said: asyncio.Future[None] | None = None
-    if listening is not None:
-        said = loop.create_future()
-        if listening:
-            said.set_result(None)
-    return Child(0, int(sock.getsockname()[1]), loop.create_future(), listening=said)
+    word: asyncio.Future[bool] | None = None
+    if says is not None:
+        word = loop.create_future()
+        if says:
+            word.set_result(True)
+    return Child(0, port, loop.create_future(), listening=word)
 
 
-async def test_a_tcp_probe_waits_for_the_process_to_say_it_listens(
+def port_of(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
+
+
+async def test_a_process_that_says_its_probe_passed_is_ready_without_a_probe_from_here(
     listener: socket.socket,
 ) -> None:
-    child = child_on(listener, listening=False)
+    child = child_on(port_of(listener), says=False)
     instance = Instance(child, container_concurrency=0, cold_start="pool")
-    waiting = asyncio.ensure_future(instance.wait_ready("", time.monotonic() + 5))
+    waiting = asyncio.ensure_future(instance.wait_ready("/health/readiness", time.monotonic() + 5))
+    connections: list[socket.socket] = []
 
-    await asyncio.sleep(0)  # it runs up to its first wait
+    def accepted() -> list[socket.socket]:
+        with contextlib.suppress(BlockingIOError):
+            connections.append(listener.accept()[0])
+        return connections
+
+    await eventually(accepted, "the first request's connection, opened ahead")
     assert not waiting.done()
-    listener.setblocking(False)
-    with pytest.raises(BlockingIOError):  # no connect was tried: a backlog one would succeed
-        listener.accept()
     assert child.listening is not None
-    child.listening.set_result(None)
+    child.listening.set_result(True)
 
     assert await asyncio.wait_for(waiting, 1) is True
+    assert await eventually(lambda: instance.upstream.idle(), "the connection in the pool")
+    connections[0].setblocking(False)
+    with pytest.raises(BlockingIOError):  # nothing was sent on it: no probe
+        connections[0].recv(1)
+    connections[0].close()
+    instance.upstream.close()
+
+
+async def test_a_process_whose_own_probe_failed_is_probed_from_here(
+    origin: tuple[int, list[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(instances, "PROBE_INTERVAL", 0.01)
+    port, probes = origin
+    child = child_on(port, says=False)
+    instance = Instance(child, container_concurrency=0, cold_start="pool")
+    waiting = asyncio.ensure_future(instance.wait_ready("/health/readiness", time.monotonic() + 5))
+    await asyncio.sleep(0.05)
+    assert probes == []  # its word first
+
+    assert child.listening is not None
+    child.listening.set_result(False)  # it listens; its readiness answered 5xx
+
+    assert await asyncio.wait_for(waiting, 5) is True
+    assert len(probes) == 2  # 503, then 200
+    assert probes[0].startswith(b"GET /health/readiness HTTP/1.1\r\n")
+    assert b"k-kubelet-probe: queue" in probes[0]
+    instance.upstream.close()
+
+
+async def test_an_unreachable_instance_is_probed_again_whatever_it_said(
+    origin: tuple[int, list[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(instances, "PROBE_INTERVAL", 0.01)
+    port, probes = origin
+    instance = Instance(child_on(port, says=True), container_concurrency=0, cold_start="pool")
+
+    ready = await instance.wait_ready("/health/readiness", time.monotonic() + 5, again=True)
+
+    assert ready is True
+    assert len(probes) == 2
+    instance.upstream.close()
 
 
 async def test_a_tcp_probe_without_a_notifier_polls_as_before(listener: socket.socket) -> None:
     instance = Instance(
-        child_on(listener, listening=None), container_concurrency=0, cold_start="fork"
+        child_on(port_of(listener), says=None), container_concurrency=0, cold_start="fork"
     )
 
     assert await instance.wait_ready("", time.monotonic() + 5) is True
 
 
-async def test_a_failed_http_probe_is_retried_on_the_word_not_the_tick(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(instances, "PROBE_INTERVAL", 30.0)  # a tick would be far too late
-    probes: list[bytes] = []
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        probes.append(await reader.readuntil(b"\r\n\r\n"))
-        status = b"503 Service Unavailable" if len(probes) == 1 else b"200 OK"
-        writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-length: 2\r\n\r\nOK")
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = int(server.sockets[0].getsockname()[1])
-    loop = asyncio.get_running_loop()
-    child = Child(0, port, loop.create_future(), listening=loop.create_future())
-    instance = Instance(child, container_concurrency=0, cold_start="pool")
-    waiting = asyncio.ensure_future(instance.wait_ready("/health/readiness", time.monotonic() + 60))
-    try:
-        await eventually(lambda: probes, "the first probe (answered 503)")
-        assert child.listening is not None
-        child.listening.set_result(None)
-        assert await asyncio.wait_for(waiting, 15) is True  # not after the 30 s tick
-        assert len(probes) == 2
-    finally:
-        server.close()
-        instance.upstream.close()
-
-
-async def test_a_process_that_exits_is_not_ready(listener: socket.socket) -> None:
-    child = child_on(listener, listening=False)
+async def test_a_process_that_exits_before_its_word_is_not_ready(listener: socket.socket) -> None:
+    child = child_on(port_of(listener), says=False)
     instance = Instance(child, container_concurrency=0, cold_start="pool")
     waiting = asyncio.ensure_future(instance.wait_ready("", time.monotonic() + 5))
     await asyncio.sleep(0)  # it runs up to its wait for the word
@@ -100,3 +139,15 @@ async def test_a_process_that_exits_is_not_ready(listener: socket.socket) -> Non
     child.exited.set_result(3)
 
     assert await asyncio.wait_for(waiting, 1) is False
+    instance.upstream.close()
+
+
+async def test_a_process_that_never_says_is_not_ready_at_the_deadline(
+    listener: socket.socket,
+) -> None:
+    instance = Instance(
+        child_on(port_of(listener), says=False), container_concurrency=0, cold_start="pool"
+    )
+
+    assert await instance.wait_ready("", time.monotonic() + 0.05) is False
+    instance.upstream.close()

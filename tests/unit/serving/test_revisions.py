@@ -1,9 +1,11 @@
 """A revision at zero and its first request: one instance is launched at once, before the
-autoscaler's tick, and only one however many requests wait."""
+autoscaler's tick (a parked child taken in the request's own call), and only one however
+many requests wait."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 from bulut.errors import InstanceError
@@ -65,3 +67,37 @@ async def test_a_request_for_an_unrouted_revision_launches_nothing_itself(
     assert launches == []
     await runtime.aclose()
     await asyncio.gather(waiting, return_exceptions=True)
+
+
+async def test_a_request_at_zero_takes_the_parked_child_in_its_own_call(tmp_path: Path) -> None:
+    runtime = at_zero(tmp_path)
+    loop = asyncio.get_running_loop()
+    listener = socket.create_server(("127.0.0.1", 0))  # the child's port (connects queue)
+    child = Child(
+        4242, listener.getsockname()[1], loop.create_future(), listening=loop.create_future()
+    )
+    taken: list[Child] = []
+
+    def take() -> tuple[Child, str]:
+        taken.append(child)
+        return child, "pool"
+
+    async def launch() -> tuple[Child, str]:
+        raise AssertionError("a parked child was there: nothing to launch")
+
+    runtime.launcher.can_take = lambda: True  # type: ignore[method-assign]
+    runtime.launcher.take = take  # type: ignore[method-assign]
+    runtime.launcher.launch = launch  # type: ignore[method-assign]
+    request = asyncio.ensure_future(runtime.acquire(Ticket()))
+
+    await asyncio.sleep(0)  # one step: the request is held, its instance already taken
+    assert taken == [child] and runtime.activator.held == 1
+    assert [(i.pid, i.cold_start) for i in runtime.instances] == [(4242, "pool")]
+    assert child.listening is not None
+    child.listening.set_result(True)  # the child says its own readiness probe passed
+
+    instance = await asyncio.wait_for(request, 5)
+    assert instance.pid == 4242 and runtime.ready == [instance]
+    child.exited.set_result(0)
+    await runtime.aclose()
+    listener.close()

@@ -55,3 +55,18 @@ async def test_every_writer_gone_closes_the_reader() -> None:
     notifications.handed_over()  # the runtime's copy of the write end, closed
 
     await eventually(waiting.cancelled, "the wait to be cancelled")
+
+
+async def test_a_process_says_whether_its_own_readiness_probe_passed() -> None:
+    notifications = Notifications()
+    try:
+        ready, listening, early = (notifications.future(pid) for pid in (1, 2, 3))
+        os.write(notifications.write_fd, b"1 ready\n2\n4 ready\n")
+
+        await asyncio.wait_for(asyncio.gather(ready, listening), 2)
+
+        assert (ready.result(), listening.result()) == (True, False)
+        assert not early.done()
+        assert notifications.future(4).result() is True  # said before anyone asked
+    finally:
+        notifications.close()

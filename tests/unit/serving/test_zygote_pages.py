@@ -5,37 +5,17 @@ from __future__ import annotations
 
 import array
 import asyncio
-import importlib.util
 import io
-import sys
 import threading
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from bulut.serving.zygote import HOST_PROGRAM
 from tests.support.waiting import eventually
 
 PAGE = 4096
 SHARED, OWN, ABSENT = 0x80, 0x81, 0x00  # a pagemap entry's top byte: present, exclusive
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[ModuleType]:
-    """zygote_host.py as a module (the zygote runs it by path, under the function's Python)."""
-    spec = importlib.util.spec_from_file_location("zygote_host_under_test", HOST_PROGRAM)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    path = list(sys.path)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path[:] = path  # run by path it drops its own folder from sys.path
-    yield module
-    del sys.modules[spec.name]
 
 
 def pagemap(start: int, flags: list[int]) -> io.BytesIO:

@@ -3,8 +3,10 @@
 An instance is a :class:`~bulut.serving.zygote.Child` (taken from the revision's zygote
 pool, forked from it, or spawned fresh when there is none) plus what the data plane
 keeps beside it: its breaker (containerConcurrency), its connection pool and its state.
-Readiness follows queue-proxy's aggressive probe: the function's ``/health/readiness``
-(kn func) or a TCP connect, every 50 ms, and at once when the process says it listens.
+Readiness is the revision's probe (the function's ``/health/readiness`` for kn func, a
+TCP connect otherwise, or its readinessProbe): the process runs it itself as soon as it
+listens and says whether it passed (ADR 0023); when it did not, or cannot say, the runtime
+probes as queue-proxy does, aggressively: every 50 ms.
 Shutdown follows the runtime contract: SIGTERM, wait for the process to drain and exit,
 SIGKILL after the grace period.
 """
@@ -51,6 +53,7 @@ class Instance:
         self.started_at = time.monotonic()
         self.ready_at: float | None = None
         self.stopping = False
+        self._ahead: asyncio.Future[None] | None = None  # the first request's connection
 
     @property
     def exited(self) -> asyncio.Future[int]:
@@ -60,24 +63,35 @@ class Instance:
     def __repr__(self) -> str:
         return f"Instance(pid={self.pid}, port={self.port}, state={self.state.value})"
 
-    async def wait_ready(self, readiness_path: str, deadline: float) -> bool:
-        """Probe until ready (True), or until the process exits or ``deadline`` passes.
+    async def wait_ready(
+        self, readiness_path: str, deadline: float, *, again: bool = False
+    ) -> bool:
+        """Ready (True) once the process says its readiness probe passed, or once a probe
+        from here passes; False when the process exits or ``deadline`` passes first.
 
-        The port accepts connections before the process serves (they wait in the
-        kernel's backlog), so an HTTP probe is sent at once and answered as soon as the
-        process serves. A TCP connect would succeed too early that way: it is tried once
-        the process said it listens. A failed probe is retried after 50 ms, or as soon
-        as that word comes if it has not yet.
+        A process that can say so (``child.listening``) runs the revision's probe itself as
+        soon as it listens, as a sidecar in the pod would (ADR 0023): its word is awaited,
+        and meanwhile the first request's connection is opened (it waits in the port's
+        backlog). When it listens without passing, cannot say, or ``again`` (an instance
+        found unreachable), the probe goes from here, as queue-proxy's does: an HTTP GET of
+        ``readiness_path`` or a TCP connect ("" path), every 50 ms until one passes.
         """
-        listening = self.child.listening
+        word = self.child.listening
+        if word is not None and not again:
+            if not word.done():
+                self._ahead = asyncio.ensure_future(self._connect_ahead())
+                racing: set[asyncio.Future[Any]] = {word, self.exited}
+                timeout = max(deadline - time.monotonic(), 0.0)
+                await asyncio.wait(racing, timeout=timeout, return_when="FIRST_COMPLETED")
+            if self.exited.done() or not word.done():
+                return False
+            if not word.cancelled() and word.result():
+                return True
         while time.monotonic() < deadline:
             if self.exited.done():
                 return False
-            if not readiness_path and listening is not None and not listening.done():
-                await self._until(listening, deadline - time.monotonic())
-                continue
             probe = asyncio.ensure_future(self._probe_once(readiness_path))
-            racing: set[asyncio.Future[Any]] = {probe, self.exited}
+            racing = {probe, self.exited}
             done, _ = await asyncio.wait(
                 racing, timeout=PROBE_ATTEMPT_TIMEOUT, return_when="FIRST_COMPLETED"
             )
@@ -89,16 +103,17 @@ class Instance:
                     await probe
             if self.exited.done():
                 return False
-            if listening is not None and not listening.done():
-                await self._until(listening, PROBE_INTERVAL)
-            else:
-                await asyncio.sleep(PROBE_INTERVAL)
+            await asyncio.sleep(PROBE_INTERVAL)
         return False
 
-    async def _until(self, listening: asyncio.Future[None], timeout: float) -> None:
-        """Wait until the process says it listens, exits, or ``timeout`` passes."""
-        racing: set[asyncio.Future[Any]] = {listening, self.exited}
-        await asyncio.wait(racing, timeout=max(timeout, 0.0), return_when="FIRST_COMPLETED")
+    async def _connect_ahead(self) -> None:
+        """Open the first request's connection while the process starts: the kernel
+        completes it from the port's backlog, and it waits idle in the pool."""
+        try:
+            connection = await self.upstream.connect()
+        except OriginError:
+            return  # the first request connects (and finds out) itself
+        self.upstream.release(connection)
 
     async def _probe_once(self, readiness_path: str) -> bool:
         if not readiness_path:

@@ -251,6 +251,20 @@ class Launcher:
                 "pool": {"size": zygote.pool_size, "parked": parked, **memory_facts(pool)},
             }
 
+    def can_take(self) -> bool:
+        """Whether :meth:`take` would find a parked child now."""
+        zygote = self._zygote
+        return zygote is not None and zygote.alive and bool(zygote.parked)
+
+    def take(self) -> tuple[Child, str] | None:
+        """A parked child of the running zygote, taken now (no await), and its source
+        (``pool_source``); None when there is none: :meth:`launch` then forks or spawns."""
+        zygote = self._zygote
+        if zygote is None or not zygote.alive:
+            return None
+        child = zygote.take()
+        return None if child is None else (child, self.pool_source)
+
     async def launch(self) -> tuple[Child, str]:
         """A new instance process and how it was made (``pool_source``, fork or spawn).
 

@@ -257,6 +257,10 @@ class RevisionRuntime:
         if failed is not None:
             self._crashed(1, failed)  # no process to exit: Kubernetes' exit code 1
             return
+        await self._until_ready(instance)
+
+    async def _until_ready(self, instance: Instance) -> None:
+        """Route to ``instance`` once its readiness passes; stop it past the deadline."""
         deadline = time.monotonic() + self.autoscaler.spec.progress_deadline
         if await instance.wait_ready(self.spec.workload.readiness_path, deadline):
             if instance.state is State.STARTING and not instance.stopping:
@@ -302,7 +306,7 @@ class RevisionRuntime:
 
     async def _probe_again(self, instance: Instance) -> None:
         deadline = time.monotonic() + self.autoscaler.spec.progress_deadline
-        ready = await instance.wait_ready(self.spec.workload.readiness_path, deadline)
+        ready = await instance.wait_ready(self.spec.workload.readiness_path, deadline, again=True)
         if ready and instance.state is State.STARTING and not instance.stopping:
             self._became_ready(instance, first=False)
 
@@ -376,10 +380,15 @@ class RevisionRuntime:
             instance.breaker.release()
 
     def take(self) -> Instance | None:
-        """A ready instance with a free slot, taken (the warm path: no waiting)."""
+        """A ready instance with a free slot, taken (the warm path: no waiting).
+
+        With none ready at zero the cold start begins here, before the request waits
+        (:meth:`_scale_from_zero`): the gateway calls this first, then :meth:`acquire`.
+        """
         ready = self.ready
         count = len(ready)
         if not count:
+            self._scale_from_zero()
             return None
         cc = self.spec.container_concurrency
         start = next(self._round_robin) if cc == 0 or cc > 3 else 0
@@ -426,7 +435,23 @@ class RevisionRuntime:
         if not self.autoscaler.spec.reachable:
             return
         self._desired = max(self._desired, 1)
-        self._launch()
+        if not self._take_parked():
+            self._launch()
+
+    def _take_parked(self) -> bool:
+        """Take the zygote's parked child now, in the request's own call (no task, no turn
+        to wait for): its go line is written before the request is even held. False when
+        there is none (no zygote primed yet, the pool empty) or the budget is spent."""
+        if not self.launcher.can_take() or not self.budget.take():
+            return False
+        taken = self.launcher.take()
+        if taken is None:  # it died just now: launch as usual
+            self.budget.give()
+            return False
+        self._last_start = self._clock()
+        instance = self._started(*taken)
+        self._spawn_task(self._until_ready(instance))
+        return True
 
     def release(self, instance: Instance) -> None:
         """A request on ``instance`` finished: its slot goes to a held request or is freed."""

@@ -41,6 +41,7 @@ SPAWN = "spawn"  # a fresh process
 
 BACKLOG = 1024  # an instance's listen backlog until its server re-listens
 GONE_KEPT = 64  # exits of pids not known yet, kept until their "forked" line is read
+TAKEN_AFTER = 0.05  # seconds from taking a parked child to telling its zygote
 
 
 def prime_modes(annotation: object) -> tuple[bool, bool]:
@@ -118,7 +119,8 @@ class Workload:
 class Child:
     """A process forked from a zygote (or spawned fresh): its pid, port and exit.
 
-    ``listening`` resolves once the process says it listens (None: it cannot say).
+    ``listening`` resolves once the process says it listens (None: it cannot say), with
+    True when the revision's readiness probe passed in the process too (ADR 0023).
     """
 
     pid: int
@@ -126,11 +128,12 @@ class Child:
     exited: asyncio.Future[int] = field(repr=False)
     watcher: asyncio.Task[None] | None = field(default=None, repr=False)
     source: str = FORK
-    listening: asyncio.Future[None] | None = field(default=None, repr=False)
+    listening: asyncio.Future[bool] | None = field(default=None, repr=False)
 
 
 class Notifications:
-    """A pipe each instance writes its pid (and a newline) to once it listens.
+    """A pipe each instance writes a line to once it listens: its pid, and `` ready`` when
+    the revision's readiness probe passed in the process (ADR 0023).
 
     The write end goes to the zygote (its children inherit it) or to a spawned process;
     pids announced before anyone asked are remembered until :meth:`forget`.
@@ -140,8 +143,8 @@ class Notifications:
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.read_fd, False)
         self._loop = asyncio.get_running_loop()
-        self._waiting: dict[int, asyncio.Future[None]] = {}
-        self._early: set[int] = set()
+        self._waiting: dict[int, asyncio.Future[bool]] = {}
+        self._early: dict[int, bool] = {}
         self._buffer = b""
         self._open = True
         self._loop.add_reader(self.read_fd, self._readable)
@@ -152,19 +155,18 @@ class Notifications:
             os.close(self.write_fd)
             self.write_fd = -1
 
-    def future(self, pid: int) -> asyncio.Future[None]:
-        """Resolves once ``pid`` says it listens."""
-        future: asyncio.Future[None] = self._loop.create_future()
+    def future(self, pid: int) -> asyncio.Future[bool]:
+        """Resolves once ``pid`` says it listens: True when it said it is ready too."""
+        future: asyncio.Future[bool] = self._loop.create_future()
         if pid in self._early:
-            self._early.discard(pid)
-            future.set_result(None)
+            future.set_result(self._early.pop(pid))
         else:
             self._waiting[pid] = future
         return future
 
     def forget(self, pid: int) -> None:
         """``pid`` is gone: drop what is kept for it."""
-        self._early.discard(pid)
+        self._early.pop(pid, None)
         future = self._waiting.pop(pid, None)
         if future is not None and not future.done():
             future.cancel()
@@ -181,15 +183,17 @@ class Notifications:
             return
         *lines, self._buffer = (self._buffer + chunk).split(b"\n")
         for line in lines:
+            number, _, word = line.partition(b" ")
             try:
-                pid = int(line)
+                pid = int(number)
             except ValueError:
                 continue
+            ready = word == b"ready"
             future = self._waiting.pop(pid, None)
             if future is None:
-                self._early.add(pid)
+                self._early[pid] = ready
             elif not future.done():
-                future.set_result(None)
+                future.set_result(ready)
 
     def close(self) -> None:
         """Stop reading; pending futures are cancelled."""
@@ -469,9 +473,16 @@ class Zygote:
             finally:
                 parked.close()
             child = self._child(parked.pid, parked.port, POOL)
-            self._writer.write(json.dumps({"cmd": "taken", "pid": parked.pid}).encode() + b"\n")
+            # The zygote hears of it once the cold start is over: woken now, it would take a
+            # CPU from the child or from the runtime just when they need one (ADR 0023).
+            asyncio.get_running_loop().call_later(TAKEN_AFTER, self._taken, parked.pid)
             return child
         return None
+
+    def _taken(self, pid: int) -> None:
+        """Tell the zygote its parked child ``pid`` was taken (it refills the pool later)."""
+        if self._writer is not None and not self.closed.is_set():
+            self._writer.write(json.dumps({"cmd": "taken", "pid": pid}).encode() + b"\n")
 
     async def fork(self, env: Mapping[str, str] | None = None) -> Child:
         """One instance, taken from the pool or forked now; its port accepts connections

@@ -221,12 +221,18 @@ def prime_path(flavour: str, signature: str, readiness: str) -> str:
     return "/" if signature == "cloudevent" else ""  # GET on a POST-only route: no user code
 
 
-def prime(config: Any, path: str) -> None:
-    """Push one request through the loaded app in-process (lazy imports, first-call paths)."""
+def get_scope(path: str, headers: list[tuple[bytes, bytes]], port: int = 0) -> dict[str, Any]:
+    """The ASGI scope uvicorn builds for ``GET path`` from a loopback client to ``port``."""
     scope: dict[str, Any] = {"type": "http", "asgi": {"version": "3.0"}, "method": "GET"}
     scope.update(scheme="http", path=path, raw_path=path.encode(), query_string=b"")
-    scope.update(root_path="", headers=[(b"host", b"127.0.0.1")], http_version="1.1")
-    scope.update(client=("127.0.0.1", 1), server=("127.0.0.1", 0))
+    scope.update(root_path="", headers=headers, http_version="1.1")
+    scope.update(client=("127.0.0.1", 1), server=("127.0.0.1", port))
+    return scope
+
+
+def prime(config: Any, path: str) -> None:
+    """Push one request through the loaded app in-process (lazy imports, first-call paths)."""
+    scope = get_scope(path, [(b"host", b"127.0.0.1")])
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -246,11 +252,56 @@ def prime(config: Any, path: str) -> None:
     gc.freeze()  # keep the collector from touching (and so copying) the zygote's pages
 
 
-def tell_listening(notify: int) -> None:
-    """Write this process's pid to the runtime's notification pipe (if there is one)."""
+# The headers of the runtime's own readiness probe (bulut.serving.instances.PROBE_HEADERS).
+PROBE_HEADERS = [(b"user-agent", b"Knative-Bulut-Probe"), (b"k-kubelet-probe", b"queue")]
+PROBE_TIMEOUT = 1.0  # seconds, as one attempt of the runtime's probe
+
+
+async def ready_by_itself(app: Any, path: str, port: int, state: dict[str, Any]) -> bool:
+    """The revision's readiness probe, answered by ``app`` in this process (ADR 0023).
+
+    An HTTP probe (``path``) is the request the runtime would send, handed to the app the
+    server serves, as a sidecar in the pod probes its neighbour: ready when it answers 2xx
+    or 3xx within a probe's timeout. A TCP probe (``path`` empty) passes once the server
+    listens, which it does by now. Anything else (an error, a 5xx, no answer) is False:
+    the runtime then probes over the network, as it always did.
+    """
+    if not path:
+        return True
+    import asyncio
+
+    headers = [(b"host", b"127.0.0.1:%d" % port), *PROBE_HEADERS]
+    scope = {**get_scope(path, headers, port), "state": dict(state)}
+    statuses: list[int] = []
+    asked = [False]
+
+    async def receive() -> dict[str, Any]:
+        if asked[0]:  # a second read waits for the client, which leaves once answered
+            return {"type": "http.disconnect"}
+        asked[0] = True
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(int(message["status"]))
+
+    try:
+        if hasattr(asyncio, "timeout"):  # 3.11: no task of its own, unlike wait_for
+            async with asyncio.timeout(PROBE_TIMEOUT):
+                await app(scope, receive, send)
+        else:
+            await asyncio.wait_for(app(scope, receive, send), PROBE_TIMEOUT)
+    except Exception:  # the runtime's probe would have seen a 500 or a timeout
+        return False
+    return bool(statuses) and 200 <= statuses[0] < 400
+
+
+def tell_listening(notify: int, ready: bool = False) -> None:
+    """Write this process's pid to the runtime's notification pipe (if there is one), with
+    `` ready`` when its readiness probe passed in-process (:func:`ready_by_itself`)."""
     if notify >= 0:
         with contextlib.suppress(OSError):
-            os.write(notify, b"%d\n" % os.getpid())
+            os.write(notify, b"%d%s\n" % (os.getpid(), b" ready" if ready else b""))
 
 
 def go_line(go: int) -> Any:
@@ -528,6 +579,7 @@ def serve(
     warm: int = -1,
     reprime: Callable[[], object] | None = None,
     pages: Pages | None = None,
+    readiness: str | None = None,
 ) -> int:
     """Serve on ``sock`` until SIGTERM; the process exit code.
 
@@ -535,7 +587,8 @@ def serve(
     checks) when given, then its event loop: it rehearses, writes a byte to
     ``warm``, and enters the server, which waits for a go line on the pipe ``go`` just
     before the ASGI lifespan (the function's ``start(cfg)``) and listening. It leaves if
-    the pipe closes first, or on SIGTERM. ``notify`` hears this pid once it listens.
+    the pipe closes first, or on SIGTERM. ``notify`` hears this pid once it listens, and
+    whether the revision's ``readiness`` probe (a path; "" for TCP) passed in-process.
     With ``pages`` (a child of a zygote) a parked child copies the pages instances were
     seen to write before it says it is warm, and an instance reports its own after its
     first response.
@@ -557,10 +610,16 @@ def serve(
                     self.should_exit = True
                     return
                 os.environ.update(env)
-                redirect_output(str(os.getpid()))
+                assert log is not None  # a parked child opened its log ahead
+                log.take()
             await super().startup(sockets=sockets)
             if self.started:
-                tell_listening(notify)
+                ready = False
+                if readiness is not None and notify >= 0:
+                    state = getattr(self.lifespan, "state", {})
+                    app = self.config.loaded_app
+                    ready = await ready_by_itself(app, readiness, port, state)
+                tell_listening(notify, ready)
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             super().handle_exit(sig, frame)
@@ -568,6 +627,8 @@ def serve(
             if parked is not None:
                 parked.get_loop().call_soon_threadsafe(stop_waiting, parked)
 
+    port = int(sock.getsockname()[1])
+    log = LogAhead() if go >= 0 else None
     server = Server(config)
     if go >= 0 and reprime is not None:
         rehearse_function(reprime)
@@ -587,19 +648,65 @@ def serve(
             config.loaded_app = pages.learn_from(config.loaded_app)
         await server.serve(sockets=[sock])
 
-    asyncio_run(run(), loop_factory=config.get_loop_factory())
+    try:
+        asyncio_run(run(), loop_factory=config.get_loop_factory())
+    finally:
+        if log is not None:
+            log.drop()  # never taken (taken, it is the instance's: nothing left to drop)
     return 0 if server.started else 3
 
 
-def redirect_output(name: str) -> None:
-    """Send fds 1 and 2 to ``$BULUT_LOG_DIR/<name>.log`` (bulut logs reads them there)."""
+def log_file(name: str) -> str:
+    """``$BULUT_LOG_DIR/<name>.log`` (bulut logs reads them there), or "" without a folder."""
     folder = os.environ.get("BULUT_LOG_DIR")
-    if not folder:
+    return os.path.join(folder, f"{name}.log") if folder else ""
+
+
+def open_log(path: str) -> int:
+    """``path`` opened for appending (created if need be); -1 for no path."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if path else -1
+
+
+class LogAhead:
+    """A parked child's own log file, created while it waits (a file's creation is a
+    journaled write to the folder, ~0.1-0.3 ms), handed to fds 1 and 2 once it is taken.
+    A child that leaves untaken removes it again."""
+
+    def __init__(self) -> None:
+        self.path = log_file(str(os.getpid()))
+        try:
+            self.fd = open_log(self.path)
+        except OSError:  # taken, it tries again (and says why it cannot)
+            self.path, self.fd = "", -1
+
+    def take(self) -> None:
+        """Taken: fds 1 and 2 go to the file (to another one if the go line moved the
+        folder)."""
+        if log_file(str(os.getpid())) != self.path:
+            self.drop()
+            redirect_output(str(os.getpid()))
+        elif self.fd >= 0:
+            redirect_output(str(os.getpid()), self.fd)
+        self.path, self.fd = "", -1
+
+    def drop(self) -> None:
+        """Never taken: close and remove the file (it is empty)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+        self.path, self.fd = "", -1
+
+
+def redirect_output(name: str, fd: int = -1) -> None:
+    """Send fds 1 and 2 to :func:`log_file` ``(name)``, or to ``fd`` (opened ahead)."""
+    if fd < 0:
+        fd = open_log(log_file(name))
+    if fd < 0:
         return
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
-    fd = os.open(os.path.join(folder, f"{name}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
@@ -650,8 +757,10 @@ class Zygote:
         pool_size: int = 0,
         notify: int = -1,
         reprime: Callable[[], object] | None = None,
+        readiness: str | None = None,
     ) -> None:
         self.control = control
+        self.readiness = readiness  # the revision's readiness probe, run by each instance
         self.config = config
         self.reprime = reprime  # run again in each parked child before it is parked
         self.pages = Pages()  # what instances write first: parked children copy it ahead
@@ -832,7 +941,7 @@ class Zygote:
             self.enter_child(zygote_pid, port)
             os.environ.update(env)
             redirect_output(str(os.getpid()))
-            code = serve(self.config, sock, self.notify, pages=self.pages)
+            code = serve(self.config, sock, self.notify, pages=self.pages, readiness=self.readiness)
         except BaseException:
             traceback.print_exc()
         finish(code)
@@ -851,6 +960,7 @@ class Zygote:
                 warm=warm,
                 reprime=self.reprime,
                 pages=self.pages,
+                readiness=self.readiness,
             )
         except BaseException:
             traceback.print_exc()
@@ -990,14 +1100,20 @@ def main(argv: list[str] | None = None) -> None:
         finish(1)
     if control is None:
         sock = socket.socket(fileno=int(os.environ.pop("BULUT_LISTEN_FD")))
-        finish(serve(config, sock, notify))
+        finish(serve(config, sock, notify, readiness=args.readiness))
     assert control is not None
     pool = socket.socket(fileno=pool_fd) if pool_fd >= 0 else None
     reprime = None
     if primed and not args.no_reprime:
         reprime = functools.partial(prime_function, app, args.flavour, args.project)
     zygote = Zygote(
-        control, config, pool=pool, pool_size=max(args.pool, 0), notify=notify, reprime=reprime
+        control,
+        config,
+        pool=pool,
+        pool_size=max(args.pool, 0),
+        notify=notify,
+        reprime=reprime,
+        readiness=args.readiness,
     )
     import_ms = (time.perf_counter() - started) * 1000
     zygote.emit(event="ready", pid=os.getpid(), importMs=round(import_ms, 1))
