@@ -4,6 +4,7 @@ serving before it is taken, and gone with the zygote."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -38,6 +39,21 @@ async def zygote(workload: Workload, tmp_path: Path) -> AsyncIterator[Zygote]:
     await running.start(timeout=60)
     yield running
     await running.close()
+
+
+@contextlib.asynccontextmanager
+async def zygote_of(
+    build_function: Callable[[str], Any], name: str, env: dict[str, str], tmp_path: Path
+) -> AsyncIterator[Zygote]:
+    """A started zygote (pool of one) of fixture function ``name`` with ``env``."""
+    project, environment = build_function(name)
+    workload = Workload.of(project, environment, readiness_path="/health/readiness")
+    zygote = Zygote(workload, env, tmp_path, pool_size=1)
+    await zygote.start(timeout=60)
+    try:
+        yield zygote
+    finally:
+        await zygote.close()
 
 
 def gone(pid: int) -> bool:
@@ -223,12 +239,8 @@ async def test_sigterm_stops_a_parked_child(zygote: Zygote) -> None:
 async def test_the_functions_start_runs_only_once_the_child_is_taken(
     build_function: Callable[[str], Any], tmp_path: Path
 ) -> None:
-    project, environment = build_function("slow")
-    workload = Workload.of(project, environment, readiness_path="/health/readiness")
-    zygote = Zygote(workload, {"SLOW_START": "1"}, tmp_path, pool_size=1)  # start() sleeps 1 s
-    await zygote.start(timeout=60)
-    try:
-        pid = await parked_pid(zygote)
+    async with zygote_of(build_function, "slow", {"SLOW_START": "1"}, tmp_path) as zygote:
+        pid = await parked_pid(zygote)  # its start() sleeps 1 s
         # a start() run while parked would hold the child in its 1 s sleep before this
         await eventually(lambda: waits_for_its_go_line(pid), "the parked child to wait for go")
 
@@ -239,18 +251,13 @@ async def test_the_functions_start_runs_only_once_the_child_is_taken(
 
         assert time.monotonic() - taken >= 0.9
         await stop(child)
-    finally:
-        await zygote.close()
 
 
 async def test_a_taken_child_gets_its_port_and_the_go_lines_env(
     build_function: Callable[[str], Any], tmp_path: Path
 ) -> None:
-    project, environment = build_function("crashy")
-    workload = Workload.of(project, environment, readiness_path="/health/readiness")
-    zygote = Zygote(workload, {"K_REVISION": "crashy-00001"}, tmp_path, pool_size=1)
-    await zygote.start(timeout=60)
-    try:
+    env = {"K_REVISION": "crashy-00001"}
+    async with zygote_of(build_function, "crashy", env, tmp_path) as zygote:
         await parked_pid(zygote)
         child = await zygote.fork(env={"GREETING": "hi"})
         assert child.source == POOL
@@ -268,8 +275,6 @@ async def test_a_taken_child_gets_its_port_and_the_go_lines_env(
         assert seen["env"]["GREETING"] == "hi"
         assert seen["env"]["K_REVISION"] == "crashy-00001"
         await stop(child)
-    finally:
-        await zygote.close()
 
 
 async def test_a_tcp_probed_function_is_ready_once_its_taken_child_listens(
@@ -299,11 +304,7 @@ async def test_a_tcp_probed_function_is_ready_once_its_taken_child_listens(
 async def test_a_function_whose_readiness_fails_at_first_is_probed_until_it_passes(
     build_function: Callable[[str], Any], tmp_path: Path
 ) -> None:
-    project, environment = build_function("slow")
-    workload = Workload.of(project, environment, readiness_path="/health/readiness")
-    zygote = Zygote(workload, {"READY_AFTER": "0.3"}, tmp_path, pool_size=1)
-    await zygote.start(timeout=60)
-    try:
+    async with zygote_of(build_function, "slow", {"READY_AFTER": "0.3"}, tmp_path) as zygote:
         await parked_pid(zygote)
         child = await zygote.fork()
         instance = Instance(child, container_concurrency=0, cold_start=POOL)
@@ -315,8 +316,6 @@ async def test_a_function_whose_readiness_fails_at_first_is_probed_until_it_pass
         assert time.monotonic() - taken >= 0.3  # ready only once its ready() said so
         await stop(child)
         instance.upstream.close()
-    finally:
-        await zygote.close()
 
 
 async def test_a_killed_zygote_takes_its_parked_children_along(zygote: Zygote) -> None:
