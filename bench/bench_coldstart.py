@@ -34,7 +34,9 @@ same function primed in its zygote only (``bulut.dev/prime: "zygote"``: parked c
 rehearsed, ADR 0016), without its prime hook, and the trivial echo function's cold start
 (the ratio is what a busy machine cannot blur). Then, in
 one process of the function's own Python, where its time goes on the CPU
-(``bench/function_phases.py``: import, prime, start, ready, first, warm).
+(``bench/function_phases.py``: import, prime, start, ready, first, warm), and the same steps
+of a later instance, forked and rehearsed as the pool's children are, on the database the
+first one left.
 """
 
 from __future__ import annotations
@@ -709,6 +711,9 @@ def report_function(name: str, figures: dict[str, Any], inside: dict[str, Any]) 
     wall, cpu = inside["ms"], inside["cpuMs"]
     steps = ", ".join(f"{step} {wall[step]:.1f} ({cpu[step]:.1f} CPU)" for step in wall)
     print(f"  in one process, ms (CPU ms): {steps}; prime hook: {inside['primed']}")
+    wall, cpu = inside["later"]["ms"], inside["later"]["cpuMs"]
+    steps = ", ".join(f"{step} {wall[step]:.1f} ({cpu[step]:.1f} CPU)" for step in wall)
+    print(f"  a later instance (forked, rehearsed, on the database the first left): {steps}")
     left = {step: len(modules) for step, modules in inside["imported"].items() if modules}
     if left:
         print(f"  modules still imported by an instance: {left}")
@@ -733,7 +738,11 @@ def measure_functions(
             figures["against"] = str(copy.project.path)
         inside = in_process_phases(function)
         report_function(name, figures, inside)
-        results[name] = {**figures, "inProcess": {k: inside[k] for k in ("ms", "cpuMs")}}
+        results[name] = {
+            **figures,
+            "inProcess": {k: inside[k] for k in ("ms", "cpuMs")},
+            "laterInstance": {k: inside["later"][k] for k in ("ms", "cpuMs")},
+        }
     sample_p50 = [r["cold"]["p50"] for n, r in results.items() if n in SAMPLES]
     sample_p99 = [r["cold"]["p99"] for n, r in results.items() if n in SAMPLES]
     trivial_p50 = [r["trivialCold"]["p50"] for r in results.values()]
