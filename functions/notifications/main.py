@@ -58,6 +58,26 @@ create table if not exists notifications (
 """
 
 _lock = threading.Lock()
+_connections = {}  # (pid, path) -> this process's connection
+
+
+def connection(path):
+    """This process's connection to the database at ``path``, opened by its first event.
+
+    One per process and path, kept open: opening one per event (and SQLite checkpointing and
+    deleting the WAL as the last one closed) cost about ten times the insert. A process forked
+    from this one opens its own (the pid is part of the key), so no instance uses another's;
+    prime() opens none. Used under ``_lock``, from the framework's worker threads.
+    """
+    key = (os.getpid(), path)
+    db = _connections.get(key)
+    if db is None:
+        db = sqlite3.connect(path, check_same_thread=False)
+        db.execute("pragma journal_mode=wal")
+        db.execute("pragma synchronous=normal")
+        db.execute(SCHEMA)
+        _connections[key] = db
+    return db
 
 
 def database_path(environ=None):
@@ -91,10 +111,7 @@ def record(path, source, event_id, kind, order_id, recipient, message):
     WAL with synchronous=NORMAL: a commit survives the process dying, not a power cut (on a
     cluster the file is in the pod's /tmp), and costs no fsync.
     """
-    with _lock, sqlite3.connect(path) as db:
-        db.execute("pragma journal_mode=wal")
-        db.execute("pragma synchronous=normal")
-        db.execute(SCHEMA)
+    with _lock, connection(path) as db:  # one transaction, committed when the block ends
         cursor = db.execute(
             "insert or ignore into notifications"
             " (source, event_id, kind, order_id, recipient, message) values (?, ?, ?, ?, ?, ?)",

@@ -241,3 +241,28 @@ def test_prime_warms_without_a_database_or_a_thread_left(database):
     main.prime()
     assert threading.active_count() == threads
     assert not database.exists()
+
+
+def test_a_process_keeps_one_connection_and_a_forked_one_opens_its_own(app, database):
+    """Events of one instance go through its one connection; an instance forked from a process
+    that has one (as a zygote's children are forked) never uses it."""
+    post(app, "com.example.payment.authorized", AUTHORIZED, id="e-1")
+    mine = main.connection(str(database))
+    post(app, "com.example.payment.authorized", AUTHORIZED, id="e-2")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # another instance
+        try:
+            status, _, _ = post(app, "com.example.payment.authorized", AUTHORIZED, id="e-3")
+            shared = main.connection(str(database)) is mine
+            os.write(write, json.dumps([status, shared]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        child = json.load(answer)
+    os.waitpid(pid, 0)
+
+    assert main.connection(str(database)) is mine
+    assert child == [204, False]
+    assert len(rows(database)) == 3
