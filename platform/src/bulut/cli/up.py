@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bulut.edge.hosts import exposure
+from bulut.processes import collector
 
 from .invocation import setting, settings_of
 from .output import console, err_console, print_table
@@ -165,6 +166,7 @@ async def _run(
             console().print(f"watching {len(watched)} functions: {', '.join(watched)}")
         for app in platform.gitops.applications():
             console().print(f"gitops: {app.name} syncs {app.repo} {app.revision} {app.path}")
+        collector.settle()  # start-up is over: see bulut.processes.collector
         await stop.wait()
     finally:
         err_console().print("stopping…")

@@ -1,1 +1,2 @@
-"""Supervising local processes the way Kubernetes supervises containers (pure decisions)."""
+"""Local processes: supervised the way Kubernetes supervises containers (pure decisions), and
+the garbage collector of a long-running one (:mod:`.collector`)."""
