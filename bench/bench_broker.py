@@ -20,7 +20,10 @@ median of the rounds (each round's ratio is taken against the baseline of the sa
 round), so a burst of load from another process on a shared machine moves one round,
 not the figure.
 
-Run: ``.venv/bin/python bench/bench_broker.py`` (about two minutes). All traffic stays on
+Run: ``.venv/bin/python bench/bench_broker.py`` (about two minutes). ``--only e2e,paced``
+runs some sections (``ingest``, ``batched``, ``paced``, ``e2e``, ``recovery``);
+``--broker-path OTHER/platform/src`` runs another checkout's broker under the same generator
+and subscriber (old code beside new: alternate runs of both). All traffic stays on
 127.0.0.1; every loop is bounded in count and time.
 """
 
@@ -102,6 +105,18 @@ def start_subscriber(port: int, delay: float = 0.0) -> subprocess.Popen[bytes]:
     return process
 
 
+BROKER_PATH: str | None = None  # ``--broker-path``: another checkout's platform/src
+
+
+def broker_environment() -> dict[str, str]:
+    """The broker's environment: ``--broker-path`` first on its ``PYTHONPATH`` when given
+    (old code beside new, the same generator and subscriber)."""
+    env = dict(os.environ)
+    if BROKER_PATH:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [BROKER_PATH, env.get("PYTHONPATH")]))
+    return env
+
+
 def start_broker(
     resources: list[dict[str, object]], state: Path, port: int
 ) -> subprocess.Popen[bytes]:
@@ -111,8 +126,12 @@ def start_broker(
     path.write_text(json.dumps(resources))
     command = [sys.executable, "-m", "bulut.eventing.standalone", "--resources", str(path),
                "--state-dir", str(state), "--port", str(port)]  # fmt: skip
-    process = subprocess.Popen(command)
-    wait_listening(port)
+    process = subprocess.Popen(command, env=broker_environment())
+    try:
+        wait_listening(port)
+    except BaseException:
+        stop(process)
+        raise
     return process
 
 
@@ -282,6 +301,20 @@ async def count_of(pool: Client, port: int) -> int:
     return int(response.body)
 
 
+SECTIONS = ("ingest", "batched", "paced", "e2e", "recovery")
+
+
+def sections_of(text: str) -> tuple[str, ...]:
+    """``--only``'s comma-separated sections, checked against :data:`SECTIONS`."""
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown section {', '.join(unknown) or '(none)'}: choose from {', '.join(SECTIONS)}"
+        )
+    return chosen
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     pool = Client()
     figures: dict[str, Any] = {}
@@ -293,7 +326,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await run_ingest_and_e2e(pool, args, state, sub_port, broker_port, figures)
         finally:
             stop(subscriber)
-        figures["recovery"] = await recovery(pool, state / "recovery")
+        if "recovery" in args.only:
+            figures["recovery"] = await recovery(pool, state / "recovery")
     pool.close()
     targets(figures)
     return figures
@@ -301,21 +335,23 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 def targets(figures: dict[str, Any]) -> None:
     """Issue #17's targets beside the figures (ratios to the same-run direct baseline)."""
-    ingest, paced_ = figures["ingest"]["c64"], figures["paced"]
-    e2e = figures["endToEnd"]
     print(f"targets (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):")
-    print(f"  durable ingest at c=64 >= 0.6x direct: {ingest['ratio']:.2f}x")
-    if paced_["invalid"]:
+    if "ingest" in figures:
+        print(f"  durable ingest at c=64 >= 0.6x direct: {figures['ingest']['c64']['ratio']:.2f}x")
+    paced_ = figures.get("paced")
+    if paced_ is not None and paced_["invalid"]:
         print(f"  paced 5,000/s broker p99 <= 2x direct p99: {paced_['invalid']}")
-    else:
+    elif paced_ is not None:
         print(
             f"  paced 5,000/s broker p99 <= 2x direct p99: {paced_['broker']['p99_ms']:.1f} ms"
             f" beside {paced_['direct']['p99_ms']:.1f} ms -> {paced_['p99_ratio']:.2f}x"
         )
-    print(
-        f"  end to end >= 15k delivered/s: {e2e['delivered_per_s']:,.0f}/s"
-        f" ({e2e['ratio']:.2f}x direct posting)"
-    )
+    if "endToEnd" in figures:
+        e2e = figures["endToEnd"]
+        print(
+            f"  end to end >= 15k delivered/s: {e2e['delivered_per_s']:,.0f}/s"
+            f" ({e2e['ratio']:.2f}x direct posting)"
+        )
 
 
 async def run_ingest_and_e2e(
@@ -326,13 +362,33 @@ async def run_ingest_and_e2e(
     broker_port: int,
     figures: dict[str, Any],
 ) -> None:
-    """Sections 1 to 5; their figures go into ``figures``."""
-    broker = start_broker(resources_with_triggers(sub_port, 0), state / "ingest", broker_port)
-    try:
-        direct = sender(pool, sub_port, "/")
-        ingest = sender(pool, broker_port, "/default/default")
+    """Sections 1 to 5 (those in ``args.only``); their figures go into ``figures``."""
+    if {"ingest", "batched", "paced"} & set(args.only):
+        broker = start_broker(resources_with_triggers(sub_port, 0), state / "ingest", broker_port)
+        try:
+            await ingest_sections(pool, args, sub_port, broker, broker_port, figures)
+        finally:
+            stop(broker)
+    if "e2e" in args.only:
+        await end_to_end(pool, args, state, sub_port, figures)
+
+
+async def ingest_sections(
+    pool: Client,
+    args: argparse.Namespace,
+    sub_port: int,
+    broker: subprocess.Popen[bytes],
+    broker_port: int,
+    figures: dict[str, Any],
+) -> None:
+    """Sections 1 to 4, against one broker without triggers."""
+    direct = sender(pool, sub_port, "/")
+    ingest = sender(pool, broker_port, "/default/default")
+    await closed_loop(direct, 2000, 64)  # warm up
+    await closed_loop(ingest, 2000, 64)
+    if "ingest" in args.only:
         for c in (64, 256):
-            await closed_loop(direct, 2000, c)  # warm up
+            await closed_loop(direct, 2000, c)  # warm up at this concurrency
             await closed_loop(ingest, 2000, c)
             bases, ours, ratios, cpus, p50s, p99s = [], [], [], [], [], []
             for _ in range(args.rounds):
@@ -359,6 +415,7 @@ async def run_ingest_and_e2e(
                 "p99_ms": round(median(p99s), 3),
                 "broker_cpu_us": round(median(cpus), 1),
             }
+    if "batched" in args.only:
         batched = sender(pool, broker_port, "/default/default", batch=100)
         batch_ratios = []
         for _ in range(args.rounds):
@@ -371,6 +428,7 @@ async def run_ingest_and_e2e(
             f" {args.rounds} rounds)"
         )
         figures["batched"] = {"per_s": round(rate * 100), "ratio": round(median(batch_ratios), 3)}
+    if "paced" in args.only:
         paced_p50: dict[str, list[float]] = {"direct": [], "broker": []}
         paced_p99: dict[str, list[float]] = {"direct": [], "broker": []}
         behind = 0.0
@@ -402,9 +460,12 @@ async def run_ingest_and_e2e(
         figures["paced"]["p99_ratio"] = round(median(p99_ratios), 3)
         figures["paced"]["behind_ms"] = round(behind * 1000, 1)
         figures["paced"]["invalid"] = invalid
-    finally:
-        stop(broker)
 
+
+async def end_to_end(
+    pool: Client, args: argparse.Namespace, state: Path, sub_port: int, figures: dict[str, Any]
+) -> None:
+    """Section 5: 10 triggers, one matching; delivered events/s and broker CPU per event."""
     e2e_port = free_port()
     broker = start_broker(resources_with_triggers(sub_port, 10), state / "e2e", e2e_port)
     try:
@@ -458,7 +519,7 @@ async def recovery(pool: Client, state: Path) -> dict[str, float]:
         path = state / "resources.json"
         command = [sys.executable, "-m", "bulut.eventing.standalone", "--resources", str(path),
                    "--state-dir", str(state), "--port", str(port)]  # fmt: skip
-        broker = subprocess.Popen(command)
+        broker = subprocess.Popen(command, env=broker_environment())
         listening: float | None = None
         while await count_of(pool, sub_port) == seen:
             if listening is None:
@@ -485,8 +546,20 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=30_000, help="Events per closed-loop run.")
     parser.add_argument("--seconds", type=float, default=4.0, help="Length of the paced runs.")
     parser.add_argument("--rounds", type=int, default=3, help="Rounds of sections 1, 2 and 4.")
+    parser.add_argument(
+        "--only",
+        type=sections_of,
+        default=SECTIONS,
+        help=f"Comma-separated sections to run (default all: {','.join(SECTIONS)}).",
+    )
+    parser.add_argument(
+        "--broker-path",
+        help="Run the broker from this platform/src (another checkout: old code, same load).",
+    )
     before = [round(value, 2) for value in os.getloadavg()]
-    results = uvloop.run(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    BROKER_PATH = arguments.broker_path
+    results = uvloop.run(main(arguments))
     if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
         from bench.history import record
 
