@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import os
 import sqlite3
+import time
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -27,6 +28,7 @@ from sqlalchemy.pool import QueuePool
 _names = itertools.count()
 
 CREATE_RETRIES = 20  # lost races tolerated while the schema is created
+RACE_PAUSE = 0.005  # seconds after the first lost race, one more step after each (~1 s in all)
 
 
 def tune(connection: sqlite3.Connection) -> None:
@@ -104,8 +106,10 @@ def create_tables(metadata: MetaData, engine: Engine) -> None:
     A new instance and the zygote's parked child, or two pods, each check for the tables and
     create the missing ones: another may create one between this one's check and its
     ``CREATE TABLE`` ("table ... already exists"; PostgreSQL may also report the row type's
-    "duplicate key"), or hold the SQLite file's lock for a moment ("database is locked"). Such
-    a lost race is tried again, a bounded number of times; any other failure is raised.
+    "duplicate key"), or hold the SQLite file's lock for a moment ("database is locked", which
+    SQLite answers at once, without its busy timeout, to a connection that would otherwise
+    deadlock with another). Such a lost race is tried again after a pause that grows each time,
+    a bounded number of times (about a second in all); any other failure is raised.
     A SQLite database that has every table already is left alone after one query (what
     ``create_all`` would find with one check per table, on each instance's start).
     """
@@ -115,13 +119,14 @@ def create_tables(metadata: MetaData, engine: Engine) -> None:
     except DatabaseError as error:  # the look itself met another instance's lock
         if not lost_a_race(error):
             raise
-    for _ in range(CREATE_RETRIES):
+    for attempt in range(CREATE_RETRIES):
         try:
             metadata.create_all(engine)
             return
         except DatabaseError as error:
             if not lost_a_race(error):
                 raise
+        time.sleep(RACE_PAUSE * (attempt + 1))  # let the other instance finish
     metadata.create_all(engine)
 
 

@@ -2,9 +2,15 @@
 parked child, or two pods) each create it, and none of them fails."""
 
 import multiprocessing
+import sqlite3
+import time
 
 from cloudevents.core.v1.event import CloudEvent
+from function import database
 from function.log import AuditLog, connect
+from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
 
 INSTANCES = 4
 ROUNDS = 6
@@ -47,3 +53,25 @@ def test_two_instances_logging_the_same_event_keep_one_row(tmp_path):
     assert [(e.source, e.event_id) for e in first.entries()] == [("/s", "e-1")]
     first.engine.dispose()
     second.engine.dispose()
+
+
+def test_an_instance_starts_once_another_lets_go_of_the_file(tmp_path, monkeypatch):
+    """SQLite answers "database is locked" at once, not after its busy timeout, to a
+    connection that would deadlock with another instance's; create_tables pauses between
+    tries, so an instance whose neighbour holds the new file for 0.2 s still starts."""
+    engine = database.connect(f"sqlite:///{tmp_path / 'audit.db'}")
+    create_all = SQLModel.metadata.create_all
+    let_go = time.monotonic() + 0.2
+
+    def held_by_another_instance(bind, *args, **kwargs):
+        if time.monotonic() < let_go:
+            raise OperationalError(
+                "CREATE TABLE", {}, sqlite3.OperationalError("database is locked")
+            )
+        return create_all(bind, *args, **kwargs)
+
+    monkeypatch.setattr(SQLModel.metadata, "create_all", held_by_another_instance)
+    database.create_tables(SQLModel.metadata, engine)
+
+    assert inspect(engine).has_table("audit_log")
+    engine.dispose()
