@@ -311,10 +311,19 @@ class Revision:
     """One function as a revision behind a router, with hooks that time its cold starts."""
 
     def __init__(
-        self, function: Subject, how: str, *, prime: bool = True, reprime: bool = True
+        self,
+        function: Subject,
+        how: str,
+        *,
+        prime: bool = True,
+        reprime: bool = True,
+        reports: int = 0,
     ) -> None:
         self.function = function
         self.how = how
+        self.reports = reports
+        self.changed = asyncio.Event()
+        self.reporter: asyncio.Task[None] | None = None
         cwd = revision_folder(function.cwd, how, prime=prime, reprime=reprime)
         revision = f"{function.name}-0000{(1 if reprime else 3) if prime else 2}"
         spec = RevisionSpec(
@@ -331,6 +340,7 @@ class Revision:
             DeciderSpec(initial_scale=0, min_scale=0),
             tick_interval=3600.0,
             on_ready=self._ready,
+            on_change=self.changed.set,
         )
         self.runtime.launcher.pool_size = POOL_SIZE if how == "pool" else 0
         router = Router({("bench", revision): self.runtime})
@@ -377,11 +387,25 @@ class Revision:
         await self.front.start()
         self.runtime.start()
         await self.runtime.launcher.zygote()
+        if self.reports:
+            self.reporter = asyncio.ensure_future(self._report())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self.reporter is not None:
+            self.reporter.cancel()
         await self.runtime.aclose()
         await self.front.stop()
+
+    async def _report(self) -> None:
+        """What the data plane's reporter does under `bulut up` (``--reports N``): on every
+        change of a revision, the runtime report of each of N revisions (the sample app has
+        five), in the event loop the cold start runs on."""
+        while True:
+            await self.changed.wait()
+            self.changed.clear()
+            for _ in range(self.reports):
+                self.runtime.runtime_report()
 
     def request(self) -> bytes:
         self.counter += 1
@@ -462,6 +486,7 @@ async def with_phases(
     *,
     variants: bool = True,
     against: Subject | None = None,
+    reports: int = 0,
 ) -> dict[str, Any]:
     """Cold starts of ``function`` with phases and its warm latency (through the router and
     straight to the instance), beside, in alternating rounds, the trivial function's cold
@@ -477,7 +502,7 @@ async def with_phases(
     trivial_cpu: list[float] = []
     other: list[Phases] = []
     async with contextlib.AsyncExitStack() as stack:
-        tested = await stack.enter_async_context(Revision(function, "pool"))
+        tested = await stack.enter_async_context(Revision(function, "pool", reports=reports))
         steps: list[Callable[[], Awaitable[None]]] = []
 
         async def one_cold() -> None:
@@ -726,6 +751,7 @@ def measure_functions(
     *,
     variants: bool = True,
     against: Path | None = None,
+    reports: int = 0,
 ) -> dict[str, Any]:
     """``--function`` mode: each function beside the trivial one (and ``against``/NAME)."""
     trivial = subject("echo", builds)
@@ -733,7 +759,10 @@ def measure_functions(
     for name in names:
         function = subject(name, builds)
         copy = None if against is None else subject(str(against / function.name), builds)
-        figures = uvloop.run(with_phases(function, trivial, runs, variants=variants, against=copy))
+        measured = with_phases(
+            function, trivial, runs, variants=variants, against=copy, reports=reports
+        )
+        figures = uvloop.run(measured)
         if copy is not None:
             figures["against"] = str(copy.project.path)
         inside = in_process_phases(function)
@@ -817,6 +846,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "for each side in its own process, the sides alternating for --rounds rounds",
     )
     parser.add_argument("--rounds", type=int, default=3, help="--platform-against: rounds")
+    parser.add_argument(
+        "--reports",
+        type=int,
+        default=0,
+        metavar="N",
+        help="--function: on each change of the revision, report N revisions as the data "
+        "plane does under `bulut up` (5: the sample app)",
+    )
     parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)  # one side's figures
     parser.add_argument("--builds-dir", type=Path, default=ROOT / ".bulut" / "bench-builds")
     args = parser.parse_args(argv)
@@ -835,6 +872,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         builds,
         variants=not args.no_variants,
         against=args.against,
+        reports=args.reports,
     )
     sys.stdout.flush()
     if args.json_out is not None:
@@ -865,6 +903,7 @@ def compare_platforms(old: Path, names: list[str], args: argparse.Namespace) -> 
             command += [arg for name in names for arg in ("--function", name)]
             command += ["--runs", str(args.runs or args.sample_runs), "--json-out", str(scratch)]
             command += ["--builds-dir", str(args.builds_dir.resolve())]
+            command += ["--reports", str(args.reports)]
             environ = {**os.environ, "PYTHONPATH": path}
             environ.pop("BULUT_BENCH_RUN", None)
             load = os.getloadavg()[0]

@@ -69,8 +69,12 @@ async def test_a_cold_event_is_held_and_answered_by_a_forked_instance(plane: Dat
         return int(starts.get("pool", 0)) + int(starts.get("fork", 0))  # pool once it refilled
 
     await plane.wait_for(lambda: from_the_zygote() == 1, "one cold start from the zygote")
-    zygote = plane.feed.revision_report(name)["zygote"]
-    assert zygote["pid"] > 0 and zygote["ussBytes"] > 0 and zygote["pssBytes"] > 0
+
+    def zygote() -> dict[str, int]:
+        return dict(plane.feed.revision_report(name)["zygote"])
+
+    await plane.wait_for(lambda: zygote()["ussBytes"] > 0, "the zygote's memory, read")
+    assert zygote()["pid"] > 0 and zygote()["pssBytes"] > 0
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""What the launcher reports: the zygote's memory and, beside it, its parked children's."""
+"""What the launcher reports: the zygote's memory and, beside it, its parked children's,
+read off the event loop."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def launcher_with(zygote: FakeZygote) -> Launcher:
     return launcher
 
 
-def test_parked_children_are_reported_beside_the_zygote_not_inside_it() -> None:
+async def test_parked_children_are_reported_beside_the_zygote_not_inside_it() -> None:
     me = os.getpid()
     launcher = launcher_with(FakeZygote(me, [me]))
 
@@ -38,12 +39,29 @@ def test_parked_children_are_reported_beside_the_zygote_not_inside_it() -> None:
     facts: dict[str, Any] = launcher.facts or {}
     assert facts["pid"] == me and facts["importMs"] == 12.5 and facts["seeded"] is False
     assert facts["pool"]["size"] == 1 and facts["pool"]["parked"] == [me]
+    await eventually(lambda: (launcher.facts or {})["ussBytes"] > 0, "the memory, read")
+    facts = launcher.facts or {}
     assert facts["pool"]["ussBytes"] > 0 and facts["ussBytes"] > 0
     for zygote in launcher._zygote.parked.values():  # type: ignore[union-attr]
         zygote.sock.close()
 
 
-def test_an_empty_pool_reports_no_memory() -> None:
+async def test_memory_is_read_off_the_loop_and_reported_once_read() -> None:
+    reports: list[int] = []
+    launcher = launcher_with(FakeZygote(os.getpid(), []))
+    launcher._on_change = lambda: reports.append((launcher.facts or {})["rssBytes"])
+
+    launcher.refresh()  # returns at once: the kernel's walk of the page tables is a thread's
+    assert (launcher.facts or {})["rssBytes"] == 0
+
+    await eventually(lambda: reports, "a report with the memory")
+    assert reports[0] > 0
+    launcher.refresh()  # read lately: not read again
+    await asyncio.sleep(0.05)
+    assert len(reports) == 1 and launcher._reading is None
+
+
+async def test_an_empty_pool_reports_no_memory() -> None:
     launcher = launcher_with(FakeZygote(os.getpid(), []))
 
     launcher.refresh()

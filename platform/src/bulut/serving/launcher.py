@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from bulut.serving.zygote import FORK, POOL, SPAWN, Child, Workload, Zygote, spa
 logger = logging.getLogger(__name__)
 
 POOL_SIZE = 1  # parked children per zygote
+MEMORY_INTERVAL = 5.0  # seconds between reads of a zygote's (and its pool's) memory
 
 
 def to_mib(size: int) -> int:
@@ -182,6 +185,9 @@ class Launcher:
         self._zygote: Zygote | None = None
         self._task: asyncio.Task[Zygote | None] | None = None
         self._closed = False
+        self._memory: dict[int, Memory] = {}  # by pid, as last read (refresh)
+        self._memory_read = -math.inf  # monotonic time of that read
+        self._reading: asyncio.Task[None] | None = None
 
     def wanted(self) -> None:
         """A request waits for this revision: its zygote starts without queueing."""
@@ -232,24 +238,51 @@ class Launcher:
         return zygote
 
     def refresh(self) -> None:
-        """Re-read the memory (RSS, PSS, USS) of the zygote and of its parked children.
+        """Re-read what is reported of the zygote and of its parked children, memory (RSS,
+        PSS, USS) as last read.
 
         Parked children are processes too: their memory is reported beside the zygote's
-        (``pool``), never folded into it or left out.
+        (``pool``), never folded into it or left out. Memory is read from
+        ``/proc/<pid>/smaps_rollup``, which costs the kernel a walk of the process's page
+        tables (≈ 1-2 ms for a zygote): it is read on a thread, at most every
+        ``MEMORY_INTERVAL``, and reported once read, so that a report never holds the event
+        loop, and with it a cold start, while the kernel walks five zygotes and their pools
+        (ADR 0023).
         """
         zygote = self._zygote
         if zygote is not None and zygote.pid is not None:
             parked = sorted(zygote.parked)
+            self._read_memory_soon([zygote.pid, *parked])
             pool = Memory()
             for pid in parked:
-                pool = pool + memory_of(pid)
+                pool = pool + self._memory.get(pid, Memory())
             self.facts = {
                 "pid": zygote.pid,
                 "importMs": zygote.import_ms,
                 "seeded": zygote.seeded,
-                **memory_facts(memory_of(zygote.pid)),
+                **memory_facts(self._memory.get(zygote.pid, Memory())),
                 "pool": {"size": zygote.pool_size, "parked": parked, **memory_facts(pool)},
             }
+
+    def _read_memory_soon(self, pids: list[int]) -> None:
+        """Read the memory of ``pids`` on a thread, unless it was read lately (or is being):
+        a child parked since then is reported at the next read, not at once (the pool
+        changes on a take, when a cold start wants the CPU)."""
+        if self._reading is not None or self._closed:
+            return
+        if time.monotonic() - self._memory_read < MEMORY_INTERVAL:
+            return
+        self._reading = asyncio.get_running_loop().create_task(self._read_memory(pids))
+
+    async def _read_memory(self, pids: list[int]) -> None:
+        try:
+            read = await asyncio.to_thread(lambda: {pid: memory_of(pid) for pid in pids})
+        finally:
+            if self._reading is asyncio.current_task():
+                self._reading = None
+        self._memory, self._memory_read = read, time.monotonic()
+        self.refresh()
+        self._on_change()  # reported with its memory now
 
     def can_take(self) -> bool:
         """Whether :meth:`take` would find a parked child now."""
@@ -297,6 +330,7 @@ class Launcher:
         if task is None:
             return
         self._task, self._zygote, self.facts, self.urgent = None, None, None, False
+        self._stop_reading()
         self._on_change()  # reported gone now, not once the process has been waited for
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -304,9 +338,16 @@ class Launcher:
             await zygote.close()
         self._on_change()
 
+    def _stop_reading(self) -> None:
+        reading, self._reading = self._reading, None
+        if reading is not None:
+            reading.cancel()
+        self._memory, self._memory_read = {}, -math.inf
+
     async def aclose(self) -> None:
         """Stop the zygote (its children, parked or not, die with it)."""
         self._closed = True
+        self._stop_reading()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
