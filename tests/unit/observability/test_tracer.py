@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from bulut.observability.sampling import TraceBudget
 from bulut.observability.spans import FinishedSpan, SpanStore
 from bulut.observability.tracer import Tracer
+from bulut.observability.tracing import parse_traceparent
 
 
 def clock() -> itertools.count[int]:
@@ -46,6 +48,25 @@ def test_an_unsampled_parent_is_not_recorded() -> None:
     tracer = Tracer()
     tracer.start_span("x", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00").end()
     assert tracer.take() == []
+
+
+def test_a_context_past_the_trace_budget_is_passed_on_unsampled_and_needs_no_span() -> None:
+    tracer = Tracer(budget=TraceBudget(1, clock=lambda: 0.0))
+    first = tracer.next_context(None)
+    second = tracer.next_context(None)
+    assert tracer.records(first) and not tracer.records(second)
+    assert second.traceparent.endswith("-00") and len(second.trace_id) == 32
+    tracer.span_in(first, "router", None, {"kn.revision.name": "r"}, kind="server").end()
+    (finished,) = tracer.take()
+    assert finished.trace_id == first.trace_id and finished.span_id == first.span_id
+
+
+def test_a_context_under_a_parent_is_a_new_span_of_its_trace() -> None:
+    tracer = Tracer.disabled()
+    parent = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    context = tracer.next_context(parent)
+    assert parent is not None and context.trace_id == parent.trace_id
+    assert context.span_id != parent.span_id and not tracer.records(context)
 
 
 class Recorder:

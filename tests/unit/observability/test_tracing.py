@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bulut.observability import tracing
 from bulut.observability.tracing import (
     TraceContext,
     child_of,
@@ -63,6 +64,16 @@ def test_a_child_of_nothing_is_a_new_sampled_root() -> None:
     root = child_of(None)
     assert len(root.trace_id) == 32 and root.sampled
     assert new_root().trace_id != root.trace_id
+
+
+def test_a_new_root_is_a_valid_traceparent_and_never_has_a_zero_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    draws = iter([0, 1 << 64, (2 << 64) | 5])  # both ids zero, the span id zero, neither
+    monkeypatch.setattr(tracing, "_random_bits", lambda bits: next(draws))
+    root = new_root(sampled=False)
+    assert (root.trace_id, root.span_id) == ("0" * 31 + "2", "0" * 15 + "5")
+    assert parse_traceparent(root.traceparent) == root and not root.sampled
 
 
 def test_the_hop_header_wins_over_the_event_extension() -> None:

@@ -159,6 +159,11 @@ class OriginConnection(asyncio.Protocol):
         self._idle = 0.0
         self._active_at = 0.0
 
+    @property
+    def complete(self) -> bool:
+        """Whether the response being received has arrived whole."""
+        return self._complete
+
     # -- asyncio.Protocol --------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass

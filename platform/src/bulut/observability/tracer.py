@@ -19,7 +19,7 @@ from typing import Protocol
 
 from .sampling import TraceBudget
 from .spans import AttributeValue, FinishedSpan, SpanKind, SpanStore
-from .tracing import TraceContext, child_of, new_root, parse_traceparent
+from .tracing import SAMPLED, TraceContext, child_of, new_root, parse_traceparent
 
 logger = logging.getLogger(__name__)
 
@@ -137,11 +137,35 @@ class Tracer:
         recorded when the budget allows; a child follows its parent's ``sampled`` flag)."""
         if isinstance(parent, str):
             parent = parse_traceparent(parent)
+        context = self.next_context(parent)
+        return self.span_in(context, name, parent, attributes, kind=kind)
+
+    def next_context(self, parent: TraceContext | None) -> TraceContext:
+        """The context a span started under ``parent`` gets: a new root (sampled when the
+        budget allows) or a child following its parent's ``sampled`` flag.
+
+        With :meth:`records` and :meth:`span_in` it is :meth:`start_span` in two steps, for a
+        hot path that needs the context for the next hop on every request but a
+        :class:`Span` only when the trace is recorded."""
         if parent is None:
             budget = self.budget
-            context = new_root(budget is None or not self.enabled or budget.take())
-        else:
-            context = child_of(parent)
+            return new_root(budget is None or not self.enabled or budget.take())
+        return child_of(parent)
+
+    def records(self, context: TraceContext) -> bool:
+        """Whether a span in ``context`` would be kept (tracing on and the trace sampled)."""
+        return self.enabled and bool(context.flags & SAMPLED)
+
+    def span_in(
+        self,
+        context: TraceContext,
+        name: str,
+        parent: TraceContext | None = None,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        *,
+        kind: SpanKind = "internal",
+    ) -> Span:
+        """A span with ``context`` (from :meth:`next_context`) under ``parent``, started now."""
         return Span(
             self,
             name,

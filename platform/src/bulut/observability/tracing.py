@@ -85,8 +85,12 @@ def parse_traceparent(value: str | None, tracestate: str | None = None) -> Trace
 
 
 def new_root(sampled: bool = True) -> TraceContext:
-    """The context of a new trace's root span."""
-    return TraceContext(new_trace_id(), new_span_id(), SAMPLED if sampled else 0)
+    """The context of a new trace's root span (its trace and span ids from one draw)."""
+    while True:
+        digits = f"{_random_bits(192):048x}"
+        trace_id, span_id = digits[:32], digits[32:]
+        if trace_id != _ZERO_TRACE and span_id != _ZERO_SPAN:
+            return TraceContext(trace_id, span_id, SAMPLED if sampled else 0)
 
 
 def child_of(parent: TraceContext | None) -> TraceContext:

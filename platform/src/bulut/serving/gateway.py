@@ -70,6 +70,7 @@ CLIENT_CLOSED = 499  # nginx's status for "the client went away first"
 REPLAYABLE = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE"})
 BUILD_WAIT_SECONDS = 300.0  # revision-timeout-seconds' default: a request waits that long
 CONNECT_ATTEMPTS = 3  # instances refusing a connection (gone, not yet noticed) before 502
+HEAD_HOLD_SECONDS = 0.001  # a response head arriving alone waits this long for its body
 
 
 class Guard(Protocol):
@@ -134,8 +135,11 @@ class Exchange:
 
     __slots__ = (
         "connection",
+        "context",
         "done",
         "gateway",
+        "held",
+        "hold_timer",
         "instance",
         "request",
         "runtime",
@@ -155,19 +159,25 @@ class Exchange:
         connection: ClientConnection,
         request: Request,
         runtime: RevisionRuntime,
-        span: Span,
+        context: TraceContext,
+        span: Span | None,
     ) -> None:
+        """``context`` is the router span's (the instance's parent); ``span`` the span
+        itself when its trace is recorded, else None."""
         self.gateway = gateway
         self.connection = connection
         self.request = request
         self.runtime = runtime
+        self.context = context
         self.span = span
         self.started = time.perf_counter()
         self.instance: Instance | None = None
         self.upstream: OriginConnection | None = None
         self.task: asyncio.Task[None] | None = None
         self.via_activator = False
-        self.written = False
+        self.written = False  # a response byte went to the client
+        self.held = b""  # the response's head, waiting for its body's first bytes
+        self.hold_timer: asyncio.TimerHandle | None = None
         self.done = False
         self.status = 502
         self.sent_at = 0.0  # when the first attempt went out, if a first-byte limit is set
@@ -189,7 +199,7 @@ class Exchange:
 
     async def _wait(self) -> None:
         spec = self.runtime.spec
-        with log_context(revision=spec.name, trace_id=self.span.trace_id):
+        with log_context(revision=spec.name, trace_id=self.context.trace_id):
             refused = 0
             while True:
                 try:
@@ -248,7 +258,7 @@ class Exchange:
         else:
             start = 0.0
         idle = spec.idle_timeout_seconds
-        data = serialise(request, self.span.context, self.via_activator)
+        data = serialise(request, self.context, self.via_activator)
         upstream.send(
             data,
             self,
@@ -262,10 +272,41 @@ class Exchange:
         self.status = status
 
     def response_data(self, data: bytes) -> None:
+        if self.held:
+            data = self._take_held() + data
+        elif not self.written and data[-4:] == b"\r\n\r\n" and not self._upstream_complete():
+            # The head alone (uvicorn writes it apart from the body): sent with the body's
+            # first bytes, one write and one wake-up of the client fewer, or on its own
+            # after the gateway's ``head_hold`` if the body is slow to come.
+            self.held = data
+            self.hold_timer = self.gateway.loop.call_later(self.gateway.head_hold, self._send_held)
+            return
         self.written = True
         self.connection.write(data)
 
+    def _upstream_complete(self) -> bool:
+        upstream = self.upstream
+        return upstream is None or upstream.complete
+
+    def _take_held(self) -> bytes:
+        """The held head, no longer held (its timer cancelled)."""
+        held, self.held = self.held, b""
+        if self.hold_timer is not None:
+            self.hold_timer.cancel()
+            self.hold_timer = None
+        return held
+
+    def _send_held(self) -> None:
+        """The body is slow: the head goes to the client on its own."""
+        self.hold_timer = None
+        if self.held and not self.done:
+            self.written = True
+            self.connection.write(self._take_held())
+
     def response_done(self, keep_alive: bool) -> None:
+        if self.held:  # a HEAD's or an empty body's head came whole: not held, but be sure
+            self.written = True
+            self.connection.write(self._take_held())
         self._finish(self.status, keep_alive and self.request.keep_alive)
 
     def response_failed(self, error: OriginError) -> None:
@@ -322,6 +363,8 @@ class Exchange:
     def _fail(self, status: int, text: str) -> None:
         if self.done:
             return
+        if self.held:  # the client has seen nothing: it gets the error instead of the head
+            self._take_held()
         if self.written:  # the status line is out: the response can only be cut short
             self.connection.abort()
             self._finish(status, False)
@@ -333,12 +376,15 @@ class Exchange:
         if self.done:
             return
         self.done = True
+        if self.held:  # the client went away while the head waited
+            self._take_held()
         self.gateway.deadlines.discard(self, self.runtime.spec.timeout_seconds)
         runtime = self.runtime
         if self.instance is not None:
             runtime.release(self.instance)
         runtime.tracker.finished()
-        self.span.end(status_code=status)
+        if self.span is not None:
+            self.span.end(status_code=status)
         metrics = self.gateway.router.metrics
         if metrics is not None:
             spec = runtime.spec
@@ -415,6 +461,7 @@ class Gateway(Server):
         self.hosts = hosts  # None: any Host (tests, `bulut func run`)
         self._hosts_seen: dict[bytes, bool] = {}
         self.deadlines = Deadlines()
+        self.head_hold = HEAD_HOLD_SECONDS  # a head arriving alone waits this long for its body
 
     def _foreign(self, host: bytes) -> bool:
         """True when ``host`` is not one of the platform's addresses (remembered per value)."""
@@ -544,15 +591,15 @@ class Gateway(Server):
                 connection.respond(*problem_response(error, instance=request.path))
                 return
         parent, attributes = scan_lowercase_headers(headers)
-        attributes.update(
-            {
-                "k8s.namespace.name": spec.namespace,
-                "kn.service.name": spec.service,
-                "kn.revision.name": spec.name,
-                "http.request.method": request.method.decode("latin-1"),
-            }
-        )
-        span = router.tracer.start_span(f"router {spec.name}", parent, attributes, kind="server")
-        exchange = Exchange(self, connection, request, runtime, span)
+        tracer = router.tracer
+        context = tracer.next_context(parent)
+        span = None
+        if tracer.records(context):  # most requests are not traced (the trace budget)
+            attributes["k8s.namespace.name"] = spec.namespace
+            attributes["kn.service.name"] = spec.service
+            attributes["kn.revision.name"] = spec.name
+            attributes["http.request.method"] = request.method.decode("latin-1")
+            span = tracer.span_in(context, f"router {spec.name}", parent, attributes, kind="server")
+        exchange = Exchange(self, connection, request, runtime, context, span)
         connection.current = exchange
         exchange.start()
