@@ -50,7 +50,7 @@ class ConcurrencyTracker:
         second = int(now)  # the clock is positive: int() is floor()
         since = self._since
         area = self._area
-        if 0 <= now - since and int(since) == second:  # the warm path: this second's bucket
+        if since <= now and int(since) == second:  # the warm path: this second's bucket
             area[second] = area.get(second, 0.0) + self._in_flight * (now - since)
             self._since = now
         else:
@@ -65,7 +65,7 @@ class ConcurrencyTracker:
         """A request left the revision (answered, failed or timed out)."""
         now = self._clock()
         since = self._since
-        if 0 <= now - since and int(since) == int(now):  # the warm path
+        if since <= now and int(since) == int(now):  # the warm path
             if self._in_flight > 0 or self._reporting:
                 area = self._area
                 second = int(now)
