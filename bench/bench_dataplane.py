@@ -17,6 +17,12 @@ data-plane process.
 ``--observability`` adds a third leg to every round: the same router with tracing (spans
 stored in SQLite under a temporary state dir, flushed every 0.5 s) and metrics on, as
 `bulut up` runs it (``Telemetry.create``), reported as its own ratio to direct.
+
+``--floor`` adds a leg through HAProxy in ``mode tcp`` (one thread, Debian's ``haproxy``):
+a relay in C that only copies bytes between the client's connection and one to the
+instance, no HTTP work at all. What it adds is the floor any proxy pays on this machine
+(the second hop's system calls and wake-ups); it is reported beside the router's figures
+with its own CPU per request (ADR 0026).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,6 +163,41 @@ async def hello_plane() -> AsyncIterator[HelloPlane]:
         await front.stop()
 
 
+FLOOR_CONFIG = """\
+global
+    nbthread 1
+    maxconn 4096
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 300s
+    timeout server 300s
+frontend floor
+    bind 127.0.0.1:{port}
+    default_backend instance
+backend instance
+    server instance 127.0.0.1:{instance}
+"""
+
+
+@contextlib.contextmanager
+def tcp_relay(instance_port: int) -> Iterator[tuple[int, int]]:
+    """HAProxy copying bytes to the instance (``mode tcp``): its (port, pid) while running."""
+    from bench.bench_broker import free_port, wait_listening
+
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "floor.cfg"
+        port = free_port()
+        config.write_text(FLOOR_CONFIG.format(port=port, instance=instance_port))
+        process = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL)
+        try:
+            wait_listening(port)
+            yield port, process.pid
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
 def process_cpu() -> float:
     """CPU seconds of this process (the data plane's loop runs here)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -164,14 +205,26 @@ def process_cpu() -> float:
 
 
 async def measure(
-    seconds: float, use_wrk: bool, rounds_count: int, observability: bool = False
+    seconds: float,
+    use_wrk: bool,
+    rounds_count: int,
+    observability: bool = False,
+    floor: bool = False,
 ) -> dict[str, Any]:
     async with hello_plane() as plane:
-        return await measure_plane(plane, seconds, use_wrk, rounds_count, observability)
+        if not floor:
+            return await measure_plane(plane, seconds, use_wrk, rounds_count, observability)
+        with tcp_relay(plane.instance_port) as relay:
+            return await measure_plane(plane, seconds, use_wrk, rounds_count, observability, relay)
 
 
 async def measure_plane(
-    plane: HelloPlane, seconds: float, use_wrk: bool, rounds_count: int, observability: bool
+    plane: HelloPlane,
+    seconds: float,
+    use_wrk: bool,
+    rounds_count: int,
+    observability: bool,
+    relay: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     from bulut.observability.telemetry import Telemetry
     from bulut.observability.tracer import Tracer
@@ -190,19 +243,29 @@ async def measure_plane(
         f"warm path, trivial kn func http function, load generator: {tool}, {os.cpu_count()} CPUs"
     )
 
-    async def run(label: str, port: int, connections: int) -> dict[str, Any]:
-        before = process_cpu()
+    async def run(
+        label: str, port: int, connections: int, cpu: Callable[[], float] = process_cpu
+    ) -> dict[str, Any]:
+        before = cpu()
         result = await asyncio.to_thread(run_load, port, connections, seconds, use_wrk)
-        result["router_cpu_s"] = process_cpu() - before
+        result["router_cpu_s"] = cpu() - before
         print(
             f"  {label:<30} c={connections:<3} {result['rps']:9.0f} req/s  "
             f"p50 {result['p50_us']:7.0f} us  p99 {result['p99_us']:7.0f} us"
         )
         return result
 
+    def relay_cpu() -> float:
+        from bench.bench_broker import cpu_seconds
+
+        return cpu_seconds(relay[1]) if relay is not None else 0.0
+
     rounds: list[dict[str, dict[str, Any]]] = []
     try:
-        for port in (instance_port, front.port):  # warm-up
+        legs = (
+            (instance_port, front.port) if relay is None else (instance_port, front.port, relay[0])
+        )
+        for port in legs:  # warm-up
             await asyncio.to_thread(run_load, port, 64, 1.0, use_wrk)
         for number in range(1, rounds_count + 1):
             print(f"round {number}/{rounds_count} (direct and routed alternate):")
@@ -220,6 +283,10 @@ async def measure_plane(
                         "router, tracing + metrics on", front.port, connections
                     )
                     observed(False)
+                if relay is not None:
+                    figures[f"floor{connections}"] = await run(
+                        "HAProxy mode tcp (C relay)", relay[0], connections, relay_cpu
+                    )
             rounds.append(figures)
     finally:
         await telemetry.aclose()
@@ -270,6 +337,28 @@ def summarise(rounds: list[dict[str, dict[str, Any]]], seconds: float) -> dict[s
         f"  rounds: added p50 {', '.join(f'{a:.0f}' for a in added)} us; ratio c=64 "
         f"{', '.join(f'{x:.2f}' for x in ratio)}; load average {os.getloadavg()[0]:.1f}"
     )
+    cpu_us = [
+        r["routed64"]["router_cpu_s"] / max(r["routed64"]["rps"] * seconds, 1) * 1e6 for r in rounds
+    ]
+    result["routed_cpu_us_per_request"] = round(median(cpu_us), 1)
+    if "floor64" in rounds[0]:
+        floor_added = [r["floor1"]["p50_us"] - r["direct1"]["p50_us"] for r in rounds]
+        floor_ratio = [r["floor64"]["rps"] / r["direct64"]["rps"] for r in rounds]
+        floor_cpu = [
+            r["floor64"]["router_cpu_s"] / max(r["floor64"]["rps"] * seconds, 1) * 1e6
+            for r in rounds
+        ]
+        result["floor_added_p50_us"] = round(median(floor_added), 1)
+        result["floor_ratio_c64"] = round(median(floor_ratio), 3)
+        result["floor_cpu_us_per_request"] = round(median(floor_cpu), 1)
+        print(
+            f"  floor, HAProxy mode tcp (a C relay, no HTTP): added p50"
+            f" {result['floor_added_p50_us']:.0f} us, {result['floor_ratio_c64']:.2f}x direct"
+            f" at c=64, {result['floor_cpu_us_per_request']:.0f} us of CPU per request beside"
+            f" the router's {result['routed_cpu_us_per_request']:.0f} us; rounds added"
+            f" {', '.join(f'{a:.0f}' for a in floor_added)} us, ratio"
+            f" {', '.join(f'{x:.2f}' for x in floor_ratio)}"
+        )
     if "observed64" in rounds[0]:
         observed = [r["observed64"]["rps"] / r["direct64"]["rps"] for r in rounds]
         observed_added = [r["observed1"]["p50_us"] - r["direct1"]["p50_us"] for r in rounds]
@@ -298,6 +387,9 @@ def main() -> None:
     parser.add_argument(
         "--observability", action="store_true", help="also route with tracing and metrics on"
     )
+    parser.add_argument(
+        "--floor", action="store_true", help="also through HAProxy mode tcp (needs haproxy)"
+    )
     parser.add_argument("--client", nargs=3, metavar=("PORT", "CONNECTIONS", "SECONDS"))
     args = parser.parse_args()
     if args.client:
@@ -313,7 +405,10 @@ def main() -> None:
         runner = None
     before = [round(value, 2) for value in os.getloadavg()]
     with asyncio.Runner(loop_factory=runner) as loop:
-        figures = loop.run(measure(args.seconds, use_wrk, args.rounds, args.observability))
+        floor = args.floor and shutil.which("haproxy") is not None
+        if args.floor and not floor:
+            print("no floor leg: haproxy is not installed (apt-get install haproxy)")
+        figures = loop.run(measure(args.seconds, use_wrk, args.rounds, args.observability, floor))
     if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
         from bench.history import record
 
