@@ -7,7 +7,9 @@ in this process. Prints:
 
 1. baseline: binary events POSTed directly to the subscriber ("the function");
 2. durable ingest: the same events POSTed to the broker (fsync'd before 202), no trigger,
-   with the broker's CPU time per event (its fsync helper process included);
+   with the broker's CPU time per event (its fsync helper process included); then the same
+   at c=64 with wrk as the generator (section ``wrk``), whose direct baseline is not capped
+   by a Python generator;
 3. batched ingest: 100 events per ``application/cloudevents-batch+json`` request;
 4. ingress latency at a paced 5,000 events/s (open loop over at most 256 connections,
    latency from each request's due time, as wrk2 measures), broker vs direct (marked not
@@ -33,6 +35,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -301,7 +304,7 @@ async def count_of(pool: Client, port: int) -> int:
     return int(response.body)
 
 
-SECTIONS = ("ingest", "batched", "paced", "e2e", "recovery")
+SECTIONS = ("ingest", "wrk", "batched", "paced", "e2e", "recovery")
 
 
 def sections_of(text: str) -> tuple[str, ...]:
@@ -338,6 +341,12 @@ def targets(figures: dict[str, Any]) -> None:
     print(f"targets (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):")
     if "ingest" in figures:
         print(f"  durable ingest at c=64 >= 0.6x direct: {figures['ingest']['c64']['ratio']:.2f}x")
+    if "wrkIngest" in figures:
+        wrk_ = figures["wrkIngest"]
+        print(
+            f"  durable ingest at c=64 >= 0.6x direct, >= 25k/s (wrk): {wrk_['ratio']:.2f}x, "
+            f"{wrk_['broker_per_s']:,}/s"
+        )
     paced_ = figures.get("paced")
     if paced_ is not None and paced_["invalid"]:
         print(f"  paced 5,000/s broker p99 <= 2x direct p99: {paced_['invalid']}")
@@ -363,7 +372,7 @@ async def run_ingest_and_e2e(
     figures: dict[str, Any],
 ) -> None:
     """Sections 1 to 5 (those in ``args.only``); their figures go into ``figures``."""
-    if {"ingest", "batched", "paced"} & set(args.only):
+    if {"ingest", "wrk", "batched", "paced"} & set(args.only):
         broker = start_broker(resources_with_triggers(sub_port, 0), state / "ingest", broker_port)
         try:
             await ingest_sections(pool, args, sub_port, broker, broker_port, figures)
@@ -415,6 +424,8 @@ async def ingest_sections(
                 "p99_ms": round(median(p99s), 3),
                 "broker_cpu_us": round(median(cpus), 1),
             }
+    if "wrk" in args.only:
+        wrk_ingest(args, sub_port, broker, broker_port, figures)
     if "batched" in args.only:
         batched = sender(pool, broker_port, "/default/default", batch=100)
         batch_ratios = []
@@ -460,6 +471,44 @@ async def ingest_sections(
         figures["paced"]["p99_ratio"] = round(median(p99_ratios), 3)
         figures["paced"]["behind_ms"] = round(behind * 1000, 1)
         figures["paced"]["invalid"] = invalid
+
+
+def wrk_ingest(
+    args: argparse.Namespace,
+    sub_port: int,
+    broker: subprocess.Popen[bytes],
+    broker_port: int,
+    figures: dict[str, Any],
+) -> None:
+    """Durable ingest at c=64 with wrk (C) as the generator, direct and broker alternating
+    for ``--seconds`` each round: a direct baseline the Python generator cannot post."""
+    if shutil.which("wrk") is None:
+        print("wrk ingest: not measured (wrk is not installed; `make bench` installs it)")
+        return
+    from bench.bench_platform import wrk  # bench_platform imports this module: not at the top
+
+    bases, ours, ratios, cpus = [], [], [], []
+    for _ in range(args.rounds):
+        base = wrk(f"http://127.0.0.1:{sub_port}/", 64, args.seconds)["accepted_per_s"]
+        cpu = tree_cpu_seconds(broker.pid)
+        load = wrk(f"http://127.0.0.1:{broker_port}/default/default", 64, args.seconds)
+        if load["non_2xx"]:
+            raise RuntimeError(f"the broker refused {load['non_2xx']} events under wrk")
+        cpus.append((tree_cpu_seconds(broker.pid) - cpu) / max(load["accepted"], 1) * 1e6)
+        bases.append(base)
+        ours.append(load["accepted_per_s"])
+        ratios.append(load["accepted_per_s"] / base)
+    print(
+        f"binary, c=64, wrk: direct {median(bases):,.0f}/s | durable broker ingest "
+        f"{median(ours):,.0f}/s (broker CPU {median(cpus):.0f} us/event) | ratio "
+        f"{median(ratios):.2f} [rounds: {', '.join(f'{r:,.0f}' for r in ours)}]"
+    )
+    figures["wrkIngest"] = {
+        "direct_per_s": round(median(bases)),
+        "broker_per_s": round(median(ours)),
+        "ratio": round(median(ratios), 3),
+        "broker_cpu_us": round(median(cpus), 1),
+    }
 
 
 async def end_to_end(
