@@ -46,35 +46,16 @@ class ConcurrencyTracker:
 
     def started(self) -> None:
         """A request entered the revision (queued or running)."""
-        now = self._clock()
-        second = int(now)  # the clock is positive: int() is floor()
-        since = self._since
-        area = self._area
-        if since <= now and int(since) == second:  # the warm path: this second's bucket
-            area[second] = area.get(second, 0.0) + self._in_flight * (now - since)
-            self._since = now
-        else:
-            self._advance(now)
-            area = self._area  # pruning makes a new dict
-            area.setdefault(second, 0.0)
+        now = self._advance()
+        second = math.floor(now)
         self._in_flight += 1
-        requests = self._requests
-        requests[second] = requests.get(second, 0) + 1
+        self._area.setdefault(second, 0.0)
+        self._requests[second] = self._requests.get(second, 0) + 1
 
     def finished(self) -> None:
         """A request left the revision (answered, failed or timed out)."""
-        now = self._clock()
-        since = self._since
-        if since <= now and int(since) == int(now):  # the warm path
-            if self._in_flight > 0 or self._reporting:
-                area = self._area
-                second = int(now)
-                area[second] = area.get(second, 0.0) + self._in_flight * (now - since)
-            self._since = now
-        else:
-            self._advance(now)
-        if self._in_flight > 0:
-            self._in_flight -= 1
+        self._advance()
+        self._in_flight = max(0, self._in_flight - 1)
 
     def observe_outside(self, in_flight: int, started: int) -> None:
         """Another proxy (HAProxy on the warm path) has ``in_flight`` requests in the revision
@@ -121,11 +102,9 @@ class ConcurrencyTracker:
             values[current] += self._in_flight * (current + 1 - now)
         return values
 
-    def _advance(self, now: float | None = None) -> float:
-        """Account the in-flight level since the last event into the buckets (up to ``now``,
-        the clock's reading unless given); prune old ones."""
-        if now is None:
-            now = self._clock()
+    def _advance(self) -> float:
+        """Account the in-flight level since the last event into the buckets; prune old ones."""
+        now = self._clock()
         since = self._since
         if since <= now and math.floor(since) == math.floor(now):
             # The warm path: several requests a second land here, one bucket to update.
