@@ -337,17 +337,16 @@ def summarise(rounds: list[dict[str, dict[str, Any]]], seconds: float) -> dict[s
         f"  rounds: added p50 {', '.join(f'{a:.0f}' for a in added)} us; ratio c=64 "
         f"{', '.join(f'{x:.2f}' for x in ratio)}; load average {os.getloadavg()[0]:.1f}"
     )
-    cpu_us = [
-        r["routed64"]["router_cpu_s"] / max(r["routed64"]["rps"] * seconds, 1) * 1e6 for r in rounds
-    ]
-    result["routed_cpu_us_per_request"] = round(median(cpu_us), 1)
+
+    def cpu_us_per_request(leg: str) -> list[float]:
+        """Each round's CPU per request at c=64 of the process carrying ``leg``, in µs."""
+        return [r[leg]["router_cpu_s"] / max(r[leg]["rps"] * seconds, 1) * 1e6 for r in rounds]
+
+    result["routed_cpu_us_per_request"] = round(median(cpu_us_per_request("routed64")), 1)
     if "floor64" in rounds[0]:
         floor_added = [r["floor1"]["p50_us"] - r["direct1"]["p50_us"] for r in rounds]
         floor_ratio = [r["floor64"]["rps"] / r["direct64"]["rps"] for r in rounds]
-        floor_cpu = [
-            r["floor64"]["router_cpu_s"] / max(r["floor64"]["rps"] * seconds, 1) * 1e6
-            for r in rounds
-        ]
+        floor_cpu = cpu_us_per_request("floor64")
         result["floor_added_p50_us"] = round(median(floor_added), 1)
         result["floor_ratio_c64"] = round(median(floor_ratio), 3)
         result["floor_cpu_us_per_request"] = round(median(floor_cpu), 1)
