@@ -349,7 +349,7 @@ class Revision:
         self.phases = Phases()
         launcher = self.runtime.launcher
         launch = launcher.launch
-        take = getattr(launcher, "take", lambda: None)  # older code (--against-platform)
+        take = getattr(launcher, "take", lambda: None)  # older code (--platform-against)
 
         async def timed_launch() -> tuple[Child, str]:
             child, source = await launch()
