@@ -10,12 +10,14 @@ Client: an :class:`OriginPool` keeps keep-alive :class:`OriginConnection` s to o
 origin server; a :class:`Client` holds one pool per ``(host, port)``. A response goes
 to a :class:`ResponseSink` as it arrives, or whole as a :class:`Response`; connect,
 first-byte, idle and whole-exchange timeouts; :class:`OriginError` when no whole
-response came.
+response came. An :class:`InProcessPool` hands whole requests to a :class:`Server` of the
+same process without a socket (``Client.use``).
 """
 
 from .asgi import AsgiCall
 from .client import OriginConnection, OriginError, OriginTimeout, Response, ResponseSink
 from .connection import Answer, ClientConnection
+from .inprocess import InProcessPool
 from .messages import (
     Handler,
     Header,
@@ -35,6 +37,7 @@ __all__ = [
     "ClientConnection",
     "Handler",
     "Header",
+    "InProcessPool",
     "OriginConnection",
     "OriginError",
     "OriginPool",

@@ -183,6 +183,11 @@ class Client:
             )
         return pool
 
+    def use(self, pool: OriginPool) -> None:
+        """Send what goes to ``pool``'s address through ``pool`` (an
+        :class:`~bulut.httpd.inprocess.InProcessPool` for a server of this process)."""
+        self._pools[(pool.host, pool.port)] = pool
+
     def close(self) -> None:
         """Drop every idle connection of every pool."""
         for pool in self._pools.values():

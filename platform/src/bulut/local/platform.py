@@ -31,7 +31,7 @@ from bulut.gitops.application import Application
 from bulut.gitops.controller import GitOpsController
 from bulut.gitops.health import HealthCheck
 from bulut.gitops.routes import create_router as gitops_routes
-from bulut.httpd import listen
+from bulut.httpd import InProcessPool, listen
 from bulut.manifests.loading import kustomize_build, load_documents
 from bulut.manifests.validate import serving_configmaps_first
 from bulut.observability.exposition import metrics_route
@@ -236,6 +236,10 @@ class LocalPlatform:
             limits=self.settings.request_limits,
         )
         await self.front.start()
+        # The broker's deliveries to the platform's own functions go to the gateway in-process,
+        # not through a loopback socket (ADR 0029): the gateway does all it does for a socket.
+        gateway = InProcessPool(self.front.gateway, self.settings.host, self.data_port)
+        self.eventing.client.use(gateway)
         if ingress == "haproxy":
             self.haproxy = haproxy_ingress(self.front, data_sock, self.layout.root, self.settings)
             self.serving.listeners.append(self.haproxy.wake)
