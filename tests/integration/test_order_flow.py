@@ -15,6 +15,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from bulut.httpd import InProcessPool
 from bulut.local import LocalPlatform
 from tests.support.platform import (
     NAMESPACE,
@@ -117,3 +118,30 @@ async def test_a_declined_payment_cancels_the_order_and_releases_stock(
         order = await decided_order(client, order_id)
     assert order["status"] in ("cancelled", "declined"), order
     assert "com.example.payment.declined" in [step["type"] for step in order["history"]]
+
+
+async def test_the_brokers_deliveries_reach_the_functions_through_the_gateway_in_process(
+    platform: LocalPlatform,
+) -> None:
+    """No loopback socket between the broker and the gateway (ADR 0029), and the gateway
+    still answers each delivery as a request to the revision (its metrics count them)."""
+    to_gateway = platform.eventing.client.pool(platform.settings.host, platform.data_port)
+
+    def audit_requests() -> float:
+        registry = platform.telemetry.metrics.registry
+        return sum(
+            sample.value
+            for metric in registry.collect()
+            for sample in metric.samples
+            if sample.name == "kn_serving_invocation_duration_seconds_count"
+            and sample.labels.get("kn_service_name") == "audit"
+        )
+
+    before = audit_requests()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.data_port}") as client:
+        order = await decided_order(client, await place_order(client, "WIDGET-1"))
+    assert order["status"] == "paid", order
+
+    await eventually(lambda: audit_requests() > before, "the gateway counting audit's deliveries")
+    assert isinstance(to_gateway, InProcessPool)
+    assert to_gateway.idle() is None  # no keep-alive connection was ever opened to the gateway
