@@ -126,6 +126,12 @@ class InProcessConnection(ClientConnection):
         if current is not None:
             current.client_gone()
 
+    def expire(self) -> None:
+        """The exchange's whole time ran out: the client hangs up and gets the timeout."""
+        if not self.future.done():
+            self.hang_up()
+            self._reject(OriginTimeout(f"{self.origin} sent no whole response in time"))
+
     def _cut(self) -> OriginError:
         message = f"{self.origin} closed the connection before a whole response"
         return OriginError(message, retryable=not self._received)
@@ -183,18 +189,16 @@ class InProcessPool(OriginPool):
             connection.close()
         else:
             self.server.dispatch(connection, request)
-        future = connection.future
+        # a timer handle, not asyncio.timeout (twice the cost on every delivery)
+        timer = self.server.loop.call_later(total, connection.expire) if total else None
         try:
-            if not total:
-                return await future
-            async with asyncio.timeout(total):
-                return await future
-        except TimeoutError:
-            connection.hang_up()
-            raise OriginTimeout(f"{self.origin} sent no whole response in time") from None
+            return await connection.future
         except asyncio.CancelledError:
             connection.hang_up()
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def _request(
         self,
