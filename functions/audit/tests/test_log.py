@@ -7,7 +7,7 @@ import time
 
 from cloudevents.core.v1.event import CloudEvent
 from function import database
-from function.log import AuditLog, connect
+from function.log import AuditLog, connect, row_of
 from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
@@ -75,3 +75,29 @@ def test_an_instance_starts_once_another_lets_go_of_the_file(tmp_path, monkeypat
 
     assert inspect(engine).has_table("audit_log")
     engine.dispose()
+
+
+def audit_event(n):
+    return CloudEvent(attributes={"type": "t", "source": "/s", "id": f"e-{n}"}, data={"n": n})
+
+
+def test_a_batch_is_one_statement_and_says_of_each_event_whether_it_was_new(tmp_path):
+    """New events go in with one executemany; a batch holding an event already logged (a
+    redelivery, or the same event twice) is tried row by row, so each answer is exact."""
+    from sqlalchemy import event as sqlalchemy_event
+
+    log = AuditLog(connect(f"sqlite:///{tmp_path / 'audit.db'}"))
+    statements = []
+    sqlalchemy_event.listen(
+        log.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, sql, params, context, many: statements.append(many),
+    )
+    fresh = log.append_rows([row_of(audit_event(n)) for n in range(3)])
+    batched = list(statements)
+    mixed = log.append_rows([row_of(audit_event(n)) for n in (1, 3, 4, 4)])
+
+    assert (fresh, batched) == ([True, True, True], [True])
+    assert mixed == [False, True, True, False]
+    assert [e.event_id for e in log.entries()] == ["e-0", "e-1", "e-2", "e-3", "e-4"]
+    log.engine.dispose()
