@@ -93,11 +93,10 @@ class AuditLog:
         if len(rows) > 1 and self.engine.dialect.supports_sane_multi_rowcount:
             # One executemany for the batch (a third of the CPU of a statement per row);
             # when not every row was new, nothing is kept and each row is tried alone.
-            with self.engine.connect() as connection:
-                with connection.begin() as transaction:
-                    if connection.execute(self.insert_once, rows).rowcount == len(rows):
-                        return [True] * len(rows)
-                    transaction.rollback()
+            with self.engine.connect() as connection, connection.begin() as transaction:
+                if connection.execute(self.insert_once, rows).rowcount == len(rows):
+                    return [True] * len(rows)
+                transaction.rollback()
         with self.engine.begin() as connection:  # one statement each: the unique key decides
             execute = connection.execute
             return [execute(self.insert_once, row).rowcount == 1 for row in rows]
