@@ -25,6 +25,11 @@ the differences are their shares of the platform process's CPU. Each time:
 ``--baseline OTHER_CHECKOUT --rounds 2`` alternates this checkout and another (old code
 against new, observability on) and prints the means and new ÷ old.
 
+``--hop`` measures only the delivery's hop to a local function: this process's client sends
+binary CloudEvents to its own gateway, which forwards them to a trivial instance, over a
+loopback socket against handed over in-process (ADR 0029), alternating for ``--rounds``:
+deliveries/s and this process's CPU per delivery.
+
 Beside it, in the same run: the broker alone (``bulut.eventing.standalone``, one catch-all
 trigger to a trivial subscriber) under the same wrk load; the platform's figures are
 reported as ratios to it. Targets (issue #17): >= 10k accepted events/s into the sample
@@ -465,6 +470,97 @@ async def standalone_run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# -- the delivery's hop to a local function, alone ---------------------------------------
+HOP_HOST = "audit.shop-dev.localhost"
+HOP_HEADERS = [
+    (b"ce-specversion", b"1.0"), (b"ce-id", b"hop-1"), (b"ce-source", b"/bench"),
+    (b"ce-type", EVENT_TYPE.encode()), (b"content-type", b"application/json"),
+    (b"traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"),
+    (b"prefer", b"reply"), (b"kn-namespace", NAMESPACE.encode()),
+]  # fmt: skip
+
+
+async def hop_run(args: argparse.Namespace) -> dict[str, Any]:
+    """What `bulut up` does for each delivery to one of its functions, alone: the broker's
+    client sends binary CloudEvents to the gateway (this process), which validates, routes
+    and forwards them to a ready instance (the trivial subscriber, a subprocess) at
+    ``--connections``; over a loopback socket against handed over in-process (ADR 0029),
+    alternating for ``--rounds``. CPU per delivery is this process's (client and gateway)."""
+    from bulut.httpd import InProcessPool, OriginPool
+    from bulut.serving.autoscaler import DeciderSpec
+    from bulut.serving.front import Front
+    from bulut.serving.instances import Instance, State
+    from bulut.serving.revisions import RevisionRuntime, RevisionSpec
+    from bulut.serving.router import Router
+    from bulut.serving.traffic import Split
+    from bulut.serving.zygote import Child, Workload
+
+    port = free_port()
+    subscriber = subprocess.Popen([sys.executable, "-c", SUBSCRIBER, str(port)])
+    loop = asyncio.get_running_loop()
+    workload = Workload(python=Path(sys.executable), project=ROOT, flavour="cloudevents")
+    spec = RevisionSpec(NAMESPACE, "audit-00001", workload, ROOT, service="audit")
+    runtime = RevisionRuntime(spec, DeciderSpec(min_scale=1, initial_scale=1), tick_interval=3600)
+    child = Child(0, port, loop.create_future())
+    instance = Instance(child, container_concurrency=0, cold_start="pool")
+    instance.state = State.READY
+    runtime.ready.append(instance)
+    router = Router({(NAMESPACE, "audit-00001"): runtime})
+    router.table = {HOP_HOST: Split.of(NAMESPACE, "audit", [("audit-00001", 100)])}
+    front = Front(router)
+    pools = {
+        "socket": OriginPool("127.0.0.1", front.port),
+        "in-process": InProcessPool(front.gateway, "127.0.0.1", front.port),
+    }
+
+    async def drive(pool: OriginPool, seconds: float) -> dict[str, float]:
+        done = 0
+        stop = time.perf_counter() + seconds
+
+        async def sender() -> None:
+            nonlocal done
+            while time.perf_counter() < stop:
+                answer = await pool.request(
+                    b"POST", b"/", host=HOP_HOST, headers=HOP_HEADERS, body=b'{"hello":"world"}',
+                    total=300.0,
+                )  # fmt: skip
+                assert answer.status == 200, answer.status
+                done += 1
+
+        cpu, started = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(args.connections)))
+        elapsed = time.perf_counter() - started
+        return {
+            "deliveries_per_s": round(done / elapsed),
+            "cpuUsPerDelivery": round((time.process_time() - cpu) / max(done, 1) * 1e6, 1),
+        }
+
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in pools}
+    try:
+        wait_listening(port)
+        await front.start()
+        for name in pools:  # warm both paths (connections, the router's caches)
+            await drive(pools[name], 0.5)
+        for index in range(args.rounds):
+            order = list(pools) if index % 2 == 0 else list(reversed(pools))
+            for name in order:
+                run = await drive(pools[name], args.seconds)
+                runs[name].append(run)
+                print(f"round {index + 1} {name}: {run}", flush=True)
+    finally:
+        await front.stop(grace=1.0)
+        subscriber.terminate()
+        subscriber.wait(timeout=30)
+    figures: dict[str, Any] = {"runs": runs}
+    for label in ("deliveries_per_s", "cpuUsPerDelivery"):
+        old = sum(r[label] for r in runs["socket"]) / len(runs["socket"])
+        new = sum(r[label] for r in runs["in-process"]) / len(runs["in-process"])
+        figures[label] = {"socket": round(old, 1), "in-process": round(new, 1)}
+        print(f"{label}: socket {old:,.1f}, in-process {new:,.1f}, ratio {new / old:.2f}x")
+    print(f"load average {os.getloadavg()} on {os.cpu_count()} CPUs")
+    return figures
+
+
 def report(figures: dict[str, Any]) -> None:
     alone = figures["standalone"]
     print(
@@ -526,8 +622,10 @@ def platform_us(run: dict[str, Any]) -> float:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.hop:
         raise SystemExit("bench_platform.py needs wrk: apt-get install wrk (make bench does)")
+    if args.hop:
+        return {"hop": await hop_run(args)}
     figures: dict[str, Any] = {"standalone": await standalone_run(args)}
     if args.baseline is not None:
         figures["baseline"] = await compare(args)
@@ -612,6 +710,12 @@ if __name__ == "__main__":
         "BULUT_TRACES_PER_SECOND=0: this checkout with a setting changed)",
     )
     parser.add_argument("--builds-dir", type=Path, help="function environments (default: cache)")
+    parser.add_argument(
+        "--hop",
+        action="store_true",
+        help="only the delivery's hop to a local function through the gateway: over a "
+        "loopback socket against in-process (ADR 0029), alternating for --rounds",
+    )
     arguments = parser.parse_args()
     before = [round(value, 2) for value in os.getloadavg()]
     scratch = None
