@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from bulut.processes.backoff import CrashLoop
-from bulut.serving.status import RevisionFacts, conditions, exit_reason, report
+from bulut.serving.status import (
+    RevisionFacts,
+    conditions,
+    exit_reason,
+    only_gauges_changed,
+    report,
+)
 
 
 def by_type(facts: RevisionFacts) -> dict[str, dict[str, str]]:
@@ -77,3 +83,35 @@ def test_the_report_carries_counts_zygote_and_cold_starts() -> None:
     assert body["desiredScale"] == 2 and body["actualScale"] == 2 and body["readyInstances"] == 1
     assert body["zygote"] == {"pid": 7, "ussBytes": 1}
     assert body["coldStarts"] == {"pool": 0, "fork": 2, "spawn": 0}
+
+
+def running(ready: int = 1, held: int = 0, pss: int = 50, pool_pss: int = 9) -> dict[str, object]:
+    """The report of a revision with a zygote whose memory was read (figures in MiB)."""
+    mib = 1 << 20
+    zygote = {
+        "pid": 7,
+        "rssBytes": 70 * mib,
+        "pssBytes": pss * mib,
+        "ussBytes": 10 * mib,
+        "pool": {"size": 1, "parked": [8], "rssBytes": 30 * mib, "pssBytes": pool_pss * mib},
+    }
+    facts = RevisionFacts(ready=ready, actual=ready, held=held, ever_ready=True, zygote=zygote)
+    return report(facts)
+
+
+def test_memory_and_queue_depth_moving_under_load_are_only_gauges() -> None:
+    sent = running(held=88)
+
+    assert only_gauges_changed(sent, running(held=88, pss=26, pool_pss=12))
+    assert only_gauges_changed(sent, running(held=3))
+
+
+def test_anything_else_or_a_gauge_leaving_zero_is_news() -> None:
+    sent = running()
+
+    assert not only_gauges_changed(sent, running(ready=2))  # a scale change
+    assert not only_gauges_changed(sent, running(held=5))  # requests start to wait
+    assert not only_gauges_changed(running(held=5), sent)  # and no longer wait
+    assert not only_gauges_changed(running(pss=0), sent)  # the first memory read
+    assert not only_gauges_changed(None, sent)  # the first report
+    assert not only_gauges_changed(sent, running())  # no change at all

@@ -14,6 +14,8 @@ from typing import Any
 from bulut.processes.backoff import REASON as CRASH_LOOP_BACK_OFF, CrashLoop
 
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
+GAUGE_SECONDS = 15.0  # a report changing only gauges waits this long after the last one
+MEMORY_FIGURES = ("rssBytes", "pssBytes", "ussBytes")
 
 
 @dataclass
@@ -96,3 +98,29 @@ def report(facts: RevisionFacts) -> dict[str, Any]:
         if loop.backing_off:
             body["crashLoop"] = {"reason": CRASH_LOOP_BACK_OFF, "backOffSeconds": loop.back_off}
     return body
+
+
+def only_gauges_changed(sent: dict[str, Any] | None, body: dict[str, Any]) -> bool:
+    """Whether ``body`` differs from the report ``sent`` last only in gauges that move under
+    load while nothing happens to the revision: the zygote's and its pool's memory figures
+    (children forking and writing change the zygote's PSS at every read) and the depth of the
+    activator's queue. A gauge going from zero to non-zero (the first memory read, requests
+    starting to wait) or back is news, as is any other field.
+    """
+    return sent is not None and sent != body and _without_gauges(sent) == _without_gauges(body)
+
+
+def _without_gauges(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with each gauge reduced to whether it is zero."""
+    stripped = dict(body)
+    stripped["activatorQueue"] = bool(body.get("activatorQueue"))
+    zygote = body.get("zygote")
+    if isinstance(zygote, dict):
+        stripped["zygote"] = zygote = _memory_known(zygote)
+        if isinstance(zygote.get("pool"), dict):
+            zygote["pool"] = _memory_known(zygote["pool"])
+    return stripped
+
+
+def _memory_known(figures: dict[str, Any]) -> dict[str, Any]:
+    return {k: bool(v) if k in MEMORY_FIGURES else v for k, v in figures.items()}
