@@ -412,7 +412,12 @@ class Revision:
         return raw_request(self.function.name, self.function.host, self.counter)
 
     async def at_zero(self) -> None:
-        """No instance left, and the zygote's pool (if any) full again."""
+        """No instance left, and the zygote's pool (if any) full again; the autoscaler's
+        tick that follows the last cold start's answer (ADR 0027) done first, or it would
+        scale back to one."""
+        while getattr(self.runtime, "poke_pending", False):  # older code has none
+            await asyncio.sleep(0.002)
+        await asyncio.sleep(0.005)  # the poked tick runs
         await self.runtime.scale_to(0)
         while self.runtime.instances:
             await asyncio.sleep(0.005)

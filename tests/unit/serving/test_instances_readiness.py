@@ -1,10 +1,10 @@
-"""Readiness: a process that says its own probe passed is ready without a probe from the
-runtime (ADR 0023); otherwise the runtime probes, as queue-proxy does."""
+"""Readiness: a process that said its own probe passed is ready without a probe from the
+runtime (ADR 0023); otherwise the runtime probes, as queue-proxy does. How the revision acts
+on the process's word is in test_revisions.py (ADR 0027)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -14,7 +14,6 @@ import pytest
 from bulut.serving import instances
 from bulut.serving.instances import Instance
 from bulut.serving.zygote import Child
-from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -62,50 +61,27 @@ def port_of(sock: socket.socket) -> int:
     return int(sock.getsockname()[1])
 
 
-async def test_a_process_that_says_its_probe_passed_is_ready_without_a_probe_from_here(
+async def test_a_process_that_said_its_probe_passed_is_ready_at_once(
     listener: socket.socket,
 ) -> None:
-    child = child_on(port_of(listener), says=False)
-    instance = Instance(child, container_concurrency=0, cold_start="pool")
-    waiting = asyncio.ensure_future(instance.wait_ready("/health/readiness", time.monotonic() + 5))
-    connections: list[socket.socket] = []
+    instance = Instance(
+        child_on(port_of(listener), says=True), container_concurrency=0, cold_start="pool"
+    )
 
-    def accepted() -> list[socket.socket]:
-        with contextlib.suppress(BlockingIOError):
-            connections.append(listener.accept()[0])
-        return connections
-
-    await eventually(accepted, "the first request's connection, opened ahead")
-    assert not waiting.done()
-    assert child.listening is not None
-    child.listening.set_result(True)
-
-    assert await asyncio.wait_for(waiting, 1) is True
-    assert await eventually(lambda: instance.upstream.idle(), "the connection in the pool")
-    connections[0].setblocking(False)
-    with pytest.raises(BlockingIOError):  # nothing was sent on it: no probe
-        connections[0].recv(1)
-    connections[0].close()
+    assert instance.said_ready
+    assert await instance.wait_ready("/health/readiness", time.monotonic() + 0.05) is True
     instance.upstream.close()
 
 
-async def test_a_process_whose_own_probe_failed_is_probed_from_here(
+async def test_a_process_that_has_not_said_so_is_probed_from_here(
     origin: tuple[int, list[bytes]],
 ) -> None:
-    child = child_on(origin[0], says=False)
-    instance = Instance(child, container_concurrency=0, cold_start="pool")
-    waiting = asyncio.ensure_future(instance.wait_ready("/health/readiness", time.monotonic() + 5))
-    probes = origin[1]
-    await asyncio.sleep(0.05)
-    assert probes == []  # its word first
+    instance = Instance(child_on(origin[0], says=False), container_concurrency=0, cold_start="pool")
 
-    assert child.listening is not None
-    child.listening.set_result(False)  # it listens; its readiness answered 5xx
-
-    assert await asyncio.wait_for(waiting, 5) is True
-    assert len(probes) == 2  # 503, then 200
-    assert probes[0].startswith(b"GET /health/readiness HTTP/1.1\r\n")
-    assert b"k-kubelet-probe: queue" in probes[0]
+    assert await instance.wait_ready("/health/readiness", time.monotonic() + 5) is True
+    assert len(origin[1]) == 2  # 503, then 200
+    assert origin[1][0].startswith(b"GET /health/readiness HTTP/1.1\r\n")
+    assert b"k-kubelet-probe: queue" in origin[1][0]
     instance.upstream.close()
 
 
@@ -129,11 +105,11 @@ async def test_a_tcp_probe_without_a_notifier_polls_as_before(listener: socket.s
     assert await instance.wait_ready("", time.monotonic() + 5) is True
 
 
-async def test_a_process_that_exits_before_its_word_is_not_ready(listener: socket.socket) -> None:
-    child = child_on(port_of(listener), says=False)
-    instance = Instance(child, container_concurrency=0, cold_start="pool")
-    waiting = asyncio.ensure_future(instance.wait_ready("", time.monotonic() + 5))
-    await asyncio.sleep(0)  # it runs up to its wait for the word
+async def test_a_process_that_exits_while_probed_is_not_ready(listener: socket.socket) -> None:
+    child = child_on(port_of(listener), says=None)
+    instance = Instance(child, container_concurrency=0, cold_start="fork")
+    waiting = asyncio.ensure_future(instance.wait_ready("/health/readiness", time.monotonic() + 5))
+    await asyncio.sleep(0)  # its first probe waits for an answer nobody sends
 
     child.exited.set_result(3)
 
@@ -141,12 +117,13 @@ async def test_a_process_that_exits_before_its_word_is_not_ready(listener: socke
     instance.upstream.close()
 
 
-async def test_a_process_that_never_says_is_not_ready_at_the_deadline(
-    listener: socket.socket,
-) -> None:
+async def test_a_process_that_refuses_connections_is_not_ready_at_the_deadline() -> None:
+    closed = socket.socket()  # bound, not listening: connections are refused
+    closed.bind(("127.0.0.1", 0))
     instance = Instance(
-        child_on(port_of(listener), says=False), container_concurrency=0, cold_start="pool"
+        child_on(port_of(closed), says=None), container_concurrency=0, cold_start="fork"
     )
 
-    assert await instance.wait_ready("", time.monotonic() + 0.05) is False
+    assert await instance.wait_ready("/health/readiness", time.monotonic() + 0.05) is False
     instance.upstream.close()
+    closed.close()

@@ -1,6 +1,7 @@
 """A revision at zero and its first request: one instance is launched at once, before the
 autoscaler's tick (a parked child taken in the request's own call), and only one however
-many requests wait."""
+many requests wait. The taken child is routed to on its word (ADR 0027), and the autoscaler
+ticks once that request is answered, not in the middle of its cold start."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import asyncio
 import socket
 from pathlib import Path
 
+import pytest
+
 from bulut.errors import InstanceError
-from bulut.serving.autoscaler import DeciderSpec
+from bulut.serving import instances
+from bulut.serving.autoscaler import DeciderSpec, ScaleDecision
 from bulut.serving.revisions import RevisionRuntime, RevisionSpec
 from bulut.serving.zygote import Child, Workload
 from tests.support.waiting import eventually
@@ -101,3 +105,215 @@ async def test_a_request_at_zero_takes_the_parked_child_in_its_own_call(tmp_path
     child.exited.set_result(0)
     await runtime.aclose()
     listener.close()
+
+
+class Parked:
+    """A real process standing for a parked child (``sleep``), on a port whose connections
+    queue (``listener``), that the runtime takes at zero; its word is ours to say."""
+
+    def __init__(self, process: asyncio.subprocess.Process, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        self.process, self.listener = process, listener
+        exited: asyncio.Future[int] = loop.create_future()
+        self.child = Child(
+            process.pid, listener.getsockname()[1], exited, listening=loop.create_future()
+        )
+        self.watcher = asyncio.ensure_future(self._watch())
+
+    async def _watch(self) -> None:
+        code = await self.process.wait()
+        if not self.child.exited.done():
+            self.child.exited.set_result(code)
+
+    def say(self, ready: bool) -> None:
+        assert self.child.listening is not None
+        self.child.listening.set_result(ready)
+
+    def accepted(self) -> list[socket.socket]:
+        self.listener.setblocking(False)
+        try:
+            return [self.listener.accept()[0]]
+        except BlockingIOError:
+            return []
+
+    async def close(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.watcher
+        self.listener.close()
+
+
+async def parked_child(runtime: RevisionRuntime, listener: socket.socket) -> Parked:
+    """``runtime``'s launcher finds ``listener``'s parked child (and nothing to launch)."""
+    process = await asyncio.create_subprocess_exec("sleep", "30")
+    parked = Parked(process, listener)
+    taken: list[Child] = []
+
+    def take() -> tuple[Child, str] | None:
+        if taken:
+            return None
+        taken.append(parked.child)
+        return parked.child, "pool"
+
+    async def launch() -> tuple[Child, str]:
+        await asyncio.Event().wait()  # a replacement never comes here
+        raise AssertionError("not reached")
+
+    runtime.launcher.can_take = lambda: not taken  # type: ignore[method-assign]
+    runtime.launcher.take = take  # type: ignore[method-assign]
+    runtime.launcher.launch = launch  # type: ignore[method-assign]
+    return parked
+
+
+async def test_a_taken_child_is_routed_to_on_its_word_and_no_probe_is_sent(
+    tmp_path: Path,
+) -> None:
+    runtime = at_zero(tmp_path)
+    parked = await parked_child(runtime, socket.create_server(("127.0.0.1", 0)))
+    request = asyncio.ensure_future(runtime.acquire(Ticket()))
+
+    connections = await eventually(parked.accepted, "the first request's connection, ahead")
+    assert runtime.activator.held == 1 and runtime.ready == []
+    parked.say(True)  # its own readiness probe passed
+
+    instance = await asyncio.wait_for(request, 5)
+    assert runtime.ready == [instance]
+    connections[0].setblocking(False)
+    with pytest.raises(BlockingIOError):  # nothing was sent on it: no probe from here
+        connections[0].recv(1)
+    connections[0].close()
+    await runtime.aclose()
+    await parked.close()
+
+
+async def test_a_taken_child_whose_own_probe_failed_is_probed_from_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(instances, "PROBE_INTERVAL", 0.01)
+    probes: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while head := await reader.readuntil(b"\r\n\r\n"):
+            probes.append(head)
+            status = b"503 Service Unavailable" if len(probes) == 1 else b"200 OK"
+            writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-length: 2\r\n\r\nOK")
+            await writer.drain()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    runtime = at_zero(tmp_path)
+    listener = socket.socket()  # the instance's port is the origin's
+    listener.bind(("127.0.0.1", 0))
+    parked = await parked_child(runtime, listener)
+    parked.child.port = int(server.sockets[0].getsockname()[1])
+    request = asyncio.ensure_future(runtime.acquire(Ticket()))
+    await eventually(lambda: runtime.activator.held, "the request held")
+
+    parked.say(False)  # it listens; its readiness answered 5xx
+
+    instance = await asyncio.wait_for(request, 5)
+    assert runtime.ready == [instance]
+    assert [probe.split(b"\r\n")[0] for probe in probes] == [b"GET /health/readiness HTTP/1.1"] * 2
+    await runtime.aclose()
+    await parked.close()
+    server.close()
+
+
+async def test_a_taken_child_that_dies_before_its_word_never_gets_the_request(
+    tmp_path: Path,
+) -> None:
+    runtime = at_zero(tmp_path)
+    parked = await parked_child(runtime, socket.create_server(("127.0.0.1", 0)))
+    request = asyncio.ensure_future(runtime.acquire(Ticket()))
+    await eventually(lambda: runtime.activator.held, "the request held")
+
+    parked.process.kill()  # the zygote reports its exit and cancels its word
+    await eventually(lambda: parked.child.exited.done(), "its exit")
+    assert parked.child.listening is not None
+    parked.child.listening.cancel()
+
+    await eventually(lambda: not runtime.instances, "the instance gone")
+    assert runtime.ready == [] and not request.done()  # held for the replacement
+    assert runtime.facts.last_exit_code == -9
+    await runtime.aclose()
+    await asyncio.gather(request, return_exceptions=True)
+    await parked.close()
+
+
+async def test_a_taken_child_silent_past_the_progress_deadline_is_stopped(
+    tmp_path: Path,
+) -> None:
+    workload = Workload(python=Path("python"), project=tmp_path)
+    spec = RevisionSpec("default", "fn-00001", workload, tmp_path, service="fn")
+    decider = DeciderSpec(initial_scale=0, min_scale=0, progress_deadline=0.05)
+    runtime = RevisionRuntime(spec, decider, tick_interval=3600)
+    parked = await parked_child(runtime, socket.create_server(("127.0.0.1", 0)))
+    request = asyncio.ensure_future(runtime.acquire(Ticket()))
+
+    await eventually(lambda: parked.child.exited.done(), "the silent instance stopped")
+    assert runtime.facts.deadline_exceeded
+    assert parked.child.exited.result() == -15  # SIGTERM, as for a failed probe
+    await runtime.aclose()
+    await asyncio.gather(request, return_exceptions=True)
+    await parked.close()
+
+
+def counting_ticks(runtime: RevisionRuntime) -> list[int]:
+    """The autoscaler's ticks, each as the number of requests held when it began."""
+    ticks: list[int] = []
+    tick = runtime.autoscaler.tick
+
+    async def counted() -> ScaleDecision:
+        ticks.append(runtime.activator.held)
+        return await tick()
+
+    runtime.autoscaler.tick = counted  # type: ignore[method-assign]
+    return ticks
+
+
+def poke_held_back(runtime: RevisionRuntime) -> bool:
+    return runtime.poke_pending
+
+
+async def test_the_cold_starts_own_request_pokes_the_autoscaler_once_it_is_answered(
+    tmp_path: Path,
+) -> None:
+    runtime = at_zero(tmp_path)
+    ticks = counting_ticks(runtime)
+    autoscaler = asyncio.ensure_future(runtime.autoscaler.run())
+    await eventually(lambda: ticks, "the autoscaler's first tick")
+    parked = await parked_child(runtime, socket.create_server(("127.0.0.1", 0)))
+    request = asyncio.ensure_future(runtime.acquire(Ticket()))
+    await eventually(lambda: runtime.activator.held, "the request held")
+    await asyncio.sleep(0.01)
+    assert ticks == [0] and poke_held_back(runtime)  # no tick in the middle of its cold start
+
+    parked.say(True)
+    instance = await asyncio.wait_for(request, 5)
+    runtime.release(instance)  # answered
+
+    await eventually(lambda: len(ticks) == 2, "the tick after the answer")
+    assert not poke_held_back(runtime)
+    autoscaler.cancel()
+    await runtime.aclose()
+    await parked.close()
+
+
+async def test_a_second_request_held_at_zero_pokes_the_autoscaler_at_once(
+    tmp_path: Path,
+) -> None:
+    runtime = at_zero(tmp_path)
+    ticks = counting_ticks(runtime)
+    autoscaler = asyncio.ensure_future(runtime.autoscaler.run())
+    await eventually(lambda: ticks, "the autoscaler's first tick")
+    parked = await parked_child(runtime, socket.create_server(("127.0.0.1", 0)))
+    first = asyncio.ensure_future(runtime.acquire(Ticket()))
+    await eventually(lambda: runtime.activator.held, "the first request held")
+
+    second = asyncio.ensure_future(runtime.acquire(Ticket()))
+
+    await eventually(lambda: len(ticks) == 2, "a tick for the burst")
+    assert ticks[1] == 2 and not poke_held_back(runtime)
+    autoscaler.cancel()
+    await runtime.aclose()
+    await asyncio.gather(first, second, return_exceptions=True)
+    await parked.close()

@@ -5,8 +5,9 @@ pool, forked from it, or spawned fresh when there is none) plus what the data pl
 keeps beside it: its breaker (containerConcurrency), its connection pool and its state.
 Readiness is the revision's probe (the function's ``/health/readiness`` for kn func, a
 TCP connect otherwise, or its readinessProbe): the process runs it itself as soon as it
-listens and says whether it passed (ADR 0023); when it did not, or cannot say, the runtime
-probes as queue-proxy does, aggressively: every 50 ms.
+listens and says whether it passed (ADR 0023), and the revision routes to it on that word
+(ADR 0027); when it did not, or cannot say, the runtime probes as queue-proxy does,
+aggressively: every 50 ms.
 Shutdown follows the runtime contract: SIGTERM, wait for the process to drain and exit,
 SIGKILL after the grace period.
 """
@@ -63,35 +64,36 @@ class Instance:
     def __repr__(self) -> str:
         return f"Instance(pid={self.pid}, port={self.port}, state={self.state.value})"
 
+    @property
+    def said_ready(self) -> bool:
+        """Whether the process said its own readiness probe passed (ADR 0023)."""
+        word = self.child.listening
+        return word is not None and word.done() and not word.cancelled() and word.result()
+
+    def connect_ahead(self) -> None:
+        """Open the first request's connection now, while the process starts: the port
+        listens from the take on, so it waits in the backlog (ADR 0023)."""
+        if self._ahead is None:
+            self._ahead = asyncio.ensure_future(self._connect_ahead())
+
     async def wait_ready(
         self, readiness_path: str, deadline: float, *, again: bool = False
     ) -> bool:
-        """Ready (True) once the process says its readiness probe passed, or once a probe
-        from here passes; False when the process exits or ``deadline`` passes first.
+        """Ready (True) once a probe from here passes; False when the process exits or
+        ``deadline`` passes first. A process that said its own probe passed is ready at
+        once, unless ``again`` (an instance found unreachable).
 
-        A process that can say so (``child.listening``) runs the revision's probe itself as
-        soon as it listens, as a sidecar in the pod would (ADR 0023): its word is awaited,
-        and meanwhile the first request's connection is opened (it waits in the port's
-        backlog). When it listens without passing, cannot say, or ``again`` (an instance
-        found unreachable), the probe goes from here, as queue-proxy's does: an HTTP GET of
-        ``readiness_path`` or a TCP connect ("" path), every 50 ms until one passes.
+        The probe goes from here as queue-proxy's does: an HTTP GET of ``readiness_path``
+        or a TCP connect ("" path), every 50 ms until one passes. (A process that can say
+        so runs the probe itself; the revision routes on its word: ADR 0023, ADR 0027.)
         """
-        word = self.child.listening
-        if word is not None and not again:
-            if not word.done():
-                self._ahead = asyncio.ensure_future(self._connect_ahead())
-                racing: set[asyncio.Future[Any]] = {word, self.exited}
-                timeout = max(deadline - time.monotonic(), 0.0)
-                await asyncio.wait(racing, timeout=timeout, return_when="FIRST_COMPLETED")
-            if self.exited.done() or not word.done():
-                return False
-            if not word.cancelled() and word.result():
-                return True
+        if self.said_ready and not again:
+            return True
         while time.monotonic() < deadline:
             if self.exited.done():
                 return False
             probe = asyncio.ensure_future(self._probe_once(readiness_path))
-            racing = {probe, self.exited}
+            racing: set[asyncio.Future[Any]] = {probe, self.exited}
             done, _ = await asyncio.wait(
                 racing, timeout=PROBE_ATTEMPT_TIMEOUT, return_when="FIRST_COMPLETED"
             )

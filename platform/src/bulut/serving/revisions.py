@@ -73,6 +73,9 @@ class RevisionSpec:
 
 
 LAUNCHES_AT_ONCE = 4  # per revision; the others wait their turn, where a scale-down wins
+# The poke of the request that begins a cold start alone waits until it is answered (ADR 0027):
+POKE_AFTER_ANSWER = 0.001  # s after its response, so that its reader runs before the tick
+POKE_WITHIN = 0.05  # s after the cold start began, answered or not
 
 
 class InstanceBudget:
@@ -154,6 +157,7 @@ class RevisionRuntime:
         self.crash_loop = CrashLoop()
         self._last_start = clock()
         self._closed = False
+        self._held_poke: asyncio.TimerHandle | None = None  # the cold start's poke, held back
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -178,6 +182,8 @@ class RevisionRuntime:
     async def aclose(self) -> None:
         """Stop the autoscaler, every instance (SIGTERM, SIGKILL after the grace) and the zygote."""
         self._closed = True
+        if self._held_poke is not None:
+            self._held_poke.cancel()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -257,11 +263,53 @@ class RevisionRuntime:
         if failed is not None:
             self._crashed(1, failed)  # no process to exit: Kubernetes' exit code 1
             return
-        await self._until_ready(instance)
+        self._route_when_ready(instance)
 
-    async def _until_ready(self, instance: Instance) -> None:
-        """Route to ``instance`` once its readiness passes; stop it past the deadline."""
-        deadline = time.monotonic() + self.autoscaler.spec.progress_deadline
+    def _route_when_ready(self, instance: Instance) -> None:
+        """Route to ``instance`` the moment it says its readiness probe passed (ADR 0027).
+
+        Its word comes through the notification pipe's reader (``child.listening``), and
+        the instance is made ready in that future's callback: no task wakes and no
+        ``asyncio.wait`` runs between the word and the held request it is offered to. The
+        first request's connection opens meanwhile. An instance that says it listens but
+        its own probe failed, or that cannot say, is probed from here (:meth:`_until_ready`);
+        one still silent at the progress deadline is stopped.
+        """
+        spec = self.autoscaler.spec
+        deadline = time.monotonic() + spec.progress_deadline
+        word = instance.child.listening
+        if word is None:
+            self._spawn_task(self._until_ready(instance, deadline))
+            return
+        overdue: asyncio.TimerHandle | None = None
+
+        def heard(word: asyncio.Future[bool]) -> None:
+            if overdue is not None:
+                overdue.cancel()
+            if word.cancelled() or instance.exited.done():
+                return  # it exited first: _exited has it
+            if not word.result():
+                self._spawn_task(self._until_ready(instance, deadline))
+            elif instance.state is State.STARTING and not instance.stopping:
+                self._became_ready(instance)
+
+        if word.done():
+            heard(word)
+            return
+        instance.connect_ahead()
+        overdue = asyncio.get_running_loop().call_later(
+            spec.progress_deadline, self._overdue, instance
+        )
+        word.add_done_callback(heard)
+
+    def _overdue(self, instance: Instance) -> None:
+        """Past the progress deadline without a word: stopped, as a failed probe would."""
+        if instance.state is State.STARTING and not instance.exited.done():
+            self.facts.deadline_exceeded = True
+            self._spawn_task(self._stop(instance))
+
+    async def _until_ready(self, instance: Instance, deadline: float) -> None:
+        """Route to ``instance`` once a probe from here passes; stop it past ``deadline``."""
         if await instance.wait_ready(self.spec.workload.readiness_path, deadline):
             if instance.state is State.STARTING and not instance.stopping:
                 self._became_ready(instance)
@@ -421,7 +469,8 @@ class RevisionRuntime:
             else:
                 self.launcher.wanted()  # its zygote starts before idle revisions' ones
                 self._scale_from_zero()
-                self.autoscaler.poke()
+                if self._held_poke is None or self.activator.held:
+                    self._poke()  # a burst: the autoscaler decides the rest now
             ticket.via_activator = True
             return await self.activator.hold()
 
@@ -437,6 +486,22 @@ class RevisionRuntime:
         self._desired = max(self._desired, 1)
         if not self._take_parked():
             self._launch()
+        if self._held_poke is None:
+            loop = asyncio.get_running_loop()
+            self._held_poke = loop.call_later(POKE_WITHIN, self._poke)
+
+    def _poke(self) -> None:
+        """Poke the autoscaler now (and forget a poke held back)."""
+        if self._held_poke is not None:
+            self._held_poke.cancel()
+            self._held_poke = None
+        self.autoscaler.poke()
+
+    @property
+    def poke_pending(self) -> bool:
+        """Whether a cold start's poke is held back (it comes once its request is answered,
+        or ``POKE_WITHIN`` after the cold start began)."""
+        return self._held_poke is not None
 
     def _take_parked(self) -> bool:
         """Take the zygote's parked child now, in the request's own call (no task, no turn
@@ -449,13 +514,20 @@ class RevisionRuntime:
             self.budget.give()
             return False
         self._last_start = self._clock()
-        instance = self._started(*taken)
-        self._spawn_task(self._until_ready(instance))
+        self._route_when_ready(self._started(*taken))
         return True
 
     def release(self, instance: Instance) -> None:
-        """A request on ``instance`` finished: its slot goes to a held request or is freed."""
+        """A request on ``instance`` finished: its slot goes to a held request or is freed.
+
+        The first answer after a cold start releases the autoscaler's poke held back for
+        it, a moment later: its tick runs once the response is out, not in the middle of
+        the cold start (ADR 0027).
+        """
         self._release(instance)
+        if self._held_poke is not None:
+            self._held_poke.cancel()
+            self._held_poke = asyncio.get_running_loop().call_later(POKE_AFTER_ANSWER, self._poke)
 
     # -- reporting ------------------------------------------------------------------
     def _changed(self) -> None:

@@ -460,7 +460,7 @@ class Zygote:
 
     def take(self, env: Mapping[str, str] | None = None) -> Child | None:
         """The oldest parked child, told to serve; None when the pool is empty."""
-        go = json.dumps(dict(env or {})).encode() + b"\n"
+        go = json.dumps(dict(env)).encode() + b"\n" if env else b"{}\n"
         if self._writer is None or len(go) > select.PIPE_BUF:
             return None  # a longer line might not fit the pipe at once: fork instead
         while self.parked:
