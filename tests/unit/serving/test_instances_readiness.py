@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bulut.serving import instances
 from bulut.serving.instances import Instance
 from bulut.serving.zygote import Child
 
@@ -25,25 +24,6 @@ async def listener() -> AsyncIterator[socket.socket]:
     sock.setblocking(False)
     yield sock
     sock.close()
-
-
-@pytest.fixture
-async def origin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[int, list[bytes]]]:
-    """A server answering readiness probes: 503 to the first, 200 to the others (probed
-    every 10 ms)."""
-    monkeypatch.setattr(instances, "PROBE_INTERVAL", 0.01)
-    probes: list[bytes] = []
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while head := await reader.readuntil(b"\r\n\r\n"):
-            probes.append(head)
-            status = b"503 Service Unavailable" if len(probes) == 1 else b"200 OK"
-            writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-length: 2\r\n\r\nOK")
-            await writer.drain()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    yield int(server.sockets[0].getsockname()[1]), probes
-    server.close()
 
 
 def child_on(port: int, *, says: bool | None) -> Child:

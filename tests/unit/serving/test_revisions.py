@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bulut.errors import InstanceError
-from bulut.serving import instances
 from bulut.serving.autoscaler import DeciderSpec, ScaleDecision
 from bulut.serving.revisions import RevisionRuntime, RevisionSpec
 from bulut.serving.zygote import Child, Workload
@@ -187,24 +187,13 @@ async def test_a_taken_child_is_routed_to_on_its_word_and_no_probe_is_sent(
 
 
 async def test_a_taken_child_whose_own_probe_failed_is_probed_from_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, origin: tuple[int, list[bytes]]
 ) -> None:
-    monkeypatch.setattr(instances, "PROBE_INTERVAL", 0.01)
-    probes: list[bytes] = []
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while head := await reader.readuntil(b"\r\n\r\n"):
-            probes.append(head)
-            status = b"503 Service Unavailable" if len(probes) == 1 else b"200 OK"
-            writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-length: 2\r\n\r\nOK")
-            await writer.drain()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
     runtime = at_zero(tmp_path)
     listener = socket.socket()  # the instance's port is the origin's
     listener.bind(("127.0.0.1", 0))
     parked = await parked_child(runtime, listener)
-    parked.child.port = int(server.sockets[0].getsockname()[1])
+    parked.child.port, probes = origin
     request = asyncio.ensure_future(runtime.acquire(Ticket()))
     await eventually(lambda: runtime.activator.held, "the request held")
 
@@ -215,7 +204,6 @@ async def test_a_taken_child_whose_own_probe_failed_is_probed_from_here(
     assert [probe.split(b"\r\n")[0] for probe in probes] == [b"GET /health/readiness HTTP/1.1"] * 2
     await runtime.aclose()
     await parked.close()
-    server.close()
 
 
 async def test_a_taken_child_that_dies_before_its_word_never_gets_the_request(
@@ -257,8 +245,11 @@ async def test_a_taken_child_silent_past_the_progress_deadline_is_stopped(
     await parked.close()
 
 
-def counting_ticks(runtime: RevisionRuntime) -> list[int]:
-    """The autoscaler's ticks, each as the number of requests held when it began."""
+@pytest.fixture
+async def ticking(tmp_path: Path) -> AsyncIterator[tuple[RevisionRuntime, list[int], Parked]]:
+    """A revision at zero with its autoscaler running, its ticks counted (each as the number
+    of requests held when it began; the first is its own at start), and a parked child."""
+    runtime = at_zero(tmp_path)
     ticks: list[int] = []
     tick = runtime.autoscaler.tick
 
@@ -267,7 +258,13 @@ def counting_ticks(runtime: RevisionRuntime) -> list[int]:
         return await tick()
 
     runtime.autoscaler.tick = counted  # type: ignore[method-assign]
-    return ticks
+    autoscaler = asyncio.ensure_future(runtime.autoscaler.run())
+    await eventually(lambda: ticks, "the autoscaler's first tick")
+    parked = await parked_child(runtime, socket.create_server(("127.0.0.1", 0)))
+    yield runtime, ticks, parked
+    autoscaler.cancel()
+    await runtime.aclose()
+    await parked.close()
 
 
 def poke_held_back(runtime: RevisionRuntime) -> bool:
@@ -275,13 +272,9 @@ def poke_held_back(runtime: RevisionRuntime) -> bool:
 
 
 async def test_the_cold_starts_own_request_pokes_the_autoscaler_once_it_is_answered(
-    tmp_path: Path,
+    ticking: tuple[RevisionRuntime, list[int], Parked],
 ) -> None:
-    runtime = at_zero(tmp_path)
-    ticks = counting_ticks(runtime)
-    autoscaler = asyncio.ensure_future(runtime.autoscaler.run())
-    await eventually(lambda: ticks, "the autoscaler's first tick")
-    parked = await parked_child(runtime, socket.create_server(("127.0.0.1", 0)))
+    runtime, ticks, parked = ticking
     request = asyncio.ensure_future(runtime.acquire(Ticket()))
     await eventually(lambda: runtime.activator.held, "the request held")
     await asyncio.sleep(0.01)
@@ -293,19 +286,12 @@ async def test_the_cold_starts_own_request_pokes_the_autoscaler_once_it_is_answe
 
     await eventually(lambda: len(ticks) == 2, "the tick after the answer")
     assert not poke_held_back(runtime)
-    autoscaler.cancel()
-    await runtime.aclose()
-    await parked.close()
 
 
 async def test_a_second_request_held_at_zero_pokes_the_autoscaler_at_once(
-    tmp_path: Path,
+    ticking: tuple[RevisionRuntime, list[int], Parked],
 ) -> None:
-    runtime = at_zero(tmp_path)
-    ticks = counting_ticks(runtime)
-    autoscaler = asyncio.ensure_future(runtime.autoscaler.run())
-    await eventually(lambda: ticks, "the autoscaler's first tick")
-    parked = await parked_child(runtime, socket.create_server(("127.0.0.1", 0)))
+    runtime, ticks, _ = ticking
     first = asyncio.ensure_future(runtime.acquire(Ticket()))
     await eventually(lambda: runtime.activator.held, "the first request held")
 
@@ -313,7 +299,6 @@ async def test_a_second_request_held_at_zero_pokes_the_autoscaler_at_once(
 
     await eventually(lambda: len(ticks) == 2, "a tick for the burst")
     assert ticks[1] == 2 and not poke_held_back(runtime)
-    autoscaler.cancel()
-    await runtime.aclose()
+    for request in (first, second):
+        request.cancel()
     await asyncio.gather(first, second, return_exceptions=True)
-    await parked.close()
