@@ -157,25 +157,29 @@ class Deliverer:
         sender: Identity | None,
     ) -> Attempt:
         """One attempt as ``sender``, holding a capacity slot of the target while on the wire."""
-        headers = [*headers, *self.credentials(sender, target)]
-        async with self._gate(target):
-            try:
-                pool = self._client.pool(target.connect_host, target.connect_port)
-                response = await pool.request(
-                    b"POST",
-                    target.path,
-                    host=target.host_header,
-                    headers=headers,
-                    body=body,
-                    total=timeout or DEFAULT_TIMEOUT,
-                )
-            except OriginError as error:
-                kind = "timeout" if isinstance(error, OriginTimeout) else "dispatch error"
-                return Attempt(NO_RESPONSE, {}, b"", None, f"{kind}: {error}")
+        if self.issuer is not None:
+            headers = [*headers, *self.credentials(sender, target)]
+        gate = self._gate(target)
+        await gate.acquire()  # no coroutine of its own when a slot is free
+        try:
+            pool = self._client.pool(target.connect_host, target.connect_port)
+            response = await pool.request(
+                b"POST",
+                target.path,
+                host=target.host_header,
+                headers=headers,
+                body=body,
+                total=timeout or DEFAULT_TIMEOUT,
+            )
+        except OriginError as error:
+            kind = "timeout" if isinstance(error, OriginTimeout) else "dispatch error"
+            return Attempt(NO_RESPONSE, {}, b"", None, f"{kind}: {error}")
+        finally:
+            gate.release()
         fields = response.text_headers()
         return Attempt(response.status, fields, response.body, _retry_after(fields))
 
-    async def deliver(
+    def deliver(
         self,
         event: StoredEvent,
         trigger_key: str,
@@ -186,27 +190,36 @@ class Deliverer:
         *,
         sender: Identity,
         channel: ChannelReply | None = None,
-    ) -> Outcome:
+    ) -> Awaitable[Outcome]:
         """Deliver as ``sender`` with retries; dead-letter on failure; forward a reply.
-        Never raises.
+        The awaitable never raises.
 
         ``channel`` set: the delivery is a channel subscriber's (``event.broker`` is then
         the channel's name, ``trigger_key`` the subscription's ``<ns>/<name>``).
         """
         parent = event.trace or from_event(event.attributes)
         if not self.tracer.enabled:  # no span to record: only the hop's context
-            context = child_of(parent)
-            return await self._deliver(
-                event,
-                trigger_key,
-                target,
-                spec,
-                dead_letter,
-                observe,
-                context,
-                sender,
-                channel,
-            )
+            return self._deliver(
+                event, trigger_key, target, spec, dead_letter, observe, child_of(parent),
+                sender, channel,
+            )  # fmt: skip
+        return self._traced(
+            event, trigger_key, target, spec, dead_letter, observe, parent, sender, channel
+        )
+
+    async def _traced(
+        self,
+        event: StoredEvent,
+        trigger_key: str,
+        target: Target,
+        spec: DeliverySpec,
+        dead_letter: Target | None,
+        observe: Observer | None,
+        parent: TraceContext | None,
+        sender: Identity,
+        channel: ChannelReply | None,
+    ) -> Outcome:
+        """:meth:`deliver` inside the delivery's client span."""
         hop = "channel" if channel is not None else "broker"
         span = self.tracer.start_span(
             f"{'subscription' if channel is not None else 'trigger'}.delivery {trigger_key}",

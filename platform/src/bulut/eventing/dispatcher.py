@@ -14,7 +14,7 @@ import asyncio
 import heapq
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -54,8 +54,11 @@ class _Plan:
 class TriggerQueue:
     """One trigger's pending deliveries, in-flight deliveries and cursor."""
 
-    def __init__(self, dispatcher: Dispatcher, trigger: Trigger, live_from: int) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, trigger: Trigger, live_from: int, fanout: Fanout
+    ) -> None:
         self.dispatcher = dispatcher
+        self.fanout = fanout
         self.trigger = trigger
         self.filter: EventFilter = compile_trigger_filter(
             trigger.filter_attributes, list(trigger.filters)
@@ -87,11 +90,12 @@ class TriggerQueue:
         self._pump()
 
     def offer(self, event: StoredEvent, want: bool) -> asyncio.Future[Outcome] | None:
-        """Consider a freshly logged event; returns a future of its outcome when ``want``."""
-        if event.seq > self.seen:
-            self.seen = event.seq
+        """Consider a freshly logged event; returns a future of its outcome when ``want``.
+
+        Its broker's :class:`Fanout` has counted it already (the cursor moves past an
+        event that does not match without the queue doing anything).
+        """
         if not self.filter.matches(event.attributes):
-            self._schedule_cursor()
             return None
         future = asyncio.get_running_loop().create_future() if want else None
         heapq.heappush(self.unfinished, event.seq)
@@ -100,53 +104,78 @@ class TriggerQueue:
         return future
 
     def _pump(self) -> None:
+        """Start a delivery worker for each waiting event while there is room."""
         if self.trigger.subscriber_uri is None or self.closed:
             return
         limit = self.dispatcher.max_in_progress
         while len(self.in_progress) < limit and (self.backlog or self.pending):
-            if self.backlog:
-                event, future = self.backlog.popleft(), None
-            else:
-                event, future = self.pending.popleft()
-            self.in_progress[event.seq] = event
-            task = asyncio.create_task(self._deliver(event, future))
+            event, future = self._next()
+            task = asyncio.create_task(self._work(event, future))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if len(self.backlog) < RECOVERY_BATCH:
             self._drained.set()
 
-    async def _deliver(self, event: StoredEvent, future: asyncio.Future[Outcome] | None) -> None:
-        try:
-            outcome = await self.dispatcher.deliver(event, self.trigger)
-        except Exception as error:  # a bug must not wedge the queue; keep the event visible
-            log.exception("trigger %s: delivery of event %d crashed", self.key, event.seq)
-            url = self.trigger.subscriber_uri or ""
-            outcome = Outcome(event.seq, self.key, "failed", 0, 0, url, f"crashed: {error!r}")
-        self.dispatcher.log.record(outcome)
-        self.dispatcher.notify_outcome(event, outcome)
-        if future is not None and not future.done():
-            future.set_result(outcome)
-        del self.in_progress[event.seq]
-        self.finished.add(event.seq)
-        self._schedule_cursor()
-        self._pump()
+    def _next(self) -> tuple[StoredEvent, asyncio.Future[Outcome] | None]:
+        """Take the next event (the recovery backlog first) into ``in_progress``."""
+        if self.backlog:
+            event, future = self.backlog.popleft(), None
+            if len(self.backlog) < RECOVERY_BATCH:
+                self._drained.set()
+        else:
+            event, future = self.pending.popleft()
+        self.in_progress[event.seq] = event
+        return event, future
+
+    async def _work(self, event: StoredEvent, future: asyncio.Future[Outcome] | None) -> None:
+        """A delivery worker: deliver ``event``, then the next waiting one, until none waits.
+
+        One task delivers events one after another (ADR 0028) instead of a task per
+        delivery; at most ``max_in_progress`` workers run, as many as deliveries did.
+        """
+        dispatcher = self.dispatcher
+        while True:
+            try:
+                outcome = await dispatcher.deliver(event, self.trigger)
+            except Exception as error:  # a bug must not wedge the queue; keep the event visible
+                log.exception("trigger %s: delivery of event %d crashed", self.key, event.seq)
+                url = self.trigger.subscriber_uri or ""
+                outcome = Outcome(event.seq, self.key, "failed", 0, 0, url, f"crashed: {error!r}")
+            dispatcher.log.record(outcome)
+            dispatcher.notify_outcome(event, outcome)
+            if future is not None and not future.done():
+                future.set_result(outcome)
+            del self.in_progress[event.seq]
+            self.finished.add(event.seq)
+            self._schedule_cursor()
+            if (
+                self.closed
+                or self.trigger.subscriber_uri is None
+                or not (self.backlog or self.pending)
+                or len(self.in_progress) >= dispatcher.max_in_progress
+            ):
+                break
+            event, future = self._next()
+        if len(self.backlog) < RECOVERY_BATCH:
+            self._drained.set()
 
     def watermark(self) -> int:
         """Every event at or below this sequence number is done for this trigger."""
         heap, finished = self.unfinished, self.finished
         while heap and heap[0] in finished:
             finished.discard(heapq.heappop(heap))
-        return heap[0] - 1 if heap else self.seen
+        return heap[0] - 1 if heap else max(self.seen, self.fanout.offered)
 
     def _schedule_cursor(self) -> None:
         if self._cursor_scheduled or self.recovering or self.closed:
             return
         self._cursor_scheduled = True
-        asyncio.get_running_loop().call_later(CURSOR_DELAY, self._write_cursor)
+        asyncio.get_running_loop().call_later(CURSOR_DELAY, self.write_cursor)
 
-    def _write_cursor(self) -> None:
+    def write_cursor(self) -> None:
+        """Write the low-water mark to the log if it moved (not while recovering)."""
         self._cursor_scheduled = False
-        if self.closed:
+        if self.closed or self.recovering:
             return
         mark = self.watermark()
         if mark > self.persisted:
@@ -196,6 +225,70 @@ class TriggerQueue:
             self.dispatcher.log.drop_cursor(self.key)
 
 
+class Fanout:
+    """One broker's trigger queues, indexed by the exact ``type`` their filters demand.
+
+    An event is offered only to the queues whose filter could match it (those demanding
+    its type, and those demanding none): the others cannot match, and their cursors move
+    past it through ``offered``, the highest sequence number offered to the broker, with
+    one timer for all of them (ADR 0028). Ten triggers on distinct types cost one dict
+    lookup and one filter per event, not ten filters.
+    """
+
+    __slots__ = ("_cursor_scheduled", "by_type", "every", "offered")
+
+    def __init__(self) -> None:
+        self.by_type: dict[str, list[TriggerQueue]] = {}
+        self.every: list[TriggerQueue] = []
+        self.offered = 0
+        self._cursor_scheduled = False
+
+    def add(self, queue: TriggerQueue) -> None:
+        """Index ``queue`` by its filter's required type."""
+        wanted = queue.filter.required_type
+        if wanted is None:
+            self.every.append(queue)
+        else:
+            self.by_type.setdefault(wanted, []).append(queue)
+
+    def remove(self, queue: TriggerQueue) -> None:
+        """Forget ``queue`` (wherever it was indexed)."""
+        if queue in self.every:
+            self.every.remove(queue)
+        for wanted, queues in list(self.by_type.items()):
+            if queue in queues:
+                queues.remove(queue)
+                if not queues:
+                    del self.by_type[wanted]
+
+    def queues(self) -> list[TriggerQueue]:
+        """Every queue of the broker."""
+        return [*self.every, *(q for queues in self.by_type.values() for q in queues)]
+
+    def offer(self, event: StoredEvent, want: bool, futures: list[asyncio.Future[Outcome]]) -> None:
+        """Offer ``event`` to the queues whose filter could match it."""
+        if event.seq > self.offered:
+            self.offered = event.seq
+        if not self._cursor_scheduled:
+            self._cursor_scheduled = True
+            asyncio.get_running_loop().call_later(CURSOR_DELAY, self._write_cursors)
+        for queue in self.every:
+            future = queue.offer(event, want)
+            if future is not None:
+                futures.append(future)
+        typed = self.by_type.get(event.type)
+        if typed is not None:
+            for queue in typed:
+                future = queue.offer(event, want)
+                if future is not None:
+                    futures.append(future)
+
+    def _write_cursors(self) -> None:
+        self._cursor_scheduled = False
+        for queue in self.queues():
+            queue.write_cursor()
+
+
 class Dispatcher:
     """All trigger queues, indexed by broker; delivery settings come from both resources."""
 
@@ -215,7 +308,7 @@ class Dispatcher:
         self.max_in_progress = max_in_progress
         self.brokers: dict[tuple[str, str], Broker] = {}
         self.queues: dict[str, TriggerQueue] = {}
-        self._by_broker: dict[tuple[str, str], list[TriggerQueue]] = {}
+        self._fanouts: dict[tuple[str, str], Fanout] = {}
         self._plans: dict[str, _Plan] = {}
 
     # -- resources
@@ -231,14 +324,19 @@ class Dispatcher:
         """Add a trigger (it starts at the log's head, or at its stored cursor) or update it."""
         queue = self.queues.get(trigger.key)
         if queue is not None and queue.trigger.broker == trigger.broker:
-            queue.update(trigger)
+            queue.fanout.remove(queue)
+            queue.update(trigger)  # its filter may demand another type now
+            queue.fanout.add(queue)
             return
         if queue is not None:
             self._detach(queue)
             asyncio.get_running_loop().create_task(queue.aclose(forget=True))
-        queue = TriggerQueue(self, trigger, self.log.head)
+        fanout = self._fanouts.get((trigger.namespace, trigger.broker))
+        if fanout is None:
+            fanout = self._fanouts[(trigger.namespace, trigger.broker)] = Fanout()
+        queue = TriggerQueue(self, trigger, self.log.head, fanout)
         self.queues[trigger.key] = queue
-        self._by_broker.setdefault((trigger.namespace, trigger.broker), []).append(queue)
+        fanout.add(queue)
 
     async def remove_trigger(self, key: str) -> None:
         """Delete a trigger and its cursor."""
@@ -249,10 +347,7 @@ class Dispatcher:
 
     def _detach(self, queue: TriggerQueue) -> None:
         self._plans.pop(queue.key, None)
-        t = queue.trigger
-        siblings = self._by_broker.get((t.namespace, t.broker), [])
-        if queue in siblings:
-            siblings.remove(queue)
+        queue.fanout.remove(queue)
 
     # -- events
     def offer(
@@ -260,11 +355,11 @@ class Dispatcher:
     ) -> list[asyncio.Future[Outcome]]:
         """Hand freshly logged events to their broker's triggers."""
         futures: list[asyncio.Future[Outcome]] = []
+        fanouts = self._fanouts
         for event in events:
-            for queue in self._by_broker.get((event.namespace, event.broker), ()):
-                future = queue.offer(event, want)
-                if future is not None:
-                    futures.append(future)
+            fanout = fanouts.get((event.namespace, event.broker))
+            if fanout is not None:
+                fanout.offer(event, want, futures)
         return futures
 
     def spec_for(self, trigger: Trigger) -> tuple[DeliverySpec, Target | None]:
@@ -308,10 +403,11 @@ class Dispatcher:
             self._plans[trigger.key] = plan
         return plan
 
-    async def deliver(self, event: StoredEvent, trigger: Trigger) -> Outcome:
-        """Deliver one event to one trigger's subscriber, per its effective spec."""
+    def deliver(self, event: StoredEvent, trigger: Trigger) -> Awaitable[Outcome]:
+        """Deliver one event to one trigger's subscriber, per its effective spec (the
+        deliverer's awaitable itself: no coroutine of its own per delivery)."""
         plan = self.plan_for(trigger)
-        return await self.deliverer.deliver(
+        return self.deliverer.deliver(
             event,
             trigger.key,
             plan.target,
@@ -335,5 +431,5 @@ class Dispatcher:
         """Stop every trigger queue; what was not delivered stays in the log."""
         queues = list(self.queues.values())
         self.queues.clear()
-        self._by_broker.clear()
+        self._fanouts.clear()
         await asyncio.gather(*(queue.aclose() for queue in queues))

@@ -31,12 +31,18 @@ _INVALID_NAME = "must start with a lower-case letter and hold only lower-case le
 
 
 class EventFilter:
-    """A compiled Trigger filter; :meth:`matches` decides whether an event is delivered."""
+    """A compiled Trigger filter; :meth:`matches` decides whether an event is delivered.
 
-    __slots__ = ("_predicate",)
+    ``required_type``: when set, every event the filter matches has exactly this ``type``
+    (the filter demands it with an exact match), so a broker may offer the filter only
+    the events of that type.
+    """
 
-    def __init__(self, predicate: Predicate | None) -> None:
+    __slots__ = ("_predicate", "required_type")
+
+    def __init__(self, predicate: Predicate | None, required_type: str | None = None) -> None:
         self._predicate = predicate
+        self.required_type = required_type
 
     @property
     def passes_everything(self) -> bool:
@@ -62,14 +68,26 @@ def compile_trigger_filter(
     ``spec.filters[1]: multiple dialects found``.
     """
     legacy = _attributes_filter(filter_attributes, f"{path}.filter.attributes")
+    legacy_type = (filter_attributes or {}).get("type") or None
     if filters is None:
-        return EventFilter(legacy)
+        return EventFilter(legacy, legacy_type)
     items = _as_list(filters, f"{path}.filters")
     if not items:
-        return EventFilter(legacy)
+        return EventFilter(legacy, legacy_type)
     return EventFilter(
-        _all([_element(item, f"{path}.filters[{i}]") for i, item in enumerate(items)])
+        _all([_element(item, f"{path}.filters[{i}]") for i, item in enumerate(items)]),
+        _exact_type(items),
     )
+
+
+def _exact_type(items: Sequence[object]) -> str | None:
+    """The ``type`` a top-level ``exact`` element demands (the elements are all ANDed)."""
+    for item in items:
+        if isinstance(item, Mapping) and len(item) == 1:
+            exact = item.get("exact")
+            if isinstance(exact, Mapping) and len(exact) == 1 and "type" in exact:
+                return str(exact["type"])
+    return None
 
 
 # -- filter.attributes --------------------------------------------------------------
