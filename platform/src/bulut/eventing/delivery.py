@@ -61,6 +61,7 @@ Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_TIMEOUT = 300.0
 _REPLY_HEADERS_KEPT = ("x-request-id", "retry-after")
+_PREFER_REPLY = (b"prefer", b"reply")
 _REPLY_PREFIXES_KEPT = ("knative-", "x-b3-")
 
 
@@ -267,13 +268,14 @@ class Deliverer:
         channel: ChannelReply | None = None,
     ) -> Outcome:
         # the logged headers are the event's own (ce-*, content-type), never a hop's
-        headers = [*event.headers, *to_headers(context)]
-        body = event.body
+        namespace = (b"kn-namespace", event.namespace.encode())
         if spec.structured:
             headers = [(b"content-type", b"application/cloudevents+json"), *to_headers(context)]
             body = structured_body(event)
-        headers.append((b"prefer", b"reply"))
-        headers.append((b"kn-namespace", event.namespace.encode()))
+            headers += [_PREFER_REPLY, namespace]
+        else:
+            headers = [*event.headers, *to_headers(context), _PREFER_REPLY, namespace]
+            body = event.body
         history: list[dict[str, Any]] = []
         answer, last = await self._attempts(
             target,
@@ -370,13 +372,14 @@ class Deliverer:
         sender: Identity,
         any_body: bool = False,
     ) -> tuple[Answer, Attempt]:
-        answer = Answer(Verdict.failed, NO_RESPONSE)
-        attempt = Attempt(NO_RESPONSE, {}, b"", None)
-        for index in range(spec.attempts):
-            started = time.perf_counter()
+        answer = attempt = None
+        metrics = self.metrics
+        attempts = spec.attempts
+        for index in range(attempts):
+            started = time.perf_counter() if metrics is not None else 0.0
             attempt = await self.send(target, headers, body, spec.timeout, sender=sender)
-            if self.metrics is not None:
-                self.metrics.dispatch_finished(
+            if metrics is not None:
+                metrics.dispatch_finished(
                     event.namespace,
                     event.broker,
                     trigger_key.partition("/")[2],
@@ -391,7 +394,7 @@ class Deliverer:
                 "attempt": index + 1,
                 "at": time.time(),
                 "code": answer.code,
-                "verdict": str(answer.verdict),
+                "verdict": answer.verdict.value,
                 "url": target.url,
             }
             if answer.message:
@@ -407,9 +410,11 @@ class Deliverer:
                         **record,
                     }
                 )
-            if answer.verdict is not Verdict.retry or index + 1 >= spec.attempts:
+            if answer.verdict is not Verdict.retry or index + 1 >= attempts:
                 break
             await self.sleep(spec.wait_before_retry(index, attempt.retry_after))
+        if answer is None or attempt is None:  # no attempt at all (a spec of zero attempts)
+            return Answer(Verdict.failed, NO_RESPONSE), Attempt(NO_RESPONSE, {}, b"", None)
         if answer.verdict is Verdict.retry:
             answer = Answer(Verdict.failed, answer.code, message=answer.message)
         return answer, attempt

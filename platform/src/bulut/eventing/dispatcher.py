@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 Resolve = Callable[[str], Target]
 CURSOR_DELAY = 0.05
 RECOVERY_BATCH = 2000
+IDLE_WORKERS = 16  # delivery workers a trigger keeps parked for its next events
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,10 @@ class _Plan:
     dead_letter: Target | None
     sender: identity.Identity
     reply: ChannelReply | None  # a durable channel's subscriber: where its reply goes
+
+
+_Item = tuple[StoredEvent, "asyncio.Future[Outcome] | None"]
+"""An event to deliver and the future of its outcome (sync fan-out only)."""
 
 
 class TriggerQueue:
@@ -74,6 +79,7 @@ class TriggerQueue:
         self.closed = False
         self._cursor_scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._idle: list[asyncio.Future[_Item]] = []  # parked workers, waiting for an event
         self._drained = asyncio.Event()
         self.recovery = asyncio.create_task(self._recover(live_from))
 
@@ -104,19 +110,26 @@ class TriggerQueue:
         return future
 
     def _pump(self) -> None:
-        """Start a delivery worker for each waiting event while there is room."""
+        """Hand each waiting event to a parked worker, or start one, while there is room."""
         if self.trigger.subscriber_uri is None or self.closed:
             return
         limit = self.dispatcher.max_in_progress
+        idle = self._idle
         while len(self.in_progress) < limit and (self.backlog or self.pending):
-            event, future = self._next()
-            task = asyncio.create_task(self._work(event, future))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            item = self._next()
+            while idle:
+                parked = idle.pop()
+                if not parked.done():
+                    parked.set_result(item)
+                    break
+            else:
+                task = asyncio.create_task(self._work(item))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
         if len(self.backlog) < RECOVERY_BATCH:
             self._drained.set()
 
-    def _next(self) -> tuple[StoredEvent, asyncio.Future[Outcome] | None]:
+    def _next(self) -> _Item:
         """Take the next event (the recovery backlog first) into ``in_progress``."""
         if self.backlog:
             event, future = self.backlog.popleft(), None
@@ -127,14 +140,16 @@ class TriggerQueue:
         self.in_progress[event.seq] = event
         return event, future
 
-    async def _work(self, event: StoredEvent, future: asyncio.Future[Outcome] | None) -> None:
-        """A delivery worker: deliver ``event``, then the next waiting one, until none waits.
+    async def _work(self, item: _Item) -> None:
+        """A delivery worker: deliver an event, then the next waiting one; with none
+        waiting, park (up to ``IDLE_WORKERS`` of them) until :meth:`_pump` hands it one.
 
-        One task delivers events one after another (ADR 0028) instead of a task per
-        delivery; at most ``max_in_progress`` workers run, as many as deliveries did.
+        Workers deliver event after event (ADR 0028) instead of a task per delivery; at
+        most ``max_in_progress`` deliveries run at once, as before.
         """
         dispatcher = self.dispatcher
         while True:
+            event, future = item
             try:
                 outcome = await dispatcher.deliver(event, self.trigger)
             except Exception as error:  # a bug must not wedge the queue; keep the event visible
@@ -148,14 +163,18 @@ class TriggerQueue:
             del self.in_progress[event.seq]
             self.finished.add(event.seq)
             self._schedule_cursor()
-            if (
-                self.closed
-                or self.trigger.subscriber_uri is None
-                or not (self.backlog or self.pending)
-                or len(self.in_progress) >= dispatcher.max_in_progress
-            ):
+            if self.closed or self.trigger.subscriber_uri is None:
                 break
-            event, future = self._next()
+            if (self.backlog or self.pending) and (
+                len(self.in_progress) < dispatcher.max_in_progress
+            ):
+                item = self._next()
+                continue
+            if len(self._idle) >= IDLE_WORKERS:
+                break
+            parked: asyncio.Future[_Item] = asyncio.get_running_loop().create_future()
+            self._idle.append(parked)
+            item = await parked  # aclose cancels it
         if len(self.backlog) < RECOVERY_BATCH:
             self._drained.set()
 

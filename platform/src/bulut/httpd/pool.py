@@ -35,14 +35,14 @@ def request_head(
     verb = method.encode() if isinstance(method, str) else method
     path = target.encode("latin-1") if isinstance(target, str) else target
     name = host.encode("latin-1") if isinstance(host, str) else host
-    lines = [verb, b" ", path, b" HTTP/1.1\r\nhost: ", name, b"\r\n"]
-    for header, value in headers:
-        lines += [header, b": ", value, b"\r\n"]
+    fields = b"".join([b"%s: %s\r\n" % (field, value) for field, value in headers])
     if length is None:
-        lines.append(b"transfer-encoding: chunked\r\n\r\n")
-    else:
-        lines += [b"content-length: ", str(length).encode(), b"\r\n\r\n"]
-    return b"".join(lines)
+        return b"%s %s HTTP/1.1\r\nhost: %s\r\n%stransfer-encoding: chunked\r\n\r\n" % (
+            verb, path, name, fields,
+        )  # fmt: skip
+    return b"%s %s HTTP/1.1\r\nhost: %s\r\n%scontent-length: %d\r\n\r\n" % (
+        verb, path, name, fields, length,
+    )  # fmt: skip
 
 
 class OriginPool:
