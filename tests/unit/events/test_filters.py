@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given, strategies as st
 
 from bulut.errors import InvalidResourceError
 from bulut.events.cesql import CesqlSyntaxError, Value
@@ -286,3 +287,48 @@ def test_a_compiled_filter_is_reused_across_events() -> None:
     event_filter = compile_trigger_filter(None, [{"cesql": "subject LIKE 'order-%'"}])
     subjects = ["order-1", "refund-1", "order-2"]
     assert [event_filter.matches({**EVENT, "subject": s}) for s in subjects] == [True, False, True]
+
+
+# -- the type a filter demands (a broker offers it only events of that type) -----------
+
+
+@pytest.mark.parametrize(
+    ("attributes", "filters", "required"),
+    [
+        ({"type": "com.example.order.created"}, None, "com.example.order.created"),
+        ({"type": "a", "source": "s"}, [], "a"),
+        (None, [{"exact": {"type": "a"}}, {"prefix": {"subject": "o"}}], "a"),
+        ({"type": "ignored"}, [{"exact": {"type": "a"}}], "a"),  # filters replace filter
+        ({"type": ""}, None, None),  # "" asks only that the attribute is there
+        ({"source": "s"}, None, None),
+        (None, [{"prefix": {"type": "com."}}], None),
+        (None, [{"any": [{"exact": {"type": "a"}}, {"exact": {"type": "b"}}]}], None),
+        (None, [{"not": {"exact": {"type": "a"}}}], None),
+        (None, [{"cesql": "type = 'a'"}], None),
+        ({"type": "ignored"}, [{"exact": {"subject": "s"}}], None),
+        (None, None, None),
+    ],
+)
+def test_a_filter_names_the_type_it_demands_only_when_it_matches_no_other(
+    attributes: Mapping[str, str] | None,
+    filters: Sequence[Mapping[str, Any]] | None,
+    required: str | None,
+) -> None:
+    assert compile_trigger_filter(attributes, filters).required_type == required
+
+
+@given(
+    wanted=st.sampled_from(["a", "b", "com.example.order.created"]),
+    actual=st.sampled_from(["a", "b", "com.example.order.created", "A"]),
+    legacy=st.booleans(),
+)
+def test_an_event_of_another_type_never_passes_a_filter_that_demands_one(
+    wanted: str, actual: str, legacy: bool
+) -> None:
+    event_filter = (
+        compile_trigger_filter({"type": wanted}, None)
+        if legacy
+        else compile_trigger_filter(None, [{"exact": {"type": wanted}}, {"exact": {"id": "42"}}])
+    )
+    assert event_filter.required_type == wanted
+    assert event_filter.matches({**EVENT, "type": actual}) == (actual == wanted)
