@@ -10,6 +10,7 @@ import pytest
 from bulut.eventing import queries
 from bulut.eventing.log import EventLog
 from bulut.eventing.records import Outcome, Retention, StoredEvent
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -61,4 +62,64 @@ async def test_retention_removes_only_delivered_events_beyond_the_bound(tmp_path
     assert await log.prune() == 10  # now the newest 10 stay
     remaining = queries.undelivered(log, "other/t", "default", "default", 0, 50, 100)
     assert [e.seq for e in remaining] == list(range(41, 51))
+    await log.aclose()
+
+
+class HeldSyncs:
+    """The log's fsyncs, each finishing when the test says so, in any order."""
+
+    def __init__(self, log: EventLog) -> None:
+        self.log = log
+        self.tokens: list[object] = []
+
+    def submit(self, token: object) -> None:
+        self.tokens.append(token)
+
+    def finish(self, index: int, error: OSError | None = None) -> None:
+        self.log._synced(self.tokens[index], error)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        pass
+
+
+async def test_groups_are_settled_in_commit_order_when_their_fsyncs_finish_out_of_order(
+    tmp_path: Path,
+) -> None:
+    log = EventLog(tmp_path / "broker.db")
+    log.open()
+    real, syncs = log._syncer, HeldSyncs(log)
+    log._syncer = syncs  # type: ignore[assignment]
+    settled: list[tuple[str, BaseException | None]] = []
+    log.submit([_event(log, 1)], lambda error: settled.append(("first", error)))
+    await eventually(lambda: len(syncs.tokens) == 1, "the first group's fsync")
+    log.submit([_event(log, 2)], lambda error: settled.append(("second", error)))
+    await eventually(lambda: len(syncs.tokens) == 2, "the second group's fsync")
+
+    syncs.finish(1)  # it began after the first group's commit: both groups are durable
+    assert settled == [("first", None), ("second", None)]
+    syncs.finish(0)  # the first group's own fsync, later: nothing is settled twice
+    assert settled == [("first", None), ("second", None)]
+    log._syncer = real
+    await log.aclose()
+
+
+async def test_a_failed_fsync_is_settled_after_the_groups_committed_before_it(
+    tmp_path: Path,
+) -> None:
+    log = EventLog(tmp_path / "broker.db")
+    log.open()
+    real, syncs = log._syncer, HeldSyncs(log)
+    log._syncer = syncs  # type: ignore[assignment]
+    settled: list[tuple[str, BaseException | None]] = []
+    log.submit([_event(log, 1)], lambda error: settled.append(("first", error)))
+    await eventually(lambda: len(syncs.tokens) == 1, "the first group's fsync")
+    log.submit([_event(log, 2)], lambda error: settled.append(("second", error)))
+    await eventually(lambda: len(syncs.tokens) == 2, "the second group's fsync")
+
+    failure = OSError(5, "Input/output error")
+    syncs.finish(1, failure)
+    assert settled == []  # the first group is not settled yet: nothing may pass it
+    syncs.finish(0)
+    assert settled == [("first", None), ("second", failure)]
+    log._syncer = real
     await log.aclose()

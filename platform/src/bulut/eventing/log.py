@@ -11,8 +11,11 @@ worse under load; see docs/adr/0008-durable-broker-log.md.)
 
 Terminal delivery outcomes go to ``deliveries`` and each trigger's low-water mark to
 ``cursors`` through the same groups, in order, so a cursor never commits ahead of the
-outcomes below it. After ``kill -9`` a trigger resumes from its cursor and skips
-events that already have an outcome: every accepted event is delivered at least once.
+outcomes below it. Groups are settled (their senders answered, their events offered
+to the triggers) in commit order even when their fsyncs finish out of order, so no
+cursor passes an event not yet offered. After ``kill -9`` a trigger resumes from its
+cursor and skips events that already have an outcome: every accepted event is delivered
+at least once.
 
 A group whose write fails is written again one submission at a time (a savepoint each):
 a record the database refuses fails only the request that sent it, never its neighbours
@@ -27,7 +30,9 @@ import os
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,6 +95,15 @@ Committed = Callable[[BaseException | None], None]
 """Called once a group is durable (``None``) or failed (the ``sqlite3``/``OS`` error)."""
 
 
+@dataclass(slots=True)
+class _Group:
+    """One group's commit callbacks, waiting for an fsync that covers the group."""
+
+    waiters: list[Committed]
+    finished: bool = False
+    error: OSError | None = None
+
+
 def _settle(waiters: list[Committed], error: BaseException | None) -> None:
     for waiter in waiters:
         try:
@@ -143,6 +157,7 @@ class EventLog:
         self._syncer: WalSyncer | None = None
         self._in_flight = 0  # fsyncs running in the syncer's helper process
         self._slots: list[asyncio.Future[None]] = []  # woken whenever an fsync finishes
+        self._unsettled: deque[_Group] = deque()  # groups committed, in commit order
         self._checkpointer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None  # retention scans, off the loop
         self._reading = threading.Lock()
@@ -308,16 +323,36 @@ class EventLog:
 
     def _start_sync(self, waiters: list[Committed]) -> None:
         assert self._syncer is not None, "EventLog.open() first"
+        group = _Group(waiters)
+        self._unsettled.append(group)
         self._in_flight += 1
-        self._syncer.submit(waiters)
+        self._syncer.submit(group)
 
-    def _synced(self, waiters: list[Committed], error: OSError | None) -> None:
+    def _synced(self, group: _Group, error: OSError | None) -> None:
+        """One fsync finished: settle the groups it made durable, in commit order.
+
+        Two fsyncs run at once and may finish out of order. A group is never settled
+        before one committed ahead of it (its callbacks offer its events to the triggers,
+        whose cursors must not pass an event not offered yet). An fsync that succeeded
+        began after every earlier group's commit, so it makes them durable too.
+        """
         self._in_flight -= 1
         slots, self._slots = self._slots, []
         for slot in slots:
             if not slot.done():
                 slot.set_result(None)
-        _settle(waiters, error)
+        if group.finished:  # a later fsync settled it already
+            return
+        group.finished, group.error = True, error
+        unsettled = self._unsettled
+        if error is None:
+            for earlier in unsettled:
+                if earlier is group:
+                    break
+                earlier.finished = True
+        while unsettled and unsettled[0].finished:
+            settled = unsettled.popleft()
+            _settle(settled.waiters, settled.error)
 
     def _write_group(self, sizes: list[int]) -> dict[int, Exception]:
         """Write what is queued in one transaction; the submissions refused, by index.
