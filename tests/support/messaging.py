@@ -73,7 +73,7 @@ async def ready(local: LocalPlatform, kind: str, name: str, namespace: str = NS)
         found = await local.control.get(kind, namespace, name)
         return found if is_ready(found) else None
 
-    return await eventually(check, f"{kind} {name} Ready", timeout=15)
+    return await eventually(check, f"{kind} {name} Ready", timeout=40)  # a build on a busy machine
 
 
 async def post(
