@@ -302,3 +302,30 @@ async def test_a_second_request_held_at_zero_pokes_the_autoscaler_at_once(
     for request in (first, second):
         request.cancel()
     await asyncio.gather(first, second, return_exceptions=True)
+
+
+async def test_a_cold_starts_changes_are_reported_once_its_request_is_answered(
+    tmp_path: Path,
+) -> None:
+    workload = Workload(python=Path("python"), project=tmp_path)
+    spec = RevisionSpec("default", "fn-00001", workload, tmp_path, service="fn")
+    reports: list[tuple[int, int]] = []  # (instances, ready) at each change the runtime reports
+
+    def changed() -> None:
+        reports.append((len(runtime.instances), len(runtime.ready)))
+
+    runtime = RevisionRuntime(
+        spec, DeciderSpec(initial_scale=0, min_scale=0), tick_interval=3600, on_change=changed
+    )
+    parked = await parked_child(runtime, socket.create_server(("127.0.0.1", 0)))
+    request = asyncio.ensure_future(runtime.acquire(Ticket()))
+    await eventually(lambda: runtime.activator.held, "the request held")
+    parked.say(True)
+    instance = await asyncio.wait_for(request, 5)
+    assert reports == []  # taken and ready, in the middle of its cold start: nothing yet
+
+    runtime.release(instance)  # answered
+
+    assert await eventually(lambda: reports, "the report after the answer") == [(1, 1)]
+    await runtime.aclose()
+    await parked.close()

@@ -158,6 +158,7 @@ class RevisionRuntime:
         self._last_start = clock()
         self._closed = False
         self._held_poke: asyncio.TimerHandle | None = None  # the cold start's poke, held back
+        self._changes_held = False  # and changes to report once it goes
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -478,23 +479,28 @@ class RevisionRuntime:
         """A request waits and no instance runs or starts: launch one now, ahead of the
         autoscaler's tick, which then finds it and decides the rest (Knative's activator
         pokes its autoscaler the same way; at zero the answer is always at least one).
-        Its cold start then overlaps the tick instead of waiting for it."""
+        The poke and the revision's changes are held back until the request is answered
+        (ADR 0027)."""
         if self._closed or self._queued or self.instance_count():
             return
         if not self.autoscaler.spec.reachable:
             return
         self._desired = max(self._desired, 1)
-        if not self._take_parked():
-            self._launch()
         if self._held_poke is None:
             loop = asyncio.get_running_loop()
             self._held_poke = loop.call_later(POKE_WITHIN, self._poke)
+        if not self._take_parked():
+            self._launch()
 
     def _poke(self) -> None:
-        """Poke the autoscaler now (and forget a poke held back)."""
+        """Poke the autoscaler now (and forget a poke held back, reporting the changes
+        held with it)."""
         if self._held_poke is not None:
             self._held_poke.cancel()
             self._held_poke = None
+            if self._changes_held:
+                self._changes_held = False
+                self._changed()
         self.autoscaler.poke()
 
     @property
@@ -531,8 +537,20 @@ class RevisionRuntime:
 
     # -- reporting ------------------------------------------------------------------
     def _changed(self) -> None:
-        if not self._closed:
-            self._on_change()
+        """Tell the data plane (its report to the control plane, HAProxy's table).
+
+        While a cold start's poke is held back, its changes wait with it (ADR 0027): the
+        instance taken and made ready is reported with the tick after the answer, not in
+        the middle of the cold start, where the report (and the control plane's merge of
+        it, in the same process under `bulut up`) would take the CPU the instance and the
+        response need.
+        """
+        if self._closed:
+            return
+        if self._held_poke is not None:
+            self._changes_held = True
+            return
+        self._on_change()
 
     def runtime_report(self) -> dict[str, object]:
         """The runtime facts of this revision, as reported to the control plane."""
