@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bulut.errors import InstanceError
+from bulut.serving import revisions
 from bulut.serving.autoscaler import DeciderSpec, ScaleDecision
 from bulut.serving.revisions import RevisionRuntime, RevisionSpec
 from bulut.serving.zygote import Child, Workload
@@ -272,8 +273,9 @@ def poke_held_back(runtime: RevisionRuntime) -> bool:
 
 
 async def test_the_cold_starts_own_request_pokes_the_autoscaler_once_it_is_answered(
-    ticking: tuple[RevisionRuntime, list[int], Parked],
+    ticking: tuple[RevisionRuntime, list[int], Parked], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(revisions, "POKE_WITHIN", 60.0)  # however slow this machine is
     runtime, ticks, parked = ticking
     request = asyncio.ensure_future(runtime.acquire(Ticket()))
     await eventually(lambda: runtime.activator.held, "the request held")
@@ -286,6 +288,19 @@ async def test_the_cold_starts_own_request_pokes_the_autoscaler_once_it_is_answe
 
     await eventually(lambda: len(ticks) == 2, "the tick after the answer")
     assert not poke_held_back(runtime)
+
+
+async def test_an_unanswered_cold_start_pokes_the_autoscaler_within_a_bound(
+    ticking: tuple[RevisionRuntime, list[int], Parked], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(revisions, "POKE_WITHIN", 0.05)
+    runtime, ticks, _ = ticking
+    request = asyncio.ensure_future(runtime.acquire(Ticket()))  # its child never says a word
+
+    await eventually(lambda: len(ticks) == 2, "the tick POKE_WITHIN after the cold start")
+    assert ticks[1] == 1 and not poke_held_back(runtime)
+    request.cancel()
+    await asyncio.gather(request, return_exceptions=True)
 
 
 async def test_a_second_request_held_at_zero_pokes_the_autoscaler_at_once(
