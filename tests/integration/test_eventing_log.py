@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,7 @@ class HeldSyncs:
     def __init__(self, log: EventLog) -> None:
         self.log = log
         self.tokens: list[object] = []
+        self.settled: list[tuple[str, BaseException | None]] = []
 
     def submit(self, token: object) -> None:
         self.tokens.append(token)
@@ -81,45 +83,41 @@ class HeldSyncs:
     def close(self) -> None:
         pass
 
+    async def commit(self, name: str) -> None:
+        """Append one event as group ``name``; return once its fsync has started."""
+        started = len(self.tokens) + 1
+        self.log.submit([_event(self.log, started)], lambda e: self.settled.append((name, e)))
+        await eventually(lambda: len(self.tokens) == started, f"the {name} group's fsync")
 
-async def test_groups_are_settled_in_commit_order_when_their_fsyncs_finish_out_of_order(
-    tmp_path: Path,
-) -> None:
+
+@pytest.fixture
+async def held(tmp_path: Path) -> AsyncIterator[HeldSyncs]:
+    """A log whose two groups, "first" and "second", are committed with fsyncs held."""
     log = EventLog(tmp_path / "broker.db")
     log.open()
     real, syncs = log._syncer, HeldSyncs(log)
     log._syncer = syncs  # type: ignore[assignment]
-    settled: list[tuple[str, BaseException | None]] = []
-    log.submit([_event(log, 1)], lambda error: settled.append(("first", error)))
-    await eventually(lambda: len(syncs.tokens) == 1, "the first group's fsync")
-    log.submit([_event(log, 2)], lambda error: settled.append(("second", error)))
-    await eventually(lambda: len(syncs.tokens) == 2, "the second group's fsync")
-
-    syncs.finish(1)  # it began after the first group's commit: both groups are durable
-    assert settled == [("first", None), ("second", None)]
-    syncs.finish(0)  # the first group's own fsync, later: nothing is settled twice
-    assert settled == [("first", None), ("second", None)]
+    await syncs.commit("first")
+    await syncs.commit("second")
+    yield syncs
     log._syncer = real
     await log.aclose()
+
+
+async def test_groups_are_settled_in_commit_order_when_their_fsyncs_finish_out_of_order(
+    held: HeldSyncs,
+) -> None:
+    held.finish(1)  # it began after the first group's commit: both groups are durable
+    assert held.settled == [("first", None), ("second", None)]
+    held.finish(0)  # the first group's own fsync, later: nothing is settled twice
+    assert held.settled == [("first", None), ("second", None)]
 
 
 async def test_a_failed_fsync_is_settled_after_the_groups_committed_before_it(
-    tmp_path: Path,
+    held: HeldSyncs,
 ) -> None:
-    log = EventLog(tmp_path / "broker.db")
-    log.open()
-    real, syncs = log._syncer, HeldSyncs(log)
-    log._syncer = syncs  # type: ignore[assignment]
-    settled: list[tuple[str, BaseException | None]] = []
-    log.submit([_event(log, 1)], lambda error: settled.append(("first", error)))
-    await eventually(lambda: len(syncs.tokens) == 1, "the first group's fsync")
-    log.submit([_event(log, 2)], lambda error: settled.append(("second", error)))
-    await eventually(lambda: len(syncs.tokens) == 2, "the second group's fsync")
-
     failure = OSError(5, "Input/output error")
-    syncs.finish(1, failure)
-    assert settled == []  # the first group is not settled yet: nothing may pass it
-    syncs.finish(0)
-    assert settled == [("first", None), ("second", failure)]
-    log._syncer = real
-    await log.aclose()
+    held.finish(1, failure)
+    assert held.settled == []  # the first group is not settled yet: nothing may pass it
+    held.finish(0)
+    assert held.settled == [("first", None), ("second", failure)]
