@@ -73,12 +73,18 @@ class HeldSyncs:
         self.log = log
         self.tokens: list[object] = []
         self.settled: list[tuple[str, BaseException | None]] = []
+        self.finished: set[int] = set()
 
     def submit(self, token: object) -> None:
         self.tokens.append(token)
 
     def finish(self, index: int, error: OSError | None = None) -> None:
+        self.finished.add(index)
         self.log._synced(self.tokens[index], error)  # type: ignore[arg-type]
+
+    def finish_the_rest(self) -> None:
+        for index in set(range(len(self.tokens))) - self.finished:
+            self.finish(index)
 
     def close(self) -> None:
         pass
@@ -100,6 +106,7 @@ async def held(tmp_path: Path) -> AsyncIterator[HeldSyncs]:
     await syncs.commit("first")
     await syncs.commit("second")
     yield syncs
+    syncs.finish_the_rest()  # a failed test must not leave the log waiting on its close
     log._syncer = real
     await log.aclose()
 
