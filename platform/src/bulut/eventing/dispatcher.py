@@ -175,8 +175,6 @@ class TriggerQueue:
             parked: asyncio.Future[_Item] = asyncio.get_running_loop().create_future()
             self._idle.append(parked)
             item = await parked  # aclose cancels it
-        if len(self.backlog) < RECOVERY_BATCH:
-            self._drained.set()
 
     def watermark(self) -> int:
         """Every event at or below this sequence number is done for this trigger."""
