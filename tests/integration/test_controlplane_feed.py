@@ -129,6 +129,29 @@ async def test_a_report_emits_modified_for_every_object_that_changed(plane: Cont
     assert revision["status"]["bulut"] == {"readyInstances": 1}
 
 
+async def test_a_report_of_the_runtimes_picture_alone_modifies_the_revision_alone(
+    plane: ControlPlane,
+) -> None:
+    await plane.apply([SERVICE])
+    await plane.report("Revision", "default", "orders-00001", READY)
+    route = await plane.get("Route", "default", "orders")
+    kinds = frozenset({"Service", "Configuration", "Revision", "Route"})
+    watching = asyncio.create_task(collect(plane, kinds, 5))
+    await subscribed(plane)
+    picture = {**READY, "coldStarts": {"pool": 2}, "instances": [{"pid": 7}]}
+    await plane.report("Revision", "default", "orders-00001", picture)
+    events = await asyncio.wait_for(watching, 5)
+    assert [s for s in summary(events) if s[0] != "ADDED"] == [
+        ("MODIFIED", "Revision", "orders-00001")
+    ]
+    revision = await plane.get("Revision", "default", "orders-00001")
+    assert revision["status"]["bulut"]["coldStarts"] == {"pool": 2}
+    assert revision["metadata"]["resourceVersion"] == events[-1]["object"]["metadata"][
+        "resourceVersion"
+    ]
+    assert await plane.get("Route", "default", "orders") == route
+
+
 async def test_a_repeated_report_emits_nothing_new(plane: ControlPlane) -> None:
     await plane.apply([SERVICE])
     await plane.report("Revision", "default", "orders-00001", READY)

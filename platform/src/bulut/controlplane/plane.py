@@ -35,7 +35,7 @@ from .db import create_db_engine, create_schema
 from .models import ApplyResult
 from .patching import merge_patch
 from .reconcilers import reconcile_namespace
-from .reconcilers.reports import apply_runtime_report, runtime_children
+from .reconcilers.reports import apply_runtime_report, reconciles, runtime_children
 from .reconcilers.revision import check_report
 from .store import Store, Transaction
 from .watch import Subscription, WatchHub
@@ -342,13 +342,19 @@ class ControlPlane:
             return events + domains.settle(tx, self.addressing)
 
     def _report_sync(self, kind: str, namespace: str, name: str, runtime: dict[str, Any]) -> Events:
+        now = self.addressing.now()
         with self._require_store().transaction() as tx:
+            stored = tx.get(kind, namespace, name)  # None: not found, or filed under an old key
+            if stored is not None:
+                reported = apply_runtime_report(kind, stored, runtime, now=now)
+                if not reconciles(kind, stored, reported):  # only the runtime's picture moved
+                    return tx.write(namespace, {(kind, name): stored}, {(kind, name): reported})
             before = tx.load_namespace(namespace)
             current = before.get((kind, name))
             if current is None:
                 raise NotFoundError(f'{kind} "{name}" not found in namespace {namespace!r}')
             staged = dict(before)
-            reported = apply_runtime_report(kind, current, runtime, now=self.addressing.now())
+            reported = apply_runtime_report(kind, current, runtime, now=now)
             staged[(kind, name)] = reported
             staged.update(runtime_children(kind, reported, runtime, staged, self.addressing))
             return tx.write(namespace, before, reconcile_namespace(staged, self.addressing))

@@ -4,6 +4,10 @@ A Revision's report has its own rules (:mod:`.revision`). Any other kind takes t
 reported conditions (kept until the next report) and the status fields its data plane
 owns: an ApiServerSource's ``namespaces`` (from its namespace selector), a JobSink's
 ``jobs`` (its recent runs, which also become its batch/v1 Jobs: :func:`runtime_children`).
+
+Each report used to re-reconcile its whole namespace. A Revision's report that changes
+nothing the reconcilers read of it (:func:`reconciles`: the runtime's picture under
+``status.bulut``, the ``Active`` condition) is stored alone (ADR 0032).
 """
 
 from __future__ import annotations
@@ -63,3 +67,12 @@ def runtime_children(
     if kind == "JobSink" and "jobs" in runtime:
         return sinks.run_jobs(resource, runtime.get("jobs") or [], objects, addressing)
     return {}
+
+
+def reconciles(kind: str, current: Resource, reported: Resource) -> bool:
+    """Whether storing ``reported`` in place of ``current`` must re-reconcile the namespace:
+    always for kinds other than Revision; for a Revision, when what the reconcilers read
+    of it changed (:func:`revision.read_by_reconcilers`: readiness, replicas, metadata)."""
+    if kind != "Revision":
+        return True
+    return revision.read_by_reconcilers(current) != revision.read_by_reconcilers(reported)

@@ -2,7 +2,10 @@
 
 Ready = ResourcesAvailable ∧ ContainerHealthy; ``Active`` is informational (§2.7).
 Runtime reports (docs/architecture.md) upsert conditions, set desired/actual replicas
-and keep everything else under ``status.bulut``.
+and keep everything else under ``status.bulut``. Of a Revision the namespace's other
+reconcilers read its metadata (labels, owners, generation) and its Ready condition
+(:func:`read_by_reconcilers`): a report that changes neither needs no reconcile of the
+namespace (:func:`bulut.controlplane.reconcilers.reports.reconciles`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ _CORE_REPORT_KEYS = frozenset({"conditions", "desiredScale", "actualScale"})
 _SCALE_KEYS = ("desiredScale", "actualScale", "readyInstances")
 _CONDITION_TEXT = ("status", "reason", "message")
 MAX_REPORTED_SCALE = 2**31 - 1
+# Status fields of a Revision that no reconciler reads: the runtime's own picture.
+RUNTIME_STATUS = frozenset({"bulut"})
 
 
 def check_report(runtime: Mapping[str, Any]) -> None:
@@ -97,3 +102,24 @@ def apply_report(revision: Resource, runtime: Mapping[str, Any], *, now: str) ->
         status.pop("bulut", None)
     result["status"] = status
     return reconcile_status(result, now=now)
+
+
+def read_by_reconcilers(revision: Resource) -> tuple[Any, ...]:
+    """What the namespace's reconcilers may read of a revision: everything but the runtime's
+    own picture (``status.bulut``) and the informational conditions (``Active``: severity
+    Info, outside Ready).
+
+    The Configuration reads its Ready condition (latestReadyRevisionName, its failure
+    message), the Route its Ready status (traffic), ownership and routing state its
+    metadata. The dependents of Ready (ResourcesAvailable, ContainerHealthy) and the
+    replica counts are kept in too, though only Ready is read today: a report changing
+    readiness or scale still reconciles.
+    """
+    status = revision.get("status") or {}
+    kept = {key: value for key, value in status.items() if key not in RUNTIME_STATUS}
+    kept["conditions"] = [
+        condition
+        for condition in status.get("conditions") or []
+        if condition.get("type") in DEPENDENTS or condition.get("type") == "Ready"
+    ]
+    return revision.get("metadata"), revision.get("spec"), kept
