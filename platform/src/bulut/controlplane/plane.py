@@ -353,8 +353,9 @@ class ControlPlane:
             current = before.get((kind, name))
             if current is None:
                 raise NotFoundError(f'{kind} "{name}" not found in namespace {namespace!r}')
+            if stored is None:
+                reported = apply_runtime_report(kind, current, runtime, now=now)
             staged = dict(before)
-            reported = apply_runtime_report(kind, current, runtime, now=now)
             staged[(kind, name)] = reported
             staged.update(runtime_children(kind, reported, runtime, staged, self.addressing))
             return tx.write(namespace, before, reconcile_namespace(staged, self.addressing))
