@@ -99,6 +99,28 @@ async def test_a_chunked_response_reaches_the_sink_chunk_by_chunk() -> None:
     assert sink.keep_alive is True
 
 
+async def test_a_response_taken_whole_is_parsed_once_and_reaches_the_sink_as_a_response() -> None:
+    async def chunked(n: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\n")
+        writer.write(b"HTTP/1.1 201 Created\r\nX-Final: yes\r\ntransfer-encoding: chunked\r\n\r\n")
+        writer.write(b"4\r\none \r\n3\r\ntwo\r\n0\r\n\r\n")
+        await reader.read()
+
+    async with Origin(chunked) as origin:
+        pool = OriginPool("127.0.0.1", origin.port)
+        connection = await pool.connect()
+        sink = Recorded()
+        connection.send(GET, sink, whole=True)
+        await sink.end()
+        response = connection.collected()
+
+    assert sink.data == []  # no raw bytes: nothing to parse a second time
+    assert (sink.status, sink.keep_alive) == (201, True)
+    assert (response.status, response.body) == (201, b"one two")
+    assert response.headers == [(b"x-final", b"yes"), (b"transfer-encoding", b"chunked")]
+
+
 async def test_a_response_without_a_length_is_whole_when_the_origin_closes() -> None:
     async def until_close(
         n: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

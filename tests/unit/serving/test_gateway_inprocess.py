@@ -114,6 +114,25 @@ async def test_the_instance_gets_the_same_request_and_the_sender_the_same_answer
     assert b"x-forwarded-for: 127.0.0.1\r\n" in received[1]
 
 
+async def test_a_chunked_answer_after_early_hints_reaches_the_sender_as_over_a_socket(
+    gateway: Gateway,
+) -> None:
+    head = b"HTTP/1.1 200 OK\r\nce-id: r1\r\ntransfer-encoding: chunked\r\n\r\n"
+    hints = b"HTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\n"
+    front, _ = await gateway(answering(hints + head + b"2\r\n{}\r\n0\r\n\r\n"))
+    socket_pool = OriginPool("127.0.0.1", front.port)
+
+    over_socket = await socket_pool.request("POST", "/", host=HOST, body=b"{}")
+    handed = await in_process(front).request("POST", "/", host=HOST, body=b"{}")
+
+    assert (handed.status, handed.headers, handed.body) == (
+        over_socket.status,
+        over_socket.headers,
+        over_socket.body,
+    )
+    assert (handed.status, handed.body) == (200, b"{}")
+
+
 async def test_a_response_the_instance_ends_by_closing_arrives_whole(gateway: Gateway) -> None:
     async def closes(_: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil the end")

@@ -17,7 +17,7 @@ same process without a socket (``Client.use``).
 from .asgi import AsgiCall
 from .client import OriginConnection, OriginError, OriginTimeout, Response, ResponseSink
 from .connection import Answer, ClientConnection
-from .inprocess import InProcessPool
+from .inprocess import InProcessConnection, InProcessPool
 from .messages import (
     Handler,
     Header,
@@ -37,6 +37,7 @@ __all__ = [
     "ClientConnection",
     "Handler",
     "Header",
+    "InProcessConnection",
     "InProcessPool",
     "OriginConnection",
     "OriginError",

@@ -147,6 +147,7 @@ class OriginConnection(asyncio.Protocol):
         self._sink: ResponseSink | None = None
         self._received = False
         self._head_only = False
+        self._relay = True  # raw bytes go to the sink (not to a Collector, not whole)
         self._status = 0
         self._keep_alive = True
         self._informational = False
@@ -181,7 +182,7 @@ class OriginConnection(asyncio.Protocol):
         except httptools.HttpParserError as error:
             self._fail(OriginError(f"malformed response from {self.pool.origin}: {error}"))
             return
-        if not isinstance(sink, Collector):  # a Collector gets its parts from its parser
+        if self._relay:  # a Collector, or a sink taking the response whole, gets the parts
             sink.response_data(data)
         if self._complete:
             self._sink = None
@@ -252,12 +253,20 @@ class OriginConnection(asyncio.Protocol):
         response_start: float = 0.0,
         idle: float = 0.0,
         total: float = 0.0,
+        whole: bool = False,
     ) -> None:
         """Write a whole request; the response goes to ``sink`` (timeouts in seconds, 0:
-        none). ``head_only``: the answer to a HEAD, whose length says nothing."""
+        none). ``head_only``: the answer to a HEAD, whose length says nothing. ``whole``:
+        the sink gets no raw bytes; the response is parsed once, headers and body kept
+        for :meth:`collected` when the sink hears ``response_done``."""
         assert self.transport is not None
         self._sink = sink  # what _begin does, inline: this is the gateway's warm path
-        self._parser = self._streaming
+        if whole:
+            self._parser = self.collector(None).parser
+            self._relay = False
+        else:
+            self._parser = self._streaming
+            self._relay = True
         self._received = False
         self._complete = False
         self._status = 0
@@ -322,15 +331,25 @@ class OriginConnection(asyncio.Protocol):
         self.transport.write(request)
         return future
 
-    def collector(self, future: asyncio.Future[Response]) -> Collector:
+    def collector(self, future: asyncio.Future[Response] | None) -> Collector:
         """This connection's :class:`Collector`, set to fill ``future`` (a sink for
-        :meth:`stream` whose response is wanted whole)."""
+        :meth:`stream` whose response is wanted whole; None: for :meth:`collected`)."""
         collector = self._collector
         if collector is None:
             collector = self._collector = Collector(self)
         collector.future = future
         collector.status = 0
         return collector
+
+    def collected(self) -> Response:
+        """The response of a :meth:`send` with ``whole``, once its sink heard
+        ``response_done``."""
+        collector = self._collector
+        assert collector is not None
+        parts = collector.body
+        return Response(
+            self._status, collector.headers, parts[0] if len(parts) == 1 else b"".join(parts)
+        )
 
     def pause_reading(self) -> None:
         """The one we pass the response to reads slower than the origin writes."""
@@ -361,6 +380,7 @@ class OriginConnection(asyncio.Protocol):
     ) -> None:
         self._sink = sink
         self._parser = parser
+        self._relay = not isinstance(sink, Collector)
         self._received = False
         self._complete = False
         self._status = 0

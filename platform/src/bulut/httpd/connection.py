@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NoReturn, Protocol
 
 import httptools
 
+from .limits import body_too_large, head_too_large, target_too_long, too_many_fields
 from .messages import Request, text_response, whole_response
 
 if TYPE_CHECKING:
@@ -97,8 +98,7 @@ class ClientConnection(asyncio.Protocol):
         if self._head and not self.closed:  # httptools holds an unfinished header itself
             self._head_bytes += len(data)
             if self._head_bytes > self.server.max_header_bytes:
-                limit = self.server.max_header_bytes
-                self._refuse(431, f"request header block larger than {limit} bytes")
+                self._refuse(*head_too_large(self.server.max_header_bytes))
 
     def pause_writing(self) -> None:
         if self.current is not None:
@@ -122,7 +122,7 @@ class ClientConnection(asyncio.Protocol):
     def on_url(self, url: bytes) -> None:
         self._url += url
         if len(self._url) > self.server.max_url_bytes:
-            self._stop(414, f"request target longer than {self.server.max_url_bytes} bytes")
+            self._stop(*target_too_long(self.server.max_url_bytes))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
@@ -131,7 +131,7 @@ class ClientConnection(asyncio.Protocol):
             self._host = value
             self._hosts += 1
         if len(self._headers) > self.server.max_headers:
-            self._stop(431, f"more than {self.server.max_headers} request header fields")
+            self._stop(*too_many_fields(self.server.max_headers))
 
     def on_headers_complete(self) -> None:
         self._head = False
@@ -152,14 +152,14 @@ class ClientConnection(asyncio.Protocol):
         if body:  # the route's limit, known before any of the body is read
             self._limit = limit = self.server.body_limit(self._host, self._url, self._headers)
             if length is not None and length.isdigit() and int(length) > limit:
-                self._stop(413, f"request body larger than {limit} bytes")
+                self._stop(*body_too_large(limit))
         if expect and not self.busy:
             self.write(_CONTINUE)
 
     def on_body(self, body: bytes) -> None:
         self._size += len(body)
         if self._size > self._limit:
-            self._stop(413, f"request body larger than {self._limit} bytes")
+            self._stop(*body_too_large(self._limit))
         self._body.append(body)
 
     def on_message_complete(self) -> None:

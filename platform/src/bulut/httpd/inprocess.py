@@ -9,10 +9,13 @@ request with a whole body becomes the :class:`~bulut.httpd.Request` the server's
 connection would have parsed (lower-case names, ``Host`` and ``Content-Length``
 included, the client's address) and goes to the server's ``dispatch`` as if it had
 arrived on a connection; what the server writes back is parsed into the same
-:class:`~bulut.httpd.Response` a socket would have brought. The server does everything it
-does for a socket's request (for the gateway: the edge's checks, routing, the activator,
-containerConcurrency, ``timeoutSeconds``, the router span and metrics; the instance still
-gets a real HTTP request), and the server's limits on the request (413, 414, 431) apply.
+:class:`~bulut.httpd.Response` a socket would have brought, and a server that parsed the
+answer already (the gateway, relaying an instance's) hands it over whole
+(:meth:`InProcessConnection.take`, ADR 0032) instead of writing bytes to be parsed again.
+The server does everything it does for a socket's request (for the gateway: the edge's
+checks, routing, the activator, containerConcurrency, ``timeoutSeconds``, the router span
+and metrics; the instance still gets a real HTTP request), and the server's limits on the
+request (413, 414, 431: :mod:`.limits`, the connection's own) apply.
 
 The whole-exchange timer (``total``) hangs up as a client going away would; requests
 with a streamed body or a first-byte or idle timer go over the socket as before.
@@ -28,6 +31,7 @@ import httptools
 
 from .client import OriginError, OriginTimeout, Response
 from .connection import ClientConnection
+from .limits import refusal
 from .messages import Header, Request, text_response
 from .pool import CONNECT_TIMEOUT, MAX_IDLE, OriginPool
 
@@ -115,6 +119,20 @@ class InProcessConnection(ClientConnection):
         if not self._complete:
             self._reject(self._cut())
 
+    def began(self) -> None:
+        """The server's response began, its head parsed by the server itself (see
+        :meth:`take`): cut short from now on, it is not to be sent again."""
+        self._received = True
+
+    def take(self, response: Response) -> None:
+        """A whole response the server parsed already (the gateway's exchange with an
+        instance): the client gets it without a second parse."""
+        if self.closed or self._complete:
+            return
+        self._received = self._complete = True
+        if not self.future.done():
+            self.future.set_result(response)
+
     # -- the client's side ----------------------------------------------------------
     def hang_up(self) -> None:
         """The client gave up (its timer ran out, or it was cancelled): the server sees
@@ -183,9 +201,9 @@ class InProcessPool(OriginPool):
             )  # fmt: skip
         connection = InProcessConnection(self.server, self.client, self.origin)
         request = self._request(method, target, host, headers, body)
-        refusal = self._refusal(request)
-        if refusal is not None:
-            connection.write(text_response(*refusal))
+        refused = refusal(self.server, request)
+        if refused is not None:
+            connection.write(text_response(*refused))
             connection.close()
         else:
             self.server.dispatch(connection, request)
@@ -217,18 +235,3 @@ class InProcessPool(OriginPool):
         fields += [(key.lower(), value) for key, value in headers]
         fields.append((b"content-length", str(len(body)).encode()))
         return Request(verb, path, fields, body, host=host_value, client=self.client)
-
-    def _refusal(self, request: Request) -> tuple[int, str] | None:
-        """The server's limits, as its connection applies them to a socket's request."""
-        server = self.server
-        if len(request.target) > server.max_url_bytes:
-            return 414, f"request target longer than {server.max_url_bytes} bytes"
-        if len(request.headers) > server.max_headers:
-            return 431, f"more than {server.max_headers} request header fields"
-        head = len(request.target) + sum(len(n) + len(v) + 4 for n, v in request.headers)
-        if head > server.max_header_bytes:
-            return 431, f"request header block larger than {server.max_header_bytes} bytes"
-        limit = server.body_limit(request.host, request.target, request.headers)
-        if len(request.body) > limit:
-            return 413, f"request body larger than {limit} bytes"
-        return None

@@ -4,9 +4,10 @@ The warm path is a chain of callbacks with no ASGI, no task and no buffering of 
 response: the client's request is parsed by httptools, the :class:`Router` picks a
 revision, the revision hands over a free containerConcurrency slot on a ready instance,
 the request goes out on an idle keep-alive connection, and the instance's response
-bytes are written to the client as they arrive (streaming included). Only when a
-request has to wait (no ready instance: the activator holds it; every slot busy; no
-idle connection yet) does a coroutine run.
+bytes are written to the client as they arrive (streaming included; a client of this
+process, the broker's deliveries under `bulut up`, gets the response parsed once, whole:
+ADR 0032). Only when a request has to wait (no ready instance: the activator holds it;
+every slot busy; no idle connection yet) does a coroutine run.
 
 Knative's answers are kept: 400 problem+json naming the attribute for a malformed
 CloudEvent (the original bytes are forwarded unchanged), 503 "pending request queue
@@ -35,6 +36,7 @@ from bulut.errors import (
 from bulut.events import decode, headers_from_asgi
 from bulut.httpd import (
     ClientConnection,
+    InProcessConnection,
     OriginConnection,
     OriginError,
     OriginTimeout,
@@ -150,6 +152,7 @@ class Exchange:
         "task",
         "upstream",
         "via_activator",
+        "whole",
         "written",
     )
 
@@ -181,6 +184,8 @@ class Exchange:
         self.done = False
         self.status = 502
         self.sent_at = 0.0  # when the first attempt went out, if a first-byte limit is set
+        # A client of this process takes the response parsed (ADR 0032), else bytes go on.
+        self.whole = connection if isinstance(connection, InProcessConnection) else None
 
     # -- the path ------------------------------------------------------------
     def start(self) -> None:
@@ -265,11 +270,15 @@ class Exchange:
             head_only=request.method == b"HEAD",
             response_start=start,
             idle=idle if 0 < idle < limit else 0.0,
+            whole=self.whole is not None,
         )
 
     # -- ResponseSink ------------------------------------------------------------
     def response_head(self, status: int) -> None:
         self.status = status
+        if self.whole is not None:  # a failure from now on cuts the response short
+            self.written = True
+            self.whole.began()
 
     def response_data(self, data: bytes) -> None:
         if self.held:
@@ -304,7 +313,9 @@ class Exchange:
             self.connection.write(self._take_held())
 
     def response_done(self, keep_alive: bool) -> None:
-        if self.held:  # a HEAD's or an empty body's head came whole: not held, but be sure
+        if self.whole is not None and self.upstream is not None:
+            self.whole.take(self.upstream.collected())
+        elif self.held:  # a HEAD's or an empty body's head came whole: not held, but be sure
             self.written = True
             self.connection.write(self._take_held())
         self._finish(self.status, keep_alive and self.request.keep_alive)
