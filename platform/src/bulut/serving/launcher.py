@@ -21,12 +21,15 @@ from typing import Any
 from bulut.errors import InstanceError
 from bulut.serving.memory import Memory, memory_of
 from bulut.serving.seeds import Seeds
+from bulut.serving.status import GAUGE_SECONDS
 from bulut.serving.zygote import FORK, POOL, SPAWN, Child, Workload, Zygote, spawn
 
 logger = logging.getLogger(__name__)
 
 POOL_SIZE = 1  # parked children per zygote
-MEMORY_INTERVAL = 5.0  # seconds between reads of a zygote's (and its pool's) memory
+# Seconds between reads of a zygote's (and its pool's) memory: the pace a report of memory
+# alone goes out at (metrics-server's resolution, ADR 0029), so no read goes unreported.
+MEMORY_INTERVAL = GAUGE_SECONDS
 
 
 def to_mib(size: int) -> int:
