@@ -30,6 +30,12 @@ binary CloudEvents to its own gateway, which forwards them to a trivial instance
 loopback socket against handed over in-process (ADR 0029), alternating for ``--rounds``:
 deliveries/s and this process's CPU per delivery.
 
+``--reports`` measures only the control plane's CPU per Revision runtime report with the
+sample app applied (in this process, SQLite in a temporary directory), for three kinds of
+report the data plane sends under load: the runtime's picture alone (cold starts, instances,
+memory: ``status.bulut``), the ``Active`` condition alone, and a scale change (replicas);
+with ``--baseline OTHER_CHECKOUT`` alternating with the other checkout's code (ADR 0032).
+
 Beside it, in the same run: the broker alone (``bulut.eventing.standalone``, one catch-all
 trigger to a trivial subscriber) under the same wrk load; the platform's figures are
 reported as ratios to it. Targets (issue #17): >= 10k accepted events/s into the sample
@@ -561,6 +567,94 @@ async def hop_run(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
+REPORT_KINDS = ("picture", "active", "scale")
+
+
+def runtime_report(kind: str, n: int) -> dict[str, Any]:
+    """The ``n``-th report of ``kind`` of a Ready revision (what the data plane sends)."""
+    ready = [
+        {"type": "ResourcesAvailable", "status": "True"},
+        {"type": "ContainerHealthy", "status": "True"},
+    ]
+    scale = 1 + n % 2 if kind == "scale" else 1
+    active = "False" if kind == "active" and n % 2 else "True"
+    picture = n if kind == "picture" else 0
+    return {
+        "desiredScale": scale,
+        "actualScale": scale,
+        "readyInstances": scale,
+        "conditions": [*ready, {"type": "Active", "status": active}],
+        "coldStarts": {"pool": picture, "fork": 0, "spawn": 0},
+        "instances": [{"pid": 100 + i} for i in range(scale)],
+        "activatorQueue": 0,
+        "zygote": {"pid": 9, "pssBytes": 1000 + picture},
+    }
+
+
+async def reports_once(rounds: int) -> dict[str, float]:
+    """CPU ms per report of each kind, this process's code, the sample app applied."""
+    from bulut.controlplane import ControlPlane
+    from bulut.local import load_paths
+    from bulut.settings import Settings
+
+    state = Path(tempfile.mkdtemp(prefix="bench-reports-"))
+    settings = Settings(state_dir=state, functions_dir=Path("functions").resolve())
+    plane = ControlPlane(settings, check_images=False)
+    await plane.start()
+    try:
+        await plane.apply(load_paths([Path("gitops/overlays/dev")], kustomize=True))
+        names = sorted(r["metadata"]["name"] for r in await plane.list("Revision", NAMESPACE))
+        for n in range(3):  # Ready, then warm
+            for name in names:
+                await plane.report("Revision", NAMESPACE, name, runtime_report("picture", n))
+        figures: dict[str, float] = {}
+        for kind in REPORT_KINDS:
+            cpu, count = time.process_time(), 0
+            for n in range(10, 10 + rounds):
+                for name in names:
+                    await plane.report("Revision", NAMESPACE, name, runtime_report(kind, n))
+                    count += 1
+            figures[kind] = round((time.process_time() - cpu) / count * 1e3, 2)
+        return figures
+    finally:
+        await plane.aclose()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+async def reports_run(args: argparse.Namespace) -> dict[str, Any]:
+    """``reports_once`` for this checkout, alternating with ``--baseline``'s when given
+    (its own Python and code, this benchmark's module)."""
+    trees = (
+        {"new": ROOT} if args.baseline is None else {"old": args.baseline.resolve(), "new": ROOT}
+    )
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    for index in range(args.rounds):
+        order = list(trees) if index % 2 == 0 else list(reversed(trees))
+        for name in order:
+            tree = trees[name]
+            # this module (by path, with this tree's bench package), that tree's bulut
+            command = [str(tree / ".venv" / "bin" / "python"), str(Path(__file__).resolve())]
+            command += ["--reports-once", str(max(round(args.seconds), 2))]
+            environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+            environ.pop("BULUT_BENCH_RUN", None)
+            done = await asyncio.to_thread(
+                subprocess.run, command, cwd=tree, env=environ, capture_output=True, check=True
+            )
+            run = json.loads(done.stdout.decode().strip().splitlines()[-1])
+            runs[name].append(run)
+            print(f"round {index + 1} {name}: CPU ms per report {run}", flush=True)
+    figures: dict[str, Any] = {"runs": runs}
+    for kind in REPORT_KINDS:
+        means = {name: sum(r[kind] for r in runs[name]) / len(runs[name]) for name in runs}
+        figures[kind] = {name: round(mean, 2) for name, mean in means.items()}
+        line = ", ".join(f"{name} {mean:.2f} ms" for name, mean in means.items())
+        if "old" in means:
+            line += f", new/old {means['new'] / means['old']:.2f}x"
+        print(f"{kind} report: CPU per report {line}")
+    print(f"load average {os.getloadavg()} on {os.cpu_count()} CPUs")
+    return figures
+
+
 def report(figures: dict[str, Any]) -> None:
     alone = figures["standalone"]
     print(
@@ -622,10 +716,12 @@ def platform_us(run: dict[str, Any]) -> float:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    if shutil.which("wrk") is None and not args.hop:
+    if shutil.which("wrk") is None and not (args.hop or args.reports):
         raise SystemExit("bench_platform.py needs wrk: apt-get install wrk (make bench does)")
     if args.hop:
         return {"hop": await hop_run(args)}
+    if args.reports:
+        return {"reports": await reports_run(args)}
     figures: dict[str, Any] = {"standalone": await standalone_run(args)}
     if args.baseline is not None:
         figures["baseline"] = await compare(args)
@@ -716,7 +812,17 @@ if __name__ == "__main__":
         help="only the delivery's hop to a local function through the gateway: over a "
         "loopback socket against in-process (ADR 0029), alternating for --rounds",
     )
+    parser.add_argument(
+        "--reports",
+        action="store_true",
+        help="only the control plane's CPU per Revision runtime report (picture, Active, "
+        "scale) with the sample app; --baseline alternates with another checkout (ADR 0032)",
+    )
+    parser.add_argument("--reports-once", type=int, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.reports_once:  # one measurement in this process (what --reports runs)
+        print(json.dumps(asyncio.run(reports_once(arguments.reports_once))))
+        raise SystemExit(0)
     before = [round(value, 2) for value in os.getloadavg()]
     scratch = None
     if arguments.no_profile or py_spy() is None:
