@@ -146,9 +146,10 @@ async def test_a_report_of_the_runtimes_picture_alone_modifies_the_revision_alon
     ]
     revision = await plane.get("Revision", "default", "orders-00001")
     assert revision["status"]["bulut"]["coldStarts"] == {"pool": 2}
-    assert revision["metadata"]["resourceVersion"] == events[-1]["object"]["metadata"][
-        "resourceVersion"
-    ]
+    assert (
+        revision["metadata"]["resourceVersion"]
+        == events[-1]["object"]["metadata"]["resourceVersion"]
+    )
     assert await plane.get("Route", "default", "orders") == route
 
 
