@@ -16,13 +16,22 @@ data-plane process.
 
 ``--observability`` adds a third leg to every round: the same router with tracing (spans
 stored in SQLite under a temporary state dir, flushed every 0.5 s) and metrics on, as
-`bulut up` runs it (``Telemetry.create``), reported as its own ratio to direct.
+`bulut up` runs it (``Telemetry.create`` with its trace budget: at most 100 new traces a
+second), reported as its own ratio to direct.
 
 ``--floor`` adds a leg through HAProxy in ``mode tcp`` (one thread, Debian's ``haproxy``):
 a relay in C that only copies bytes between the client's connection and one to the
 instance, no HTTP work at all. What it adds is the floor any proxy pays on this machine
 (the second hop's system calls and wake-ups); it is reported beside the router's figures
 with its own CPU per request (ADR 0026).
+
+``--haproxy`` adds a leg through Bulut's own HAProxy ingress (``bulut.serving.kingress``, ADR
+0015) as ``bulut up --ingress haproxy`` runs it: its configuration and controller on a listener
+of their own in front of the same gateway (the activator), the instance in a slot through the
+runtime API, the access log read back into spans and metrics and ``show stat`` polled for the
+autoscaler, with tracing and metrics on under ``bulut up``'s trace budget (100 new traces a
+second). Its CPU per request is HAProxy's plus what this process (the platform) spends
+meanwhile, reported apart (ADR 0030).
 """
 
 from __future__ import annotations
@@ -198,6 +207,47 @@ def tcp_relay(instance_port: int) -> Iterator[tuple[int, int]]:
             process.wait(timeout=10)
 
 
+BULUT_UP_TRACES_PER_SECOND = 100.0  # Settings.traces_per_second's default
+
+
+@contextlib.asynccontextmanager
+async def bulut_haproxy(plane: HelloPlane) -> AsyncIterator[tuple[int, Callable[[], float]]]:
+    """Bulut's HAProxy ingress in front of the plane's gateway, as `bulut up --ingress
+    haproxy` starts it: its (port, CPU seconds of the running HAProxy) once the instance has
+    its slot and the host its map entries."""
+    import socket
+
+    from bench.bench_broker import cpu_seconds
+    from bulut.serving.kingress.controller import HAProxyIngress
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1024)
+    listener.set_inheritable(True)
+    with tempfile.TemporaryDirectory() as folder:
+        ingress = HAProxyIngress(
+            plane.router,
+            listener,
+            f"127.0.0.1:{plane.front.port}",
+            Path(folder) / "haproxy",
+            traces_per_second=BULUT_UP_TRACES_PER_SECOND,
+        )
+        await ingress.start()
+        try:
+            while not ingress.plan.routes.get(f"{HOST}/0"):
+                await asyncio.sleep(0.01)
+
+            def haproxy_cpu() -> float:
+                process = ingress.process.process
+                return cpu_seconds(process.pid) if process is not None else 0.0
+
+            yield listener.getsockname()[1], haproxy_cpu
+        finally:
+            await ingress.stop()
+            listener.close()
+
+
 def process_cpu() -> float:
     """CPU seconds of this process (the data plane's loop runs here)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -210,12 +260,16 @@ async def measure(
     rounds_count: int,
     observability: bool = False,
     floor: bool = False,
+    haproxy: bool = False,
 ) -> dict[str, Any]:
-    async with hello_plane() as plane:
-        if not floor:
-            return await measure_plane(plane, seconds, use_wrk, rounds_count, observability)
-        with tcp_relay(plane.instance_port) as relay:
-            return await measure_plane(plane, seconds, use_wrk, rounds_count, observability, relay)
+    async with contextlib.AsyncExitStack() as stack:
+        plane = await stack.enter_async_context(hello_plane())
+        relay = stack.enter_context(tcp_relay(plane.instance_port)) if floor else None
+        ingress = await stack.enter_async_context(bulut_haproxy(plane)) if haproxy else None
+        return await measure_plane(
+            plane, seconds, use_wrk, rounds_count, observability, relay, ingress
+        )
+    raise AssertionError("unreachable")  # mypy: the stack does not swallow exceptions
 
 
 async def measure_plane(
@@ -225,13 +279,17 @@ async def measure_plane(
     rounds_count: int,
     observability: bool,
     relay: tuple[int, int] | None = None,
+    ingress: tuple[int, Callable[[], float]] | None = None,
 ) -> dict[str, Any]:
     from bulut.observability.telemetry import Telemetry
     from bulut.observability.tracer import Tracer
 
     router, front, instance_port = plane.router, plane.front, plane.instance_port
     state = tempfile.TemporaryDirectory()
-    telemetry = Telemetry.create(Path(state.name), environ={})
+    # What `bulut up` records with: tracing and metrics on, at most 100 new traces a second.
+    telemetry = Telemetry.create(
+        Path(state.name), traces_per_second=BULUT_UP_TRACES_PER_SECOND, environ={}
+    )
     telemetry.start()
 
     def observed(on: bool) -> None:
@@ -262,9 +320,9 @@ async def measure_plane(
 
     rounds: list[dict[str, dict[str, Any]]] = []
     try:
-        legs = (
-            (instance_port, front.port) if relay is None else (instance_port, front.port, relay[0])
-        )
+        legs = [instance_port, front.port]
+        legs += [relay[0]] if relay is not None else []
+        legs += [ingress[0]] if ingress is not None else []
         for port in legs:  # warm-up
             await asyncio.to_thread(run_load, port, 64, 1.0, use_wrk)
         for number in range(1, rounds_count + 1):
@@ -287,6 +345,14 @@ async def measure_plane(
                     figures[f"floor{connections}"] = await run(
                         "HAProxy mode tcp (C relay)", relay[0], connections, relay_cpu
                     )
+                if ingress is not None:
+                    observed(True)
+                    haproxy_cpu = ingress[1]
+                    platform_before = process_cpu()
+                    leg = await run("Bulut's HAProxy ingress", ingress[0], connections, haproxy_cpu)
+                    leg["platform_cpu_s"] = process_cpu() - platform_before
+                    figures[f"haproxy{connections}"] = leg
+                    observed(False)
             rounds.append(figures)
     finally:
         await telemetry.aclose()
@@ -358,6 +424,27 @@ def summarise(rounds: list[dict[str, dict[str, Any]]], seconds: float) -> dict[s
             f" {', '.join(f'{a:.0f}' for a in floor_added)} us, ratio"
             f" {', '.join(f'{x:.2f}' for x in floor_ratio)}"
         )
+    if "haproxy64" in rounds[0]:
+        ingress_added = [r["haproxy1"]["p50_us"] - r["direct1"]["p50_us"] for r in rounds]
+        ingress_ratio = [r["haproxy64"]["rps"] / r["direct64"]["rps"] for r in rounds]
+        haproxy_cpu = cpu_us_per_request("haproxy64")
+        platform_cpu = [
+            r["haproxy64"]["platform_cpu_s"] / max(r["haproxy64"]["rps"] * seconds, 1) * 1e6
+            for r in rounds
+        ]
+        result["haproxy_added_p50_us"] = round(median(ingress_added), 1)
+        result["haproxy_ratio_c64"] = round(median(ingress_ratio), 3)
+        result["haproxy_cpu_us_per_request"] = round(median(haproxy_cpu), 1)
+        result["haproxy_platform_cpu_us_per_request"] = round(median(platform_cpu), 1)
+        print(
+            f"  Bulut's HAProxy ingress (--ingress haproxy, as `bulut up`): added p50"
+            f" {result['haproxy_added_p50_us']:.0f} us (target <= 50 us),"
+            f" {result['haproxy_ratio_c64']:.2f}x direct at c=64 (target >= 0.75x); CPU per"
+            f" request {result['haproxy_cpu_us_per_request']:.0f} us HAProxy +"
+            f" {result['haproxy_platform_cpu_us_per_request']:.0f} us the platform (access log,"
+            f" show stat, spans); rounds added {', '.join(f'{a:.0f}' for a in ingress_added)}"
+            f" us, ratio {', '.join(f'{x:.2f}' for x in ingress_ratio)}"
+        )
     if "observed64" in rounds[0]:
         observed = [r["observed64"]["rps"] / r["direct64"]["rps"] for r in rounds]
         observed_added = [r["observed1"]["p50_us"] - r["direct1"]["p50_us"] for r in rounds]
@@ -389,6 +476,11 @@ def main() -> None:
     parser.add_argument(
         "--floor", action="store_true", help="also through HAProxy mode tcp (needs haproxy)"
     )
+    parser.add_argument(
+        "--haproxy",
+        action="store_true",
+        help="also through Bulut's HAProxy ingress as `bulut up --ingress haproxy` runs it",
+    )
     parser.add_argument("--client", nargs=3, metavar=("PORT", "CONNECTIONS", "SECONDS"))
     args = parser.parse_args()
     if args.client:
@@ -404,10 +496,15 @@ def main() -> None:
         runner = None
     before = [round(value, 2) for value in os.getloadavg()]
     with asyncio.Runner(loop_factory=runner) as loop:
-        floor = args.floor and shutil.which("haproxy") is not None
-        if args.floor and not floor:
-            print("no floor leg: haproxy is not installed (apt-get install haproxy)")
-        figures = loop.run(measure(args.seconds, use_wrk, args.rounds, args.observability, floor))
+        from bulut.serving.kingress.haproxy import executable
+
+        installed = executable() is not None
+        floor, haproxy = args.floor and installed, args.haproxy and installed
+        if (args.floor or args.haproxy) and not installed:
+            print("no HAProxy legs: haproxy is not installed (apt-get install haproxy)")
+        figures = loop.run(
+            measure(args.seconds, use_wrk, args.rounds, args.observability, floor, haproxy)
+        )
     if os.environ.get("BULUT_BENCH_RUN"):  # under `make bench` (python -m bench.…)
         from bench.history import record
 
