@@ -265,6 +265,51 @@ async def test_the_router_span_and_the_request_metric_come_from_haproxys_log(
     assert count == 1
 
 
+async def test_a_request_whose_trace_is_not_recorded_is_counted_but_never_logged(
+    plane: DataPlane,
+) -> None:
+    await deploy(plane, "untraced", "crashy")
+    assert plane.haproxy is not None and plane.haproxy.log is not None
+    log = plane.haproxy.log
+    router = plane.serving.router
+    router.tracer, router.metrics = Tracer(), PlatformMetrics()
+    labels = {
+        "k8s_namespace_name": "default",
+        "kn_service_name": "untraced",
+        "kn_configuration_name": "untraced",
+        "kn_revision_name": "untraced-00001",
+    }
+
+    def answered(status_class: str) -> float:
+        assert router.metrics is not None
+        value = router.metrics.registry.get_sample_value(
+            "bulut_ingress_responses_total", {**labels, "http_response_status_class": status_class}
+        )
+        return value or 0.0
+
+    unsampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+    sampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    try:
+        records = log.records
+        for _ in range(3):
+            reply = await plane.client.get(
+                "/", headers={**plane.host("untraced"), "traceparent": unsampled}
+            )
+            assert reply.status_code == 200
+        await plane.wait_for(lambda: answered("2xx") == 3, "show stat to count the answers")
+        assert log.records == records  # no line was logged, so none was read
+        await plane.client.get("/", headers={**plane.host("untraced"), "traceparent": sampled})
+        await plane.wait_for(lambda: log.records == records + 1, "the recorded trace's line")
+        latencies = router.metrics.registry.get_sample_value(
+            "kn_serving_invocation_duration_seconds_count",
+            {**labels, "http_response_status_code": "200"},
+        )
+    finally:
+        router.tracer, router.metrics = Tracer.disabled(), None
+
+    assert latencies == 1  # observed for the recorded trace only
+
+
 async def test_the_autoscaler_counts_the_requests_haproxy_carries(plane: DataPlane) -> None:
     await deploy(plane, "busy", "slow")
     runtime = plane.serving.revisions[("default", "busy-00001")]

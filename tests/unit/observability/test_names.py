@@ -11,7 +11,7 @@ from bulut.observability import names
 REPO = Path(__file__).resolve().parents[3]
 DASHBOARDS = REPO / "gitops" / "platform" / "monitoring" / "dashboards"
 COUNTERS = {names.COLD_STARTS, names.BROKER_EVENTS, names.TRIGGER_DELIVERIES, names.RETRIES,
-            names.DEAD_LETTERS, names.EDGE_REJECTED}  # fmt: skip
+            names.DEAD_LETTERS, names.EDGE_REJECTED, names.INGRESS_RESPONSES}  # fmt: skip
 SERIES = re.compile(r"\b((?:kn|bulut|velero)_[a-z_]+)")
 
 

@@ -48,6 +48,13 @@ class PlatformMetrics:
             buckets=LATENCY_BUCKETS,
             registry=reg,
         )
+        self.ingress_responses_total = Counter(
+            names.INGRESS_RESPONSES,
+            "Responses HAProxy's warm path gave per revision and status class (its show stat"
+            " counters; its latencies are observed for recorded traces only, ADR 0030).",
+            [*names.REVISION_LABELS, names.STATUS_CLASS],
+            registry=reg,
+        )
         self.cold_start_duration = Histogram(
             names.COLD_START_DURATION,
             "From starting an instance (fork of the zygote, or a fresh spawn) to ready.",
@@ -139,6 +146,20 @@ class PlatformMetrics:
             revision,
             str(status),
         ).observe(seconds)
+
+    def ingress_responses(
+        self,
+        namespace: str,
+        service: str,
+        revision: str,
+        status_class: str,
+        count: int,
+        configuration: str = "",
+    ) -> None:
+        """``count`` more responses of ``status_class`` (``2xx``...) from HAProxy's warm path."""
+        self.ingress_responses_total.labels(
+            namespace, service, configuration or service, revision, status_class
+        ).inc(count)
 
     def cold_start_finished(
         self, namespace: str, service: str, revision: str, source: str, seconds: float

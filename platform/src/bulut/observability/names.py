@@ -15,6 +15,7 @@ SERVICE = "kn_service_name"
 CONFIGURATION = "kn_configuration_name"
 REVISION = "kn_revision_name"
 STATUS_CODE = "http_response_status_code"
+STATUS_CLASS = "http_response_status_class"  # 1xx .. 5xx, other
 BROKER = "kn_broker_name"
 TRIGGER = "kn_trigger_name"
 EVENT_TYPE = "cloudevents_event_type"
@@ -27,6 +28,7 @@ REVISION_LABELS = (NAMESPACE, SERVICE, CONFIGURATION, REVISION)
 # -- serving: request path (recorded) -------------------------------------------------
 INVOCATION_DURATION = "kn_serving_invocation_duration_seconds"
 COLD_START_DURATION = "bulut_revision_cold_start_duration_seconds"
+INGRESS_RESPONSES = "bulut_ingress_responses"  # counter: HAProxy's warm path (ADR 0030)
 
 # -- serving: scaling and queueing (collected at scrape time) ---------------------------
 PODS_DESIRED = "kn_revision_pods_desired"

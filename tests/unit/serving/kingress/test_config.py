@@ -95,3 +95,13 @@ def test_past_the_trace_budget_a_new_trace_is_sent_unsampled() -> None:
         " { sc2_http_req_rate(trace_budget) gt 100 }"
     ) in backend
     assert "track-sc2" not in render(LAYOUT, [Backend("b", 1)])  # 0: every trace recorded
+
+
+def test_a_request_is_logged_only_when_its_trace_is_recorded() -> None:
+    backend = section(
+        render(LAYOUT, [Backend("ce:default:e-00001", 1)]), "backend ce:default:e-00001"
+    )
+
+    assert "acl recorded var(txn.flags) -m end 1 3 5 7 9 b d f" in backend
+    assert "http-request set-log-level silent if !recorded" in backend
+    assert "http-request set-var(txn.ceid) req.hdr(ce-id) if recorded" in backend

@@ -136,3 +136,15 @@ def test_a_backend_row_of_show_stat_is_its_load() -> None:
     assert parse_stat(csv) == {"rev:default:hello-00001": BackendLoad(4, 2, 100)}
     assert parse_stat("Unknown command\n") == {}
     assert BackendLoad(4, 2, 100).in_flight == 6
+
+
+def test_a_backend_row_of_show_stat_counts_its_responses_per_status_class() -> None:
+    csv = (
+        "# pxname,svname,qcur,scur,stot,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other\n"
+        "rev:default:hello-00001,BACKEND,0,1,40,0,35,0,3,2,0\n"
+        "rev:default:hello-00001,slot1,0,1,40,0,35,0,3,2,0\n"
+    )
+
+    (load,) = parse_stat(csv).values()
+
+    assert load.answered == {"1xx": 0, "2xx": 35, "3xx": 0, "4xx": 3, "5xx": 2, "other": 0}

@@ -4,8 +4,9 @@ HAProxy serves the warm path (a host with ready instances goes straight to a slo
 revision's backend); Bulut's gateway stays behind it as the activator (revisions at zero,
 requests HAProxy cannot judge) and for every other host (the broker ingress). Bulut drives
 HAProxy through its runtime API as routes and readiness change, reads the revisions'
-concurrency from ``show stat`` for the autoscaler, and turns HAProxy's log lines into the
-router span and request metrics.
+concurrency and response counts from ``show stat`` for the autoscaler and the metrics, and
+turns HAProxy's log lines (one per request whose trace is recorded) into the router span and
+the latency histogram's observations (ADR 0030).
 
 - :mod:`.config`: the ``haproxy.cfg`` text (pure);
 - :mod:`.plan`: what HAProxy should route now, and the runtime API commands from one plan

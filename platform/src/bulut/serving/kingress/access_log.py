@@ -1,8 +1,10 @@
 """HAProxy's access log read back into the router span and the request metrics.
 
-Each request HAProxy sends to a revision's backend ends with one line in a ring buffer
-(``log-format`` :data:`~bulut.serving.kingress.config.LOG_FORMAT`, raw: no syslog
-header), read in batches through the runtime API. A line carries the backend, the status,
+Each request HAProxy sends to a revision's backend whose trace is recorded (the sampled bit
+of the ``traceparent`` it sends on, after the trace budget) ends with one line in a ring
+buffer (``log-format`` :data:`~bulut.serving.kingress.config.LOG_FORMAT`, raw: no syslog
+header), read in batches through the runtime API; the other requests leave no line (ADR
+0030: the controller counts them from ``show stat``). A line carries the backend, the status,
 when the request started and ended (µs), the trace and the router span HAProxy put in
 the ``traceparent`` it sent the instance, the client's parent span and flags, the method,
 and for CloudEvents functions the event's id, type and source: enough for the same span

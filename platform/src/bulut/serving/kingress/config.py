@@ -27,6 +27,8 @@ TRACE_BUDGET = "trace_budget"  # a stick table counting the new traces of the la
 RING = "access"  # the access log's ring buffer, read with `show events access -w -n`
 RING_BYTES = 8 * 1024 * 1024  # ~40k lines: what a reader polling every 0.1 s may lag
 TEXT = "content-type text/plain"
+# The last hex digit of a traceparent's flags when its sampled bit (the trace is recorded) is set.
+SAMPLED_FLAGS = ("1", "3", "5", "7", "9", "b", "d", "f")
 
 # Regular expressions of the event filter. Single-quoted in the config (no expansion, no
 # escapes): none may hold a single quote, so the character classes leave it out, which
@@ -110,7 +112,7 @@ class Layout:
     admin_socket: Path
     routes_map: Path
     tags_map: Path
-    access_log: bool = True  # False: no log ring (no spans, no request metrics)
+    access_log: bool = True  # False: no log ring (no router spans, no latency histogram)
     max_body_bytes: int = 0  # 0: no limit by Content-Length
     max_connections: int = 4096  # HAProxy needs two descriptors per connection
     traces_per_second: float = 0.0  # new traces recorded a second at most; 0: every one
@@ -259,15 +261,20 @@ def _backend(backend: Backend, *, logged: bool, budget: float = 0.0) -> list[str
         " 00-%[var(txn.trace)]-%[var(txn.span)]-%[var(txn.flags)]",
     ]
     if logged:
+        # A log line only for a request whose trace is recorded (the sampled bit of its
+        # flags): its router span needs one. The others are counted from `show stat`
+        # (ADR 0030): no line to format, ring or read for most requests.
         lines += [
-            "    http-request set-var(txn.us) date_us",
-            "    http-request set-var(txn.t0) date,mul(1000000),add(txn.us)",
+            f"    acl recorded var(txn.flags) -m end {' '.join(SAMPLED_FLAGS)}",
+            "    http-request set-log-level silent if !recorded",
+            "    http-request set-var(txn.us) date_us if recorded",
+            "    http-request set-var(txn.t0) date,mul(1000000),add(txn.us) if recorded",
         ]
         if backend.name.startswith("ce:"):
             lines += [
-                "    http-request set-var(txn.ceid) req.hdr(ce-id)",
-                "    http-request set-var(txn.cetype) req.hdr(ce-type)",
-                "    http-request set-var(txn.cesource) req.hdr(ce-source)",
+                "    http-request set-var(txn.ceid) req.hdr(ce-id) if recorded",
+                "    http-request set-var(txn.cetype) req.hdr(ce-type) if recorded",
+                "    http-request set-var(txn.cesource) req.hdr(ce-source) if recorded",
             ]
     lines.append(f"    server-template slot 1-{backend.slots} 127.0.0.1:1 disabled{limits}")
     return lines

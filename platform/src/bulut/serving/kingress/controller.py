@@ -6,8 +6,9 @@ new HAProxy generation (its maps start empty, so its first requests go to the ga
 the runtime API has filled them); anything else is runtime API commands. Every
 ``STATS_INTERVAL`` it reads ``show stat`` and gives each revision's tracker the requests
 HAProxy carries (running and queued) and how many started, so the KPA scales on the warm
-path as it does on the gateway's. HAProxy's access log becomes the router span and the
-request metrics (:mod:`.access_log`).
+path as it does on the gateway's, and the metrics count the responses HAProxy gave per
+revision and status class. HAProxy logs the requests whose trace is recorded; those lines
+become the router span and the latency histogram's observations (:mod:`.access_log`).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class HAProxyIngress:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._started: dict[str, int] = {}
+        self._answered: dict[str, dict[str, int]] = {}  # backend -> class -> responses seen
         self.log: AccessLog | None = None
 
     # -- lifecycle ------------------------------------------------------------------
@@ -162,7 +164,7 @@ class HAProxyIngress:
             layout.routes_map.write_text("")
             layout.tags_map.write_text("")
             await self.process.start(render(layout, plan.backends))
-            self._started = {}
+            self._started, self._answered = {}, {}
             old = None  # a fresh process: empty maps, every slot disabled
         await self.process.command(
             commands(old, plan, str(self.folder / "routes.map"), str(self.folder / "tags.map"))
@@ -196,8 +198,10 @@ class HAProxyIngress:
                 self.observe(await self.process.show("stat -1 2 -1"))
 
     def observe(self, stat: str) -> None:
-        """Give each revision's tracker what HAProxy carries now (``show stat`` CSV)."""
+        """Give each revision's tracker what HAProxy carries now, and the metrics the
+        responses it gave since the last look (``show stat`` CSV)."""
         loads = parse_stat(stat)
+        metrics = self._metrics()
         for backend, key in self.plan.revisions.items():
             load = loads.get(backend)
             runtime = self.router.revisions.get(key)
@@ -206,3 +210,12 @@ class HAProxyIngress:
             before = self._started.get(backend, load.total)
             self._started[backend] = load.total
             runtime.tracker.observe_outside(load.in_flight, max(0, load.total - before))
+            seen = self._answered.setdefault(backend, {})  # a generation's counters start at 0
+            for status, count in load.answered.items():
+                new = count - seen.get(status, 0)
+                seen[status] = count
+                if new > 0 and metrics is not None:
+                    spec = runtime.spec
+                    metrics.ingress_responses(
+                        spec.namespace, spec.service, spec.name, status, new, spec.configuration
+                    )

@@ -159,6 +159,9 @@ def _map_changes(old: Mapping[str, str], new: Mapping[str, str], path: str) -> l
     return changes
 
 
+STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx", "other")  # show stat's hrsp_<class>
+
+
 @dataclass(frozen=True)
 class BackendLoad:
     """One backend's line of ``show stat``: requests in it now, and ever."""
@@ -166,6 +169,7 @@ class BackendLoad:
     current: int  # scur: with an instance
     queued: int  # qcur: waiting for a slot
     total: int  # stot: sessions ever
+    answered: Mapping[str, int] = field(default_factory=dict)  # status class -> responses ever
 
     @property
     def in_flight(self) -> int:
@@ -181,12 +185,17 @@ def parse_stat(csv: str) -> dict[str, BackendLoad]:
     columns = lines[0][2:].split(",")
     at = {name: index for index, name in enumerate(columns)}
     name, server, scur, qcur, stot = (at[c] for c in ("pxname", "svname", "scur", "qcur", "stot"))
+    classes = [(s, at[f"hrsp_{s}"]) for s in STATUS_CLASSES if f"hrsp_{s}" in at]
+    last = max([stot, *(column for _, column in classes)])
     loads: dict[str, BackendLoad] = {}
     for line in lines[1:]:
         cells = line.split(",")
-        if len(cells) <= stot or cells[server] != "BACKEND":
+        if len(cells) <= last or cells[server] != "BACKEND":
             continue
         loads[cells[name]] = BackendLoad(
-            int(cells[scur] or 0), int(cells[qcur] or 0), int(cells[stot] or 0)
+            int(cells[scur] or 0),
+            int(cells[qcur] or 0),
+            int(cells[stot] or 0),
+            {status: int(cells[column] or 0) for status, column in classes},
         )
     return loads
