@@ -404,18 +404,24 @@ def summarise(rounds: list[dict[str, dict[str, Any]]], seconds: float) -> dict[s
         f"{', '.join(f'{x:.2f}' for x in ratio)}; load average {os.getloadavg()[0]:.1f}"
     )
 
-    def cpu_us_per_request(leg: str) -> list[float]:
-        """Each round's CPU per request at c=64 of the process carrying ``leg``, in µs."""
-        return [r[leg]["router_cpu_s"] / max(r[leg]["rps"] * seconds, 1) * 1e6 for r in rounds]
+    def cpu_us_per_request(leg: str, key: str = "router_cpu_s") -> list[float]:
+        """Each round's CPU per request at c=64 of the process carrying ``leg`` (``key``: or
+        another process's), in µs."""
+        return [r[leg][key] / max(r[leg]["rps"] * seconds, 1) * 1e6 for r in rounds]
+
+    def leg_figures(leg: str) -> tuple[list[float], list[float]]:
+        """Each round's added p50 at c=1 and ratio at c=64 of ``leg``; their medians and its
+        CPU per request go into the result as ``<leg>_…``."""
+        added = [r[f"{leg}1"]["p50_us"] - r["direct1"]["p50_us"] for r in rounds]
+        ratio = [r[f"{leg}64"]["rps"] / r["direct64"]["rps"] for r in rounds]
+        result[f"{leg}_added_p50_us"] = round(median(added), 1)
+        result[f"{leg}_ratio_c64"] = round(median(ratio), 3)
+        result[f"{leg}_cpu_us_per_request"] = round(median(cpu_us_per_request(f"{leg}64")), 1)
+        return added, ratio
 
     result["routed_cpu_us_per_request"] = round(median(cpu_us_per_request("routed64")), 1)
     if "floor64" in rounds[0]:
-        floor_added = [r["floor1"]["p50_us"] - r["direct1"]["p50_us"] for r in rounds]
-        floor_ratio = [r["floor64"]["rps"] / r["direct64"]["rps"] for r in rounds]
-        floor_cpu = cpu_us_per_request("floor64")
-        result["floor_added_p50_us"] = round(median(floor_added), 1)
-        result["floor_ratio_c64"] = round(median(floor_ratio), 3)
-        result["floor_cpu_us_per_request"] = round(median(floor_cpu), 1)
+        floor_added, floor_ratio = leg_figures("floor")
         print(
             f"  floor, HAProxy mode tcp (a C relay, no HTTP): added p50"
             f" {result['floor_added_p50_us']:.0f} us, {result['floor_ratio_c64']:.2f}x direct"
@@ -425,16 +431,8 @@ def summarise(rounds: list[dict[str, dict[str, Any]]], seconds: float) -> dict[s
             f" {', '.join(f'{x:.2f}' for x in floor_ratio)}"
         )
     if "haproxy64" in rounds[0]:
-        ingress_added = [r["haproxy1"]["p50_us"] - r["direct1"]["p50_us"] for r in rounds]
-        ingress_ratio = [r["haproxy64"]["rps"] / r["direct64"]["rps"] for r in rounds]
-        haproxy_cpu = cpu_us_per_request("haproxy64")
-        platform_cpu = [
-            r["haproxy64"]["platform_cpu_s"] / max(r["haproxy64"]["rps"] * seconds, 1) * 1e6
-            for r in rounds
-        ]
-        result["haproxy_added_p50_us"] = round(median(ingress_added), 1)
-        result["haproxy_ratio_c64"] = round(median(ingress_ratio), 3)
-        result["haproxy_cpu_us_per_request"] = round(median(haproxy_cpu), 1)
+        ingress_added, ingress_ratio = leg_figures("haproxy")
+        platform_cpu = cpu_us_per_request("haproxy64", "platform_cpu_s")
         result["haproxy_platform_cpu_us_per_request"] = round(median(platform_cpu), 1)
         print(
             f"  Bulut's HAProxy ingress (--ingress haproxy, as `bulut up`): added p50"
