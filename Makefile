@@ -92,8 +92,9 @@ bench: $(STAMP) ## Benchmarks beside same-run baselines; figures to bench/histor
 	@command -v haproxy >/dev/null || { apt-get update -qq && apt-get install -y -qq haproxy >/dev/null; } \
 	  || echo "haproxy could not be installed: bench_haproxy (ADR 0015) is skipped"
 	@set -e; run=bench/history/$$(date -u +%Y%m%dT%H%M%SZ).json; \
-	for b in bench/bench_*.py; do echo "== $$b"; \
-	  BULUT_BENCH_RUN=$$run $(BIN)/python -m bench.$$(basename $$b .py); done; \
+	for b in bench/bench_*.py; do name=$$(basename $$b .py); echo "== $$b"; \
+	  case $$name in bench_dataplane) flags="--floor --haproxy";; *) flags="";; esac; \
+	  BULUT_BENCH_RUN=$$run $(BIN)/python -m bench.$$name $$flags; done; \
 	echo "== $$run"; $(BIN)/python bench/compare.py
 
 e2e: $(STAMP) ## Cluster suite (needs a kubeconfig; skips with the reason otherwise)
