@@ -14,9 +14,16 @@ counted; the HTTP parsing of the ingress request and the writing of its 202 are 
 either (the handler is called directly). Everything else a delivered event costs the
 broker's process is.
 
-Run: ``.venv/bin/python -m bench.broker_instructions [--broker-path OTHER/platform/src ...]``
-(each path is measured after this checkout's, in the order given; ~1 minute per variant).
-Needs ``valgrind`` on the PATH.
+``--ingest`` counts durable ingest instead (no trigger): each request's bytes go through
+the standalone broker's own server — ``bulut.httpd``'s connection parses them, the front
+routes them, the ingress logs the event and the 202 is written once its group is fsync'd —
+fed in bursts of one request on each of 32 keep-alive connections, the next burst once all
+32 are answered. Only the socket calls and uvloop's own work are left out (a fake transport takes
+the 202s).
+
+Run: ``.venv/bin/python -m bench.broker_instructions [--ingest] [--broker-path
+OTHER/platform/src ...]`` (each path is measured after this checkout's, in the order
+given; ~1 minute per variant). Needs ``valgrind`` on the PATH.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bench.bench_broker import (
     BODY,
@@ -104,14 +112,80 @@ async def workload(events: int, subscriber_port: int) -> None:
         await eventing.aclose()
 
 
-def instructions(events: int, subscriber_port: int, broker_path: str | None) -> int:
+class _Transport:
+    """A client connection's transport: counts the 202s written, checks they are 202s."""
+
+    __slots__ = ("answered", "done", "wanted")
+
+    def __init__(self) -> None:
+        self.answered = 0
+        self.wanted = 0
+        self.done = asyncio.Event()
+
+    def write(self, data: bytes) -> None:
+        if not data.startswith(b"HTTP/1.1 202"):
+            raise RuntimeError(f"the broker answered {data[:40]!r}")
+        self.answered += 1
+        if self.answered >= self.wanted:
+            self.done.set()
+
+    def get_extra_info(self, name: str) -> Any:
+        return ("127.0.0.1", 1) if name == "peername" else None
+
+    def is_closing(self) -> bool:
+        return False
+
+
+async def ingest_workload(events: int) -> None:
+    """Ingest ``events`` events through the standalone broker's server (no trigger), in
+    bursts of :data:`BURST` connections with one request each."""
+    from bulut.eventing.dataplane import Eventing
+    from bulut.eventing.memory_feed import MemoryFeed
+    from bulut.eventing.standalone import EventingServer
+    from bulut.httpd.connection import ClientConnection
+    from bulut.processes import collector
+    from bulut.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp)
+        settings = Settings(host="127.0.0.1", data_port=free_port(), state_dir=state)
+        eventing = Eventing(settings, MemoryFeed(resources_with_triggers(1, 0)), state_dir=state)
+        await eventing.open()
+        runner = asyncio.create_task(eventing.run())
+        while ("default", "default") not in eventing.dispatcher.brokers:
+            await asyncio.sleep(0.01)
+        server = EventingServer(eventing)
+        collector.settle()
+        transport = _Transport()
+        connections = [ClientConnection(server) for _ in range(BURST)]  # kept alive
+        for connection in connections:
+            connection.connection_made(transport)  # type: ignore[arg-type]
+        for start in range(0, events, BURST):
+            transport.wanted = min(start + BURST, events)
+            transport.done.clear()
+            for connection, i in zip(connections, range(start, transport.wanted), strict=False):
+                head = [b"POST /default/default HTTP/1.1", b"host: 127.0.0.1:8080",
+                        *(name + b": " + value for name, value in HEADERS),
+                        b"ce-type: bench.0", b"ce-id: " + str(i).encode(),
+                        b"content-length: " + str(len(BODY)).encode()]  # fmt: skip
+                connection.data_received(b"\r\n".join(head) + b"\r\n\r\n" + BODY)
+            await transport.done.wait()
+        await eventing.log.flush()
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        await eventing.aclose()
+
+
+def instructions(
+    events: int, subscriber_port: int, broker_path: str | None, ingest: bool = False
+) -> int:
     """Instructions valgrind counts for one run of :func:`workload`."""
     env = dict(os.environ)
     if broker_path:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [broker_path, env.get("PYTHONPATH")]))
     command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
                sys.executable, "-m", "bench.broker_instructions", "--run", str(events),
-               "--subscriber", str(subscriber_port)]  # fmt: skip
+               "--subscriber", str(subscriber_port), *(["--ingest"] if ingest else [])]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, check=True, timeout=900)
     found = _REFS.search(done.stderr)
     if found is None:
@@ -125,13 +199,15 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=300, help="Events of the short run.")
     parser.add_argument("--broker-path", action="append", default=[], help="Another checkout's "
                         "platform/src to measure after this one (repeatable).")  # fmt: skip
+    parser.add_argument("--ingest", action="store_true", help="Count durable ingest per "
+                        "event (no trigger) instead of delivery.")  # fmt: skip
     parser.add_argument("--run", type=int, help=argparse.SUPPRESS)  # inside valgrind
     parser.add_argument("--subscriber", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run is not None:
         import uvloop
 
-        uvloop.run(workload(args.run, args.subscriber))
+        uvloop.run(ingest_workload(args.run) if args.ingest else workload(args.run, args.subscriber))
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")
@@ -139,11 +215,12 @@ def main() -> None:
     subscriber = start_subscriber(port)
     try:
         for label, path in [("this checkout", None), *((p, p) for p in args.broker_path)]:
-            small = instructions(args.small, port, path)
-            large = instructions(args.events, port, path)
+            small = instructions(args.small, port, path, args.ingest)
+            large = instructions(args.events, port, path, args.ingest)
             per_event = (large - small) / (args.events - args.small)
             load = os.getloadavg()[0]
-            print(f"{label}: {per_event:,.0f} instructions per delivered event "
+            what = "ingested" if args.ingest else "delivered"
+            print(f"{label}: {per_event:,.0f} instructions per {what} event "
                   f"({args.small} and {args.events} events, load {load:.1f})")  # fmt: skip
     finally:
         stop(subscriber)

@@ -91,7 +91,20 @@ class EventingFront:
 
     def handle_request(self, request: Request, reply: Reply) -> None:
         """Answer one request through whoever owns its Host or path."""
-        host = request.host.decode("latin-1").lower()
+        self.answerer(_bare_host(request.host), request.path).handle_request(request, reply)
+
+
+_BARE: dict[bytes, str] = {}  # Host header value -> lower case, port dropped
+_MAX_BARE = 1024  # beyond that, computed each time (hostile input cannot pin memory)
+
+
+def _bare_host(value: bytes) -> str:
+    """A Host header value in lower case without its port (an IPv6 literal kept whole)."""
+    host = _BARE.get(value)
+    if host is None:
+        host = value.decode("latin-1").lower()
         if not host.startswith("["):
             host = host.rsplit(":", 1)[0] if ":" in host else host
-        self.answerer(host, request.path).handle_request(request, reply)
+        if len(_BARE) < _MAX_BARE:
+            _BARE[value] = host
+    return host

@@ -22,10 +22,19 @@ class Handler(Protocol):
     def body_limit(self, host: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> int: ...
 
 
+_NAMES: dict[bytes, str] = {}  # Host header value -> name: clients send a few values
+_MAX_NAMES = 1024  # beyond that, computed each time (hostile input cannot pin memory)
+
+
 def host_name(host: bytes) -> str:
     """A Host header value without its port, lower case."""
-    text = host.decode("latin-1").strip().lower()
-    return text.rsplit(":", 1)[0] if ":" in text and not text.endswith("]") else text
+    name = _NAMES.get(host)
+    if name is None:
+        text = host.decode("latin-1").strip().lower()
+        name = text.rsplit(":", 1)[0] if ":" in text and not text.endswith("]") else text
+        if len(_NAMES) < _MAX_NAMES:
+            _NAMES[host] = name
+    return name
 
 
 class HostRoutes:

@@ -47,6 +47,8 @@ from bulut.httpd import Header, Reply, Request
 from bulut.httpd.server import UNLIMITED
 from bulut.observability.tracer import Span, Tracer
 from bulut.observability.tracing import (
+    TRACEPARENT,
+    TRACESTATE,
     TraceContext,
     child_of,
     event_extension,
@@ -407,9 +409,11 @@ class Ingress:
             wire.append((_ARRIVAL_HEADER, stamp))
         if trace is None:  # everything downstream joins this trace
             trace = context or child_of(parent)
-            attributes.update(event_extension(trace))
-            wire.append((_TRACEPARENT_HEADER, trace.traceparent.encode()))
+            traceparent = trace.traceparent  # event_extension(trace), formatted once
+            attributes[TRACEPARENT] = traceparent
+            wire.append((_TRACEPARENT_HEADER, traceparent.encode()))
             if trace.state:
+                attributes[TRACESTATE] = trace.state
                 wire.append((_TRACESTATE_HEADER, encode_header_value(trace.state).encode()))
         if content_type is not None:
             wire.append((b"content-type", content_type))

@@ -30,7 +30,7 @@ def status_line(status: int) -> bytes:
 class Request:
     """One parsed client request (headers with lower-case names, the whole body)."""
 
-    __slots__ = ("body", "client", "headers", "host", "keep_alive", "method", "target")
+    __slots__ = ("_path", "body", "client", "headers", "host", "keep_alive", "method", "target")
 
     def __init__(
         self,
@@ -50,6 +50,7 @@ class Request:
         self.host = host
         self.keep_alive = keep_alive
         self.client = client
+        self._path: str | None = None
 
     @property
     def raw_path(self) -> bytes:
@@ -58,8 +59,11 @@ class Request:
 
     @property
     def path(self) -> str:
-        """The percent-decoded path."""
-        return unquote(self.raw_path.decode("latin-1"))
+        """The percent-decoded path (decoded once: the front and the handler both ask)."""
+        path = self._path
+        if path is None:
+            path = self._path = unquote(self.target.partition(b"?")[0].decode("latin-1"))
+        return path
 
     def scope(self, server: tuple[str, int] | None = None) -> dict[str, Any]:
         """The request as an ASGI HTTP scope."""
