@@ -164,7 +164,7 @@ def plain_binary_attributes(
     is wrong. A broker uses this to store the headers it received as they are.
     """
     names = tuple([name for name, _ in ce_headers])
-    if len(names) > 64 or any(len(name) > 64 for name in names):
+    if len(names) > 64 or (names and max(map(len, names)) > 64):
         return None  # not remembered (hostile input cannot pin memory): the full decoder
     plan = _raw_plan(names)
     if plan is None:
