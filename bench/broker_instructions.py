@@ -207,7 +207,8 @@ def main() -> None:
     if args.run is not None:
         import uvloop
 
-        uvloop.run(ingest_workload(args.run) if args.ingest else workload(args.run, args.subscriber))
+        run = ingest_workload(args.run) if args.ingest else workload(args.run, args.subscriber)
+        uvloop.run(run)
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")

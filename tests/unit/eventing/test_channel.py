@@ -8,6 +8,7 @@ from bulut.eventing.channel import ChannelDispatcher, parse_channel
 from bulut.eventing.channel_log import log_name, subscriber_trigger
 from bulut.eventing.front import EventingFront
 from bulut.eventing.replies import Verdict, classify
+from bulut.httpd import Request
 
 URL = "http://orders-kn-channel.shop.localhost:8080"
 
@@ -114,3 +115,37 @@ def test_the_front_names_the_audience_of_the_channel_that_answers() -> None:
     assert front.audience("orders-kn-channel.shop.localhost:8080", "/") == audience
     assert front.audience("127.0.0.1:8080", "/shop/orders") == audience  # the path form
     assert front.audience("audit.shop.localhost", "/") is None  # a Service: not a channel
+
+
+def _front_recording_channels() -> tuple[EventingFront, list[str]]:
+    """A front with the shop/orders channel; the names of the channels that answered."""
+    channels = ChannelDispatcher(None, lambda url: None)  # type: ignore[arg-type,return-value]
+    channels.set_channel(parse_channel(imc()))
+    answered: list[str] = []
+
+    def handle(channel: Any, request: Request, reply: Any) -> None:
+        answered.append(channel.name)
+
+    channels.handle = handle  # type: ignore[method-assign]
+    return EventingFront(_Ingress(), channels), answered  # type: ignore[arg-type]
+
+
+def test_the_front_reads_the_host_header_in_any_case_with_or_without_a_port() -> None:
+    front, answered = _front_recording_channels()
+    reply: Any = None  # the front hands the request on; the channel answers
+    for host in (b"orders-kn-channel.shop.localhost", b"ORDERS-kn-channel.shop.localhost:8080"):
+        for _ in range(2):  # the second time from what the front remembers
+            front.handle_request(Request(b"POST", b"/", [], b"", host=host), reply)
+    assert answered == ["orders"] * 4
+
+
+def test_a_flood_of_host_values_is_answered_but_not_all_remembered() -> None:
+    from bulut.eventing import front as module
+
+    front, answered = _front_recording_channels()
+    reply: Any = None
+    for port in range(module._MAX_BARE + 100):
+        host = b"orders-kn-channel.shop.localhost:%d" % port
+        front.handle_request(Request(b"POST", b"/", [], b"", host=host), reply)
+    assert answered == ["orders"] * (module._MAX_BARE + 100)
+    assert len(module._BARE) <= module._MAX_BARE

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bulut.httpd import whole_response
+from bulut.httpd import Request, whole_response
 
 
 def test_an_empty_answer_carries_a_zero_content_length_and_nothing_else() -> None:
@@ -17,3 +17,10 @@ def test_headers_and_bodies_are_written_as_given_with_a_length_when_missing() ->
     assert whole_response(404, [(b"Content-Length", b"0")], b"") == (
         b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
     )
+
+
+def test_a_request_path_is_percent_decoded_without_its_query_every_time_it_is_asked() -> None:
+    request = Request(b"POST", b"/shop/my%20broker?x=1", [], b"")
+    assert request.path == "/shop/my broker"
+    assert request.path == "/shop/my broker"
+    assert request.raw_path == b"/shop/my%20broker"
