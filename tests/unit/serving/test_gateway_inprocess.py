@@ -6,12 +6,13 @@ response ended by closing and a sender giving up behave as over a socket."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from bulut.httpd import InProcessPool, OriginError, OriginPool
+from bulut.httpd import InProcessConnection, InProcessPool, OriginError, OriginPool
 from bulut.serving.autoscaler import DeciderSpec
 from bulut.serving.front import Front
 from bulut.serving.instances import Instance, State
@@ -131,6 +132,25 @@ async def test_a_chunked_answer_after_early_hints_reaches_the_sender_as_over_a_s
         over_socket.body,
     )
     assert (handed.status, handed.body) == (200, b"{}")
+
+
+async def test_a_finished_delivery_leaves_nothing_for_the_cycle_collector(
+    gateway: Gateway,
+) -> None:
+    """Its connection is freed as the delivery ends, not by a collection: a platform under
+    load collects rarely, and each collection then walks every cycle left since (ADR 0032)."""
+    front, _ = await gateway(answering(OK))
+    pool = in_process(front)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(5):
+            answer = await pool.request("POST", "/", host=HOST, body=b"{}")
+            assert answer.status == 200
+        left = [o for o in gc.get_objects() if isinstance(o, InProcessConnection)]
+    finally:
+        gc.enable()
+    assert left == []
 
 
 async def test_a_response_the_instance_ends_by_closing_arrives_whole(gateway: Gateway) -> None:

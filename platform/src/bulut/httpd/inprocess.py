@@ -41,7 +41,13 @@ if TYPE_CHECKING:
 
 class InProcessConnection(ClientConnection):
     """The server's side of one in-process request: what it writes is parsed as the
-    response and ends in ``future``."""
+    response and ends in ``future``.
+
+    Its parser exists only while bytes are being parsed (made on the first write, dropped
+    once the response is settled): a parser and its protocol refer to each other, and a
+    cycle per delivery left every one of them (the future, the response, its headers) to
+    the cyclic garbage collector.
+    """
 
     def __init__(self, server: Server, client: tuple[str, int], origin: str) -> None:
         # No super().__init__(): there is no transport and no request to parse.
@@ -53,7 +59,7 @@ class InProcessConnection(ClientConnection):
         self.keep_alive = True
         self.current = None
         self.future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
-        self._parser = httptools.HttpResponseParser(self)
+        self._parser: httptools.HttpResponseParser | None = None
         self._status = 0
         self._headers: list[Header] = []
         self._body: list[bytes] = []
@@ -69,6 +75,7 @@ class InProcessConnection(ClientConnection):
         self._headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
+        assert self._parser is not None  # called while it parses
         status = self._parser.get_status_code()
         if not 100 <= status < 200:
             self._status = status
@@ -87,8 +94,11 @@ class InProcessConnection(ClientConnection):
         if self.closed or self._complete:
             return
         self._received = True
+        parser = self._parser
+        if parser is None:
+            parser = self._parser = httptools.HttpResponseParser(self)
         try:
-            self._parser.feed_data(data)
+            parser.feed_data(data)
         except httptools.HttpParserError as error:
             self._reject(OriginError(f"malformed response from {self.origin}: {error}"))
 
@@ -155,11 +165,13 @@ class InProcessConnection(ClientConnection):
         return OriginError(message, retryable=not self._received)
 
     def _resolve(self) -> None:
+        self._parser = None
         if not self.future.done():
             body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
             self.future.set_result(Response(self._status, self._headers, body))
 
     def _reject(self, error: OriginError) -> None:
+        self._parser = None
         if not self.future.done():
             self.future.set_exception(error)
 
