@@ -58,13 +58,14 @@ class EventingFront:
 
     def answerer(self, host: str, path: str) -> Answers:
         """Who answers a request with this Host (no port) and path."""
-        if self.channels.for_host(host) is not None:
+        known = self.channels.channels  # none at all (the usual case): neither lookup finds one
+        if known and self.channels.for_host(host) is not None:
             return _ChannelAnswer(self.channels, host, path)
         for route in self.routes:
             found = route(host, path)
             if found is not None:
                 return found
-        if self.channels.for_path(path) is not None:
+        if known and self.channels.for_path(path) is not None:
             try:
                 key = broker_of(path)
             except BulutError:  # not /<ns>/<name>: the broker ingress answers 400/404

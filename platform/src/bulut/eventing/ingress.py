@@ -394,18 +394,24 @@ class Ingress:
         if self.tracer.enabled:
             context = self._span(namespace, broker, trace or parent, attributes, spans)
         arrived = arrival_time()
-        attributes.pop(TTL_ATTRIBUTE, None)
-        attributes[ARRIVAL_ATTRIBUTE] = arrived
         stamp = arrived.encode()
-        wire: list[tuple[bytes, bytes]] = []
-        stamped = False
-        for pair in ce:
-            if pair[0] == _TTL_HEADER:
-                continue
-            if pair[0] == _ARRIVAL_HEADER:  # an event back from a subscriber: stamped anew
-                pair, stamped = (_ARRIVAL_HEADER, stamp), True
-            wire.append(pair)
-        if not stamped:
+        # each ce- header is one attribute: without a TTL or an arrival time among them, the
+        # headers are logged as they came, the arrival time last
+        rewrite = attributes.pop(TTL_ATTRIBUTE, None) is not None or ARRIVAL_ATTRIBUTE in attributes
+        attributes[ARRIVAL_ATTRIBUTE] = arrived
+        if rewrite:
+            wire: list[tuple[bytes, bytes]] = []
+            stamped = False
+            for pair in ce:
+                if pair[0] == _TTL_HEADER:
+                    continue
+                if pair[0] == _ARRIVAL_HEADER:  # an event back from a subscriber: stamped anew
+                    pair, stamped = (_ARRIVAL_HEADER, stamp), True
+                wire.append(pair)
+            if not stamped:
+                wire.append((_ARRIVAL_HEADER, stamp))
+        else:
+            wire = ce  # built above for this request alone
             wire.append((_ARRIVAL_HEADER, stamp))
         if trace is None:  # everything downstream joins this trace
             trace = context or child_of(parent)

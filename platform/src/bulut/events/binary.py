@@ -137,6 +137,7 @@ def decode_binary(
 # The bytes a ce- header value may hold as it is: U+0021-U+007E except '"' and '%' (a value
 # of these alone needs no decoding, and binary mode writes it back unchanged).
 _PLAIN_BYTES = bytes(range(0x21, 0x7F)).translate(None, b'"%')
+_PLAIN_BYTES_OR_NUL = _PLAIN_BYTES + b"\0"
 
 
 @lru_cache(maxsize=128)
@@ -163,17 +164,19 @@ def plain_binary_attributes(
     says nothing about the message: :func:`decode_binary` then decodes it, or names what
     is wrong. A broker uses this to store the headers it received as they are.
     """
-    names = tuple([name for name, _ in ce_headers])
-    if len(names) > 64 or (names and max(map(len, names)) > 64):
+    if not ce_headers:
+        return None  # no attributes: the full decoder names the missing one
+    names, raw = zip(*ce_headers, strict=True)
+    if len(names) > 64 or max(map(len, names)) > 64:
         return None  # not remembered (hostile input cannot pin memory): the full decoder
     plan = _raw_plan(names)
     if plan is None:
         return None
-    raw = [value for _, value in ce_headers]
-    if b"".join(raw).translate(None, _PLAIN_BYTES):
+    joined = b"\0".join(raw)  # a NUL between values: never a plain byte, so split on it
+    if joined.translate(None, _PLAIN_BYTES_OR_NUL) or len(raw) != joined.count(b"\0") + 1:
         return None  # something to decode (or to refuse)
     attrs: dict[str, AttributeValue] = dict(
-        zip(plan.names, [value.decode("ascii") for value in raw], strict=True)
+        zip(plan.names, joined.decode("ascii").split("\0"), strict=True)
     )
     try:
         for name, check in plan.checks:
