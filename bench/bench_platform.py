@@ -20,7 +20,9 @@ the differences are their shares of the platform process's CPU. Each time:
    is installed (``uv pip install py-spy``) it samples the platform and audit during the
    event load and the platform's CPU is split further (ingress, delivery, the gateway hop to
    the function, tracing, metrics, HTTP parsing, control plane); ``--profile DIR`` keeps the
-   samples (collapsed stacks), ``--no-profile`` skips them.
+   samples (collapsed stacks), ``--no-profile`` skips them, ``--gil`` samples only the thread
+   holding the GIL (a thread waiting in C, such as the span store's SQLite commit, is then not
+   counted as busy).
 
 ``--baseline OTHER_CHECKOUT --rounds 2`` alternates this checkout and another (old code
 against new, observability on) and prints the means and new ÷ old.
@@ -368,6 +370,8 @@ def profile(
         out = args.profile / f"{group.replace(' ', '-')}-{mode.replace(' ', '-')}-{pid}.txt"
         command = [spy, "record", "-p", str(pid), "-d", str(round(args.seconds)), "-f", "raw"]
         command += ["--nonblocking", "-r", "100", "-o", str(out)]
+        if args.gil:  # only the thread holding the GIL: no thread waiting in C counts as busy
+            command.append("--gil")
         paths.append(out)
         spies.append(
             subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -790,6 +794,12 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--no-profile", action="store_true", help="no py-spy samples, so no split by part"
+    )
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="sample only the thread holding the GIL (py-spy --gil): a worker thread waiting "
+        "in C (the span store's SQLite commit) is not counted as busy (ADR 0032)",
     )
     parser.add_argument(
         "--baseline",
