@@ -1,5 +1,6 @@
 """Which runtime reports re-reconcile the namespace: only those changing what a reconciler
-reads of the revision (its readiness, its replicas, its metadata); the rest are stored alone."""
+reads of the revision (its readiness, its spec, its metadata); the rest, scale reports
+included, are stored alone."""
 
 from __future__ import annotations
 
@@ -85,10 +86,23 @@ def test_a_report_changing_readiness_reconciles() -> None:
     assert reconciles("Revision", ns[REVISION], reported(ns, failing))
 
 
-def test_a_report_changing_replicas_reconciles() -> None:
+def test_a_report_changing_replicas_alone_is_stored_without_a_reconcile() -> None:
     ns = ready_namespace()
-    assert reconciles("Revision", ns[REVISION], reported(ns, runtime(desiredScale=2)))
-    assert reconciles("Revision", ns[REVISION], reported(ns, runtime(actualScale=0)))
+    scaled_up = reported(ns, runtime(desiredScale=2))
+    assert scaled_up["status"]["desiredReplicas"] == 2
+    assert not reconciles("Revision", ns[REVISION], scaled_up)
+    assert not reconciles("Revision", ns[REVISION], reported(ns, runtime(actualScale=0)))
+
+
+def test_a_scale_report_that_also_changes_readiness_reconciles() -> None:
+    ns = ready_namespace()
+    failing = runtime(actualScale=0)
+    failing["conditions"][0] = {
+        "type": "ResourcesAvailable",
+        "status": "False",
+        "reason": "NoInstances",
+    }
+    assert reconciles("Revision", ns[REVISION], reported(ns, failing))
 
 
 def test_reports_on_other_kinds_always_reconcile() -> None:

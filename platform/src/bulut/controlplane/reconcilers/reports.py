@@ -7,7 +7,7 @@ owns: an ApiServerSource's ``namespaces`` (from its namespace selector), a JobSi
 
 Each report used to re-reconcile its whole namespace. A Revision's report that changes
 nothing the reconcilers read of it (:func:`reconciles`: the runtime's picture under
-``status.bulut``, the ``Active`` condition) is stored alone (ADR 0032).
+``status.bulut``, the replica counts, the ``Active`` condition) is stored alone (ADR 0032).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def runtime_children(
 def reconciles(kind: str, current: Resource, reported: Resource) -> bool:
     """Whether storing ``reported`` in place of ``current`` must re-reconcile the namespace:
     always for kinds other than Revision; for a Revision, when what the reconcilers read
-    of it changed (:func:`revision.read_by_reconcilers`: readiness, replicas, metadata)."""
+    of it changed (:func:`revision.read_by_reconcilers`: readiness, spec, metadata)."""
     if kind != "Revision":
         return True
     return revision.read_by_reconcilers(current) != revision.read_by_reconcilers(reported)

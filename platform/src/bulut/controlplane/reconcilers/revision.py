@@ -26,6 +26,7 @@ _CONDITION_TEXT = ("status", "reason", "message")
 MAX_REPORTED_SCALE = 2**31 - 1
 # Status fields of a Revision that no reconciler reads: the runtime's own picture.
 RUNTIME_STATUS = frozenset({"bulut"})
+REPLICA_COUNTS = frozenset({"desiredReplicas", "actualReplicas"})
 
 
 def check_report(runtime: Mapping[str, Any]) -> None:
@@ -106,17 +107,22 @@ def apply_report(revision: Resource, runtime: Mapping[str, Any], *, now: str) ->
 
 def read_by_reconcilers(revision: Resource) -> tuple[Any, ...]:
     """What the namespace's reconcilers may read of a revision: everything but the runtime's
-    own picture (``status.bulut``) and the informational conditions (``Active``: severity
-    Info, outside Ready).
+    own picture (``status.bulut``), the replica counts and the informational conditions
+    (``Active``: severity Info, outside Ready).
 
     The Configuration reads its Ready condition (latestReadyRevisionName, its failure
     message), the Route its Ready status (traffic), ownership and routing state its
-    metadata. The dependents of Ready (ResourcesAvailable, ContainerHealthy) and the
-    replica counts are kept in too, though only Ready is read today: a report changing
-    readiness or scale still reconciles.
+    metadata. The dependents of Ready (ResourcesAvailable, ContainerHealthy) are kept in
+    too, though only Ready is read today: a report changing readiness still reconciles.
+    No reconciler reads ``desiredReplicas``/``actualReplicas`` (as in Knative, where only
+    the Revision mirrors its PodAutoscaler's scale), so a scale report is stored alone.
     """
     status = revision.get("status") or {}
-    kept = {key: value for key, value in status.items() if key not in RUNTIME_STATUS}
+    kept = {
+        key: value
+        for key, value in status.items()
+        if key not in RUNTIME_STATUS and key not in REPLICA_COUNTS
+    }
     kept["conditions"] = [
         condition
         for condition in status.get("conditions") or []
