@@ -893,9 +893,14 @@ SIDE_FIGURES = ("cold", "instanceCpuMs", "runtimeCpuMs")
 
 
 def compare_platforms(old: Path, names: list[str], args: argparse.Namespace) -> dict[str, Any]:
-    """``--platform-against``: rounds of this benchmark on the older platform code, then on
+    """``--platform-against``: rounds of this benchmark on the older platform code and on
     this one, each in a process of its own (two versions of ``bulut`` cannot share one);
-    per round and function, each side's figures and this side's ratio to the older one."""
+    per round and function, each side's figures and this side's ratio to the older one.
+
+    The side that runs first alternates between rounds (old first in odd rounds, new first
+    in even ones): whichever ran second tended to be slower (in 3 of 4 rounds with the
+    same code on both sides, and in 5 of 6 of two versions run in both orders), so a fixed
+    order would count that against the new code."""
     source = (old / "platform" / "src").resolve()
     if not (source / "bulut").is_dir():
         raise SystemExit(f"--platform-against {old}: no platform/src/bulut in it")
@@ -903,7 +908,8 @@ def compare_platforms(old: Path, names: list[str], args: argparse.Namespace) -> 
     scratch = args.builds_dir.resolve() / "platform-against.json"
     for number in range(1, args.rounds + 1):
         row: dict[str, Any] = {}
-        for side, path in (("old", str(source)), ("new", "")):
+        sides = [("old", str(source)), ("new", "")]
+        for side, path in sides if number % 2 else sides[::-1]:
             command = [sys.executable, str(Path(__file__).resolve()), "--no-variants"]
             command += [arg for name in names for arg in ("--function", name)]
             command += ["--runs", str(args.runs or args.sample_runs), "--json-out", str(scratch)]
@@ -927,7 +933,8 @@ def compare_platforms(old: Path, names: list[str], args: argparse.Namespace) -> 
                 f"({now['cold'] / was['cold']:.2f}x), p99 {row['old']['p99'][name]:.1f} -> "
                 f"{row['new']['p99'][name]:.1f} ms, instance CPU {was['instanceCpuMs']:.2f} -> "
                 f"{now['instanceCpuMs']:.2f} ms, runtime CPU {was['runtimeCpuMs']:.2f} -> "
-                f"{now['runtimeCpuMs']:.2f} ms (load {row['old']['load']} / {row['new']['load']})"
+                f"{now['runtimeCpuMs']:.2f} ms (load {row['old']['load']} / {row['new']['load']}; "
+                f"{'old' if number % 2 else 'new'} first)"
             )
     scratch.unlink(missing_ok=True)
     for name in names:
