@@ -140,12 +140,12 @@ def test_the_front_reads_the_host_header_in_any_case_with_or_without_a_port() ->
 
 
 def test_a_flood_of_host_values_is_answered_but_not_all_remembered() -> None:
-    from bulut.eventing import front as module
+    from bulut.eventing import hosts as module  # the front names Hosts as HostRoutes does
 
     front, answered = _front_recording_channels()
     reply: Any = None
-    for port in range(module._MAX_BARE + 100):
+    for port in range(module._MAX_NAMES + 100):
         host = b"orders-kn-channel.shop.localhost:%d" % port
         front.handle_request(Request(b"POST", b"/", [], b"", host=host), reply)
-    assert answered == ["orders"] * (module._MAX_BARE + 100)
-    assert len(module._BARE) <= module._MAX_BARE
+    assert answered == ["orders"] * (module._MAX_NAMES + 100)
+    assert len(module._NAMES) <= module._MAX_NAMES

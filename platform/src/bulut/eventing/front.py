@@ -17,6 +17,7 @@ from bulut.errors import BulutError
 from bulut.httpd import Reply, Request
 
 from .channel import ChannelDispatcher
+from .hosts import host_name
 from .ingress import Ingress, broker_of
 
 
@@ -92,20 +93,4 @@ class EventingFront:
 
     def handle_request(self, request: Request, reply: Reply) -> None:
         """Answer one request through whoever owns its Host or path."""
-        self.answerer(_bare_host(request.host), request.path).handle_request(request, reply)
-
-
-_BARE: dict[bytes, str] = {}  # Host header value -> lower case, port dropped
-_MAX_BARE = 1024  # beyond that, computed each time (hostile input cannot pin memory)
-
-
-def _bare_host(value: bytes) -> str:
-    """A Host header value in lower case without its port (an IPv6 literal kept whole)."""
-    host = _BARE.get(value)
-    if host is None:
-        host = value.decode("latin-1").lower()
-        if not host.startswith("["):
-            host = host.rsplit(":", 1)[0] if ":" in host else host
-        if len(_BARE) < _MAX_BARE:
-            _BARE[value] = host
-    return host
+        self.answerer(host_name(request.host), request.path).handle_request(request, reply)

@@ -62,7 +62,7 @@ class Request:
         """The percent-decoded path (decoded once: the front and the handler both ask)."""
         path = self._path
         if path is None:
-            path = self._path = unquote(self.target.partition(b"?")[0].decode("latin-1"))
+            path = self._path = unquote(self.raw_path.decode("latin-1"))
         return path
 
     def scope(self, server: tuple[str, int] | None = None) -> dict[str, Any]:
